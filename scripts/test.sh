@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole ringcore test suite, on a fresh Debian machine or in CI.
+#
+# 1. installs what the tests need (SIPp = Debian sip-tester, tshark) when missing;
+# 2. runs every test twice: on the io_uring backend and on the epoll (mio) backend
+#    (RINGCORE_FORCE_EPOLL=1 is read by the engine, and inherited by the ringcore
+#    processes the interop tests start).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v sipp   >/dev/null 2>&1 || need+=(sip-tester)
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing: ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+export CARGO_TERM_COLOR=never
+echo "== build"
+cargo build --release --all-targets --quiet
+
+echo "== tests: io_uring backend"
+RINGCORE_BACKEND=uring cargo test --release --quiet -- --test-threads=2
+
+echo "== tests: epoll backend"
+RINGCORE_FORCE_EPOLL=1 RINGCORE_BACKEND=epoll cargo test --release --quiet -- --test-threads=2

@@ -1,0 +1,369 @@
+//! The built-in HSS: the subscriber database built from the configuration's
+//! `ue_db`, the identity look-ups of the Cx procedures (TS 29.228 6.1: which
+//! private identity owns a public one, which identities form the implicit
+//! registration set) and the authentication data of the MAR/MAA exchange
+//! (TS 33.203 6.1.1: AKA vectors; the password for MD5).
+//!
+//! It keeps each subscriber's SEQ_HE (TS 33.102 Annex C) and advances it for
+//! every vector, so it is the state that `ue_db_filename` persists.
+
+use super::challenge::{Challenge, DigestAlgo, Qop};
+use crate::auth::{self, digest, HeSqn, Sqn, SqnParams};
+use crate::config::typed::{AuthentQop, AuthentType, Config, MilenageOp, Sim as SimCfg, TuakKey, TuakOp, UeEntry};
+use std::collections::HashMap;
+
+/// One public identity of a subscriber.
+#[derive(Clone, Debug)]
+pub struct PublicId {
+    /// Normalised URI (see [`normalize_impu`]).
+    pub uri: String,
+    /// Authentication required for this identity (ue_db impu.authentication).
+    pub authentication: bool,
+    /// Listed in P-Associated-URI (impu.associated).
+    pub associated: bool,
+    /// The preferred identity (impu.preferred).
+    pub preferred: bool,
+}
+
+/// One subscriber.
+pub struct Subscriber {
+    /// Private identity.
+    pub impi: String,
+    /// IMSI, when configured.
+    pub imsi: Option<String>,
+    /// Public identities in configuration order.
+    pub impus: Vec<PublicId>,
+    /// Several UEs may share the IMSI (told apart by IMEI).
+    pub multi_sim: bool,
+    /// Minimum authentication level.
+    pub authent_type: AuthentType,
+    /// qop of challenges.
+    pub qop: Qop,
+    /// MD5 password.
+    pub pwd: Option<String>,
+    /// The USIM's algorithm and keys, when AKA is possible.
+    pub sim: Option<auth::Sim>,
+    /// AMF of the vectors.
+    pub amf: [u8; 2],
+    /// SEQ_HE.
+    pub sqn: HeSqn,
+}
+
+impl Subscriber {
+    /// True if `impu` (normalised) is one of this subscriber's identities.
+    pub fn has_impu(&self, impu: &str) -> bool {
+        self.impus.iter().any(|p| p.uri == impu) || self.is_temporary_impu(impu)
+    }
+
+    /// TS 23.003 13.4B: the temporary public identity derived from the IMSI
+    /// (`sip:<IMSI>@ims.mnc<MNC>.mcc<MCC>.3gppnetwork.org`).
+    fn is_temporary_impu(&self, impu: &str) -> bool {
+        let user = impu.strip_prefix("sip:").and_then(|s| s.split('@').next());
+        matches!((user, &self.imsi), (Some(u), Some(imsi)) if u == imsi)
+    }
+
+    /// Whether registering `impu` needs authentication (authent_type none or
+    /// the IMPU's `authentication: false` disable it).
+    pub fn needs_authentication(&self, impu: &str) -> bool {
+        if self.authent_type == AuthentType::None {
+            return false;
+        }
+        self.impus.iter().find(|p| p.uri == impu).map(|p| p.authentication).unwrap_or(true)
+    }
+
+    /// The algorithm to challenge with: the client's when it is at least
+    /// authent_type (seed 000 5.2.1 authent_type), else authent_type itself.
+    pub fn choose_algorithm(&self, offered: Option<DigestAlgo>) -> Result<DigestAlgo, String> {
+        let minimum = match self.authent_type {
+            AuthentType::None | AuthentType::Md5 => DigestAlgo::Md5,
+            AuthentType::AkaV1 => DigestAlgo::AkaV1,
+            AuthentType::AkaV2 => DigestAlgo::AkaV2,
+        };
+        let algo = match offered {
+            Some(a) if a < minimum => {
+                return Err(format!("{} is below the minimum {} of {}", a.as_param(), minimum.as_param(), self.impi))
+            }
+            Some(a) => a,
+            None => minimum,
+        };
+        match algo {
+            DigestAlgo::Md5 if self.pwd.is_none() => Err(format!("{} has no pwd for MD5", self.impi)),
+            a if a.is_aka() && self.sim.is_none() => Err(format!("{} has no K for {}", self.impi, a.as_param())),
+            a => Ok(a),
+        }
+    }
+
+    /// The implicit registration set registered with `impu`: every identity
+    /// of the subscriber (TS 23.228 4.3.3.4), `impu` first.
+    pub fn registration_set(&self, impu: &str) -> Vec<String> {
+        let mut set = vec![impu.to_owned()];
+        set.extend(self.impus.iter().map(|p| p.uri.clone()).filter(|u| u != impu));
+        set
+    }
+
+    /// P-Associated-URI values (TS 24.229 5.4.1.2.2 f): the registered
+    /// identity first, then the others marked `associated`.
+    pub fn associated_uris(&self, impu: &str) -> Vec<String> {
+        let mut out = vec![impu.to_owned()];
+        out.extend(self.impus.iter().filter(|p| p.associated && p.uri != impu).map(|p| p.uri.clone()));
+        out
+    }
+}
+
+/// Why a subscriber entry could not be used.
+#[derive(Debug)]
+pub struct HssError(pub String);
+
+/// The subscriber database.
+#[derive(Default)]
+pub struct Hss {
+    subs: HashMap<String, Subscriber>,
+    by_impu: HashMap<String, String>,
+    by_imsi: HashMap<String, String>,
+}
+
+impl Hss {
+    /// Builds the database from the configuration.
+    pub fn from_config(cfg: &Config) -> Result<Hss, HssError> {
+        let domain = cfg.sip.domain.as_deref().unwrap_or("");
+        let mut hss = Hss::default();
+        for e in cfg.ue_db() {
+            hss.insert(subscriber_of(e, e.domain.as_deref().unwrap_or(domain))?)?;
+        }
+        Ok(hss)
+    }
+
+    /// Adds a subscriber (also used by the remote API's users_add).
+    pub fn insert(&mut self, sub: Subscriber) -> Result<(), HssError> {
+        if self.subs.contains_key(&sub.impi) {
+            return Err(HssError(format!("duplicate impi {}", sub.impi)));
+        }
+        for p in &sub.impus {
+            self.by_impu.insert(p.uri.clone(), sub.impi.clone());
+        }
+        if let Some(imsi) = &sub.imsi {
+            self.by_imsi.entry(imsi.clone()).or_insert_with(|| sub.impi.clone());
+        }
+        self.subs.insert(sub.impi.clone(), sub);
+        Ok(())
+    }
+
+    /// Number of subscribers.
+    pub fn len(&self) -> usize {
+        self.subs.len()
+    }
+
+    /// True when there is no subscriber.
+    pub fn is_empty(&self) -> bool {
+        self.subs.is_empty()
+    }
+
+    /// A subscriber by private identity, or by the IMSI-derived private
+    /// identity `<IMSI>@ims.mnc<MNC>.mcc<MCC>.3gppnetwork.org` (TS 23.003 13.3).
+    pub fn subscriber(&self, impi: &str) -> Option<&Subscriber> {
+        self.subs.get(impi).or_else(|| self.subs.get(self.by_imsi.get(imsi_of_identity(impi)?)?))
+    }
+
+    fn subscriber_mut(&mut self, impi: &str) -> Option<&mut Subscriber> {
+        let key = if self.subs.contains_key(impi) {
+            impi.to_owned()
+        } else {
+            self.by_imsi.get(imsi_of_identity(impi)?)?.clone()
+        };
+        self.subs.get_mut(&key)
+    }
+
+    /// All subscribers.
+    pub fn subscribers(&self) -> impl Iterator<Item = &Subscriber> {
+        self.subs.values()
+    }
+
+    /// The private identity owning the public identity `impu`, also for
+    /// IMSI-derived temporary identities (TS 23.003 13.4B).
+    pub fn impi_of_impu(&self, impu: &str) -> Option<&str> {
+        if let Some(i) = self.by_impu.get(impu) {
+            return Some(i);
+        }
+        let imsi = imsi_of_identity(impu.strip_prefix("sip:")?)?;
+        self.by_imsi.get(imsi).map(String::as_str)
+    }
+
+    /// The MD5 password of `impi`.
+    pub fn password(&self, impi: &str) -> Option<&str> {
+        self.subscriber(impi)?.pwd.as_deref()
+    }
+
+    /// A new challenge for `impi` (TS 29.228 6.3 MAR/MAA): for AKA a fresh
+    /// vector with the next SQN (TS 33.102 6.3.2), for MD5 a random nonce.
+    pub fn make_challenge(&mut self, impi: &str, algo: DigestAlgo, rand: [u8; 16], realm: &str) -> Option<Challenge> {
+        let sub = self.subscriber_mut(impi)?;
+        let base = Challenge {
+            algo,
+            realm: realm.to_owned(),
+            nonce: String::new(),
+            qop: sub.qop,
+            rand,
+            password: Vec::new(),
+            ck: [0; 16],
+            ik: [0; 16],
+            stale: false,
+        };
+        if algo == DigestAlgo::Md5 {
+            let nonce = rand.iter().map(|b| format!("{b:02x}")).collect();
+            return Some(Challenge { nonce, ..base });
+        }
+        let sim = sub.sim.as_ref()?;
+        let sqn = sub.sqn.next_sqn();
+        let v = auth::generate_vector(sim, sqn, sub.amf, rand);
+        // RFC 3310 3.2: the nonce is base64(RAND || AUTN); AUTN is 16 bytes
+        // for every algorithm whose MAC is 64 bits.
+        let autn: &[u8; 16] = v.autn.as_slice().try_into().ok()?;
+        let nonce = digest::encode_aka_nonce_string(&v.rand, autn, &[]).ok()?;
+        let password = match algo {
+            DigestAlgo::AkaV2 => digest::akav2_password(v.xres.as_slice(), v.ik.as_slice(), v.ck.as_slice()).to_vec(),
+            _ => v.xres.as_slice().to_vec(),
+        };
+        let mut ck = [0u8; 16];
+        let mut ik = [0u8; 16];
+        ck.copy_from_slice(v.ck.as_slice().get(..16)?);
+        ik.copy_from_slice(v.ik.as_slice().get(..16)?);
+        Some(Challenge { nonce, password, ck, ik, ..base })
+    }
+
+    /// TS 33.102 6.3.5: recovers SQN_MS from an AUTS for the RAND it answers
+    /// and moves SEQ_HE past it.
+    pub fn resync(&mut self, impi: &str, rand: &[u8; 16], auts: &[u8]) -> Result<(), String> {
+        let sub = self.subscriber_mut(impi).ok_or("unknown subscriber")?;
+        let sim = sub.sim.as_ref().ok_or("no SIM keys")?;
+        let sqn_ms = auth::resync_from_auts(sim, rand, auts).map_err(|e| e.to_string())?;
+        sub.sqn.resync(sqn_ms);
+        Ok(())
+    }
+
+    /// The current SEQ_HE of `impi` (for persistence).
+    pub fn sqn(&self, impi: &str) -> Option<Sqn> {
+        Some(self.subscriber(impi)?.sqn.current())
+    }
+
+    /// Restores a persisted SEQ_HE.
+    pub fn restore_sqn(&mut self, impi: &str, sqn: Sqn) {
+        if let Some(sub) = self.subscriber_mut(impi) {
+            if sqn.value() > sub.sqn.current().value() {
+                sub.sqn.resync(sqn);
+            }
+        }
+    }
+}
+
+/// `<IMSI>@...` or `<IMSI>` → the IMSI, when the user part is 6 to 15 digits.
+fn imsi_of_identity(id: &str) -> Option<&str> {
+    let user = id.split('@').next()?;
+    (user.len() >= 6 && user.len() <= 15 && user.bytes().all(|b| b.is_ascii_digit())).then_some(user)
+}
+
+/// Normalises a public identity for look-ups: `sip:`/`sips:` URIs as
+/// `sip:user@host` with the host lower-cased and no port, parameters or
+/// headers (RFC 3261 19.1.4 compares hosts case-insensitively); `tel:` URIs
+/// as `tel:` plus the number without visual separators (RFC 3966 5.1.1).
+pub fn normalize_impu(uri: &str) -> String {
+    let s = uri.trim().trim_start_matches('<').trim_end_matches('>');
+    let lower_scheme = s.get(..4).map(|p| p.to_ascii_lowercase());
+    if lower_scheme.as_deref() == Some("tel:") {
+        let number: String = s[4..].split(';').next().unwrap_or("").chars().filter(|c| !"-.() ".contains(*c)).collect();
+        return format!("tel:{number}");
+    }
+    let rest = s
+        .strip_prefix("sips:")
+        .or_else(|| s.strip_prefix("sip:"))
+        .or_else(|| s.get(..4).filter(|p| p.eq_ignore_ascii_case("sip:")).map(|_| &s[4..]))
+        .unwrap_or(s);
+    let rest = rest.split([';', '?']).next().unwrap_or(rest);
+    match rest.rsplit_once('@') {
+        Some((user, host)) => format!("sip:{user}@{}", strip_port(host).to_ascii_lowercase()),
+        None => format!("sip:{}", strip_port(rest).to_ascii_lowercase()),
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_inclusive(']').next().unwrap_or(host);
+    }
+    host.split(':').next().unwrap_or(host)
+}
+
+fn subscriber_of(e: &UeEntry, domain: &str) -> Result<Subscriber, HssError> {
+    let sim = match &e.sim {
+        Some(s) => Some(sim_of(s, e.res_len).map_err(|err| HssError(format!("{}: {err}", e.impi)))?),
+        None => None,
+    };
+    let impus = e
+        .impu
+        .iter()
+        .map(|i| PublicId {
+            uri: normalize_impu(&i.public_identity(domain)),
+            authentication: i.authentication,
+            associated: i.associated,
+            preferred: i.preferred,
+        })
+        .collect();
+    let sqn = HeSqn::new(Sqn::from_bytes(e.sqn.0), SqnParams::DEFAULT).map_err(|err| HssError(format!("{}: sqn: {err}", e.impi)))?;
+    Ok(Subscriber {
+        impi: e.impi.clone(),
+        imsi: e.imsi.clone(),
+        impus,
+        multi_sim: e.multi_sim,
+        authent_type: e.authent_type,
+        qop: if e.authent_qop == AuthentQop::Auth { Qop::Auth } else { Qop::None },
+        pwd: e.pwd.clone(),
+        sim,
+        amf: e.amf.to_be_bytes(),
+        sqn,
+    })
+}
+
+fn sim_of(s: &SimCfg, res_len: u8) -> Result<auth::Sim, auth::AuthError> {
+    match s {
+        SimCfg::Xor { k } => auth::Sim::new(&k.0, &auth::SimAlgo::Xor { res_len }),
+        SimCfg::Milenage { k, op, r, c } => {
+            let op_or_opc = match op {
+                MilenageOp::Op(x) => auth::OpVariant::Op(x.0),
+                MilenageOp::Opc(x) => auth::OpVariant::Opc(x.0),
+            };
+            let c = [c[0].0, c[1].0, c[2].0, c[3].0, c[4].0];
+            auth::Sim::new(&k.0, &auth::SimAlgo::Milenage { op_or_opc, r: *r, c })
+        }
+        SimCfg::Tuak { k, op, keccak_iter } => {
+            let top_or_topc = match op {
+                TuakOp::Top(x) => auth::TopVariant::Top(x.0),
+                TuakOp::Topc(x) => auth::TopVariant::Topc(x.0),
+            };
+            // RFC 3310 nonces carry a 16-byte AUTN, so the MAC is 64 bits;
+            // CK and IK are 128 bits as IMS AKA uses them.
+            let params = auth::TuakParams { top_or_topc, keccak_iter: *keccak_iter, res_len, mac_len: 8, ck_len: 16, ik_len: 16 };
+            let key: &[u8] = match k {
+                TuakKey::K128(x) => &x.0,
+                TuakKey::K256(x) => &x.0,
+            };
+            auth::Sim::new(key, &auth::SimAlgo::Tuak(params))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impu_normalisation() {
+        assert_eq!(normalize_impu("<sip:Alice@IMS.Example.ORG:5060;transport=udp>"), "sip:Alice@ims.example.org");
+        assert_eq!(normalize_impu("sips:bob@host"), "sip:bob@host");
+        assert_eq!(normalize_impu("tel:+1-555-123.4567;phone-context=x"), "tel:+15551234567");
+        assert_eq!(normalize_impu("sip:[2001:db8::1]:5060"), "sip:[2001:db8::1]");
+    }
+
+    #[test]
+    fn imsi_identities() {
+        assert_eq!(imsi_of_identity("001010123456789@ims.mnc001.mcc001.3gppnetwork.org"), Some("001010123456789"));
+        assert_eq!(imsi_of_identity("alice@ims"), None);
+    }
+}

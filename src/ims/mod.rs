@@ -1,0 +1,12 @@
+//! IMS functions of the control thread: the built-in HSS, the S-CSCF
+//! registrar with its binding table, and the reg event package.
+
+pub mod bindings;
+pub mod challenge;
+pub mod hss;
+pub mod register_input;
+pub mod reginfo;
+pub mod registrar;
+
+#[cfg(test)]
+mod registrar_tests;

@@ -1,0 +1,114 @@
+//! The `ringcore` binary: command line, configuration loading and start-up.
+
+use ringcore::config;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The embedded default configuration (config/ims.cfg), used when no file is given.
+const DEFAULT_CONFIG: &str = include_str!("../config/ims.cfg");
+/// Where the embedded configuration's includes are looked up.
+const DEFAULT_CONFIG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config");
+
+const USAGE: &str = "\
+ringcore: a lab IMS core (P-CSCF, I-CSCF, S-CSCF, HSS)
+
+usage:
+  ringcore [CONFIG]              start with CONFIG (default: the embedded config/ims.cfg)
+  ringcore --check-config FILE   print the effective configuration as JSON and exit 0,
+                                 or print located errors and exit 1
+  ringcore --help                this text
+
+options:
+  --monitor                      read monitor commands from stdin even when it is not a terminal
+  --no-monitor                   never read stdin
+
+environment:
+  RINGCORE_FORCE_EPOLL=1         use the epoll backend even where io_uring works
+";
+
+enum Cmd {
+    Run { config: Option<PathBuf>, monitor: Option<bool> },
+    Check(PathBuf),
+    Help,
+}
+
+fn parse_args(args: &[String]) -> Result<Cmd, String> {
+    let mut config = None;
+    let mut monitor = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-h" | "--help" => return Ok(Cmd::Help),
+            "--check-config" => {
+                let f = it.next().ok_or("--check-config needs a FILE")?;
+                return Ok(Cmd::Check(PathBuf::from(f)));
+            }
+            "--monitor" => monitor = Some(true),
+            "--no-monitor" => monitor = Some(false),
+            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
+            s if config.is_none() => config = Some(PathBuf::from(s)),
+            s => return Err(format!("unexpected argument {s}")),
+        }
+    }
+    Ok(Cmd::Run { config, monitor })
+}
+
+fn load(path: Option<&Path>) -> Result<config::Loaded, config::LoadError> {
+    match path {
+        Some(p) => config::load(p),
+        None => config::load_str("<embedded config/ims.cfg>", DEFAULT_CONFIG, Path::new(DEFAULT_CONFIG_DIR)),
+    }
+}
+
+fn check(path: &Path) -> ExitCode {
+    match config::load(path) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("{w}");
+            }
+            match serde_json::to_string_pretty(&loaded.config.to_json()) {
+                Ok(s) => println!("{s}"),
+                Err(e) => {
+                    eprintln!("cannot print the configuration: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse_args(&args) {
+        Ok(Cmd::Help) => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Ok(Cmd::Check(path)) => check(&path),
+        Ok(Cmd::Run { config, monitor }) => {
+            let loaded = match load(config.as_deref()) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(1);
+                }
+            };
+            match ringcore::control::run(loaded, config.as_deref(), monitor) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("ringcore: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("ringcore: {e}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Header field names: the known set (RFC 3261 20 plus the IMS extension headers) with
+//! compact forms (RFC 3261 7.3.3 and later RFCs) mapped to the full name.
+
+use super::scan::eq_ic;
+
+macro_rules! header_names {
+    ($($variant:ident => $name:literal $(, $compact:literal)?;)*) => {
+        /// A header field name. Comparison is case-insensitive (RFC 3261 7.3.1); compact
+        /// forms map to the same variant as the full name.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum HeaderName {
+            $(
+                #[doc = $name]
+                $variant,
+            )*
+            /// Any other header; its name is available as a raw span.
+            Other,
+        }
+
+        impl HeaderName {
+            /// Classifies a raw header name (full or compact form, any case).
+            pub fn from_bytes(n: &[u8]) -> HeaderName {
+                if let [c] = n {
+                    return match c.to_ascii_lowercase() {
+                        $($(x if x == $compact => HeaderName::$variant,)?)*
+                        _ => HeaderName::Other,
+                    };
+                }
+                $(if eq_ic(n, $name.as_bytes()) { return HeaderName::$variant; })*
+                HeaderName::Other
+            }
+
+            /// The canonical full name (`""` for `Other`).
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $(HeaderName::$variant => $name,)*
+                    HeaderName::Other => "",
+                }
+            }
+        }
+    };
+}
+
+header_names! {
+    Via => "Via", b'v';
+    From => "From", b'f';
+    To => "To", b't';
+    CallId => "Call-ID", b'i';
+    CSeq => "CSeq";
+    MaxForwards => "Max-Forwards";
+    Contact => "Contact", b'm';
+    ContentLength => "Content-Length", b'l';
+    ContentType => "Content-Type", b'c';
+    ContentEncoding => "Content-Encoding", b'e';
+    Subject => "Subject", b's';
+    Supported => "Supported", b'k';
+    Expires => "Expires";
+    Route => "Route";
+    RecordRoute => "Record-Route";
+    Require => "Require";
+    ProxyRequire => "Proxy-Require";
+    Unsupported => "Unsupported";
+    Allow => "Allow";
+    Accept => "Accept";
+    Authorization => "Authorization";
+    ProxyAuthorization => "Proxy-Authorization";
+    WwwAuthenticate => "WWW-Authenticate";
+    ProxyAuthenticate => "Proxy-Authenticate";
+    AuthenticationInfo => "Authentication-Info";
+    SecurityClient => "Security-Client";
+    SecurityServer => "Security-Server";
+    SecurityVerify => "Security-Verify";
+    Path => "Path";
+    ServiceRoute => "Service-Route";
+    PAssociatedUri => "P-Associated-URI";
+    PAssertedIdentity => "P-Asserted-Identity";
+    PPreferredIdentity => "P-Preferred-Identity";
+    PAccessNetworkInfo => "P-Access-Network-Info";
+    PCalledPartyId => "P-Called-Party-ID";
+    PVisitedNetworkId => "P-Visited-Network-ID";
+    PChargingVector => "P-Charging-Vector";
+    RSeq => "RSeq";
+    RAck => "RAck";
+    SessionExpires => "Session-Expires", b'x';
+    MinSe => "Min-SE";
+    MinExpires => "Min-Expires";
+    Reason => "Reason";
+    AcceptContact => "Accept-Contact", b'a';
+    RejectContact => "Reject-Contact", b'j';
+    RequestDisposition => "Request-Disposition", b'd';
+    Event => "Event", b'o';
+    AllowEvents => "Allow-Events", b'u';
+    SubscriptionState => "Subscription-State";
+    ReferTo => "Refer-To", b'r';
+    ReferredBy => "Referred-By", b'b';
+    Date => "Date";
+    Timestamp => "Timestamp";
+    UserAgent => "User-Agent";
+    Server => "Server";
+    Warning => "Warning";
+    RetryAfter => "Retry-After";
+    Identity => "Identity", b'y';
+}
+
+impl HeaderName {
+    /// RFC 3261 7.3 / 20: headers that carry at most one value; a second instance is a
+    /// malformed message (RFC 4475 multi01, mcl01).
+    pub fn is_single(&self) -> bool {
+        matches!(
+            self,
+            HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+                | HeaderName::MaxForwards
+                | HeaderName::ContentLength
+                | HeaderName::ContentType
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_and_case_insensitive() {
+        assert_eq!(HeaderName::from_bytes(b"v"), HeaderName::Via);
+        assert_eq!(HeaderName::from_bytes(b"I"), HeaderName::CallId);
+        assert_eq!(HeaderName::from_bytes(b"MaX-fOrWaRdS"), HeaderName::MaxForwards);
+        assert_eq!(HeaderName::from_bytes(b"l"), HeaderName::ContentLength);
+        assert_eq!(HeaderName::from_bytes(b"k"), HeaderName::Supported);
+        assert_eq!(HeaderName::from_bytes(b"x"), HeaderName::SessionExpires);
+        assert_eq!(HeaderName::from_bytes(b"q"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"p-associated-uri"), HeaderName::PAssociatedUri);
+        assert_eq!(HeaderName::SecurityClient.as_str(), "Security-Client");
+    }
+}

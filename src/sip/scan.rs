@@ -1,0 +1,334 @@
+//! Byte-level scanning helpers shared by every SIP accessor: LWS trimming (RFC 3261 25.1),
+//! quote- and bracket-aware splitting of comma lists and parameters, case-insensitive
+//! comparison and bounded integer parsing. Nothing here allocates or panics.
+
+/// RFC 3261 25.1: LWS is `[*WSP CRLF] 1*WSP`; inside an indexed header value a fold is CRLF
+/// followed by WSP, so CR and LF can be treated as whitespace wherever LWS is allowed.
+#[inline]
+pub(crate) fn is_lws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// RFC 3261 25.1: `token` characters.
+#[inline]
+pub(crate) fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')
+}
+
+/// True if `s` is a non-empty RFC 3261 `token`.
+pub(crate) fn is_token_str(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_token(b))
+}
+
+/// Strips leading and trailing LWS.
+#[inline]
+pub fn trim(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&b| !is_lws(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|&b| !is_lws(b)).map_or(start, |p| p + 1);
+    s.get(start..end).unwrap_or(&[])
+}
+
+/// ASCII case-insensitive equality (SIP tokens, header names and parameter names).
+#[inline]
+pub fn eq_ic(a: &[u8], b: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Parses a decimal integer of at most `u32` range (leading zeros allowed, RFC 4475
+/// wsinv); `None` on empty input, a non-digit or overflow (RFC 4475 scalar02).
+pub fn parse_u32(s: &[u8]) -> Option<u32> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+/// Finds the first occurrence of `needle` outside quoted strings (with `\` escapes) and
+/// outside `<...>`; returns its index.
+pub(crate) fn find_unquoted(s: &[u8], needle: u8) -> Option<usize> {
+    let mut in_quote = false;
+    let mut in_angle = false;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if in_quote {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_quote = false,
+                _ => {}
+            }
+        } else if in_angle {
+            if b == b'>' {
+                in_angle = false;
+            }
+        } else if b == needle {
+            return Some(i);
+        } else if b == b'"' {
+            in_quote = true;
+        } else if b == b'<' {
+            in_angle = true;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// True if quotes and angle brackets in `s` are balanced (RFC 4475 quotbal).
+pub(crate) fn balanced(s: &[u8]) -> bool {
+    let mut in_quote = false;
+    let mut depth = 0u32;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if in_quote {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_quote = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_quote = true,
+                b'<' => depth += 1,
+                b'>' if depth == 0 => return false,
+                b'>' => depth -= 1,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    !in_quote && depth == 0
+}
+
+/// Iterator over the elements of a separator-delimited list, skipping separators that are
+/// inside quoted strings or `<...>` (RFC 3261 7.3.1 comma lists, `;` parameters). Elements
+/// are LWS-trimmed; empty elements are yielded as empty slices.
+#[derive(Clone, Debug)]
+pub struct Split<'a> {
+    rest: Option<&'a [u8]>,
+    sep: u8,
+}
+
+impl<'a> Split<'a> {
+    /// Splits `s` on `sep`.
+    pub fn new(s: &'a [u8], sep: u8) -> Self {
+        Split { rest: Some(s), sep }
+    }
+
+    /// The untrimmed remainder not yet yielded.
+    pub fn remainder(&self) -> &'a [u8] {
+        self.rest.unwrap_or(&[])
+    }
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let s = self.rest?;
+        match find_unquoted(s, self.sep) {
+            Some(i) => {
+                self.rest = s.get(i + 1..);
+                Some(trim(s.get(..i).unwrap_or(&[])))
+            }
+            None => {
+                self.rest = None;
+                Some(trim(s))
+            }
+        }
+    }
+}
+
+/// Splits `name = value` (LWS allowed around `=`, RFC 3261 25.1 EQUAL); the value is `None`
+/// for a bare `name`.
+pub fn split_param(p: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match find_unquoted(p, b'=') {
+        Some(i) => (
+            trim(p.get(..i).unwrap_or(&[])),
+            Some(trim(p.get(i + 1..).unwrap_or(&[]))),
+        ),
+        None => (trim(p), None),
+    }
+}
+
+/// Strips the surrounding double quotes of a `quoted-string`; escapes are kept verbatim
+/// (use [`unescape_quoted`] to expand them). Unquoted input is returned unchanged.
+pub fn unquote(s: &[u8]) -> &[u8] {
+    match s {
+        [b'"', inner @ .., b'"'] if s.len() >= 2 => inner,
+        _ => s,
+    }
+}
+
+/// True if `s` is a complete `quoted-string` (RFC 3261 25.1) with nothing after it.
+pub(crate) fn is_quoted_string(s: &[u8]) -> bool {
+    if s.len() < 2 || s.first() != Some(&b'"') {
+        return false;
+    }
+    let mut i = 1;
+    while let Some(&b) = s.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return i + 1 == s.len(),
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// Expands RFC 3261 `quoted-pair` escapes of a quoted-string body into `out`; returns the
+/// written prefix, or `None` if `out` is too small.
+pub fn unescape_quoted<'o>(s: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        let c = if b == b'\\' {
+            i += 1;
+            *s.get(i)?
+        } else {
+            b
+        };
+        *out.get_mut(n)? = c;
+        n += 1;
+        i += 1;
+    }
+    out.get(..n)
+}
+
+/// Expands RFC 3986 `%HH` escapes (SIP URI `escaped`) into `out`; `None` on a malformed
+/// escape or if `out` is too small.
+pub fn unescape_pct<'o>(s: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        let c = if b == b'%' {
+            let h = hex(*s.get(i + 1)?)?;
+            let l = hex(*s.get(i + 2)?)?;
+            i += 2;
+            h << 4 | l
+        } else {
+            b
+        };
+        *out.get_mut(n)? = c;
+        n += 1;
+        i += 1;
+    }
+    out.get(..n)
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Looks up parameter `name` (case-insensitive) in a `;`-separated parameter list. Returns
+/// `Some(None)` for a bare flag parameter, `Some(Some(value))` for `name=value` (value
+/// trimmed, quotes kept).
+pub fn find_param<'a>(params: &'a [u8], name: &[u8]) -> Option<Option<&'a [u8]>> {
+    Split::new(params, b';')
+        .map(split_param)
+        .find(|(n, _)| eq_ic(n, name))
+        .map(|(_, v)| v)
+}
+
+/// Iterator over `;name[=value]` parameters: yields `(name, value)` pairs, skipping empty
+/// elements.
+#[derive(Clone, Debug)]
+pub struct Params<'a>(Split<'a>);
+
+impl<'a> Params<'a> {
+    /// Iterates over the parameters in `s` (text after the first `;`, or empty).
+    pub fn new(s: &'a [u8]) -> Self {
+        Params(Split::new(s, b';'))
+    }
+
+    /// Looks up a parameter by case-insensitive name.
+    pub fn get(&self, name: &[u8]) -> Option<Option<&'a [u8]>> {
+        self.clone().find(|(n, _)| eq_ic(n, name)).map(|(_, v)| v)
+    }
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = (&'a [u8], Option<&'a [u8]>);
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let p = self.0.next()?;
+            if !p.is_empty() {
+                return Some(split_param(p));
+            }
+        }
+    }
+}
+
+/// True if every `;` element of `params` is a well-formed `generic-param`
+/// (`token [EQUAL (token / host / quoted-string)]`); RFC 4475 badinv01 has empty ones.
+pub(crate) fn params_well_formed(params: &[u8]) -> bool {
+    Split::new(params, b';').all(|p| {
+        let (n, v) = split_param(p);
+        is_token_str(n) && v.map_or(true, gen_value_ok)
+    })
+}
+
+fn gen_value_ok(v: &[u8]) -> bool {
+    if v.first() == Some(&b'"') {
+        return is_quoted_string(v);
+    }
+    // token / host (IPv6 references add `[`, `]` and `:`)
+    !v.is_empty() && v.iter().all(|&b| is_token(b) || matches!(b, b'[' | b']' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_folded_lws() {
+        assert_eq!(trim(b" \r\n\t a b \r\n "), b"a b");
+        assert_eq!(trim(b"   "), b"");
+    }
+
+    #[test]
+    fn splits_commas_outside_quotes_and_angles() {
+        let v: Vec<&[u8]> =
+            Split::new(br#""a, \"b" <sip:x;a=1,2>, c ,"#, b',').collect();
+        assert_eq!(v, vec![&br#""a, \"b" <sip:x;a=1,2>"#[..], b"c", b""]);
+    }
+
+    #[test]
+    fn integers_reject_overflow_and_junk() {
+        assert_eq!(parse_u32(b"0068"), Some(68));
+        assert_eq!(parse_u32(b"4294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32(b"4294967296"), None);
+        assert_eq!(parse_u32(b"-1"), None);
+        assert_eq!(parse_u32(b""), None);
+    }
+
+    #[test]
+    fn params_lookup() {
+        let p = Params::new(b" tag = 98asjd8 ; lr ;q=0.5");
+        assert_eq!(p.get(b"TAG"), Some(Some(&b"98asjd8"[..])));
+        assert_eq!(p.get(b"lr"), Some(None));
+        assert_eq!(p.get(b"x"), None);
+        assert!(!params_well_formed(b"a;;b"));
+        assert!(params_well_formed(b"a;b=\"x;y\""));
+    }
+
+    #[test]
+    fn unescapes() {
+        let mut out = [0u8; 16];
+        assert_eq!(unescape_quoted(br#"a\"b\\"#, &mut out), Some(&br#"a"b\"#[..]));
+        assert_eq!(unescape_pct(b"n%61me%00", &mut out), Some(&b"name\0"[..]));
+        assert_eq!(unescape_pct(b"%Z1", &mut out), None);
+        assert!(balanced(br#""a<" <x>"#));
+        assert!(!balanced(br#""Mr. J. User <sip:j@x>"#));
+    }
+}

@@ -1,0 +1,144 @@
+//! Helpers shared by the black-box tests: start a real ringcore process on a
+//! free loopback port with a given configuration, wait until it answers, and
+//! stop it when the test ends (also on panic).
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+/// A running ringcore process; killed on drop.
+pub struct Core {
+    /// The child process.
+    pub child: Child,
+    /// The SIP address it listens on (UDP and TCP).
+    pub sip: SocketAddr,
+    /// The directory holding its configuration and logs.
+    pub dir: PathBuf,
+}
+
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// A port no other test of this process uses, chosen away from common services.
+pub fn free_port() -> u16 {
+    let base = 20000 + (std::process::id() % 2000) as u16 * 10;
+    loop {
+        let p = base + NEXT_PORT.fetch_add(1, Ordering::Relaxed) % 2000 * 7;
+        if UdpSocket::bind(("127.0.0.1", p)).is_ok() && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ringcore-test-{}-{}", name, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// The engine backend the suite runs on (set by scripts/test.sh).
+pub fn backend() -> &'static str {
+    match std::env::var("RINGCORE_BACKEND").as_deref() {
+        Ok("epoll") => "epoll",
+        Ok("uring") => "uring",
+        _ => "auto",
+    }
+}
+
+impl Core {
+    /// Starts ringcore with `body` (configuration properties, without braces)
+    /// plus sip_addr on a free port; waits until it answers OPTIONS.
+    pub fn start(name: &str, body: &str) -> Core {
+        let port = free_port();
+        let dir = scratch_dir(name);
+        let sip: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let cfg = format!(
+            "{{\n  sip_addr: \"{sip}\",\n  domain: \"ims.mnc001.mcc001.3gppnetwork.org\",\n  \
+             log_filename: \"{log}\",\n  engine: {{ backend: \"{backend}\", workers: 1 }},\n{body}\n}}\n",
+            log = dir.join("ims.log").display(),
+            backend = backend(),
+        );
+        let cfg_path = dir.join("ims.cfg");
+        std::fs::write(&cfg_path, cfg).expect("write config");
+        let child = Command::new(env!("CARGO_BIN_EXE_ringcore"))
+            .arg(&cfg_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ringcore");
+        let mut core = Core { child, sip, dir };
+        core.wait_ready();
+        core
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("ringcore exited early with {status}: {err}");
+            }
+            if options_ping(self.sip, Duration::from_millis(200)).is_some() {
+                return;
+            }
+        }
+        panic!("ringcore did not answer OPTIONS on {} within 20 s", self.sip);
+    }
+
+    /// True while the process runs.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends one OPTIONS over UDP and returns the response text, if one came in time.
+pub fn options_ping(to: SocketAddr, wait: Duration) -> Option<String> {
+    let sock = UdpSocket::bind("127.0.0.1:0").ok()?;
+    sock.set_read_timeout(Some(wait)).ok()?;
+    let local = sock.local_addr().ok()?;
+    let branch = format!("z9hG4bKping{}", Instant::now().elapsed().as_nanos() ^ local.port() as u128);
+    let msg = format!(
+        "OPTIONS sip:{to} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch}\r\nMax-Forwards: 70\r\n\
+         From: <sip:probe@{local}>;tag=p1\r\nTo: <sip:{to}>\r\nCall-ID: ping-{branch}\r\n\
+         CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    );
+    sock.send_to(msg.as_bytes(), to).ok()?;
+    let mut buf = [0u8; 4096];
+    let (n, _) = sock.recv_from(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+/// Runs SIPp with `args`, bounded in time; returns (success, combined output).
+pub fn sipp(args: &[&str], dir: &std::path::Path) -> (bool, String) {
+    let out = Command::new("timeout")
+        .arg("120")
+        .arg("sipp")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sipp (apt-get install sip-tester)");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// The path of a file under tests/.
+pub fn test_file(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join(rel)
+}
