@@ -11,4 +11,5 @@ pub mod control;
 pub mod engine;
 pub mod ims;
 pub mod log;
+pub mod sms;
 pub mod stats;

@@ -47,6 +47,7 @@ fn bench(c: &mut Criterion) {
     for (name, data) in cases {
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_function(format!("parse/{name}"), |b| b.iter(|| parse(black_box(data))));
+        g.bench_function(format!("index_only/{name}"), |b| b.iter(|| Message::parse(black_box(data)).map(|m| m.header_count())));
         let m = Message::parse(data).expect("parses");
         let mut out = [0u8; 4096];
         g.bench_function(format!("serialize/{name}"), |b| b.iter(|| serialize(black_box(&m), &mut out)));

@@ -17,6 +17,9 @@ macro_rules! header_names {
             Other,
         }
 
+        /// Every known header with its full name, in declaration order.
+        const NAMES: &[(&str, HeaderName)] = &[$(($name, HeaderName::$variant),)*];
+
         impl HeaderName {
             /// Classifies a raw header name (full or compact form, any case).
             pub fn from_bytes(n: &[u8]) -> HeaderName {
@@ -26,8 +29,7 @@ macro_rules! header_names {
                         _ => HeaderName::Other,
                     };
                 }
-                $(if eq_ic(n, $name.as_bytes()) { return HeaderName::$variant; })*
-                HeaderName::Other
+                lookup(n)
             }
 
             /// The canonical full name (`""` for `Other`).
@@ -102,6 +104,47 @@ header_names! {
     Identity => "Identity", b'y';
 }
 
+const BUCKETS: usize = 128;
+const PER_BUCKET: usize = 4;
+
+/// Bucket of a name: length, first and last byte, case-folded.
+const fn bucket(n: &[u8]) -> usize {
+    let len = n.len();
+    if len == 0 {
+        return 0;
+    }
+    let first = n[0] | 0x20;
+    let last = n[len - 1] | 0x20;
+    (len * 31 + first as usize * 7 + last as usize * 3) % BUCKETS
+}
+
+/// Hash table over `NAMES` built at compile time: indices + 1 (0 = empty slot).
+const TABLE: [[u8; PER_BUCKET]; BUCKETS] = {
+    let mut t = [[0u8; PER_BUCKET]; BUCKETS];
+    let mut i = 0;
+    while i < NAMES.len() {
+        let b = bucket(NAMES[i].0.as_bytes());
+        let mut k = 0;
+        while t[b][k] != 0 {
+            k += 1; // a compile error here means a bucket overflowed: raise BUCKETS
+        }
+        t[b][k] = (i + 1) as u8;
+        i += 1;
+    }
+    t
+};
+
+fn lookup(n: &[u8]) -> HeaderName {
+    let Some(slots) = TABLE.get(bucket(n)) else { return HeaderName::Other };
+    for &s in slots {
+        let Some(&(name, kind)) = NAMES.get(usize::from(s).wrapping_sub(1)) else { break };
+        if eq_ic(name.as_bytes(), n) {
+            return kind;
+        }
+    }
+    HeaderName::Other
+}
+
 impl HeaderName {
     /// RFC 3261 7.3 / 20: headers that carry at most one value; a second instance is a
     /// malformed message (RFC 4475 multi01, mcl01).
@@ -134,5 +177,10 @@ mod tests {
         assert_eq!(HeaderName::from_bytes(b"q"), HeaderName::Other);
         assert_eq!(HeaderName::from_bytes(b"p-associated-uri"), HeaderName::PAssociatedUri);
         assert_eq!(HeaderName::SecurityClient.as_str(), "Security-Client");
+        for &(name, kind) in NAMES {
+            assert_eq!(HeaderName::from_bytes(name.to_ascii_uppercase().as_bytes()), kind);
+        }
+        assert_eq!(HeaderName::from_bytes(b"Viaa"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b""), HeaderName::Other);
     }
 }

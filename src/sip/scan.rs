@@ -274,7 +274,9 @@ impl<'a> Iterator for Params<'a> {
 pub(crate) fn params_well_formed(params: &[u8]) -> bool {
     Split::new(params, b';').all(|p| {
         let (n, v) = split_param(p);
-        is_token_str(n) && v.map_or(true, gen_value_ok)
+        #[allow(clippy::unnecessary_map_or)] // is_none_or needs Rust 1.82 (MSRV 1.80)
+        let ok = v.map_or(true, gen_value_ok);
+        is_token_str(n) && ok
     })
 }
 

@@ -29,7 +29,7 @@ impl<'a> Message<'a> {
             via?;
         }
         for name in [H::From, H::To] {
-            if !self.header(name).map_or(true, balanced) {
+            if self.header(name).is_some_and(|v| !balanced(v)) {
                 return Err(Error::Bad(name));
             }
         }

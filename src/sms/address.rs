@@ -61,9 +61,15 @@ pub struct TypeOfAddress {
 
 impl TypeOfAddress {
     /// International ISDN number (0x91).
-    pub const INTERNATIONAL: TypeOfAddress = TypeOfAddress { ton: Ton::International, npi: Npi::Isdn };
+    pub const INTERNATIONAL: TypeOfAddress = TypeOfAddress {
+        ton: Ton::International,
+        npi: Npi::Isdn,
+    };
     /// Unknown type, ISDN plan (0x81).
-    pub const UNKNOWN: TypeOfAddress = TypeOfAddress { ton: Ton::Unknown, npi: Npi::Isdn };
+    pub const UNKNOWN: TypeOfAddress = TypeOfAddress {
+        ton: Ton::Unknown,
+        npi: Npi::Isdn,
+    };
 
     /// Decodes the octet (bit 8, the extension bit, is ignored).
     pub fn from_u8(octet: u8) -> Self {
@@ -126,7 +132,10 @@ impl SemiOctets {
             let last = &mut packed[len / 2];
             *last = (*last & 0x0f) | (filler << 4);
         }
-        Ok(SemiOctets { len: len as u8, packed })
+        Ok(SemiOctets {
+            len: len as u8,
+            packed,
+        })
     }
 
     /// From dialled digits: 0-9, '*', '#', 'a', 'b', 'c' (TS 24.008 Table 10.5.118).
@@ -144,16 +153,18 @@ impl SemiOctets {
                 _ => return Err(Error::InvalidValue),
             };
             let octet = packed.get_mut(len / 2).ok_or(Error::TooLong)?;
-            *octet = if len % 2 == 0 { 0xf0 | nibble } else { (*octet & 0x0f) | (nibble << 4) };
+            *octet = if len & 1 == 0 {
+                0xf0 | nibble
+            } else {
+                (*octet & 0x0f) | (nibble << 4)
+            };
             len += 1;
         }
-        if len % 2 == 0 {
-            if let Some(next) = packed.get_mut(len / 2) {
-                *next = 0;
-            }
-        }
         packed.iter_mut().skip(len.div_ceil(2)).for_each(|o| *o = 0);
-        Ok(SemiOctets { len: len as u8, packed })
+        Ok(SemiOctets {
+            len: len as u8,
+            packed,
+        })
     }
 
     fn octets(&self) -> &[u8] {
@@ -163,12 +174,17 @@ impl SemiOctets {
     fn nibbles(&self) -> impl Iterator<Item = u8> + '_ {
         (0..usize::from(self.len)).map(|i| {
             let o = self.packed[i / 2]; // i < len <= 20
-            if i % 2 == 0 { o & 0x0f } else { o >> 4 }
+            if i % 2 == 0 {
+                o & 0x0f
+            } else {
+                o >> 4
+            }
         })
     }
 
     fn digits(&self) -> impl Iterator<Item = char> + '_ {
-        self.nibbles().map(|n| char::from(b"0123456789*#abcf"[usize::from(n)]))
+        self.nibbles()
+            .map(|n| char::from(b"0123456789*#abcf"[usize::from(n)]))
     }
 }
 
@@ -183,12 +199,18 @@ pub struct RpAddress {
 impl RpAddress {
     /// An address from dialled digits (0-9 * # a b c, at most 20).
     pub fn new(toa: TypeOfAddress, digits: &str) -> Result<Self, Error> {
-        Ok(RpAddress { toa, digits: SemiOctets::from_digits(digits)? })
+        Ok(RpAddress {
+            toa,
+            digits: SemiOctets::from_digits(digits)?,
+        })
     }
 
     /// An international E.164 number; a leading '+' is accepted and dropped.
     pub fn international(number: &str) -> Result<Self, Error> {
-        Self::new(TypeOfAddress::INTERNATIONAL, number.strip_prefix('+').unwrap_or(number))
+        Self::new(
+            TypeOfAddress::INTERNATIONAL,
+            number.strip_prefix('+').unwrap_or(number),
+        )
     }
 
     /// The digits (0-9 * # a b c; 'f' only for a filler found inside a received number).
@@ -254,12 +276,18 @@ impl TpAddress {
         if toa.ton == Ton::Alphanumeric {
             return Self::alphanumeric(digits);
         }
-        Ok(TpAddress { toa, value: SemiOctets::from_digits(digits)? })
+        Ok(TpAddress {
+            toa,
+            value: SemiOctets::from_digits(digits)?,
+        })
     }
 
     /// An international E.164 number; a leading '+' is accepted and dropped.
     pub fn international(number: &str) -> Result<Self, Error> {
-        Self::new(TypeOfAddress::INTERNATIONAL, number.strip_prefix('+').unwrap_or(number))
+        Self::new(
+            TypeOfAddress::INTERNATIONAL,
+            number.strip_prefix('+').unwrap_or(number),
+        )
     }
 
     /// An alphanumeric sender (TON 101): at most 11 GSM 7-bit default-alphabet septets.
@@ -271,7 +299,13 @@ impl TpAddress {
         // TS 23.040 9.1.2.5: the length counts the semi-octets actually used.
         let len = (n * 7).div_ceil(4);
         let value = SemiOctets::from_packed(&packed[..len.div_ceil(2)], len, 0)?;
-        Ok(TpAddress { toa: TypeOfAddress { ton: Ton::Alphanumeric, npi: Npi::Unknown }, value })
+        Ok(TpAddress {
+            toa: TypeOfAddress {
+                ton: Ton::Alphanumeric,
+                npi: Npi::Unknown,
+            },
+            value,
+        })
     }
 
     /// Whether the value is alphanumeric text rather than digits.
@@ -309,7 +343,11 @@ impl TpAddress {
             return Err(Error::BadLength);
         }
         let toa = TypeOfAddress::from_u8(r.u8()?);
-        let filler = if toa.ton == Ton::Alphanumeric { 0 } else { 0x0f };
+        let filler = if toa.ton == Ton::Alphanumeric {
+            0
+        } else {
+            0x0f
+        };
         let value = SemiOctets::from_packed(r.take(len.div_ceil(2))?, len, filler)?;
         Ok(TpAddress { toa, value })
     }
@@ -363,8 +401,14 @@ mod tests {
         // Digits * # a b c 1 = A B C D E 1 -> octets BA DC 1E.
         assert_eq!(out[..5], [0x06, 0x81, 0xBA, 0xDC, 0x1E]);
         assert_eq!(a.digits().collect::<String>(), "*#abc1");
-        assert_eq!(TpAddress::new(TypeOfAddress::UNKNOWN, "12+"), Err(Error::InvalidValue));
-        assert_eq!(TpAddress::new(TypeOfAddress::UNKNOWN, &"1".repeat(21)), Err(Error::TooLong));
+        assert_eq!(
+            TpAddress::new(TypeOfAddress::UNKNOWN, "12+"),
+            Err(Error::InvalidValue)
+        );
+        assert_eq!(
+            TpAddress::new(TypeOfAddress::UNKNOWN, &"1".repeat(21)),
+            Err(Error::TooLong)
+        );
     }
 
     #[test]
@@ -376,7 +420,10 @@ mod tests {
         // "Telenor" = 54 65 6C 65 6E 6F 72 packed LSB first:
         // 54|65<<7=D4, 65>>1|6C<<6=32, 6C>>2|65<<5=BB, 65>>3|6E<<4=EC, 6E>>4|6F<<3=7E,
         // 6F>>5|72<<2=CB, 72>>6=01.
-        assert_eq!(out[..9], [0x0D, 0xD0, 0xD4, 0x32, 0xBB, 0xEC, 0x7E, 0xCB, 0x01]);
+        assert_eq!(
+            out[..9],
+            [0x0D, 0xD0, 0xD4, 0x32, 0xBB, 0xEC, 0x7E, 0xCB, 0x01]
+        );
         let back = tp_roundtrip(&out[..9]);
         assert_eq!(back.text().as_deref(), Some("Telenor"));
         assert!(TpAddress::alphanumeric("ABCDEFGHIJKL").is_err());
@@ -386,8 +433,14 @@ mod tests {
     fn empty_and_oversized_addresses() {
         let a = tp_roundtrip(&[0x00, 0x80]);
         assert_eq!(a.digits().count(), 0);
-        assert_eq!(TpAddress::parse(&mut Reader::new(&[21, 0x91])), Err(Error::BadLength));
-        assert_eq!(TpAddress::parse(&mut Reader::new(&[4, 0x91, 0x21])), Err(Error::Truncated));
+        assert_eq!(
+            TpAddress::parse(&mut Reader::new(&[21, 0x91])),
+            Err(Error::BadLength)
+        );
+        assert_eq!(
+            TpAddress::parse(&mut Reader::new(&[4, 0x91, 0x21])),
+            Err(Error::Truncated)
+        );
     }
 
     #[test]
@@ -401,6 +454,9 @@ mod tests {
         RpAddress::emit_lv(Some(&a), &mut w).unwrap();
         assert_eq!(out[..4], [0x03, 0x81, 0x98, 0xF4]);
         assert_eq!(RpAddress::parse_lv(&mut Reader::new(&[0])), Ok(None));
-        assert_eq!(RpAddress::parse_lv(&mut Reader::new(&[12, 0x91])), Err(Error::BadLength));
+        assert_eq!(
+            RpAddress::parse_lv(&mut Reader::new(&[12, 0x91])),
+            Err(Error::BadLength)
+        );
     }
 }

@@ -33,21 +33,38 @@ pub fn segment_text(text: &str, reference: u8) -> Result<Segments, Error> {
     let mut buf = [0u8; MAX_UD_SEPTETS];
     match gsm7_septet_len(text) {
         Ok(_) => {
-            let cost = |c: char| if gsm7_septet_len(c.encode_utf8(&mut [0; 4])) == Ok(2) { 2 } else { 1 };
+            let cost = |c: char| {
+                if gsm7_septet_len(c.encode_utf8(&mut [0; 4])) == Ok(2) {
+                    2
+                } else {
+                    1
+                }
+            };
             let chunks = split(text, MAX_UD_SEPTETS, SEPTETS_PER_PART, cost)?;
             let parts = with_headers(&chunks, reference, |chunk, h| {
                 let n = gsm7_encode(chunk, &mut buf)?;
                 UserData::from_septets(h, &buf[..n])
             })?;
-            Ok(Segments { alphabet: Alphabet::Gsm7, parts })
+            Ok(Segments {
+                alphabet: Alphabet::Gsm7,
+                parts,
+            })
         }
         Err(_) => {
-            let chunks = split(text, MAX_UD_OCTETS / 2, OCTETS_PER_PART / 2, char::len_utf16)?;
+            let chunks = split(
+                text,
+                MAX_UD_OCTETS / 2,
+                OCTETS_PER_PART / 2,
+                char::len_utf16,
+            )?;
             let parts = with_headers(&chunks, reference, |chunk, h| {
                 let n = ucs2_encode(chunk, &mut buf[..MAX_UD_OCTETS])?;
                 UserData::from_octets(h, &buf[..n])
             })?;
-            Ok(Segments { alphabet: Alphabet::Ucs2, parts })
+            Ok(Segments {
+                alphabet: Alphabet::Ucs2,
+                parts,
+            })
         }
     }
 }
@@ -58,12 +75,19 @@ pub fn segment_data(data: &[u8], reference: u8) -> Result<Vec<UserData>, Error> 
         return Ok(vec![UserData::from_octets(None, data)?]);
     }
     let chunks: Vec<&[u8]> = data.chunks(OCTETS_PER_PART).collect();
-    with_headers(&chunks, reference, |chunk, h| UserData::from_octets(h, chunk))
+    with_headers(&chunks, reference, |chunk, h| {
+        UserData::from_octets(h, chunk)
+    })
 }
 
 /// Cuts `text` at character boundaries into chunks of at most `per_part` units (one chunk when
 /// the whole fits `single`).
-fn split(text: &str, single: usize, per_part: usize, cost: impl Fn(char) -> usize) -> Result<Vec<&str>, Error> {
+fn split(
+    text: &str,
+    single: usize,
+    per_part: usize,
+    cost: impl Fn(char) -> usize,
+) -> Result<Vec<&str>, Error> {
     let total: usize = text.chars().map(&cost).sum();
     if total <= single {
         return Ok(vec![text]);
@@ -97,7 +121,12 @@ fn with_headers<T: Copy>(
     (1..=total)
         .zip(chunks)
         .map(|(seq, c)| {
-            let concat = Concat { reference: u16::from(reference), wide: false, total, seq };
+            let concat = Concat {
+                reference: u16::from(reference),
+                wide: false,
+                total,
+                seq,
+            };
             build(*c, Some(Udh::with_concat(concat)))
         })
         .collect()
@@ -115,7 +144,10 @@ pub struct Reassembled<K> {
 impl<K> Reassembled<K> {
     /// The bodies of all parts joined (septet values or octets).
     pub fn body(&self) -> Vec<u8> {
-        self.parts.iter().flat_map(|p| p.body().iter().copied()).collect()
+        self.parts
+            .iter()
+            .flat_map(|p| p.body().iter().copied())
+            .collect()
     }
 
     /// The text for `dcs`, decoded over the joined bodies (`None` for 8-bit or compressed data).
@@ -149,7 +181,10 @@ pub struct Reassembler<K> {
 impl<K: Eq + Clone> Reassembler<K> {
     /// A table holding at most `max_pending` incomplete messages.
     pub fn new(max_pending: usize) -> Self {
-        Reassembler { max_pending, pending: Vec::with_capacity(max_pending) }
+        Reassembler {
+            max_pending,
+            pending: Vec::with_capacity(max_pending),
+        }
     }
 
     /// Incomplete messages held.
@@ -160,24 +195,49 @@ impl<K: Eq + Clone> Reassembler<K> {
     /// Takes one received part from `key`. A part without a (valid) concatenation element is
     /// complete by itself; a duplicate part is dropped; a part whose total disagrees with the
     /// pending message of the same reference restarts it. Returns the message once complete.
-    pub fn handle_part(&mut self, now: Instant, key: K, part: &UserData) -> Result<Option<Reassembled<K>>, Error> {
+    pub fn handle_part(
+        &mut self,
+        now: Instant,
+        key: K,
+        part: &UserData,
+    ) -> Result<Option<Reassembled<K>>, Error> {
         let concat = match part.header().and_then(Udh::concat) {
             Some(c) if c.is_valid() && c.total > 1 => c,
-            _ => return Ok(Some(Reassembled { key, parts: vec![*part] })),
+            _ => {
+                return Ok(Some(Reassembled {
+                    key,
+                    parts: vec![*part],
+                }))
+            }
         };
         let total = usize::from(concat.total);
-        let found = self.pending.iter().position(|p| p.key == key && p.reference == concat.reference);
+        let found = self
+            .pending
+            .iter()
+            .position(|p| p.key == key && p.reference == concat.reference);
         let idx = match found {
             Some(i) if self.pending[i].parts.len() == total => i,
             Some(i) => {
-                self.pending[i] = Pending { key, reference: concat.reference, first_seen: now, parts: vec![None; total], received: 0 };
+                self.pending[i] = Pending {
+                    key,
+                    reference: concat.reference,
+                    first_seen: now,
+                    parts: vec![None; total],
+                    received: 0,
+                };
                 i
             }
             None => {
                 if self.pending.len() >= self.max_pending {
                     return Err(Error::ReassemblyFull);
                 }
-                self.pending.push(Pending { key, reference: concat.reference, first_seen: now, parts: vec![None; total], received: 0 });
+                self.pending.push(Pending {
+                    key,
+                    reference: concat.reference,
+                    first_seen: now,
+                    parts: vec![None; total],
+                    received: 0,
+                });
                 self.pending.len() - 1
             }
         };
@@ -191,7 +251,10 @@ impl<K: Eq + Clone> Reassembler<K> {
             return Ok(None);
         }
         let done = self.pending.swap_remove(idx);
-        Ok(Some(Reassembled { key: done.key, parts: done.parts.into_iter().flatten().collect() }))
+        Ok(Some(Reassembled {
+            key: done.key,
+            parts: done.parts.into_iter().flatten().collect(),
+        }))
     }
 
     /// The first-seen time of the oldest incomplete message: the caller's timer reference.
@@ -248,8 +311,14 @@ mod tests {
         let parts = segment_data(&[7; 141], 1).unwrap();
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0].body().len(), 134);
-        assert_eq!(segment_text(&"a".repeat(153 * 255), 1).unwrap().parts.len(), 255);
-        assert_eq!(segment_text(&"a".repeat(153 * 255 + 1), 1), Err(Error::TooLong));
+        assert_eq!(
+            segment_text(&"a".repeat(153 * 255), 1).unwrap().parts.len(),
+            255
+        );
+        assert_eq!(
+            segment_text(&"a".repeat(153 * 255 + 1), 1),
+            Err(Error::TooLong)
+        );
     }
 
     #[test]
@@ -261,7 +330,10 @@ mod tests {
         let mut r = Reassembler::new(1);
         assert_eq!(r.handle_part(t0, "alice", &s.parts[2]), Ok(None));
         assert_eq!(r.handle_part(t0, "alice", &s.parts[2]), Ok(None));
-        assert_eq!(r.handle_part(t0, "bob", &s.parts[0]), Err(Error::ReassemblyFull));
+        assert_eq!(
+            r.handle_part(t0, "bob", &s.parts[0]),
+            Err(Error::ReassemblyFull)
+        );
         assert_eq!(r.handle_part(t0, "alice", &s.parts[0]), Ok(None));
         let done = r.handle_part(t0, "alice", &s.parts[1]).unwrap().unwrap();
         assert_eq!(done.text(Dcs::GSM7).as_deref(), Some(text.as_str()));

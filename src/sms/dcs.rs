@@ -78,8 +78,12 @@ pub enum DcsGroup {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Dcs(pub u8);
 
-const CLASSES: [MessageClass; 4] =
-    [MessageClass::Class0, MessageClass::Class1, MessageClass::Class2, MessageClass::Class3];
+const CLASSES: [MessageClass; 4] = [
+    MessageClass::Class0,
+    MessageClass::Class1,
+    MessageClass::Class2,
+    MessageClass::Class3,
+];
 
 impl Dcs {
     /// 0x00: GSM 7-bit default alphabet, no class. Never Latin-1.
@@ -122,13 +126,25 @@ impl Dcs {
             },
             0xc..=0xe => DcsGroup::MessageWaiting {
                 store: b >> 4 != 0xc,
-                alphabet: if b >> 4 == 0xe { Alphabet::Ucs2 } else { Alphabet::Gsm7 },
+                alphabet: if b >> 4 == 0xe {
+                    Alphabet::Ucs2
+                } else {
+                    Alphabet::Gsm7
+                },
                 active: b & 0x08 != 0,
-                kind: [WaitingKind::Voicemail, WaitingKind::Fax, WaitingKind::Email, WaitingKind::Other]
-                    [usize::from(b & 0x03)], // index < 4
+                kind: [
+                    WaitingKind::Voicemail,
+                    WaitingKind::Fax,
+                    WaitingKind::Email,
+                    WaitingKind::Other,
+                ][usize::from(b & 0x03)], // index < 4
             },
             0xf => DcsGroup::DataClass {
-                alphabet: if b & 0x04 != 0 { Alphabet::Data8 } else { Alphabet::Gsm7 },
+                alphabet: if b & 0x04 != 0 {
+                    Alphabet::Data8
+                } else {
+                    Alphabet::Gsm7
+                },
                 class,
             },
             _ => DcsGroup::Reserved,
@@ -156,7 +172,13 @@ impl Dcs {
 
     /// Whether the text is compressed (TS 23.042).
     pub fn compressed(self) -> bool {
-        matches!(self.group(), DcsGroup::General { compressed: true, .. })
+        matches!(
+            self.group(),
+            DcsGroup::General {
+                compressed: true,
+                ..
+            }
+        )
     }
 
     /// Whether this is a Flash SMS (class 0).
@@ -181,7 +203,10 @@ mod tests {
         assert!(Dcs(0x10).is_flash());
         assert!(!Dcs(0x00).is_flash());
         assert!(Dcs(0xF0).is_flash());
-        assert_eq!(Dcs::general(Alphabet::Ucs2, Some(MessageClass::Class2)), Dcs(0x1A));
+        assert_eq!(
+            Dcs::general(Alphabet::Ucs2, Some(MessageClass::Class2)),
+            Dcs(0x1A)
+        );
     }
 
     #[test]
@@ -191,13 +216,30 @@ mod tests {
         assert_eq!(Dcs(0x08).alphabet(), Alphabet::Ucs2);
         assert_eq!(Dcs(0x0C).alphabet(), Alphabet::Gsm7); // reserved alphabet
         assert!(Dcs(0x20).compressed() && !Dcs(0x20).udl_in_septets());
-        assert!(matches!(Dcs(0x40).group(), DcsGroup::General { auto_delete: true, .. }));
+        assert!(matches!(
+            Dcs(0x40).group(),
+            DcsGroup::General {
+                auto_delete: true,
+                ..
+            }
+        ));
         assert_eq!(
             Dcs(0xC8).group(),
-            DcsGroup::MessageWaiting { store: false, alphabet: Alphabet::Gsm7, active: true, kind: WaitingKind::Voicemail }
+            DcsGroup::MessageWaiting {
+                store: false,
+                alphabet: Alphabet::Gsm7,
+                active: true,
+                kind: WaitingKind::Voicemail
+            }
         );
         assert_eq!(Dcs(0xE1).alphabet(), Alphabet::Ucs2);
-        assert_eq!(Dcs(0xF6).group(), DcsGroup::DataClass { alphabet: Alphabet::Data8, class: MessageClass::Class2 });
+        assert_eq!(
+            Dcs(0xF6).group(),
+            DcsGroup::DataClass {
+                alphabet: Alphabet::Data8,
+                class: MessageClass::Class2
+            }
+        );
         assert_eq!(Dcs(0x85).group(), DcsGroup::Reserved);
         assert!(Dcs(0x85).udl_in_septets());
     }

@@ -40,9 +40,10 @@ impl Error {
             Error::Truncated | Error::BadLength => RpCause::InvalidMandatoryInformation,
             Error::UnknownMessageType(_) => RpCause::MessageTypeNonExistent,
             Error::UnexpectedIe(_) => RpCause::InformationElementNonExistent,
-            Error::InvalidValue | Error::DcsMismatch | Error::Unrepresentable(_) | Error::TooLong => {
-                RpCause::SemanticallyIncorrectMessage
-            }
+            Error::InvalidValue
+            | Error::DcsMismatch
+            | Error::Unrepresentable(_)
+            | Error::TooLong => RpCause::SemanticallyIncorrectMessage,
             Error::ReassemblyFull => RpCause::ResourcesUnavailable,
             Error::BufferTooSmall => RpCause::ProtocolErrorUnspecified,
         }

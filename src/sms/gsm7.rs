@@ -88,7 +88,10 @@ pub fn gsm7_decode(septets: &[u8], out: &mut String) {
 }
 
 fn basic(septet: u8) -> char {
-    BASIC.get(usize::from(septet & 0x7f)).copied().unwrap_or(' ')
+    BASIC
+        .get(usize::from(septet & 0x7f))
+        .copied()
+        .unwrap_or(' ')
 }
 
 /// Packs septets into `out`, septet `i` at bit `(first_septet + i) * 7` (TS 23.038 6.1.2.1.1:
@@ -115,7 +118,11 @@ pub fn unpack_septets(packed: &[u8], first_septet: usize, out: &mut [u8]) -> Res
         let bit = (first_septet + i) * 7;
         let (byte, shift) = (bit / 8, bit % 8);
         let lo = u16::from(*packed.get(byte).ok_or(Error::Truncated)?);
-        let hi = if shift > 1 { u16::from(*packed.get(byte + 1).ok_or(Error::Truncated)?) } else { 0 };
+        let hi = if shift > 1 {
+            u16::from(*packed.get(byte + 1).ok_or(Error::Truncated)?)
+        } else {
+            0
+        };
         *s = (((hi << 8) | lo) >> shift) as u8 & 0x7f;
     }
     Ok(())
@@ -136,9 +143,17 @@ mod tests {
     #[test]
     fn hellohello_packs_to_the_classic_vector() {
         // TS 23.038 packing: 'h' 0x68 fills bits 0-6, bit 0 of 'e' (1) becomes bit 7 -> 0xE8.
-        assert_eq!(encode_packed("hellohello"), [0xE8, 0x32, 0x9B, 0xFD, 0x46, 0x97, 0xD9, 0xEC, 0x37]);
+        assert_eq!(
+            encode_packed("hellohello"),
+            [0xE8, 0x32, 0x9B, 0xFD, 0x46, 0x97, 0xD9, 0xEC, 0x37]
+        );
         let mut septets = [0u8; 10];
-        unpack_septets(&[0xE8, 0x32, 0x9B, 0xFD, 0x46, 0x97, 0xD9, 0xEC, 0x37], 0, &mut septets).unwrap();
+        unpack_septets(
+            &[0xE8, 0x32, 0x9B, 0xFD, 0x46, 0x97, 0xD9, 0xEC, 0x37],
+            0,
+            &mut septets,
+        )
+        .unwrap();
         let mut text = String::new();
         gsm7_decode(&septets, &mut text);
         assert_eq!(text, "hellohello");
@@ -146,7 +161,18 @@ mod tests {
 
     #[test]
     fn extension_characters_take_two_septets() {
-        for (c, code) in [('€', 0x65), ('{', 0x28), ('}', 0x29), ('[', 0x3c), (']', 0x3e), ('~', 0x3d), ('\\', 0x2f), ('^', 0x14), ('|', 0x40), ('\u{c}', 0x0a)] {
+        for (c, code) in [
+            ('€', 0x65),
+            ('{', 0x28),
+            ('}', 0x29),
+            ('[', 0x3c),
+            (']', 0x3e),
+            ('~', 0x3d),
+            ('\\', 0x2f),
+            ('^', 0x14),
+            ('|', 0x40),
+            ('\u{c}', 0x0a),
+        ] {
             let mut out = [0u8; 4];
             let s = c.to_string();
             assert_eq!(gsm7_encode(&s, &mut out), Ok(2), "{c}");
@@ -187,6 +213,9 @@ mod tests {
         let mut back = [0u8; 1];
         unpack_septets(&out, 7, &mut back).unwrap();
         assert_eq!(back, [0x68]);
-        assert_eq!(unpack_septets(&out[..6], 7, &mut back), Err(Error::Truncated));
+        assert_eq!(
+            unpack_septets(&out[..6], 7, &mut back),
+            Err(Error::Truncated)
+        );
     }
 }

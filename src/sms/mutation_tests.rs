@@ -22,7 +22,9 @@ impl XorShift {
 
 /// Checks the round-trip property of an RP message and its TPDU.
 pub(crate) fn check_rp(bytes: &[u8]) {
-    let Ok(m) = RpMessage::parse(bytes) else { return };
+    let Ok(m) = RpMessage::parse(bytes) else {
+        return;
+    };
     let mut out = [0u8; 512];
     let n = m.emit(&mut out).expect("a parsed RP message re-emits");
     assert_eq!(n, m.buffer_len());
@@ -40,7 +42,9 @@ pub(crate) fn check_rp(bytes: &[u8]) {
 
 /// Checks the round-trip property of a TPDU, and that its text decoders do not panic.
 pub(crate) fn check_tpdu(bytes: &[u8], dir: Direction, carrier: Carrier) {
-    let Ok(t) = Tpdu::parse(bytes, dir, carrier) else { return };
+    let Ok(t) = Tpdu::parse(bytes, dir, carrier) else {
+        return;
+    };
     let mut out = [0u8; 512];
     let n = t.emit(&mut out).expect("a parsed TPDU re-emits");
     assert_eq!(n, t.buffer_len());
@@ -96,7 +100,7 @@ fn corpus() -> Vec<Vec<u8>> {
         "0309 41 09 0100 52309041509580",
         "040A 02 16 00 41 03 00D300",
         "0605",
-        "1D000B916407281553F800 00 03 10 00 00 00 00 00 00 02 E834",
+        "0D000B916407281553F800 00 03 10 00 00 00 00 00 00 02 E834",
     ]
     .iter()
     .map(|h| hex(h))

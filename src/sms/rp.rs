@@ -70,7 +70,11 @@ impl<T: AsRef<[u8]>> RpPacket<T> {
 
     /// The direction given by the MTI parity.
     pub fn direction(&self) -> RpDirection {
-        if self.message_type() & 1 == 0 { RpDirection::MsToNetwork } else { RpDirection::NetworkToMs }
+        if self.message_type() & 1 == 0 {
+            RpDirection::MsToNetwork
+        } else {
+            RpDirection::NetworkToMs
+        }
     }
 
     /// RP-Message-Reference (TS 24.011 8.2.3).
@@ -100,15 +104,30 @@ impl RpUserData {
     /// Wraps encoded TPDU octets ([`Error::TooLong`] beyond 232).
     pub fn new(tpdu: &[u8]) -> Result<Self, Error> {
         let mut bytes = [0u8; MAX_RP_USER_DATA];
-        bytes.get_mut(..tpdu.len()).ok_or(Error::TooLong)?.copy_from_slice(tpdu);
-        Ok(RpUserData { len: tpdu.len() as u8, bytes }) // <= 232
+        bytes
+            .get_mut(..tpdu.len())
+            .ok_or(Error::TooLong)?
+            .copy_from_slice(tpdu);
+        Ok(RpUserData {
+            len: tpdu.len() as u8,
+            bytes,
+        }) // <= 232
     }
 
     /// Encodes `tpdu`.
     pub fn from_tpdu(tpdu: &Tpdu) -> Result<Self, Error> {
         let mut bytes = [0u8; MAX_RP_USER_DATA];
-        let n = tpdu.emit(&mut bytes).map_err(|e| if e == Error::BufferTooSmall { Error::TooLong } else { e })?;
-        Ok(RpUserData { len: n as u8, bytes }) // n <= 232
+        let n = tpdu.emit(&mut bytes).map_err(|e| {
+            if e == Error::BufferTooSmall {
+                Error::TooLong
+            } else {
+                e
+            }
+        })?;
+        Ok(RpUserData {
+            len: n as u8,
+            bytes,
+        }) // n <= 232
     }
 
     /// The TPDU octets.
@@ -182,13 +201,25 @@ impl RpData {
     /// An MS-to-network RP-DATA carrying an SMS-SUBMIT or SMS-COMMAND to `sc`.
     pub fn mo(reference: u8, sc: RpAddress, tpdu: &Tpdu) -> Result<Self, Error> {
         let user_data = RpUserData::from_tpdu(tpdu)?;
-        Ok(RpData { direction: RpDirection::MsToNetwork, reference, originator: None, destination: Some(sc), user_data })
+        Ok(RpData {
+            direction: RpDirection::MsToNetwork,
+            reference,
+            originator: None,
+            destination: Some(sc),
+            user_data,
+        })
     }
 
     /// A network-to-MS RP-DATA carrying an SMS-DELIVER or SMS-STATUS-REPORT from `sc`.
     pub fn mt(reference: u8, sc: RpAddress, tpdu: &Tpdu) -> Result<Self, Error> {
         let user_data = RpUserData::from_tpdu(tpdu)?;
-        Ok(RpData { direction: RpDirection::NetworkToMs, reference, originator: Some(sc), destination: None, user_data })
+        Ok(RpData {
+            direction: RpDirection::NetworkToMs,
+            reference,
+            originator: Some(sc),
+            destination: None,
+            user_data,
+        })
     }
 
     /// Decodes the carried TPDU.
@@ -196,18 +227,30 @@ impl RpData {
         self.user_data.tpdu(self.direction, Carrier::RpData)
     }
 
-    fn parse_body(direction: RpDirection, reference: u8, r: &mut Reader<'_>) -> Result<Self, Error> {
+    fn parse_body(
+        direction: RpDirection,
+        reference: u8,
+        r: &mut Reader<'_>,
+    ) -> Result<Self, Error> {
         let originator = RpAddress::parse_lv(r)?;
         let destination = RpAddress::parse_lv(r)?;
         let user_data = RpUserData::parse_lv(r)?;
         if user_data.len == 0 {
             return Err(Error::BadLength); // 8.2.5.3: a TPDU is mandatory
         }
-        Ok(RpData { direction, reference, originator, destination, user_data })
+        Ok(RpData {
+            direction,
+            reference,
+            originator,
+            destination,
+            user_data,
+        })
     }
 
     fn body_len(&self) -> usize {
-        RpAddress::lv_len(self.originator.as_ref()) + RpAddress::lv_len(self.destination.as_ref()) + self.user_data.lv_len()
+        RpAddress::lv_len(self.originator.as_ref())
+            + RpAddress::lv_len(self.destination.as_ref())
+            + self.user_data.lv_len()
     }
 
     fn emit_body(&self, w: &mut Writer<'_>) -> Result<(), Error> {
@@ -246,10 +289,20 @@ pub struct RpError {
 impl RpError {
     /// The RP-ERROR answering, in the reverse direction, a message that failed with `err`.
     pub fn for_decode_error(received: RpDirection, reference: u8, err: &Error) -> Self {
-        RpError { direction: received.reverse(), reference, cause: err.rp_cause(), diagnostic: None, user_data: None }
+        RpError {
+            direction: received.reverse(),
+            reference,
+            cause: err.rp_cause(),
+            diagnostic: None,
+            user_data: None,
+        }
     }
 
-    fn parse_body(direction: RpDirection, reference: u8, r: &mut Reader<'_>) -> Result<Self, Error> {
+    fn parse_body(
+        direction: RpDirection,
+        reference: u8,
+        r: &mut Reader<'_>,
+    ) -> Result<Self, Error> {
         // 8.2.5.4: LV, one cause octet (extension bit 0) and an optional diagnostic octet.
         let cause = match r.u8()? {
             1 => (r.u8()?, None),
@@ -257,11 +310,18 @@ impl RpError {
             _ => return Err(Error::BadLength),
         };
         let user_data = RpUserData::parse_optional_tlv(r)?;
-        Ok(RpError { direction, reference, cause: RpCause::from_u8(cause.0), diagnostic: cause.1, user_data })
+        Ok(RpError {
+            direction,
+            reference,
+            cause: RpCause::from_u8(cause.0),
+            diagnostic: cause.1,
+            user_data,
+        })
     }
 
     fn body_len(&self) -> usize {
-        2 + usize::from(self.diagnostic.is_some()) + self.user_data.as_ref().map_or(0, |u| 1 + u.lv_len())
+        2 + usize::from(self.diagnostic.is_some())
+            + self.user_data.as_ref().map_or(0, |u| 1 + u.lv_len())
     }
 
     fn emit_body(&self, w: &mut Writer<'_>) -> Result<(), Error> {
@@ -304,7 +364,11 @@ impl RpMessage {
         // TS 24.011 Table 8.3: MTI values.
         let msg = match packet.message_type() {
             0 | 1 => RpMessage::Data(RpData::parse_body(dir, reference, &mut r)?),
-            2 | 3 => RpMessage::Ack(RpAck { direction: dir, reference, user_data: RpUserData::parse_optional_tlv(&mut r)? }),
+            2 | 3 => RpMessage::Ack(RpAck {
+                direction: dir,
+                reference,
+                user_data: RpUserData::parse_optional_tlv(&mut r)?,
+            }),
             4 | 5 => RpMessage::Error(RpError::parse_body(dir, reference, &mut r)?),
             6 => RpMessage::Smma(RpSmma { reference }),
             mti => return Err(Error::UnknownMessageType(mti)),
@@ -329,7 +393,11 @@ impl RpMessage {
     /// when it is too short to hold a message reference (TS 24.011 9.2.2: ignore it).
     pub fn error_response(received: &[u8], err: &Error) -> Option<RpMessage> {
         let packet = RpPacket::new_checked(received).ok()?;
-        Some(RpMessage::Error(RpError::for_decode_error(packet.direction(), packet.message_reference(), err)))
+        Some(RpMessage::Error(RpError::for_decode_error(
+            packet.direction(),
+            packet.message_reference(),
+            err,
+        )))
     }
 
     /// The direction of the message.

@@ -126,8 +126,14 @@ impl EnhancedVp {
         }
         Ok(match fi & 0x07 {
             0 => EnhancedVp::NotSpecified { single_shot },
-            1 => EnhancedVp::Relative { single_shot, value: b[1] },
-            2 => EnhancedVp::Seconds { single_shot, value: b[1] },
+            1 => EnhancedVp::Relative {
+                single_shot,
+                value: b[1],
+            },
+            2 => EnhancedVp::Seconds {
+                single_shot,
+                value: b[1],
+            },
             3 => EnhancedVp::Hms {
                 single_shot,
                 hours: bcd_swapped(b[1])?,
@@ -142,9 +148,18 @@ impl EnhancedVp {
         let ss = |s: bool| if s { 0x40 } else { 0 };
         Ok(match self {
             EnhancedVp::NotSpecified { single_shot } => [ss(single_shot), 0, 0, 0, 0, 0, 0],
-            EnhancedVp::Relative { single_shot, value } => [ss(single_shot) | 1, value, 0, 0, 0, 0, 0],
-            EnhancedVp::Seconds { single_shot, value } => [ss(single_shot) | 2, value, 0, 0, 0, 0, 0],
-            EnhancedVp::Hms { single_shot, hours, minutes, seconds } => [
+            EnhancedVp::Relative { single_shot, value } => {
+                [ss(single_shot) | 1, value, 0, 0, 0, 0, 0]
+            }
+            EnhancedVp::Seconds { single_shot, value } => {
+                [ss(single_shot) | 2, value, 0, 0, 0, 0, 0]
+            }
+            EnhancedVp::Hms {
+                single_shot,
+                hours,
+                minutes,
+                seconds,
+            } => [
                 ss(single_shot) | 3,
                 to_bcd_swapped(hours)?,
                 to_bcd_swapped(minutes)?,
@@ -183,7 +198,9 @@ impl ValidityPeriod {
 
     /// The shortest relative TP-VP covering `seconds` (255, 63 weeks, when none does).
     pub fn relative_from_seconds(seconds: u32) -> ValidityPeriod {
-        let value = (0..=255u8).find(|&v| Self::relative_seconds(v) >= seconds).unwrap_or(255);
+        let value = (0..=255u8)
+            .find(|&v| Self::relative_seconds(v) >= seconds)
+            .unwrap_or(255);
         ValidityPeriod::Relative(value)
     }
 
@@ -210,15 +227,17 @@ impl ValidityPeriod {
         let seven = || <[u8; 7]>::try_from(field).map_err(|_| Error::Truncated);
         Ok(match vpf {
             0b00 => None,
-            0b10 => Some(ValidityPeriod::Relative(*field.first().ok_or(Error::Truncated)?)),
+            0b10 => Some(ValidityPeriod::Relative(
+                *field.first().ok_or(Error::Truncated)?,
+            )),
             0b01 => Some(ValidityPeriod::Enhanced(EnhancedVp::from_bytes(seven()?)?)),
             _ => Some(ValidityPeriod::Absolute(Timestamp::from_bytes(seven()?)?)),
         })
     }
 
-    pub(crate) fn to_field(&self) -> Result<([u8; 7], usize), Error> {
+    pub(crate) fn to_field(self) -> Result<([u8; 7], usize), Error> {
         Ok(match self {
-            ValidityPeriod::Relative(v) => ([*v, 0, 0, 0, 0, 0, 0], 1),
+            ValidityPeriod::Relative(v) => ([v, 0, 0, 0, 0, 0, 0], 1),
             ValidityPeriod::Absolute(t) => (t.to_bytes()?, 7),
             ValidityPeriod::Enhanced(e) => (e.to_bytes()?, 7),
         })
@@ -233,22 +252,53 @@ mod tests {
     fn scts_from_a_published_deliver() {
         // 91 60 42 11 33 12 80: 2019-06-24 11:33:21, zone 0x80 = +08 quarters (UTC+2).
         let t = Timestamp::from_bytes([0x91, 0x60, 0x42, 0x11, 0x33, 0x12, 0x80]).unwrap();
-        assert_eq!(t, Timestamp { year: 19, month: 6, day: 24, hour: 11, minute: 33, second: 21, tz_quarters: 8 });
-        assert_eq!(t.to_bytes().unwrap(), [0x91, 0x60, 0x42, 0x11, 0x33, 0x12, 0x80]);
+        assert_eq!(
+            t,
+            Timestamp {
+                year: 19,
+                month: 6,
+                day: 24,
+                hour: 11,
+                minute: 33,
+                second: 21,
+                tz_quarters: 8
+            }
+        );
+        assert_eq!(
+            t.to_bytes().unwrap(),
+            [0x91, 0x60, 0x42, 0x11, 0x33, 0x12, 0x80]
+        );
     }
 
     #[test]
     fn negative_time_zone() {
         // UTC-5 = -20 quarters: tens 2 with the sign bit 3 -> low nibble 0xA, units 0 -> 0x0A.
-        let t = Timestamp { year: 24, month: 12, day: 31, hour: 23, minute: 59, second: 58, tz_quarters: -20 };
+        let t = Timestamp {
+            year: 24,
+            month: 12,
+            day: 31,
+            hour: 23,
+            minute: 59,
+            second: 58,
+            tz_quarters: -20,
+        };
         let b = t.to_bytes().unwrap();
         assert_eq!(b, [0x42, 0x21, 0x13, 0x32, 0x95, 0x85, 0x0A]);
         assert_eq!(Timestamp::from_bytes(b).unwrap(), t);
         // UTC-3:30 = -14 quarters -> tens 1 | sign 8 = 9, units 4 -> 0x49.
-        let t = Timestamp { tz_quarters: -14, ..t };
+        let t = Timestamp {
+            tz_quarters: -14,
+            ..t
+        };
         assert_eq!(t.to_bytes().unwrap()[6], 0x49);
-        assert_eq!(Timestamp::from_bytes([0x1A, 0, 0, 0, 0, 0, 0]), Err(Error::InvalidValue));
-        assert_eq!(Timestamp { hour: 100, ..t }.to_bytes(), Err(Error::InvalidValue));
+        assert_eq!(
+            Timestamp::from_bytes([0x1A, 0, 0, 0, 0, 0, 0]),
+            Err(Error::InvalidValue)
+        );
+        assert_eq!(
+            Timestamp { hour: 100, ..t }.to_bytes(),
+            Err(Error::InvalidValue)
+        );
     }
 
     #[test]
@@ -262,23 +312,58 @@ mod tests {
         assert_eq!(ValidityPeriod::relative_seconds(196), 30 * 86_400);
         assert_eq!(ValidityPeriod::relative_seconds(197), 5 * 7 * 86_400);
         assert_eq!(ValidityPeriod::relative_seconds(255), 63 * 7 * 86_400);
-        assert_eq!(ValidityPeriod::relative_from_seconds(3600), ValidityPeriod::Relative(11));
-        assert_eq!(ValidityPeriod::relative_from_seconds(u32::MAX), ValidityPeriod::Relative(255));
+        assert_eq!(
+            ValidityPeriod::relative_from_seconds(3600),
+            ValidityPeriod::Relative(11)
+        );
+        assert_eq!(
+            ValidityPeriod::relative_from_seconds(u32::MAX),
+            ValidityPeriod::Relative(255)
+        );
     }
 
     #[test]
     fn enhanced_formats() {
         for (bytes, vp) in [
-            ([0x00, 0, 0, 0, 0, 0, 0], EnhancedVp::NotSpecified { single_shot: false }),
-            ([0x41, 0xAA, 0, 0, 0, 0, 0], EnhancedVp::Relative { single_shot: true, value: 0xAA }),
-            ([0x02, 0x3C, 0, 0, 0, 0, 0], EnhancedVp::Seconds { single_shot: false, value: 60 }),
-            ([0x03, 0x10, 0x03, 0x54, 0, 0, 0], EnhancedVp::Hms { single_shot: false, hours: 1, minutes: 30, seconds: 45 }),
-            ([0x85, 1, 2, 3, 4, 5, 6], EnhancedVp::Raw([0x85, 1, 2, 3, 4, 5, 6])),
+            (
+                [0x00, 0, 0, 0, 0, 0, 0],
+                EnhancedVp::NotSpecified { single_shot: false },
+            ),
+            (
+                [0x41, 0xAA, 0, 0, 0, 0, 0],
+                EnhancedVp::Relative {
+                    single_shot: true,
+                    value: 0xAA,
+                },
+            ),
+            (
+                [0x02, 0x3C, 0, 0, 0, 0, 0],
+                EnhancedVp::Seconds {
+                    single_shot: false,
+                    value: 60,
+                },
+            ),
+            (
+                [0x03, 0x10, 0x03, 0x54, 0, 0, 0],
+                EnhancedVp::Hms {
+                    single_shot: false,
+                    hours: 1,
+                    minutes: 30,
+                    seconds: 45,
+                },
+            ),
+            (
+                [0x85, 1, 2, 3, 4, 5, 6],
+                EnhancedVp::Raw([0x85, 1, 2, 3, 4, 5, 6]),
+            ),
         ] {
             let parsed = ValidityPeriod::from_field(0b01, &bytes).unwrap().unwrap();
             assert_eq!(parsed, ValidityPeriod::Enhanced(vp));
             assert_eq!(parsed.to_field().unwrap(), (bytes, 7));
         }
-        assert_eq!(ValidityPeriod::from_field(0b01, &[0; 6]), Err(Error::Truncated));
+        assert_eq!(
+            ValidityPeriod::from_field(0b01, &[0; 6]),
+            Err(Error::Truncated)
+        );
     }
 }

@@ -67,16 +67,23 @@ pub enum Ie<'a> {
 impl<'a> Ie<'a> {
     fn decode(iei: u8, data: &'a [u8]) -> Self {
         match (iei, data) {
-            (IEI_CONCAT8, &[r, total, seq]) => {
-                Ie::Concat(Concat { reference: u16::from(r), wide: false, total, seq })
-            }
-            (IEI_CONCAT16, &[r0, r1, total, seq]) => {
-                Ie::Concat(Concat { reference: u16::from_be_bytes([r0, r1]), wide: true, total, seq })
-            }
+            (IEI_CONCAT8, &[r, total, seq]) => Ie::Concat(Concat {
+                reference: u16::from(r),
+                wide: false,
+                total,
+                seq,
+            }),
+            (IEI_CONCAT16, &[r0, r1, total, seq]) => Ie::Concat(Concat {
+                reference: u16::from_be_bytes([r0, r1]),
+                wide: true,
+                total,
+                seq,
+            }),
             (IEI_PORTS8, &[dest, orig]) => Ie::Ports8 { dest, orig },
-            (IEI_PORTS16, &[d0, d1, o0, o1]) => {
-                Ie::Ports16 { dest: u16::from_be_bytes([d0, d1]), orig: u16::from_be_bytes([o0, o1]) }
-            }
+            (IEI_PORTS16, &[d0, d1, o0, o1]) => Ie::Ports16 {
+                dest: u16::from_be_bytes([d0, d1]),
+                orig: u16::from_be_bytes([o0, o1]),
+            },
             _ => Ie::Other { iei, data },
         }
     }
@@ -130,7 +137,10 @@ impl core::fmt::Debug for Udh {
 
 impl Default for Udh {
     fn default() -> Self {
-        Udh { len: 0, bytes: [0; MAX_UDH_LEN] }
+        Udh {
+            len: 0,
+            bytes: [0; MAX_UDH_LEN],
+        }
     }
 }
 
@@ -217,15 +227,37 @@ mod tests {
 
     #[test]
     fn known_and_unknown_elements() {
-        let bytes = [0x00, 0x03, 0x2A, 0x03, 0x01, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x70, 0x01, 0xFF, 0x08, 0x04, 0x12, 0x34, 0x02, 0x02];
+        let bytes = [
+            0x00, 0x03, 0x2A, 0x03, 0x01, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x70, 0x01, 0xFF,
+            0x08, 0x04, 0x12, 0x34, 0x02, 0x02,
+        ];
         let h = Udh::parse(&bytes).unwrap();
         let ies: Vec<_> = h.iter().collect();
-        assert_eq!(ies, [
-            Ie::Concat(Concat { reference: 0x2A, wide: false, total: 3, seq: 1 }),
-            Ie::Ports16 { dest: 0x0B84, orig: 0x23F0 },
-            Ie::Other { iei: 0x70, data: &[0xFF] },
-            Ie::Concat(Concat { reference: 0x1234, wide: true, total: 2, seq: 2 }),
-        ]);
+        assert_eq!(
+            ies,
+            [
+                Ie::Concat(Concat {
+                    reference: 0x2A,
+                    wide: false,
+                    total: 3,
+                    seq: 1
+                }),
+                Ie::Ports16 {
+                    dest: 0x0B84,
+                    orig: 0x23F0
+                },
+                Ie::Other {
+                    iei: 0x70,
+                    data: &[0xFF]
+                },
+                Ie::Concat(Concat {
+                    reference: 0x1234,
+                    wide: true,
+                    total: 2,
+                    seq: 2
+                }),
+            ]
+        );
         let mut rebuilt = Udh::new();
         ies.iter().for_each(|ie| rebuilt.push(ie).unwrap());
         assert_eq!(rebuilt.as_bytes(), bytes);
@@ -235,7 +267,13 @@ mod tests {
     #[test]
     fn ports8_and_malformed() {
         let h = Udh::parse(&[0x04, 0x02, 0x10, 0x20]).unwrap();
-        assert_eq!(h.iter().next(), Some(Ie::Ports8 { dest: 0x10, orig: 0x20 }));
+        assert_eq!(
+            h.iter().next(),
+            Some(Ie::Ports8 {
+                dest: 0x10,
+                orig: 0x20
+            })
+        );
         // A concatenation IEI with a wrong length is kept as an unknown element.
         let h = Udh::parse(&[0x00, 0x02, 0x01, 0x02]).unwrap();
         assert!(matches!(h.iter().next(), Some(Ie::Other { iei: 0, .. })));

@@ -25,7 +25,11 @@ pub enum Unit {
 
 impl Unit {
     fn of(dcs: Dcs) -> Unit {
-        if dcs.udl_in_septets() { Unit::Septets } else { Unit::Octets }
+        if dcs.udl_in_septets() {
+            Unit::Septets
+        } else {
+            Unit::Octets
+        }
     }
 }
 
@@ -83,7 +87,12 @@ impl UserData {
     }
 
     fn build(header: Option<Udh>, unit: Unit, body: &[u8]) -> Result<Self, Error> {
-        let ud = UserData { header, unit, len: 0, body: [0; MAX_UD_SEPTETS] };
+        let ud = UserData {
+            header,
+            unit,
+            len: 0,
+            body: [0; MAX_UD_SEPTETS],
+        };
         let max = match unit {
             Unit::Septets => MAX_UD_SEPTETS,
             Unit::Octets => MAX_UD_OCTETS,
@@ -161,11 +170,16 @@ impl UserData {
         let header = match (udhi, data.split_first()) {
             (false, _) => None,
             (true, None) => return Err(Error::BadLength),
-            (true, Some((&udhl, rest))) => {
-                Some(Udh::parse(rest.get(..usize::from(udhl)).ok_or(Error::BadLength)?)?)
-            }
+            (true, Some((&udhl, rest))) => Some(Udh::parse(
+                rest.get(..usize::from(udhl)).ok_or(Error::BadLength)?,
+            )?),
         };
-        let mut ud = UserData { header, unit, len: 0, body: [0; MAX_UD_SEPTETS] };
+        let mut ud = UserData {
+            header,
+            unit,
+            len: 0,
+            body: [0; MAX_UD_SEPTETS],
+        };
         let skip = ud.header_units();
         let n = udl.checked_sub(skip).ok_or(Error::BadLength)?;
         match unit {
@@ -198,7 +212,9 @@ impl UserData {
             Unit::Septets => pack_septets(self.body(), self.header_units(), out),
             Unit::Octets => {
                 let skip = self.header_units();
-                out.get_mut(skip..).ok_or(Error::BufferTooSmall)?.copy_from_slice(self.body());
+                out.get_mut(skip..)
+                    .ok_or(Error::BufferTooSmall)?
+                    .copy_from_slice(self.body());
                 Ok(())
             }
         }
@@ -218,7 +234,12 @@ mod tests {
 
     #[test]
     fn seven_bit_with_concat_header_has_one_fill_bit() {
-        let h = Udh::with_concat(Concat { reference: 1, wide: false, total: 3, seq: 1 });
+        let h = Udh::with_concat(Concat {
+            reference: 1,
+            wide: false,
+            total: 3,
+            seq: 1,
+        });
         let (ud, alphabet) = UserData::from_text("hello", Some(h)).unwrap();
         assert_eq!(alphabet, Alphabet::Gsm7);
         assert_eq!(ud.udl(), 7 + 5);
@@ -233,28 +254,60 @@ mod tests {
     #[test]
     fn limits() {
         assert!(UserData::from_septets(None, &[0x41; 160]).is_ok());
-        assert_eq!(UserData::from_septets(None, &[0x41; 161]), Err(Error::TooLong));
+        assert_eq!(
+            UserData::from_septets(None, &[0x41; 161]),
+            Err(Error::TooLong)
+        );
         assert_eq!(UserData::from_octets(None, &[0; 141]), Err(Error::TooLong));
-        let h = Udh::with_concat(Concat { reference: 1, wide: false, total: 2, seq: 1 });
+        let h = Udh::with_concat(Concat {
+            reference: 1,
+            wide: false,
+            total: 2,
+            seq: 1,
+        });
         assert!(UserData::from_septets(Some(h), &[0x41; 153]).is_ok());
-        assert_eq!(UserData::from_septets(Some(h), &[0x41; 154]), Err(Error::TooLong));
+        assert_eq!(
+            UserData::from_septets(Some(h), &[0x41; 154]),
+            Err(Error::TooLong)
+        );
         assert!(UserData::from_octets(Some(h), &[0; 134]).is_ok());
-        assert_eq!(UserData::from_octets(Some(h), &[0; 135]), Err(Error::TooLong));
+        assert_eq!(
+            UserData::from_octets(Some(h), &[0; 135]),
+            Err(Error::TooLong)
+        );
         let buf = [0u8; 200];
-        assert_eq!(UserData::parse(161, false, Dcs::GSM7, &mut Reader::new(&buf)), Err(Error::InvalidValue));
-        assert_eq!(UserData::parse(141, false, Dcs::UCS2, &mut Reader::new(&buf)), Err(Error::InvalidValue));
-        assert_eq!(UserData::parse(10, false, Dcs::GSM7, &mut Reader::new(&buf[..8])), Err(Error::Truncated));
+        assert_eq!(
+            UserData::parse(161, false, Dcs::GSM7, &mut Reader::new(&buf)),
+            Err(Error::InvalidValue)
+        );
+        assert_eq!(
+            UserData::parse(141, false, Dcs::UCS2, &mut Reader::new(&buf)),
+            Err(Error::InvalidValue)
+        );
+        assert_eq!(
+            UserData::parse(10, false, Dcs::GSM7, &mut Reader::new(&buf[..8])),
+            Err(Error::Truncated)
+        );
         // UDHL 6 claims more than UDL 5 octets hold.
-        assert_eq!(UserData::parse(5, true, Dcs::DATA8, &mut Reader::new(&[6, 0, 0, 0, 0])), Err(Error::BadLength));
+        assert_eq!(
+            UserData::parse(5, true, Dcs::DATA8, &mut Reader::new(&[6, 0, 0, 0, 0])),
+            Err(Error::BadLength)
+        );
         // Header septets (7) exceed UDL (6).
-        assert_eq!(UserData::parse(6, true, Dcs::GSM7, &mut Reader::new(&[5, 0, 3, 1, 1, 1])), Err(Error::BadLength));
+        assert_eq!(
+            UserData::parse(6, true, Dcs::GSM7, &mut Reader::new(&[5, 0, 3, 1, 1, 1])),
+            Err(Error::BadLength)
+        );
     }
 
     #[test]
     fn ucs2_fallback() {
         let (ud, alphabet) = UserData::from_text("hi 😀", None).unwrap();
         assert_eq!(alphabet, Alphabet::Ucs2);
-        assert_eq!(ud.body(), [0x00, 0x68, 0x00, 0x69, 0x00, 0x20, 0xD8, 0x3D, 0xDE, 0x00]);
+        assert_eq!(
+            ud.body(),
+            [0x00, 0x68, 0x00, 0x69, 0x00, 0x20, 0xD8, 0x3D, 0xDE, 0x00]
+        );
         assert_eq!(ud.text(Dcs::UCS2).as_deref(), Some("hi 😀"));
         assert_eq!(ud.text(Dcs::GSM7), None);
     }

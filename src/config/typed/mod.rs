@@ -45,7 +45,7 @@ pub use error::{TypedError, Warning};
 pub use headers::CustomHeader;
 pub use impu::{Impu, ImpuScheme, Precondition};
 pub use ipsec::IpsecSettings;
-pub use logs::{LayerFlag, LogLevel, LogOption, LogSettings, TimeFormat};
+pub use logs::LogSettings;
 pub use props::{feature_of, Feature, PROPERTIES};
 pub use remote_api::{ComAuth, LicenseServer, RemoteApiSettings};
 pub use session::{RefreshMethod, Refresher, SessionExpires};

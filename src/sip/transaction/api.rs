@@ -4,7 +4,7 @@
 use super::pool::PoolConfig;
 use super::timer::{Timer, TimerConfig};
 
-/// Construction parameters of a [`TransactionLayer`].
+/// Construction parameters of a [`TransactionLayer`](super::TransactionLayer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Maximum number of transactions (client and server together).

@@ -8,16 +8,16 @@
 //! counted when dropped). A terminated slot is reclaimed once its pending transmit and
 //! lending event have been polled.
 
-use std::collections::VecDeque;
 mod table;
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::api::{Config, Event, Inbound, Transmit, TxId};
 use super::build::{self, RequestSpans};
 use super::index::Index;
 use super::key::{self, Keyer, TxKey};
-use super::machine::{self, Action, Arm, End, Kind};
+use super::machine::{self, Kind};
 use super::message::TxMessage;
 use super::pool::{Buf, Pool};
 use super::timer::{Entry, Timer, TimerConfig, TimerHeap};
@@ -317,6 +317,15 @@ impl<P: Copy> TransactionLayer<P> {
     pub fn handle_transport_error(&mut self, _now: Instant, id: TxId) {
         if let Some(slot) = self.resolve(id) {
             self.finish(slot, EventKind::TransportError);
+        }
+    }
+
+    /// Ends transaction `id` at once at the TU's request (e.g. a server transaction the TU
+    /// will never answer, or a client transaction it abandons); a pending transmit still goes
+    /// out, then `Event::Terminated` follows.
+    pub fn terminate(&mut self, _now: Instant, id: TxId) {
+        if let Some(slot) = self.resolve(id) {
+            self.finish(slot, EventKind::Terminated);
         }
     }
 

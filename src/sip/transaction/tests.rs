@@ -682,3 +682,15 @@ fn custom_t1_scales_timers() {
     assert_eq!(&d.times()[..5], [0, 1000, 3000, 5000, 7000]);
     assert_eq!(d.event_names(), [(64_000, "Timeout(F)".to_string())]);
 }
+
+#[test]
+fn tu_can_terminate_a_transaction() {
+    let mut d = Driver::new(4);
+    let id = new_id(d.recv_req(ms(0), &req("OPTIONS"), false));
+    let now = d.at(ms(10));
+    d.l.terminate(now, id);
+    d.drain();
+    assert_eq!(d.event_names(), [(10, "Terminated".to_string())]);
+    assert!(d.l.is_empty());
+    assert_eq!(d.l.state(id), None);
+}

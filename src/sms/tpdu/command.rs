@@ -46,7 +46,12 @@ impl core::fmt::Debug for Command {
 
 impl Command {
     /// A command without TP-CD.
-    pub fn new(message_reference: u8, command_type: u8, message_number: u8, destination: TpAddress) -> Self {
+    pub fn new(
+        message_reference: u8,
+        command_type: u8,
+        message_number: u8,
+        destination: TpAddress,
+    ) -> Self {
         Command {
             status_report_request: false,
             udhi: false,

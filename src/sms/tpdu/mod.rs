@@ -110,7 +110,11 @@ impl Tpdu {
             Tpdu::DeliverReport(r) => r.failure_cause,
             _ => return Carrier::RpData,
         };
-        if fcs.is_some() { Carrier::RpError } else { Carrier::RpAck }
+        if fcs.is_some() {
+            Carrier::RpError
+        } else {
+            Carrier::RpAck
+        }
     }
 
     /// Octets of the encoding.
@@ -159,7 +163,11 @@ pub(crate) fn emit_with(
 
 /// Sets `mask` in an octet when `on`.
 pub(crate) fn bit(on: bool, mask: u8) -> u8 {
-    if on { mask } else { 0 }
+    if on {
+        mask
+    } else {
+        0
+    }
 }
 
 /// The TP-UDHI bit for `ud`.
@@ -199,20 +207,35 @@ impl Optional {
     /// Reads the parameters `pi` announces.
     pub(crate) fn parse_params(r: &mut Reader<'_>, pi: u8, fo: u8) -> Result<Self, Error> {
         let pid = if pi & 0x01 != 0 { Some(r.u8()?) } else { None };
-        let dcs = if pi & 0x02 != 0 { Some(Dcs(r.u8()?)) } else { None };
-        let user_data = if pi & 0x04 != 0 {
-            let udl = r.u8()?;
-            // 9.2.3.27: without TP-DCS the default alphabet is assumed.
-            Some(UserData::parse(udl, fo & UDHI != 0, dcs.unwrap_or_default(), r)?)
+        let dcs = if pi & 0x02 != 0 {
+            Some(Dcs(r.u8()?))
         } else {
             None
         };
-        Ok(Optional { pid, dcs, user_data })
+        let user_data = if pi & 0x04 != 0 {
+            let udl = r.u8()?;
+            // 9.2.3.27: without TP-DCS the default alphabet is assumed.
+            Some(UserData::parse(
+                udl,
+                fo & UDHI != 0,
+                dcs.unwrap_or_default(),
+                r,
+            )?)
+        } else {
+            None
+        };
+        Ok(Optional {
+            pid,
+            dcs,
+            user_data,
+        })
     }
 
     /// TP-PI announcing the present parameters.
     pub(crate) fn pi(&self) -> u8 {
-        bit(self.pid.is_some(), 0x01) | bit(self.dcs.is_some(), 0x02) | bit(self.user_data.is_some(), 0x04)
+        bit(self.pid.is_some(), 0x01)
+            | bit(self.dcs.is_some(), 0x02)
+            | bit(self.user_data.is_some(), 0x04)
     }
 
     /// Octets of the parameters, without TP-PI.
@@ -224,7 +247,11 @@ impl Optional {
 
     /// Octets of TP-PI and the parameters (none when `pi_optional` and nothing follows).
     pub(crate) fn buffer_len(&self, pi_optional: bool) -> usize {
-        if pi_optional && self.pi() == 0 { 0 } else { 1 + self.params_len() }
+        if pi_optional && self.pi() == 0 {
+            0
+        } else {
+            1 + self.params_len()
+        }
     }
 
     /// Writes the parameters, without TP-PI.

@@ -48,7 +48,12 @@ fn head(r: &mut Reader<'_>, mti: u8, carrier: Carrier) -> Result<(u8, Option<u8>
 }
 
 /// Writes the first octet and TP-FCS when present.
-fn emit_head(w: &mut Writer<'_>, mti: u8, fcs: Option<u8>, ud: Option<&UserData>) -> Result<(), Error> {
+fn emit_head(
+    w: &mut Writer<'_>,
+    mti: u8,
+    fcs: Option<u8>,
+    ud: Option<&UserData>,
+) -> Result<(), Error> {
     w.u8(mti | udhi(ud))?;
     fcs.map_or(Ok(()), |f| w.u8(f))
 }
@@ -62,11 +67,21 @@ impl SubmitReport {
         let pi = Optional::read_pi(&mut r)?;
         let scts = Timestamp::from_bytes(r.array()?)?;
         let opt = Optional::parse_params(&mut r, pi, fo)?;
-        Ok(SubmitReport { failure_cause, scts, pid: opt.pid, dcs: opt.dcs, user_data: opt.user_data })
+        Ok(SubmitReport {
+            failure_cause,
+            scts,
+            pid: opt.pid,
+            dcs: opt.dcs,
+            user_data: opt.user_data,
+        })
     }
 
     fn optional(&self) -> Optional {
-        Optional { pid: self.pid, dcs: self.dcs, user_data: self.user_data }
+        Optional {
+            pid: self.pid,
+            dcs: self.dcs,
+            user_data: self.user_data,
+        }
     }
 
     /// Octets of the encoding.
@@ -96,11 +111,20 @@ impl DeliverReport {
             return Err(Error::Truncated); // 9.2.2.1a: TP-PI is mandatory
         }
         let opt = Optional::parse(&mut r, fo)?;
-        Ok(DeliverReport { failure_cause, pid: opt.pid, dcs: opt.dcs, user_data: opt.user_data })
+        Ok(DeliverReport {
+            failure_cause,
+            pid: opt.pid,
+            dcs: opt.dcs,
+            user_data: opt.user_data,
+        })
     }
 
     fn optional(&self) -> Optional {
-        Optional { pid: self.pid, dcs: self.dcs, user_data: self.user_data }
+        Optional {
+            pid: self.pid,
+            dcs: self.dcs,
+            user_data: self.user_data,
+        }
     }
 
     /// Octets of the encoding.

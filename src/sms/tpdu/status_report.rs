@@ -62,7 +62,11 @@ impl StatusReport {
     }
 
     fn optional(&self) -> Optional {
-        Optional { pid: self.pid, dcs: self.dcs, user_data: self.user_data }
+        Optional {
+            pid: self.pid,
+            dcs: self.dcs,
+            user_data: self.user_data,
+        }
     }
 
     /// Octets of the encoding.

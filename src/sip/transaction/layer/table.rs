@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{digest_of, is_live, tx_mut, tx_of, Armed, EventKind, Slot, TransactionLayer, Tx};
+use super::{digest_of, is_live, tx_mut, tx_of, Armed, EventKind, TransactionLayer, Tx};
 use crate::sip::transaction::api::{Inbound, TxId};
 use crate::sip::transaction::build::{self, RequestSpans};
 use crate::sip::transaction::key::TxKey;
@@ -127,7 +127,14 @@ impl<P: Copy> TransactionLayer<P> {
         }
     }
 
-    pub(super) fn arm(&mut self, slot: u32, now: Instant, retransmit: bool, timer: Timer, d: Duration) {
+    pub(super) fn arm(
+        &mut self,
+        slot: u32,
+        now: Instant,
+        retransmit: bool,
+        timer: Timer,
+        d: Duration,
+    ) {
         let Some(at) = now.checked_add(d) else { return };
         let tag = self.next_tag;
         self.next_tag = tag.wrapping_add(1);
