@@ -8,8 +8,10 @@
 pub mod auth;
 pub mod config;
 pub mod control;
+pub mod endpoint;
 pub mod engine;
 pub mod ims;
+pub mod sip;
 pub mod log;
 pub mod sms;
 pub mod stats;

@@ -1,8 +1,33 @@
-//! The control thread: the command-line monitor and the control loop.
+//! The control thread: it starts the engine's workers and then takes every
+//! decision that needs shared state — registration (HSS, registrar, reg
+//! event package) today — from the events the workers hand it, answering
+//! with commands. It also runs the command-line monitor and the log service.
 
+mod core;
 pub mod monitor;
+mod monitor_ctx;
+mod regevent;
+mod register;
+mod reply;
+mod signals;
+mod startup;
+mod stdin;
 
-/// Starts the core with `loaded` and runs until asked to stop.
-pub fn run(_loaded: crate::config::Loaded, _path: Option<&std::path::Path>, _monitor: Option<bool>) -> Result<(), String> {
-    Err("not wired yet".into())
+pub use self::core::Control;
+pub use regevent::{Notify, RegEvents, Subscription};
+
+use crate::config::Loaded;
+use std::path::Path;
+
+/// Starts the core with `loaded` (read from `path`, None for the embedded
+/// default) and runs until SIGINT/SIGTERM or the monitor's `quit`.
+/// `monitor`: read commands from stdin (default: when stdin is a terminal).
+pub fn run(loaded: Loaded, path: Option<&Path>, monitor: Option<bool>) -> Result<(), String> {
+    let stop = signals::install()?;
+    let mut control = startup::start(loaded, path)?;
+    let use_monitor = monitor.unwrap_or_else(|| std::io::IsTerminal::is_terminal(&std::io::stdin()));
+    let lines = if use_monitor { Some(stdin::spawn().map_err(|e| format!("cannot read stdin: {e}"))?) } else { None };
+    control.run(&stop, lines.as_ref());
+    control.shutdown();
+    Ok(())
 }

@@ -11,7 +11,7 @@ pub mod echo;
 mod epoll;
 mod handler;
 mod outbox;
-mod queue;
+pub(crate) mod queue;
 mod steer;
 mod sys;
 mod tcp;

@@ -49,6 +49,8 @@ pub struct Flow {
     pub peer: std::net::SocketAddr,
     /// True for TCP.
     pub tcp: bool,
+    /// The worker's UDP socket index the REGISTER arrived on.
+    pub sock: u16,
 }
 
 /// One registered contact (RFC 3261 10.2.1) with what the UE announced with it.
@@ -414,7 +416,7 @@ mod tests {
             path: vec![],
             call_id: call_id.into(),
             cseq,
-            flow: Flow { worker: 0, conn: None, peer: "127.0.0.1:5060".parse().unwrap(), tcp: false },
+            flow: Flow { worker: 0, conn: None, peer: "127.0.0.1:5060".parse().unwrap(), tcp: false, sock: 0 },
             id: 0,
         }
     }

@@ -146,7 +146,7 @@ mod tests {
             path: vec![],
             call_id: "c1".into(),
             cseq: 1,
-            flow: Flow { worker: 0, conn: None, peer: "10.0.0.2:5060".parse().unwrap(), tcp: false },
+            flow: Flow { worker: 0, conn: None, peer: "10.0.0.2:5060".parse().unwrap(), tcp: false, sock: 0 },
             id,
         }
     }

@@ -53,7 +53,7 @@ fn registrar(sub: Subscriber) -> Registrar {
 }
 
 fn flow() -> Flow {
-    Flow { worker: 0, conn: None, peer: "127.0.0.1:5062".parse().unwrap(), tcp: false }
+    Flow { worker: 0, conn: None, peer: "127.0.0.1:5062".parse().unwrap(), tcp: false, sock: 0 }
 }
 
 fn register<'a>(cseq: u32, auth: Option<DigestCredentials<'a>>, expires: Option<u32>) -> RegisterInput<'a> {

@@ -18,6 +18,8 @@ mod method;
 mod nameaddr;
 pub mod scan;
 mod security;
+pub mod transaction;
+mod txview;
 mod uri;
 mod validate;
 mod values;
@@ -38,6 +40,7 @@ pub use nameaddr::{parse_qvalue, Contact, NameAddr};
 pub use security::SecMechanism;
 pub use uri::{Scheme, Uri};
 pub use values::{CSeq, ParamValue, RAck, Reason, SessionExpires};
+pub use txview::TxView;
 pub use via::{Via, MAGIC_COOKIE};
 
 /// Largest message accepted by [`Message::parse`] and a sane `max` for [`frame_len`].

@@ -16,18 +16,20 @@ pub struct Config {
 }
 
 impl Config {
-    /// `capacity` transactions, one 4 KiB buffer each, plus capacity/64 (at least 1)
-    /// 64 KiB buffers for large messages; RFC default timers.
+    /// `capacity` transactions, one [`SMALL_BUFFER`](PoolConfig::SMALL_BUFFER) (2 KiB)
+    /// buffer each plus capacity/64 (at least 1) 64 KiB buffers for larger messages; RFC
+    /// default timers. See the module docs for the memory this takes.
     pub fn with_capacity(capacity: usize) -> Config {
+        Config::with_buffers(capacity, PoolConfig::SMALL_BUFFER)
+    }
+
+    /// As [`with_capacity`](Self::with_capacity), with small buffers of `small_size` bytes
+    /// (e.g. 4096 where INVITEs with large SDP bodies are common).
+    pub fn with_buffers(capacity: usize, small_size: usize) -> Config {
         Config {
             capacity,
             timers: TimerConfig::default(),
-            pool: PoolConfig {
-                small_count: capacity,
-                small_size: 4096,
-                large_count: (capacity / 64).max(1),
-                large_size: 65_535,
-            },
+            pool: PoolConfig::for_transactions(capacity, small_size),
         }
     }
 }

@@ -7,7 +7,12 @@
 //! lend a slot's buffer are at most one per slot; the others are capped at `capacity` and
 //! counted when dropped). A terminated slot is reclaimed once its pending transmit and
 //! lending event have been polled.
+//!
+//! When a slot or a buffer is missing, the lingering transaction whose terminal timer fires
+//! first is reclaimed before `Error::Full` is given (see `pressure`).
 
+mod linger;
+mod pressure;
 mod table;
 
 use std::collections::VecDeque;
@@ -22,6 +27,7 @@ use super::message::TxMessage;
 use super::pool::{Buf, Pool};
 use super::timer::{Entry, Timer, TimerConfig, TimerHeap};
 use super::{Error, State};
+use linger::Linger;
 
 #[derive(Clone, Copy, Debug)]
 enum EventKind {
@@ -103,6 +109,9 @@ pub struct TransactionLayer<P> {
     events: VecDeque<(TxId, EventKind, bool)>,
     loose_events: usize,
     dropped_events: u64,
+    /// Transactions only waiting out an absorbing timer, oldest first.
+    linger: Linger,
+    reclaimed: u64,
 }
 
 impl<P: Copy> TransactionLayer<P> {
@@ -127,6 +136,8 @@ impl<P: Copy> TransactionLayer<P> {
             events: VecDeque::with_capacity(capacity * 2),
             loose_events: 0,
             dropped_events: 0,
+            linger: Linger::new(capacity),
+            reclaimed: 0,
         }
     }
 
@@ -136,7 +147,9 @@ impl<P: Copy> TransactionLayer<P> {
     /// here (`Absorbed`, or `PassUp` for an ACK in Accepted); an unmatched ACK is `Stray`;
     /// any other request creates a server transaction (`New`, or `Cancel` for a CANCEL).
     /// An INVITE transaction sends 100 Trying at once (RFC 3261 17.2.1).
-    /// `Err(Full)`: no room, answer 503 statelessly.
+    /// Without a free slot or buffer, the oldest lingering transaction is reclaimed (see
+    /// [`reclaimed`](Self::reclaimed)); `Err(Full)`: nothing to reclaim, answer 503
+    /// statelessly.
     pub fn handle_request<M: TxMessage>(
         &mut self,
         now: Instant,
@@ -156,13 +169,11 @@ impl<P: Copy> TransactionLayer<P> {
         if is_ack {
             return Ok(Inbound::Stray);
         }
-        if self.free.is_empty() {
-            return Err(Error::Full);
-        }
+        self.room_for_slot()?;
         let invite = method == b"INVITE";
         // RFC 3261 17.2.1: the INVITE server transaction sends 100 Trying itself.
         let out = if invite {
-            Some(self.pool.emit(None, &build::trying(msg))?)
+            Some(self.room_for_buffer(None, |pool| pool.emit(None, &build::trying(msg)))?)
         } else {
             None
         };
@@ -229,7 +240,9 @@ impl<P: Copy> TransactionLayer<P> {
     }
 
     /// Starts a client transaction for the TU's request `raw` (parsed as `msg`, whose slices
-    /// borrow from `raw`) to `peer`, and queues its first transmission.
+    /// borrow from `raw`) to `peer`, and queues its first transmission. Like
+    /// `handle_request`, it reclaims the oldest lingering transaction for room before
+    /// giving `Err(Full)`.
     pub fn send_request<M: TxMessage>(
         &mut self,
         now: Instant,
@@ -249,10 +262,8 @@ impl<P: Copy> TransactionLayer<P> {
         if self.lookup(&key).is_some() {
             return Err(Error::Duplicate);
         }
-        if self.free.is_empty() {
-            return Err(Error::Full);
-        }
-        let out = self.pool.store(raw)?;
+        self.room_for_slot()?;
+        let out = self.room_for_buffer(None, |pool| pool.store(raw))?;
         let kind = if method == b"INVITE" {
             Kind::InviteClient
         } else {
@@ -264,7 +275,8 @@ impl<P: Copy> TransactionLayer<P> {
     }
 
     /// The TU's response `raw` (parsed as `msg`) for server transaction `id`: stored for
-    /// retransmission and queued for sending.
+    /// retransmission and queued for sending. Without a free buffer the oldest lingering
+    /// transaction (never `id` itself) is reclaimed before `Err(Full)` is given.
     pub fn respond<M: TxMessage>(
         &mut self,
         now: Instant,
@@ -279,7 +291,7 @@ impl<P: Copy> TransactionLayer<P> {
         }
         let action =
             machine::server_respond(tx.kind, tx.state, msg.status(), tx.reliable, &self.cfg)?;
-        let buf = self.pool.store(raw)?;
+        let buf = self.room_for_buffer(Some(slot), |pool| pool.store(raw))?;
         let tag = self.keyer.digest(msg.to_tag());
         if let Some(tx) = tx_mut(&mut self.slots, slot) {
             tx.resp_to_tag = tag;
@@ -410,5 +422,25 @@ impl<P: Copy> TransactionLayer<P> {
     /// Events dropped because the caller did not poll them (should stay 0).
     pub fn dropped_events(&self) -> u64 {
         self.dropped_events
+    }
+
+    /// Lingering transactions (Completed of non-INVITE and INVITE client, non-INVITE server
+    /// Completed, INVITE server Confirmed, Accepted) reclaimed before their Timer D, I, J, K,
+    /// L or M fired, to make room under load. A rising count means the table or the pool is
+    /// too small for the load: late retransmissions are then seen as new requests or strays.
+    pub fn reclaimed(&self) -> u64 {
+        self.reclaimed
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::Slot;
+
+    #[test]
+    fn slot_stays_within_the_documented_memory_budget() {
+        // The module docs count about 0.5 KiB per slot for a peer of address, transport
+        // and connection id.
+        type Peer = (std::net::SocketAddr, u8, u32);
+        assert!(std::mem::size_of::<Slot<Peer>>() <= 512);
     }
 }

@@ -1,7 +1,7 @@
 //! Preallocated pool of message buffers held by transactions for retransmission.
 //!
 //! Two classes of fixed-size buffers, each carved out of one contiguous allocation made at
-//! start-up: many small ones (e.g. 4 KiB) and a count-limited set of large ones for big
+//! start-up: many small ones (2 KiB by default) and a count-limited set of large ones for big
 //! messages (a small request falls back to a large buffer when the small ones run out).
 //! Free lists are preallocated stacks: alloc/release never allocate.
 
@@ -23,6 +23,32 @@ pub struct PoolConfig {
     pub large_count: usize,
     /// Bytes per large buffer (the largest message the layer stores).
     pub large_size: usize,
+}
+
+impl PoolConfig {
+    /// Default bytes per small buffer: nearly every SIP message of a lab fits; larger ones
+    /// take a large buffer.
+    pub const SMALL_BUFFER: usize = 2048;
+    /// Bytes per large buffer: the largest UDP payload, and the largest message stored.
+    pub const LARGE_BUFFER: usize = 65_535;
+
+    /// One small buffer of `small_size` bytes per transaction, and one large buffer per 64
+    /// transactions (at least one).
+    pub fn for_transactions(transactions: usize, small_size: usize) -> PoolConfig {
+        PoolConfig {
+            small_count: transactions,
+            small_size,
+            large_count: (transactions / 64).max(1),
+            large_size: Self::LARGE_BUFFER,
+        }
+    }
+
+    /// Bytes of buffer memory this configuration preallocates.
+    pub fn bytes(&self) -> usize {
+        self.small_count
+            .saturating_mul(self.small_size)
+            .saturating_add(self.large_count.saturating_mul(self.large_size))
+    }
 }
 
 /// The buffer pool.

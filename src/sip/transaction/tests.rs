@@ -5,21 +5,27 @@ use std::time::{Duration, Instant};
 use super::testmsg::TestMsg;
 use super::*;
 
-type Peer = u8;
-const PEER: Peer = 7;
+pub(super) type Peer = u8;
+pub(super) const PEER: Peer = 7;
 
-fn ms(n: u64) -> Duration {
+pub(super) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-fn layer(capacity: usize) -> TransactionLayer<Peer> {
+pub(super) fn layer(capacity: usize) -> TransactionLayer<Peer> {
     TransactionLayer::new(Config::with_capacity(capacity))
 }
 
-const VIA_A: &str = "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds";
+pub(super) const VIA_A: &str = "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds";
 
 /// An RFC 3261 style request (Route set, From tag, no To tag).
-fn request(method: &str, via: &str, call_id: &str, to_tag: &str, cseq_method: &str) -> String {
+pub(super) fn request(
+    method: &str,
+    via: &str,
+    call_id: &str,
+    to_tag: &str,
+    cseq_method: &str,
+) -> String {
     format!(
         "{method} sip:bob@biloxi.com SIP/2.0\r\n{via}\r\nMax-Forwards: 70\r\n\
          Route: <sip:p1.example.com;lr>\r\nRoute: <sip:p2.example.com;lr>\r\n\
@@ -29,7 +35,7 @@ fn request(method: &str, via: &str, call_id: &str, to_tag: &str, cseq_method: &s
     )
 }
 
-fn invite() -> String {
+pub(super) fn invite() -> String {
     request(
         "INVITE",
         VIA_A,
@@ -39,11 +45,11 @@ fn invite() -> String {
     )
 }
 
-fn req(method: &str) -> String {
+pub(super) fn req(method: &str) -> String {
     request(method, VIA_A, "a84b4c76e66710@pc33.atlanta.com", "", method)
 }
 
-fn response(status: u16, via: &str, to_tag: &str, cseq_method: &str) -> String {
+pub(super) fn response(status: u16, via: &str, to_tag: &str, cseq_method: &str) -> String {
     format!(
         "SIP/2.0 {status} Reason\r\n{via}\r\nTo: Bob <sip:bob@biloxi.com>{to_tag}\r\n\
          From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\nCall-ID: a84b4c76e66710@pc33.atlanta.com\r\n\
@@ -53,16 +59,18 @@ fn response(status: u16, via: &str, to_tag: &str, cseq_method: &str) -> String {
 
 /// Drives the layer like a worker: fire timers until `end`, recording each transmit and
 /// event with its time since `base`.
-struct Driver {
-    l: TransactionLayer<Peer>,
-    base: Instant,
+pub(super) struct Driver {
+    pub(super) l: TransactionLayer<Peer>,
+    pub(super) base: Instant,
     now: Instant,
-    sent: Vec<(Duration, Vec<u8>)>,
-    events: Vec<(Duration, String, Option<Vec<u8>>)>,
+    pub(super) sent: Vec<(Duration, Vec<u8>)>,
+    pub(super) events: Vec<(Duration, String, Option<Vec<u8>>)>,
+    /// The transaction of each event in `events`.
+    pub(super) event_ids: Vec<TxId>,
 }
 
 impl Driver {
-    fn new(capacity: usize) -> Driver {
+    pub(super) fn new(capacity: usize) -> Driver {
         let base = Instant::now();
         Driver {
             l: layer(capacity),
@@ -70,33 +78,41 @@ impl Driver {
             now: base,
             sent: vec![],
             events: vec![],
+            event_ids: vec![],
         }
     }
 
-    fn at(&mut self, t: Duration) -> Instant {
+    pub(super) fn at(&mut self, t: Duration) -> Instant {
         self.now = self.base + t;
         self.now
     }
 
-    fn drain(&mut self) {
+    pub(super) fn drain(&mut self) {
         let t = self.now - self.base;
         while let Some(x) = self.l.poll_transmit() {
             assert_eq!(x.peer, PEER);
             self.sent.push((t, x.bytes.to_vec()));
         }
         while let Some(e) = self.l.poll_event() {
-            let (name, bytes) = match e {
+            let (id, name, bytes) = match e {
                 Event::Timeout {
-                    timer, response, ..
-                } => (format!("Timeout({timer:?})"), response.map(|b| b.to_vec())),
-                Event::TransportError(_) => ("TransportError".into(), None),
-                Event::Terminated(_) => ("Terminated".into(), None),
+                    id,
+                    timer,
+                    response,
+                } => (
+                    id,
+                    format!("Timeout({timer:?})"),
+                    response.map(|b| b.to_vec()),
+                ),
+                Event::TransportError(id) => (id, "TransportError".into(), None),
+                Event::Terminated(id) => (id, "Terminated".into(), None),
             };
             self.events.push((t, name, bytes));
+            self.event_ids.push(id);
         }
     }
 
-    fn run_until(&mut self, end: Duration) {
+    pub(super) fn run_until(&mut self, end: Duration) {
         self.drain();
         while let Some(t) = self.l.poll_timeout() {
             if t > self.base + end {
@@ -109,7 +125,7 @@ impl Driver {
         self.now = self.base + end;
     }
 
-    fn send(&mut self, t: Duration, raw: &str, reliable: bool) -> Result<TxId, Error> {
+    pub(super) fn send(&mut self, t: Duration, raw: &str, reliable: bool) -> Result<TxId, Error> {
         let now = self.at(t);
         let r = self.l.send_request(
             now,
@@ -122,7 +138,12 @@ impl Driver {
         r
     }
 
-    fn recv_req(&mut self, t: Duration, raw: &str, reliable: bool) -> Result<Inbound, Error> {
+    pub(super) fn recv_req(
+        &mut self,
+        t: Duration,
+        raw: &str,
+        reliable: bool,
+    ) -> Result<Inbound, Error> {
         let now = self.at(t);
         let r = self
             .l
@@ -131,14 +152,14 @@ impl Driver {
         r
     }
 
-    fn recv_resp(&mut self, t: Duration, raw: &str) -> Inbound {
+    pub(super) fn recv_resp(&mut self, t: Duration, raw: &str) -> Inbound {
         let now = self.at(t);
         let r = self.l.handle_response(now, &TestMsg::parse(raw.as_bytes()));
         self.drain();
         r
     }
 
-    fn respond(&mut self, t: Duration, id: TxId, raw: &str) -> Result<(), Error> {
+    pub(super) fn respond(&mut self, t: Duration, id: TxId, raw: &str) -> Result<(), Error> {
         let now = self.at(t);
         let r = self
             .l
@@ -147,14 +168,14 @@ impl Driver {
         r
     }
 
-    fn times(&self) -> Vec<u64> {
+    pub(super) fn times(&self) -> Vec<u64> {
         self.sent
             .iter()
             .map(|(t, _)| t.as_millis() as u64)
             .collect()
     }
 
-    fn event_names(&self) -> Vec<(u64, String)> {
+    pub(super) fn event_names(&self) -> Vec<(u64, String)> {
         self.events
             .iter()
             .map(|(t, n, _)| (t.as_millis() as u64, n.clone()))
@@ -162,7 +183,7 @@ impl Driver {
     }
 }
 
-fn new_id(r: Result<Inbound, Error>) -> TxId {
+pub(super) fn new_id(r: Result<Inbound, Error>) -> TxId {
     match r {
         Ok(Inbound::New(id)) => id,
         other => panic!("expected New, got {other:?}"),

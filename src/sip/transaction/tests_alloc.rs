@@ -90,3 +90,46 @@ fn steady_state_does_not_allocate() {
     assert!(l.is_empty());
     assert_eq!(l.free_buffers(), (64, 1));
 }
+
+/// REGISTER `n` (own branch) and its 200, over UDP.
+fn register(n: usize) -> (Vec<u8>, Vec<u8>) {
+    let via = format!("Via: SIP/2.0/UDP ue.example.com;branch=z9hG4bKreg{n}");
+    let common = format!(
+        "{via}\r\nTo: <sip:u{n}@ims.lab>\r\nFrom: <sip:u{n}@ims.lab>;tag={n}\r\n\
+         Call-ID: reg{n}@ue\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n"
+    );
+    (
+        format!("REGISTER sip:ims.lab SIP/2.0\r\n{common}").into_bytes(),
+        format!("SIP/2.0 200 OK\r\n{common}").into_bytes(),
+    )
+}
+
+#[test]
+fn reclamation_does_not_allocate() {
+    // A table of 4 fed 8 distinct REGISTERs in turn: from the fifth on, each new one
+    // reclaims the oldest Completed transaction (Timer J has not fired).
+    let msgs: Vec<(Vec<u8>, Vec<u8>)> = (0..8).map(register).collect();
+    let mut l: TransactionLayer<u8> = TransactionLayer::new(Config::with_capacity(4));
+    let now = Instant::now();
+    let round = |l: &mut TransactionLayer<u8>, r: usize| {
+        let (req, ok) = &msgs[r % msgs.len()];
+        let Ok(Inbound::New(id)) = l.handle_request(now, &TestMsg::parse(req), 1, false) else {
+            panic!("new")
+        };
+        l.respond(now, id, &TestMsg::parse(ok), ok).unwrap();
+        while l.poll_transmit().is_some() {}
+        while l.poll_event().is_some() {}
+    };
+    for r in 0..8 {
+        round(&mut l, r);
+    }
+    reset_violation_count();
+    assert_no_alloc(|| {
+        for r in 8..88 {
+            round(&mut l, r);
+        }
+    });
+    assert_eq!(violation_count(), 0, "allocator calls while reclaiming");
+    assert_eq!(l.reclaimed(), 84);
+    assert_eq!(l.len(), 4);
+}

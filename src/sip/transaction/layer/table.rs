@@ -118,6 +118,10 @@ impl<P: Copy> TransactionLayer<P> {
     }
 
     pub(super) fn set_timer(&mut self, slot: u32, retransmit: bool, armed: Option<Armed>) {
+        if !retransmit {
+            // An absorbing deadline (D, I, J, K, L, M) makes the transaction reclaimable.
+            self.linger.armed(slot, armed.map(|a| a.timer));
+        }
         if let Some(tx) = tx_mut(&mut self.slots, slot) {
             *(if retransmit {
                 &mut tx.retransmit
@@ -166,14 +170,17 @@ impl<P: Copy> TransactionLayer<P> {
     }
 
     /// RFC 3261 17.1.1.3: builds the ACK for a non-2xx final response once, replacing the
-    /// stored INVITE, and queues it. If the pool is exhausted the INVITE is kept and the
-    /// next retransmission of the response retries.
+    /// stored INVITE, and queues it. If the pool is exhausted (even after reclaiming) the
+    /// INVITE is kept and the next retransmission of the response retries.
     pub(super) fn ack<M: TxMessage>(&mut self, slot: u32, resp: &M) {
-        let Some(tx) = tx_mut(&mut self.slots, slot) else {
+        let Some(tx) = tx_of(&self.slots, slot) else {
             return;
         };
         if !tx.acked {
-            let Ok(buf) = self.pool.emit(tx.out, &build::ack(&tx.spans, resp)) else {
+            let (out, spans) = (tx.out, tx.spans);
+            let built =
+                self.room_for_buffer(Some(slot), |pool| pool.emit(out, &build::ack(&spans, resp)));
+            let (Ok(buf), Some(tx)) = (built, tx_mut(&mut self.slots, slot)) else {
                 return;
             };
             tx.acked = true;
@@ -193,6 +200,10 @@ impl<P: Copy> TransactionLayer<P> {
         if tx.state == State::Terminated {
             return;
         }
+        self.linger.remove(slot);
+        let Some(tx) = tx_mut(&mut self.slots, slot) else {
+            return;
+        };
         tx.state = State::Terminated;
         tx.retransmit = None;
         tx.deadline = None;
@@ -234,6 +245,7 @@ impl<P: Copy> TransactionLayer<P> {
         }
         let Some(tx) = entry.tx.take() else { return };
         entry.gen = entry.gen.wrapping_add(1);
+        self.linger.remove(slot);
         if let Some(b) = tx.out {
             self.pool.release(b);
         }

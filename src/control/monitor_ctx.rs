@@ -1,0 +1,65 @@
+//! The control thread as seen by the command-line monitor (seed 000
+//! section 7): log options and the user database with binding state.
+
+use super::core::Control;
+use super::monitor::MonitorContext;
+use crate::ims::bindings::seconds_left;
+use std::io::{self, Write};
+use std::time::Instant;
+
+/// The monitor's view of the control thread for one command.
+pub struct Ctx<'c> {
+    /// The control state.
+    pub control: &'c mut Control,
+    /// Set by `quit`.
+    pub quit: bool,
+}
+
+impl MonitorContext for Ctx<'_> {
+    fn log_options(&self) -> String {
+        match &self.control.log_control_ref() {
+            Some(l) => l.describe(),
+            None => String::new(),
+        }
+    }
+
+    fn set_log_options(&mut self, options: &str) -> Result<(), String> {
+        match self.control.log_control() {
+            Some(l) => l.set_options(options).map_err(|e| e.to_string()),
+            None => Err("logging is stopped".into()),
+        }
+    }
+
+    fn users(&self, out: &mut dyn Write) -> io::Result<()> {
+        let r = &self.control.registrar;
+        let now = Instant::now();
+        writeln!(out, "{:<52} {:<7} {:<8} {:<16} {:<4} CONTACT / IMPUs", "IMPI", "STATE", "EXPIRES", "IMEI", "SMS")?;
+        let mut subs: Vec<_> = r.hss.subscribers().collect();
+        subs.sort_by(|a, b| a.impi.cmp(&b.impi));
+        let mut registered = 0;
+        for s in &subs {
+            let records: Vec<_> = r.bindings.records().filter(|rec| rec.key.impi == s.impi).collect();
+            for rec in &records {
+                for c in &rec.contacts {
+                    registered += 1;
+                    writeln!(
+                        out,
+                        "{:<52} {:<7} {:<8} {:<16} {:<4} {}",
+                        s.impi,
+                        if rec.key.emergency { "sos" } else { "reg" },
+                        seconds_left(now, c.expires_at),
+                        c.imei.as_deref().unwrap_or("-"),
+                        if c.sms { "yes" } else { "no" },
+                        c.uri
+                    )?;
+                    writeln!(out, "{:<92} {}", "", rec.impus.join(" "))?;
+                }
+            }
+        }
+        writeln!(out, "{} subscriber(s), {} registered contact(s)", subs.len(), registered)
+    }
+
+    fn request_quit(&mut self) {
+        self.quit = true;
+    }
+}

@@ -1,0 +1,107 @@
+//! What crosses the queues between a worker's endpoint and the control thread.
+
+use crate::engine::{ConnId, SocketId};
+use crate::sip::transaction::TxId;
+use std::net::SocketAddr;
+
+/// How a peer is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// UDP through this worker's socket `SocketId`.
+    Udp(SocketId),
+    /// An established TCP connection.
+    Tcp(ConnId),
+    /// TCP to the peer address, over the worker's connection to it or a new one
+    /// (requests we originate above tcp_threshold, RFC 3261 18.1.1).
+    TcpTo,
+}
+
+/// A SIP peer: the transport and the remote address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Peer {
+    /// How it is reached.
+    pub transport: Transport,
+    /// Its address.
+    pub addr: SocketAddr,
+}
+
+impl Peer {
+    /// True for stream transports (RFC 3261 17: no retransmission timers).
+    pub fn is_reliable(&self) -> bool {
+        !matches!(self.transport, Transport::Udp(_))
+    }
+}
+
+/// Worker → control thread.
+#[derive(Debug)]
+pub enum ToControl {
+    /// A request that needs a decision; `tx` is its server transaction
+    /// (None for an ACK to a 2xx, which has none).
+    Request {
+        /// The worker that owns the transaction.
+        worker: u16,
+        /// The server transaction.
+        tx: Option<TxId>,
+        /// Where it came from.
+        peer: Peer,
+        /// The request bytes.
+        msg: Vec<u8>,
+    },
+    /// A response to a client transaction (or a 408 the layer made on Timer
+    /// B/F), or a 2xx retransmission without one (`tx` None).
+    Response {
+        /// The worker that owns the transaction.
+        worker: u16,
+        /// The client transaction.
+        tx: Option<TxId>,
+        /// The response bytes.
+        msg: Vec<u8>,
+    },
+    /// An INVITE server transaction's Timer H fired: the ACK never came.
+    ServerTimeout {
+        /// The worker.
+        worker: u16,
+        /// The transaction.
+        tx: TxId,
+    },
+    /// A transaction's message could not be sent.
+    TransportError {
+        /// The worker.
+        worker: u16,
+        /// The transaction.
+        tx: TxId,
+    },
+    /// A CANCEL matched INVITE server transaction `target` (200 already sent).
+    Cancelled {
+        /// The worker.
+        worker: u16,
+        /// The cancelled INVITE's transaction.
+        target: TxId,
+    },
+}
+
+/// Control thread → worker.
+#[derive(Debug)]
+pub enum ToWorker {
+    /// Send a response through server transaction `tx`.
+    Respond {
+        /// The transaction.
+        tx: TxId,
+        /// The response bytes.
+        msg: Vec<u8>,
+    },
+    /// Start a client transaction for this request.
+    SendRequest {
+        /// Where to.
+        peer: Peer,
+        /// The request bytes.
+        msg: Vec<u8>,
+    },
+    /// Send bytes outside any transaction (ACK for 2xx, 2xx retransmissions).
+    SendStateless {
+        /// Where to.
+        peer: Peer,
+        /// The bytes.
+        msg: Vec<u8>,
+    },
+}

@@ -1,0 +1,354 @@
+//! The SIP endpoint of one data-plane worker: everything between a datagram
+//! or TCP byte stream and the control thread.
+//!
+//! Per message it frames (TCP, RFC 3261 18.3), parses and validates, answers
+//! what needs no shared state in place — OPTIONS addressed to the core
+//! (RFC 3261 11.2), 400 for malformed requests (RFC 3261 21.4.1), 503 when the
+//! control thread's queue or the transaction table is full (RFC 3261 21.5.4)
+//! — and runs the transaction layer (RFC 3261 17), so retransmissions, 100
+//! Trying and ACKs of non-2xx responses never leave the worker. What needs a
+//! decision goes to the control thread as a [`ToControl`] event; the control
+//! thread answers with [`ToWorker`] commands.
+//!
+//! Hot path discipline: parsing is zero-copy, responses built here are
+//! written into a preallocated scratch buffer and copied into the engine's
+//! outbox slots; the only allocation is the copy of a request handed to the
+//! control thread (which takes a decision that costs far more).
+
+mod messages;
+mod stateless;
+#[cfg(test)]
+mod tests;
+
+pub use messages::{Peer, ToControl, ToWorker, Transport};
+
+use crate::engine::{ConnId, Handler, Outbox, SocketId, StreamVerdict, WorkerCtx};
+use crate::engine::EventSender;
+use crate::sip::transaction::{self, Event, Inbound, TransactionLayer, TxId};
+use crate::sip::{frame_len, keepalive, Message, Method, TxView, MAX_MESSAGE_SIZE, PONG};
+use crate::stats::SipCounters;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the endpoint needs to know of the configuration.
+#[derive(Clone, Debug)]
+pub struct EndpointConfig {
+    /// Host names that designate this core in a Request-URI (the domain, the
+    /// SIP addresses), lower-case.
+    pub local_hosts: Vec<String>,
+    /// Server header value.
+    pub user_agent: String,
+    /// Transaction layer sizing and timers.
+    pub transactions: transaction::Config,
+    /// Largest message accepted on a TCP stream.
+    pub max_message_size: usize,
+}
+
+/// The per-worker SIP endpoint (an [`engine::Handler`](crate::engine::Handler)).
+pub struct Endpoint {
+    worker: u16,
+    cfg: EndpointConfig,
+    txn: TransactionLayer<Peer>,
+    events: EventSender<ToControl>,
+    counters: Arc<SipCounters>,
+    /// Where stateless responses are built before being copied to the outbox.
+    scratch: Box<[u8]>,
+}
+
+impl Endpoint {
+    /// An endpoint for the worker described by `ctx`.
+    pub fn new(ctx: WorkerCtx<ToControl>, cfg: EndpointConfig, counters: Arc<SipCounters>) -> Self {
+        let txn = TransactionLayer::new(cfg.transactions.clone());
+        Endpoint {
+            worker: ctx.worker as u16,
+            txn,
+            events: ctx.events,
+            counters,
+            scratch: vec![0u8; MAX_MESSAGE_SIZE].into_boxed_slice(),
+            cfg,
+        }
+    }
+
+    /// Handles one complete message from `peer`.
+    fn on_message(&mut self, now: Instant, peer: Peer, data: &[u8], out: &mut Outbox) {
+        let msg = match Message::parse(data) {
+            Ok(m) => m,
+            Err(_) => {
+                // Without a parsed request there is no Via to answer to.
+                self.counters.malformed.inc();
+                self.counters.malformed_dropped.inc();
+                return;
+            }
+        };
+        if msg.is_request() {
+            self.counters.rx_requests.inc();
+            self.on_request(now, peer, &msg, out);
+        } else {
+            self.counters.rx_responses.inc();
+            self.on_response(now, &msg, out);
+        }
+        self.flush(out);
+    }
+
+    fn on_request(&mut self, now: Instant, peer: Peer, msg: &Message<'_>, out: &mut Outbox) {
+        let is_ack = matches!(msg.method(), Some(Method::Ack));
+        if let Err(e) = msg.validate() {
+            self.counters.malformed.inc();
+            // RFC 3261 17.2.1: an ACK is never answered.
+            if is_ack {
+                self.counters.malformed_dropped.inc();
+            } else {
+                self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out);
+            }
+            return;
+        }
+        if matches!(msg.method(), Some(Method::Options)) && self.addressed_to_us(msg) {
+            // RFC 3261 11.2: answered statelessly; a retransmission is simply
+            // answered again, which keeps no state for keep-alive floods.
+            self.counters.options_answered.inc();
+            self.reply_stateless(peer, msg, 200, "OK", None, out);
+            return;
+        }
+        let view = match TxView::new(msg) {
+            Ok(v) => v,
+            Err(e) => return self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out),
+        };
+        match self.txn.handle_request(now, &view, peer, peer.is_reliable()) {
+            Ok(Inbound::New(id)) => self.pass_up(now, Some(id), peer, msg.buffer(), out),
+            Ok(Inbound::Cancel { id, target }) => self.on_cancel(now, id, target, msg, out),
+            Ok(Inbound::PassUp(id)) => self.pass_up(now, Some(id), peer, msg.buffer(), out),
+            // An ACK for a 2xx goes to the dialog (RFC 3261 13.2.2.4).
+            Ok(Inbound::Stray) if is_ack => self.pass_up(now, None, peer, msg.buffer(), out),
+            Ok(Inbound::Stray) => {}
+            Ok(Inbound::Absorbed) => self.counters.retransmissions_absorbed.inc(),
+            Err(transaction::Error::Full) => {
+                self.counters.transaction_table_full.inc();
+                if !is_ack {
+                    self.reply_stateless(peer, msg, 503, "Service Unavailable", Some("transaction table full"), out);
+                }
+            }
+            Err(transaction::Error::TooLarge) if !is_ack => {
+                self.reply_stateless(peer, msg, 513, "Message Too Large", None, out)
+            }
+            Err(e) if !is_ack => {
+                self.counters.malformed.inc();
+                let why = match e {
+                    transaction::Error::Malformed => "Malformed transaction headers",
+                    _ => "Request refused by the transaction layer",
+                };
+                self.reply_stateless(peer, msg, 400, why, Some(why), out);
+            }
+            Err(_) => self.counters.malformed_dropped.inc(),
+        }
+    }
+
+    /// RFC 3261 9.2: a CANCEL gets 200 when it matches an INVITE server
+    /// transaction (whose TU then answers 487), else 481.
+    fn on_cancel(&mut self, now: Instant, id: TxId, target: Option<TxId>, msg: &Message<'_>, out: &mut Outbox) {
+        let (code, reason) = if target.is_some() { (200, "OK") } else { (481, "Call/Transaction Does Not Exist") };
+        self.respond_built(now, id, |buf| stateless::response(buf, msg, code, reason, None, ""), out);
+        if let Some(target) = target {
+            let ev = ToControl::Cancelled { worker: self.worker, target };
+            if self.events.send(ev).is_err() {
+                self.counters.control_queue_full.inc();
+            }
+        }
+    }
+
+    /// Hands a request to the control thread, or answers 503 when its queue is full.
+    fn pass_up(&mut self, now: Instant, tx: Option<TxId>, peer: Peer, raw: &[u8], out: &mut Outbox) {
+        let ev = ToControl::Request { worker: self.worker, tx, peer, msg: raw.to_vec() };
+        if let Err(ToControl::Request { msg, .. }) = self.events.send(ev) {
+            self.counters.control_queue_full.inc();
+            let Some(id) = tx else { return };
+            let Ok(req) = Message::parse(&msg) else { return };
+            // RFC 3261 21.5.4 with Retry-After (20.33): come back shortly.
+            if !matches!(req.method(), Some(Method::Ack)) {
+                self.respond_built(now, id, |buf| stateless::response(buf, &req, 503, "Service Unavailable", Some("control queue full"), "1"), out);
+            }
+        }
+    }
+
+    fn on_response(&mut self, now: Instant, msg: &Message<'_>, _out: &mut Outbox) {
+        let Ok(view) = TxView::new(msg) else {
+            self.counters.malformed.inc();
+            self.counters.malformed_dropped.inc();
+            return;
+        };
+        match self.txn.handle_response(now, &view) {
+            Inbound::PassUp(id) => self.send_event(ToControl::Response { worker: self.worker, tx: Some(id), msg: msg.buffer().to_vec() }),
+            // A 2xx retransmission after the client transaction ended belongs to the dialog.
+            Inbound::Stray if msg.status().is_some_and(|s| (200..300).contains(&s)) => {
+                self.send_event(ToControl::Response { worker: self.worker, tx: None, msg: msg.buffer().to_vec() })
+            }
+            Inbound::Absorbed => self.counters.retransmissions_absorbed.inc(),
+            _ => {}
+        }
+    }
+
+    fn send_event(&self, ev: ToControl) {
+        if self.events.send(ev).is_err() {
+            self.counters.control_queue_full.inc();
+        }
+    }
+
+    /// True when the Request-URI designates the core itself (no user part,
+    /// host one of ours): RFC 3261 11 OPTIONS to a server.
+    fn addressed_to_us(&self, msg: &Message<'_>) -> bool {
+        let Ok(uri) = msg.request_uri() else { return false };
+        if uri.user.is_some_and(|u| !u.is_empty()) {
+            return false;
+        }
+        let host = String::from_utf8_lossy(uri.host).to_ascii_lowercase();
+        self.cfg.local_hosts.iter().any(|h| *h == host)
+    }
+
+    /// Builds a response to `msg` outside any transaction and sends it to the
+    /// request's source (RFC 3581: the flow it came on).
+    fn reply_stateless(&mut self, peer: Peer, msg: &Message<'_>, code: u16, reason: &str, warning: Option<&str>, out: &mut Outbox) {
+        let n = stateless::response(&mut self.scratch, msg, code, reason, warning, "");
+        if n == 0 {
+            self.counters.malformed_dropped.inc();
+            return;
+        }
+        if code == 400 {
+            self.counters.bad_request_sent.inc();
+        }
+        self.counters.tx_responses.inc();
+        send(out, peer, &self.scratch[..n]);
+    }
+
+    /// Builds a response with `build` and gives it to transaction `id`.
+    fn respond_built(&mut self, now: Instant, id: TxId, build: impl FnOnce(&mut [u8]) -> usize, out: &mut Outbox) {
+        let n = build(&mut self.scratch);
+        let raw = &self.scratch[..n];
+        if let Ok(resp) = Message::parse(raw) {
+            if let Ok(view) = TxView::new(&resp) {
+                let _ = self.txn.respond(now, id, &view, raw);
+            }
+        }
+        self.flush(out);
+    }
+
+    /// Moves what the transaction layer wants sent into the outbox and its
+    /// events to the control thread.
+    fn flush(&mut self, out: &mut Outbox) {
+        while let Some(t) = self.txn.poll_transmit() {
+            if t.bytes.starts_with(b"SIP/2.0 ") {
+                self.counters.tx_responses.inc();
+            } else {
+                self.counters.tx_requests.inc();
+            }
+            send(out, t.peer, t.bytes);
+        }
+        while let Some(ev) = self.txn.poll_event() {
+            let ev = match ev {
+                Event::Timeout { id, response, .. } => {
+                    self.counters.transaction_timeouts.inc();
+                    match response {
+                        Some(r) => ToControl::Response { worker: self.worker, tx: Some(id), msg: r.to_vec() },
+                        None => ToControl::ServerTimeout { worker: self.worker, tx: id },
+                    }
+                }
+                Event::TransportError(id) => ToControl::TransportError { worker: self.worker, tx: id },
+                _ => continue,
+            };
+            if self.events.send(ev).is_err() {
+                self.counters.control_queue_full.inc();
+            }
+        }
+    }
+
+    fn on_command_inner(&mut self, now: Instant, cmd: ToWorker, out: &mut Outbox) {
+        match cmd {
+            ToWorker::Respond { tx, msg } => {
+                if let Ok(resp) = Message::parse(&msg) {
+                    if let Ok(view) = TxView::new(&resp) {
+                        let _ = self.txn.respond(now, tx, &view, &msg);
+                    }
+                }
+            }
+            ToWorker::SendRequest { peer, msg } => {
+                let ok = Message::parse(&msg).ok().and_then(|req| {
+                    let view = TxView::new(&req).ok()?;
+                    self.txn.send_request(now, &view, &msg, peer, peer.is_reliable()).ok()
+                });
+                if ok.is_none() {
+                    self.counters.transaction_table_full.inc();
+                }
+            }
+            ToWorker::SendStateless { peer, msg } => {
+                send(out, peer, &msg);
+            }
+        }
+        self.flush(out);
+    }
+}
+
+/// Queues `bytes` for `peer` on the transport the peer is reached by.
+fn send(out: &mut Outbox, peer: Peer, bytes: &[u8]) {
+    let _ = match peer.transport {
+        Transport::Udp(sock) => out.send_udp(sock, peer.addr, bytes),
+        Transport::Tcp(conn) => out.send_tcp(conn, bytes),
+        Transport::TcpTo => out.connect_and_send_tcp(peer.addr, bytes),
+    };
+}
+
+impl Handler for Endpoint {
+    type Command = ToWorker;
+    type Event = ToControl;
+
+    fn on_datagram(&mut self, now: Instant, sock: SocketId, src: SocketAddr, data: &[u8], out: &mut Outbox) {
+        // RFC 5626 keep-alives over UDP are STUN; a lone CRLF is ignored.
+        if data.iter().all(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0)) {
+            return;
+        }
+        self.on_message(now, Peer { transport: Transport::Udp(sock), addr: src }, data, out);
+    }
+
+    fn on_stream(&mut self, now: Instant, conn: ConnId, peer: SocketAddr, data: &[u8], out: &mut Outbox) -> StreamVerdict {
+        let mut used = 0;
+        loop {
+            let rest = &data[used..];
+            if rest.is_empty() {
+                return StreamVerdict::Consumed(used);
+            }
+            // RFC 5626 4.4.1: a double-CRLF ping is answered with a CRLF pong.
+            if let Some(k) = keepalive(rest) {
+                if k == crate::sip::KeepAlive::Ping {
+                    let _ = out.send_tcp(conn, PONG);
+                }
+                used += k.len();
+                continue;
+            }
+            match frame_len(rest, self.cfg.max_message_size) {
+                Ok(Some(n)) if n > 0 => {
+                    let p = Peer { transport: Transport::Tcp(conn), addr: peer };
+                    self.on_message(now, p, &rest[..n], out);
+                    used += n;
+                }
+                Ok(_) => return StreamVerdict::Consumed(used),
+                Err(_) => {
+                    // RFC 3261 18.3: without a usable Content-Length the stream
+                    // cannot be resynchronised; close it.
+                    self.counters.stream_framing_errors.inc();
+                    return StreamVerdict::Close;
+                }
+            }
+        }
+    }
+
+    fn on_command(&mut self, now: Instant, cmd: ToWorker, out: &mut Outbox) {
+        self.on_command_inner(now, cmd, out);
+    }
+
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        self.txn.poll_timeout()
+    }
+
+    fn handle_timeout(&mut self, now: Instant, out: &mut Outbox) {
+        self.txn.handle_timeout(now);
+        self.flush(out);
+    }
+}

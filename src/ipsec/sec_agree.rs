@@ -1,0 +1,349 @@
+//! Security mechanism agreement for IMS access (RFC 3329; TS 33.203 7.1-7.2; TS 24.229
+//! 5.2.2): choose the `ipsec-3gpp` algorithms from the UE's Security-Client offer, produce
+//! the P-CSCF's Security-Server value and the four SAs, and check the Security-Verify echo.
+
+use core::fmt;
+
+use super::sa::{Direction, SaParams};
+use crate::auth::ipsec_keys::{ck_esp, ik_esp, EncrAlg, EspKey, IntegAlg};
+
+/// Most algorithms per configured list (each known name at most once).
+const MAX_ALGS: usize = 3;
+
+/// A sec-mechanism name (RFC 3329 2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    /// `ipsec-3gpp` (TS 33.203 Annex H).
+    Ipsec3gpp,
+    /// `digest`, `tls`, `ipsec-ike`, ...: not offered by this core.
+    Other,
+}
+
+/// An integrity algorithm token (`alg`); `null` is accepted where the configuration lists
+/// it (lteims `ipsec_aalg_list`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aalg {
+    /// No integrity.
+    Null,
+    /// An HMAC-*-96 transform.
+    Hmac(IntegAlg),
+}
+
+impl Aalg {
+    /// Parses the token (case-insensitive).
+    pub fn from_name(name: &[u8]) -> Option<Aalg> {
+        if name.eq_ignore_ascii_case(b"null") {
+            return Some(Aalg::Null);
+        }
+        IntegAlg::from_name(name).map(Aalg::Hmac)
+    }
+
+    /// The token.
+    pub fn name(self) -> &'static str {
+        match self {
+            Aalg::Null => "null",
+            Aalg::Hmac(a) => a.name(),
+        }
+    }
+
+    /// The ESP integrity transform, `None` for null.
+    pub fn integ(self) -> Option<IntegAlg> {
+        match self {
+            Aalg::Null => None,
+            Aalg::Hmac(a) => Some(a),
+        }
+    }
+}
+
+/// One sec-mechanism, with the `ipsec-3gpp` parameters of TS 33.203 Annex H resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpsecMechanism {
+    /// Mechanism name.
+    pub mechanism: Mechanism,
+    /// `alg`; `None` when absent or unknown (the entry is then unusable).
+    pub alg: Option<Aalg>,
+    /// `ealg`; absent means NULL (TS 33.203 Annex H); `None` when unknown.
+    pub ealg: Option<EncrAlg>,
+    /// `spi-c`: SPI of the SA inbound at the sender's protected client port.
+    pub spi_c: u32,
+    /// `spi-s`: SPI of the SA inbound at the sender's protected server port.
+    pub spi_s: u32,
+    /// `port-c`: the sender's protected client port.
+    pub port_c: u16,
+    /// `port-s`: the sender's protected server port.
+    pub port_s: u16,
+    /// `mod=trans` (the default); false for `tun`, `UDP-enc-tun` or other.
+    pub transport_mode: bool,
+    /// `prot=esp` (the default); false for `ah` or other.
+    pub esp: bool,
+    /// `q` in thousandths (RFC 3329 2.2), when present.
+    pub q: Option<u16>,
+}
+
+/// The raw parameter values of one sec-mechanism, as the SIP parser gives them
+/// (`crate::sip::security::SecMechanism` accessors), to be resolved into an
+/// [`IpsecMechanism`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RawMechanism<'a> {
+    /// Mechanism name.
+    pub mechanism: &'a [u8],
+    /// `alg` token.
+    pub alg: Option<&'a [u8]>,
+    /// `ealg` token.
+    pub ealg: Option<&'a [u8]>,
+    /// `spi-c`.
+    pub spi_c: Option<u32>,
+    /// `spi-s`.
+    pub spi_s: Option<u32>,
+    /// `port-c`.
+    pub port_c: Option<u16>,
+    /// `port-s`.
+    pub port_s: Option<u16>,
+    /// `mod` token.
+    pub mode: Option<&'a [u8]>,
+    /// `prot` token.
+    pub prot: Option<&'a [u8]>,
+    /// `q` in thousandths.
+    pub q: Option<u16>,
+}
+
+impl RawMechanism<'_> {
+    /// Resolves tokens and defaults (TS 33.203 Annex H: `mod` defaults to `trans`, `prot`
+    /// to `esp`, an absent `ealg` to NULL); missing SPIs and ports read as 0 (unusable).
+    pub fn resolve(&self) -> IpsecMechanism {
+        let mechanism = if self.mechanism.eq_ignore_ascii_case(b"ipsec-3gpp") {
+            Mechanism::Ipsec3gpp
+        } else {
+            Mechanism::Other
+        };
+        IpsecMechanism {
+            mechanism,
+            alg: self.alg.and_then(Aalg::from_name),
+            ealg: self.ealg.map_or(Some(EncrAlg::Null), EncrAlg::from_name),
+            spi_c: self.spi_c.unwrap_or(0),
+            spi_s: self.spi_s.unwrap_or(0),
+            port_c: self.port_c.unwrap_or(0),
+            port_s: self.port_s.unwrap_or(0),
+            transport_mode: self.mode.map_or(true, |m| m.eq_ignore_ascii_case(b"trans")),
+            esp: self.prot.map_or(true, |p| p.eq_ignore_ascii_case(b"esp")),
+            q: self.q,
+        }
+    }
+}
+
+impl IpsecMechanism {
+    /// Usable as an `ipsec-3gpp` offer with known algorithms: ESP, transport mode, SPIs
+    /// outside 0..=255 (RFC 4303 2.1) and non-zero ports.
+    fn usable(&self) -> Option<(Aalg, EncrAlg)> {
+        let ok = self.mechanism == Mechanism::Ipsec3gpp
+            && self.esp
+            && self.transport_mode
+            && self.spi_c > 255
+            && self.spi_s > 255
+            && self.port_c != 0
+            && self.port_s != 0;
+        if !ok {
+            return None;
+        }
+        Some((self.alg?, self.ealg?))
+    }
+}
+
+/// Header value text (RFC 3329 2.2), e.g. `ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;
+/// spi-c=..;spi-s=..;port-c=..;port-s=..;prot=esp;mod=trans;q=0.1`.
+impl fmt::Display for IpsecMechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.mechanism {
+            Mechanism::Ipsec3gpp => "ipsec-3gpp",
+            Mechanism::Other => "other",
+        })?;
+        if let Some(a) = self.alg {
+            write!(f, ";alg={}", a.name())?;
+        }
+        if let Some(e) = self.ealg {
+            write!(f, ";ealg={}", e.name())?;
+        }
+        write!(f, ";spi-c={};spi-s={};port-c={};port-s={}", self.spi_c, self.spi_s, self.port_c, self.port_s)?;
+        f.write_str(if self.esp { ";prot=esp" } else { ";prot=ah" })?;
+        f.write_str(if self.transport_mode { ";mod=trans" } else { ";mod=tun" })?;
+        if let Some(q) = self.q {
+            write!(f, ";q={}.{:03}", q / 1000, q % 1000)?;
+        }
+        Ok(())
+    }
+}
+
+/// The configured algorithm lists (lteims `ipsec_aalg_list` / `ipsec_ealg_list`), in
+/// order of preference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecAgreePolicy {
+    aalgs: [Option<Aalg>; MAX_ALGS],
+    ealgs: [Option<EncrAlg>; MAX_ALGS],
+}
+
+impl SecAgreePolicy {
+    /// From the configured names; unknown names (e.g. `aes-gmac`, `aes-gcm`) and repeats
+    /// are skipped.
+    pub fn from_lists(aalg_list: &[&str], ealg_list: &[&str]) -> SecAgreePolicy {
+        let mut p = SecAgreePolicy { aalgs: [None; MAX_ALGS], ealgs: [None; MAX_ALGS] };
+        fill(&mut p.aalgs, aalg_list.iter().filter_map(|n| Aalg::from_name(n.as_bytes())));
+        fill(&mut p.ealgs, ealg_list.iter().filter_map(|n| EncrAlg::from_name(n.as_bytes())));
+        p
+    }
+
+    fn pairs(&self) -> impl Iterator<Item = (Aalg, EncrAlg)> + '_ {
+        let e = self.ealgs.iter().flatten();
+        self.aalgs.iter().flatten().flat_map(move |a| e.clone().map(move |e| (*a, *e)))
+    }
+}
+
+fn fill<T: PartialEq + Copy>(slots: &mut [Option<T>], items: impl Iterator<Item = T>) {
+    let mut n = 0;
+    for item in items {
+        if slots.contains(&Some(item)) {
+            continue;
+        }
+        if let Some(s) = slots.get_mut(n) {
+            *s = Some(item);
+            n += 1;
+        }
+    }
+}
+
+/// The P-CSCF's own SPIs (allocated by the owning worker's [`super::SpiAllocator`]) and
+/// protected ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalSecParams {
+    /// SPI of our SA inbound at `port_c`.
+    pub spi_c: u32,
+    /// SPI of our SA inbound at `port_s`.
+    pub spi_s: u32,
+    /// Our protected client port.
+    pub port_c: u16,
+    /// Our protected server port.
+    pub port_s: u16,
+}
+
+/// Why sec-agree failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecAgreeError {
+    /// No usable `ipsec-3gpp` entry with an algorithm pair we accept: answer 494 Security
+    /// Agreement Required (RFC 3329 2.3), with our Security-Server.
+    NoAcceptable,
+    /// Security-Verify does not echo our Security-Server (RFC 3329 2.4): reject.
+    VerifyMismatch,
+}
+
+/// The outcome of a successful negotiation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Agreement {
+    /// The UE's chosen Security-Client entry.
+    pub client: IpsecMechanism,
+    /// Our Security-Server value (sent in the 401; echoed in Security-Verify).
+    pub server: IpsecMechanism,
+}
+
+/// One of the four SAs of TS 33.203 7.1, seen from the P-CSCF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SaSpec {
+    /// Inbound (UE to us) or outbound.
+    pub direction: Direction,
+    /// SPI (ours inbound, the UE's outbound).
+    pub spi: u32,
+    /// Our protected port.
+    pub local_port: u16,
+    /// The UE's protected port.
+    pub ue_port: u16,
+    /// Integrity algorithm (`None` for null).
+    pub integ: Option<IntegAlg>,
+    /// IK_ESP.
+    pub integ_key: EspKey,
+    /// Encryption algorithm.
+    pub encr: EncrAlg,
+    /// CK_ESP.
+    pub encr_key: EspKey,
+}
+
+impl SaSpec {
+    /// The parameters to build the [`super::Sa`].
+    pub fn params(&self, replay_window: u16) -> SaParams<'_> {
+        SaParams {
+            spi: self.spi,
+            direction: self.direction,
+            integ: self.integ,
+            integ_key: self.integ_key.as_slice(),
+            encr: self.encr,
+            encr_key: self.encr_key.as_slice(),
+            replay_window,
+        }
+    }
+}
+
+/// TS 33.203 7.1-7.2: picks the first pair of our preference order (integrity list
+/// outermost, then encryption) that a usable entry of `offered` carries, and builds our
+/// Security-Server value with the same algorithms.
+pub fn negotiate(
+    policy: &SecAgreePolicy,
+    offered: &[IpsecMechanism],
+    local: LocalSecParams,
+) -> Result<Agreement, SecAgreeError> {
+    let client = policy
+        .pairs()
+        .find_map(|pair| offered.iter().find(|m| m.usable() == Some(pair)))
+        .ok_or(SecAgreeError::NoAcceptable)?;
+    let server = IpsecMechanism {
+        mechanism: Mechanism::Ipsec3gpp,
+        alg: client.alg,
+        ealg: client.ealg,
+        spi_c: local.spi_c,
+        spi_s: local.spi_s,
+        port_c: local.port_c,
+        port_s: local.port_s,
+        transport_mode: true,
+        esp: true,
+        q: Some(100),
+    };
+    Ok(Agreement { client: *client, server })
+}
+
+impl Agreement {
+    /// The four SAs of TS 33.203 7.1 with keys from IK/CK (Annex I): UE port-c to our
+    /// port-s (in, our spi-s) and back (out, UE spi-c); UE port-s to our port-c (in, our
+    /// spi-c) and back (out, UE spi-s).
+    pub fn sa_specs(&self, ik: &[u8; 16], ck: &[u8; 16]) -> [SaSpec; 4] {
+        let (c, s) = (&self.client, &self.server);
+        let integ = c.alg.and_then(Aalg::integ);
+        let encr = c.ealg.unwrap_or(EncrAlg::Null);
+        let integ_key = integ.map(|a| ik_esp(a, ik)).unwrap_or_default();
+        let encr_key = ck_esp(encr, ck);
+        let spec = |direction, spi, local_port, ue_port| SaSpec {
+            direction,
+            spi,
+            local_port,
+            ue_port,
+            integ,
+            integ_key,
+            encr,
+            encr_key,
+        };
+        [
+            spec(Direction::Inbound, s.spi_s, s.port_s, c.port_c),
+            spec(Direction::Outbound, c.spi_c, s.port_s, c.port_c),
+            spec(Direction::Inbound, s.spi_c, s.port_c, c.port_s),
+            spec(Direction::Outbound, c.spi_s, s.port_c, c.port_s),
+        ]
+    }
+}
+
+/// RFC 3329 2.4 / TS 33.203 7.2: the protected REGISTER's Security-Verify must list exactly
+/// the mechanisms of the Security-Server we sent, in the same order.
+pub fn verify_security_verify(
+    sent: &[IpsecMechanism],
+    received: &[IpsecMechanism],
+) -> Result<(), SecAgreeError> {
+    if sent == received {
+        Ok(())
+    } else {
+        Err(SecAgreeError::VerifyMismatch)
+    }
+}

@@ -1,0 +1,234 @@
+//! From the checked [`SdpView`] to the validated [`SessionDescription`]: RFC 8866 5 line
+//! order (`v o s` first, then session lines, then media sections of `m i c b k a`),
+//! field syntax and the bounds of `super::MAX_*`.
+
+use super::attr::Attribute;
+use super::error::{ErrorKind, ParseError};
+use super::repr::{
+    parse_address, Bandwidth, BandwidthType, Connection, ExtraLine, MediaDescription, MediaKind,
+    Origin, SessionDescription, Timing,
+};
+use super::view::{Line, SdpView};
+use super::{MAX_ATTRIBUTES, MAX_BANDWIDTHS, MAX_EXTRA_LINES, MAX_FORMATS, MAX_MEDIA};
+
+pub(crate) fn parse(body: &[u8]) -> Result<SessionDescription, ParseError> {
+    let view = SdpView::new_checked(body)?;
+    let end = view.line_count() + 1;
+    let mut lines = view.lines().peekable();
+    let mut next_of = |kind: u8, err: ErrorKind| match lines.next() {
+        Some(l) if l.kind == kind => Ok(l),
+        Some(l) => Err(ParseError::new(l.number, err)),
+        None => Err(ParseError::new(end, err)),
+    };
+    // RFC 8866 5: v=, o= and s= open every description, in this order.
+    let v = next_of(b'v', ErrorKind::BadVersion)?;
+    if v.value != "0" {
+        return Err(ParseError::new(v.number, ErrorKind::BadVersion));
+    }
+    let o = next_of(b'o', ErrorKind::BadOrigin)?;
+    let origin = parse_origin(o.value).ok_or(ParseError::new(o.number, ErrorKind::BadOrigin))?;
+    let s = next_of(b's', ErrorKind::BadSessionName)?;
+    if s.value.is_empty() {
+        return Err(ParseError::new(s.number, ErrorKind::BadSessionName));
+    }
+    let mut sd = SessionDescription {
+        origin,
+        session_name: s.value.to_owned(),
+        info: None,
+        connection: None,
+        bandwidths: Vec::new(),
+        timing: Timing::default(),
+        extra: Vec::new(),
+        attributes: Vec::new(),
+        media: Vec::new(),
+    };
+    let mut have_time = false;
+    let mut m_lines = Vec::new();
+    for line in lines {
+        let n = line.number;
+        let err = |kind| ParseError::new(n, kind);
+        if line.kind == b'm' {
+            if sd.media.len() >= MAX_MEDIA {
+                return Err(err(ErrorKind::TooManyMedia));
+            }
+            sd.media.push(parse_m(line.value).ok_or(err(ErrorKind::BadMedia))?);
+            m_lines.push(n);
+            continue;
+        }
+        let res = match sd.media.last_mut() {
+            None => session_line(&mut sd, &mut have_time, &line),
+            Some(m) => media_line(m, &line),
+        };
+        res.map_err(err)?;
+    }
+    if !have_time {
+        return Err(ParseError::new(m_lines.first().copied().unwrap_or(end), ErrorKind::BadTime));
+    }
+    check_connections(&sd, &m_lines)?;
+    Ok(sd)
+}
+
+/// RFC 8866 5.7: a `c=` at session level or in every media section (rejected streams,
+/// port 0, are exempt).
+fn check_connections(sd: &SessionDescription, m_lines: &[usize]) -> Result<(), ParseError> {
+    for (m, &n) in sd.media.iter().zip(m_lines) {
+        if m.port != 0 && m.connection.is_none() && sd.connection.is_none() {
+            return Err(ParseError::new(n, ErrorKind::MissingConnection));
+        }
+    }
+    Ok(())
+}
+
+fn session_line(sd: &mut SessionDescription, have_time: &mut bool, l: &Line<'_>) -> Result<(), ErrorKind> {
+    match l.kind {
+        b'i' if sd.info.is_none() => sd.info = Some(l.value.to_owned()),
+        b'c' if sd.connection.is_none() => {
+            sd.connection = Some(parse_c(l.value).ok_or(ErrorKind::BadConnection)?)
+        }
+        b'b' => push_bounded(&mut sd.bandwidths, parse_b(l.value).ok_or(ErrorKind::BadBandwidth)?, MAX_BANDWIDTHS)?,
+        b't' if !*have_time => {
+            sd.timing = parse_t(l.value).ok_or(ErrorKind::BadTime)?;
+            *have_time = true;
+        }
+        b't' | b'r' | b'z' | b'k' | b'u' | b'e' | b'p' => {
+            push_bounded(&mut sd.extra, extra(l), MAX_EXTRA_LINES)?;
+        }
+        b'a' => push_attr(&mut sd.attributes, l.value)?,
+        _ => return Err(ErrorKind::OutOfOrder),
+    }
+    Ok(())
+}
+
+fn media_line(m: &mut MediaDescription, l: &Line<'_>) -> Result<(), ErrorKind> {
+    match l.kind {
+        b'i' if m.info.is_none() => m.info = Some(l.value.to_owned()),
+        b'c' if m.connection.is_none() => {
+            m.connection = Some(parse_c(l.value).ok_or(ErrorKind::BadConnection)?)
+        }
+        b'b' => push_bounded(&mut m.bandwidths, parse_b(l.value).ok_or(ErrorKind::BadBandwidth)?, MAX_BANDWIDTHS)?,
+        b'k' => push_bounded(&mut m.extra, extra(l), MAX_EXTRA_LINES)?,
+        b'a' => push_attr(&mut m.attributes, l.value)?,
+        _ => return Err(ErrorKind::OutOfOrder),
+    }
+    Ok(())
+}
+
+fn extra(l: &Line<'_>) -> ExtraLine {
+    ExtraLine { kind: char::from(l.kind), value: l.value.to_owned() }
+}
+
+fn push_bounded<T>(v: &mut Vec<T>, item: T, max: usize) -> Result<(), ErrorKind> {
+    if v.len() >= max {
+        return Err(ErrorKind::TooManyLinesOfType);
+    }
+    v.push(item);
+    Ok(())
+}
+
+fn push_attr(v: &mut Vec<Attribute>, value: &str) -> Result<(), ErrorKind> {
+    if v.len() >= MAX_ATTRIBUTES {
+        return Err(ErrorKind::TooManyAttributes);
+    }
+    v.push(Attribute::parse(value)?);
+    Ok(())
+}
+
+fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// RFC 8866 5.2.
+fn parse_origin(v: &str) -> Option<Origin> {
+    let w: Vec<&str> = v.split(' ').collect();
+    let [username, session_id, version, "IN", addr_type, address] = w.as_slice() else {
+        return None;
+    };
+    digits::<u128>(session_id)?;
+    let addr_type = match *addr_type {
+        "IP4" => super::AddrType::Ip4,
+        "IP6" => super::AddrType::Ip6,
+        _ => return None,
+    };
+    if username.is_empty() || address.is_empty() {
+        return None;
+    }
+    Some(Origin {
+        username: (*username).to_owned(),
+        session_id: (*session_id).to_owned(),
+        session_version: digits(version)?,
+        addr_type,
+        address: (*address).to_owned(),
+    })
+}
+
+/// RFC 8866 5.7: `IN IP4 <addr>[/<ttl>[/<n>]]`, `IN IP6 <addr>[/<n>]`.
+fn parse_c(v: &str) -> Option<Connection> {
+    let w: Vec<&str> = v.split(' ').collect();
+    let ["IN", addr_type, rest] = w.as_slice() else {
+        return None;
+    };
+    let mut parts = rest.split('/');
+    let (addr, _) = parse_address(addr_type, parts.next()?)?;
+    let (first, second) = (parts.next(), parts.next());
+    if parts.next().is_some() {
+        return None;
+    }
+    let mut c = Connection::unicast(addr);
+    match (addr.is_ipv4(), first, second) {
+        (_, None, _) => {}
+        (true, Some(t), n) => {
+            c.ttl = Some(digits(t)?);
+            c.count = n.map(digits).map_or(Some(None), |x| x.map(Some))?;
+        }
+        (false, Some(n), None) => c.count = Some(digits(n)?),
+        (false, Some(_), Some(_)) => return None,
+    }
+    Some(c)
+}
+
+/// RFC 8866 5.8.
+fn parse_b(v: &str) -> Option<Bandwidth> {
+    let (kind, value) = v.split_once(':')?;
+    let kind = match kind {
+        "AS" => BandwidthType::As,
+        "CT" => BandwidthType::Ct,
+        "TIAS" => BandwidthType::Tias,
+        "RS" => BandwidthType::Rs,
+        "RR" => BandwidthType::Rr,
+        k if super::attr::is_token(k) => BandwidthType::Other(k.to_owned()),
+        _ => return None,
+    };
+    Some(Bandwidth { kind, value: digits(value)? })
+}
+
+/// RFC 8866 5.9.
+fn parse_t(v: &str) -> Option<Timing> {
+    let (start, stop) = v.split_once(' ')?;
+    Some(Timing { start: digits(start)?, stop: digits(stop)? })
+}
+
+/// RFC 8866 5.14: `<media> <port>[/<number of ports>] <proto> <fmt> ...`.
+fn parse_m(v: &str) -> Option<MediaDescription> {
+    let mut w = v.split(' ');
+    let kind = MediaKind::parse(w.next()?)?;
+    let (port, count) = match w.next()?.split_once('/') {
+        Some((p, n)) => (digits(p)?, Some(digits(n)?)),
+        None => (digits(v.split(' ').nth(1)?)?, None),
+    };
+    let proto = w.next().filter(|p| !p.is_empty() && p.split('/').all(super::attr::is_token))?;
+    let mut m = MediaDescription::new(kind, port, proto);
+    m.port_count = count;
+    for f in w {
+        if !super::attr::is_token(f) || m.formats.len() >= MAX_FORMATS {
+            return None;
+        }
+        m.formats.push(f.to_owned());
+    }
+    if m.formats.is_empty() {
+        return None;
+    }
+    Some(m)
+}
