@@ -61,7 +61,10 @@ fn endpoint_config(cfg: &Config, n_workers: usize) -> EndpointConfig {
         }
     }
     local_hosts.push("localhost".into());
-    let per_worker = (cfg.engine.limits.max_transactions as usize / n_workers.max(1)).max(1024);
+    // About 3.7 KiB per transaction (slot, index, timers, 2 KiB buffer):
+    // at most 32,768 per worker (~120 MiB); under pressure the layer reclaims
+    // transactions that only wait out Timer J/K/I/D/L/M.
+    let per_worker = (cfg.engine.limits.max_transactions as usize / n_workers.max(1)).clamp(1024, 32_768);
     let mut transactions = transaction::Config::with_capacity(per_worker);
     transactions.timers = TimerConfig { t1: secs(cfg.sip.timer_t1), t2: secs(cfg.sip.timer_t2), t4: secs(cfg.sip.timer_t4) };
     EndpointConfig {
