@@ -207,7 +207,7 @@ impl<'a> Fields<'a> {
 }
 
 /// An enumeration spelled as strings in the API.
-pub trait Named: Sized + Copy {
+pub trait Named: Sized + Copy + 'static {
     /// Accepted spellings, for error messages: "one of a, b, c".
     const ALLOWED: &'static str;
     /// Every value with its spelling.
@@ -235,7 +235,10 @@ macro_rules! named_enum {
     }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum $name { $(#[$vm0])* $v0, $($(#[$vm])* $var),* }
+        pub enum $name {
+            $(#[$vm0])* #[doc = concat!("`", $s0, "`")] $v0,
+            $($(#[$vm])* #[doc = concat!("`", $s, "`")] $var),*
+        }
         impl $crate::api::fields::Named for $name {
             const ALLOWED: &'static str = concat!("one of ", $s0 $(, ", ", $s)*);
             const ALL: &'static [(&'static str, Self)] = &[($s0, $name::$v0) $(, ($s, $name::$var))*];

@@ -24,7 +24,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Consecutive authentication failures after which a REGISTER gets 403.
-pub const MAX_AUTH_FAILURES: u32 = 3;
+pub const MAX_AUTH_FAILURES: u32 = 5;
 /// How long a challenge stays valid (then `stale=true`).
 pub const NONCE_LIFETIME: Duration = Duration::from_secs(60);
 /// At most this many outstanding challenges; the oldest are forgotten first.

@@ -4,9 +4,7 @@
 
 use aes::Aes128;
 use cbc::cipher::block_padding::NoPadding;
-use cbc::cipher::{
-    BlockCipher, BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit,
-};
+use cbc::cipher::{BlockCipher, BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
 use des::TdesEde3;
 use hmac::{Hmac, Mac};
 use md5::Md5;
@@ -98,8 +96,10 @@ fn truncate(icv: &mut [u8; ICV_LEN], full: &impl AsRef<[u8]>) {
     }
 }
 
-/// A keyed encryption transform.
+/// A keyed encryption transform. Kept inline (not boxed): SAs live in a table reserved
+/// at start-up and the key schedule is read on every packet.
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Cipher {
     Null,
     Tdes(TdesEde3),
@@ -170,8 +170,8 @@ fn cbc_encrypt<C>(c: &C, iv: &[u8], buf: &mut [u8]) -> Result<(), EspError>
 where
     C: BlockEncryptMut + BlockCipher + Clone,
 {
-    let enc = cbc::Encryptor::<C>::inner_iv_slice_init(c.clone(), iv)
-        .map_err(|_| EspError::BadLength)?;
+    let enc =
+        cbc::Encryptor::<C>::inner_iv_slice_init(c.clone(), iv).map_err(|_| EspError::BadLength)?;
     let n = buf.len();
     enc.encrypt_padded_mut::<NoPadding>(buf, n)
         .map(|_| ())
@@ -182,8 +182,8 @@ fn cbc_decrypt<C>(c: &C, iv: &[u8], buf: &mut [u8]) -> Result<(), EspError>
 where
     C: BlockDecryptMut + BlockCipher + Clone,
 {
-    let dec = cbc::Decryptor::<C>::inner_iv_slice_init(c.clone(), iv)
-        .map_err(|_| EspError::BadLength)?;
+    let dec =
+        cbc::Decryptor::<C>::inner_iv_slice_init(c.clone(), iv).map_err(|_| EspError::BadLength)?;
     dec.decrypt_padded_mut::<NoPadding>(buf)
         .map(|_| ())
         .map_err(|_| EspError::BadLength)

@@ -76,7 +76,11 @@ impl<T: AsRef<[u8]>> EspPacket<T> {
         if align == 0 || (icv_start - iv_end) % align != 0 {
             return Err(EspError::BadLength);
         }
-        Ok(EspSpans { iv: HEADER_LEN..iv_end, ciphertext: iv_end..icv_start, icv: icv_start..len })
+        Ok(EspSpans {
+            iv: HEADER_LEN..iv_end,
+            ciphertext: iv_end..icv_start,
+            icv: icv_start..len,
+        })
     }
 
     fn word(&self, at: usize) -> u32 {
@@ -102,7 +106,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> EspPacket<T> {
     }
 
     fn set_word(&mut self, at: usize, v: u32) {
-        for (o, i) in self.buffer.as_mut().iter_mut().skip(at).zip(v.to_be_bytes()) {
+        for (o, i) in self
+            .buffer
+            .as_mut()
+            .iter_mut()
+            .skip(at)
+            .zip(v.to_be_bytes())
+        {
             *o = i;
         }
     }

@@ -38,7 +38,9 @@ impl Ipv4Repr {
     pub fn emit(&self, out: &mut [u8]) -> Result<usize, WireError> {
         let total = u16::try_from(IPV4_HEADER_LEN + usize::from(self.payload_len))
             .map_err(|_| WireError::BufferTooSmall)?;
-        let h = out.get_mut(..IPV4_HEADER_LEN).ok_or(WireError::BufferTooSmall)?;
+        let h = out
+            .get_mut(..IPV4_HEADER_LEN)
+            .ok_or(WireError::BufferTooSmall)?;
         h.fill(0);
         h[0] = 0x45; // version 4, IHL 5
         h[2..4].copy_from_slice(&total.to_be_bytes());
@@ -104,7 +106,9 @@ pub struct Ipv6Repr {
 impl Ipv6Repr {
     /// Writes the 40-byte header (traffic class and flow label zero) into `out`.
     pub fn emit(&self, out: &mut [u8]) -> Result<usize, WireError> {
-        let h = out.get_mut(..IPV6_HEADER_LEN).ok_or(WireError::BufferTooSmall)?;
+        let h = out
+            .get_mut(..IPV6_HEADER_LEN)
+            .ok_or(WireError::BufferTooSmall)?;
         h.fill(0);
         h[0] = 0x60;
         h[4..6].copy_from_slice(&self.payload_len.to_be_bytes());

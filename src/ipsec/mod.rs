@@ -27,10 +27,13 @@ pub use esp::EspPacket;
 pub use replay::ReplayWindow;
 pub use sa::{Direction, Inner, IvSource, Sa, SaParams};
 pub use sec_agree::{
-    negotiate, verify_security_verify, Aalg, Agreement, IpsecMechanism, LocalSecParams,
-    Mechanism, RawMechanism, SaSpec, SecAgreeError, SecAgreePolicy,
+    negotiate, verify_security_verify, Aalg, Agreement, IpsecMechanism, LocalSecParams, Mechanism,
+    RawMechanism, SaSpec, SecAgreeError, SecAgreePolicy,
 };
-pub use table::{worker_of_spi, EspCounters, OutboundKey, SaTable, SaTableConfig, SelectorProto, SpiAllocator, TableError};
+pub use table::{
+    worker_of_spi, EspCounters, OutboundKey, SaTable, SaTableConfig, SelectorProto, SpiAllocator,
+    TableError,
+};
 
 use core::fmt;
 

@@ -23,10 +23,14 @@ pub struct ReplayWindow {
 impl ReplayWindow {
     /// A window of `size` packets: a multiple of 64 in 64..=1024.
     pub fn new(size: u16) -> Result<ReplayWindow, EspError> {
-        if size < DEFAULT_WINDOW || size > MAX_WINDOW || size % 64 != 0 {
+        if !(DEFAULT_WINDOW..=MAX_WINDOW).contains(&size) || size % 64 != 0 {
             return Err(EspError::BadWindow);
         }
-        Ok(ReplayWindow { bits: [0; WORDS], size: u32::from(size), top: 0 })
+        Ok(ReplayWindow {
+            bits: [0; WORDS],
+            size: u32::from(size),
+            top: 0,
+        })
     }
 
     /// Window size in packets.

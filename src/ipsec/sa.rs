@@ -83,7 +83,14 @@ impl Sa {
             return Err(EspError::BadKey);
         }
         let replay = ReplayWindow::new(p.replay_window)?;
-        Ok(Sa { spi: p.spi, direction: p.direction, integ, cipher, seq: 0, replay })
+        Ok(Sa {
+            spi: p.spi,
+            direction: p.direction,
+            integ,
+            cipher,
+            seq: 0,
+            replay,
+        })
     }
 
     /// The SPI.
@@ -125,7 +132,11 @@ impl Sa {
             return Err(EspError::UnknownSpi);
         }
         let seq = view.seq();
-        let spans = view.spans(self.cipher.iv_len(), self.cipher.align(), self.integ.icv_len())?;
+        let spans = view.spans(
+            self.cipher.iv_len(),
+            self.cipher.align(),
+            self.integ.icv_len(),
+        )?;
         let anti_replay = !matches!(self.integ, Integrity::None);
         // RFC 4303 3.4.3: reject duplicates and packets left of the window before the ICV.
         if anti_replay {
@@ -146,7 +157,11 @@ impl Sa {
         self.cipher.decrypt(iv, ct)?;
         let (payload_len, next_header) = check_trailer(ct)?;
         let start = spans.ciphertext.start;
-        Ok(Inner { next_header, payload: start..start + payload_len, seq })
+        Ok(Inner {
+            next_header,
+            payload: start..start + payload_len,
+            seq,
+        })
     }
 
     /// Encapsulates `inner` (a transport payload of protocol `next_header`) into `out` and
@@ -212,10 +227,94 @@ fn check_trailer(ct: &[u8]) -> Result<(usize, u8), EspError> {
         return Err(EspError::Truncated);
     };
     let pad_len = usize::from(*pad_len);
-    let payload_len = rest.len().checked_sub(pad_len).ok_or(EspError::BadPadding)?;
+    let payload_len = rest
+        .len()
+        .checked_sub(pad_len)
+        .ok_or(EspError::BadPadding)?;
     let padding = rest.get(payload_len..).unwrap_or_default();
-    if padding.iter().enumerate().any(|(i, b)| usize::from(*b) != i + 1) {
+    if padding
+        .iter()
+        .enumerate()
+        .any(|(i, b)| usize::from(*b) != i + 1)
+    {
         return Err(EspError::BadPadding);
     }
     Ok((payload_len, *next_header))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md5_null(direction: Direction) -> Sa {
+        Sa::new(&SaParams {
+            spi: 0x500,
+            direction,
+            integ: Some(IntegAlg::HmacMd5_96),
+            integ_key: &[7; 16],
+            encr: EncrAlg::Null,
+            encr_key: &[],
+            replay_window: 64,
+        })
+        .unwrap()
+    }
+
+    /// Rewrites the ICV of a NULL-encrypted packet after an edit.
+    fn reseal(tx: &Sa, pkt: &mut [u8]) {
+        let at = pkt.len() - 12;
+        let icv = tx.integ.compute(&pkt[..at]);
+        pkt[at..].copy_from_slice(&icv);
+    }
+
+    #[test]
+    fn padding_is_checked_after_the_icv() {
+        let (mut tx, mut rx) = (md5_null(Direction::Outbound), md5_null(Direction::Inbound));
+        let mut buf = [0u8; 64];
+        let n = tx
+            .encap(b"hello", 17, &mut |_: &mut [u8]| {}, &mut buf)
+            .unwrap();
+        let mut pkt = buf[..n].to_vec();
+        // hello 01 | 01 11: make the pad byte 02, then a Pad Length beyond the payload.
+        pkt[13] = 2;
+        reseal(&tx, &mut pkt);
+        assert_eq!(rx.decap(&mut pkt.clone()), Err(EspError::BadPadding));
+        assert_eq!(
+            rx.replay_window().top(),
+            1,
+            "authentic, so the window moved"
+        );
+        let n = tx
+            .encap(b"hello", 17, &mut |_: &mut [u8]| {}, &mut buf)
+            .unwrap();
+        let mut pkt = buf[..n].to_vec();
+        pkt[14] = 9;
+        reseal(&tx, &mut pkt);
+        assert_eq!(rx.decap(&mut pkt), Err(EspError::BadPadding));
+        assert_eq!(check_trailer(&[0, 3, 0x11]), Err(EspError::BadPadding));
+        assert_eq!(check_trailer(&[0xaa, 1, 2, 2, 4]), Ok((1, 4)));
+    }
+
+    #[test]
+    fn sequence_number_never_cycles() {
+        let mut tx = md5_null(Direction::Outbound);
+        tx.seq = u32::MAX - 1;
+        let mut buf = [0u8; 64];
+        let mut iv = |_: &mut [u8]| {};
+        assert!(tx.encap(b"a", 17, &mut iv, &mut buf).is_ok());
+        assert_eq!(tx.last_seq(), u32::MAX);
+        assert_eq!(
+            tx.encap(b"a", 17, &mut iv, &mut buf),
+            Err(EspError::SeqOverflow)
+        );
+    }
+
+    #[test]
+    fn sa_memory_is_bounded() {
+        // Key schedules, HMAC states and a 1024-bit window, all inline.
+        assert!(
+            core::mem::size_of::<Sa>() <= 2048,
+            "{}",
+            core::mem::size_of::<Sa>()
+        );
+    }
 }

@@ -163,9 +163,17 @@ impl fmt::Display for IpsecMechanism {
         if let Some(e) = self.ealg {
             write!(f, ";ealg={}", e.name())?;
         }
-        write!(f, ";spi-c={};spi-s={};port-c={};port-s={}", self.spi_c, self.spi_s, self.port_c, self.port_s)?;
+        write!(
+            f,
+            ";spi-c={};spi-s={};port-c={};port-s={}",
+            self.spi_c, self.spi_s, self.port_c, self.port_s
+        )?;
         f.write_str(if self.esp { ";prot=esp" } else { ";prot=ah" })?;
-        f.write_str(if self.transport_mode { ";mod=trans" } else { ";mod=tun" })?;
+        f.write_str(if self.transport_mode {
+            ";mod=trans"
+        } else {
+            ";mod=tun"
+        })?;
         if let Some(q) = self.q {
             write!(f, ";q={}.{:03}", q / 1000, q % 1000)?;
         }
@@ -185,15 +193,31 @@ impl SecAgreePolicy {
     /// From the configured names; unknown names (e.g. `aes-gmac`, `aes-gcm`) and repeats
     /// are skipped.
     pub fn from_lists(aalg_list: &[&str], ealg_list: &[&str]) -> SecAgreePolicy {
-        let mut p = SecAgreePolicy { aalgs: [None; MAX_ALGS], ealgs: [None; MAX_ALGS] };
-        fill(&mut p.aalgs, aalg_list.iter().filter_map(|n| Aalg::from_name(n.as_bytes())));
-        fill(&mut p.ealgs, ealg_list.iter().filter_map(|n| EncrAlg::from_name(n.as_bytes())));
+        let mut p = SecAgreePolicy {
+            aalgs: [None; MAX_ALGS],
+            ealgs: [None; MAX_ALGS],
+        };
+        fill(
+            &mut p.aalgs,
+            aalg_list
+                .iter()
+                .filter_map(|n| Aalg::from_name(n.as_bytes())),
+        );
+        fill(
+            &mut p.ealgs,
+            ealg_list
+                .iter()
+                .filter_map(|n| EncrAlg::from_name(n.as_bytes())),
+        );
         p
     }
 
     fn pairs(&self) -> impl Iterator<Item = (Aalg, EncrAlg)> + '_ {
         let e = self.ealgs.iter().flatten();
-        self.aalgs.iter().flatten().flat_map(move |a| e.clone().map(move |e| (*a, *e)))
+        self.aalgs
+            .iter()
+            .flatten()
+            .flat_map(move |a| e.clone().map(move |e| (*a, *e)))
     }
 }
 
@@ -303,7 +327,10 @@ pub fn negotiate(
         esp: true,
         q: Some(100),
     };
-    Ok(Agreement { client: *client, server })
+    Ok(Agreement {
+        client: *client,
+        server,
+    })
 }
 
 impl Agreement {
@@ -345,5 +372,223 @@ pub fn verify_security_verify(
         Ok(())
     } else {
         Err(SecAgreeError::VerifyMismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipsec::Sa;
+
+    const CLIENT: RawMechanism<'static> = RawMechanism {
+        mechanism: b"ipsec-3gpp",
+        alg: Some(b"hmac-sha-1-96"),
+        ealg: Some(b"aes-cbc"),
+        spi_c: Some(3_929_102),
+        spi_s: Some(1_203_393),
+        port_c: Some(5062),
+        port_s: Some(5064),
+        mode: Some(b"trans"),
+        prot: Some(b"esp"),
+        q: Some(100),
+    };
+
+    const LOCAL: LocalSecParams = LocalSecParams {
+        spi_c: 0x1001,
+        spi_s: 0x1005,
+        port_c: 5100,
+        port_s: 5102,
+    };
+
+    fn offer(alg: &'static [u8], ealg: Option<&'static [u8]>) -> IpsecMechanism {
+        RawMechanism {
+            alg: Some(alg),
+            ealg,
+            ..CLIENT
+        }
+        .resolve()
+    }
+
+    #[test]
+    fn picks_by_configured_preference() {
+        let offered = [
+            offer(b"hmac-md5-96", Some(b"des-ede3-cbc")),
+            offer(b"hmac-sha-1-96", Some(b"aes-cbc")),
+            offer(b"hmac-md5-96", None),
+            RawMechanism {
+                mechanism: b"digest",
+                ..CLIENT
+            }
+            .resolve(),
+        ];
+        let p = SecAgreePolicy::from_lists(&["hmac-sha-1-96", "hmac-md5-96"], &["aes-cbc", "null"]);
+        let a = negotiate(&p, &offered, LOCAL).unwrap();
+        assert_eq!(a.client, offered[1]);
+        let p = SecAgreePolicy::from_lists(&["hmac-md5-96", "aes-gmac"], &["null", "des-ede3-cbc"]);
+        let a = negotiate(&p, &offered, LOCAL).unwrap();
+        assert_eq!(
+            a.client, offered[2],
+            "absent ealg is NULL (TS 33.203 Annex H)"
+        );
+        assert_eq!(a.server.ealg, Some(EncrAlg::Null));
+        let p = SecAgreePolicy::from_lists(&["hmac-md5-96"], &["des-ede3-cbc"]);
+        assert_eq!(negotiate(&p, &offered, LOCAL).unwrap().client, offered[0]);
+    }
+
+    #[test]
+    fn no_acceptable_algorithm_means_494() {
+        let p = SecAgreePolicy::from_lists(&["hmac-sha-1-96"], &["des-ede3-cbc", "aes-gcm"]);
+        let offered = [
+            offer(b"hmac-sha-1-96", Some(b"aes-cbc")),
+            offer(b"hmac-md5-96", Some(b"des-ede3-cbc")),
+        ];
+        assert_eq!(
+            negotiate(&p, &offered, LOCAL),
+            Err(SecAgreeError::NoAcceptable)
+        );
+        assert_eq!(negotiate(&p, &[], LOCAL), Err(SecAgreeError::NoAcceptable));
+        // Usable algorithms but unusable parameters: tunnel mode, AH, reserved SPI, port 0.
+        let p = SecAgreePolicy::from_lists(&["hmac-sha-1-96"], &["aes-cbc"]);
+        for bad in [
+            RawMechanism {
+                mode: Some(b"UDP-enc-tun"),
+                ..CLIENT
+            },
+            RawMechanism {
+                prot: Some(b"ah"),
+                ..CLIENT
+            },
+            RawMechanism {
+                spi_c: Some(255),
+                ..CLIENT
+            },
+            RawMechanism {
+                port_s: None,
+                ..CLIENT
+            },
+            RawMechanism {
+                alg: Some(b"hmac-sha-256"),
+                ..CLIENT
+            },
+        ] {
+            assert_eq!(
+                negotiate(&p, &[bad.resolve()], LOCAL),
+                Err(SecAgreeError::NoAcceptable)
+            );
+        }
+        // NULL integrity when configured, never together with NULL encryption.
+        let p = SecAgreePolicy::from_lists(&["null"], &["null", "aes-cbc"]);
+        let a = negotiate(
+            &p,
+            &[offer(b"null", None), offer(b"null", Some(b"aes-cbc"))],
+            LOCAL,
+        )
+        .unwrap();
+        assert_eq!(a.client.ealg, Some(EncrAlg::Null));
+        let specs = a.sa_specs(&[1; 16], &[2; 16]);
+        assert_eq!(
+            Sa::new(&specs[0].params(64)).err(),
+            Some(crate::ipsec::EspError::BadKey)
+        );
+    }
+
+    #[test]
+    fn security_server_text_and_verify() {
+        let p = SecAgreePolicy::from_lists(&["hmac-sha-1-96"], &["aes-cbc"]);
+        let a = negotiate(&p, &[CLIENT.resolve()], LOCAL).unwrap();
+        assert_eq!(
+            a.server.to_string(),
+            "ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=4097;spi-s=4101;port-c=5100;\
+             port-s=5102;prot=esp;mod=trans;q=0.100"
+        );
+        // The UE echoes it (parameters in another order parse to the same value).
+        let echo = RawMechanism {
+            mechanism: b"IPSEC-3GPP",
+            alg: Some(b"hmac-sha-1-96"),
+            ealg: Some(b"aes-cbc"),
+            spi_c: Some(4097),
+            spi_s: Some(4101),
+            port_c: Some(5100),
+            port_s: Some(5102),
+            mode: None,
+            prot: None,
+            q: Some(100),
+        };
+        assert_eq!(
+            verify_security_verify(&[a.server], &[echo.resolve()]),
+            Ok(())
+        );
+        for bad in [
+            RawMechanism {
+                spi_s: Some(4102),
+                ..echo
+            },
+            RawMechanism {
+                ealg: Some(b"null"),
+                ..echo
+            },
+            RawMechanism {
+                port_c: Some(5101),
+                ..echo
+            },
+        ] {
+            assert_eq!(
+                verify_security_verify(&[a.server], &[bad.resolve()]),
+                Err(SecAgreeError::VerifyMismatch)
+            );
+        }
+        assert_eq!(
+            verify_security_verify(&[a.server], &[]),
+            Err(SecAgreeError::VerifyMismatch)
+        );
+        assert_eq!(
+            verify_security_verify(&[a.server], &[echo.resolve(), echo.resolve()]),
+            Err(SecAgreeError::VerifyMismatch)
+        );
+    }
+
+    #[test]
+    fn four_sas_of_ts_33_203() {
+        let p = SecAgreePolicy::from_lists(&["hmac-sha-1-96"], &["aes-cbc"]);
+        let a = negotiate(&p, &[CLIENT.resolve()], LOCAL).unwrap();
+        let (ik, ck) = ([0x5a; 16], [0xa5; 16]);
+        let s = a.sa_specs(&ik, &ck);
+        let summary: Vec<_> = s
+            .iter()
+            .map(|x| (x.direction, x.spi, x.local_port, x.ue_port))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Direction::Inbound, 0x1005, 5102, 5062),
+                (Direction::Outbound, 3_929_102, 5102, 5062),
+                (Direction::Inbound, 0x1001, 5100, 5064),
+                (Direction::Outbound, 1_203_393, 5100, 5064),
+            ]
+        );
+        assert_eq!(
+            s[0].integ_key.as_slice(),
+            ik_esp(IntegAlg::HmacSha1_96, &ik).as_slice()
+        );
+        assert_eq!(s[0].integ_key.len(), 20);
+        assert_eq!(s[0].encr_key.as_slice(), &ck);
+        // Our outbound SA talks to the UE's inbound SA made from the same keys.
+        let mut ours = Sa::new(&s[1].params(64)).unwrap();
+        let mut ue = Sa::new(&SaParams {
+            direction: Direction::Inbound,
+            ..s[1].params(64)
+        })
+        .unwrap();
+        let mut buf = [0u8; 128];
+        let n = ours
+            .encap(
+                b"SIP/2.0 200 OK",
+                17,
+                &mut |iv: &mut [u8]| iv.fill(9),
+                &mut buf,
+            )
+            .unwrap();
+        let inner = ue.decap(&mut buf[..n]).unwrap();
+        assert_eq!(&buf[inner.payload], b"SIP/2.0 200 OK");
     }
 }

@@ -20,7 +20,8 @@ pub fn worker_of_spi(spi: u32, worker_bits: u8) -> u32 {
 }
 
 fn low_mask(bits: u8) -> u32 {
-    1u32.checked_shl(u32::from(bits)).map_or(u32::MAX, |v| v - 1)
+    1u32.checked_shl(u32::from(bits))
+        .map_or(u32::MAX, |v| v - 1)
 }
 
 /// Why a table operation was refused.
@@ -53,7 +54,11 @@ impl SpiAllocator {
         if worker_bits > MAX_WORKER_BITS || worker > low_mask(worker_bits) {
             return Err(TableError::BadConfig);
         }
-        Ok(SpiAllocator { worker, worker_bits, counter: start })
+        Ok(SpiAllocator {
+            worker,
+            worker_bits,
+            counter: start,
+        })
     }
 
     /// The next SPI. Its counter part wraps within `32 - worker_bits` bits; the table
@@ -194,20 +199,33 @@ impl SaTable {
             return Err(TableError::InUse);
         }
         let spi = sa.spi();
-        let i = self.store(Slot { sa, binding, key: None })?;
+        let i = self.store(Slot {
+            sa,
+            binding,
+            key: None,
+        })?;
         self.by_spi.insert(spi, i);
         Ok(())
     }
 
     /// Adds an outbound SA of registration `binding`, selected by `key`.
-    pub fn insert_outbound(&mut self, key: OutboundKey, sa: Sa, binding: u64) -> Result<(), TableError> {
+    pub fn insert_outbound(
+        &mut self,
+        key: OutboundKey,
+        sa: Sa,
+        binding: u64,
+    ) -> Result<(), TableError> {
         if sa.direction() != Direction::Outbound {
             return Err(TableError::WrongDirection);
         }
         if self.by_key.contains_key(&key) {
             return Err(TableError::InUse);
         }
-        let i = self.store(Slot { sa, binding, key: Some(key) })?;
+        let i = self.store(Slot {
+            sa,
+            binding,
+            key: Some(key),
+        })?;
         self.by_key.insert(key, i);
         Ok(())
     }
@@ -235,9 +253,20 @@ impl SaTable {
     /// The outbound SA towards `ue_addr`/`ue_port` for IP protocol `proto` (an SA for
     /// exactly that protocol first, else one for any).
     pub fn outbound_mut(&mut self, ue_addr: IpAddr, ue_port: u16, proto: u8) -> Option<&mut Sa> {
-        let exact = if proto == IPPROTO_UDP { SelectorProto::Udp } else { SelectorProto::Tcp };
-        let key = |proto| OutboundKey { ue_addr, ue_port, proto };
-        let i = *self.by_key.get(&key(exact)).or_else(|| self.by_key.get(&key(SelectorProto::Any)))?;
+        let exact = if proto == IPPROTO_UDP {
+            SelectorProto::Udp
+        } else {
+            SelectorProto::Tcp
+        };
+        let key = |proto| OutboundKey {
+            ue_addr,
+            ue_port,
+            proto,
+        };
+        let i = *self
+            .by_key
+            .get(&key(exact))
+            .or_else(|| self.by_key.get(&key(SelectorProto::Any)))?;
         self.slot_mut(i)
     }
 
@@ -247,7 +276,10 @@ impl SaTable {
 
     /// Removes the inbound SA with `spi`; true if there was one.
     pub fn remove_inbound(&mut self, spi: u32) -> bool {
-        self.by_spi.remove(&spi).and_then(|i| self.take(i)).is_some()
+        self.by_spi
+            .remove(&spi)
+            .and_then(|i| self.take(i))
+            .is_some()
     }
 
     /// Removes the outbound SA selected by `key`; true if there was one.

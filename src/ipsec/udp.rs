@@ -79,7 +79,11 @@ impl UdpRepr {
 
     /// Parses a datagram received between `src` and `dst`; checks the length field and the
     /// checksum (zero means "none" over IPv4 only). Returns the ports and the payload span.
-    pub fn parse(src: IpAddr, dst: IpAddr, dgram: &[u8]) -> Result<(UdpRepr, Range<usize>), WireError> {
+    pub fn parse(
+        src: IpAddr,
+        dst: IpAddr,
+        dgram: &[u8],
+    ) -> Result<(UdpRepr, Range<usize>), WireError> {
         let [s0, s1, d0, d1, l0, l1, c0, c1, ..] = *dgram else {
             return Err(WireError::Truncated);
         };
