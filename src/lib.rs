@@ -11,6 +11,7 @@ pub mod control;
 pub mod endpoint;
 pub mod engine;
 pub mod ims;
+pub mod ipsec;
 pub mod sip;
 pub mod log;
 pub mod sms;

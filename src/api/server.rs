@@ -165,7 +165,7 @@ impl ApiServer {
 
     /// True when some connection is registered to `event` (seed 000 5.2 sms_hook_only).
     pub fn has_subscribers(&self, event: ApiEvent) -> bool {
-        self.slots.iter().filter_map(|s| s.peer.as_ref()).any(|p| p.session.is_registered(event))
+        self.slots.iter().filter_map(|s| s.peer.as_ref()).any(|p| p.conn.is_open() && p.session.is_registered(event))
     }
 
     /// Sends `{"message": <event>, ...payload}` (seed 000 6.7) to every

@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::{j, FakeCtx};
+use super::FakeCtx;
 use crate::api::auth::AuthConfig;
 use crate::api::request::ApiEvent;
 use crate::api::session::{Api, ApiConfig, Session};
