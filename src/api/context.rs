@@ -76,3 +76,78 @@ pub trait ApiContext {
     /// unregister: network deregistration of a binding.
     fn unregister(&mut self, req: &Unregister) -> Reply;
 }
+
+/// A context that supports nothing: every message is answered with the error
+/// "Not supported" and no log is ever available (placeholder, fuzzing).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NullContext;
+
+fn unsupported() -> Reply {
+    Err("Not supported".into())
+}
+
+impl ApiContext for NullContext {
+    fn config_get(&mut self) -> Reply {
+        unsupported()
+    }
+    fn config_set(&mut self, _: &ConfigSet) -> Reply {
+        unsupported()
+    }
+    fn log_set(&mut self, _: &LogSet) -> Reply {
+        unsupported()
+    }
+    fn log_reset(&mut self) -> Reply {
+        unsupported()
+    }
+    fn log_available(&mut self, _: &LogGet, _: u64) -> LogAvailability {
+        LogAvailability::default()
+    }
+    fn log_take(&mut self, _: &LogGet, cursor: u64) -> LogBatch {
+        LogBatch { next_cursor: cursor, ..LogBatch::default() }
+    }
+    fn stats(&mut self) -> Reply {
+        unsupported()
+    }
+    fn quit(&mut self) -> Reply {
+        unsupported()
+    }
+    fn ipsec(&mut self) -> Reply {
+        unsupported()
+    }
+    fn users_get(&mut self, _: &UsersGet) -> Reply {
+        unsupported()
+    }
+    fn users_add(&mut self, _: &UsersAdd) -> Reply {
+        unsupported()
+    }
+    fn user_set(&mut self, _: &UserSet) -> Reply {
+        unsupported()
+    }
+    fn impu_set(&mut self, _: &ImpuSet) -> Reply {
+        unsupported()
+    }
+    fn impu_add(&mut self, _: &ImpuChange) -> Reply {
+        unsupported()
+    }
+    fn impu_del(&mut self, _: &ImpuChange) -> Reply {
+        unsupported()
+    }
+    fn sms(&mut self, _: &Sms) -> Reply {
+        unsupported()
+    }
+    fn sms_flush(&mut self, _: &SmsFlush) -> Reply {
+        unsupported()
+    }
+    fn mt_call(&mut self, _: &MtCall) -> Reply {
+        unsupported()
+    }
+    fn dialog_get(&mut self, _: &DialogGet) -> Reply {
+        unsupported()
+    }
+    fn dialog_set(&mut self, _: &DialogSet) -> Reply {
+        unsupported()
+    }
+    fn unregister(&mut self, _: &Unregister) -> Reply {
+        unsupported()
+    }
+}

@@ -14,7 +14,7 @@ pub mod session;
 pub mod ws;
 
 pub use auth::{compute_res, AuthConfig};
-pub use context::{ApiContext, LogAvailability, LogBatch, Reply};
+pub use context::{ApiContext, LogAvailability, LogBatch, NullContext, Reply};
 pub use request::{ApiEvent, Request};
 pub use server::{ApiServer, ConnId, Full, ServerConfig};
 pub use session::{Api, ApiConfig, Session};

@@ -53,7 +53,14 @@ pub struct Control {
     /// Control-thread counters.
     pub counters: ControlCounters,
     quit: bool,
+    /// ue_db_filename, resolved, and whether the state changed since the last save.
+    state_file: Option<std::path::PathBuf>,
+    dirty: bool,
+    last_save: Instant,
 }
+
+/// The state file is rewritten at most this often.
+const SAVE_PERIOD: Duration = Duration::from_secs(1);
 
 impl Control {
     /// Assembles the control state around a started engine.
@@ -77,7 +84,32 @@ impl Control {
             sip_counters,
             counters: ControlCounters::default(),
             quit: false,
+            state_file: None,
+            dirty: false,
+            last_save: Instant::now(),
         }
+    }
+
+    /// Restores the state of `path` (ue_db_filename) and keeps it up to date.
+    pub fn persist_to(&mut self, path: std::path::PathBuf) -> Result<crate::ims::persist::Restored, String> {
+        let r = &mut self.registrar;
+        let restored = crate::ims::persist::load(&path, Instant::now(), &mut r.bindings, &mut r.hss)?;
+        self.state_file = Some(path);
+        Ok(restored)
+    }
+
+    /// Writes the state file when it changed (at most every [`SAVE_PERIOD`], or now if `force`).
+    fn save_state(&mut self, now: Instant, force: bool) {
+        let Some(path) = &self.state_file else { return };
+        if !self.dirty || (!force && now.saturating_duration_since(self.last_save) < SAVE_PERIOD) {
+            return;
+        }
+        if let Err(e) = crate::ims::persist::save(path, now, &self.registrar.bindings, &self.registrar.hss) {
+            let head = Head::new(Layer::Ims, Level::Error);
+            self.logger.log_now(head, format_args!("cannot save {}: {e}", path.display()));
+        }
+        self.dirty = false;
+        self.last_save = now;
     }
 
     /// Runs until `stop` is raised or the monitor asks to quit.
@@ -105,9 +137,10 @@ impl Control {
         }
     }
 
-    /// Stops the workers and flushes the logs.
+    /// Stops the workers, saves the state and flushes the logs.
     pub fn shutdown(&mut self) {
         let _ = self.engine.shutdown();
+        self.save_state(Instant::now(), true);
         if let Some(l) = self.logctl.take() {
             l.shutdown();
         }
@@ -128,6 +161,7 @@ impl Control {
             self.send_notifies(notifies);
         }
         self.drain_binding_changes(now);
+        self.save_state(now, false);
     }
 
     fn handle_event(&mut self, now: Instant, ev: ToControl) {
@@ -146,6 +180,8 @@ impl Control {
         let resp = match msg.method() {
             Some(Method::Register) => {
                 self.counters.registers.inc();
+                // A challenge advances SEQ_HE; a success changes bindings.
+                self.dirty = true;
                 register::handle(now, &mut self.registrar, &msg, register::flow_of(worker, peer))
             }
             Some(Method::Subscribe) if msg.event().is_some_and(|e| e.value.eq_ignore_ascii_case(b"reg")) => {
@@ -200,6 +236,7 @@ impl Control {
     /// Turns binding changes into reginfo NOTIFYs and IMS log lines.
     fn drain_binding_changes(&mut self, now: Instant) {
         while let Some(change) = self.registrar.bindings.poll_event() {
+            self.dirty = true;
             for (c, ev) in &change.contacts {
                 self.log_ims(change.record.id, ev, &change.record, &c.uri);
             }

@@ -20,7 +20,7 @@ use std::time::Duration;
 /// The features this build carries out; properties of other features are
 /// accepted, validated and listed as not active yet.
 pub fn active(f: Feature) -> bool {
-    matches!(f, Feature::Core | Feature::Sip | Feature::Registration | Feature::Logs | Feature::Engine)
+    matches!(f, Feature::Core | Feature::Sip | Feature::Registration | Feature::Logs | Feature::Engine | Feature::Persistence)
 }
 
 fn engine_config(cfg: &Config) -> EngineConfig {
@@ -147,5 +147,17 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         registrar.hss.len()
     );
     let regevents = RegEvents::new(local, cfg.sip.subscribe_expires);
-    Ok(Control::new(cfg, engine, registrar, regevents, logger, logctl, counters[..n].to_vec()))
+    let state_file = cfg.ue_db_filename.as_ref().map(|f| base.join(f));
+    let mut control = Control::new(cfg, engine, registrar, regevents, logger, logctl, counters[..n].to_vec());
+    if let Some(path) = state_file {
+        let r = control.persist_to(path.clone())?;
+        eprintln!(
+            "ringcore: state {}: {} registration(s) restored, {} expired contact(s) dropped, {} SQN(s)",
+            path.display(),
+            r.records,
+            r.expired,
+            r.sqns
+        );
+    }
+    Ok(control)
 }

@@ -239,6 +239,21 @@ impl Bindings {
         Ok(self.records.get(key))
     }
 
+    /// Puts back a record read from the state file (`persist`), with fresh
+    /// ids; false when the table is full or the key already exists.
+    pub fn restore(&mut self, now: Instant, mut record: Record) -> bool {
+        if self.records.contains_key(&record.key) || self.records.len() >= self.max_records {
+            return false;
+        }
+        record.id = self.next_id();
+        for c in &mut record.contacts {
+            c.id = self.next_id();
+        }
+        record.contacts.truncate(MAX_CONTACTS_PER_RECORD);
+        self.finish(now, record, Vec::new());
+        true
+    }
+
     /// Removes every contact of `key` (a `Contact: *` REGISTER with expires 0,
     /// or a network-initiated de-registration with `event`).
     pub fn remove_all(&mut self, now: Instant, key: &RecordKey, event: ContactEvent) -> bool {

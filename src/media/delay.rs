@@ -72,16 +72,25 @@ impl DelayPool {
         self.queue.peek().map(|Reverse((due, _, _))| *due)
     }
 
-    /// The earliest packet whose due time has come, removed from the line.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(Held, &[u8])> {
+    /// The earliest packet whose due time has come, removed from the line; its bytes stay
+    /// readable through [`Self::data`] until the next `push`.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(Held, u32)> {
         if self.next_due()? > now {
             return None;
         }
         let Reverse((_, _, idx)) = self.queue.pop()?;
         self.free.push(idx);
         let held = self.held.get_mut(idx as usize)?.take()?;
-        let data = self.bufs.get(idx as usize)?.get(..usize::from(held.len))?;
-        Some((held, data))
+        Some((held, idx))
+    }
+
+    /// The bytes of a packet returned by [`Self::pop_due`].
+    pub(crate) fn data(&self, idx: u32, held: &Held) -> &[u8] {
+        self.bufs.get(idx as usize).and_then(|b| b.get(..usize::from(held.len))).unwrap_or_default()
+    }
+
+    pub(crate) fn held_len(held: &Held) -> usize {
+        usize::from(held.len)
     }
 
     pub(crate) fn len(&self) -> usize {

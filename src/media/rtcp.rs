@@ -2,7 +2,7 @@
 //! APP, others kept opaque) and over a compound packet ([`RtcpCompound`]) with the
 //! validity checks of RFC 3550 A.2 (or the relaxed rules of RFC 5506 reduced-size RTCP).
 
-use super::rtp::{read_u16 as be16, read_u32 as be32};
+use super::rtp::{be16, be32};
 
 /// Why a datagram is not valid RTCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

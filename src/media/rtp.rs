@@ -23,7 +23,7 @@ pub enum RtpError {
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = 12;
 
-fn be16(b: &[u8], at: usize) -> u16 {
+pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
     let mut x = [0u8; 2];
     if let Some(s) = b.get(at..at + 2) {
         x.copy_from_slice(s);
@@ -31,7 +31,7 @@ fn be16(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes(x)
 }
 
-fn be32(b: &[u8], at: usize) -> u32 {
+pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
     let mut x = [0u8; 4];
     if let Some(s) = b.get(at..at + 4) {
         x.copy_from_slice(s);
@@ -39,7 +39,6 @@ fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(x)
 }
 
-pub(crate) use {be16 as read_u16, be32 as read_u32};
 
 /// RFC 5761 4: on a multiplexed port, bytes 1 with PT 64-95 (marker included: 192-223)
 /// are RTCP (SR 200 ... XR 207 fall in that range).

@@ -152,7 +152,7 @@ fn choose(m: &MediaDescription, mc: &MediaCaps, single: bool) -> Vec<Chosen> {
         let Some(cap) = mc.codecs.iter().find(|c| c.matches(&map)) else { continue };
         if cap.is_telephone_event() {
             events.push(map);
-        } else if !(single && !chosen.is_empty()) {
+        } else if !single || chosen.is_empty() {
             if let Some(fmtp) = answer_fmtp(m, pt, &map, cap) {
                 chosen.push(Chosen { map, fmtp });
             }
@@ -236,7 +236,7 @@ fn answer_preconditions(m: &MediaDescription, local_reserved: bool) -> Vec<Attri
     let qos = |p: &&Precondition| p.kind == "qos";
     let des_of = |st| m.des().filter(qos).find(|p| p.status == st);
     let curr_of = |st| m.curr().filter(qos).find(|p| p.status == st).map(|p| p.direction);
-    if m.des().filter(qos).next().is_none() {
+    if m.des().find(qos).is_none() {
         return Vec::new();
     }
     let ours = if local_reserved { PrecondDirection::SendRecv } else { PrecondDirection::None };

@@ -25,7 +25,7 @@ mod view;
 pub mod fuzzing;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod tests_answer;
 

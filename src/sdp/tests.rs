@@ -4,17 +4,17 @@ use std::net::IpAddr;
 
 use super::*;
 
-pub(super) const SAMSUNG: &str = include_str!("../../tests/data/sdp/samsung_volte_offer.sdp");
-pub(super) const IPHONE_V6: &str = include_str!("../../tests/data/sdp/iphone_volte_offer_ipv6.sdp");
-pub(super) const VILTE: &str = include_str!("../../tests/data/sdp/vilte_offer_h264.sdp");
-pub(super) const MGW_OFFER: &str = include_str!("../../tests/data/sdp/mgw_offer_mode_set.sdp");
-pub(super) const MGW_ANSWER: &str = include_str!("../../tests/data/sdp/mgw_answer_bad_mode_set.sdp");
+pub(crate) const SAMSUNG: &str = include_str!("../../tests/data/sdp/samsung_volte_offer.sdp");
+pub(crate) const IPHONE_V6: &str = include_str!("../../tests/data/sdp/iphone_volte_offer_ipv6.sdp");
+pub(crate) const VILTE: &str = include_str!("../../tests/data/sdp/vilte_offer_h264.sdp");
+pub(crate) const MGW_OFFER: &str = include_str!("../../tests/data/sdp/mgw_offer_mode_set.sdp");
+pub(crate) const MGW_ANSWER: &str = include_str!("../../tests/data/sdp/mgw_answer_bad_mode_set.sdp");
 
-pub(super) fn crlf(s: &str) -> String {
+pub(crate) fn crlf(s: &str) -> String {
     s.replace('\n', "\r\n")
 }
 
-pub(super) fn parse(s: &str) -> SessionDescription {
+pub(crate) fn parse(s: &str) -> SessionDescription {
     match SessionDescription::parse(s.as_bytes()) {
         Ok(sd) => sd,
         Err(e) => panic!("{e}"),

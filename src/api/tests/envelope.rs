@@ -50,6 +50,20 @@ fn res_formula_fixed_vector() {
 }
 
 #[test]
+fn res_file_vectors() {
+    let data = include_str!("../../../tests/data/api/auth_vectors.txt");
+    let mut n = 0;
+    for line in data.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(f[0], "IMS");
+        assert_eq!(crate::api::compute_res(f[1], f[2], f[3]), f[4], "{line}");
+        assert!(crate::api::auth::verify_res(f[1], f[2], f[3], f[4]));
+        n += 1;
+    }
+    assert_eq!(n, 2);
+}
+
+#[test]
 fn authentication_flow() {
     let mut api = api(Some(("secret", false)));
     let mut ctx = FakeCtx::default();

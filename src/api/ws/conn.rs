@@ -154,7 +154,8 @@ impl Connection {
         self.reason
     }
 
-    /// Feeds bytes read from the socket.
+    /// Feeds bytes read from the socket (one read's worth: during the handshake
+    /// the chunk is buffered whole before the size bound is checked).
     pub fn handle_bytes(&mut self, now: Instant, data: &[u8]) {
         if data.is_empty() || self.phase == Phase::Closed {
             return;
@@ -289,6 +290,7 @@ impl Connection {
     fn read_header(&mut self, data: &[u8]) -> usize {
         let before = self.hdr_len;
         let take = (MAX_HEADER_LEN - before).min(data.len());
+        // In bounds: hdr_len < MAX_HEADER_LEN between calls and take fits both sides.
         self.hdr[before..before + take].copy_from_slice(&data[..take]);
         self.hdr_len = before + take;
         match FrameRepr::parse_header(&self.hdr[..self.hdr_len]) {
@@ -345,6 +347,7 @@ impl Connection {
         let take = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
         let dest = if cur.repr.opcode.is_control() { &mut self.control } else { &mut self.message };
         let start = dest.len();
+        // In bounds: take <= data.len().
         dest.extend_from_slice(&data[..take]);
         if let (Some(key), Some(tail)) = (cur.repr.mask, dest.get_mut(start..)) {
             apply_mask(key, cur.got, tail);
