@@ -5,6 +5,7 @@
 //! (`control`) takes decisions, and every protocol is a sans-IO state machine.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod control;
@@ -14,5 +15,7 @@ pub mod ims;
 pub mod ipsec;
 pub mod sip;
 pub mod log;
+pub mod media;
+pub mod sdp;
 pub mod sms;
 pub mod stats;

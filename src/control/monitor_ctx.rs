@@ -39,6 +39,11 @@ impl MonitorContext for Ctx<'_> {
         let mut registered = 0;
         for s in &subs {
             let records: Vec<_> = r.bindings.records().filter(|rec| rec.key.impi == s.impi).collect();
+            if records.is_empty() {
+                let impus: Vec<&str> = s.impus.iter().map(|p| p.uri.as_str()).collect();
+                writeln!(out, "{:<52} {:<7} {:<8} {:<16} {:<4} {}", s.impi, "unreg", "-", "-", "-", impus.join(" "))?;
+                continue;
+            }
             for rec in &records {
                 for c in &rec.contacts {
                     registered += 1;
