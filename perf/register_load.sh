@@ -51,13 +51,16 @@ MD5_ARGS=(127.0.0.1:5070 -sf "$ANCH/1-registrar/reg_auth_uac.xml" -inf "$ANCH/1-
 AKA_ARGS=(127.0.0.1:5070 -sf "$OUT/reg_aka.xml" -inf "$OUT/aka.csv" -key expires 3600
           -i 127.0.0.1 -p 5061 -t u1 -l 10000 -recv_timeout 5000 -buff_size 4194304 -default_behaviors all,-bye)
 
-start_kamailio() {
-    ( cd "$ANCH/1-registrar" && kamailio -f kamailio-registrar.cfg -DD -E -P "$OUT/kam.pid" > "$OUT/kamailio.log" 2>&1 & echo $! > "$OUT/kam.main" )
-    sleep 1.5; cat "$OUT/kam.main"
+start_kamailio() {  # sets KP
+    cd "$ANCH/1-registrar"
+    kamailio -f kamailio-registrar.cfg -DD -E -P "$OUT/kam.pid" > "$OUT/kamailio.log" 2>&1 < /dev/null &
+    KP=$!
+    cd "$ROOT"; sleep 1.5
 }
-start_ringcore() {
-    target/release/ringcore "$OUT/ringcore.cfg" --no-monitor > "$OUT/ringcore.log" 2>&1 &
-    echo $!; sleep 2
+start_ringcore() {  # sets RP
+    target/release/ringcore "$OUT/ringcore.cfg" --no-monitor > "$OUT/ringcore.log" 2>&1 < /dev/null &
+    RP=$!
+    sleep 2
 }
 
 one() {  # label pidlabel pid args...
@@ -66,11 +69,11 @@ one() {  # label pidlabel pid args...
 }
 
 for rep in $(seq 1 "$REPS"); do
-    KP=$(start_kamailio)
+    start_kamailio
     sipp_measure "$OUT/kam_warm_$rep" 2000 10000 "server:$KP" -- "${MD5_ARGS[@]}" > /dev/null
     for R in $RATES; do one kamailio-md5 server "$KP" "$R" "${MD5_ARGS[@]}"; sleep 1; done
     stop_pid "$KP"; pkill -f kamailio-registrar.cfg || true; sleep 1
-    RP=$(start_ringcore)
+    start_ringcore
     sipp_measure "$OUT/rc_warm_$rep" 2000 10000 "server:$RP" -- "${MD5_ARGS[@]}" > /dev/null
     for R in $RATES; do one ringcore-md5 server "$RP" "$R" "${MD5_ARGS[@]}"; sleep 1; done
     for R in $RATES; do one ringcore-aka server "$RP" "$R" "${AKA_ARGS[@]}"; sleep 1; done

@@ -128,13 +128,22 @@ fn main() {
             }
         }
         let flags = if inflight >= window { MsgFlags::MSG_WAITFORONE } else { MsgFlags::MSG_DONTWAIT };
-        let mut slices: Vec<[IoSliceMut<'_>; 1]> = rx.iter_mut().map(|b| [IoSliceMut::new(b)]).collect();
-        match recvmmsg(fd, &mut recv_hdrs, slices.iter_mut(), flags, None) {
-            Ok(res) => {
+        let mut lens = [0usize; MAX_BATCH];
+        let got = {
+            let mut slices: Vec<[IoSliceMut<'_>; 1]> = rx.iter_mut().map(|b| [IoSliceMut::new(b)]).collect();
+            recvmmsg(fd, &mut recv_hdrs, slices.iter_mut(), flags, None).map(|res| {
+                let mut n = 0;
+                for (slot, r) in lens.iter_mut().zip(res) {
+                    *slot = r.bytes;
+                    n += 1;
+                }
+                n
+            })
+        };
+        match got {
+            Ok(n) => {
                 let now = Instant::now();
-                let lens: Vec<usize> = res.map(|r| r.bytes).collect();
-                drop(slices);
-                for (buf, len) in rx.iter().zip(lens) {
+                for (buf, &len) in rx.iter().zip(&lens[..n]) {
                     let msg = &buf[..len.min(RX_SIZE)];
                     let Some(p) = find(msg, BRANCH) else { continue };
                     let Some(s) = msg.get(p + BRANCH.len()..p + BRANCH.len() + 16).and_then(get_hex) else { continue };

@@ -194,14 +194,14 @@ impl Endpoint {
     }
 
     /// True when the Request-URI designates the core itself (no user part,
-    /// host one of ours): RFC 3261 11 OPTIONS to a server.
+    /// host one of ours): RFC 3261 11 OPTIONS to a server. Compared on the
+    /// raw bytes, without allocating.
     fn addressed_to_us(&self, msg: &Message<'_>) -> bool {
         let Ok(uri) = msg.request_uri() else { return false };
         if uri.user.is_some_and(|u| !u.is_empty()) {
             return false;
         }
-        let host = String::from_utf8_lossy(uri.host).to_ascii_lowercase();
-        self.cfg.local_hosts.iter().any(|h| *h == host)
+        self.cfg.local_hosts.iter().any(|h| h.as_bytes().eq_ignore_ascii_case(uri.host))
     }
 
     /// Builds a response to `msg` outside any transaction and sends it to the

@@ -48,11 +48,13 @@ fn format_warning<'v>(v: &'v mut [u8; 256], text: &str) -> &'v [u8] {
 }
 
 /// A deterministic To tag for stateless responses (RFC 3261 8.2.6.2: the same
-/// request must get the same tag), derived from the Call-ID and From tag.
+/// request must get the same tag), hashed from the raw Call-ID and From
+/// values (no parsing: this runs for every OPTIONS).
 fn to_tag_for(req: &Message<'_>) -> [u8; 16] {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let from_tag = req.from().ok().and_then(|f| f.tag()).unwrap_or(b"");
-    for &b in req.call_id().unwrap_or(b"").iter().chain(from_tag) {
+    let call_id = req.header(HeaderName::CallId).unwrap_or(b"");
+    let from = req.header(HeaderName::From).unwrap_or(b"");
+    for &b in call_id.iter().chain(from) {
         h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
     }
     let mut out = [0u8; 16];

@@ -17,10 +17,16 @@ impl<'a> Message<'a> {
     /// well-formed Contact values, Expires, a GMT Date and a Content-Type when a body is
     /// present. Returns the first violation.
     pub fn validate(&self) -> Result<(), Error> {
-        for name in SINGLE {
-            if self.headers_of(name).nth(1).is_some() {
-                return Err(Error::Duplicate(name));
+        // One pass over the header index counts the single-instance headers;
+        // the first duplicate in SINGLE's order is reported.
+        let mut seen = [0u8; SINGLE.len()];
+        for h in self.headers() {
+            if let Some(i) = SINGLE.iter().position(|n| *n == h.name) {
+                seen[i] = seen[i].saturating_add(1);
             }
+        }
+        if let Some(i) = seen.iter().position(|&n| n > 1) {
+            return Err(Error::Duplicate(SINGLE[i]));
         }
         if self.header(H::Via).is_none() {
             return Err(Error::Missing(H::Via));
