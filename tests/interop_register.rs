@@ -270,3 +270,21 @@ fn reginfo_notifies_are_decoded_by_tshark() {
     assert!(text.contains("<reginfo") && text.contains("<contact"), "reginfo elements missing:\n{text}");
     assert!(!text.contains("Malformed"), "tshark reports a malformed packet:\n{text}");
 }
+
+#[test]
+fn bad_register_input_gets_400_and_unknown_identities_403() {
+    let core = Core::start("regbad", &user_db());
+    let ue = Ue::new();
+    let broken = "Authorization: Digest username=\"md5u1@ims.mnc001.mcc001.3gppnetwork.org,realm=x\r\n";
+    let r = ue.register(&core, "md5u1", 1, broken);
+    assert!(r.starts_with("SIP/2.0 400"), "malformed Authorization: {r}");
+    assert!(header(&r, "Warning").is_some_and(|w| w.starts_with("399 ")), "{r}");
+    let r = ue.register(&core, "nobody", 2, "");
+    assert!(r.starts_with("SIP/2.0 403"), "unknown IMPU: {r}");
+    let r = ue.register(&core, "md5u2", 3, &format!("Authorization: Digest username=\"ghost@{DOMAIN}\",realm=\"{DOMAIN}\",nonce=\"\",uri=\"sip:{DOMAIN}\",response=\"\"\r\n"));
+    assert!(r.starts_with("SIP/2.0 403"), "unknown IMPI: {r}");
+    // No state was changed by the failures: the user still gets a normal challenge.
+    let r = ue.register(&core, "md5u1", 4, "");
+    assert!(r.starts_with("SIP/2.0 401"), "{r}");
+    assert!(!header(&r, "WWW-Authenticate").unwrap().contains("stale"), "{r}");
+}

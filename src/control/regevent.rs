@@ -66,12 +66,14 @@ pub struct RegEvents {
     branch_seq: u64,
     /// subscribe_expires: 0 = take the subscriber's value.
     forced_expires: u32,
+    /// tcp_threshold: NOTIFYs larger than this go over TCP (RFC 3261 18.1.1).
+    tcp_threshold: usize,
 }
 
 impl RegEvents {
     /// An empty table; `local_addr` is `host:port` of the core.
-    pub fn new(local_addr: String, forced_expires: u32) -> Self {
-        RegEvents { subs: HashMap::new(), local_addr, branch_seq: 0, forced_expires }
+    pub fn new(local_addr: String, forced_expires: u32, tcp_threshold: usize) -> Self {
+        RegEvents { subs: HashMap::new(), local_addr, branch_seq: 0, forced_expires, tcp_threshold }
     }
 
     /// Number of live subscriptions.
@@ -202,7 +204,14 @@ impl RegEvents {
             format!("active;expires={}", crate::ims::bindings::seconds_left(now, sub.expires_at))
         };
         let mut m = String::with_capacity(512 + body.len());
-        let transport = if sub.peer.is_reliable() { "TCP" } else { "UDP" };
+        // RFC 3261 18.1.1: a request within 200 bytes of the path MTU (here
+        // tcp_threshold, 1300 by default) goes over TCP; 0 disables the rule.
+        let peer = if !sub.peer.is_reliable() && self.tcp_threshold > 0 && body.len() + 400 > self.tcp_threshold {
+            Peer { transport: crate::endpoint::Transport::TcpTo, addr: sub.peer.addr }
+        } else {
+            sub.peer
+        };
+        let transport = if peer.is_reliable() { "TCP" } else { "UDP" };
         let _ = write!(
             m,
             "NOTIFY {target} SIP/2.0\r\nVia: SIP/2.0/{transport} {local_addr};branch=z9hG4bKrcn{branch:x}\r\n\
@@ -216,6 +225,99 @@ impl RegEvents {
             cseq = sub.cseq,
             len = body.len(),
         );
-        Some(Notify { worker: sub.worker, peer: sub.peer, msg: m.into_bytes() })
+        Some(Notify { worker: sub.worker, peer, msg: m.into_bytes() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::Transport;
+    use crate::engine::SocketId;
+    use crate::ims::bindings::{Contact, ContactEvent, Flow, RecordKey};
+    use crate::ims::hss::{PublicId, Subscriber};
+
+    fn hss() -> Hss {
+        let mut h = Hss::default();
+        let sub = Subscriber {
+            impi: "u@ims".into(),
+            imsi: None,
+            impus: vec![PublicId { uri: "sip:u@ims".into(), authentication: false, associated: true, preferred: true }],
+            multi_sim: false,
+            authent_type: crate::config::typed::AuthentType::None,
+            qop: crate::ims::challenge::Qop::None,
+            pwd: None,
+            sim: None,
+            amf: [0, 0],
+            sqn: crate::auth::HeSqn::new(crate::auth::Sqn::new(0).unwrap(), crate::auth::SqnParams::DEFAULT).unwrap(),
+        };
+        h.insert(sub).unwrap();
+        h
+    }
+
+    fn subscribe() -> Vec<u8> {
+        b"SUBSCRIBE sip:u@ims SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKs\r\nMax-Forwards: 70\r\n\
+From: <sip:u@ims>;tag=w\r\nTo: <sip:u@ims>\r\nCall-ID: s@w\r\nCSeq: 1 SUBSCRIBE\r\nContact: <sip:w@10.0.0.9>\r\n\
+Event: reg\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
+            .to_vec()
+    }
+
+    fn change(event: ContactEvent, now: Instant) -> Change {
+        let c = Contact {
+            uri: "sip:u@10.0.0.9".into(),
+            expires_at: now + Duration::from_secs(60),
+            q: 1000,
+            instance: None,
+            imei: None,
+            sms: false,
+            video: false,
+            icsi: vec![],
+            path: vec![],
+            call_id: "r".into(),
+            cseq: 1,
+            flow: Flow { worker: 0, conn: None, peer: "10.0.0.9:5060".parse().unwrap(), tcp: false, sock: 0 },
+            id: 4,
+        };
+        let key = RecordKey { impi: "u@ims".into(), imei: String::new(), emergency: false };
+        let record = Record { key, impus: vec!["sip:u@ims".into()], contacts: vec![], id: 1 };
+        Change { record, contacts: vec![(c, event)] }
+    }
+
+    #[test]
+    fn network_deactivation_is_notified_with_terminated_contacts_and_versions_increase() {
+        let now = Instant::now();
+        let mut ev = RegEvents::new("127.0.0.1:5060".into(), 0, 0);
+        let raw = subscribe();
+        let msg = Message::parse(&raw).unwrap();
+        let peer = Peer { transport: Transport::Udp(SocketId(0)), addr: "10.0.0.9:5060".parse().unwrap() };
+        let (resp, first) = ev.handle_subscribe(now, &msg, 0, peer, &hss(), &|_| None);
+        assert!(resp.starts_with(b"SIP/2.0 200 OK"));
+        let first = String::from_utf8(first.unwrap().msg).unwrap();
+        assert!(first.contains("version=\"0\"") && first.contains("state=\"init\""), "{first}");
+        assert!(first.contains("Subscription-State: active;expires=600"), "{first}");
+        let n = ev.on_change(now, &change(ContactEvent::Deactivated, now));
+        assert_eq!(n.len(), 1);
+        let text = String::from_utf8(n[0].msg.clone()).unwrap();
+        assert!(text.contains("version=\"1\""), "{text}");
+        assert!(text.contains("state=\"terminated\" event=\"deactivated\""), "{text}");
+        assert!(text.starts_with("NOTIFY sip:w@10.0.0.9 SIP/2.0\r\n"), "{text}");
+        assert!(text.contains("CSeq: 2 NOTIFY"), "{text}");
+    }
+
+    #[test]
+    fn large_notifies_go_over_tcp_and_expiry_ends_the_subscription() {
+        let now = Instant::now();
+        let mut ev = RegEvents::new("127.0.0.1:5060".into(), 0, 300);
+        let raw = subscribe();
+        let msg = Message::parse(&raw).unwrap();
+        let peer = Peer { transport: Transport::Udp(SocketId(0)), addr: "10.0.0.9:5060".parse().unwrap() };
+        let (_, first) = ev.handle_subscribe(now, &msg, 0, peer, &hss(), &|_| None);
+        let first = first.unwrap();
+        assert_eq!(first.peer.transport, Transport::TcpTo);
+        assert!(String::from_utf8_lossy(&first.msg).contains("Via: SIP/2.0/TCP "));
+        let done = ev.handle_timeout(now + Duration::from_secs(601), &|_| None);
+        assert_eq!(done.len(), 1);
+        assert!(String::from_utf8_lossy(&done[0].msg).contains("Subscription-State: terminated;reason=timeout"));
+        assert!(ev.is_empty());
     }
 }

@@ -36,6 +36,11 @@ pub fn flow_of(worker: u16, peer: Peer) -> Flow {
 
 /// Extracts what the registrar needs; `Err` is the Warning text of a 400.
 fn input<'a>(msg: &Message<'a>, impu: &'a str, flow: Flow) -> Result<RegisterInput<'a>, &'static str> {
+    // RFC 3261 25.1: quoted strings must be closed, or every later parameter
+    // would be read from the wrong place.
+    if msg.header(HeaderName::Authorization).is_some_and(|raw| !crate::sip::scan::balanced(raw)) {
+        return Err("malformed Authorization");
+    }
     let auth = match msg.authorization().map_err(|_| "malformed Authorization")? {
         Some(a) if a.is_digest() => {
             let get = |k: &[u8]| a.get(k).map(strip_quotes).map(text).transpose();

@@ -146,7 +146,7 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         listeners.udp.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
         registrar.hss.len()
     );
-    let regevents = RegEvents::new(local, cfg.sip.subscribe_expires);
+    let regevents = RegEvents::new(local, cfg.sip.subscribe_expires, cfg.sip.tcp_threshold as usize);
     let state_file = cfg.ue_db_filename.as_ref().map(|f| base.join(f));
     let mut control = Control::new(cfg, engine, registrar, regevents, logger, logctl, counters[..n].to_vec());
     if let Some(path) = state_file {
