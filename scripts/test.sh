@@ -5,7 +5,7 @@
 # 2. runs every test twice: on the io_uring backend and on the epoll (mio) backend
 #    (RINGCORE_FORCE_EPOLL=1 is read by the engine, and inherited by the ringcore
 #    processes the interop tests start).
-set -euo pipefail
+set -euo pipefail  # pipefail: a failing cargo test fails the pipe through tee
 cd "$(dirname "$0")/.."
 
 need=()
@@ -21,9 +21,21 @@ fi
 export CARGO_TERM_COLOR=never
 echo "== build"
 cargo build --release --all-targets --quiet
+# The fuzz targets (run with cargo-fuzz on nightly) must keep compiling against the library.
+cargo check --manifest-path fuzz/Cargo.toml --quiet
+
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
 
 echo "== tests: io_uring backend"
-RINGCORE_BACKEND=uring cargo test --release --quiet -- --test-threads=2
+RINGCORE_BACKEND=uring cargo test --release --quiet -- --test-threads=2 2>&1 | tee -a "$LOG"
 
 echo "== tests: epoll backend"
-RINGCORE_FORCE_EPOLL=1 RINGCORE_BACKEND=epoll cargo test --release --quiet -- --test-threads=2
+RINGCORE_FORCE_EPOLL=1 RINGCORE_BACKEND=epoll cargo test --release --quiet -- --test-threads=2 2>&1 | tee -a "$LOG"
+
+echo "== unit tests in a debug build (the transaction layer's no-allocation checks run only there)"
+cargo test --lib --quiet 2>&1 | tee -a "$LOG"
+
+# One closing line over both runs (cargo prints one "test result" line per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$LOG"

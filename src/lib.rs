@@ -19,3 +19,5 @@ pub mod media;
 pub mod sdp;
 pub mod sms;
 pub mod stats;
+#[doc(hidden)]
+pub mod testkit;

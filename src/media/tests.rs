@@ -288,21 +288,7 @@ fn table_bounds() {
     assert!(t.snapshot(40000).is_none());
 }
 
-/// xorshift64 (Marsaglia 2003): a deterministic generator without dependencies.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::testkit::XorShift;
 
 fn mutate(rng: &mut XorShift, seed: &[u8], out: &mut Vec<u8>) {
     out.clear();

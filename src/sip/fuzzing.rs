@@ -143,20 +143,7 @@ P-Visited-Network-ID: \"Visited\", other.net\r\nContent-Type: application/reginf
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
+    use crate::testkit::XorShift;
 
     const INTERESTING: &[u8] = b":;,\"<>\r\n \t\\%@[]=/0123456789*";
 

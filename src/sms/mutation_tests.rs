@@ -4,21 +4,7 @@
 use super::vector_tests::hex;
 use super::*;
 
-/// xorshift64 (Marsaglia): deterministic, no dependencies.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::testkit::XorShift;
 
 /// Checks the round-trip property of an RP message and its TPDU.
 pub(crate) fn check_rp(bytes: &[u8]) {

@@ -7,21 +7,14 @@ use super::FakeCtx;
 use crate::api::session::{Api, ApiConfig};
 use crate::api::ws::{Connection, Frame, FrameRepr, Opcode, WsConfig};
 
-/// xorshift64*: deterministic test randomness.
-struct XorShift(u64);
+use crate::testkit::XorShift;
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
+/// Random edits of a valid input.
+trait Mutate {
+    fn mutate(&mut self, input: &[u8]) -> Vec<u8>;
+}
 
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
+impl Mutate for XorShift {
     fn mutate(&mut self, input: &[u8]) -> Vec<u8> {
         let mut v = input.to_vec();
         for _ in 0..=self.below(4) {

@@ -5,21 +5,7 @@ use std::fs;
 
 use super::{data_dir, load};
 
-/// xorshift64 (Marsaglia 2003): deterministic, no dependency.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::testkit::XorShift;
 
 /// Bytes that are meaningful to the lexer, to reach interesting states.
 const ALPHABET: &[u8] =
