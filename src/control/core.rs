@@ -2,6 +2,7 @@
 //! line; dispatches requests to the registrar and the reg event package;
 //! sends the answers back as worker commands.
 
+use super::calls::Calls;
 use super::monitor::Monitor;
 use super::monitor_ctx::Ctx;
 use super::regevent::{Notify, RegEvents};
@@ -46,6 +47,7 @@ pub struct Control {
     /// The registrar with the HSS and the bindings.
     pub registrar: Registrar,
     regevents: RegEvents,
+    calls: Calls,
     logger: Logger,
     logctl: Option<LogControl>,
     monitor: Monitor,
@@ -69,6 +71,7 @@ impl Control {
         engine: Engine<ToWorker, ToControl>,
         registrar: Registrar,
         regevents: RegEvents,
+        calls: Calls,
         logger: Logger,
         logctl: LogControl,
         sip_counters: Vec<Arc<SipCounters>>,
@@ -78,6 +81,7 @@ impl Control {
             engine,
             registrar,
             regevents,
+            calls,
             logger,
             logctl: Some(logctl),
             monitor: Monitor::new(),
@@ -167,8 +171,12 @@ impl Control {
     fn handle_event(&mut self, now: Instant, ev: ToControl) {
         match ev {
             ToControl::Request { worker, tx, peer, msg } => self.on_request(now, worker, tx, peer, &msg),
-            ToControl::Response { msg, .. } => self.on_response(&msg),
-            ToControl::ServerTimeout { .. } | ToControl::TransportError { .. } | ToControl::Cancelled { .. } => {}
+            ToControl::Response { tx, msg, .. } => self.on_response(tx.is_some(), &msg),
+            ToControl::Cancelled { target, .. } => {
+                let out = self.calls.on_cancelled(target);
+                self.send_all(out);
+            }
+            ToControl::ServerTimeout { .. } | ToControl::TransportError { .. } => {}
         }
         self.drain_binding_changes(now);
     }
@@ -176,8 +184,18 @@ impl Control {
     fn on_request(&mut self, now: Instant, worker: u16, tx: Option<TxId>, peer: Peer, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
         self.log_sip(Dir::From, peer, raw);
-        let Some(tx) = tx else { return }; // an ACK for a 2xx: no dialogs yet
+        if self.calls.owns(&msg) {
+            let out = self.calls.on_in_dialog(worker, tx, &msg);
+            self.send_all(out);
+            return;
+        }
+        let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
         let resp = match msg.method() {
+            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) => {
+                let out = self.calls.on_invite(now, worker, tx, peer, &msg, &self.registrar.hss, &self.registrar.bindings);
+                self.send_all(out);
+                return;
+            }
             Some(Method::Register) => {
                 self.counters.registers.inc();
                 // A challenge advances SEQ_HE; a success changes bindings.
@@ -204,8 +222,10 @@ impl Control {
         self.respond(worker, tx, peer, resp);
     }
 
-    fn on_response(&mut self, raw: &[u8]) {
+    fn on_response(&mut self, in_transaction: bool, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
+        let out = if in_transaction { self.calls.on_response(&msg) } else { self.calls.on_stray_2xx(&msg) };
+        self.send_all(out);
         if msg.status() == Some(481) && msg.cseq().is_ok_and(|c| matches!(c.method, Method::Notify)) {
             if let Ok(cid) = msg.call_id() {
                 self.regevents.drop_dialog(&String::from_utf8_lossy(cid));
@@ -216,6 +236,21 @@ impl Control {
     fn respond(&mut self, worker: u16, tx: TxId, peer: Peer, msg: Vec<u8>) {
         self.log_sip(Dir::To, peer, &msg);
         self.command(worker, ToWorker::Respond { tx, msg });
+    }
+
+    fn send_all(&mut self, out: Vec<(u16, ToWorker)>) {
+        for (worker, cmd) in out {
+            match &cmd {
+                ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } => {
+                    if self.logger.enabled(Layer::Sip, Level::Info) {
+                        let first = msg.split(|b| *b == b'\r').next().unwrap_or(b"");
+                        let head = Head::new(Layer::Sip, Level::Info).dir(Dir::To);
+                        self.logger.log_now(head, format_args!("{}", String::from_utf8_lossy(first)));
+                    }
+                }
+            }
+            self.command(worker, cmd);
+        }
     }
 
     fn command(&mut self, worker: u16, cmd: ToWorker) {

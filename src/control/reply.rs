@@ -12,7 +12,7 @@ pub struct Extra {
     /// Header lines (name, value) in order.
     pub headers: Vec<(&'static str, String)>,
     /// Content-Type and body.
-    pub body: Option<(&'static str, String)>,
+    pub body: Option<(String, Vec<u8>)>,
 }
 
 impl Extra {
@@ -33,11 +33,15 @@ pub fn local_tag(req: &Message<'_>) -> String {
     format!("rc{h:016x}")
 }
 
-/// Builds a response to `req`. Never fails: an oversized response is
-/// replaced by a bare 500.
+/// Builds a response to `req` with the deterministic local tag. Never fails:
+/// an oversized response is replaced by a bare one with a Warning.
 pub fn reply_to(req: &Message<'_>, code: u16, reason: &str, extra: &Extra) -> Vec<u8> {
-    let mut buf = vec![0u8; MAX_RESPONSE];
-    let tag = local_tag(req);
+    reply_to_tagged(req, code, reason, extra, &local_tag(req))
+}
+
+/// Builds a response to `req` whose To tag (when the request has none) is `tag`.
+pub fn reply_to_tagged(req: &Message<'_>, code: u16, reason: &str, extra: &Extra, tag: &str) -> Vec<u8> {
+    let mut buf = vec![0u8; MAX_RESPONSE + extra.body.as_ref().map_or(0, |(_, b)| b.len())];
     let build = |buf: &mut [u8], extra: &Extra| -> Result<usize, crate::sip::Overflow> {
         let mut b = Builder::response_to(buf, req, code, reason.as_bytes(), tag.as_bytes())?;
         for (name, value) in &extra.headers {
@@ -47,7 +51,7 @@ pub fn reply_to(req: &Message<'_>, code: u16, reason: &str, extra: &Extra) -> Ve
         match &extra.body {
             Some((ctype, body)) => {
                 b.header_raw(b"Content-Type", ctype.as_bytes())?;
-                b.finish(body.as_bytes())
+                b.finish(body)
             }
             None => b.finish(b""),
         }

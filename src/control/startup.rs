@@ -21,6 +21,8 @@ use std::time::Duration;
 /// accepted, validated and listed as not active yet.
 pub fn active(f: Feature) -> bool {
     matches!(f, Feature::Core | Feature::Sip | Feature::Registration | Feature::Logs | Feature::Engine | Feature::Persistence)
+    // Calls are partly built (basic B2BUA call, no media anchoring): their
+    // properties stay listed as not active until the calls issue is done.
 }
 
 fn engine_config(cfg: &Config) -> EngineConfig {
@@ -146,9 +148,10 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         listeners.udp.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
         registrar.hss.len()
     );
-    let regevents = RegEvents::new(local, cfg.sip.subscribe_expires, cfg.sip.tcp_threshold as usize);
+    let regevents = RegEvents::new(local.clone(), cfg.sip.subscribe_expires, cfg.sip.tcp_threshold as usize);
+    let calls = super::calls::Calls::new(local, cfg.engine.limits.max_dialogs as usize, n);
     let state_file = cfg.ue_db_filename.as_ref().map(|f| base.join(f));
-    let mut control = Control::new(cfg, engine, registrar, regevents, logger, logctl, counters[..n].to_vec());
+    let mut control = Control::new(cfg, engine, registrar, regevents, calls, logger, logctl, counters[..n].to_vec());
     if let Some(path) = state_file {
         let r = control.persist_to(path.clone())?;
         eprintln!(

@@ -1,0 +1,397 @@
+//! Calls between registered UEs through ringcore acting as a B2BUA (the
+//! lteims dialog model: a server dialog towards the caller, leg A, and an
+//! MT dialog towards the callee, leg B).
+//!
+//! This first stage covers the basic call: INVITE routed to the callee's
+//! registered contact (over the flow it registered on, Path honoured as
+//! Route), provisional and final responses mapped back (RFC 3261 13.2.2,
+//! 13.3.1), the ACK for a 2xx sent by the B2BUA on leg B (13.2.2.4), BYE
+//! from either side (15.1), CANCEL (9.1/9.2: the caller's CANCEL becomes a
+//! CANCEL on leg B and its 487 is relayed), Timer B (a 408 on leg A) and the
+//! error mapping (404 unknown, 480 not registered, 403 unknown caller,
+//! 503 when the dialog table is full). SDP bodies are relayed unchanged; media
+//! anchoring, re-INVITE, UPDATE, PRACK and session timers come next.
+
+use super::reply::{reply_to, Extra};
+use crate::endpoint::{Peer, ToWorker, Transport};
+use crate::engine::{ConnId, SocketId};
+use crate::ims::bindings::{Bindings, Flow};
+use crate::ims::hss::{normalize_impu, Hss};
+use crate::sip::transaction::TxId;
+use crate::sip::{HeaderName, Message, Method};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Which dialog of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leg {
+    /// Towards the caller (ringcore is the UAS).
+    A,
+    /// Towards the callee (ringcore is the UAC).
+    B,
+}
+
+/// Where a call stands (seed 000 dialog states init, ringing, start, stop).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallState {
+    /// INVITE sent to the callee, no answer yet.
+    Init,
+    /// A provisional response with a To tag came back.
+    Ringing,
+    /// Answered.
+    Started,
+    /// Ended or ending.
+    Stopped,
+}
+
+/// One leg's dialog (RFC 3261 12: Call-ID, local and remote tags, remote
+/// target, CSeq) and the flow it is reached by.
+#[derive(Clone, Debug)]
+struct Dialog {
+    call_id: String,
+    /// From header value of our requests on this leg (with our tag).
+    local: String,
+    /// To header value of our requests on this leg (with the remote tag once known).
+    remote: String,
+    /// Request-URI of our in-dialog requests.
+    target: String,
+    /// Route headers for our requests (Path of the callee's binding, RFC 3327 5.3).
+    routes: Vec<String>,
+    cseq: u32,
+    worker: u16,
+    peer: Peer,
+}
+
+struct Call {
+    state: CallState,
+    a: Dialog,
+    b: Dialog,
+    /// The caller's INVITE (to build responses) and its server transaction.
+    a_invite: Vec<u8>,
+    a_tx: Option<TxId>,
+    /// Branch, Via and CSeq of our INVITE on leg B (for CANCEL, RFC 3261 9.1).
+    b_invite_branch: String,
+    started: Instant,
+}
+
+/// A command for a worker.
+pub type Out = (u16, ToWorker);
+
+/// The calls in progress.
+pub struct Calls {
+    calls: HashMap<u64, Call>,
+    by_call_id: HashMap<String, (u64, Leg)>,
+    by_branch: HashMap<String, u64>,
+    local_addr: String,
+    max_calls: usize,
+    n_workers: usize,
+    seq: u64,
+}
+
+/// Where to send requests for a registered contact, and which worker owns
+/// that flow: over TCP the connection the UE registered on (TS 24.229
+/// 5.2.6.3.5 keeps it), else a new one; over UDP the Contact's address when
+/// it is an IP literal (RFC 3263 4 without DNS), else the REGISTER's source.
+fn route_to(contact_uri: &str, flow: &Flow, n_workers: usize) -> (u16, Peer) {
+    if flow.tcp {
+        return match flow.conn {
+            Some(c) => (flow.worker, Peer { transport: Transport::Tcp(ConnId(c)), addr: flow.peer }),
+            None => (flow.worker, Peer { transport: Transport::TcpTo, addr: flow.peer }),
+        };
+    }
+    let addr = crate::sip::Uri::parse(contact_uri.as_bytes())
+        .ok()
+        .and_then(|u| {
+            let host = std::str::from_utf8(u.host).ok()?.trim_start_matches('[').trim_end_matches(']');
+            let ip: std::net::IpAddr = host.parse().ok()?;
+            Some(std::net::SocketAddr::new(ip, u.port.unwrap_or(5060)))
+        })
+        .unwrap_or(flow.peer);
+    // The kernel steers the callee's answers to worker steer(addr); its
+    // client transaction must live there.
+    let worker = crate::engine::steer(addr, n_workers.max(1)) as u16;
+    (worker, Peer { transport: Transport::Udp(SocketId(flow.sock)), addr })
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn tag_of(header_value: &str) -> Option<&str> {
+    header_value.split(';').skip(1).find_map(|p| p.trim().strip_prefix("tag=")).map(str::trim)
+}
+
+impl Calls {
+    /// An empty table of at most `max_calls` calls; `local_addr` is our `host:port`.
+    pub fn new(local_addr: String, max_calls: usize, n_workers: usize) -> Self {
+        Calls { calls: HashMap::new(), by_call_id: HashMap::new(), by_branch: HashMap::new(), local_addr, max_calls, n_workers, seq: 0 }
+    }
+
+    /// Calls in progress.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// True when no call is in progress.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    fn next(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// True when `msg` (a request) belongs to a call we know.
+    pub fn owns(&self, msg: &Message<'_>) -> bool {
+        msg.call_id().is_ok_and(|c| self.by_call_id.contains_key(std::str::from_utf8(c).unwrap_or("")))
+    }
+
+    /// A new INVITE (no To tag) from a caller: route it to the callee.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_invite(
+        &mut self,
+        now: Instant,
+        worker: u16,
+        tx: TxId,
+        peer: Peer,
+        msg: &Message<'_>,
+        hss: &Hss,
+        bindings: &Bindings,
+    ) -> Vec<Out> {
+        let reject = |code: u16, reason: &str, why: &str| vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, code, reason, &Extra::warning(why)) })];
+        let (Ok(ruri), Ok(from), Ok(to), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.to(), msg.call_id()) else {
+            return reject(400, "Bad Request", "malformed INVITE");
+        };
+        let caller = normalize_impu(&text(from.uri.raw));
+        let callee = normalize_impu(&text(ruri.raw));
+        // TS 24.229 5.2.6.3.1: requests from unknown identities are refused.
+        if hss.impi_of_impu(&caller).is_none() {
+            return reject(403, "Forbidden", &format!("unknown caller {caller}"));
+        }
+        if hss.impi_of_impu(&callee).is_none() {
+            return reject(404, "Not Found", &format!("no subscriber {callee}"));
+        }
+        let Some(contact) = bindings.lookup(&callee).flat_map(|r| r.contacts.iter()).max_by_key(|c| c.q) else {
+            return reject(480, "Temporarily Unavailable", &format!("{callee} is not registered"));
+        };
+        if self.calls.len() >= self.max_calls {
+            let extra = Extra { headers: vec![("Retry-After", "5".into())], body: None };
+            return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 503, "Service Unavailable", &extra) })];
+        }
+        let id = self.next();
+        let a_contact = msg
+            .contacts()
+            .find_map(|c| match c {
+                Ok(crate::sip::Contact::Addr(na)) => Some(text(na.uri.raw)),
+                _ => None,
+            })
+            .unwrap_or_else(|| text(from.uri.raw));
+        let a = Dialog {
+            call_id: text(call_id),
+            local: format!("{};tag=rca{id:x}", text(msg.header(HeaderName::To).unwrap_or(b""))),
+            remote: text(msg.header(HeaderName::From).unwrap_or(b"")),
+            target: a_contact,
+            routes: Vec::new(),
+            cseq: 0,
+            worker,
+            peer,
+        };
+        let _ = to;
+        let (b_worker, b_peer) = route_to(&contact.uri, &contact.flow, self.n_workers);
+        let b = Dialog {
+            call_id: format!("rc{id:x}-{:x}@{}", self.next(), self.local_addr),
+            local: format!("<{caller}>;tag=rcb{id:x}"),
+            remote: format!("<{callee}>"),
+            target: contact.uri.clone(),
+            routes: contact.path.clone(),
+            cseq: 1,
+            worker: b_worker,
+            peer: b_peer,
+        };
+        let branch = format!("z9hG4bKrc{id:x}i{:x}", self.next());
+        let body = msg.body();
+        let ctype = msg.header(HeaderName::ContentType).map(text);
+        let invite = self.request(&b, "INVITE", 1, &branch, ctype.as_deref(), body, Some(&caller));
+        self.by_branch.insert(branch.clone(), id);
+        self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
+        self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
+        let out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: invite })];
+        let call = Call { state: CallState::Init, a, b, a_invite: msg.buffer().to_vec(), a_tx: Some(tx), b_invite_branch: branch, started: now };
+        self.calls.insert(id, call);
+        out
+    }
+
+    /// Builds a request on `leg` (RFC 3261 12.2.1.1 for in-dialog requests).
+    #[allow(clippy::too_many_arguments)]
+    fn request(&self, d: &Dialog, method: &str, cseq: u32, branch: &str, ctype: Option<&str>, body: &[u8], asserted: Option<&str>) -> Vec<u8> {
+        let transport = if d.peer.is_reliable() { "TCP" } else { "UDP" };
+        let mut m = format!(
+            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/{transport} {local};branch={branch}\r\nMax-Forwards: 70\r\n",
+            target = d.target,
+            local = self.local_addr
+        );
+        for r in &d.routes {
+            m.push_str(&format!("Route: {r}\r\n"));
+        }
+        m.push_str(&format!("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n", d.local, d.remote, d.call_id));
+        if method == "INVITE" {
+            m.push_str(&format!("Contact: <sip:ringcore@{}>\r\n", self.local_addr));
+        }
+        if let Some(id) = asserted {
+            // TS 24.229 5.4.3.3: the served user's asserted identity.
+            m.push_str(&format!("P-Asserted-Identity: <{id}>\r\n"));
+        }
+        if let Some(ct) = ctype.filter(|_| !body.is_empty()) {
+            m.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
+        m.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        let mut v = m.into_bytes();
+        v.extend_from_slice(body);
+        v
+    }
+
+    /// A response on leg B (to our INVITE, BYE or CANCEL).
+    pub fn on_response(&mut self, msg: &Message<'_>) -> Vec<Out> {
+        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
+        let Some(&id) = self.by_branch.get(&branch) else { return vec![] };
+        let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else { return vec![] };
+        if !matches!(cseq.method, Method::Invite) {
+            if code >= 200 {
+                self.by_branch.remove(&branch);
+                self.gc(id);
+            }
+            return vec![];
+        }
+        let Some(call) = self.calls.get_mut(&id) else { return vec![] };
+        let mut out = Vec::new();
+        if let Some(tag) = msg.header(HeaderName::To).map(text).as_deref().and_then(tag_of) {
+            if !call.b.remote.contains(";tag=") {
+                call.b.remote = format!("{};tag={tag}", call.b.remote);
+            }
+        }
+        if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
+            call.b.target = text(na.uri.raw);
+        }
+        if code == 100 {
+            return out;
+        }
+        let a_invite = call.a_invite.clone();
+        let Ok(req) = Message::parse(&a_invite) else { return out };
+        let body = msg.body();
+        let ctype = msg.header(HeaderName::ContentType).map(text);
+        let reason = text(msg.reason().unwrap_or(b"")).to_owned();
+        let mut extra = Extra::default();
+        extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+        if let (Some(ct), false) = (&ctype, body.is_empty()) {
+            extra.body = Some((ct.clone(), body.to_vec()));
+        }
+        let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
+        let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, &local_tag);
+        if let Some(tx) = call.a_tx {
+            out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
+        }
+        match code {
+            101..=199 => call.state = CallState::Ringing,
+            200..=299 => {
+                call.state = CallState::Started;
+                call.a_tx = None;
+                // RFC 3261 13.2.2.4: the UAC acknowledges the 2xx itself.
+                let ack_branch = format!("z9hG4bKrc{id:x}a{:x}", self.seq + 1);
+                self.seq += 1;
+                let call = &self.calls[&id];
+                let ack = self.request(&call.b, "ACK", 1, &ack_branch, None, b"", None);
+                out.push((call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack }));
+            }
+            _ => {
+                call.state = CallState::Stopped;
+                call.a_tx = None;
+                self.by_branch.remove(&branch);
+                self.remove(id);
+            }
+        }
+        out
+    }
+
+    /// A 2xx retransmission on leg B without a transaction: ACK it again.
+    pub fn on_stray_2xx(&mut self, msg: &Message<'_>) -> Vec<Out> {
+        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
+        let Some(call) = self.by_branch.get(&branch).and_then(|id| self.calls.get(id)) else { return vec![] };
+        let ack = self.request(&call.b, "ACK", 1, &format!("{branch}a"), None, b"", None);
+        vec![(call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack })]
+    }
+
+    /// A request inside a known dialog: ACK, BYE; others are answered 501 for now.
+    pub fn on_in_dialog(&mut self, worker: u16, tx: Option<TxId>, msg: &Message<'_>) -> Vec<Out> {
+        let Some(&(id, leg)) = msg.call_id().ok().and_then(|c| self.by_call_id.get(std::str::from_utf8(c).unwrap_or(""))) else {
+            return vec![];
+        };
+        let Some(tx) = tx else { return vec![] }; // ACK for our 2xx (RFC 3261 13.3.1.4): nothing more to do
+        match msg.method() {
+            Some(Method::Bye) => {
+                let mut out = vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 200, "OK", &Extra::default()) })];
+                out.extend(self.hang_up(id, leg));
+                out
+            }
+            _ => {
+                let what = text(msg.method().map(|m| m.as_bytes()).unwrap_or(b"?"));
+                let warn = Extra::warning(&format!("{what} inside a call is not handled by this ringcore build yet"));
+                vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 501, "Not Implemented", &warn) })]
+            }
+        }
+    }
+
+    /// `from` hung up: send BYE on the other leg and forget the call.
+    fn hang_up(&mut self, id: u64, from: Leg) -> Vec<Out> {
+        let branch = format!("z9hG4bKrc{id:x}b{:x}", self.next());
+        let Some(call) = self.calls.get_mut(&id) else { return vec![] };
+        call.state = CallState::Stopped;
+        let other = if from == Leg::A { &mut call.b } else { &mut call.a };
+        other.cseq += 1;
+        let d = other.clone();
+        let bye = self.request(&d, "BYE", d.cseq, &branch, None, b"", None);
+        self.by_branch.insert(branch, id);
+        self.remove_dialogs(id);
+        vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: bye })]
+    }
+
+    /// The caller cancelled: RFC 3261 9.1 CANCEL on leg B with the INVITE's
+    /// Via branch, Request-URI, Call-ID, From, To and CSeq number.
+    pub fn on_cancelled(&mut self, target: TxId) -> Vec<Out> {
+        let Some((_, call)) = self.calls.iter().find(|(_, c)| c.a_tx == Some(target)) else { return vec![] };
+        if call.state == CallState::Started {
+            return vec![];
+        }
+        let mut b = call.b.clone();
+        b.remote = b.remote.split(";tag=").next().unwrap_or("").to_owned();
+        let cancel = self.request(&b, "CANCEL", 1, &call.b_invite_branch, None, b"", None);
+        vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel })]
+    }
+
+    fn remove_dialogs(&mut self, id: u64) {
+        if let Some(c) = self.calls.get(&id) {
+            self.by_call_id.remove(&c.a.call_id);
+            self.by_call_id.remove(&c.b.call_id);
+        }
+    }
+
+    fn remove(&mut self, id: u64) {
+        self.remove_dialogs(id);
+        if let Some(c) = self.calls.remove(&id) {
+            self.by_branch.remove(&c.b_invite_branch);
+        }
+    }
+
+    /// Forgets a stopped call once nothing refers to it any more.
+    fn gc(&mut self, id: u64) {
+        let stopped = self.calls.get(&id).is_some_and(|c| c.state == CallState::Stopped);
+        if stopped && !self.by_branch.values().any(|&v| v == id) {
+            self.remove(id);
+        }
+    }
+
+    /// How long the oldest call has existed (for stats).
+    pub fn oldest(&self, now: Instant) -> Option<std::time::Duration> {
+        self.calls.values().map(|c| now.saturating_duration_since(c.started)).max()
+    }
+}

@@ -1,0 +1,71 @@
+//! Calls through ringcore as a B2BUA with SIPp on both ends: a registered
+//! SIPp UAS, a SIPp UAC calling it (INVITE, 180, 200, ACK, BYE), plus the
+//! error mapping for unknown and unregistered callees.
+
+mod common;
+use common::{free_port, sipp, test_file, Core};
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
+
+fn users() -> String {
+    let u = |name: &str, imsi: &str| {
+        format!("{{ imsi: \"{imsi}\", impi: \"{name}@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:{name}\"] }},\n")
+    };
+    format!("ue_db: [\n{}{}{}]\n", u("uac", "001010000000701"), u("uas", "001010000000702"), u("away", "001010000000703"))
+}
+
+#[test]
+fn sipp_uac_calls_a_registered_sipp_uas_through_the_b2bua() {
+    let core = Core::start("calls", &users());
+    let uas_port = free_port();
+    let calls = "20";
+    let uas_sf = test_file("sipp/call_uas.xml");
+    let mut uas = Command::new("timeout")
+        .args(["90", "sipp", "-sf", uas_sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &uas_port.to_string(), "-t", "u1", "-m", calls, "-nostdin", "-trace_err"])
+        .current_dir(&core.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sipp uas");
+    let target = core.sip.to_string();
+    let reg = test_file("sipp/reg_uas.xml");
+    let (ok, out) = sipp(&["-sf", reg.to_str().unwrap(), "-key", "uas_port", &uas_port.to_string(), "-m", "1", "-i", "127.0.0.1", "-nostdin", &target], &core.dir);
+    assert!(ok, "UAS registration failed:\n{out}");
+    let uac = test_file("sipp/call_uac.xml");
+    let (ok, out) = sipp(&["-sf", uac.to_str().unwrap(), "-m", calls, "-r", "10", "-i", "127.0.0.1", "-timeout", "60", "-recv_timeout", "10000", "-nostdin", "-trace_err", &target], &core.dir);
+    assert!(ok, "calls through ringcore failed:\n{out}");
+    let status = uas.wait().expect("uas exit");
+    assert!(status.success(), "the SIPp UAS did not complete {calls} calls");
+}
+
+fn invite(to: &str, sock: &UdpSocket, core: &Core) -> String {
+    let l = sock.local_addr().unwrap();
+    let msg = format!(
+        "INVITE sip:{to}@{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKc{to}\r\nMax-Forwards: 70\r\nFrom: <sip:uac@{DOMAIN}>;tag=1\r\n\
+         To: <sip:{to}@{DOMAIN}>\r\nCall-ID: c-{to}\r\nCSeq: 1 INVITE\r\nContact: <sip:uac@{l}>\r\nContent-Length: 0\r\n\r\n"
+    );
+    sock.send_to(msg.as_bytes(), core.sip).unwrap();
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let (n, _) = sock.recv_from(&mut buf).expect("a final response");
+        let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if !m.starts_with("SIP/2.0 100") {
+            return m;
+        }
+    }
+}
+
+#[test]
+fn unknown_callee_gets_404_and_unregistered_callee_480() {
+    let core = Core::start("calls-err", &users());
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let r = invite("nobody", &sock, &core);
+    assert!(r.starts_with("SIP/2.0 404"), "{r}");
+    let r = invite("away", &sock, &core);
+    assert!(r.starts_with("SIP/2.0 480"), "{r}");
+}
