@@ -17,12 +17,12 @@ fn users() -> String {
     format!("ue_db: [\n{}{}{}]\n", u("uac", "001010000000701"), u("uas", "001010000000702"), u("away", "001010000000703"))
 }
 
-#[test]
-fn sipp_uac_calls_a_registered_sipp_uas_through_the_b2bua() {
-    let core = Core::start("calls", &users());
+/// Runs `calls` calls of the UAC scenario against a registered SIPp UAS
+/// running the UAS scenario, through ringcore.
+fn call_through(name: &str, uac_sf: &str, uas_sf: &str, calls: &str) {
+    let core = Core::start(name, &users());
     let uas_port = free_port();
-    let calls = "20";
-    let uas_sf = test_file("sipp/call_uas.xml");
+    let uas_sf = test_file(uas_sf);
     let mut uas = Command::new("timeout")
         .args(["90", "sipp", "-sf", uas_sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &uas_port.to_string(), "-t", "u1", "-m", calls, "-nostdin", "-trace_err"])
         .current_dir(&core.dir)
@@ -35,11 +35,21 @@ fn sipp_uac_calls_a_registered_sipp_uas_through_the_b2bua() {
     let reg = test_file("sipp/reg_uas.xml");
     let (ok, out) = sipp(&["-sf", reg.to_str().unwrap(), "-key", "uas_port", &uas_port.to_string(), "-m", "1", "-i", "127.0.0.1", "-nostdin", &target], &core.dir);
     assert!(ok, "UAS registration failed:\n{out}");
-    let uac = test_file("sipp/call_uac.xml");
+    let uac = test_file(uac_sf);
     let (ok, out) = sipp(&["-sf", uac.to_str().unwrap(), "-m", calls, "-r", "10", "-i", "127.0.0.1", "-timeout", "60", "-recv_timeout", "10000", "-nostdin", "-trace_err", &target], &core.dir);
     assert!(ok, "calls through ringcore failed:\n{out}");
     let status = uas.wait().expect("uas exit");
     assert!(status.success(), "the SIPp UAS did not complete {calls} calls");
+}
+
+#[test]
+fn sipp_uac_calls_a_registered_sipp_uas_through_the_b2bua() {
+    call_through("calls", "sipp/call_uac.xml", "sipp/call_uas.xml", "20");
+}
+
+#[test]
+fn hold_re_invite_is_relayed_to_the_other_leg() {
+    call_through("hold", "sipp/hold_uac.xml", "sipp/hold_uas.xml", "10");
 }
 
 fn invite(to: &str, sock: &UdpSocket, core: &Core) -> String {
@@ -68,4 +78,9 @@ fn unknown_callee_gets_404_and_unregistered_callee_480() {
     assert!(r.starts_with("SIP/2.0 404"), "{r}");
     let r = invite("away", &sock, &core);
     assert!(r.starts_with("SIP/2.0 480"), "{r}");
+}
+
+#[test]
+fn cancel_after_ringing_is_relayed_and_ends_in_487() {
+    call_through("cancel", "sipp/cancel_uac.xml", "sipp/cancel_uas.xml", "10");
 }

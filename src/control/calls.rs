@@ -77,11 +77,23 @@ struct Call {
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
 
+/// An in-dialog request relayed to the other leg, waiting for its answer.
+struct Relayed {
+    call: u64,
+    /// The leg the request came from (its answer goes back there).
+    from: Leg,
+    tx: TxId,
+    worker: u16,
+    /// The original request, to build the relayed answer.
+    req: Vec<u8>,
+}
+
 /// The calls in progress.
 pub struct Calls {
     calls: HashMap<u64, Call>,
     by_call_id: HashMap<String, (u64, Leg)>,
     by_branch: HashMap<String, u64>,
+    relayed: HashMap<String, Relayed>,
     local_addr: String,
     max_calls: usize,
     n_workers: usize,
@@ -124,7 +136,7 @@ fn tag_of(header_value: &str) -> Option<&str> {
 impl Calls {
     /// An empty table of at most `max_calls` calls; `local_addr` is our `host:port`.
     pub fn new(local_addr: String, max_calls: usize, n_workers: usize) -> Self {
-        Calls { calls: HashMap::new(), by_call_id: HashMap::new(), by_branch: HashMap::new(), local_addr, max_calls, n_workers, seq: 0 }
+        Calls { calls: HashMap::new(), by_call_id: HashMap::new(), by_branch: HashMap::new(), relayed: HashMap::new(), local_addr, max_calls, n_workers, seq: 0 }
     }
 
     /// Calls in progress.
@@ -251,13 +263,19 @@ impl Calls {
         v
     }
 
-    /// A response on leg B (to our INVITE, BYE or CANCEL).
+    /// A response to one of our requests (INVITE, BYE or CANCEL on leg B, a
+    /// relayed in-dialog request on either leg).
     pub fn on_response(&mut self, msg: &Message<'_>) -> Vec<Out> {
         let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
+        if self.relayed.contains_key(&branch) {
+            return self.on_relayed_response(&branch, msg);
+        }
         let Some(&id) = self.by_branch.get(&branch) else { return vec![] };
         let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else { return vec![] };
         if !matches!(cseq.method, Method::Invite) {
-            if code >= 200 {
+            // A CANCEL shares its INVITE's branch (RFC 3261 9.1): keep the
+            // mapping for the INVITE's 487; a BYE's answer ends the call.
+            if code >= 200 && matches!(cseq.method, Method::Bye) {
                 self.by_branch.remove(&branch);
                 self.gc(id);
             }
@@ -333,12 +351,64 @@ impl Calls {
                 out.extend(self.hang_up(id, leg));
                 out
             }
-            _ => {
-                let what = text(msg.method().map(|m| m.as_bytes()).unwrap_or(b"?"));
-                let warn = Extra::warning(&format!("{what} inside a call is not handled by this ringcore build yet"));
-                vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 501, "Not Implemented", &warn) })]
+            Some(Method::Prack) => {
+                // ringcore never asks the callee for reliable provisional
+                // responses (RFC 3262), so there is nothing to acknowledge.
+                let warn = Extra::warning("no reliable provisional response to acknowledge");
+                vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 481, "Call/Transaction Does Not Exist", &warn) })]
+            }
+            _ => self.relay(id, leg, worker, tx, msg),
+        }
+    }
+
+    /// RFC 3261 12.2.1.1: an in-dialog request (re-INVITE for hold, UPDATE,
+    /// INFO, MESSAGE, ...) becomes the same request in the other leg's dialog;
+    /// its answer comes back through [`Calls::on_relayed_response`].
+    fn relay(&mut self, id: u64, from: Leg, worker: u16, tx: TxId, msg: &Message<'_>) -> Vec<Out> {
+        let branch = format!("z9hG4bKrc{id:x}r{:x}", self.next());
+        let Some(call) = self.calls.get_mut(&id) else { return vec![] };
+        let other = if from == Leg::A { &mut call.b } else { &mut call.a };
+        other.cseq += 1;
+        let d = other.clone();
+        let method = text(msg.method().map(|m| m.as_bytes()).unwrap_or(b"INFO"));
+        let ctype = msg.header(HeaderName::ContentType).map(text);
+        let req = self.request(&d, &method, d.cseq, &branch, ctype.as_deref(), msg.body(), None);
+        self.relayed.insert(branch, Relayed { call: id, from, tx, worker, req: msg.buffer().to_vec() });
+        vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: req })]
+    }
+
+    /// The answer to a relayed request goes back to where the request came
+    /// from; a 2xx to a re-INVITE is acknowledged on our side (13.2.2.4).
+    fn on_relayed_response(&mut self, branch: &str, msg: &Message<'_>) -> Vec<Out> {
+        let Some(code) = msg.status() else { return vec![] };
+        if code == 100 {
+            return vec![];
+        }
+        let Some(r) = self.relayed.get(branch) else { return vec![] };
+        let (call_id, from, tx, worker) = (r.call, r.from, r.tx, r.worker);
+        let Ok(req) = Message::parse(&r.req) else { return vec![] };
+        let mut extra = Extra::default();
+        if matches!(req.method(), Some(Method::Invite) | Some(Method::Update)) {
+            extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+        }
+        if let (Some(ct), false) = (msg.header(HeaderName::ContentType), msg.body().is_empty()) {
+            extra.body = Some((text(ct), msg.body().to_vec()));
+        }
+        let reason = text(msg.reason().unwrap_or(b""));
+        let mut out = vec![(worker, ToWorker::Respond { tx, msg: reply_to(&req, code, &reason, &extra) })];
+        if code >= 200 {
+            let is_invite = matches!(req.method(), Some(Method::Invite));
+            self.relayed.remove(branch);
+            if is_invite && (200..300).contains(&code) {
+                if let Some(call) = self.calls.get(&call_id) {
+                    let other = if from == Leg::A { &call.b } else { &call.a };
+                    let cseq = msg.cseq().map(|c| c.seq).unwrap_or(other.cseq);
+                    let ack = self.request(other, "ACK", cseq, &format!("{branch}a"), None, b"", None);
+                    out.push((other.worker, ToWorker::SendStateless { peer: other.peer, msg: ack }));
+                }
             }
         }
+        out
     }
 
     /// `from` hung up: send BYE on the other leg and forget the call.
