@@ -3,6 +3,7 @@
 //! sends the answers back as worker commands.
 
 use super::calls::Calls;
+use super::echo::Echo;
 use super::monitor::Monitor;
 use super::monitor_ctx::Ctx;
 use super::regevent::{Notify, RegEvents};
@@ -48,6 +49,7 @@ pub struct Control {
     pub registrar: Registrar,
     regevents: RegEvents,
     calls: Calls,
+    echo: Echo,
     logger: Logger,
     logctl: Option<LogControl>,
     monitor: Monitor,
@@ -72,6 +74,7 @@ impl Control {
         registrar: Registrar,
         regevents: RegEvents,
         calls: Calls,
+        echo: Echo,
         logger: Logger,
         logctl: LogControl,
         sip_counters: Vec<Arc<SipCounters>>,
@@ -82,6 +85,7 @@ impl Control {
             registrar,
             regevents,
             calls,
+            echo,
             logger,
             logctl: Some(logctl),
             monitor: Monitor::new(),
@@ -184,6 +188,11 @@ impl Control {
     fn on_request(&mut self, now: Instant, worker: u16, tx: Option<TxId>, peer: Peer, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
         self.log_sip(Dir::From, peer, raw);
+        if self.echo.owns(&msg) {
+            let out = self.echo.on_in_dialog(worker, tx, &msg);
+            self.send_all(out);
+            return;
+        }
         if self.calls.owns(&msg) {
             let out = self.calls.on_in_dialog(worker, tx, &msg);
             self.send_all(out);
@@ -191,6 +200,11 @@ impl Control {
         }
         let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
         let resp = match msg.method() {
+            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(&msg) => {
+                let out = self.echo.on_invite(worker, tx, &msg);
+                self.send_all(out);
+                return;
+            }
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) => {
                 let out = self.calls.on_invite(now, worker, tx, peer, &msg, &self.registrar.hss, &self.registrar.bindings);
                 self.send_all(out);
@@ -238,6 +252,10 @@ impl Control {
         self.command(worker, ToWorker::Respond { tx, msg });
     }
 
+    fn is_echo_call(&self, msg: &Message<'_>) -> bool {
+        msg.request_uri().is_ok_and(|u| self.echo.is_echo(&crate::ims::hss::normalize_impu(&String::from_utf8_lossy(u.raw))))
+    }
+
     fn send_all(&mut self, out: Vec<(u16, ToWorker)>) {
         for (worker, cmd) in out {
             match &cmd {
@@ -248,6 +266,7 @@ impl Control {
                         self.logger.log_now(head, format_args!("{}", String::from_utf8_lossy(first)));
                     }
                 }
+                _ => {}
             }
             self.command(worker, cmd);
         }

@@ -5,6 +5,7 @@
 
 mod calls;
 mod core;
+mod echo;
 pub mod monitor;
 mod monitor_ctx;
 mod regevent;

@@ -6,7 +6,7 @@ use super::core::Control;
 use super::regevent::RegEvents;
 use crate::config::typed::{Backend as CfgBackend, Config, Feature};
 use crate::config::Loaded;
-use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::endpoint::{Endpoint, EndpointConfig, MediaPlaneConfig};
 use crate::engine::{Backend, Engine, EngineConfig, Listeners};
 use crate::ims::hss::Hss;
 use crate::ims::registrar::{Registrar, RegistrarConfig};
@@ -69,11 +69,19 @@ fn endpoint_config(cfg: &Config, n_workers: usize) -> EndpointConfig {
     let per_worker = (cfg.engine.limits.max_transactions as usize / n_workers.max(1)).clamp(1024, 32_768);
     let mut transactions = transaction::Config::with_capacity(per_worker);
     transactions.timers = TimerConfig { t1: secs(cfg.sip.timer_t1), t2: secs(cfg.sip.timer_t2), t4: secs(cfg.sip.timer_t4) };
+    let media_addr = cfg.sip.sip_addr.first();
     EndpointConfig {
         local_hosts,
         user_agent: cfg.sip.user_agent.clone(),
         transactions,
         max_message_size: cfg.engine.limits.max_message_size as usize,
+        media: MediaPlaneConfig {
+            bind_ip: media_addr.map_or(std::net::Ipv4Addr::LOCALHOST.into(), |a| a.addr.ip()),
+            port_min: media_addr.map_or(10000, |a| a.port_min),
+            port_max: media_addr.map_or(20000, |a| a.port_max),
+            max_sessions: (cfg.engine.limits.max_dialogs as usize / n_workers.max(1)).clamp(16, 2048),
+            delay_packets: 4096,
+        },
     }
 }
 
@@ -149,9 +157,20 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         registrar.hss.len()
     );
     let regevents = RegEvents::new(local.clone(), cfg.sip.subscribe_expires, cfg.sip.tcp_threshold as usize);
-    let calls = super::calls::Calls::new(local, cfg.engine.limits.max_dialogs as usize, n);
+    let calls = super::calls::Calls::new(local.clone(), cfg.engine.limits.max_dialogs as usize, n);
+    let domain = cfg.sip.domain.clone().unwrap_or_default();
+    let first = cfg.sip.sip_addr.first();
+    let echo = super::echo::Echo::new(
+        cfg.calls.echo.iter().map(|i| i.public_identity(&domain)).collect(),
+        first.map_or(10000, |a| a.port_min),
+        first.map_or(20000, |a| a.port_max),
+        n,
+        first.map_or(std::net::Ipv4Addr::LOCALHOST.into(), |a| a.addr.ip()),
+        &local,
+        (cfg.engine.limits.max_dialogs as usize).min(2048 * n),
+    );
     let state_file = cfg.ue_db_filename.as_ref().map(|f| base.join(f));
-    let mut control = Control::new(cfg, engine, registrar, regevents, calls, logger, logctl, counters[..n].to_vec());
+    let mut control = Control::new(cfg, engine, registrar, regevents, calls, echo, logger, logctl, counters[..n].to_vec());
     if let Some(path) = state_file {
         let r = control.persist_to(path.clone())?;
         eprintln!(

@@ -1,6 +1,7 @@
 //! What crosses the queues between a worker's endpoint and the control thread.
 
 use crate::engine::{ConnId, SocketId};
+use crate::media::MediaSpec;
 use crate::sip::transaction::TxId;
 use std::net::SocketAddr;
 
@@ -103,5 +104,33 @@ pub enum ToWorker {
         peer: Peer,
         /// The bytes.
         msg: Vec<u8>,
+    },
+    /// Open the RTP/RTCP sockets of `port` (and port + 1) and serve them as `spec` says.
+    MediaInstall {
+        /// The RTP port (even; owned by this worker).
+        port: u16,
+        /// Echo, relay or blocked, with the remote addresses.
+        spec: MediaSpec,
+    },
+    /// Change the session of `port` (re-INVITE), keeping its counters.
+    MediaUpdate {
+        /// The RTP port.
+        port: u16,
+        /// The new description.
+        spec: MediaSpec,
+    },
+    /// Turn RTP and RTCP forwarding of `port` on or off (dialog_set media).
+    MediaSwitch {
+        /// The RTP port.
+        port: u16,
+        /// Forward RTP.
+        rtp: bool,
+        /// Forward RTCP.
+        rtcp: bool,
+    },
+    /// Close the sockets of `port`.
+    MediaRemove {
+        /// The RTP port.
+        port: u16,
     },
 }

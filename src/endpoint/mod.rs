@@ -15,11 +15,13 @@
 //! outbox slots; the only allocation is the copy of a request handed to the
 //! control thread (which takes a decision that costs far more).
 
+mod media_plane;
 mod messages;
 mod stateless;
 #[cfg(test)]
 mod tests;
 
+pub use media_plane::{MediaError, MediaPlane, MediaPlaneConfig};
 pub use messages::{Peer, ToControl, ToWorker, Transport};
 
 use crate::engine::{ConnId, Handler, Outbox, SocketId, StreamVerdict, WorkerCtx};
@@ -43,6 +45,8 @@ pub struct EndpointConfig {
     pub transactions: transaction::Config,
     /// Largest message accepted on a TCP stream.
     pub max_message_size: usize,
+    /// Media plane sizing.
+    pub media: MediaPlaneConfig,
 }
 
 /// The per-worker SIP endpoint (an [`engine::Handler`](crate::engine::Handler)).
@@ -52,6 +56,8 @@ pub struct Endpoint {
     txn: TransactionLayer<Peer>,
     events: EventSender<ToControl>,
     counters: Arc<SipCounters>,
+    /// RTP/RTCP sessions of this worker's media ports.
+    media: MediaPlane,
     /// Where stateless responses are built before being copied to the outbox.
     scratch: Box<[u8]>,
 }
@@ -65,6 +71,7 @@ impl Endpoint {
             txn,
             events: ctx.events,
             counters,
+            media: MediaPlane::new(&cfg.media, ctx.worker, ctx.n_workers),
             scratch: vec![0u8; MAX_MESSAGE_SIZE].into_boxed_slice(),
             cfg,
         }
@@ -281,6 +288,18 @@ impl Endpoint {
             ToWorker::SendStateless { peer, msg } => {
                 send(out, peer, &msg);
             }
+            ToWorker::MediaInstall { port, spec } => {
+                let _ = self.media.install(port, spec, out);
+            }
+            ToWorker::MediaUpdate { port, spec } => {
+                let _ = self.media.update(port, spec);
+            }
+            ToWorker::MediaSwitch { port, rtp, rtcp } => {
+                let _ = self.media.switch(port, rtp, rtcp);
+            }
+            ToWorker::MediaRemove { port } => {
+                let _ = self.media.remove(port, out);
+            }
         }
         self.flush(out);
     }
@@ -300,6 +319,10 @@ impl Handler for Endpoint {
     type Event = ToControl;
 
     fn on_datagram(&mut self, now: Instant, sock: SocketId, src: SocketAddr, data: &[u8], out: &mut Outbox) {
+        // RTP and RTCP are handled here and never reach the control thread.
+        if self.media.on_datagram(now, sock, src, data, out) {
+            return;
+        }
         // RFC 5626 keep-alives over UDP are STUN; a lone CRLF is ignored.
         if data.iter().all(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0)) {
             return;
@@ -344,10 +367,11 @@ impl Handler for Endpoint {
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        self.txn.poll_timeout()
+        [self.txn.poll_timeout(), self.media.poll_timeout()].into_iter().flatten().min()
     }
 
     fn handle_timeout(&mut self, now: Instant, out: &mut Outbox) {
+        self.media.handle_timeout(now, out);
         self.txn.handle_timeout(now);
         self.flush(out);
     }

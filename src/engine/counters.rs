@@ -29,6 +29,10 @@ pub struct WorkerCounters {
     pub tcp_overflow: AtomicU64,
     /// Send failures (socket errors, unknown connection).
     pub send_errors: AtomicU64,
+    /// Run-time (media) UDP sockets currently open.
+    pub udp_open: AtomicU64,
+    /// Run-time UDP sockets refused (bound reached or bind failed).
+    pub udp_refused: AtomicU64,
 }
 
 /// A plain copy of [`WorkerCounters`].
@@ -58,6 +62,10 @@ pub struct CounterSnapshot {
     pub tcp_overflow: u64,
     /// See [`WorkerCounters::send_errors`].
     pub send_errors: u64,
+    /// See [`WorkerCounters::udp_open`].
+    pub udp_open: u64,
+    /// See [`WorkerCounters::udp_refused`].
+    pub udp_refused: u64,
 }
 
 impl WorkerCounters {
@@ -77,6 +85,8 @@ impl WorkerCounters {
             tcp_refused: r(&self.tcp_refused),
             tcp_overflow: r(&self.tcp_overflow),
             send_errors: r(&self.send_errors),
+            udp_open: r(&self.udp_open),
+            udp_refused: r(&self.udp_refused),
         }
     }
 }

@@ -26,6 +26,10 @@ pub enum EchoCommand {
     WakeAt(Instant, u64),
     /// Send `data` to `dst` over TCP (reusing this worker's connection to it).
     SendTcpTo(SocketAddr, Vec<u8>),
+    /// Open a run-time UDP socket bound to the address; answered by `UdpOpened`.
+    OpenUdp(SocketAddr),
+    /// Close a run-time UDP socket; answered by `UdpClosed`.
+    CloseUdp(SocketId),
 }
 
 /// Events emitted by [`EchoHandler`].
@@ -47,6 +51,10 @@ pub enum EchoEvent {
     },
     /// A connection went away.
     Closed(ConnId),
+    /// Outcome of `EchoCommand::OpenUdp`: the id and bound address, or the error kind.
+    UdpOpened(Result<(SocketId, SocketAddr), std::io::ErrorKind>),
+    /// Outcome of `EchoCommand::CloseUdp`: false for a stale id.
+    UdpClosed(bool),
 }
 
 /// Timers pending at once (further `WakeAt` commands are ignored).
@@ -118,6 +126,14 @@ impl Handler for EchoHandler {
             EchoCommand::WakeAt(..) => {}
             EchoCommand::SendTcpTo(dst, data) => {
                 let _ = out.connect_and_send_tcp(dst, &data);
+            }
+            EchoCommand::OpenUdp(addr) => {
+                let r = out.open_udp(addr).map_err(|e| e.kind());
+                let r = r.map(|id| (id, out.udp_local_addr(id).unwrap_or(addr)));
+                let _ = self.ctx.events.send(EchoEvent::UdpOpened(r));
+            }
+            EchoCommand::CloseUdp(sock) => {
+                let _ = self.ctx.events.send(EchoEvent::UdpClosed(out.close_udp(sock)));
             }
         }
     }

@@ -88,7 +88,7 @@ impl EpollDriver {
 
     /// Receives every queued datagram of UDP socket `idx`, delivering each.
     fn recv_udp<H: Handler>(&mut self, core: &mut Core<H>, idx: u32, now: Instant) {
-        let Some(fd) = core.udp.get(idx as usize).map(|s| s.as_raw_fd()) else { return };
+        let Some(fd) = core.recv_fd(idx) else { return };
         let n_max = self.rx.hdrs.len();
         loop {
             for h in self.rx.hdrs.iter_mut() {
@@ -112,6 +112,10 @@ impl EpollDriver {
                 }
             }
             core.exec_ops(now, self);
+            if core.recv_fd(idx) != Some(fd) {
+                // Closed by the handler during this batch.
+                return;
+            }
             // Edge-triggered: a datagram arriving after this call raises a new edge, so a
             // short batch means the queue was drained.
             if (n as usize) < n_max {
@@ -164,6 +168,14 @@ impl Io for EpollDriver {
         }
         self.tx_fd = fd;
         self.tx_bufs.push(buf);
+    }
+
+    fn register_udp(&mut self, fd: RawFd, token: Token) -> io::Result<()> {
+        self.register(fd, token, Interest::READABLE)
+    }
+
+    fn deregister_udp(&mut self, fd: RawFd) {
+        let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
     }
 
     fn flush_udp(&mut self, pool: &mut BufPool) {

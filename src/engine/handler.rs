@@ -12,9 +12,19 @@ use super::counters::WorkerCounters;
 use super::outbox::Outbox;
 use super::queue::Sender;
 
-/// A configured UDP address: the index into `Listeners::udp` (the same on every worker).
+/// A UDP socket of a worker. Below 0x8000: a configured address, the index into
+/// `Listeners::udp` (the same on every worker, stable for the engine's life). With bit 15
+/// set: a run-time socket of this worker only (`Outbox::open_udp`), whose id carries a
+/// generation so an id kept after `close_udp` matches nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SocketId(pub u16);
+
+impl SocketId {
+    /// True for a run-time socket opened by `Outbox::open_udp`.
+    pub fn is_runtime(self) -> bool {
+        self.0 & super::sockets::MEDIA_BIT != 0
+    }
+}
 
 /// A TCP connection: owning worker, table slot and generation, packed in 64 bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -12,6 +12,7 @@ mod epoll;
 mod handler;
 mod outbox;
 pub(crate) mod queue;
+mod sockets;
 mod steer;
 mod sys;
 mod tcp;
@@ -92,6 +93,9 @@ pub struct EngineConfig {
     pub tcp_keepcount: u32,
     /// listen(2) backlog of each TCP listener.
     pub tcp_backlog: i32,
+    /// Run-time UDP sockets (media ports, `Outbox::open_udp`) per worker, at most 32768;
+    /// beyond it opening is refused and counted.
+    pub max_media_sockets: usize,
 }
 
 impl Default for EngineConfig {
@@ -113,6 +117,7 @@ impl Default for EngineConfig {
             tcp_keepalive: 0,
             tcp_keepcount: 0,
             tcp_backlog: 1024,
+            max_media_sockets: 4096,
         }
     }
 }
@@ -399,7 +404,7 @@ where
     };
     let mut core = Core {
         handler: factory(ctx),
-        out: Outbox::new(cfg.out_slots, cfg.out_slot_size, s.counters.clone()),
+        out: Outbox::with_sockets(cfg.out_slots, cfg.out_slot_size, cfg.max_media_sockets, s.counters.clone()),
         tcp: Tcp::new(s.index, limits, s.counters.clone()),
         udp: s.udp,
         listeners: s.listeners,

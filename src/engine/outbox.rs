@@ -2,11 +2,13 @@
 //! backend, with payloads in a preallocated pool of fixed-size slots (no allocation per
 //! packet).
 
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::counters::{bump, WorkerCounters};
+use super::counters::{bump, dec, WorkerCounters};
 use super::handler::{ConnId, SocketId};
+use super::sockets::MediaSockets;
 
 /// A payload held in a pool slot. Not `Clone`: exactly one owner releases it.
 #[derive(Debug, PartialEq, Eq)]
@@ -62,6 +64,16 @@ pub enum Op {
         /// Connection.
         conn: ConnId,
     },
+    /// Start receiving on a run-time UDP socket opened by [`Outbox::open_udp`].
+    ArmUdp {
+        /// The new socket.
+        sock: SocketId,
+    },
+    /// Stop receiving on a run-time UDP socket and close it ([`Outbox::close_udp`]).
+    CloseUdp {
+        /// The socket.
+        sock: SocketId,
+    },
 }
 
 /// The pool or the op list is full; the operation was dropped and counted.
@@ -109,12 +121,60 @@ impl BufPool {
 pub struct Outbox {
     pool: BufPool,
     ops: Vec<Op>,
+    /// Bound on queued I/O ops; the capacity above it is kept for `ArmUdp`/`CloseUdp`
+    /// (at most one of each per run-time socket), so those are never refused.
+    data_ops: usize,
+    media: MediaSockets,
     counters: Arc<WorkerCounters>,
 }
 
 impl Outbox {
+    /// An outbox without run-time sockets (`open_udp` is refused), for tests.
+    #[cfg(test)]
     pub(crate) fn new(slots: usize, slot_size: usize, counters: Arc<WorkerCounters>) -> Outbox {
-        Outbox { pool: BufPool::new(slots, slot_size), ops: Vec::with_capacity(slots * 2), counters }
+        Outbox::with_sockets(slots, slot_size, 0, counters)
+    }
+
+    /// An outbox of `slots` payload slots that can open up to `max_media` run-time sockets.
+    pub(crate) fn with_sockets(slots: usize, slot_size: usize, max_media: usize, counters: Arc<WorkerCounters>) -> Outbox {
+        let media = MediaSockets::new(max_media);
+        let data_ops = slots * 2;
+        let ops = Vec::with_capacity(data_ops + 2 * media.capacity());
+        Outbox { pool: BufPool::new(slots, slot_size), ops, data_ops, media, counters }
+    }
+
+    /// Opens a plain UDP socket bound to `addr` (port 0: any) for this worker alone. The
+    /// id is valid at once (sends may be queued); datagrams are delivered to
+    /// `on_datagram` from the end of this callback. Refused beyond
+    /// `EngineConfig::max_media_sockets` (`ErrorKind::OutOfMemory`) or when bind fails.
+    pub fn open_udp(&mut self, addr: SocketAddr) -> io::Result<SocketId> {
+        if self.ops.len() == self.ops.capacity() {
+            // Only while the worker executes ops (no callback runs then): nothing to arm with.
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let sock = self.media.open(addr).inspect_err(|_| bump(&self.counters.udp_refused, 1))?;
+        // The reserved capacity holds one ArmUdp per open socket: this push never fails.
+        self.ops.push(Op::ArmUdp { sock });
+        bump(&self.counters.udp_open, 1);
+        Ok(sock)
+    }
+
+    /// Closes a socket opened by [`Self::open_udp`]: datagrams are no longer delivered,
+    /// sends queued before still leave. False (and nothing done) for a stale id.
+    pub fn close_udp(&mut self, sock: SocketId) -> bool {
+        if !self.media.start_close(sock) {
+            return false;
+        }
+        // As above: at most one CloseUdp per open socket fits in the reserved capacity.
+        self.ops.push(Op::CloseUdp { sock });
+        dec(&self.counters.udp_open);
+        true
+    }
+
+    /// The bound address of an open run-time socket (`None` for listeners, closed or
+    /// stale ids).
+    pub fn udp_local_addr(&self, sock: SocketId) -> Option<SocketAddr> {
+        self.media.local_addr(sock)
     }
 
     /// Size of one payload slot (the largest payload an op can carry).
@@ -179,7 +239,7 @@ impl Outbox {
     }
 
     fn push(&mut self, op: Op) -> Result<(), OutboxFull> {
-        if self.ops.len() == self.ops.capacity() {
+        if self.ops.len() >= self.data_ops || self.ops.len() == self.ops.capacity() {
             bump(&self.counters.outbox_full, 1);
             if let Some(buf) = op_buf(op) {
                 self.pool.release(buf);
@@ -207,6 +267,14 @@ impl Outbox {
     pub(crate) fn pool(&mut self) -> &mut BufPool {
         &mut self.pool
     }
+
+    pub(crate) fn media(&mut self) -> &mut MediaSockets {
+        &mut self.media
+    }
+
+    pub(crate) fn media_ref(&self) -> &MediaSockets {
+        &self.media
+    }
 }
 
 fn copy_into(dst: &mut [u8], src: &[u8]) -> usize {
@@ -220,7 +288,7 @@ fn copy_into(dst: &mut [u8], src: &[u8]) -> usize {
 fn op_buf(op: Op) -> Option<BufId> {
     match op {
         Op::SendUdp { buf, .. } | Op::SendTcp { buf, .. } | Op::ConnectAndSendTcp { buf, .. } => Some(buf),
-        Op::CloseTcp { .. } => None,
+        Op::CloseTcp { .. } | Op::ArmUdp { .. } | Op::CloseUdp { .. } => None,
     }
 }
 

@@ -359,6 +359,10 @@ mod tests {
             pool.release(buf);
         }
         fn flush_udp(&mut self, _: &mut BufPool) {}
+        fn register_udp(&mut self, _: RawFd, _: Token) -> io::Result<()> {
+            Ok(())
+        }
+        fn deregister_udp(&mut self, _: RawFd) {}
     }
 
     fn pair() -> (OwnedFd, OwnedFd) {

@@ -335,3 +335,62 @@ fn tokens_and_addresses_round_trip() {
     }
     assert_eq!(sys::from_bytes(&[0, 0, 1]), None, "short input is rejected");
 }
+
+/// Sends `cmd` to worker 0 and returns its answer.
+fn ask(e: &mut Echo, cmd: EchoCommand) -> EchoEvent {
+    assert!(matches!(e.commands(0).map(|c| c.send(cmd)), Some(Ok(()))));
+    match e.events().recv_timeout(WAIT) {
+        Some((0, ev)) => ev,
+        other => panic!("no answer from worker 0: {other:?}"),
+    }
+}
+
+fn open_udp(e: &mut Echo, at: &str) -> Result<(SocketId, SocketAddr), std::io::ErrorKind> {
+    match ask(e, EchoCommand::OpenUdp(addr(at))) {
+        EchoEvent::UdpOpened(r) => r,
+        other => panic!("expected UdpOpened, got {other:?}"),
+    }
+}
+
+fn echoed(c: &UdpSocket, to: SocketAddr, msg: &[u8]) -> Option<SocketAddr> {
+    let _ = c.send_to(msg, to);
+    let mut buf = [0u8; 256];
+    let (n, from) = c.recv_from(&mut buf).ok()?;
+    (buf.get(..n) == Some(msg)).then_some(from)
+}
+
+#[test]
+fn runtime_udp_sockets_open_echo_close_and_bound() {
+    for backend in backends() {
+        let cfg = EngineConfig { max_media_sockets: 2, ..small_cfg(backend, 1) };
+        let mut e = start(cfg, Listeners { udp: vec![addr("127.0.0.1:0")], tcp: vec![] }, Framing::Raw);
+        let sip = e.udp_addrs()[0];
+        let (a, a_addr) = open_udp(&mut e, "127.0.0.1:0").unwrap_or_else(|k| panic!("{backend:?}: open: {k:?}"));
+        assert!(a.is_runtime() && a_addr.port() != 0, "{backend:?}");
+        let c = udp_client("127.0.0.1:0");
+        for i in 0..20 {
+            let msg = format!("rtp {i}");
+            assert_eq!(echoed(&c, a_addr, msg.as_bytes()), Some(a_addr), "{backend:?}: echo from the new port");
+        }
+        let (b, b_addr) = open_udp(&mut e, "[::1]:0").unwrap_or_else(|k| panic!("{backend:?}: open v6: {k:?}"));
+        assert_eq!(open_udp(&mut e, "127.0.0.1:0"), Err(std::io::ErrorKind::OutOfMemory), "{backend:?}: bound of 2");
+        assert_eq!(total(&e, |c| c.udp_refused), 1);
+        assert_eq!(total(&e, |c| c.udp_open), 2);
+        // Closing stops the echo; the id is then stale and closing it again does nothing.
+        assert_eq!(ask(&mut e, EchoCommand::CloseUdp(a)), EchoEvent::UdpClosed(true));
+        let _ = c.set_read_timeout(Some(Duration::from_millis(300)));
+        assert_eq!(echoed(&c, a_addr, b"late"), None, "{backend:?}: closed socket must not echo");
+        assert_eq!(ask(&mut e, EchoCommand::CloseUdp(a)), EchoEvent::UdpClosed(false));
+        // The freed slot is reused under a new id; the listener keeps working.
+        let (a2, a2_addr) = open_udp(&mut e, "127.0.0.1:0").unwrap_or_else(|k| panic!("{backend:?}: reopen: {k:?}"));
+        assert_ne!(a2, a, "{backend:?}: new generation");
+        let _ = c.set_read_timeout(Some(WAIT));
+        assert_eq!(echoed(&c, a2_addr, b"again"), Some(a2_addr), "{backend:?}");
+        assert_eq!(echoed(&c, sip, b"sip"), Some(sip), "{backend:?}: listener id unchanged");
+        let c6 = udp_client("[::1]:0");
+        assert!(b.is_runtime());
+        assert_eq!(echoed(&c6, b_addr, b"v6"), Some(b_addr), "{backend:?}");
+        assert_eq!(total(&e, |c| c.udp_open), 2);
+        assert!(e.shutdown().is_ok());
+    }
+}

@@ -192,6 +192,16 @@ impl UringDriver {
         unsafe { self.ring.submission().push(&e) }.map_err(|_| io::Error::from(io::ErrorKind::WouldBlock))
     }
 
+    /// Cancels every request on `fd`. Polls and multishot receives hold a reference to the
+    /// file: they are cancelled (matched by fd, so submitted now, before the caller closes
+    /// the fd), or the socket would stay open.
+    fn cancel_fd(&mut self, fd: RawFd) {
+        let e = opcode::AsyncCancel2::new(CancelBuilder::fd(Fd(fd)).all()).build().user_data(Token::Ignore.encode());
+        if self.push(e).is_ok() {
+            let _ = self.ring.submit();
+        }
+    }
+
     fn poll_multi(&mut self, fd: RawFd, token: Token) -> io::Result<()> {
         let e = opcode::PollAdd::new(Fd(fd), libc::POLLIN as u32).multi(true).build().user_data(token.encode());
         self.push(e)
@@ -244,7 +254,8 @@ impl UringDriver {
             self.bufs.recycle(bid);
         }
         if !cqueue::more(flags) {
-            if let Some(fd) = core.udp.get(idx as usize).map(|s| s.as_raw_fd()) {
+            // A closed run-time socket has no fd here any more: it is not re-armed.
+            if let Some(fd) = core.recv_fd(idx) {
                 let _ = self.recv_multi(fd, idx);
             }
         }
@@ -307,12 +318,7 @@ impl Io for UringDriver {
     }
 
     fn deregister_conn(&mut self, fd: RawFd, _token: Token) {
-        // Polls hold a reference to the file: cancel them (matched by fd, so submitted now,
-        // before the caller closes the fd), or the socket would stay open.
-        let e = opcode::AsyncCancel2::new(CancelBuilder::fd(Fd(fd)).all()).build().user_data(Token::Ignore.encode());
-        if self.push(e).is_ok() {
-            let _ = self.ring.submit();
-        }
+        self.cancel_fd(fd);
     }
 
     fn send_udp(&mut self, fd: RawFd, dst: SocketAddr, buf: BufId, pool: &mut BufPool) {
@@ -339,6 +345,15 @@ impl Io for UringDriver {
 
     fn flush_udp(&mut self, _pool: &mut BufPool) {
         // Submissions are flushed by the io_uring_enter of the next wait: one per turn.
+    }
+
+    fn register_udp(&mut self, fd: RawFd, token: Token) -> io::Result<()> {
+        let Token::Udp(idx) = token else { return Err(io::ErrorKind::InvalidInput.into()) };
+        self.recv_multi(fd, idx)
+    }
+
+    fn deregister_udp(&mut self, fd: RawFd) {
+        self.cancel_fd(fd);
     }
 }
 

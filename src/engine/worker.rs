@@ -13,6 +13,7 @@ use super::counters::{bump, WorkerCounters};
 use super::handler::{Handler, SocketId};
 use super::outbox::{BufId, BufPool, Op, Outbox};
 use super::queue::{Receiver, Waker};
+use super::sockets::MEDIA_BIT;
 use super::tcp::Tcp;
 
 /// What a readiness or completion refers to, packed in the 64-bit user data / token.
@@ -67,6 +68,10 @@ pub(crate) trait Io {
     fn send_udp(&mut self, fd: RawFd, dst: SocketAddr, buf: BufId, pool: &mut BufPool);
     /// Pushes out any batched datagrams.
     fn flush_udp(&mut self, pool: &mut BufPool);
+    /// Starts receiving on a run-time UDP socket (`token` is its `Token::Udp`).
+    fn register_udp(&mut self, fd: RawFd, token: Token) -> io::Result<()>;
+    /// Stops receiving on a run-time UDP socket (called before its fd is closed).
+    fn deregister_udp(&mut self, fd: RawFd);
 }
 
 /// A backend: arms the worker's sources, then waits and dispatches.
@@ -121,8 +126,29 @@ impl<H: Handler> Core<H> {
         self.handler.poll_timeout()
     }
 
-    /// Delivers one datagram received on the socket of `sock`.
+    /// The fd of a UDP socket datagrams are received from: a listener, or a live
+    /// run-time socket (`None` for closed or stale ids).
+    pub(crate) fn recv_fd(&self, sock: u32) -> Option<RawFd> {
+        let id = u16::try_from(sock).ok()?;
+        if id & MEDIA_BIT != 0 {
+            return self.out.media_ref().live_fd(SocketId(id));
+        }
+        self.udp.get(usize::from(id)).map(|s| s.as_raw_fd())
+    }
+
+    fn send_fd(&self, sock: SocketId) -> Option<RawFd> {
+        if sock.0 & MEDIA_BIT != 0 {
+            return self.out.media_ref().send_fd(sock);
+        }
+        self.udp.get(usize::from(sock.0)).map(|s| s.as_raw_fd())
+    }
+
+    /// Delivers one datagram received on the socket of `sock` (dropped when the socket was
+    /// closed in the meantime: a late completion or a batch already read).
     pub(crate) fn datagram(&mut self, now: Instant, sock: u32, src: SocketAddr, data: &[u8]) {
+        if self.recv_fd(sock).is_none() {
+            return;
+        }
         bump(&self.counters.rx_packets, 1);
         bump(&self.counters.rx_bytes, data.len() as u64);
         self.handler.on_datagram(now, SocketId(sock as u16), src, data, &mut self.out);
@@ -152,10 +178,14 @@ impl<H: Handler> Core<H> {
         }
         let mut ops = self.out.take_ops();
         for op in ops.drain(..) {
+            let fd = match &op {
+                Op::SendUdp { local, .. } => self.send_fd(*local),
+                _ => None,
+            };
             let pool = self.out.pool();
             match op {
-                Op::SendUdp { local, dst, buf } => match self.udp.get(usize::from(local.0)) {
-                    Some(fd) => io.send_udp(fd.as_raw_fd(), dst, buf, pool),
+                Op::SendUdp { buf, dst, .. } => match fd {
+                    Some(fd) => io.send_udp(fd, dst, buf, pool),
                     None => {
                         pool.release(buf);
                         bump(&self.counters.send_errors, 1);
@@ -166,10 +196,26 @@ impl<H: Handler> Core<H> {
                     self.tcp.connect_and_send(dst, buf, now, &mut self.handler, pool, io)
                 }
                 Op::CloseTcp { conn } => self.tcp.close(conn, now, &mut self.handler, pool, io),
+                Op::ArmUdp { sock } => self.arm_udp(sock, io),
+                Op::CloseUdp { sock } => {
+                    // Datagrams batched for this socket leave before it is closed.
+                    io.flush_udp(self.out.pool());
+                    if let Some(fd) = self.out.media().finish_close(sock) {
+                        io.deregister_udp(fd.as_raw_fd());
+                    }
+                }
             }
         }
         io.flush_udp(self.out.pool());
         self.out.restore_ops(ops);
+    }
+
+    fn arm_udp(&mut self, sock: SocketId, io: &mut impl Io) {
+        let Some(fd) = self.out.media().arm(sock) else { return };
+        if io.register_udp(fd, Token::Udp(u32::from(sock.0))).is_err() {
+            // Not receiving: the handler sees no datagram and closes it in due course.
+            bump(&self.counters.send_errors, 1);
+        }
     }
 }
 
