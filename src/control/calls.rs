@@ -12,6 +12,7 @@
 //! 503 when the dialog table is full). SDP bodies are relayed unchanged; media
 //! anchoring, re-INVITE, UPDATE, PRACK and session timers come next.
 
+use super::anchor::{self, Anchor, MediaPorts};
 use super::reply::{reply_to, Extra};
 use crate::endpoint::{Peer, ToWorker, Transport};
 use crate::engine::{ConnId, SocketId};
@@ -72,6 +73,8 @@ struct Call {
     /// Branch, Via and CSeq of our INVITE on leg B (for CANCEL, RFC 3261 9.1).
     b_invite_branch: String,
     started: Instant,
+    /// Anchored media sections (empty: SDP passed through).
+    anchors: Vec<Anchor>,
 }
 
 /// A command for a worker.
@@ -170,6 +173,7 @@ impl Calls {
         msg: &Message<'_>,
         hss: &Hss,
         bindings: &Bindings,
+        ports: &mut MediaPorts,
     ) -> Vec<Out> {
         let reject = |code: u16, reason: &str, why: &str| vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, code, reason, &Extra::warning(why)) })];
         let (Ok(ruri), Ok(from), Ok(to), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.to(), msg.call_id()) else {
@@ -222,14 +226,18 @@ impl Calls {
             peer: b_peer,
         };
         let branch = format!("z9hG4bKrc{id:x}i{:x}", self.next());
-        let body = msg.body();
         let ctype = msg.header(HeaderName::ContentType).map(text);
-        let invite = self.request(&b, "INVITE", 1, &branch, ctype.as_deref(), body, Some(&caller));
+        let is_sdp = ctype.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"));
+        let (anchors, body) = match (is_sdp, is_sdp.then(|| anchor::anchor_offer(ports, msg.body())).flatten()) {
+            (true, Some((anchors, offer))) => (anchors, offer),
+            _ => (Vec::new(), msg.body().to_vec()),
+        };
+        let invite = self.request(&b, "INVITE", 1, &branch, ctype.as_deref(), &body, Some(&caller));
         self.by_branch.insert(branch.clone(), id);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
         self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
         let out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: invite })];
-        let call = Call { state: CallState::Init, a, b, a_invite: msg.buffer().to_vec(), a_tx: Some(tx), b_invite_branch: branch, started: now };
+        let call = Call { state: CallState::Init, a, b, a_invite: msg.buffer().to_vec(), a_tx: Some(tx), b_invite_branch: branch, started: now, anchors };
         self.calls.insert(id, call);
         out
     }
@@ -265,10 +273,10 @@ impl Calls {
 
     /// A response to one of our requests (INVITE, BYE or CANCEL on leg B, a
     /// relayed in-dialog request on either leg).
-    pub fn on_response(&mut self, msg: &Message<'_>) -> Vec<Out> {
+    pub fn on_response(&mut self, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
         if self.relayed.contains_key(&branch) {
-            return self.on_relayed_response(&branch, msg);
+            return self.on_relayed_response(&branch, msg, ports.ip);
         }
         let Some(&id) = self.by_branch.get(&branch) else { return vec![] };
         let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else { return vec![] };
@@ -301,11 +309,22 @@ impl Calls {
         let reason = text(msg.reason().unwrap_or(b"")).to_owned();
         let mut extra = Extra::default();
         extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+        let mut media_cmds = Vec::new();
         if let (Some(ct), false) = (&ctype, body.is_empty()) {
-            extra.body = Some((ct.clone(), body.to_vec()));
+            // The callee's SDP answer goes to the caller pointing at our ports.
+            let anchored = if call.anchors.is_empty() { None } else { anchor::anchor_answer(ports.ip, &mut call.anchors, body) };
+            let body = match anchored {
+                Some((answer, cmds)) => {
+                    media_cmds = cmds;
+                    answer
+                }
+                None => body.to_vec(),
+            };
+            extra.body = Some((ct.clone(), body));
         }
         let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
         let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, &local_tag);
+        out.extend(media_cmds);
         if let Some(tx) = call.a_tx {
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }
@@ -324,6 +343,8 @@ impl Calls {
             _ => {
                 call.state = CallState::Stopped;
                 call.a_tx = None;
+                out.extend(anchor::release(ports, &call.anchors));
+                call.anchors.clear();
                 self.by_branch.remove(&branch);
                 self.remove(id);
             }
@@ -340,7 +361,7 @@ impl Calls {
     }
 
     /// A request inside a known dialog: ACK, BYE; others are answered 501 for now.
-    pub fn on_in_dialog(&mut self, worker: u16, tx: Option<TxId>, msg: &Message<'_>) -> Vec<Out> {
+    pub fn on_in_dialog(&mut self, worker: u16, tx: Option<TxId>, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(&(id, leg)) = msg.call_id().ok().and_then(|c| self.by_call_id.get(std::str::from_utf8(c).unwrap_or(""))) else {
             return vec![];
         };
@@ -348,6 +369,10 @@ impl Calls {
         match msg.method() {
             Some(Method::Bye) => {
                 let mut out = vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 200, "OK", &Extra::default()) })];
+                if let Some(call) = self.calls.get_mut(&id) {
+                    out.extend(anchor::release(ports, &call.anchors));
+                    call.anchors.clear();
+                }
                 out.extend(self.hang_up(id, leg));
                 out
             }
@@ -357,14 +382,14 @@ impl Calls {
                 let warn = Extra::warning("no reliable provisional response to acknowledge");
                 vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 481, "Call/Transaction Does Not Exist", &warn) })]
             }
-            _ => self.relay(id, leg, worker, tx, msg),
+            _ => self.relay(id, leg, worker, tx, msg, ports.ip),
         }
     }
 
     /// RFC 3261 12.2.1.1: an in-dialog request (re-INVITE for hold, UPDATE,
     /// INFO, MESSAGE, ...) becomes the same request in the other leg's dialog;
     /// its answer comes back through [`Calls::on_relayed_response`].
-    fn relay(&mut self, id: u64, from: Leg, worker: u16, tx: TxId, msg: &Message<'_>) -> Vec<Out> {
+    fn relay(&mut self, id: u64, from: Leg, worker: u16, tx: TxId, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<Out> {
         let branch = format!("z9hG4bKrc{id:x}r{:x}", self.next());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         let other = if from == Leg::A { &mut call.b } else { &mut call.a };
@@ -372,14 +397,15 @@ impl Calls {
         let d = other.clone();
         let method = text(msg.method().map(|m| m.as_bytes()).unwrap_or(b"INFO"));
         let ctype = msg.header(HeaderName::ContentType).map(text);
-        let req = self.request(&d, &method, d.cseq, &branch, ctype.as_deref(), msg.body(), None);
+        let body = sdp_for(ip, &call.anchors, from == Leg::A, ctype.as_deref(), msg.body());
+        let req = self.request(&d, &method, d.cseq, &branch, ctype.as_deref(), &body, None);
         self.relayed.insert(branch, Relayed { call: id, from, tx, worker, req: msg.buffer().to_vec() });
         vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: req })]
     }
 
     /// The answer to a relayed request goes back to where the request came
     /// from; a 2xx to a re-INVITE is acknowledged on our side (13.2.2.4).
-    fn on_relayed_response(&mut self, branch: &str, msg: &Message<'_>) -> Vec<Out> {
+    fn on_relayed_response(&mut self, branch: &str, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<Out> {
         let Some(code) = msg.status() else { return vec![] };
         if code == 100 {
             return vec![];
@@ -392,7 +418,11 @@ impl Calls {
             extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
         }
         if let (Some(ct), false) = (msg.header(HeaderName::ContentType), msg.body().is_empty()) {
-            extra.body = Some((text(ct), msg.body().to_vec()));
+            let ct = text(ct);
+            let anchors = self.calls.get(&call_id).map(|c| c.anchors.as_slice()).unwrap_or(&[]);
+            // The answer travels back towards the leg the request came from.
+            let body = sdp_for(ip, anchors, from == Leg::B, Some(&ct), msg.body());
+            extra.body = Some((ct, body));
         }
         let reason = text(msg.reason().unwrap_or(b""));
         let mut out = vec![(worker, ToWorker::Respond { tx, msg: reply_to(&req, code, &reason, &extra) })];
@@ -464,4 +494,14 @@ impl Calls {
     pub fn oldest(&self, now: Instant) -> Option<std::time::Duration> {
         self.calls.values().map(|c| now.saturating_duration_since(c.started)).max()
     }
+}
+
+/// The body to forward: SDP rewritten to our anchored ports (towards leg B
+/// when `towards_b`), anything else unchanged.
+fn sdp_for(ip: std::net::IpAddr, anchors: &[Anchor], towards_b: bool, ctype: Option<&str>, body: &[u8]) -> Vec<u8> {
+    let is_sdp = ctype.is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"));
+    if !is_sdp || anchors.is_empty() || body.is_empty() {
+        return body.to_vec();
+    }
+    anchor::rewrite_for(ip, anchors, towards_b, body).unwrap_or_else(|| body.to_vec())
 }

@@ -2,6 +2,7 @@
 //! line; dispatches requests to the registrar and the reg event package;
 //! sends the answers back as worker commands.
 
+use super::anchor::MediaPorts;
 use super::calls::Calls;
 use super::echo::Echo;
 use super::monitor::Monitor;
@@ -50,6 +51,7 @@ pub struct Control {
     regevents: RegEvents,
     calls: Calls,
     echo: Echo,
+    media_ports: MediaPorts,
     logger: Logger,
     logctl: Option<LogControl>,
     monitor: Monitor,
@@ -75,6 +77,7 @@ impl Control {
         regevents: RegEvents,
         calls: Calls,
         echo: Echo,
+        media_ports: MediaPorts,
         logger: Logger,
         logctl: LogControl,
         sip_counters: Vec<Arc<SipCounters>>,
@@ -86,6 +89,7 @@ impl Control {
             regevents,
             calls,
             echo,
+            media_ports,
             logger,
             logctl: Some(logctl),
             monitor: Monitor::new(),
@@ -189,24 +193,24 @@ impl Control {
         let Ok(msg) = Message::parse(raw) else { return };
         self.log_sip(Dir::From, peer, raw);
         if self.echo.owns(&msg) {
-            let out = self.echo.on_in_dialog(worker, tx, &msg);
+            let out = self.echo.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
             self.send_all(out);
             return;
         }
         if self.calls.owns(&msg) {
-            let out = self.calls.on_in_dialog(worker, tx, &msg);
+            let out = self.calls.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
             self.send_all(out);
             return;
         }
         let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
         let resp = match msg.method() {
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(&msg) => {
-                let out = self.echo.on_invite(worker, tx, &msg);
+                let out = self.echo.on_invite(worker, tx, &msg, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) => {
-                let out = self.calls.on_invite(now, worker, tx, peer, &msg, &self.registrar.hss, &self.registrar.bindings);
+                let out = self.calls.on_invite(now, worker, tx, peer, &msg, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }
@@ -238,7 +242,7 @@ impl Control {
 
     fn on_response(&mut self, in_transaction: bool, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
-        let out = if in_transaction { self.calls.on_response(&msg) } else { self.calls.on_stray_2xx(&msg) };
+        let out = if in_transaction { self.calls.on_response(&msg, &mut self.media_ports) } else { self.calls.on_stray_2xx(&msg) };
         self.send_all(out);
         if msg.status() == Some(481) && msg.cseq().is_ok_and(|c| matches!(c.method, Method::Notify)) {
             if let Ok(cid) = msg.call_id() {

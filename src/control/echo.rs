@@ -8,12 +8,12 @@
 use super::reply::{reply_to, reply_to_tagged, Extra};
 use crate::endpoint::ToWorker;
 use crate::ims::hss::normalize_impu;
-use crate::media::{MediaSpec, PortAllocator};
+use super::anchor::MediaPorts;
+use crate::media::MediaSpec;
 use crate::sdp::{self, CodecCap, LocalCaps, LocalSession, MediaKind, SessionDescription};
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message, Method};
 use std::collections::{HashMap, HashSet};
-use std::net::IpAddr;
 
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
@@ -26,11 +26,7 @@ struct EchoCall {
 /// Echo IMPUs and the echo calls in progress.
 pub struct Echo {
     impus: HashSet<String>,
-    /// One port allocator per worker: the port decides the owning worker.
-    ports: Vec<PortAllocator>,
-    next_worker: usize,
     calls: HashMap<String, EchoCall>,
-    media_ip: IpAddr,
     contact: String,
     max_calls: usize,
     caps: LocalCaps,
@@ -38,9 +34,8 @@ pub struct Echo {
 }
 
 impl Echo {
-    /// The echo service for `impus` (already normalised), with media ports
-    /// `port_min..=port_max` split between `n_workers` and answered from `media_ip`.
-    pub fn new(impus: Vec<String>, port_min: u16, port_max: u16, n_workers: usize, media_ip: IpAddr, local_addr: &str, max_calls: usize) -> Self {
+    /// The echo service for `impus`; `local_addr` is our SIP `host:port`.
+    pub fn new(impus: Vec<String>, local_addr: &str, max_calls: usize) -> Self {
         let mut caps = LocalCaps::volte_default();
         // Test tools and fixed-line phones offer G.711: echo it as well.
         if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
@@ -49,10 +44,7 @@ impl Echo {
         }
         Echo {
             impus: impus.into_iter().map(|i| normalize_impu(&i)).collect(),
-            ports: (0..n_workers.max(1)).map(|w| PortAllocator::new(port_min, port_max, w, n_workers.max(1))).collect(),
-            next_worker: 0,
             calls: HashMap::new(),
-            media_ip,
             contact: format!("<sip:echo@{local_addr}>"),
             max_calls,
             caps,
@@ -72,7 +64,7 @@ impl Echo {
 
     /// Answers an INVITE to an echo IMPU: 200 with the SDP answer, or 488
     /// with a Warning when the offer is malformed or has nothing we can echo.
-    pub fn on_invite(&mut self, worker: u16, tx: TxId, msg: &Message<'_>) -> Vec<Out> {
+    pub fn on_invite(&mut self, worker: u16, tx: TxId, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
         if self.calls.len() >= self.max_calls {
             return respond(reply_to(msg, 503, "Service Unavailable", &Extra::warning("echo call table full")));
@@ -82,24 +74,23 @@ impl Echo {
             // RFC 3261 21.4.26: 488 with a Warning saying what is wrong.
             Err(e) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string()))),
         };
-        let w = self.next_worker % self.ports.len();
-        self.next_worker = self.next_worker.wrapping_add(1);
+        let w = ports.pick_worker();
         let mut port = None;
-        let ports = &mut self.ports[w];
+        let media_ip = ports.ip;
         let mut alloc = |kind: MediaKind| {
             if kind != MediaKind::Audio || port.is_some() {
                 return None;
             }
-            port = ports.alloc();
+            port = ports.alloc_on(w);
             port
         };
         self.version += 1;
-        let local = LocalSession { addr: self.media_ip, session_id: self.version, session_version: 1 };
+        let local = LocalSession { addr: media_ip, session_id: self.version, session_version: 1 };
         let answer = match sdp::answer(&offer, &self.caps, &local, &mut alloc) {
             Ok(a) => a,
             Err(e) => {
                 if let Some(p) = port {
-                    self.ports[w].free(p);
+                    ports.free(p);
                 }
                 return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&format!("{e:?}"))));
             }
@@ -121,16 +112,14 @@ impl Echo {
 
     /// In-dialog requests of an echo call: BYE ends it (and frees the media
     /// port); a re-INVITE or UPDATE is answered with the same media.
-    pub fn on_in_dialog(&mut self, worker: u16, tx: Option<TxId>, msg: &Message<'_>) -> Vec<Out> {
+    pub fn on_in_dialog(&mut self, worker: u16, tx: Option<TxId>, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(tx) = tx else { return vec![] }; // the ACK of our 200
         let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
         match msg.method() {
             Some(Method::Bye) => {
                 let mut out = vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 200, "OK", &Extra::default()) })];
                 if let Some(c) = self.calls.remove(&call_id) {
-                    if let Some(p) = self.ports.get_mut(c.worker as usize) {
-                        p.free(c.port);
-                    }
+                    ports.free(c.port);
                     out.push((c.worker, ToWorker::MediaRemove { port: c.port }));
                 }
                 out

@@ -3,6 +3,7 @@
 //! event package) today — from the events the workers hand it, answering
 //! with commands. It also runs the command-line monitor and the log service.
 
+mod anchor;
 mod calls;
 mod core;
 mod echo;

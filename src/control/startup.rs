@@ -162,15 +162,17 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
     let first = cfg.sip.sip_addr.first();
     let echo = super::echo::Echo::new(
         cfg.calls.echo.iter().map(|i| i.public_identity(&domain)).collect(),
+        &local,
+        (cfg.engine.limits.max_dialogs as usize).min(2048 * n),
+    );
+    let media_ports = super::anchor::MediaPorts::new(
         first.map_or(10000, |a| a.port_min),
         first.map_or(20000, |a| a.port_max),
         n,
         first.map_or(std::net::Ipv4Addr::LOCALHOST.into(), |a| a.addr.ip()),
-        &local,
-        (cfg.engine.limits.max_dialogs as usize).min(2048 * n),
     );
     let state_file = cfg.ue_db_filename.as_ref().map(|f| base.join(f));
-    let mut control = Control::new(cfg, engine, registrar, regevents, calls, echo, logger, logctl, counters[..n].to_vec());
+    let mut control = Control::new(cfg, engine, registrar, regevents, calls, echo, media_ports, logger, logctl, counters[..n].to_vec());
     if let Some(path) = state_file {
         let r = control.persist_to(path.clone())?;
         eprintln!(

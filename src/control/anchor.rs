@@ -1,0 +1,180 @@
+//! Media anchoring for calls between UEs (the calls issue: "calls between UEs
+//! anchored by default"): every media section of the offer is given a pair of
+//! ringcore ports on one worker, one facing each leg. The offer sent to the
+//! callee and the answer returned to the caller carry ringcore's address
+//! and ports (RFC 3264 5, 6), and the worker relays RTP and RTCP between the
+//! two ports, counting packets, so media can be observed, blocked or delayed.
+
+use crate::endpoint::ToWorker;
+use crate::media::{MediaMode, MediaSpec, PortAllocator, PortRange};
+use crate::sdp::{Attribute, Connection, SessionDescription};
+use std::net::{IpAddr, SocketAddr};
+
+/// Media ports of all workers: one allocator each (the port tells its owner).
+pub struct MediaPorts {
+    allocs: Vec<PortAllocator>,
+    range: PortRange,
+    next: usize,
+    /// The address written in our SDP.
+    pub ip: IpAddr,
+}
+
+impl MediaPorts {
+    /// Ports `port_min..=port_max` split between `n_workers`, advertised as `ip`.
+    pub fn new(port_min: u16, port_max: u16, n_workers: usize, ip: IpAddr) -> Self {
+        let n = n_workers.max(1);
+        MediaPorts {
+            allocs: (0..n).map(|w| PortAllocator::new(port_min, port_max, w, n)).collect(),
+            range: PortRange::new(port_min, port_max, n),
+            next: 0,
+            ip,
+        }
+    }
+
+    /// The next worker to host a media session (round robin).
+    pub fn pick_worker(&mut self) -> usize {
+        self.next = self.next.wrapping_add(1);
+        self.next % self.allocs.len()
+    }
+
+    /// An RTP port (even; RTCP is the next one) of worker `w`.
+    pub fn alloc_on(&mut self, w: usize) -> Option<u16> {
+        self.allocs.get_mut(w)?.alloc()
+    }
+
+    /// Returns `port` to its worker's pool.
+    pub fn free(&mut self, port: u16) {
+        if let Some(w) = self.range.owner(port) {
+            if let Some(a) = self.allocs.get_mut(w) {
+                a.free(port);
+            }
+        }
+    }
+}
+
+/// One anchored media section: our port towards each leg and their remote addresses.
+#[derive(Clone, Debug)]
+pub struct Anchor {
+    /// Worker hosting both ports.
+    pub worker: u16,
+    /// Our port facing the caller (leg A).
+    pub port_a: u16,
+    /// Our port facing the callee (leg B).
+    pub port_b: u16,
+    /// The caller's RTP address from its SDP.
+    pub remote_a: Option<SocketAddr>,
+    /// The callee's RTP address from its SDP, once answered.
+    pub remote_b: Option<SocketAddr>,
+    /// Relays installed on the worker.
+    pub installed: bool,
+}
+
+fn media_addr(sd: &SessionDescription, i: usize) -> Option<SocketAddr> {
+    let m = sd.media.get(i)?;
+    let c = m.connection.as_ref().or(sd.connection.as_ref())?;
+    (m.port != 0).then(|| SocketAddr::new(c.addr, m.port))
+}
+
+/// Points every media section of `sd` at our address; `ports[i]` is the
+/// port for section `i` (None leaves a rejected section at port 0).
+fn rewrite(sd: &mut SessionDescription, ip: IpAddr, ports: &[Option<u16>]) {
+    sd.connection = Some(Connection { addr: ip, ttl: None, count: None });
+    for (m, p) in sd.media.iter_mut().zip(ports) {
+        m.connection = None;
+        m.port = p.unwrap_or(0);
+        // RFC 3605 a=rtcp names the other side's address: RTCP is on port + 1 here.
+        m.attributes.retain(|a| !matches!(a, Attribute::Rtcp(_)));
+    }
+}
+
+/// Anchors an offer from the caller: allocates the port pairs and returns the
+/// offer for the callee, or None (pass the body through) when the body is
+/// not SDP we can parse or no port is free.
+pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Option<(Vec<Anchor>, Vec<u8>)> {
+    let mut sd = SessionDescription::parse(body).ok()?;
+    let w = ports.pick_worker();
+    let mut anchors = Vec::new();
+    let mut out_ports = Vec::new();
+    for i in 0..sd.media.len() {
+        let remote_a = media_addr(&sd, i);
+        if remote_a.is_none() && sd.media[i].port != 0 {
+            out_ports.push(None);
+            continue;
+        }
+        let (Some(pa), Some(pb)) = (ports.alloc_on(w), ports.alloc_on(w)) else {
+            for a in &anchors {
+                release_one(ports, a);
+            }
+            return None;
+        };
+        anchors.push(Anchor { worker: w as u16, port_a: pa, port_b: pb, remote_a, remote_b: None, installed: false });
+        out_ports.push(Some(pb));
+    }
+    rewrite(&mut sd, ports.ip, &out_ports);
+    Some((anchors, sd.to_string().into_bytes()))
+}
+
+/// Anchors the callee's answer: learns the callee's addresses, returns the
+/// answer for the caller and the relays to install (or update).
+pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<(Vec<u8>, Vec<(u16, ToWorker)>)> {
+    let mut sd = SessionDescription::parse(body).ok()?;
+    let mut cmds = Vec::new();
+    let mut out_ports = Vec::new();
+    for (i, a) in anchors.iter_mut().enumerate() {
+        a.remote_b = media_addr(&sd, i);
+        out_ports.push(a.remote_b.map(|_| a.port_a));
+        let spec = |remote: Option<SocketAddr>, peer_port: u16| MediaSpec {
+            mode: MediaMode::Relay { peer_port },
+            remote_rtp: remote,
+            remote_rtcp: remote.map(|r| SocketAddr::new(r.ip(), r.port().wrapping_add(1))),
+            latch: true,
+            ..MediaSpec::echo()
+        };
+        let (sa, sb) = (spec(a.remote_a, a.port_b), spec(a.remote_b, a.port_a));
+        if a.installed {
+            cmds.push((a.worker, ToWorker::MediaUpdate { port: a.port_a, spec: sa }));
+            cmds.push((a.worker, ToWorker::MediaUpdate { port: a.port_b, spec: sb }));
+        } else {
+            cmds.push((a.worker, ToWorker::MediaInstall { port: a.port_a, spec: sa }));
+            cmds.push((a.worker, ToWorker::MediaInstall { port: a.port_b, spec: sb }));
+            a.installed = true;
+        }
+    }
+    out_ports.resize(sd.media.len(), None);
+    rewrite(&mut sd, ip, &out_ports);
+    Some((sd.to_string().into_bytes(), cmds))
+}
+
+/// Rewrites an SDP body sent to `towards` inside an anchored call (a
+/// re-INVITE or UPDATE offer, or its answer) so it keeps pointing at our
+/// ports; the relays keep latching onto the sources they see. None when the
+/// body is not SDP.
+pub fn rewrite_for(ip: IpAddr, anchors: &[Anchor], towards_b: bool, body: &[u8]) -> Option<Vec<u8>> {
+    let mut sd = SessionDescription::parse(body).ok()?;
+    let mut ports: Vec<Option<u16>> = anchors
+        .iter()
+        .enumerate()
+        .map(|(i, a)| sd.media.get(i).filter(|m| m.port != 0).map(|_| if towards_b { a.port_b } else { a.port_a }))
+        .collect();
+    ports.resize(sd.media.len(), None);
+    rewrite(&mut sd, ip, &ports);
+    Some(sd.to_string().into_bytes())
+}
+
+fn release_one(ports: &mut MediaPorts, a: &Anchor) {
+    ports.free(a.port_a);
+    ports.free(a.port_b);
+}
+
+/// Frees the ports of a call and removes its relays.
+pub fn release(ports: &mut MediaPorts, anchors: &[Anchor]) -> Vec<(u16, ToWorker)> {
+    let mut cmds = Vec::new();
+    for a in anchors {
+        if a.installed {
+            cmds.push((a.worker, ToWorker::MediaRemove { port: a.port_a }));
+            cmds.push((a.worker, ToWorker::MediaRemove { port: a.port_b }));
+        }
+        release_one(ports, a);
+    }
+    cmds
+}
