@@ -20,7 +20,22 @@ fn users() -> String {
 /// Runs `calls` calls of the UAC scenario against a registered SIPp UAS
 /// running the UAS scenario, through ringcore.
 fn call_through(name: &str, uac_sf: &str, uas_sf: &str, calls: &str) {
+    call_through_captured(name, uac_sf, uas_sf, calls, None);
+}
+
+/// As [`call_through`], capturing ringcore's SIP port into `pcap` when given.
+fn call_through_captured(name: &str, uac_sf: &str, uas_sf: &str, calls: &str, pcap: Option<&std::path::Path>) {
     let core = Core::start(name, &users());
+    let mut cap = pcap.map(|p| {
+        let c = Command::new("tshark")
+            .args(["-i", "lo", "-f", &format!("udp port {}", core.sip.port()), "-w", p.to_str().unwrap(), "-q"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tshark (apt-get install tshark)");
+        std::thread::sleep(Duration::from_secs(2));
+        c
+    });
     let uas_port = free_port();
     let uas_sf = test_file(uas_sf);
     let mut uas = Command::new("timeout")
@@ -40,11 +55,36 @@ fn call_through(name: &str, uac_sf: &str, uas_sf: &str, calls: &str) {
     assert!(ok, "calls through ringcore failed:\n{out}");
     let status = uas.wait().expect("uas exit");
     assert!(status.success(), "the SIPp UAS did not complete {calls} calls");
+    if let Some(c) = cap.as_mut() {
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = Command::new("kill").args(["-INT", &c.id().to_string()]).status();
+        let _ = c.wait();
+    }
 }
 
 #[test]
 fn sipp_uac_calls_a_registered_sipp_uas_through_the_b2bua() {
     call_through("calls", "sipp/call_uac.xml", "sipp/call_uas.xml", "20");
+}
+
+/// tshark (an independent SIP/SDP dissector) decodes every message of a
+/// capture of calls through ringcore, including the anchored SDP, without
+/// a malformed-packet warning.
+#[test]
+fn tshark_decodes_every_message_of_a_call_capture() {
+    let dir = common::scratch_dir("calls-pcap");
+    let pcap = dir.join("calls.pcap");
+    call_through_captured("calls-cap", "sipp/hold_uac.xml", "sipp/hold_uas.xml", "3", Some(&pcap));
+    let out = Command::new("tshark").args(["-r", pcap.to_str().unwrap(), "-Y", "sip", "-T", "fields", "-e", "sip.Method", "-e", "sip.Status-Code", "-e", "_ws.malformed"]).output().expect("tshark -r");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.iter().filter(|l| l.starts_with("INVITE")).count() >= 12, "INVITEs decoded (3 calls, 2 legs, initial + re-INVITE): {text}");
+    assert!(lines.iter().any(|l| l.starts_with("BYE")), "{text}");
+    let malformed = Command::new("tshark").args(["-r", pcap.to_str().unwrap(), "-Y", "_ws.malformed || _ws.expert.severity >= \"error\""]).output().expect("tshark -r");
+    let bad = String::from_utf8_lossy(&malformed.stdout);
+    assert!(bad.trim().is_empty(), "tshark flags packets: {bad}");
+    let sdp = Command::new("tshark").args(["-r", pcap.to_str().unwrap(), "-Y", "sdp.media.port", "-T", "fields", "-e", "sdp.media.port"]).output().expect("tshark -r");
+    assert!(!String::from_utf8_lossy(&sdp.stdout).trim().is_empty(), "SDP bodies decoded");
 }
 
 #[test]
