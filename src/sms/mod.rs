@@ -23,6 +23,8 @@ mod user_data;
 
 #[cfg(test)]
 mod mutation_tests;
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(test)]
 mod vector_tests;
 
