@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Calls per server core-second: ringcore as a B2BUA (media anchored: SDP rewritten, relay ports
+# opened and closed per call) against Kamailio 5.6 as a stateful proxy (the anchor's
+# kamailio-proxy.cfg, Record-Route), same SIPp UAC (INVITE -> 180 -> 200 -> ACK -> BYE -> 200)
+# and SIPp UAS, in one run. Server CPU is read from /proc for the whole process tree.
+# usage: [DUR=10] [REPS=3] perf/call_load.sh RATE...
+set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
+cd "$(dirname "$0")/.."
+DUR=${DUR:-10}; REPS=${REPS:-3}; RATES=${*:-"500 1000 2000"}
+ROOT=$(pwd)
+OUT=$ROOT/perf/out/calls-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
+ANCH=$OUT/anchors; cp -r "$ROOT/../shared/anchors" "$ANCH"
+source "$ANCH/common.sh"
+RESULTS=$OUT
+cargo build --release --quiet --bin ringcore
+cat > "$OUT/ringcore.cfg" <<CFG
+{
+  sip_addr: { addr: "127.0.0.1:5070", port_min: 30000, port_max: 39999 },
+  domain: "ims.test",
+  log_options: "all.level=error",
+  engine: { workers: 1, cpus: [1] },
+  ue_db: [
+    { imsi: "001010000000001", impi: "uac@ims.test", authent_type: "none", impu: ["sip:uac"] },
+    { imsi: "001010000000002", impi: "uas@ims.test", authent_type: "none", impu: ["sip:uas"] },
+  ],
+}
+CFG
+UAS_LIFE=$(( $(echo $RATES | wc -w) * REPS * (DUR + 8) * 2 + 60 ))
+timeout $((UAS_LIFE + 10)) sipp -sf "$ANCH/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5090 -t u1 -buff_size 4194304 -nostdin \
+    -timeout $UAS_LIFE > "$OUT/uas.log" 2>&1 < /dev/null &
+UP=$!
+trap 'stop_pid $UP' EXIT
+SIPP_ARGS=(127.0.0.1:5070 -sf "$ANCH/2-proxy/uac_call_rr.xml" -i 127.0.0.1 -p 5061 -t u1 -buff_size 4194304 -l 20000 -recv_timeout 5000)
+
+run_server() {  # label start-cmd...
+    local label=$1; shift
+    "$@" > "$OUT/$label.log" 2>&1 < /dev/null &
+    SP=$!; sleep 1.5
+    timeout 20 sipp 127.0.0.1:5070 -sf "$ANCH/2-proxy/reg_uas.xml" -i 127.0.0.1 -p 5062 -m 1 -nostdin -timeout 10 > "$OUT/reg_$label.log" 2>&1
+    for R in $RATES; do
+        sipp_measure "$OUT/${label}_r${R}_$rep" "$R" $((R * DUR)) "server:$SP" -- "${SIPP_ARGS[@]}" | sed "s/^/$label /" | tee -a "$OUT/summary.txt"
+        sleep 5
+    done
+    stop_pid $SP; sleep 1
+}
+for rep in $(seq 1 "$REPS"); do
+    (cd "$ANCH/2-proxy" && true)
+    run_server kamailio-proxy kamailio -f "$ANCH/2-proxy/kamailio-proxy.cfg" -DD -E -P "$OUT/kam.pid"
+    pkill -f kamailio-proxy.cfg || true
+    run_server ringcore-b2bua target/release/ringcore "$OUT/ringcore.cfg" --no-monitor
+done
+awk '{
+  lab=$1; r=""; a=""; c="";
+  for (i=2;i<=NF;i++) { split($i,kv,"="); if (kv[1]=="rate") r=kv[2]; if (kv[1]=="achieved") { a=kv[2]; sub("/s","",a) } if (kv[1]=="server_cpu") { c=kv[2]; sub("%","",c) } if (kv[1]=="fail") f=kv[2] }
+  if (r!="" && c>0) print lab, r, a, c, a/(c/100), f
+}' "$OUT/summary.txt" | sort -k1,1 -k2,2n -k5,5n > "$OUT/per_core.txt"
+awk '{k=$1" "$2; v[k]=v[k]" "$5; n[k]++; a[k]=a[k]" "$3; c[k]=c[k]" "$4; f[k]=f[k]" "$6}
+     END{for (k in v){split(v[k],x," "); split(a[k],y," "); split(c[k],z," "); split(f[k],w," "); m=int((n[k]+1)/2);
+       printf "MEDIAN %s achieved/s=%s server_cpu%%=%s calls_per_core_s=%.0f fail=%s (runs %d)\n", k, y[m], z[m], x[m], w[m], n[k]}}' "$OUT/per_core.txt" | sort | tee -a "$OUT/summary.txt"
+echo "# details: $OUT"
