@@ -107,7 +107,7 @@ pub struct Calls {
 /// that flow: over TCP the connection the UE registered on (TS 24.229
 /// 5.2.6.3.5 keeps it), else a new one; over UDP the Contact's address when
 /// it is an IP literal (RFC 3263 4 without DNS), else the REGISTER's source.
-fn route_to(contact_uri: &str, flow: &Flow, n_workers: usize) -> (u16, Peer) {
+pub(super) fn route_to(contact_uri: &str, flow: &Flow, n_workers: usize) -> (u16, Peer) {
     if flow.tcp {
         return match flow.conn {
             Some(c) => (flow.worker, Peer { transport: Transport::Tcp(ConnId(c)), addr: flow.peer }),

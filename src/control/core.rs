@@ -5,6 +5,7 @@
 use super::anchor::MediaPorts;
 use super::calls::Calls;
 use super::echo::Echo;
+use super::mt_call::MtCalls;
 use super::monitor::Monitor;
 use super::monitor_ctx::Ctx;
 use super::regevent::{Notify, RegEvents};
@@ -52,6 +53,8 @@ pub struct Control {
     calls: Calls,
     echo: Echo,
     media_ports: MediaPorts,
+    /// Network-initiated calls.
+    pub mt: MtCalls,
     logger: Logger,
     logctl: Option<LogControl>,
     monitor: Monitor,
@@ -78,6 +81,7 @@ impl Control {
         calls: Calls,
         echo: Echo,
         media_ports: MediaPorts,
+        mt: MtCalls,
         logger: Logger,
         logctl: LogControl,
         sip_counters: Vec<Arc<SipCounters>>,
@@ -90,6 +94,7 @@ impl Control {
             calls,
             echo,
             media_ports,
+            mt,
             logger,
             logctl: Some(logctl),
             monitor: Monitor::new(),
@@ -159,7 +164,7 @@ impl Control {
     }
 
     fn next_timeout(&self) -> Option<Instant> {
-        [self.registrar.poll_timeout(), self.regevents.poll_timeout()].into_iter().flatten().min()
+        [self.registrar.poll_timeout(), self.regevents.poll_timeout(), self.mt.poll_timeout()].into_iter().flatten().min()
     }
 
     fn handle_timeouts(&mut self, now: Instant) {
@@ -172,8 +177,19 @@ impl Control {
             let notifies = self.regevents.handle_timeout(now, &current);
             self.send_notifies(notifies);
         }
+        if self.mt.poll_timeout().is_some_and(|t| t <= now) {
+            let out = self.mt.handle_timeout(now, &mut self.media_ports);
+            self.send_all(out);
+        }
         self.drain_binding_changes(now);
         self.save_state(now, false);
+    }
+
+    /// Starts a network-initiated call (the monitor's and the remote API's `mt_call`).
+    pub fn mt_call(&mut self, impu: &str, duration: Option<Duration>) -> Result<String, String> {
+        let (id, out) = self.mt.start(impu, duration, &self.registrar.bindings, &mut self.media_ports)?;
+        self.send_all(out);
+        Ok(id)
     }
 
     fn handle_event(&mut self, now: Instant, ev: ToControl) {
@@ -192,6 +208,11 @@ impl Control {
     fn on_request(&mut self, now: Instant, worker: u16, tx: Option<TxId>, peer: Peer, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
         self.log_sip(Dir::From, peer, raw);
+        if self.mt.owns(&msg) {
+            let out = self.mt.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
+            self.send_all(out);
+            return;
+        }
         if self.echo.owns(&msg) {
             let out = self.echo.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
             self.send_all(out);
@@ -242,7 +263,11 @@ impl Control {
 
     fn on_response(&mut self, in_transaction: bool, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
-        let out = if in_transaction { self.calls.on_response(&msg, &mut self.media_ports) } else { self.calls.on_stray_2xx(&msg) };
+        let out = match self.mt.on_response(Instant::now(), &msg, &mut self.media_ports) {
+            Some(out) => out,
+            None if in_transaction => self.calls.on_response(&msg, &mut self.media_ports),
+            None => self.calls.on_stray_2xx(&msg),
+        };
         self.send_all(out);
         if msg.status() == Some(481) && msg.cseq().is_ok_and(|c| matches!(c.method, Method::Notify)) {
             if let Ok(cid) = msg.call_id() {

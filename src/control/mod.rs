@@ -9,6 +9,7 @@ mod core;
 mod echo;
 pub mod monitor;
 mod monitor_ctx;
+mod mt_call;
 mod regevent;
 mod register;
 mod reply;

@@ -27,6 +27,17 @@ pub const USERS: Command = Command {
     handler: users,
 };
 
+/// `mt_call`.
+pub const MT_CALL: Command = Command {
+    name: "mt_call",
+    usage: "mt_call IMPU [duration]",
+    help: "Call the registered UE of IMPU from the network. The UE's media is echoed back; \
+           after duration seconds (if given) ringcore hangs up.",
+    min_args: 1,
+    max_args: 2,
+    handler: mt_call,
+};
+
 /// `quit`.
 pub const QUIT: Command = Command {
     name: "quit",
@@ -49,6 +60,18 @@ fn log(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::
 
 fn users(ctx: &mut dyn MonitorContext, _args: &[&str], out: &mut dyn Write) -> io::Result<()> {
     ctx.users(out)
+}
+
+fn mt_call(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
+    let duration = match args.get(1).map(|d| d.parse::<f64>()) {
+        Some(Ok(d)) if d > 0.0 && d <= 86_400.0 => Some(d),
+        Some(_) => return writeln!(out, "mt_call: duration must be a number of seconds in 0..86400"),
+        None => None,
+    };
+    match ctx.mt_call(args.first().copied().unwrap_or(""), duration) {
+        Ok(line) => writeln!(out, "{line}"),
+        Err(e) => writeln!(out, "mt_call: {e}"),
+    }
 }
 
 fn quit(ctx: &mut dyn MonitorContext, _args: &[&str], _out: &mut dyn Write) -> io::Result<()> {

@@ -67,4 +67,9 @@ impl MonitorContext for Ctx<'_> {
     fn request_quit(&mut self) {
         self.quit = true;
     }
+
+    fn mt_call(&mut self, impu: &str, duration: Option<f64>) -> Result<String, String> {
+        let d = duration.map(std::time::Duration::from_secs_f64);
+        self.control.mt_call(impu, d).map(|id| format!("MT call {id} to {impu} started"))
+    }
 }

@@ -165,6 +165,7 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         &local,
         (cfg.engine.limits.max_dialogs as usize).min(2048 * n),
     );
+    let mt = super::mt_call::MtCalls::new(local.clone(), format!("sip:ringcore@{domain}"), n, 1024);
     let media_ports = super::anchor::MediaPorts::new(
         first.map_or(10000, |a| a.port_min),
         first.map_or(20000, |a| a.port_max),
@@ -172,7 +173,7 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         first.map_or(std::net::Ipv4Addr::LOCALHOST.into(), |a| a.addr.ip()),
     );
     let state_file = cfg.ue_db_filename.as_ref().map(|f| base.join(f));
-    let mut control = Control::new(cfg, engine, registrar, regevents, calls, echo, media_ports, logger, logctl, counters[..n].to_vec());
+    let mut control = Control::new(cfg, engine, registrar, regevents, calls, echo, media_ports, mt, logger, logctl, counters[..n].to_vec());
     if let Some(path) = state_file {
         let r = control.persist_to(path.clone())?;
         eprintln!(

@@ -1,0 +1,126 @@
+//! Network-initiated calls: the monitor's `mt_call IMPU DURATION` makes
+//! ringcore call a registered UE with its own SDP offer; the UE's RTP is
+//! echoed by a worker, and ringcore hangs up with BYE after the duration.
+
+mod common;
+use common::{backend, free_port, scratch_dir};
+use std::io::Write;
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
+
+struct Proc(std::process::Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn recv(s: &UdpSocket) -> (String, SocketAddr) {
+    let mut buf = vec![0u8; 8192];
+    let (n, from) = s.recv_from(&mut buf).expect("a SIP message from ringcore");
+    (String::from_utf8_lossy(&buf[..n]).into_owned(), from)
+}
+
+fn header<'a>(m: &'a str, name: &str) -> &'a str {
+    m.split("\r\n").find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {m}"))
+}
+
+#[test]
+fn monitor_mt_call_rings_the_ue_echoes_its_media_and_hangs_up() {
+    let dir = scratch_dir("mtcall");
+    let port = free_port();
+    let sip_addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let cfg = dir.join("ims.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{{ sip_addr: {{ addr: \"{sip_addr}\", port_min: 42000, port_max: 42999 }}, domain: \"{DOMAIN}\", log_filename: \"{}\",\n\
+             engine: {{ backend: \"{}\", workers: 1 }},\n\
+             ue_db: [ {{ imsi: \"001010000000951\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }} ] }}\n",
+            dir.join("ims.log").display(),
+            backend()
+        ),
+    )
+    .unwrap();
+    let mut core = Proc(
+        Command::new(env!("CARGO_BIN_EXE_ringcore"))
+            .arg(&cfg)
+            .arg("--monitor")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ringcore"),
+    );
+    let ue = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ue.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let l = ue.local_addr().unwrap();
+    let reg = format!(
+        "REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKmr\r\nMax-Forwards: 70\r\nFrom: <sip:ue@{DOMAIN}>;tag=r\r\n\
+         To: <sip:ue@{DOMAIN}>\r\nCall-ID: mr\r\nCSeq: 1 REGISTER\r\nContact: <sip:ue@{l}>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        ue.send_to(reg.as_bytes(), sip_addr).unwrap();
+        let mut buf = [0u8; 4096];
+        if let Ok((n, _)) = ue.recv_from(&mut buf) {
+            assert!(buf[..n].starts_with(b"SIP/2.0 200"), "{}", String::from_utf8_lossy(&buf[..n]));
+            break;
+        }
+        assert!(Instant::now() < deadline, "ringcore did not start");
+    }
+    ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    writeln!(core.0.stdin.as_mut().unwrap(), "mt_call sip:ue@{DOMAIN} 1").unwrap();
+
+    let (invite, from) = recv(&ue);
+    assert!(invite.starts_with(&format!("INVITE sip:ue@{l} SIP/2.0")), "{invite}");
+    let body = &invite[invite.find("\r\n\r\n").unwrap() + 4..];
+    let ip = body.lines().find_map(|x| x.strip_prefix("c=IN IP4 ")).unwrap().trim();
+    let mport: u16 = body.lines().find_map(|x| x.strip_prefix("m=audio ")).and_then(|r| r.split(' ').next()).and_then(|p| p.parse().ok()).unwrap();
+    assert!(body.contains("AMR-WB/16000"), "the offer has the VoLTE codecs: {body}");
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    media.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let answer = format!(
+        "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        media.local_addr().unwrap().port()
+    );
+    let ok = format!(
+        "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{};tag=ue1\r\n{}\r\n{}\r\nContact: <sip:ue@{l}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{answer}",
+        header(&invite, "Via:"),
+        header(&invite, "From:"),
+        header(&invite, "To:"),
+        header(&invite, "Call-ID:"),
+        header(&invite, "CSeq:"),
+        answer.len()
+    );
+    ue.send_to(ok.as_bytes(), from).unwrap();
+    let (ack, _) = recv(&ue);
+    assert!(ack.starts_with("ACK "), "{ack}");
+    let dst: SocketAddr = format!("{ip}:{mport}").parse().unwrap();
+    let mut echoed = 0;
+    let mut buf = [0u8; 2048];
+    for seq in 0..10u8 {
+        let pkt = [0x80, 0, 0, seq, 0, 0, 0, 0, 9, 9, 9, 9, seq, seq, seq];
+        media.send_to(&pkt, dst).unwrap();
+        if let Ok((n, _)) = media.recv_from(&mut buf) {
+            assert_eq!(&buf[..n], &pkt);
+            echoed += 1;
+        }
+    }
+    assert_eq!(echoed, 10, "the UE's RTP is echoed");
+    let (bye, from) = recv(&ue);
+    assert!(bye.starts_with(&format!("BYE sip:ue@{l} SIP/2.0")), "ringcore hangs up after the duration: {bye}");
+    let ok = format!(
+        "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{}\r\n{}\r\n{}\r\nContent-Length: 0\r\n\r\n",
+        header(&bye, "Via:"),
+        header(&bye, "From:"),
+        header(&bye, "To:"),
+        header(&bye, "Call-ID:"),
+        header(&bye, "CSeq:")
+    );
+    ue.send_to(ok.as_bytes(), from).unwrap();
+}
