@@ -114,9 +114,12 @@ pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Option<(Vec<Anchor>,
     Some((anchors, sd.to_string().into_bytes()))
 }
 
+/// Commands for workers: (worker, command).
+pub type Commands = Vec<(u16, ToWorker)>;
+
 /// Anchors the callee's answer: learns the callee's addresses, returns the
 /// answer for the caller and the relays to install (or update).
-pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<(Vec<u8>, Vec<(u16, ToWorker)>)> {
+pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<(Vec<u8>, Commands)> {
     let mut sd = SessionDescription::parse(body).ok()?;
     let mut cmds = Vec::new();
     let mut out_ports = Vec::new();

@@ -43,6 +43,32 @@ pub struct ControlCounters {
     pub notifies: Counter,
 }
 
+/// What start-up hands to the control thread.
+pub struct Parts {
+    /// The configuration in force.
+    pub cfg: Config,
+    /// The started workers.
+    pub engine: Engine<ToWorker, ToControl>,
+    /// Registrar with HSS and bindings.
+    pub registrar: Registrar,
+    /// reg event subscriptions.
+    pub regevents: RegEvents,
+    /// Calls between UEs.
+    pub calls: Calls,
+    /// The echo service.
+    pub echo: Echo,
+    /// Media port pools of the workers.
+    pub media_ports: MediaPorts,
+    /// Network-initiated calls.
+    pub mt: MtCalls,
+    /// Log producer handle.
+    pub logger: Logger,
+    /// Log service control.
+    pub logctl: LogControl,
+    /// Per-worker SIP counters.
+    pub sip_counters: Vec<Arc<SipCounters>>,
+}
+
 /// The control thread's state.
 pub struct Control {
     cfg: Config,
@@ -73,32 +99,20 @@ const SAVE_PERIOD: Duration = Duration::from_secs(1);
 
 impl Control {
     /// Assembles the control state around a started engine.
-    pub fn new(
-        cfg: Config,
-        engine: Engine<ToWorker, ToControl>,
-        registrar: Registrar,
-        regevents: RegEvents,
-        calls: Calls,
-        echo: Echo,
-        media_ports: MediaPorts,
-        mt: MtCalls,
-        logger: Logger,
-        logctl: LogControl,
-        sip_counters: Vec<Arc<SipCounters>>,
-    ) -> Self {
+    pub fn new(p: Parts) -> Self {
         Control {
-            cfg,
-            engine,
-            registrar,
-            regevents,
-            calls,
-            echo,
-            media_ports,
-            mt,
-            logger,
-            logctl: Some(logctl),
+            cfg: p.cfg,
+            engine: p.engine,
+            registrar: p.registrar,
+            regevents: p.regevents,
+            calls: p.calls,
+            echo: p.echo,
+            media_ports: p.media_ports,
+            mt: p.mt,
+            logger: p.logger,
+            logctl: Some(p.logctl),
             monitor: Monitor::new(),
-            sip_counters,
+            sip_counters: p.sip_counters,
             counters: ControlCounters::default(),
             quit: false,
             state_file: None,
@@ -288,12 +302,12 @@ impl Control {
     fn send_all(&mut self, out: Vec<(u16, ToWorker)>) {
         for (worker, cmd) in out {
             match &cmd {
-                ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } => {
-                    if self.logger.enabled(Layer::Sip, Level::Info) {
-                        let first = msg.split(|b| *b == b'\r').next().unwrap_or(b"");
-                        let head = Head::new(Layer::Sip, Level::Info).dir(Dir::To);
-                        self.logger.log_now(head, format_args!("{}", String::from_utf8_lossy(first)));
-                    }
+                ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. }
+                    if self.logger.enabled(Layer::Sip, Level::Info) =>
+                {
+                    let first = msg.split(|b| *b == b'\r').next().unwrap_or(b"");
+                    let head = Head::new(Layer::Sip, Level::Info).dir(Dir::To);
+                    self.logger.log_now(head, format_args!("{}", String::from_utf8_lossy(first)));
                 }
                 _ => {}
             }

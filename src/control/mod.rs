@@ -17,7 +17,7 @@ mod signals;
 mod startup;
 mod stdin;
 
-pub use self::core::Control;
+pub use self::core::{Control, Parts};
 pub use regevent::{Notify, RegEvents, Subscription};
 
 use crate::config::Loaded;

@@ -154,7 +154,7 @@ impl RegEvents {
         let keys: Vec<String> = self
             .subs
             .iter()
-            .filter(|(_, s)| change.record.impus.iter().any(|i| *i == s.impu))
+            .filter(|(_, s)| change.record.impus.contains(&s.impu))
             .map(|(k, _)| k.clone())
             .collect();
         let record = (!change.record.contacts.is_empty()).then_some(&change.record);

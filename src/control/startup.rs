@@ -173,7 +173,19 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         first.map_or(std::net::Ipv4Addr::LOCALHOST.into(), |a| a.addr.ip()),
     );
     let state_file = cfg.ue_db_filename.as_ref().map(|f| base.join(f));
-    let mut control = Control::new(cfg, engine, registrar, regevents, calls, echo, media_ports, mt, logger, logctl, counters[..n].to_vec());
+    let mut control = Control::new(super::core::Parts {
+        cfg,
+        engine,
+        registrar,
+        regevents,
+        calls,
+        echo,
+        media_ports,
+        mt,
+        logger,
+        logctl,
+        sip_counters: counters[..n].to_vec(),
+    });
     if let Some(path) = state_file {
         let r = control.persist_to(path.clone())?;
         eprintln!(

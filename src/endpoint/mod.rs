@@ -65,7 +65,7 @@ pub struct Endpoint {
 impl Endpoint {
     /// An endpoint for the worker described by `ctx`.
     pub fn new(ctx: WorkerCtx<ToControl>, cfg: EndpointConfig, counters: Arc<SipCounters>) -> Self {
-        let txn = TransactionLayer::new(cfg.transactions.clone());
+        let txn = TransactionLayer::new(cfg.transactions);
         Endpoint {
             worker: ctx.worker as u16,
             txn,
