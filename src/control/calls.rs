@@ -48,19 +48,19 @@ pub enum CallState {
 /// One leg's dialog (RFC 3261 12: Call-ID, local and remote tags, remote
 /// target, CSeq) and the flow it is reached by.
 #[derive(Clone, Debug)]
-struct Dialog {
-    call_id: String,
+pub(super) struct Dialog {
+    pub(super) call_id: String,
     /// From header value of our requests on this leg (with our tag).
-    local: String,
+    pub(super) local: String,
     /// To header value of our requests on this leg (with the remote tag once known).
-    remote: String,
+    pub(super) remote: String,
     /// Request-URI of our in-dialog requests.
-    target: String,
+    pub(super) target: String,
     /// Route headers for our requests (Path of the callee's binding, RFC 3327 5.3).
-    routes: Vec<String>,
-    cseq: u32,
-    worker: u16,
-    peer: Peer,
+    pub(super) routes: Vec<String>,
+    pub(super) cseq: u32,
+    pub(super) worker: u16,
+    pub(super) peer: Peer,
 }
 
 struct Call {
@@ -242,33 +242,10 @@ impl Calls {
         out
     }
 
-    /// Builds a request on `leg` (RFC 3261 12.2.1.1 for in-dialog requests).
+    /// Builds a request in dialog `d` (see [`build_request`]).
     #[allow(clippy::too_many_arguments)]
     fn request(&self, d: &Dialog, method: &str, cseq: u32, branch: &str, ctype: Option<&str>, body: &[u8], asserted: Option<&str>) -> Vec<u8> {
-        let transport = if d.peer.is_reliable() { "TCP" } else { "UDP" };
-        let mut m = format!(
-            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/{transport} {local};branch={branch}\r\nMax-Forwards: 70\r\n",
-            target = d.target,
-            local = self.local_addr
-        );
-        for r in &d.routes {
-            m.push_str(&format!("Route: {r}\r\n"));
-        }
-        m.push_str(&format!("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n", d.local, d.remote, d.call_id));
-        if method == "INVITE" {
-            m.push_str(&format!("Contact: <sip:ringcore@{}>\r\n", self.local_addr));
-        }
-        if let Some(id) = asserted {
-            // TS 24.229 5.4.3.3: the served user's asserted identity.
-            m.push_str(&format!("P-Asserted-Identity: <{id}>\r\n"));
-        }
-        if let Some(ct) = ctype.filter(|_| !body.is_empty()) {
-            m.push_str(&format!("Content-Type: {ct}\r\n"));
-        }
-        m.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-        let mut v = m.into_bytes();
-        v.extend_from_slice(body);
-        v
+        build_request(&self.local_addr, d, method, cseq, branch, ctype, body, asserted)
     }
 
     /// A response to one of our requests (INVITE, BYE or CANCEL on leg B, a
@@ -504,4 +481,36 @@ fn sdp_for(ip: std::net::IpAddr, anchors: &[Anchor], towards_b: bool, ctype: Opt
         return body.to_vec();
     }
     anchor::rewrite_for(ip, anchors, towards_b, body).unwrap_or_else(|| body.to_vec())
+}
+
+/// Builds a request in dialog `d` (RFC 3261 12.2.1.1): Request-URI = remote
+/// target, Route set, From/To/Call-ID of the dialog, our Via; a Contact on
+/// INVITEs (8.1.1.8), P-Asserted-Identity when `asserted` is given. Shared by
+/// the call legs and the MT calls.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn build_request(local_addr: &str, d: &Dialog, method: &str, cseq: u32, branch: &str, ctype: Option<&str>, body: &[u8], asserted: Option<&str>) -> Vec<u8> {
+    let transport = if d.peer.is_reliable() { "TCP" } else { "UDP" };
+    let mut m = format!(
+        "{method} {target} SIP/2.0\r\nVia: SIP/2.0/{transport} {local};branch={branch}\r\nMax-Forwards: 70\r\n",
+        target = d.target,
+        local = local_addr
+    );
+    for r in &d.routes {
+        m.push_str(&format!("Route: {r}\r\n"));
+    }
+    m.push_str(&format!("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n", d.local, d.remote, d.call_id));
+    if method == "INVITE" {
+        m.push_str(&format!("Contact: <sip:ringcore@{}>\r\n", local_addr));
+    }
+    if let Some(id) = asserted {
+        // TS 24.229 5.4.3.3: the served user's asserted identity.
+        m.push_str(&format!("P-Asserted-Identity: <{id}>\r\n"));
+    }
+    if let Some(ct) = ctype.filter(|_| !body.is_empty()) {
+        m.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    m.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut v = m.into_bytes();
+    v.extend_from_slice(body);
+    v
 }

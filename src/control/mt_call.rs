@@ -6,8 +6,9 @@
 //! and the remote API's `mt_call` call [`MtCalls::start`].
 
 use super::anchor::MediaPorts;
+use super::calls::{build_request, Dialog};
 use super::reply::{reply_to, Extra};
-use crate::endpoint::{Peer, ToWorker};
+use crate::endpoint::ToWorker;
 use crate::ims::bindings::Bindings;
 use crate::ims::hss::normalize_impu;
 use crate::media::MediaSpec;
@@ -22,13 +23,8 @@ use std::time::{Duration, Instant};
 pub type Out = (u16, ToWorker);
 
 struct MtCall {
-    call_id: String,
-    local: String,
-    remote: String,
-    target: String,
-    worker: u16,
-    peer: Peer,
-    cseq: u32,
+    /// The dialog with the UE (ringcore is the UAC).
+    dialog: Dialog,
     media_worker: u16,
     port: u16,
     answered: bool,
@@ -82,13 +78,17 @@ impl MtCalls {
             .map_err(|e| format!("cannot build the offer: {e:?}"))?;
         let (worker, peer) = super::calls::route_to(&contact.uri, &contact.flow, self.n_workers);
         let call = MtCall {
-            call_id: format!("rcmt{:x}@{}", self.seq, self.local_addr),
-            local: format!("<{}>;tag=rcm{:x}", self.caller, self.seq),
-            remote: format!("<{impu}>"),
-            target: contact.uri.clone(),
-            worker,
-            peer,
-            cseq: 1,
+            dialog: Dialog {
+                call_id: format!("rcmt{:x}@{}", self.seq, self.local_addr),
+                local: format!("<{}>;tag=rcm{:x}", self.caller, self.seq),
+                remote: format!("<{impu}>"),
+                target: contact.uri.clone(),
+                // RFC 3327 5.3: requests to the UE follow its registered Path.
+                routes: contact.path.clone(),
+                cseq: 1,
+                worker,
+                peer,
+            },
             media_worker: w as u16,
             port,
             answered: false,
@@ -97,24 +97,16 @@ impl MtCalls {
         };
         let branch = format!("z9hG4bKrcm{:x}", self.seq);
         let invite = self.request(&call, "INVITE", &branch, Some(&offer.to_string()));
-        self.by_branch.insert(branch, call.call_id.clone());
-        let id = call.call_id.clone();
+        let id = call.dialog.call_id.clone();
+        self.by_branch.insert(branch, id.clone());
         self.calls.insert(id.clone(), call);
         Ok((id, vec![(worker, ToWorker::SendRequest { peer, msg: invite })]))
     }
 
     fn request(&self, c: &MtCall, method: &str, branch: &str, sdp: Option<&str>) -> Vec<u8> {
-        let transport = if c.peer.is_reliable() { "TCP" } else { "UDP" };
-        let mut m = format!(
-            "{method} {} SIP/2.0\r\nVia: SIP/2.0/{transport} {};branch={branch}\r\nMax-Forwards: 70\r\nFrom: {}\r\nTo: {}\r\n\
-             Call-ID: {}\r\nCSeq: {} {method}\r\nContact: <sip:ringcore@{}>\r\n",
-            c.target, self.local_addr, c.local, c.remote, c.call_id, c.cseq, self.local_addr
-        );
-        match sdp {
-            Some(b) => m.push_str(&format!("Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{b}", b.len())),
-            None => m.push_str("Content-Length: 0\r\n\r\n"),
-        }
-        m.into_bytes()
+        let d = &c.dialog;
+        let body = sdp.unwrap_or("").as_bytes();
+        build_request(&self.local_addr, d, method, d.cseq, branch, sdp.map(|_| "application/sdp"), body, None)
     }
 
     /// A response to one of our requests: the UE's answer starts the echo.
@@ -130,8 +122,8 @@ impl MtCalls {
         }
         let call = self.calls.get_mut(&id)?;
         if let Some(tag) = msg.to().ok().and_then(|t| t.tag()) {
-            if !call.remote.contains(";tag=") {
-                call.remote = format!("{};tag={}", call.remote, String::from_utf8_lossy(tag));
+            if !call.dialog.remote.contains(";tag=") {
+                call.dialog.remote = format!("{};tag={}", call.dialog.remote, String::from_utf8_lossy(tag));
             }
         }
         if code < 200 {
@@ -144,7 +136,7 @@ impl MtCalls {
             return Some(vec![]);
         }
         if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
-            call.target = String::from_utf8_lossy(na.uri.raw).into_owned();
+            call.dialog.target = String::from_utf8_lossy(na.uri.raw).into_owned();
         }
         let mut out = Vec::new();
         if !call.answered {
@@ -161,7 +153,7 @@ impl MtCalls {
         // RFC 3261 13.2.2.4: the UAC acknowledges every 2xx.
         let call = &self.calls[&id];
         let ack = self.request(call, "ACK", &format!("{branch}a"), None);
-        out.push((call.worker, ToWorker::SendStateless { peer: call.peer, msg: ack }));
+        out.push((call.dialog.worker, ToWorker::SendStateless { peer: call.dialog.peer, msg: ack }));
         Some(out)
     }
 
@@ -197,14 +189,14 @@ impl MtCalls {
         let mut out = Vec::new();
         for id in due {
             let Some(mut c) = self.calls.remove(&id) else { continue };
-            c.cseq += 1;
+            c.dialog.cseq += 1;
             self.seq += 1;
             let branch = format!("z9hG4bKrcm{:x}b", self.seq);
             let bye = self.request(&c, "BYE", &branch, None);
             self.by_branch.insert(branch, id);
             ports.free(c.port);
             out.push((c.media_worker, ToWorker::MediaRemove { port: c.port }));
-            out.push((c.worker, ToWorker::SendRequest { peer: c.peer, msg: bye }));
+            out.push((c.dialog.worker, ToWorker::SendRequest { peer: c.dialog.peer, msg: bye }));
         }
         out
     }
