@@ -3,7 +3,7 @@
 //! echoed by a worker, and ringcore hangs up with BYE after the duration.
 
 mod common;
-use common::{backend, free_port, scratch_dir};
+use common::{backend, free_port, recv_sip as recv, respond, scratch_dir};
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
@@ -17,16 +17,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn recv(s: &UdpSocket) -> (String, SocketAddr) {
-    let mut buf = vec![0u8; 8192];
-    let (n, from) = s.recv_from(&mut buf).expect("a SIP message from ringcore");
-    (String::from_utf8_lossy(&buf[..n]).into_owned(), from)
-}
-
-fn header<'a>(m: &'a str, name: &str) -> &'a str {
-    m.split("\r\n").find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {m}"))
 }
 
 #[test]
@@ -88,15 +78,7 @@ fn monitor_mt_call_rings_the_ue_echoes_its_media_and_hangs_up() {
         "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
         media.local_addr().unwrap().port()
     );
-    let ok = format!(
-        "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{};tag=ue1\r\n{}\r\n{}\r\nContact: <sip:ue@{l}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{answer}",
-        header(&invite, "Via:"),
-        header(&invite, "From:"),
-        header(&invite, "To:"),
-        header(&invite, "Call-ID:"),
-        header(&invite, "CSeq:"),
-        answer.len()
-    );
+    let ok = respond(&invite, "200 OK", Some("ue1"), &format!("Contact: <sip:ue@{l}>\r\n"), &answer);
     ue.send_to(ok.as_bytes(), from).unwrap();
     let (ack, _) = recv(&ue);
     assert!(ack.starts_with("ACK "), "{ack}");
@@ -114,13 +96,6 @@ fn monitor_mt_call_rings_the_ue_echoes_its_media_and_hangs_up() {
     assert_eq!(echoed, 10, "the UE's RTP is echoed");
     let (bye, from) = recv(&ue);
     assert!(bye.starts_with(&format!("BYE sip:ue@{l} SIP/2.0")), "ringcore hangs up after the duration: {bye}");
-    let ok = format!(
-        "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{}\r\n{}\r\n{}\r\nContent-Length: 0\r\n\r\n",
-        header(&bye, "Via:"),
-        header(&bye, "From:"),
-        header(&bye, "To:"),
-        header(&bye, "Call-ID:"),
-        header(&bye, "CSeq:")
-    );
+    let ok = respond(&bye, "200 OK", None, "", "");
     ue.send_to(ok.as_bytes(), from).unwrap();
 }

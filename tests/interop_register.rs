@@ -222,15 +222,7 @@ fn reginfo_notifies_are_decoded_by_tshark() {
     let mut notifies = Vec::new();
     let mut got_200 = false;
     let answer = |n: &str| {
-        let resp = format!(
-            "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{}\r\n{}\r\n{}\r\nContent-Length: 0\r\n\r\n",
-            n.split("\r\n").find(|l| l.starts_with("Via:")).unwrap(),
-            n.split("\r\n").find(|l| l.starts_with("From:")).unwrap(),
-            n.split("\r\n").find(|l| l.starts_with("To:")).unwrap(),
-            n.split("\r\n").find(|l| l.starts_with("Call-ID:")).unwrap(),
-            n.split("\r\n").find(|l| l.starts_with("CSeq:")).unwrap(),
-        );
-        watcher.sock.send_to(resp.as_bytes(), core.sip).unwrap();
+        watcher.sock.send_to(common::respond(n, "200 OK", None, "", "").as_bytes(), core.sip).unwrap();
     };
     while !(got_200 && !notifies.is_empty()) {
         let m = watcher.recv();

@@ -2,7 +2,7 @@
 //! in both SDPs, and RTP flows through the worker's relay in both directions.
 
 mod common;
-use common::Core;
+use common::{recv_sip as recv, respond, Core};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
@@ -17,16 +17,6 @@ fn sock() -> UdpSocket {
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s
-}
-
-fn recv(s: &UdpSocket) -> (String, SocketAddr) {
-    let mut buf = vec![0u8; 8192];
-    let (n, from) = s.recv_from(&mut buf).expect("a SIP message");
-    (String::from_utf8_lossy(&buf[..n]).into_owned(), from)
-}
-
-fn header<'a>(m: &'a str, name: &str) -> &'a str {
-    m.split("\r\n").find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {m}"))
 }
 
 fn sdp_addr(m: &str) -> SocketAddr {
@@ -73,15 +63,7 @@ fn call_media_is_anchored_and_relayed_both_ways() {
     let pb = sdp_addr(&b_inv);
     assert_ne!(pb.port(), a_rtp.local_addr().unwrap().port(), "the callee sees ringcore's port, not the caller's");
     let answer = sdp(b_rtp.local_addr().unwrap().port());
-    let ok = format!(
-        "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{};tag=bb\r\n{}\r\n{}\r\nContact: <sip:bob@{lb}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{answer}",
-        header(&b_inv, "Via:"),
-        header(&b_inv, "From:"),
-        header(&b_inv, "To:"),
-        header(&b_inv, "Call-ID:"),
-        header(&b_inv, "CSeq:"),
-        answer.len()
-    );
+    let ok = respond(&b_inv, "200 OK", Some("bb"), &format!("Contact: <sip:bob@{lb}>\r\n"), &answer);
     b_sip.send_to(ok.as_bytes(), from).unwrap();
     let mut a_ok = recv(&a_sip).0;
     while a_ok.starts_with("SIP/2.0 1") {

@@ -142,3 +142,32 @@ pub fn sipp(args: &[&str], dir: &std::path::Path) -> (bool, String) {
 pub fn test_file(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join(rel)
 }
+
+/// Receives one SIP message (panics after the socket's read timeout).
+pub fn recv_sip(s: &UdpSocket) -> (String, SocketAddr) {
+    let mut buf = vec![0u8; 65536];
+    let (n, from) = s.recv_from(&mut buf).expect("a SIP message from ringcore");
+    (String::from_utf8_lossy(&buf[..n]).into_owned(), from)
+}
+
+/// The whole line of header `name` (written with its colon, e.g. "Via:").
+pub fn header_line<'a>(m: &'a str, name: &str) -> &'a str {
+    m.split("\r\n").find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {m}"))
+}
+
+/// A UAS response to `req` (RFC 3261 8.2.6): Via, From, To (plus `to_tag`
+/// when given), Call-ID and CSeq copied, then `extra` header lines (each
+/// ending with CRLF) and an SDP `sdp` body when not empty.
+pub fn respond(req: &str, status: &str, to_tag: Option<&str>, extra: &str, sdp: &str) -> String {
+    let tag = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
+    let ctype = if sdp.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
+    format!(
+        "SIP/2.0 {status}\r\n{}\r\n{}\r\n{}{tag}\r\n{}\r\n{}\r\n{extra}{ctype}Content-Length: {}\r\n\r\n{sdp}",
+        header_line(req, "Via:"),
+        header_line(req, "From:"),
+        header_line(req, "To:"),
+        header_line(req, "Call-ID:"),
+        header_line(req, "CSeq:"),
+        sdp.len()
+    )
+}
