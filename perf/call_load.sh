@@ -7,12 +7,7 @@
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10}; REPS=${REPS:-3}; RATES=${*:-"500 1000 2000"}
-ROOT=$(pwd)
-OUT=$ROOT/perf/out/calls-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
-ANCH=$OUT/anchors; cp -r "$ROOT/../shared/anchors" "$ANCH"
-source "$ANCH/common.sh"
-RESULTS=$OUT
-cargo build --release --quiet --bin ringcore
+source perf/anchors_env.sh calls
 cat > "$OUT/ringcore.cfg" <<CFG
 {
   sip_addr: { addr: "127.0.0.1:5070", port_min: 30000, port_max: 39999 },

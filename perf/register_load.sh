@@ -13,12 +13,7 @@
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10}; REPS=${REPS:-3}; RATES=${*:-"2000 4000 6000"}
-ROOT=$(pwd)
-OUT=$ROOT/perf/out/register-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
-ANCH=$OUT/anchors; cp -r "$ROOT/../shared/anchors" "$ANCH"
-source "$ANCH/common.sh"
-RESULTS=$OUT
-cargo build --release --quiet --bin ringcore
+source perf/anchors_env.sh register
 
 # --- users ---------------------------------------------------------------------------
 ( cd "$ANCH/1-registrar" && ./make_users.sh 10000 >/dev/null )

@@ -1,0 +1,10 @@
+# Sourced by the side-by-side load scripts (not executed): a fresh output folder
+# perf/out/NAME-DATE with a writable copy of ../shared/anchors, the anchors' helpers
+# (sipp_measure, stop_pid, ...) and a release build of ringcore.
+# usage: source perf/anchors_env.sh NAME   (from the repository root)
+ROOT=$(pwd)
+OUT=$ROOT/perf/out/$1-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
+ANCH=$OUT/anchors; cp -r "$ROOT/../shared/anchors" "$ANCH"
+source "$ANCH/common.sh"
+RESULTS=$OUT
+cargo build --release --quiet --bin ringcore
