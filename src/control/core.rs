@@ -87,6 +87,8 @@ pub struct Control {
     sip_counters: Vec<Arc<SipCounters>>,
     /// Control-thread counters.
     pub counters: ControlCounters,
+    /// Registration and call set-up latency histograms (read by the API and metrics).
+    pub latencies: crate::stats::latency::Latencies,
     quit: bool,
     /// ue_db_filename, resolved, and whether the state changed since the last save.
     state_file: Option<std::path::PathBuf>,
@@ -114,6 +116,7 @@ impl Control {
             monitor: Monitor::new(),
             sip_counters: p.sip_counters,
             counters: ControlCounters::default(),
+            latencies: crate::stats::latency::Latencies::new(),
             quit: false,
             state_file: None,
             dirty: false,

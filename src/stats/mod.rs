@@ -5,6 +5,8 @@
 //! cost one uncontended add and readers see a value that is at most a few
 //! nanoseconds stale; no lock is ever taken on the packet path.
 
+pub mod latency;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A monotonically increasing event count.
