@@ -44,19 +44,5 @@ run_core() {  # backend rep
 }
 for rep in $(seq 1 "$REPS"); do run_raw "$rep"; run_core uring "$rep"; run_core epoll "$rep"; done
 
-median() { grep "^$1 " "$OUT/summary.txt" | grep -o 'reply_rate=[0-9]*' | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-# Ratio per repetition (each backend against the raw echo of the same repetition, so slow
-# drift of the machine cancels out), then the median over repetitions.
-rep_ratio_median() {  # backend
-    for rep in $(seq 1 "$REPS"); do
-        r=$(grep "^raw rep=$rep " "$OUT/summary.txt" | grep -o 'reply_rate=[0-9]*' | cut -d= -f2)
-        b=$(grep "^$1 rep=$rep " "$OUT/summary.txt" | grep -o 'reply_rate=[0-9]*' | cut -d= -f2)
-        awk -v r="$r" -v b="$b" 'BEGIN{printf "%.3f\n", b/r}'
-    done | sort -n | awk '{a[NR]=$1} END{printf "%.2f (runs: %s..%s)", a[int((NR+1)/2)], a[1], a[NR]}'
-}
-raw=$(median raw); ur=$(median uring); ep=$(median epoll)
-{
-  echo "MEDIAN raw_echo=${raw}/s ringcore_uring=${ur}/s ringcore_epoll=${ep}/s"
-  echo "RATIO (median of per-repetition ratios) uring/raw=$(rep_ratio_median uring) epoll/raw=$(rep_ratio_median epoll)"
-} | tee -a "$OUT/summary.txt"
-echo "# details: $OUT"
+source perf/ratio_lib.sh
+report "$OUT/summary.txt" "$REPS"

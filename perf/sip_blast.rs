@@ -8,7 +8,11 @@
 //! measures ringcore and the raw UDP ceiling alike. Round-trip times go into
 //! a 1 µs histogram.
 //!
-//! usage: sip_blast TARGET SECS WINDOW BATCH
+//! With `rtp`, every request is instead a 172-byte RTP packet (version 2, PCMU, 160 bytes of
+//! payload that carry the same marker), for echo services that return RTP unchanged; BIND
+//! fixes the local address (the port the SDP offer announced).
+//!
+//! usage: sip_blast TARGET SECS WINDOW BATCH [rtp [BIND]]
 //! It talks only to TARGET (use a loopback address) and stops by itself.
 
 use nix::sys::socket::{recvmmsg, sendmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
@@ -47,6 +51,15 @@ fn template(local: SocketAddr) -> (Vec<u8>, usize) {
     (bytes, at)
 }
 
+/// An RTP packet (RFC 3550 5.1: V=2, PT=0, SSRC fixed) whose payload carries the marker.
+fn rtp_template() -> (Vec<u8>, usize) {
+    let mut p = vec![0x80u8, 0x00, 0, 1, 0, 0, 0, 160, 0x52, 0x43, 0x4c, 0x44];
+    p.extend_from_slice(BRANCH);
+    p.extend_from_slice(b"0000000000000000");
+    p.resize(12 + 160, 0xd5);
+    (p, 12 + BRANCH.len())
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -81,8 +94,9 @@ fn percentile(hist: &[u64], total: u64, p: f64) -> usize {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 5 {
-        eprintln!("usage: sip_blast TARGET SECS WINDOW BATCH");
+    let rtp = args.get(5).is_some_and(|a| a == "rtp");
+    if args.len() < 5 || args.len() > 7 || (args.len() > 5 && !rtp) {
+        eprintln!("usage: sip_blast TARGET SECS WINDOW BATCH [rtp [BIND]]");
         std::process::exit(2);
     }
     let target: SocketAddr = args[1].parse().expect("TARGET must be ip:port");
@@ -93,12 +107,12 @@ fn main() {
     assert!(window >= 1 && window < RING, "WINDOW in 1..65536");
     assert!(batch >= 1 && batch <= MAX_BATCH, "BATCH in 1..=256");
 
-    let bind = if target.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" };
+    let bind = args.get(6).map(String::as_str).unwrap_or(if target.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" });
     let sock = UdpSocket::bind(bind).expect("bind");
     sock.connect(target).expect("connect");
     sock.set_read_timeout(Some(Duration::from_millis(20))).expect("timeout");
     let fd = sock.as_raw_fd();
-    let (tpl, hex_at) = template(sock.local_addr().expect("local addr"));
+    let (tpl, hex_at) = if rtp { rtp_template() } else { template(sock.local_addr().expect("local addr")) };
 
     let mut tx: Vec<Vec<u8>> = (0..MAX_BATCH).map(|_| tpl.clone()).collect();
     let mut rx: Vec<Vec<u8>> = (0..MAX_BATCH).map(|_| vec![0u8; RX_SIZE]).collect();
