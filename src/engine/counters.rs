@@ -29,6 +29,8 @@ pub struct WorkerCounters {
     pub tcp_overflow: AtomicU64,
     /// Send failures (socket errors, unknown connection).
     pub send_errors: AtomicU64,
+    /// GSO trains sent (each carries two or more of the datagrams in `tx_packets`).
+    pub gso_trains: AtomicU64,
     /// Run-time (media) UDP sockets currently open.
     pub udp_open: AtomicU64,
     /// Run-time UDP sockets refused (bound reached or bind failed).
@@ -62,6 +64,8 @@ pub struct CounterSnapshot {
     pub tcp_overflow: u64,
     /// See [`WorkerCounters::send_errors`].
     pub send_errors: u64,
+    /// See [`WorkerCounters::gso_trains`].
+    pub gso_trains: u64,
     /// See [`WorkerCounters::udp_open`].
     pub udp_open: u64,
     /// See [`WorkerCounters::udp_refused`].
@@ -85,6 +89,7 @@ impl WorkerCounters {
             tcp_refused: r(&self.tcp_refused),
             tcp_overflow: r(&self.tcp_overflow),
             send_errors: r(&self.send_errors),
+            gso_trains: r(&self.gso_trains),
             udp_open: r(&self.udp_open),
             udp_refused: r(&self.udp_refused),
         }

@@ -13,6 +13,7 @@ use mio::{Events, Interest, Poll, Token as MioToken};
 
 use super::counters::{bump, WorkerCounters};
 use super::handler::Handler;
+use super::gso::{GsoBatch, GsoMsg};
 use super::outbox::{BufId, BufPool};
 use super::sys;
 use super::worker::{Core, Driver, Io, Token};
@@ -56,6 +57,8 @@ pub(crate) struct EpollDriver {
     tx: MsgBatch,
     tx_bufs: Vec<BufId>,
     tx_fd: RawFd,
+    /// The one GSO train in flight (sent synchronously, so one suffices).
+    train: Box<GsoMsg>,
     counters: Arc<WorkerCounters>,
 }
 
@@ -78,6 +81,7 @@ impl EpollDriver {
             tx: MsgBatch::new(batch),
             tx_bufs: Vec::with_capacity(batch),
             tx_fd: -1,
+            train: Box::new(GsoMsg::new()),
             counters,
         })
     }
@@ -168,6 +172,39 @@ impl Io for EpollDriver {
         }
         self.tx_fd = fd;
         self.tx_bufs.push(buf);
+    }
+
+    fn send_udp_train(&mut self, batch: &mut GsoBatch, pool: &mut BufPool) {
+        let Some((fd, _, _)) = batch.key() else { return };
+        // Datagrams queued before the train leave first.
+        self.flush_udp(pool);
+        self.train.fill(batch, pool);
+        // Safety: the header points at the train's pinned iovecs, address and control
+        // buffer, and the iovecs at pool slots owned by `train.bufs`, alive for the call.
+        let r = unsafe { libc::sendmsg(fd, &self.train.hdr, libc::MSG_DONTWAIT) };
+        let n = self.train.bufs.len() as u64;
+        if r < 0 {
+            // Refused as a train (e.g. a device without checksum offload answers EIO):
+            // the datagrams still leave, one by one.
+            let dst = self.train.dst;
+            while !self.train.bufs.is_empty() {
+                let buf = self.train.bufs.remove(0);
+                match dst {
+                    Some(dst) => self.send_udp(fd, dst, buf, pool),
+                    None => pool.release(buf),
+                }
+            }
+            self.flush_udp(pool);
+            return;
+        }
+        {
+            bump(&self.counters.gso_trains, 1);
+            bump(&self.counters.tx_packets, n);
+            bump(&self.counters.tx_bytes, r as u64);
+        }
+        for buf in self.train.bufs.drain(..) {
+            pool.release(buf);
+        }
     }
 
     fn register_udp(&mut self, fd: RawFd, token: Token) -> io::Result<()> {

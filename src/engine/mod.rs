@@ -9,6 +9,7 @@
 mod counters;
 pub mod echo;
 mod epoll;
+mod gso;
 mod handler;
 mod outbox;
 pub(crate) mod queue;
@@ -96,6 +97,9 @@ pub struct EngineConfig {
     /// Run-time UDP sockets (media ports, `Outbox::open_udp`) per worker, at most 32768;
     /// beyond it opening is refused and counted.
     pub max_media_sockets: usize,
+    /// Send trains of same-size datagrams to one destination with UDP GSO (`UDP_SEGMENT`);
+    /// switched off at start when the kernel refuses it.
+    pub gso: bool,
 }
 
 impl Default for EngineConfig {
@@ -118,6 +122,7 @@ impl Default for EngineConfig {
             tcp_keepcount: 0,
             tcp_backlog: 1024,
             max_media_sockets: 4096,
+            gso: true,
         }
     }
 }
@@ -191,11 +196,12 @@ struct WorkerSetup<C, E> {
 impl<C: Send + 'static, E: Send + 'static> Engine<C, E> {
     /// Binds every listener once per worker, starts the workers (each builds its handler
     /// with `factory`) and returns when all are running.
-    pub fn start<H, F>(cfg: EngineConfig, listeners: &Listeners, factory: F) -> Result<Engine<C, E>, EngineError>
+    pub fn start<H, F>(mut cfg: EngineConfig, listeners: &Listeners, factory: F) -> Result<Engine<C, E>, EngineError>
     where
         H: Handler<Command = C, Event = E>,
         F: Fn(WorkerCtx<E>) -> H + Send + Sync + 'static,
     {
+        cfg.gso = cfg.gso && std::env::var_os("RINGCORE_NO_GSO").is_none() && gso::probe();
         let n = worker_count(&cfg);
         let backend = resolve_backend(cfg.backend)?;
         let (udp_socks, udp_addrs) = bind_all(&listeners.udp, Proto::Udp, n)?;
@@ -412,6 +418,7 @@ where
         waker: s.waker,
         counters: s.counters.clone(),
         stop: s.stop,
+        gso: cfg.gso.then(gso::GsoBatch::new),
     };
     let fail = |e: io::Error| {
         let _ = ready.send(Err((s.index, io::Error::new(e.kind(), e.to_string()))));

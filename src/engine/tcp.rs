@@ -359,6 +359,12 @@ mod tests {
             pool.release(buf);
         }
         fn flush_udp(&mut self, _: &mut BufPool) {}
+        fn send_udp_train(&mut self, batch: &mut crate::engine::gso::GsoBatch, pool: &mut BufPool) {
+            for buf in batch.bufs.drain(..) {
+                pool.release(buf);
+            }
+            batch.reset();
+        }
         fn register_udp(&mut self, _: RawFd, _: Token) -> io::Result<()> {
             Ok(())
         }

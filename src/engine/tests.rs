@@ -394,3 +394,41 @@ fn runtime_udp_sockets_open_echo_close_and_bound() {
         assert!(e.shutdown().is_ok());
     }
 }
+
+/// A burst of datagrams from one client: the echo's replies to one destination leave as
+/// GSO trains (same length; a shorter one closes a train) and every datagram arrives intact.
+#[test]
+fn udp_bursts_leave_as_gso_trains_intact() {
+    for backend in backends() {
+        let listeners = Listeners { udp: vec![addr("127.0.0.1:0")], tcp: vec![] };
+        let mut e = start(small_cfg(backend, 1), listeners, Framing::Raw);
+        let server = e.udp_addrs()[0];
+        let c = udp_client("127.0.0.1:0");
+        let msg = |i: usize| -> Vec<u8> {
+            // Mostly 172-byte packets, every 7th shorter, every 11th longer.
+            let len = if i % 7 == 6 { 60 } else if i % 11 == 10 { 400 } else { 172 };
+            (0..len).map(|k| (i + k) as u8).collect()
+        };
+        let n = 60;
+        let mut want: Vec<Vec<u8>> = (0..n).map(msg).collect();
+        for m in &want {
+            let _ = c.send_to(m, server);
+        }
+        let mut got = Vec::new();
+        let mut buf = [0u8; 2048];
+        while got.len() < n {
+            match c.recv_from(&mut buf) {
+                Ok((k, _)) => got.push(buf[..k].to_vec()),
+                Err(err) => panic!("{backend:?}: {} of {n} echoed: {err}", got.len()),
+            }
+        }
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{backend:?}: every datagram comes back unchanged");
+        assert!(eventually(|| total(&e, |c| c.tx_packets) >= n as u64), "{backend:?}");
+        if super::gso::probe() {
+            assert!(total(&e, |c| c.gso_trains) > 0, "{backend:?}: a burst forms at least one train");
+        }
+        assert!(e.shutdown().is_ok());
+    }
+}

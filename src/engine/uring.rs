@@ -16,12 +16,15 @@ use io_uring::{cqueue, opcode, squeue, IoUring};
 
 use super::counters::{bump, WorkerCounters};
 use super::handler::Handler;
+use super::gso::{GsoBatch, GsoMsg};
 use super::outbox::{BufId, BufPool};
 use super::sys;
 use super::worker::{Core, Driver, Io, Token};
 
 /// Buffer group id of the worker's provided-buffer ring.
 const BGID: u16 = 0;
+/// GSO trains in flight at once; beyond it a train's datagrams are sent one by one.
+const TRAINS: usize = 32;
 /// Completion batches reaped per wait before the main loop runs again.
 const REAP_ROUNDS: usize = 4;
 
@@ -122,6 +125,8 @@ pub(crate) struct UringDriver {
     bufs: BufRing,
     recv_hdr: Box<libc::msghdr>,
     sends: Box<[SendMeta]>,
+    trains: Box<[GsoMsg]>,
+    free_trains: Vec<u32>,
     cqes: Vec<(u64, i32, u32)>,
     counters: Arc<WorkerCounters>,
 }
@@ -177,7 +182,9 @@ impl UringDriver {
             })
             .collect();
         let cq = ring.params().cq_entries() as usize;
-        Ok(UringDriver { ring, bufs, recv_hdr, sends, cqes: Vec::with_capacity(cq), counters })
+        let trains = (0..TRAINS).map(|_| GsoMsg::new()).collect();
+        let free_trains = (0..TRAINS as u32).rev().collect();
+        Ok(UringDriver { ring, bufs, recv_hdr, sends, trains, free_trains, cqes: Vec::with_capacity(cq), counters })
     }
 
     /// Queues one SQE, submitting first if the submission queue is full.
@@ -272,6 +279,22 @@ impl UringDriver {
         pool.release(buf);
     }
 
+    fn on_train_done(&mut self, idx: u32, res: i32, pool: &mut BufPool) {
+        let Some(t) = self.trains.get_mut(idx as usize) else { return };
+        let n = t.bufs.len() as u64;
+        if res < 0 {
+            bump(&self.counters.send_errors, n);
+        } else {
+            bump(&self.counters.gso_trains, 1);
+            bump(&self.counters.tx_packets, n);
+            bump(&self.counters.tx_bytes, res as u64);
+        }
+        for buf in t.bufs.drain(..) {
+            pool.release(buf);
+        }
+        self.free_trains.push(idx);
+    }
+
     fn dispatch<H: Handler>(&mut self, core: &mut Core<H>, (data, res, flags): (u64, i32, u32), now: Instant) {
         let more = cqueue::more(flags);
         match Token::decode(data) {
@@ -297,6 +320,7 @@ impl UringDriver {
             }
             Token::ConnWrite { slot, generation } if res >= 0 => core.conn_writable(slot, generation, now, self),
             Token::UdpSend(slot) => self.on_send_done(slot, res, core.out.pool()),
+            Token::UdpTrain(idx) => self.on_train_done(idx, res, core.out.pool()),
             _ => {}
         }
     }
@@ -340,6 +364,25 @@ impl Io for UringDriver {
         let e = opcode::SendMsg::new(Fd(fd), hdr).build().user_data(Token::UdpSend(slot as u32).encode());
         if self.push(e).is_err() {
             self.on_send_done(slot as u32, -libc::EAGAIN, pool);
+        }
+    }
+
+    fn send_udp_train(&mut self, batch: &mut GsoBatch, pool: &mut BufPool) {
+        let Some((fd, dst, _)) = batch.key() else { return };
+        let Some(idx) = self.free_trains.pop() else {
+            // Every train header is in flight: send these datagrams one by one.
+            for buf in batch.bufs.drain(..) {
+                self.send_udp(fd, dst, buf, pool);
+            }
+            batch.reset();
+            return;
+        };
+        let Some(t) = self.trains.get_mut(idx as usize) else { return };
+        t.fill(batch, pool);
+        let hdr: *const libc::msghdr = &t.hdr;
+        let e = opcode::SendMsg::new(Fd(fd), hdr).build().user_data(Token::UdpTrain(idx).encode());
+        if self.push(e).is_err() {
+            self.on_train_done(idx, -libc::EAGAIN, pool);
         }
     }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::counters::{bump, WorkerCounters};
+use super::gso::GsoBatch;
 use super::handler::{Handler, SocketId};
 use super::outbox::{BufId, BufPool, Op, Outbox};
 use super::queue::{Receiver, Waker};
@@ -25,6 +26,7 @@ pub(crate) enum Token {
     Conn { slot: u32, generation: u32 },
     ConnWrite { slot: u32, generation: u32 },
     UdpSend(u32),
+    UdpTrain(u32),
     Ignore,
 }
 
@@ -38,6 +40,7 @@ impl Token {
             Token::ConnWrite { slot, generation } => (5, generation, slot),
             Token::UdpSend(i) => (6, 0, i),
             Token::Ignore => (7, 0, 0),
+            Token::UdpTrain(i) => (8, 0, i),
         };
         (kind << 56) | ((g as u64 & 0xffff) << 32) | i as u64
     }
@@ -51,6 +54,7 @@ impl Token {
             4 => Token::Conn { slot: i, generation: g },
             5 => Token::ConnWrite { slot: i, generation: g },
             6 => Token::UdpSend(i),
+            8 => Token::UdpTrain(i),
             _ => Token::Ignore,
         }
     }
@@ -68,6 +72,10 @@ pub(crate) trait Io {
     fn send_udp(&mut self, fd: RawFd, dst: SocketAddr, buf: BufId, pool: &mut BufPool);
     /// Pushes out any batched datagrams.
     fn flush_udp(&mut self, pool: &mut BufPool);
+    /// Sends a train of two or more datagrams to one destination as one `UDP_SEGMENT`
+    /// send ([`GsoBatch`]), in order after the datagrams queued before; the backend takes
+    /// the batch's buffers and releases them.
+    fn send_udp_train(&mut self, batch: &mut GsoBatch, pool: &mut BufPool);
     /// Starts receiving on a run-time UDP socket (`token` is its `Token::Udp`).
     fn register_udp(&mut self, fd: RawFd, token: Token) -> io::Result<()>;
     /// Stops receiving on a run-time UDP socket (called before its fd is closed).
@@ -98,6 +106,8 @@ pub(crate) struct Core<H: Handler> {
     pub(crate) waker: Arc<Waker>,
     pub(crate) counters: Arc<WorkerCounters>,
     pub(crate) stop: Arc<AtomicBool>,
+    /// Datagrams being gathered into a GSO train (`None`: the kernel has no UDP GSO).
+    pub(crate) gso: Option<GsoBatch>,
 }
 
 impl<H: Handler> Core<H> {
@@ -171,26 +181,29 @@ impl<H: Handler> Core<H> {
         self.tcp.on_writable(slot, generation, now, &mut self.handler, self.out.pool(), io);
     }
 
-    /// Carries out every queued outbox operation.
+    /// Carries out every queued outbox operation. Consecutive datagrams for one destination
+    /// with one length leave as a GSO train; any other operation first flushes the train,
+    /// so the order of operations is kept.
     pub(crate) fn exec_ops(&mut self, now: Instant, io: &mut impl Io) {
         if self.out.is_empty() {
             return;
         }
         let mut ops = self.out.take_ops();
         for op in ops.drain(..) {
-            let fd = match &op {
-                Op::SendUdp { local, .. } => self.send_fd(*local),
-                _ => None,
-            };
-            let pool = self.out.pool();
-            match op {
-                Op::SendUdp { buf, dst, .. } => match fd {
-                    Some(fd) => io.send_udp(fd, dst, buf, pool),
+            if let Op::SendUdp { local, dst, buf } = op {
+                match self.send_fd(local) {
+                    Some(fd) => self.send_udp(fd, dst, buf, io),
                     None => {
-                        pool.release(buf);
+                        self.out.pool().release(buf);
                         bump(&self.counters.send_errors, 1);
                     }
-                },
+                }
+                continue;
+            }
+            self.flush_train(io);
+            let pool = self.out.pool();
+            match op {
+                Op::SendUdp { .. } => {} // handled above
                 Op::SendTcp { conn, buf } => self.tcp.send(conn, buf, now, &mut self.handler, pool, io),
                 Op::ConnectAndSendTcp { dst, buf } => {
                     self.tcp.connect_and_send(dst, buf, now, &mut self.handler, pool, io)
@@ -206,8 +219,38 @@ impl<H: Handler> Core<H> {
                 }
             }
         }
+        self.flush_train(io);
         io.flush_udp(self.out.pool());
         self.out.restore_ops(ops);
+    }
+
+    fn send_udp(&mut self, fd: RawFd, dst: SocketAddr, buf: BufId, io: &mut impl Io) {
+        let Some(batch) = self.gso.as_mut() else {
+            io.send_udp(fd, dst, buf, self.out.pool());
+            return;
+        };
+        if let Err(buf) = batch.try_push(fd, dst, buf) {
+            self.flush_train(io);
+            if let Some(Err(buf)) = self.gso.as_mut().map(|b| b.try_push(fd, dst, buf)) {
+                // Unreachable (an empty batch accepts any datagram); send it alone.
+                io.send_udp(fd, dst, buf, self.out.pool());
+            }
+        }
+    }
+
+    /// Sends the gathered train: alone when it holds one datagram, else as one GSO send.
+    fn flush_train(&mut self, io: &mut impl Io) {
+        let Some(batch) = self.gso.as_mut() else { return };
+        match batch.bufs.len() {
+            0 => {}
+            1 => {
+                if let (Some((fd, dst, _)), Some(buf)) = (batch.key(), batch.bufs.pop()) {
+                    io.send_udp(fd, dst, buf, self.out.pool());
+                }
+                batch.reset();
+            }
+            _ => io.send_udp_train(batch, self.out.pool()),
+        }
     }
 
     fn arm_udp(&mut self, sock: SocketId, io: &mut impl Io) {
