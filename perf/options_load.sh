@@ -18,31 +18,16 @@ gcc -O2 -Wall -o "$OUT/echo_server" "$ANCHORS/4-udp-echo/echo_server.c"
 BLAST=target/release/examples/sip_blast
 PORT=5099
 
-cfg() {  # backend
-    cat > "$OUT/$1.cfg" <<CFG
-{
-  sip_addr: "127.0.0.1:$PORT",
-  domain: "ims.mnc001.mcc001.3gppnetwork.org",
-  log_options: "all.level=error",
-  engine: { backend: "$1", workers: 1, cpus: [1] },
-}
-CFG
-}
-cfg uring; cfg epoll
+source perf/ratio_lib.sh
+ECHO_SERVER=$OUT/echo_server
+core_cfgs ""
 
-run_raw() {
-    taskset -c 1 "$OUT/echo_server" $PORT 64 $((SECS + 2)) > "$OUT/raw.$1.server" 2>&1 &
-    local sp=$!; sleep 0.3
-    taskset -c 0 "$BLAST" 127.0.0.1:$PORT "$SECS" "$WINDOW" "$BATCH" | sed "s/^/raw rep=$1 /" | tee -a "$OUT/summary.txt"
-    wait $sp || true
-}
 run_core() {  # backend rep
     target/release/ringcore "$OUT/$1.cfg" > "$OUT/$1.$2.log" 2>&1 &
     local sp=$!; sleep 1
     taskset -c 0 "$BLAST" 127.0.0.1:$PORT "$SECS" "$WINDOW" "$BATCH" | sed "s/^/$1 rep=$2 /" | tee -a "$OUT/summary.txt"
     kill $sp; wait $sp 2>/dev/null || true
 }
-for rep in $(seq 1 "$REPS"); do run_raw "$rep"; run_core uring "$rep"; run_core epoll "$rep"; done
+for rep in $(seq 1 "$REPS"); do run_raw "$rep" $PORT; run_core uring "$rep"; run_core epoll "$rep"; done
 
-source perf/ratio_lib.sh
 report "$OUT/summary.txt" "$REPS"
