@@ -24,7 +24,8 @@ mod store;
 mod tests;
 
 pub use clock::{timestamp_of_unix, unix_of_timestamp};
-pub use party::tp_address_of_impu;
+pub use mo::{lifetime_of, Resolve};
+pub use party::{address_text, impu_candidates, tp_address_of_impu};
 pub use saved::SavedMessage;
 pub use store::{DeliveryState, Stored};
 

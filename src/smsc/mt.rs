@@ -132,7 +132,14 @@ impl Smsc {
         if self.cfg.filter_rp_ack != FilterAction::Treat {
             return; // sms_message_filter.rp_ack: the RP-ACK is not taken; TR1M will retry.
         }
-        let Some(id) = self.in_flight(&from.impi, rp_ref) else { return };
+        if let Some(id) = self.in_flight(&from.impi, rp_ref) {
+            self.handle_delivered(now, unix, id);
+        }
+    }
+
+    /// Message `id` reached its recipient by other means than RP-ACK (a 2xx to a plain-text
+    /// MESSAGE): it leaves the store and its status report follows.
+    pub fn handle_delivered(&mut self, now: Instant, unix: u64, id: u64) {
         let Some(m) = self.store.remove(id) else { return };
         self.counters.delivered += 1;
         self.push_event(Event::Delivered { id });
