@@ -451,15 +451,15 @@ impl Control {
         };
         let to = Recipient { delay: self.sms.delay_of(&user.impu), user };
         let oa = smsc::tp_address_of_impu(req.sender.as_deref().unwrap_or("ringcore"));
-        let lifetime = Some(Duration::from_secs(u64::from(req.validity.max(1))));
+        let lifetime = Duration::from_secs(u64::from(req.validity.max(1)));
         let now = Instant::now();
         let ids = match &req.body {
-            SmsBody::Text(t) => self.sms_submit_text(now, None, to, t, oa, Some(Dcs(req.dcs)), req.pid, lifetime)?,
+            SmsBody::Text(t) => self.sms_submit_text(now, None, to, t, oa, Some(Dcs(req.dcs)), req.pid, Some(lifetime))?,
             SmsBody::Binary(b) => {
                 let ud = binary_user_data(b, req.tp_udhi_present, Dcs(req.dcs), req.tp_udl)?;
                 let unix = unix_now();
                 let d = deliver(oa, smsc::timestamp_of_unix(unix), Dcs(req.dcs), req.pid, ud);
-                let id = self.sms.smsc.submit_deliver(now, unix, None, to, d, lifetime.unwrap_or_default()).map_err(|c| format!("SMS store refused it (RP cause {})", c.to_u8()))?;
+                let id = self.sms.smsc.submit_deliver(now, unix, None, to, d, lifetime).map_err(|c| format!("SMS store refused it (RP cause {})", c.to_u8()))?;
                 self.sms.drain_events();
                 vec![id]
             }

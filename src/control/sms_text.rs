@@ -3,7 +3,7 @@
 //! TS 23.040 9.2.3.24.1), and what is stored for such a client becomes text again
 //! (concatenated parts reassembled first).
 
-use crate::sms::{segment_text, Alphabet, Dcs, Deliver, Error, MessageClass, Timestamp, TpAddress, Tpdu, UserData};
+use crate::sms::{segment_text, Alphabet, Dcs, Deliver, Error, Timestamp, TpAddress, Tpdu, UserData};
 
 /// The SMS-DELIVERs carrying `text` from `originator`; `dcs` (API `dcs`) keeps its message
 /// class when its alphabet matches the one the text needs.
@@ -59,6 +59,7 @@ pub fn text_of(ud: &UserData, dcs: Dcs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sms::MessageClass;
     use crate::smsc::timestamp_of_unix;
 
     #[test]

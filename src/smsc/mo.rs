@@ -143,7 +143,7 @@ impl Smsc {
                 id,
                 sender: m.from.as_ref().map_or_else(|| super::party::address_text(&tpdu_originator(&tpdu)), |u| u.impu.clone()),
                 destination: m.to.impu.clone(),
-                tpdu,
+                tpdu: Box::new(tpdu),
                 date: unix,
             });
         }

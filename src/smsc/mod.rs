@@ -127,8 +127,8 @@ pub enum Event {
         sender: String,
         /// Destination IMPU.
         destination: String,
-        /// The message as stored (SMS-DELIVER).
-        tpdu: Tpdu,
+        /// The message as stored (SMS-DELIVER), boxed to keep events small.
+        tpdu: Box<Tpdu>,
         /// Submission time, Unix seconds.
         date: u64,
     },
