@@ -242,6 +242,14 @@ fn reachable(bindings: &Bindings, impi: &str) -> bool {
     bindings.records().any(|r| r.key.impi == impi && !r.key.emergency && !r.contacts.is_empty())
 }
 
+/// The first public identity of `impi` that is a number (`tel:` first).
+fn number_of(hss: &Hss, impi: &str) -> Option<String> {
+    let impus = &hss.subscriber(impi)?.impus;
+    let numeric = |p: &&crate::ims::hss::PublicId| !smsc::tp_address_of_impu(&p.uri).is_alphanumeric();
+    let tel = impus.iter().filter(|p| p.uri.starts_with("tel:")).find(numeric);
+    tel.or_else(|| impus.iter().find(numeric)).map(|p| p.uri.clone())
+}
+
 /// The media type of a request's body, lower-cased, without parameters.
 fn content_type(msg: &Message<'_>) -> String {
     msg.content_type().map(|p| String::from_utf8_lossy(p.value).to_ascii_lowercase()).unwrap_or_default()
@@ -265,7 +273,9 @@ impl Control {
         let Some(impi) = self.registrar.hss.impi_of_impu(&from_impu).map(str::to_owned) else {
             return self.respond(worker, tx, peer, reply(403, "Forbidden", &format!("unknown sender {from_impu}")));
         };
-        let from = User { impi, impu: from_impu };
+        // TS 23.040 9.1.2.5: TP-OA is the sender's number: its tel: (or numeric) identity.
+        let impu = number_of(&self.registrar.hss, &impi).unwrap_or(from_impu);
+        let from = User { impi, impu };
         let ctype = content_type(msg);
         let resp = match ctype.as_str() {
             CONTENT_TYPE_SMS => {
