@@ -14,6 +14,8 @@
 //! a socket or knows SIP. Users are keyed by their private identity (IMPI).
 
 mod clock;
+#[doc(hidden)]
+pub mod fuzzing;
 mod mo;
 mod mt;
 mod party;
