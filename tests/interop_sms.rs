@@ -350,3 +350,41 @@ fn tshark_decodes_the_sms_traffic_as_sent() {
     let parts: Vec<_> = udh.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())).collect();
     assert_eq!(parts, [("153", "3", "1"), ("153", "3", "2"), ("153", "3", "3")]);
 }
+
+/// The monitor's `sms impi|impu text` goes through the same path as the remote API's `sms`.
+#[test]
+fn monitor_sms_command_sends_to_a_registered_ue() {
+    let dir = common::scratch_dir("sms-monitor");
+    let sip: SocketAddr = format!("127.0.0.1:{}", common::free_port()).parse().unwrap();
+    let cfg = dir.join("ims.cfg");
+    let body = format!(
+        "{{ sip_addr: \"{sip}\", domain: \"{DOMAIN}\", log_filename: \"{}\", engine: {{ backend: \"{}\", workers: 1 }},\n{} }}\n",
+        dir.join("ims.log").display(),
+        common::backend(),
+        users()
+    );
+    std::fs::write(&cfg, body).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ringcore"))
+        .arg(&cfg)
+        .arg("--monitor")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ringcore");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while common::options_ping(sip, Duration::from_millis(200)).is_none() {
+        assert!(Instant::now() < deadline, "ringcore did not start");
+    }
+    let mut b = Ue::new("bob", sip);
+    b.register(true);
+    let stdin = child.stdin.as_mut().unwrap();
+    std::io::Write::write_all(stdin, format!("sms bob@{DOMAIN} hello from the monitor\n").as_bytes()).unwrap();
+    let got = deliver_text(&b.receive_sms());
+    std::io::Write::write_all(stdin, format!("sms tel:{B_NUM} second\n").as_bytes()).unwrap();
+    let second = deliver_text(&b.receive_sms());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(got, ("ringcore".to_string(), "hello from the monitor".to_string()));
+    assert_eq!(second.1, "second");
+}

@@ -38,6 +38,17 @@ pub trait MonitorContext {
         let _ = (impu, duration);
         Err("MT calls are not available".into())
     }
+    /// Sends an SMS with `text` to the user of `user` (an IMPI, else an IMPU); returns a line
+    /// describing what was queued (monitor `sms`).
+    fn sms(&mut self, user: &str, text: &str) -> Result<String, String> {
+        let _ = (user, text);
+        Err("SMS is not available".into())
+    }
+    /// Tries the pending SMS of `impi` now (monitor `sms_flush`).
+    fn sms_flush(&mut self, impi: &str) -> Result<String, String> {
+        let _ = impi;
+        Err("SMS is not available".into())
+    }
 }
 
 /// A command handler: context, arguments after the command name, output.
@@ -97,7 +108,7 @@ impl Monitor {
     /// A monitor with the built-in commands.
     pub fn new() -> Monitor {
         Monitor {
-            commands: vec![HELP, builtin::LOG, builtin::USERS, builtin::MT_CALL, builtin::QUIT],
+            commands: vec![HELP, builtin::LOG, builtin::USERS, builtin::MT_CALL, builtin::SMS, builtin::SMS_FLUSH, builtin::QUIT],
         }
     }
 

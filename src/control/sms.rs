@@ -493,6 +493,17 @@ impl Control {
         Ok(m)
     }
 
+    /// The monitor's `sms impi|impu text` (seed 000 7): by IMPI when the HSS knows it, else
+    /// by IMPU.
+    pub fn monitor_sms(&mut self, user: &str, text: &str) -> Result<String, String> {
+        use crate::api::request_ims::{Sms, SmsBody, SmsTarget};
+        let target = if self.registrar.hss.subscriber(user).is_some() { SmsTarget::Impi(user.into()) } else { SmsTarget::Impu(user.into()) };
+        let req = Sms { target, body: SmsBody::Text(text.into()), sender: None, validity: 86_400, tp_udl: None, tp_udhi_present: false, pid: 0, dcs: 0 };
+        let r = self.api_sms(&req)?;
+        let n = r.get("ids").and_then(|v| v.as_array()).map_or(0, Vec::len);
+        Ok(format!("{n} SMS queued for {user}"))
+    }
+
     /// Pending SMS of `impi` (users_get `sms`).
     pub fn sms_pending(&self, impi: &str) -> usize {
         self.sms.smsc.pending_for(impi)
