@@ -318,8 +318,8 @@ mod tests {
             writeln!(out, "{}", args.join("|"))
         }
         let cmd = Command {
-            name: "sms",
-            usage: "sms impi|impu text",
+            name: "echo",
+            usage: "echo a b",
             help: "Send an SMS.",
             min_args: 2,
             max_args: 2,
@@ -330,16 +330,16 @@ mod tests {
         assert!(m.register(cmd).is_err(), "duplicate");
         let mut ctx = Fake::default();
         assert_eq!(
-            run(&m, &mut ctx, r#"sms 0600000001 "hi there""#),
+            run(&m, &mut ctx, r#"echo 0600000001 "hi there""#),
             "0600000001|hi there\n"
         );
         assert_eq!(
-            run(&m, &mut ctx, "sms 0600000001"),
-            "Usage: sms impi|impu text\n"
+            run(&m, &mut ctx, "echo 0600000001"),
+            "Usage: echo a b\n"
         );
         let help = run(&m, &mut ctx, "help");
         assert!(
-            help.lines().any(|l| l.trim_start().starts_with("sms impi|impu text") && l.trim_end().ends_with("Send an SMS.")),
+            help.lines().any(|l| l.trim_start().starts_with("echo a b") && l.trim_end().ends_with("Send an SMS.")),
             "{help}"
         );
     }
