@@ -186,7 +186,7 @@ impl SmsService {
             self.dirty = true;
             match ev {
                 Event::Received { id, sender, destination, tpdu, date } => {
-                    self.log(Level::Info, format_args!("SMS {id} from {sender} to {destination} stored"));
+                    self.log(Level::Info, format_args!("SMS {id} from {sender} to {destination} received"));
                     self.push_api_event(api_event(&sender, &destination, &tpdu, date));
                 }
                 Event::Delivered { id } => self.log(Level::Info, format_args!("SMS {id} delivered")),
@@ -507,6 +507,11 @@ impl Control {
     /// Pending SMS of `impi` (users_get `sms`).
     pub fn sms_pending(&self, impi: &str) -> usize {
         self.sms.smsc.pending_for(impi)
+    }
+
+    /// Tells the SMSC whether remote API clients listen to `sms` events (`sms_hook_only`).
+    pub fn set_sms_hook_listeners(&mut self, listening: bool) {
+        self.sms.smsc.set_hook_listeners(listening);
     }
 
     /// The next `sms` event payload for remote API clients (seed 000 6.7).

@@ -33,6 +33,7 @@ pub fn drive(data: &[u8]) -> super::Counters {
         filter_rp_data: FilterAction::Treat,
         filter_rp_ack: FilterAction::Treat,
         ack_timeout: TR1M,
+        hook_only: false,
     };
     let mut s = Smsc::new(cfg);
     let t0 = Instant::now();

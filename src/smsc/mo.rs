@@ -108,6 +108,12 @@ impl Smsc {
         };
         let report = s.status_report_request.then_some(ReportRequest { mr: s.message_reference, recipient: s.destination, scts });
         let lifetime = lifetime_of(s.validity.as_ref(), unix, self.cfg.expires);
+        if self.hooked() {
+            // sms_hook_only: the API client gets the message; only the RP layer is handled here.
+            let (sender, destination) = (from.impu.clone(), to.user.impu);
+            self.push_event(Event::Received { id: 0, sender, destination, tpdu: Box::new(Tpdu::Deliver(deliver)), date: unix });
+            return Ok(0);
+        }
         self.enqueue(now, unix, Some(from.clone()), to, Tpdu::Deliver(deliver), report, lifetime)
     }
 

@@ -60,6 +60,9 @@ pub struct Config {
     pub filter_rp_ack: FilterAction,
     /// TR1M.
     pub ack_timeout: Duration,
+    /// `sms_hook_only`: while a remote API client listens to `sms` events, accepted
+    /// messages are only reported, not stored or delivered.
+    pub hook_only: bool,
 }
 
 impl Config {
@@ -90,6 +93,7 @@ impl Config {
             filter_rp_data: s.sms_message_filter.rp_data,
             filter_rp_ack: s.sms_message_filter.rp_ack,
             ack_timeout: TR1M,
+            hook_only: s.sms_hook_only,
         }
     }
 }
@@ -196,6 +200,7 @@ pub struct Smsc {
     store: store::Store,
     events: VecDeque<Event>,
     next_rp_ref: u8,
+    hook_listeners: bool,
     /// Counters since start.
     pub counters: Counters,
 }
@@ -204,7 +209,7 @@ impl Smsc {
     /// An empty SMSC.
     pub fn new(cfg: Config) -> Self {
         let store = store::Store::new(cfg.max_stored);
-        Smsc { cfg, store, events: VecDeque::new(), next_rp_ref: 0, counters: Counters::default() }
+        Smsc { cfg, store, events: VecDeque::new(), next_rp_ref: 0, hook_listeners: false, counters: Counters::default() }
     }
 
     /// The configuration in force.
@@ -216,6 +221,16 @@ impl Smsc {
     pub fn set_config(&mut self, cfg: Config) {
         self.store.set_bound(cfg.max_stored);
         self.cfg = cfg;
+    }
+
+    /// Whether remote API clients listen to `sms` events (with `sms_hook_only`, they take
+    /// the messages instead of the store).
+    pub fn set_hook_listeners(&mut self, listening: bool) {
+        self.hook_listeners = listening;
+    }
+
+    fn hooked(&self) -> bool {
+        self.cfg.hook_only && self.hook_listeners
     }
 
     /// The next event, oldest first.

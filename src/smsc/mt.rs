@@ -30,9 +30,15 @@ fn with_more_messages(t: Tpdu, more: bool) -> Tpdu {
 }
 
 impl Smsc {
-    /// The next time [`Smsc::handle_timeout`] or [`Smsc::poll_transmit`] has work.
+    /// The next time [`Smsc::handle_timeout`] or [`Smsc::poll_transmit`] has work: any
+    /// expiry, and the attempt or TR1M of each recipient's first message (the others wait
+    /// behind it, so their due times must not wake the caller).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.store.iter().map(Stored::next_deadline).min()
+        let mut seen: HashSet<&str> = HashSet::new();
+        self.store
+            .iter()
+            .map(|m| if seen.insert(m.to.impi.as_str()) { m.next_deadline() } else { m.expires_at })
+            .min()
     }
 
     /// Drops expired messages (reporting them when asked) and turns TR1M expiries into

@@ -23,6 +23,7 @@ fn cfg() -> Config {
         filter_rp_data: FilterAction::Treat,
         filter_rp_ack: FilterAction::Treat,
         ack_timeout: TR1M,
+        hook_only: false,
     }
 }
 
@@ -225,6 +226,8 @@ fn parts_of_one_recipient_go_in_order_and_others_in_parallel() {
     s.handle_mo(t0, UNIX, &user("222"), &submit(3, "+111", "three", false, None), &resolve);
     let a = s.poll_transmit(t0, &everyone).unwrap();
     let b = s.poll_transmit(t0, &everyone).unwrap();
+    // The second message waits behind the first: only TR1M wakes the caller, not its due time.
+    assert_eq!(s.poll_timeout(), Some(t0 + TR1M));
     assert_eq!((a.to.impi.as_str(), b.to.impi.as_str()), ("222@ims", "111@ims"));
     let Tpdu::Deliver(d) = a.tpdu else { panic!() };
     assert!(d.more_messages, "TP-MMS: another message waits");
@@ -278,4 +281,25 @@ fn flush_and_delay() {
     assert!(s.poll_transmit(t0 + Duration::from_secs(2), &everyone).is_some());
     assert_eq!(s.flush("222@ims"), 1);
     assert!(s.is_empty());
+}
+
+#[test]
+fn hook_only_reports_without_storing_while_listened_to() {
+    let (t0, mut s) = (Instant::now(), Smsc::new(Config { hook_only: true, ..cfg() }));
+    s.handle_mo(t0, UNIX, &user("111"), &submit(1, "+222", "stored", false, None), &resolve);
+    assert_eq!(s.len(), 1, "nobody listens: stored");
+    s.set_hook_listeners(true);
+    let answer = s.handle_mo(t0, UNIX, &user("111"), &submit(2, "+222", "hooked", false, None), &resolve);
+    assert!(matches!(answer, Some(RpMessage::Ack(_))));
+    assert_eq!(s.len(), 1, "listened to: only reported");
+    let texts: Vec<String> = std::iter::from_fn(|| s.poll_event())
+        .filter_map(|e| match e {
+            Event::Received { tpdu, .. } => match *tpdu {
+                Tpdu::Deliver(d) => d.user_data.text(d.dcs),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["stored", "hooked"]);
 }
