@@ -388,3 +388,72 @@ fn monitor_sms_command_sends_to_a_registered_ue() {
     assert_eq!(got, ("ringcore".to_string(), "hello from the monitor".to_string()));
     assert_eq!(second.1, "second");
 }
+
+/// Reads one HTTP request (head and Content-Length body) from `s`.
+fn read_http(s: &mut std::net::TcpStream) -> (String, String) {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(h) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) {
+            let head = String::from_utf8_lossy(&buf[..h]).into_owned();
+            let len: usize = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap_or(0);
+            if buf.len() >= h + len {
+                return (head, String::from_utf8_lossy(&buf[h..h + len]).into_owned());
+            }
+        }
+        let n = s.read(&mut chunk).expect("read HTTP");
+        assert!(n > 0, "connection closed early");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// HTTP interworking: `POST /sms` submits to a served user; SMS to a number the core does not
+/// serve go to the webhook, retried after sms_retry_delay until it answers 2xx.
+#[test]
+fn http_submission_and_webhook_with_retry() {
+    use std::io::Write;
+    let http_port = common::free_port();
+    let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook_addr = hook.local_addr().unwrap();
+    let cfg = format!("sms_http_bind_addr: \"127.0.0.1:{http_port}\", sms_http_webhook: \"http://{hook_addr}/hook\", sms_retry_delay: 1,\n{}", users());
+    let core = Core::start("sms-http", &cfg);
+    let (mut a, mut b) = (Ue::new("alice", core.sip), Ue::new("bob", core.sip));
+    a.register(true);
+    b.register(true);
+    // Inbound: JSON POST /sms to bob's number.
+    let body = format!(r#"{{"from":"+4940123","to":"{B_NUM}","text":"via HTTP"}}"#);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", http_port)).expect("the HTTP endpoint listens");
+    write!(s, "POST /sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut s, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    assert_eq!(deliver_text(&b.receive_sms()), ("+4940123".to_string(), "via HTTP".to_string()));
+    // Unknown recipient over HTTP: 404.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", http_port)).unwrap();
+    let body = r#"{"from":"x","to":"+1999","text":"t"}"#;
+    write!(s, "POST /sms HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut s, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+
+    // Outbound: alice texts a number nobody serves, with TP-SRR.
+    send_acked(&mut a, &text_submit(9, "+4940999", "to the outside", true));
+    hook.set_nonblocking(false).unwrap();
+    let (mut first, _) = hook.accept().expect("the webhook is called");
+    let (head, body) = read_http(&mut first);
+    assert!(head.starts_with("POST /hook HTTP/1.1"), "{head}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((v["from"].as_str(), v["to"].as_str(), v["text"].as_str()), (Some(A_NUM), Some("+4940999"), Some("to the outside")));
+    first.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n").unwrap();
+    drop(first);
+    let t0 = Instant::now();
+    let (mut second, _) = hook.accept().expect("the webhook is retried");
+    assert!(t0.elapsed() >= Duration::from_millis(700), "retried after sms_retry_delay");
+    let (_, body2) = read_http(&mut second);
+    assert_eq!(body2, body);
+    second.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
+    drop(second);
+    let Tpdu::StatusReport(sr) = a.receive_sms() else { panic!("expected the delivery report") };
+    assert_eq!((sr.message_reference, sr.status), (9, 0));
+}

@@ -11,6 +11,7 @@
 use super::calls::{build_request, route_to, Dialog};
 use super::core::Control;
 use super::reply::{reply_to, Extra};
+use super::sms_http::{HttpCounters, HttpLink, Inbound};
 use super::sms_text::{deliver, delivers_of_text, text_of_tpdu};
 use crate::endpoint::{Peer, ToWorker};
 use crate::ims::bindings::{Bindings, ContactEvent};
@@ -35,6 +36,10 @@ const MAX_API_EVENTS: usize = 4096;
 /// Incomplete concatenated messages held for plain-text recipients, and how long.
 const MAX_REASSEMBLY: usize = 1024;
 const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(600);
+/// IMPI prefix of recipients the core does not serve, reached through the webhook.
+const EXTERNAL: &str = "http:";
+/// Most HTTP submissions and webhook results taken per loop turn.
+const MAX_HTTP_PER_TURN: usize = 64;
 
 /// What one of our MESSAGEs carried (its final response decides the delivery's fate).
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +79,8 @@ pub struct SmsService {
     dirty: bool,
     /// `ue_db.impu.sms_delay` by normalised IMPU, from the configuration at start.
     delays: HashMap<String, Duration>,
+    /// HTTP interworking.
+    http: HttpLink,
 }
 
 fn unix_now() -> u64 {
@@ -88,6 +95,10 @@ impl SmsService {
             Some(a) => format!("sip:{}@{domain}", a.number),
             None => format!("sip:smsc@{domain}"),
         };
+        let (http, errors) = HttpLink::start(cfg.sms.sms_http_bind_addr, cfg.sms.sms_http_webhook.as_deref());
+        for e in errors {
+            logger.log_now(Head::new(Layer::Sms, Level::Error), format_args!("{e}"));
+        }
         let scfg = smsc::Config::from_settings(&cfg.sms, (cfg.engine.limits.max_stored_sms as usize).max(1));
         SmsService {
             smsc: Smsc::new(scfg),
@@ -102,6 +113,7 @@ impl SmsService {
             logger,
             dirty: false,
             delays: sms_delays(cfg, &domain),
+            http,
         }
     }
 
@@ -134,13 +146,15 @@ impl SmsService {
 
     /// An MS-to-network RP message through the SMSC, TP-DAs resolved with the HSS.
     fn handle_mo(&mut self, now: Instant, from: &User, body: &[u8], hss: &Hss) -> Option<RpMessage> {
-        let (domain, delays) = (&self.domain, &self.delays);
-        // The recipient a TP-DA names: the first of its `tel:` / `sip:` forms the HSS knows.
+        let (domain, delays, external) = (&self.domain, &self.delays, self.http.has_webhook());
+        // The recipient a TP-DA names: the first of its `tel:` / `sip:` forms the HSS knows,
+        // else (with a webhook) the number outside.
         let resolve = |da: &TpAddress| {
-            smsc::impu_candidates(da, domain).into_iter().find_map(|impu| {
+            let served = smsc::impu_candidates(da, domain).into_iter().find_map(|impu| {
                 let impi = hss.impi_of_impu(&impu)?.to_owned();
                 Some(Recipient { delay: delays.get(&impu).copied().unwrap_or_default(), user: User { impi, impu } })
-            })
+            });
+            served.or_else(|| (external && !da.is_alphanumeric()).then(|| external_recipient(da)))
         };
         self.smsc.handle_mo(now, unix_now(), from, body, &resolve)
     }
@@ -196,6 +210,12 @@ impl SmsService {
             }
         }
     }
+}
+
+/// A recipient the core does not serve: its messages go to the webhook.
+fn external_recipient(da: &TpAddress) -> Recipient {
+    let number = smsc::address_text(da);
+    Recipient { user: User { impi: format!("{EXTERNAL}{number}"), impu: number }, delay: Duration::ZERO }
 }
 
 /// `ue_db.impu.sms_delay` of every IMPU that has one.
@@ -359,8 +379,9 @@ impl Control {
     /// Sends every RP-DATA that is due (at most [`MAX_SENDS_PER_PUMP`]).
     pub(super) fn sms_pump(&mut self, now: Instant) {
         for _ in 0..MAX_SENDS_PER_PUMP {
-            let bindings = &self.registrar.bindings;
-            let Some(t) = self.sms.smsc.poll_transmit(now, &|impi| reachable(bindings, impi)) else { break };
+            let (bindings, external) = (&self.registrar.bindings, self.sms.http.has_webhook());
+            let reach = |impi: &str| if impi.starts_with(EXTERNAL) { external } else { reachable(bindings, impi) };
+            let Some(t) = self.sms.smsc.poll_transmit(now, &reach) else { break };
             let out = self.sms_transmit(now, &t);
             self.send_all(out.into_iter().collect());
         }
@@ -368,6 +389,18 @@ impl Control {
     }
 
     fn sms_transmit(&mut self, now: Instant, t: &Transmit) -> Option<(u16, ToWorker)> {
+        if t.to.impi.starts_with(EXTERNAL) {
+            // The webhook gets numbers: the TP-OA as text.
+            let from = match &t.tpdu {
+                Tpdu::Deliver(d) => smsc::address_text(&d.originator),
+                _ => self.sms.centre_uri.clone(),
+            };
+            let text = self.plain_text(now, t, &from)?;
+            if !self.sms.http.post(t.id, &from, &t.to.impu, &text) {
+                self.sms.smsc.handle_transport_failure(now, t.id);
+            }
+            return None;
+        }
         let Some(target) = target_of(&self.registrar.bindings, &t.to.impi, self.sms.n_workers) else {
             self.sms.smsc.handle_transport_failure(now, t.id);
             return None;
@@ -386,27 +419,76 @@ impl Control {
         }
         // A plain SIP client: the text, once every part of a concatenated message is in.
         let from = t.from.as_ref().map_or(centre, |u| u.impu.clone());
-        let text = match &t.tpdu {
-            Tpdu::Deliver(d) => {
-                let key = (from.clone(), t.to.impi.clone());
-                self.sms.reassembly.expire(now.checked_sub(REASSEMBLY_TIMEOUT).unwrap_or(now));
-                match self.sms.reassembly.handle_part(now, key, &d.user_data) {
-                    Ok(Some(whole)) => whole.text(d.dcs).unwrap_or_else(|| text_of_tpdu(&t.tpdu)),
-                    Ok(None) => {
-                        // A part held for reassembly counts as delivered.
-                        self.sms.smsc.handle_delivered(now, unix_now(), t.id);
-                        return None;
-                    }
-                    Err(_) => text_of_tpdu(&t.tpdu),
-                }
-            }
-            other => text_of_tpdu(other),
-        };
+        let text = self.plain_text(now, t, &from)?;
         let out = self.sms.message(&from, &t.to.impu, &target, "text/plain;charset=UTF-8", text.as_bytes(), Sent::Text(t.id));
         if out.is_none() {
             self.sms.smsc.handle_transport_failure(now, t.id);
         }
         out
+    }
+
+    /// The text of a message for a text-only recipient; None while it is a part held for
+    /// reassembly (such a part counts as delivered).
+    fn plain_text(&mut self, now: Instant, t: &Transmit, from: &str) -> Option<String> {
+        let Tpdu::Deliver(d) = &t.tpdu else { return Some(text_of_tpdu(&t.tpdu)) };
+        let key = (from.to_owned(), t.to.impi.clone());
+        self.sms.reassembly.expire(now.checked_sub(REASSEMBLY_TIMEOUT).unwrap_or(now));
+        match self.sms.reassembly.handle_part(now, key, &d.user_data) {
+            Ok(Some(whole)) => Some(whole.text(d.dcs).unwrap_or_else(|| text_of_tpdu(&t.tpdu))),
+            Ok(None) => {
+                self.sms.smsc.handle_delivered(now, unix_now(), t.id);
+                None
+            }
+            Err(_) => Some(text_of_tpdu(&t.tpdu)),
+        }
+    }
+
+    /// HTTP submissions and webhook results that came in since the last turn.
+    fn sms_http_poll(&mut self, now: Instant) {
+        for _ in 0..MAX_HTTP_PER_TURN {
+            let Some(Inbound { sub, reply }) = self.sms.http.inbound.as_ref().and_then(|r| r.try_recv().ok()) else { break };
+            let answer = self.sms_http_submit(now, &sub);
+            if answer.0 == 202 {
+                self.sms.http.counters.inbound_accepted += 1;
+            } else {
+                self.sms.http.counters.inbound_refused += 1;
+            }
+            let _ = reply.try_send(answer);
+        }
+        for _ in 0..MAX_HTTP_PER_TURN {
+            let Some((id, status)) = self.sms.http.results.as_ref().and_then(|r| r.try_recv().ok()) else { break };
+            if status.is_some_and(|s| (200..300).contains(&s)) {
+                self.sms.http.counters.webhook_ok += 1;
+                self.sms.smsc.handle_delivered(now, unix_now(), id);
+            } else {
+                self.sms.http.counters.webhook_failed += 1;
+                self.sms.smsc.handle_transport_failure(now, id);
+            }
+        }
+    }
+
+    /// `POST /sms`: stores the text for a served user (202 with the ids), else 404.
+    fn sms_http_submit(&mut self, now: Instant, sub: &smsc::http::Submission) -> (u16, Value) {
+        let hss = &self.registrar.hss;
+        let found = if sub.to.contains(':') {
+            let impu = normalize_impu(&sub.to);
+            hss.impi_of_impu(&impu).map(|i| User { impi: i.to_owned(), impu })
+        } else {
+            let da = smsc::tp_address_of_impu(&format!("tel:{}", sub.to));
+            smsc::impu_candidates(&da, &self.sms.domain).into_iter().find_map(|impu| Some(User { impi: hss.impi_of_impu(&impu)?.to_owned(), impu }))
+        };
+        let Some(user) = found else { return (404, json!({ "error": format!("no subscriber {}", sub.to) })) };
+        let to = Recipient { delay: self.sms.delay_of(&user.impu), user };
+        let oa = smsc::tp_address_of_impu(&sub.from);
+        match self.sms_submit_text(now, None, to, &sub.text, oa, None, 0, None) {
+            Ok(ids) => (202, json!({ "ids": ids })),
+            Err(e) => (503, json!({ "error": e })),
+        }
+    }
+
+    /// Counters of the HTTP interworking.
+    pub fn sms_http_counters(&self) -> HttpCounters {
+        self.sms.http.counters
     }
 
     /// A response to one of our MESSAGEs; false when it is not ours.
@@ -429,6 +511,7 @@ impl Control {
 
     /// SMSC timers, then whatever became due.
     pub(super) fn sms_on_timeout(&mut self, now: Instant) {
+        self.sms_http_poll(now);
         if self.sms.smsc.poll_timeout().is_some_and(|t| t <= now) {
             self.sms.smsc.handle_timeout(now, unix_now());
         }

@@ -16,6 +16,7 @@
 mod clock;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod http;
 mod mo;
 mod mt;
 mod party;
