@@ -67,10 +67,6 @@ impl Ue {
         Ue { sock, local, name, core, seq: 0 }
     }
 
-    fn impu(&self) -> String {
-        format!("sip:{}@{DOMAIN}", self.name)
-    }
-
     /// REGISTERs (with `+g.3gpp.smsip` when `sms`) and waits for the 200.
     fn register(&mut self, sms: bool) {
         let feature = if sms { ";+g.3gpp.smsip" } else { "" };

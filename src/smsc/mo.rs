@@ -94,6 +94,12 @@ impl Smsc {
     fn accept_submit(&mut self, now: Instant, unix: u64, from: &User, s: &Submit, resolve: Resolve<'_>) -> Result<u64, RpCause> {
         // TS 24.011 Table 8.4: #1 for a destination the network does not know.
         let to = resolve(&s.destination).ok_or(RpCause::UnassignedNumber)?;
+        // TS 23.040 9.2.3.25: TP-RD asks to reject a duplicate of a message still held.
+        let key = (s.message_reference, s.destination);
+        let held = |m: &Stored| m.submit == Some(key) && m.from.as_ref().is_some_and(|u| u.impi == from.impi);
+        if s.reject_duplicates && self.store.iter().any(held) {
+            return Err(RpCause::ShortMessageTransferRejected);
+        }
         let scts = timestamp_of_unix(unix);
         let deliver = Deliver {
             more_messages: false,
@@ -114,7 +120,11 @@ impl Smsc {
             self.push_event(Event::Received { id: 0, sender, destination, tpdu: Box::new(Tpdu::Deliver(deliver)), date: unix });
             return Ok(0);
         }
-        self.enqueue(now, unix, Some(from.clone()), to, Tpdu::Deliver(deliver), report, lifetime)
+        let id = self.enqueue(now, unix, Some(from.clone()), to, Tpdu::Deliver(deliver), report, lifetime)?;
+        if let Some(m) = self.store.get_mut(id) {
+            m.submit = Some(key);
+        }
+        Ok(id)
     }
 
     /// Stores an SMS-DELIVER built by the caller (remote API, plain-text MESSAGE), valid for
@@ -138,6 +148,7 @@ impl Smsc {
             to: to.user,
             tpdu,
             report,
+            submit: None,
             delay: to.delay,
             expires_at: now + lifetime,
             expires_unix: unix + lifetime.as_secs(),

@@ -266,8 +266,8 @@ impl Smsc {
         self.store.iter()
     }
 
-    /// Removes every message pending for `impi` (the API's `sms_flush`); returns how many.
-    pub fn flush(&mut self, impi: &str) -> usize {
+    /// Removes every message pending for `impi`; returns how many.
+    pub fn remove_for(&mut self, impi: &str) -> usize {
         self.store.remove_where(|m| m.to.impi == impi)
     }
 

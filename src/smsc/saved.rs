@@ -83,6 +83,7 @@ impl SavedMessage {
             to: user(self.to),
             tpdu,
             report,
+            submit: None,
             delay: Duration::from_millis(self.delay_ms),
             expires_at: now + Duration::from_secs(self.expires - unix),
             expires_unix: self.expires,

@@ -43,6 +43,9 @@ pub struct Stored {
     pub tpdu: Tpdu,
     /// The status report to send the originator, when TP-SRR was set.
     pub report: Option<ReportRequest>,
+    /// TP-MR and TP-DA of the SMS-SUBMIT (TS 23.040 9.2.3.25: duplicates are recognised by
+    /// them and the originator).
+    pub submit: Option<(u8, TpAddress)>,
     /// `ue_db.impu.sms_delay` of the recipient.
     pub delay: std::time::Duration,
     /// End of validity (monotonic) and the same as Unix seconds (for the state file).

@@ -279,7 +279,7 @@ fn flush_and_delay() {
     s.submit_deliver(t0, UNIX, None, to, d, Duration::from_secs(60)).unwrap();
     assert!(s.poll_transmit(t0 + Duration::from_secs(1), &everyone).is_none(), "sms_delay");
     assert!(s.poll_transmit(t0 + Duration::from_secs(2), &everyone).is_some());
-    assert_eq!(s.flush("222@ims"), 1);
+    assert_eq!(s.remove_for("222@ims"), 1);
     assert!(s.is_empty());
 }
 
@@ -302,4 +302,23 @@ fn hook_only_reports_without_storing_while_listened_to() {
         })
         .collect();
     assert_eq!(texts, ["stored", "hooked"]);
+}
+
+#[test]
+fn reject_duplicates_refuses_a_resubmission_still_held() {
+    let (t0, mut s) = (Instant::now(), Smsc::new(cfg()));
+    let a = user("111");
+    let rd = |mr: u8| {
+        let mut raw = submit(mr, "+222", "dup", false, None);
+        // RP header (2) + originator LV (1) + destination LV (1 + 3: TOA and "3310") +
+        // RP-User-Data length (1), then the TPDU's first octet: TP-RD is bit 2 (9.2.2.2).
+        assert_eq!(raw[8] & 0x03, 0x01, "TP-MTI of SMS-SUBMIT at offset 8");
+        raw[8] |= 0x04;
+        raw
+    };
+    assert!(matches!(s.handle_mo(t0, UNIX, &a, &rd(5), &resolve), Some(RpMessage::Ack(_))));
+    assert_eq!(cause_of(s.handle_mo(t0, UNIX, &a, &rd(5), &resolve)), Some(21));
+    assert!(matches!(s.handle_mo(t0, UNIX, &a, &rd(6), &resolve), Some(RpMessage::Ack(_))), "another TP-MR");
+    assert!(matches!(s.handle_mo(t0, UNIX, &user("222"), &rd(5), &resolve), Some(RpMessage::Ack(_))), "another originator");
+    assert!(matches!(s.handle_mo(t0, UNIX, &a, &submit(5, "+222", "dup", false, None), &resolve), Some(RpMessage::Ack(_))), "without TP-RD");
 }
