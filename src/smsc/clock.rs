@@ -47,8 +47,13 @@ pub fn timestamp_of_unix(unix: u64) -> Timestamp {
 
 /// The Unix time of a time stamp (years 00-99 read as 2000-2099; the zone is applied).
 pub fn unix_of_timestamp(t: &Timestamp) -> u64 {
-    let days = days_from_civil(2000 + i64::from(t.year), u32::from(t.month), u32::from(t.day));
-    let local = days * 86_400 + i64::from(t.hour) * 3600 + i64::from(t.minute) * 60 + i64::from(t.second);
+    let days = days_from_civil(
+        2000 + i64::from(t.year),
+        u32::from(t.month),
+        u32::from(t.day),
+    );
+    let local =
+        days * 86_400 + i64::from(t.hour) * 3600 + i64::from(t.minute) * 60 + i64::from(t.second);
     // 9.2.3.11: the zone is the local time's offset from GMT in quarters of an hour.
     let utc = local - i64::from(t.tz_quarters) * 900;
     u64::try_from(utc).unwrap_or(0)
@@ -61,9 +66,15 @@ mod tests {
     #[test]
     fn known_dates_convert_both_ways() {
         // 2000-03-01T00:00:00Z and 2026-11-23T22:05:09Z.
-        assert_eq!(unix_of_timestamp(&timestamp_of_unix(951_868_800)), 951_868_800);
+        assert_eq!(
+            unix_of_timestamp(&timestamp_of_unix(951_868_800)),
+            951_868_800
+        );
         let t = timestamp_of_unix(1_795_471_509);
-        assert_eq!((t.year, t.month, t.day, t.hour, t.minute, t.second), (26, 11, 23, 22, 5, 9));
+        assert_eq!(
+            (t.year, t.month, t.day, t.hour, t.minute, t.second),
+            (26, 11, 23, 22, 5, 9)
+        );
         assert_eq!(unix_of_timestamp(&t), 1_795_471_509);
     }
 

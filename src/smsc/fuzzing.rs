@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 const BOUND: usize = 8;
 
 fn user(n: u8) -> User {
-    User { impi: format!("u{n}"), impu: format!("tel:+{n}") }
+    User {
+        impi: format!("u{n}"),
+        impu: format!("tel:+{n}"),
+    }
 }
 
 fn check_encodes(m: &RpMessage) {
@@ -39,7 +42,10 @@ pub fn drive(data: &[u8]) -> super::Counters {
     let t0 = Instant::now();
     let resolve = |da: &TpAddress| {
         let d: String = da.digits().collect();
-        matches!(d.as_str(), "1" | "2").then(|| Recipient { user: user(if d == "1" { 1 } else { 2 }), delay: Duration::ZERO })
+        matches!(d.as_str(), "1" | "2").then(|| Recipient {
+            user: user(if d == "1" { 1 } else { 2 }),
+            delay: Duration::ZERO,
+        })
     };
     let mut rest = data;
     let mut step = 0u64;
@@ -71,7 +77,10 @@ mod tests {
         let _ = super::drive(&[3, 0x07, 0x01, 0x02, 2, 0x00, 0x01, 0xff, 0xff, 0xff]);
         // From user 2: an RP-DATA(SUBMIT "hi" to +2); an empty message from user 1; then from
         // user 2 the RP-ACK for reference 1 (its delivery); then SUBMITs until the store is full.
-        let submit = [0x00, 0x05, 0x00, 0x02, 0x91, 0x11, 0x0a, 0x01, 0x05, 0x01, 0x91, 0xf2, 0x00, 0x00, 0x02, 0xe8, 0x34];
+        let submit = [
+            0x00, 0x05, 0x00, 0x02, 0x91, 0x11, 0x0a, 0x01, 0x05, 0x01, 0x91, 0xf2, 0x00, 0x00,
+            0x02, 0xe8, 0x34,
+        ];
         let mut input = vec![submit.len() as u8];
         input.extend_from_slice(&submit);
         input.extend_from_slice(&[0, 2, 0x02, 0x01]);
@@ -80,7 +89,11 @@ mod tests {
             input.extend_from_slice(&submit);
         }
         let c = super::drive(&input);
-        assert_eq!((c.delivered, c.submitted), (1, 1 + super::BOUND as u64), "{c:?}");
+        assert_eq!(
+            (c.delivered, c.submitted),
+            (1, 1 + super::BOUND as u64),
+            "{c:?}"
+        );
         assert!(c.refused >= 1, "the full store refuses: {c:?}");
     }
 }

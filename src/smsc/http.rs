@@ -19,7 +19,10 @@ pub struct HttpError {
 }
 
 fn err(status: u16, detail: impl Into<String>) -> HttpError {
-    HttpError { status, detail: detail.into() }
+    HttpError {
+        status,
+        detail: detail.into(),
+    }
 }
 
 /// An SMS submitted over HTTP.
@@ -48,7 +51,11 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 /// The length of the complete request at the start of `buf`: `Ok(None)` while more is needed.
 pub fn request_len(buf: &[u8]) -> Result<Option<usize>, HttpError> {
     let Some(h) = head_len(buf) else {
-        return if buf.len() > MAX_HEAD { Err(err(431, "request head too large")) } else { Ok(None) };
+        return if buf.len() > MAX_HEAD {
+            Err(err(431, "request head too large"))
+        } else {
+            Ok(None)
+        };
     };
     let head = std::str::from_utf8(&buf[..h]).map_err(|_| err(400, "request head is not UTF-8"))?;
     if header(head, "Transfer-Encoding").is_some() {
@@ -56,7 +63,9 @@ pub fn request_len(buf: &[u8]) -> Result<Option<usize>, HttpError> {
     }
     // RFC 9112 6.3: without Content-Length a request has no body.
     let body = match header(head, "Content-Length") {
-        Some(v) => v.parse::<usize>().map_err(|_| err(400, "bad Content-Length"))?,
+        Some(v) => v
+            .parse::<usize>()
+            .map_err(|_| err(400, "bad Content-Length"))?,
         None => 0,
     };
     if body > MAX_BODY {
@@ -98,7 +107,9 @@ pub fn parse_submission(req: &[u8]) -> Result<Submission, HttpError> {
         return Err(err(405, "use POST"));
     }
     let body = std::str::from_utf8(&req[h..]).map_err(|_| err(400, "body is not UTF-8"))?;
-    let ctype = header(head, "Content-Type").unwrap_or("application/json").to_ascii_lowercase();
+    let ctype = header(head, "Content-Type")
+        .unwrap_or("application/json")
+        .to_ascii_lowercase();
     let field = |name: &str| -> Option<String> {
         if ctype.starts_with("application/x-www-form-urlencoded") {
             body.split('&').find_map(|kv| {
@@ -154,12 +165,23 @@ pub struct Webhook {
 impl Webhook {
     /// Parses the URL (plain `http` only).
     pub fn parse(url: &str) -> Result<Webhook, String> {
-        let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http:// webhooks are supported"))?;
-        let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+        let rest = url
+            .strip_prefix("http://")
+            .ok_or_else(|| format!("{url}: only http:// webhooks are supported"))?;
+        let (host, path) = rest
+            .split_once('/')
+            .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
         if host.is_empty() {
             return Err(format!("{url}: no host"));
         }
-        let authority = if host.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) { host.to_string() } else { format!("{host}:80") };
+        let authority = if host
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            host.to_string()
+        } else {
+            format!("{host}:80")
+        };
         Ok(Webhook { authority, path })
     }
 
@@ -191,40 +213,83 @@ mod tests {
     #[test]
     fn json_and_form_submissions_parse() {
         let body = r#"{"from":"+111","to":"+222","text":"hé"}"#;
-        let req = format!("POST /sms HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        let req = format!(
+            "POST /sms HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
         assert_eq!(request_len(req.as_bytes()), Ok(Some(req.len())));
         assert_eq!(request_len(&req.as_bytes()[..req.len() - 1]), Ok(None));
         let s = parse_submission(req.as_bytes()).unwrap();
-        assert_eq!((s.from.as_str(), s.to.as_str(), s.text.as_str()), ("+111", "+222", "hé"));
+        assert_eq!(
+            (s.from.as_str(), s.to.as_str(), s.text.as_str()),
+            ("+111", "+222", "hé")
+        );
         let form = "from=Bank&to=%2B222&text=a+b%20c";
         let req = format!("POST /sms HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}", form.len());
         let s = parse_submission(req.as_bytes()).unwrap();
-        assert_eq!((s.from.as_str(), s.to.as_str(), s.text.as_str()), ("Bank", "+222", "a b c"));
+        assert_eq!(
+            (s.from.as_str(), s.to.as_str(), s.text.as_str()),
+            ("Bank", "+222", "a b c")
+        );
     }
 
     #[test]
     fn bad_requests_get_their_status() {
-        assert_eq!(parse_submission(b"GET /sms HTTP/1.1\r\n\r\n").unwrap_err().status, 405);
-        assert_eq!(parse_submission(b"POST /x HTTP/1.1\r\n\r\n").unwrap_err().status, 404);
-        assert_eq!(parse_submission(b"POST /sms HTTP/1.1\r\n\r\n{\"to\":1}").unwrap_err().status, 400);
-        assert_eq!(request_len(b"POST /sms HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n").unwrap_err().status, 413);
+        assert_eq!(
+            parse_submission(b"GET /sms HTTP/1.1\r\n\r\n")
+                .unwrap_err()
+                .status,
+            405
+        );
+        assert_eq!(
+            parse_submission(b"POST /x HTTP/1.1\r\n\r\n")
+                .unwrap_err()
+                .status,
+            404
+        );
+        assert_eq!(
+            parse_submission(b"POST /sms HTTP/1.1\r\n\r\n{\"to\":1}")
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(
+            request_len(b"POST /sms HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n")
+                .unwrap_err()
+                .status,
+            413
+        );
         assert_eq!(request_len(&[b'a'; MAX_HEAD + 1]).unwrap_err().status, 431);
-        assert_eq!(request_len(b"POST /sms HTTP/1.1\r\nContent-Length: x\r\n\r\n").unwrap_err().status, 400);
+        assert_eq!(
+            request_len(b"POST /sms HTTP/1.1\r\nContent-Length: x\r\n\r\n")
+                .unwrap_err()
+                .status,
+            400
+        );
         assert!(form_decode("%4").is_none() && form_decode("%zz").is_none());
     }
 
     #[test]
     fn webhook_url_and_request() {
         let w = Webhook::parse("http://127.0.0.1:8089/hook/sms").unwrap();
-        assert_eq!((w.authority.as_str(), w.path.as_str()), ("127.0.0.1:8089", "/hook/sms"));
-        assert_eq!(Webhook::parse("http://example.net").unwrap().authority, "example.net:80");
+        assert_eq!(
+            (w.authority.as_str(), w.path.as_str()),
+            ("127.0.0.1:8089", "/hook/sms")
+        );
+        assert_eq!(
+            Webhook::parse("http://example.net").unwrap().authority,
+            "example.net:80"
+        );
         assert!(Webhook::parse("https://x/").is_err());
         let req = w.request("+1", "+2", "hi");
         let n = request_len(&req).unwrap().unwrap();
         assert_eq!(n, req.len());
         let body: Value = serde_json::from_slice(&req[head_len(&req).unwrap()..]).unwrap();
         assert_eq!(body["text"], "hi");
-        assert_eq!(response_status(b"HTTP/1.1 204 No Content\r\n\r\n"), Some(204));
+        assert_eq!(
+            response_status(b"HTTP/1.1 204 No Content\r\n\r\n"),
+            Some(204)
+        );
         assert_eq!(response_status(b"garbage"), None);
         assert!(response(202, &serde_json::json!({})).starts_with(b"HTTP/1.1 202 Accepted\r\n"));
     }

@@ -7,8 +7,8 @@ use super::store::{DeliveryState, ReportRequest, Stored};
 use super::{Event, Recipient, Smsc, User};
 use crate::config::typed::FilterAction;
 use crate::sms::{
-    Deliver, EnhancedVp, RpAck, RpCause, RpData, RpDirection, RpError, RpMessage, Submit, TpAddress, Tpdu,
-    ValidityPeriod,
+    Deliver, EnhancedVp, RpAck, RpCause, RpData, RpDirection, RpError, RpMessage, Submit,
+    TpAddress, Tpdu, ValidityPeriod,
 };
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,14 @@ pub type Resolve<'a> = &'a dyn Fn(&TpAddress) -> Option<Recipient>;
 impl Smsc {
     /// An MS-to-network RP message `body` from `from` (the body of a MESSAGE with
     /// `application/vnd.3gpp.sms`). Returns the RP-ACK / RP-ERROR to send back, if any.
-    pub fn handle_mo(&mut self, now: Instant, unix: u64, from: &User, body: &[u8], resolve: Resolve<'_>) -> Option<RpMessage> {
+    pub fn handle_mo(
+        &mut self,
+        now: Instant,
+        unix: u64,
+        from: &User,
+        body: &[u8],
+        resolve: Resolve<'_>,
+    ) -> Option<RpMessage> {
         // TS 24.011 9.2: a network only receives even message types; the others are #97.
         let msg = match RpMessage::parse_directed(body, RpDirection::MsToNetwork) {
             Ok(m) => m,
@@ -58,15 +65,30 @@ impl Smsc {
 
     fn refuse(&mut self, reference: u8, cause: RpCause) -> RpMessage {
         let cause = self.cause(cause);
-        let e = RpError { direction: RpDirection::NetworkToMs, reference, cause, diagnostic: None, user_data: None };
+        let e = RpError {
+            direction: RpDirection::NetworkToMs,
+            reference,
+            cause,
+            diagnostic: None,
+            user_data: None,
+        };
         self.refused(RpMessage::Error(e), cause)
     }
 
-    fn on_rp_data(&mut self, now: Instant, unix: u64, from: &User, d: &RpData, resolve: Resolve<'_>) -> Option<RpMessage> {
+    fn on_rp_data(
+        &mut self,
+        now: Instant,
+        unix: u64,
+        from: &User,
+        d: &RpData,
+        resolve: Resolve<'_>,
+    ) -> Option<RpMessage> {
         match self.cfg.filter_rp_data {
             FilterAction::Treat => {}
             FilterAction::Ignore => return None,
-            FilterAction::Reject => return Some(self.refuse(d.reference, RpCause::ShortMessageTransferRejected)),
+            FilterAction::Reject => {
+                return Some(self.refuse(d.reference, RpCause::ShortMessageTransferRejected))
+            }
         }
         let tpdu = match d.tpdu() {
             Ok(t) => t,
@@ -91,12 +113,21 @@ impl Smsc {
     }
 
     /// TS 23.040 9.2.2.2: an SMS-SUBMIT becomes an SMS-DELIVER for the TP-DA's user.
-    fn accept_submit(&mut self, now: Instant, unix: u64, from: &User, s: &Submit, resolve: Resolve<'_>) -> Result<u64, RpCause> {
+    fn accept_submit(
+        &mut self,
+        now: Instant,
+        unix: u64,
+        from: &User,
+        s: &Submit,
+        resolve: Resolve<'_>,
+    ) -> Result<u64, RpCause> {
         // TS 24.011 Table 8.4: #1 for a destination the network does not know.
         let to = resolve(&s.destination).ok_or(RpCause::UnassignedNumber)?;
         // TS 23.040 9.2.3.25: TP-RD asks to reject a duplicate of a message still held.
         let key = (s.message_reference, s.destination);
-        let held = |m: &Stored| m.submit == Some(key) && m.from.as_ref().is_some_and(|u| u.impi == from.impi);
+        let held = |m: &Stored| {
+            m.submit == Some(key) && m.from.as_ref().is_some_and(|u| u.impi == from.impi)
+        };
         if s.reject_duplicates && self.store.iter().any(held) {
             return Err(RpCause::ShortMessageTransferRejected);
         }
@@ -112,15 +143,33 @@ impl Smsc {
             scts,
             user_data: s.user_data,
         };
-        let report = s.status_report_request.then_some(ReportRequest { mr: s.message_reference, recipient: s.destination, scts });
+        let report = s.status_report_request.then_some(ReportRequest {
+            mr: s.message_reference,
+            recipient: s.destination,
+            scts,
+        });
         let lifetime = lifetime_of(s.validity.as_ref(), unix, self.cfg.expires);
         if self.hooked() {
             // sms_hook_only: the API client gets the message; only the RP layer is handled here.
             let (sender, destination) = (from.impu.clone(), to.user.impu);
-            self.push_event(Event::Received { id: 0, sender, destination, tpdu: Box::new(Tpdu::Deliver(deliver)), date: unix });
+            self.push_event(Event::Received {
+                id: 0,
+                sender,
+                destination,
+                tpdu: Box::new(Tpdu::Deliver(deliver)),
+                date: unix,
+            });
             return Ok(0);
         }
-        let id = self.enqueue(now, unix, Some(from.clone()), to, Tpdu::Deliver(deliver), report, lifetime)?;
+        let id = self.enqueue(
+            now,
+            unix,
+            Some(from.clone()),
+            to,
+            Tpdu::Deliver(deliver),
+            report,
+            lifetime,
+        )?;
         if let Some(m) = self.store.get_mut(id) {
             m.submit = Some(key);
         }
@@ -129,14 +178,31 @@ impl Smsc {
 
     /// Stores an SMS-DELIVER built by the caller (remote API, plain-text MESSAGE), valid for
     /// `lifetime`. Errors give the RP-Cause that explains the refusal.
-    pub fn submit_deliver(&mut self, now: Instant, unix: u64, from: Option<User>, to: Recipient, deliver: Deliver, lifetime: Duration) -> Result<u64, RpCause> {
+    pub fn submit_deliver(
+        &mut self,
+        now: Instant,
+        unix: u64,
+        from: Option<User>,
+        to: Recipient,
+        deliver: Deliver,
+        lifetime: Duration,
+    ) -> Result<u64, RpCause> {
         let id = self.enqueue(now, unix, from, to, Tpdu::Deliver(deliver), None, lifetime)?;
         self.counters.submitted += 1;
         Ok(id)
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn enqueue(&mut self, now: Instant, unix: u64, from: Option<User>, to: Recipient, tpdu: Tpdu, report: Option<ReportRequest>, lifetime: Duration) -> Result<u64, RpCause> {
+    pub(super) fn enqueue(
+        &mut self,
+        now: Instant,
+        unix: u64,
+        from: Option<User>,
+        to: Recipient,
+        tpdu: Tpdu,
+        report: Option<ReportRequest>,
+        lifetime: Duration,
+    ) -> Result<u64, RpCause> {
         if self.store.is_full() {
             // TS 24.011 Table 8.4: #42 congestion, the SC has no room.
             return Err(RpCause::Congestion);
@@ -158,7 +224,10 @@ impl Smsc {
         if matches!(tpdu, Tpdu::Deliver(_)) {
             self.push_event(Event::Received {
                 id,
-                sender: m.from.as_ref().map_or_else(|| super::party::address_text(&tpdu_originator(&tpdu)), |u| u.impu.clone()),
+                sender: m.from.as_ref().map_or_else(
+                    || super::party::address_text(&tpdu_originator(&tpdu)),
+                    |u| u.impu.clone(),
+                ),
                 destination: m.to.impu.clone(),
                 tpdu: Box::new(tpdu),
                 date: unix,
@@ -178,7 +247,11 @@ fn tpdu_originator(t: &Tpdu) -> TpAddress {
 
 /// An RP-ACK without user data.
 fn ack(reference: u8) -> RpMessage {
-    RpMessage::Ack(RpAck { direction: RpDirection::NetworkToMs, reference, user_data: None })
+    RpMessage::Ack(RpAck {
+        direction: RpDirection::NetworkToMs,
+        reference,
+        user_data: None,
+    })
 }
 
 /// TS 23.040 9.2.3.12: how long a message lives: its TP-VP, else `default` (`sms_expires`).
@@ -188,9 +261,16 @@ pub fn lifetime_of(vp: Option<&ValidityPeriod>, unix: u64, default: Duration) ->
         Some(ValidityPeriod::Relative(v)) => u64::from(ValidityPeriod::relative_seconds(*v)),
         Some(ValidityPeriod::Absolute(t)) => unix_of_timestamp(t).saturating_sub(unix),
         Some(ValidityPeriod::Enhanced(e)) => match e {
-            EnhancedVp::Relative { value, .. } => u64::from(ValidityPeriod::relative_seconds(*value)),
+            EnhancedVp::Relative { value, .. } => {
+                u64::from(ValidityPeriod::relative_seconds(*value))
+            }
             EnhancedVp::Seconds { value, .. } => u64::from(*value),
-            EnhancedVp::Hms { hours, minutes, seconds, .. } => u64::from(*hours) * 3600 + u64::from(*minutes) * 60 + u64::from(*seconds),
+            EnhancedVp::Hms {
+                hours,
+                minutes,
+                seconds,
+                ..
+            } => u64::from(*hours) * 3600 + u64::from(*minutes) * 60 + u64::from(*seconds),
             EnhancedVp::NotSpecified { .. } | EnhancedVp::Raw(_) => return default,
         },
     };

@@ -210,7 +210,14 @@ impl Smsc {
     /// An empty SMSC.
     pub fn new(cfg: Config) -> Self {
         let store = store::Store::new(cfg.max_stored);
-        Smsc { cfg, store, events: VecDeque::new(), next_rp_ref: 0, hook_listeners: false, counters: Counters::default() }
+        Smsc {
+            cfg,
+            store,
+            events: VecDeque::new(),
+            next_rp_ref: 0,
+            hook_listeners: false,
+            counters: Counters::default(),
+        }
     }
 
     /// The configuration in force.

@@ -23,8 +23,14 @@ pub mod status {
 /// Sets TP-MMS (TS 23.040 9.2.3.2) on a network-to-MS TPDU.
 fn with_more_messages(t: Tpdu, more: bool) -> Tpdu {
     match t {
-        Tpdu::Deliver(d) => Tpdu::Deliver(crate::sms::Deliver { more_messages: more, ..d }),
-        Tpdu::StatusReport(r) => Tpdu::StatusReport(StatusReport { more_messages: more, ..r }),
+        Tpdu::Deliver(d) => Tpdu::Deliver(crate::sms::Deliver {
+            more_messages: more,
+            ..d
+        }),
+        Tpdu::StatusReport(r) => Tpdu::StatusReport(StatusReport {
+            more_messages: more,
+            ..r
+        }),
         other => other,
     }
 }
@@ -37,21 +43,34 @@ impl Smsc {
         let mut seen: HashSet<&str> = HashSet::new();
         self.store
             .iter()
-            .map(|m| if seen.insert(m.to.impi.as_str()) { m.next_deadline() } else { m.expires_at })
+            .map(|m| {
+                if seen.insert(m.to.impi.as_str()) {
+                    m.next_deadline()
+                } else {
+                    m.expires_at
+                }
+            })
             .min()
     }
 
     /// Drops expired messages (reporting them when asked) and turns TR1M expiries into
     /// failed attempts.
     pub fn handle_timeout(&mut self, now: Instant, unix: u64) {
-        let expired: Vec<u64> = self.store.iter().filter(|m| m.expires_at <= now).map(|m| m.id).collect();
+        let expired: Vec<u64> = self
+            .store
+            .iter()
+            .filter(|m| m.expires_at <= now)
+            .map(|m| m.id)
+            .collect();
         for id in expired {
             self.drop_message(now, unix, id, status::VALIDITY_EXPIRED);
         }
         let silent: Vec<u64> = self
             .store
             .iter()
-            .filter(|m| matches!(m.state, DeliveryState::InFlight { deadline, .. } if deadline <= now))
+            .filter(
+                |m| matches!(m.state, DeliveryState::InFlight { deadline, .. } if deadline <= now),
+            )
             .map(|m| m.id)
             .collect();
         for id in silent {
@@ -62,7 +81,11 @@ impl Smsc {
 
     /// The next RP-DATA to send: the oldest due message of a recipient with nothing in flight
     /// and `reachable(impi)`. Messages of unreachable recipients wait for their registration.
-    pub fn poll_transmit(&mut self, now: Instant, reachable: &dyn Fn(&str) -> bool) -> Option<Transmit> {
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        reachable: &dyn Fn(&str) -> bool,
+    ) -> Option<Transmit> {
         let mut seen: HashSet<String> = HashSet::new();
         let mut pick = None;
         for m in self.store.iter_mut() {
@@ -70,7 +93,9 @@ impl Smsc {
             if !seen.insert(m.to.impi.clone()) {
                 continue;
             }
-            let DeliveryState::Waiting(Some(due)) = m.state else { continue };
+            let DeliveryState::Waiting(Some(due)) = m.state else {
+                continue;
+            };
             if due > now {
                 continue;
             }
@@ -99,7 +124,13 @@ impl Smsc {
         };
         m.state = DeliveryState::InFlight { rp_ref, deadline };
         m.attempts += 1;
-        let t = Transmit { id, to: m.to.clone(), from: m.from.clone(), rp, tpdu };
+        let t = Transmit {
+            id,
+            to: m.to.clone(),
+            from: m.from.clone(),
+            rp,
+            tpdu,
+        };
         self.counters.attempts += 1;
         Some(t)
     }
@@ -129,7 +160,10 @@ impl Smsc {
     fn in_flight(&self, impi: &str, rp_ref: u8) -> Option<u64> {
         self.store
             .iter()
-            .find(|m| m.to.impi == impi && matches!(m.state, DeliveryState::InFlight { rp_ref: r, .. } if r == rp_ref))
+            .find(|m| {
+                m.to.impi == impi
+                    && matches!(m.state, DeliveryState::InFlight { rp_ref: r, .. } if r == rp_ref)
+            })
             .map(|m| m.id)
     }
 
@@ -146,7 +180,9 @@ impl Smsc {
     /// Message `id` reached its recipient by other means than RP-ACK (a 2xx to a plain-text
     /// MESSAGE): it leaves the store and its status report follows.
     pub fn handle_delivered(&mut self, now: Instant, unix: u64, id: u64) {
-        let Some(m) = self.store.remove(id) else { return };
+        let Some(m) = self.store.remove(id) else {
+            return;
+        };
         self.counters.delivered += 1;
         self.push_event(Event::Delivered { id });
         self.report(now, unix, &m, status::DELIVERED);
@@ -155,15 +191,22 @@ impl Smsc {
     /// TS 24.011 7.3.4: the recipient refused. #22 (memory full) waits for RP-SMMA; protocol
     /// errors (#95 and above) are permanent; anything else is retried.
     pub(super) fn on_rp_error(&mut self, now: Instant, unix: u64, from: &super::User, e: &RpError) {
-        let Some(id) = self.in_flight(&from.impi, e.reference) else { return };
-        self.push_event(Event::Failed { id, cause: Some(e.cause) });
+        let Some(id) = self.in_flight(&from.impi, e.reference) else {
+            return;
+        };
+        self.push_event(Event::Failed {
+            id,
+            cause: Some(e.cause),
+        });
         match e.cause {
             RpCause::MemoryCapacityExceeded => {
                 if let Some(m) = self.store.get_mut(id) {
                     m.state = DeliveryState::Waiting(None);
                 }
             }
-            c if c.to_u8() >= 95 => self.drop_message(now, unix, id, status::REMOTE_PROCEDURE_ERROR),
+            c if c.to_u8() >= 95 => {
+                self.drop_message(now, unix, id, status::REMOTE_PROCEDURE_ERROR)
+            }
             _ => {
                 let retry = self.cfg.retry_delay.map(|d| now + d);
                 if let Some(m) = self.store.get_mut(id) {
@@ -174,7 +217,9 @@ impl Smsc {
     }
 
     fn drop_message(&mut self, now: Instant, unix: u64, id: u64, status: u8) {
-        let Some(m) = self.store.remove(id) else { return };
+        let Some(m) = self.store.remove(id) else {
+            return;
+        };
         self.counters.dropped += 1;
         self.push_event(Event::Dropped { id });
         self.report(now, unix, &m, status);
@@ -182,7 +227,9 @@ impl Smsc {
 
     /// TS 23.040 9.2.2.3: tells the originator what became of `m`, when TP-SRR asked.
     fn report(&mut self, now: Instant, unix: u64, m: &Stored, status: u8) {
-        let (Some(r), Some(originator)) = (m.report, m.from.clone()) else { return };
+        let (Some(r), Some(originator)) = (m.report, m.from.clone()) else {
+            return;
+        };
         let sr = StatusReport {
             more_messages: false,
             loop_prevention: false,
@@ -196,9 +243,15 @@ impl Smsc {
             dcs: None,
             user_data: None,
         };
-        let to = Recipient { user: originator, delay: std::time::Duration::ZERO };
+        let to = Recipient {
+            user: originator,
+            delay: std::time::Duration::ZERO,
+        };
         let lifetime = self.cfg.expires;
-        if self.enqueue(now, unix, None, to, Tpdu::StatusReport(sr), None, lifetime).is_err() {
+        if self
+            .enqueue(now, unix, None, to, Tpdu::StatusReport(sr), None, lifetime)
+            .is_err()
+        {
             self.counters.dropped += 1;
         }
     }

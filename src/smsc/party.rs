@@ -11,14 +11,23 @@ const MAX_ALPHA: usize = 11;
 pub fn tp_address_of_impu(impu: &str) -> TpAddress {
     let user = user_part(impu);
     let digits = user.trim_start_matches('+');
-    let numeric = !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit());
+    let numeric =
+        !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit());
     if numeric {
-        let toa = if user.starts_with('+') { TypeOfAddress::INTERNATIONAL } else { TypeOfAddress::UNKNOWN };
+        let toa = if user.starts_with('+') {
+            TypeOfAddress::INTERNATIONAL
+        } else {
+            TypeOfAddress::UNKNOWN
+        };
         if let Ok(a) = TpAddress::new(toa, digits) {
             return a;
         }
     }
-    let alpha: String = user.chars().filter(|c| c.is_ascii_alphanumeric()).take(MAX_ALPHA).collect();
+    let alpha: String = user
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(MAX_ALPHA)
+        .collect();
     TpAddress::alphanumeric(if alpha.is_empty() { "ringcore" } else { &alpha })
         // ASCII letters and digits are all in the GSM 7-bit default alphabet, 11 fit.
         .expect("ASCII alphanumerics encode")
@@ -30,7 +39,10 @@ fn user_part(impu: &str) -> &str {
     if let Some(n) = s.strip_prefix("tel:") {
         return n.split(';').next().unwrap_or(n);
     }
-    let rest = s.strip_prefix("sips:").or_else(|| s.strip_prefix("sip:")).unwrap_or(s);
+    let rest = s
+        .strip_prefix("sips:")
+        .or_else(|| s.strip_prefix("sip:"))
+        .unwrap_or(s);
     let rest = rest.split([';', '?']).next().unwrap_or(rest);
     rest.rsplit_once('@').map_or(rest, |(u, _)| u)
 }
@@ -56,7 +68,12 @@ pub fn impu_candidates(da: &TpAddress, domain: &str) -> Vec<String> {
         return vec![format!("sip:{t}@{domain}")];
     }
     let digits: String = da.digits().collect();
-    let mut v = vec![format!("tel:+{digits}"), format!("tel:{digits}"), format!("sip:+{digits}@{domain}"), format!("sip:{digits}@{domain}")];
+    let mut v = vec![
+        format!("tel:+{digits}"),
+        format!("tel:{digits}"),
+        format!("sip:+{digits}@{domain}"),
+        format!("sip:{digits}@{domain}"),
+    ];
     if da.toa.ton != Ton::International {
         v.swap(0, 1);
         v.swap(2, 3);
@@ -71,9 +88,15 @@ mod tests {
     #[test]
     fn identities_map_to_tp_addresses() {
         let a = tp_address_of_impu("tel:+33612345678");
-        assert_eq!((a.toa, address_text(&a)), (TypeOfAddress::INTERNATIONAL, "+33612345678".to_string()));
+        assert_eq!(
+            (a.toa, address_text(&a)),
+            (TypeOfAddress::INTERNATIONAL, "+33612345678".to_string())
+        );
         let b = tp_address_of_impu("<sip:0612345678@ims.example;user=phone>");
-        assert_eq!((b.toa, address_text(&b)), (TypeOfAddress::UNKNOWN, "0612345678".to_string()));
+        assert_eq!(
+            (b.toa, address_text(&b)),
+            (TypeOfAddress::UNKNOWN, "0612345678".to_string())
+        );
         let c = tp_address_of_impu("sip:alice.smith@ims.example");
         assert!(c.is_alphanumeric());
         assert_eq!(address_text(&c), "alicesmith");
@@ -82,7 +105,10 @@ mod tests {
     #[test]
     fn a_destination_names_tel_and_sip_forms() {
         let da = TpAddress::international("+123").unwrap();
-        assert_eq!(impu_candidates(&da, "d")[..2], ["tel:+123".to_string(), "tel:123".to_string()]);
+        assert_eq!(
+            impu_candidates(&da, "d")[..2],
+            ["tel:+123".to_string(), "tel:123".to_string()]
+        );
         let local = TpAddress::new(TypeOfAddress::UNKNOWN, "123").unwrap();
         assert_eq!(impu_candidates(&local, "d")[0], "tel:123");
         assert!(impu_candidates(&local, "d").contains(&"sip:123@d".to_string()));

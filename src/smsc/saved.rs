@@ -40,7 +40,9 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if b.len() % 2 != 0 {
         return None;
     }
-    b.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok()).collect()
+    b.chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect()
 }
 
 impl SavedMessage {
@@ -48,7 +50,12 @@ impl SavedMessage {
         let mut buf = [0u8; MAX_TPDU];
         let n = m.tpdu.emit(&mut buf).ok()?;
         let report = match &m.report {
-            Some(r) => Some((r.mr, r.recipient.toa.to_u8(), address_text(&r.recipient), hex(&r.scts.to_bytes().ok()?))),
+            Some(r) => Some((
+                r.mr,
+                r.recipient.toa.to_u8(),
+                address_text(&r.recipient),
+                hex(&r.scts.to_bytes().ok()?),
+            )),
             None => None,
         };
         Some(SavedMessage {
@@ -72,7 +79,11 @@ impl SavedMessage {
                 let toa = TypeOfAddress::from_u8(toa);
                 let recipient = TpAddress::new(toa, text.trim_start_matches('+')).ok()?;
                 let scts = Timestamp::from_bytes(unhex(&scts)?.try_into().ok()?).ok()?;
-                Some(ReportRequest { mr, recipient, scts })
+                Some(ReportRequest {
+                    mr,
+                    recipient,
+                    scts,
+                })
             }
             None => None,
         };

@@ -79,7 +79,11 @@ pub(super) struct Store {
 
 impl Store {
     pub(super) fn new(bound: usize) -> Self {
-        Store { bound, next_id: 0, messages: VecDeque::new() }
+        Store {
+            bound,
+            next_id: 0,
+            messages: VecDeque::new(),
+        }
     }
 
     pub(super) fn set_bound(&mut self, bound: usize) {
