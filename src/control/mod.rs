@@ -15,6 +15,7 @@ mod register;
 mod reply;
 mod signals;
 mod sms;
+mod sms_api;
 mod sms_http;
 mod sms_text;
 mod startup;
