@@ -77,6 +77,11 @@ impl Control {
         self.sms.smsc.pending_for(impi)
     }
 
+    /// SMSC counters (submitted, delivered, refused, decode errors, dropped, attempts).
+    pub fn sms_counters(&self) -> smsc::Counters {
+        self.sms.smsc.counters
+    }
+
     /// Tells the SMSC whether remote API clients listen to `sms` events (`sms_hook_only`).
     pub fn set_sms_hook_listeners(&mut self, listening: bool) {
         self.sms.smsc.set_hook_listeners(listening);
