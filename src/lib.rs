@@ -18,6 +18,7 @@ pub mod log;
 pub mod media;
 pub mod sdp;
 pub mod sms;
+pub mod smsc;
 pub mod stats;
 #[doc(hidden)]
 pub mod testkit;

@@ -94,6 +94,13 @@ pub struct Control {
     state_file: Option<std::path::PathBuf>,
     dirty: bool,
     last_save: Instant,
+    /// SMS over IP (see super::sms).
+    pub(super) sms: super::sms::SmsService,
+}
+
+/// The `host:port` requests leave from (the first sip_addr).
+fn local_addr_of(cfg: &Config) -> String {
+    cfg.sip.sip_addr.first().map(|a| a.addr.to_string()).unwrap_or_else(|| "127.0.0.1:5060".into())
 }
 
 /// The state file is rewritten at most this often.
@@ -102,6 +109,7 @@ const SAVE_PERIOD: Duration = Duration::from_secs(1);
 impl Control {
     /// Assembles the control state around a started engine.
     pub fn new(p: Parts) -> Self {
+        let sms = super::sms::SmsService::new(&p.cfg, local_addr_of(&p.cfg), p.engine.n_workers(), p.logger.clone());
         Control {
             cfg: p.cfg,
             engine: p.engine,
@@ -121,24 +129,27 @@ impl Control {
             state_file: None,
             dirty: false,
             last_save: Instant::now(),
+            sms,
         }
     }
 
     /// Restores the state of `path` (ue_db_filename) and keeps it up to date.
     pub fn persist_to(&mut self, path: std::path::PathBuf) -> Result<crate::ims::persist::Restored, String> {
         let r = &mut self.registrar;
-        let restored = crate::ims::persist::load(&path, Instant::now(), &mut r.bindings, &mut r.hss)?;
+        let (restored, sms) = crate::ims::persist::load_with_sms(&path, Instant::now(), &mut r.bindings, &mut r.hss)?;
+        self.sms.restore(Instant::now(), sms);
         self.state_file = Some(path);
         Ok(restored)
     }
 
     /// Writes the state file when it changed (at most every [`SAVE_PERIOD`], or now if `force`).
     fn save_state(&mut self, now: Instant, force: bool) {
+        self.dirty |= self.sms.take_dirty();
         let Some(path) = &self.state_file else { return };
         if !self.dirty || (!force && now.saturating_duration_since(self.last_save) < SAVE_PERIOD) {
             return;
         }
-        if let Err(e) = crate::ims::persist::save(path, now, &self.registrar.bindings, &self.registrar.hss) {
+        if let Err(e) = crate::ims::persist::save_with_sms(path, now, &self.registrar.bindings, &self.registrar.hss, &self.sms.smsc.save()) {
             let head = Head::new(Layer::Ims, Level::Error);
             self.logger.log_now(head, format_args!("cannot save {}: {e}", path.display()));
         }
@@ -181,7 +192,7 @@ impl Control {
     }
 
     fn next_timeout(&self) -> Option<Instant> {
-        [self.registrar.poll_timeout(), self.regevents.poll_timeout(), self.mt.poll_timeout()].into_iter().flatten().min()
+        [self.registrar.poll_timeout(), self.regevents.poll_timeout(), self.mt.poll_timeout(), self.sms.poll_timeout()].into_iter().flatten().min()
     }
 
     fn handle_timeouts(&mut self, now: Instant) {
@@ -199,6 +210,7 @@ impl Control {
             self.send_all(out);
         }
         self.drain_binding_changes(now);
+        self.sms_on_timeout(now);
         self.save_state(now, false);
     }
 
@@ -268,6 +280,7 @@ impl Control {
             }
             Some(Method::Subscribe) => reply_to(&msg, 489, "Bad Event", &Extra { headers: vec![("Allow-Events", "reg".into())], body: None }),
             Some(Method::Ack) => return,
+            Some(Method::Message) => return self.on_message(now, worker, tx, peer, &msg),
             _ => {
                 // Calls, SMS and other services come with later issues; say so.
                 self.counters.not_implemented.inc();
@@ -280,6 +293,9 @@ impl Control {
 
     fn on_response(&mut self, in_transaction: bool, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
+        if self.sms_on_response(Instant::now(), &msg) {
+            return;
+        }
         let out = match self.mt.on_response(Instant::now(), &msg, &mut self.media_ports) {
             Some(out) => out,
             None if in_transaction => self.calls.on_response(&msg, &mut self.media_ports),
@@ -293,7 +309,7 @@ impl Control {
         }
     }
 
-    fn respond(&mut self, worker: u16, tx: TxId, peer: Peer, msg: Vec<u8>) {
+    pub(super) fn respond(&mut self, worker: u16, tx: TxId, peer: Peer, msg: Vec<u8>) {
         self.log_sip(Dir::To, peer, &msg);
         self.command(worker, ToWorker::Respond { tx, msg });
     }
@@ -302,7 +318,7 @@ impl Control {
         msg.request_uri().is_ok_and(|u| self.echo.is_echo(&crate::ims::hss::normalize_impu(&String::from_utf8_lossy(u.raw))))
     }
 
-    fn send_all(&mut self, out: Vec<(u16, ToWorker)>) {
+    pub(super) fn send_all(&mut self, out: Vec<(u16, ToWorker)>) {
         for (worker, cmd) in out {
             match &cmd {
                 ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. }
@@ -340,6 +356,7 @@ impl Control {
             for (c, ev) in &change.contacts {
                 self.log_ims(change.record.id, ev, &change.record, &c.uri);
             }
+            self.sms_on_binding_change(now, &change);
             let notifies = self.regevents.on_change(now, &change);
             self.send_notifies(notifies);
         }

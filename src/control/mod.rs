@@ -14,11 +14,17 @@ mod regevent;
 mod register;
 mod reply;
 mod signals;
+mod sms;
+mod sms_api;
+mod sms_http;
+mod sms_text;
 mod startup;
 mod stdin;
 
 pub use self::core::{Control, Parts};
 pub use regevent::{Notify, RegEvents, Subscription};
+pub use sms::SmsService;
+pub use sms_http::HttpCounters;
 
 use crate::config::Loaded;
 use std::path::Path;

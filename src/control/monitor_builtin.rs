@@ -1,4 +1,4 @@
-//! Built-in monitor commands of section 7: `log`, `users` and `quit` (`help` is served by
+//! Built-in monitor commands of section 7: `log`, `users`, `mt_call`, `sms`, `sms_flush` and `quit` (`help` is served by
 //! the monitor itself since it reads the registry).
 
 use std::io::{self, Write};
@@ -38,6 +38,26 @@ pub const MT_CALL: Command = Command {
     handler: mt_call,
 };
 
+/// `sms` (seed 000 7).
+pub const SMS: Command = Command {
+    name: "sms",
+    usage: "sms impi|impu text",
+    help: "Send a SMS to the user identified by impi or impu if impi has not been found.",
+    min_args: 2,
+    max_args: usize::MAX,
+    handler: sms,
+};
+
+/// `sms_flush` (seed 000 7).
+pub const SMS_FLUSH: Command = Command {
+    name: "sms_flush",
+    usage: "sms_flush impi",
+    help: "Flush pending SMS: try to deliver the user's pending SMS now.",
+    min_args: 1,
+    max_args: 1,
+    handler: sms_flush,
+};
+
 /// `quit`.
 pub const QUIT: Command = Command {
     name: "quit",
@@ -71,6 +91,21 @@ fn mt_call(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> 
     match ctx.mt_call(args.first().copied().unwrap_or(""), duration) {
         Ok(line) => writeln!(out, "{line}"),
         Err(e) => writeln!(out, "mt_call: {e}"),
+    }
+}
+
+fn sms(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
+    let (user, words) = args.split_first().map_or(("", &[][..]), |(u, w)| (*u, w));
+    match ctx.sms(user, &words.join(" ")) {
+        Ok(line) => writeln!(out, "{line}"),
+        Err(e) => writeln!(out, "sms: {e}"),
+    }
+}
+
+fn sms_flush(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
+    match ctx.sms_flush(args.first().copied().unwrap_or("")) {
+        Ok(line) => writeln!(out, "{line}"),
+        Err(e) => writeln!(out, "sms_flush: {e}"),
     }
 }
 

@@ -72,4 +72,14 @@ impl MonitorContext for Ctx<'_> {
         let d = duration.map(std::time::Duration::from_secs_f64);
         self.control.mt_call(impu, d).map(|id| format!("MT call {id} to {impu} started"))
     }
+
+    fn sms(&mut self, user: &str, text: &str) -> Result<String, String> {
+        self.control.monitor_sms(user, text)
+    }
+
+    fn sms_flush(&mut self, impi: &str) -> Result<String, String> {
+        let req = crate::api::request_ims::SmsFlush { impi: impi.to_owned() };
+        let r = self.control.api_sms_flush(&req)?;
+        Ok(format!("{} pending SMS for {impi}", r.get("pending").and_then(|v| v.as_u64()).unwrap_or(0)))
+    }
 }

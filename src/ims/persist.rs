@@ -30,6 +30,9 @@ struct State {
     saved_at: u64,
     sqn: Vec<(String, String)>,
     registrations: Vec<SavedRecord>,
+    /// Pending SMS (absent in files of older builds).
+    #[serde(default)]
+    sms: Vec<crate::smsc::SavedMessage>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -66,6 +69,11 @@ fn unix_now() -> u64 {
 
 /// Writes the state atomically to `path`.
 pub fn save(path: &Path, now: Instant, bindings: &Bindings, hss: &Hss) -> std::io::Result<()> {
+    save_with_sms(path, now, bindings, hss, &[])
+}
+
+/// Writes the state with the pending SMS atomically to `path`.
+pub fn save_with_sms(path: &Path, now: Instant, bindings: &Bindings, hss: &Hss, sms: &[crate::smsc::SavedMessage]) -> std::io::Result<()> {
     let wall = unix_now();
     let to_unix = |t: Instant| wall + t.saturating_duration_since(now).as_secs();
     let mut sqn: Vec<(String, String)> = hss
@@ -104,7 +112,7 @@ pub fn save(path: &Path, now: Instant, bindings: &Bindings, hss: &Hss) -> std::i
                 .collect(),
         })
         .collect();
-    let state = State { version: VERSION, saved_at: wall, sqn, registrations };
+    let state = State { version: VERSION, saved_at: wall, sqn, registrations, sms: sms.to_vec() };
     let tmp = temp_path(path);
     {
         let mut f = std::fs::File::create(&tmp)?;
@@ -136,9 +144,14 @@ pub struct Restored {
 /// go into `bindings` (their change events are discarded: nothing changed
 /// for the UEs).
 pub fn load(path: &Path, now: Instant, bindings: &mut Bindings, hss: &mut Hss) -> Result<Restored, String> {
+    load_with_sms(path, now, bindings, hss).map(|(r, _)| r)
+}
+
+/// [`load`], also returning the pending SMS of the file.
+pub fn load_with_sms(path: &Path, now: Instant, bindings: &mut Bindings, hss: &mut Hss) -> Result<(Restored, Vec<crate::smsc::SavedMessage>), String> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Restored::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Restored::default(), Vec::new())),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
     if meta.len() > MAX_FILE {
@@ -186,7 +199,7 @@ pub fn load(path: &Path, now: Instant, bindings: &mut Bindings, hss: &mut Hss) -
         }
     }
     while bindings.poll_event().is_some() {}
-    Ok(out)
+    Ok((out, state.sms))
 }
 
 #[cfg(test)]

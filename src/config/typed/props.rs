@@ -114,6 +114,8 @@ pub const PROPERTIES: &[(&str, Feature)] = &[
     ("sms_message_filter", Sms),
     ("sms_forced_cp_cause", Sms),
     ("sms_forced_rp_cause", Sms),
+    ("sms_http_bind_addr", Sms),
+    ("sms_http_webhook", Sms),
     ("mms_server_bind_addr", Mms),
     ("mms_expires", Mms),
     ("ue_db", Core),

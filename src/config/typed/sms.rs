@@ -92,6 +92,13 @@ pub struct SmsSettings {
     pub mms_server_bind_addr: Option<SocketAddr>,
     /// Seconds an MMS is kept (default 86400).
     pub mms_expires: u32,
+    /// HTTP interworking (ringcore extension): where `POST /sms` submissions are accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_http_bind_addr: Option<SocketAddr>,
+    /// HTTP interworking (ringcore extension): `http://host[:port]/path` receiving the SMS of
+    /// recipients ringcore does not serve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_http_webhook: Option<String>,
 }
 
 const LIFETIME: std::ops::RangeInclusive<i64> = 1..=31_536_000;
@@ -108,6 +115,8 @@ impl SmsSettings {
             sms_forced_rp_cause: o.int(ctx, "sms_forced_rp_cause", 0, 0..=255),
             mms_server_bind_addr: o.take(ctx, "mms_server_bind_addr").and_then(|f| f.socket_addr(ctx, 80)),
             mms_expires: o.int(ctx, "mms_expires", 86_400, LIFETIME),
+            sms_http_bind_addr: o.take(ctx, "sms_http_bind_addr").and_then(|f| f.socket_addr(ctx, 8080)),
+            sms_http_webhook: o.opt_string(ctx, "sms_http_webhook"),
         }
     }
 }
