@@ -1,0 +1,362 @@
+//! Socket I/O of the control thread: one mio `Poll` watches the eventfd of
+//! the worker event queues, the remote API listener and its connections
+//! (seed 000 6, sans-IO in `crate::api`), and the Prometheus listener and its
+//! connections (`metrics_http`). Sockets are non-blocking; reads per wake-up
+//! and every output queue are bounded, so a slow or dead client never blocks
+//! the control loop.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+
+use super::metrics_http::HttpConn;
+use crate::api::{ApiContext, ApiServer, ConnId};
+
+/// The worker event queue's eventfd.
+const QUEUE: Token = Token(0);
+/// The remote API listener.
+const API_LISTENER: Token = Token(1);
+/// The metrics listener.
+const METRICS_LISTENER: Token = Token(2);
+/// Remote API connections: `API_BASE + slot`.
+const API_BASE: usize = 1 << 16;
+/// Metrics connections: `METRICS_BASE + slot`.
+const METRICS_BASE: usize = 1 << 20;
+/// Most simultaneous metrics connections.
+const MAX_METRICS_CONNS: usize = 16;
+/// Bytes read from one socket per wake-up before other work gets a turn.
+const READ_BUDGET: usize = 256 * 1024;
+/// Read buffer on the stack.
+const READ_CHUNK: usize = 16 * 1024;
+/// Readiness events taken per poll.
+const EVENTS: usize = 256;
+
+/// What the control thread hands to the network layer while it runs requests.
+pub trait NetContext: ApiContext {
+    /// The Prometheus text exposition of the current counters.
+    fn metrics_text(&mut self) -> String;
+}
+
+struct ApiPeer {
+    stream: TcpStream,
+    id: ConnId,
+}
+
+/// The remote API listener, its sans-IO server and the sockets of its connections.
+pub struct ApiNet {
+    listener: TcpListener,
+    server: ApiServer,
+    peers: Vec<Option<ApiPeer>>,
+}
+
+struct MetricsNet {
+    listener: TcpListener,
+    conns: Vec<Option<(TcpStream, HttpConn)>>,
+}
+
+/// The control thread's poll loop state.
+pub struct NetIo {
+    poll: Poll,
+    events: Events,
+    api: Option<ApiNet>,
+    metrics: Option<MetricsNet>,
+    /// Sockets whose read budget ran out: read them again without waiting.
+    again: Vec<Token>,
+    ready: Vec<Token>,
+    api_accept: bool,
+    metrics_accept: bool,
+}
+
+fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, String> {
+    TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr} ({what}): {e}"))
+}
+
+impl NetIo {
+    /// Watches `queue_fd` (the worker events' eventfd), and the API and metrics listeners when given.
+    pub fn new(queue_fd: RawFd, api: Option<(SocketAddr, ApiServer)>, metrics: Option<SocketAddr>) -> Result<NetIo, String> {
+        let poll = Poll::new().map_err(|e| format!("cannot create the control poll: {e}"))?;
+        let reg = poll.registry();
+        reg.register(&mut SourceFd(&queue_fd), QUEUE, Interest::READABLE).map_err(|e| format!("cannot watch the event queue: {e}"))?;
+        let api = match api {
+            Some((addr, server)) => {
+                let mut listener = bind(addr, "com_addr")?;
+                reg.register(&mut listener, API_LISTENER, Interest::READABLE).map_err(|e| e.to_string())?;
+                Some(ApiNet { listener, server, peers: Vec::new() })
+            }
+            None => None,
+        };
+        let metrics = match metrics.map(|a| bind(a, "metrics_addr")) {
+            Some(Ok(mut listener)) => {
+                reg.register(&mut listener, METRICS_LISTENER, Interest::READABLE).map_err(|e| e.to_string())?;
+                Some(MetricsNet { listener, conns: (0..MAX_METRICS_CONNS).map(|_| None).collect() })
+            }
+            // metrics_addr has a default: a busy port must not stop the core.
+            Some(Err(e)) => {
+                eprintln!("ringcore: metrics disabled: {e}");
+                None
+            }
+            None => None,
+        };
+        Ok(NetIo { poll, events: Events::with_capacity(EVENTS), api, metrics, again: Vec::new(), ready: Vec::new(), api_accept: false, metrics_accept: false })
+    }
+
+    /// The address the API listens on.
+    pub fn api_addr(&self) -> Option<SocketAddr> {
+        self.api.as_ref().and_then(|a| a.listener.local_addr().ok())
+    }
+
+    /// The address the metrics endpoint listens on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|m| m.listener.local_addr().ok())
+    }
+
+    /// The remote API server (event fan-out).
+    pub fn api_server(&mut self) -> Option<&mut ApiServer> {
+        self.api.as_mut().map(|a| &mut a.server)
+    }
+
+    /// Earliest API timer (pings, log_get timeouts).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.api.as_ref().and_then(|a| a.server.poll_timeout())
+    }
+
+    /// Waits up to `timeout` for readiness (no wait when `block` is false or
+    /// some socket still has unread input) and records the ready sockets.
+    pub fn wait(&mut self, block: bool, timeout: Duration) {
+        let t = if block && self.again.is_empty() { timeout } else { Duration::ZERO };
+        if let Err(e) = self.poll.poll(&mut self.events, Some(t)) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                // Nothing sensible to do but retry on the next turn; avoid a hot loop.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            return;
+        }
+        self.ready.clear();
+        self.ready.append(&mut self.again);
+        for ev in self.events.iter() {
+            match ev.token() {
+                QUEUE => {}
+                API_LISTENER => self.api_accept = true,
+                METRICS_LISTENER => self.metrics_accept = true,
+                t => self.ready.push(t),
+            }
+        }
+    }
+
+    /// Accepts, reads and runs what the last `wait` found ready, runs the API
+    /// timers, then writes every pending output.
+    pub fn process(&mut self, now: Instant, ctx: &mut dyn NetContext) {
+        if std::mem::take(&mut self.api_accept) {
+            self.accept_api(now);
+        }
+        if std::mem::take(&mut self.metrics_accept) {
+            self.accept_metrics(now);
+        }
+        let ready = std::mem::take(&mut self.ready);
+        for t in &ready {
+            if t.0 >= METRICS_BASE {
+                self.read_metrics(t.0 - METRICS_BASE, now, ctx);
+            } else if t.0 >= API_BASE {
+                self.read_api(t.0 - API_BASE, now, ctx);
+            }
+        }
+        self.ready = ready;
+        self.ready.clear();
+        if let Some(a) = &mut self.api {
+            if a.server.poll_timeout().is_some_and(|t| t <= now) {
+                a.server.handle_timeout(now, ctx);
+            }
+        }
+        self.flush(now);
+    }
+
+    /// New logs may be stored: re-examine pending log_get requests.
+    pub fn logs_changed(&mut self, now: Instant, ctx: &mut dyn ApiContext) {
+        if let Some(a) = &mut self.api {
+            a.server.logs_changed(now, ctx);
+        }
+    }
+
+    /// Starts closing every API connection and writes what can be written.
+    pub fn shutdown(&mut self, now: Instant) {
+        if let Some(a) = &mut self.api {
+            a.server.shutdown(now);
+        }
+        self.flush(now);
+    }
+
+    fn accept_api(&mut self, now: Instant) {
+        let Some(a) = &mut self.api else { return };
+        loop {
+            let (mut stream, _) = match a.listener.accept() {
+                Ok(s) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(_) => return,
+            };
+            // All slots in use: the socket is dropped (closed) at once.
+            let Ok(id) = a.server.accept(now) else { continue };
+            let slot = match a.peers.iter().position(Option::is_none) {
+                Some(i) => i,
+                None => {
+                    a.peers.push(None);
+                    a.peers.len() - 1
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            if a.listener_registry_register(&self.poll, &mut stream, Token(API_BASE + slot)).is_err() {
+                a.server.remove(id);
+                continue;
+            }
+            if let Some(p) = a.peers.get_mut(slot) {
+                *p = Some(ApiPeer { stream, id });
+            }
+            // A client may have written its handshake already (edge-triggered readiness).
+            self.again.push(Token(API_BASE + slot));
+        }
+    }
+
+    fn accept_metrics(&mut self, now: Instant) {
+        let Some(m) = &mut self.metrics else { return };
+        loop {
+            let (mut stream, _) = match m.listener.accept() {
+                Ok(s) => s,
+                Err(_) => return,
+            };
+            let Some(slot) = m.conns.iter().position(Option::is_none) else { continue };
+            let token = Token(METRICS_BASE + slot);
+            if self.poll.registry().register(&mut stream, token, Interest::READABLE | Interest::WRITABLE).is_err() {
+                continue;
+            }
+            if let Some(c) = m.conns.get_mut(slot) {
+                *c = Some((stream, HttpConn::new(now)));
+            }
+            self.again.push(token);
+        }
+    }
+
+    fn read_api(&mut self, slot: usize, now: Instant, ctx: &mut dyn ApiContext) {
+        let Some(a) = &mut self.api else { return };
+        let Some(Some(peer)) = a.peers.get_mut(slot) else { return };
+        let mut buf = [0u8; READ_CHUNK];
+        let mut budget = READ_BUDGET;
+        loop {
+            match peer.stream.read(&mut buf) {
+                Ok(0) => return self.drop_api(slot),
+                Ok(n) => {
+                    a.server.handle_bytes(peer.id, now, ctx, buf.get(..n).unwrap_or_default());
+                    budget = budget.saturating_sub(n);
+                    if budget == 0 {
+                        self.again.push(Token(API_BASE + slot));
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return self.drop_api(slot),
+            }
+        }
+    }
+
+    fn read_metrics(&mut self, slot: usize, now: Instant, ctx: &mut dyn NetContext) {
+        let Some(m) = &mut self.metrics else { return };
+        let Some(Some((stream, conn))) = m.conns.get_mut(slot) else { return };
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => {
+                    conn.peer_closed();
+                    break;
+                }
+                Ok(n) => conn.handle_bytes(buf.get(..n).unwrap_or_default()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    conn.peer_closed();
+                    break;
+                }
+            }
+            if conn.has_request() {
+                break;
+            }
+        }
+        if conn.wants_body() {
+            let body = ctx.metrics_text();
+            conn.respond_metrics(&body);
+        }
+        let _ = now;
+    }
+
+    fn drop_api(&mut self, slot: usize) {
+        let Some(a) = &mut self.api else { return };
+        if let Some(p) = a.peers.get_mut(slot).and_then(Option::take) {
+            let mut stream = p.stream;
+            let _ = self.poll.registry().deregister(&mut stream);
+            a.server.remove(p.id);
+        }
+    }
+
+    /// Writes pending output of every connection; closes the finished ones.
+    fn flush(&mut self, now: Instant) {
+        let mut dead = Vec::new();
+        if let Some(a) = &mut self.api {
+            for (slot, p) in a.peers.iter_mut().enumerate() {
+                let Some(peer) = p else { continue };
+                if write_api(&mut a.server, peer).is_err() || (a.server.is_closed(peer.id) && a.server.poll_transmit(peer.id).is_none()) {
+                    dead.push(slot);
+                }
+            }
+        }
+        for slot in dead {
+            self.drop_api(slot);
+        }
+        let Some(m) = &mut self.metrics else { return };
+        for c in m.conns.iter_mut() {
+            let Some((stream, conn)) = c else { continue };
+            let done = loop {
+                let out = conn.pending();
+                if out.is_empty() {
+                    break conn.is_done(now);
+                }
+                match stream.write(out) {
+                    Ok(n) => conn.consume(n),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break conn.is_expired(now),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => break true,
+                }
+            };
+            if done {
+                if let Some((mut s, _)) = c.take() {
+                    let _ = self.poll.registry().deregister(&mut s);
+                }
+            }
+        }
+    }
+}
+
+impl ApiNet {
+    fn listener_registry_register(&self, poll: &Poll, stream: &mut TcpStream, token: Token) -> io::Result<()> {
+        poll.registry().register(stream, token, Interest::READABLE | Interest::WRITABLE)
+    }
+}
+
+/// Writes what the server has for `peer` until the socket would block.
+fn write_api(server: &mut ApiServer, peer: &mut ApiPeer) -> io::Result<()> {
+    loop {
+        let Some(out) = server.poll_transmit(peer.id) else { return Ok(()) };
+        if out.is_empty() {
+            return Ok(());
+        }
+        match peer.stream.write(out) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => server.consume_transmit(peer.id, n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
