@@ -52,6 +52,10 @@ pub fn classify(raw: &[u8]) -> Option<(String, u16)> {
         let status: u16 = rest.get(..3)?.parse().ok()?;
         return Some((cseq_method(raw)?, status));
     }
+    // RFC 3261 7.1: Method SP Request-URI SP SIP-Version.
+    if !text.ends_with(" SIP/2.0") {
+        return None;
+    }
     let method = text.split(' ').next().filter(|m| !m.is_empty() && m.len() <= 16)?;
     Some((method.to_ascii_uppercase(), 0))
 }

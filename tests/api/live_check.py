@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Drives a running ringcore's remote API with an independent client
+(Python `websockets`, PyPI) and checks the answers against seed 000 section 6.
+
+    live_check.py SCENARIO HOST:PORT [ARGS...]
+
+Scenarios: messages, errors, auth PASSWORD, log_get, events SIPP_ARGS_JSON.
+Exits 0 when every check passed; prints the first failure otherwise.
+"""
+
+import hashlib
+import hmac
+import json
+import subprocess
+import sys
+import time
+import warnings
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+# websockets 14+ prefers `with connect(...)`; a long-lived client object is what these checks need.
+warnings.simplefilter("ignore", DeprecationWarning)
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+class Client:
+    def __init__(self, addr, **kw):
+        self.ws = connect(f"ws://{addr}/", origin="http://test", open_timeout=5, max_size=None, compression=None, **kw)
+        self.hello = self.recv()
+        self.next_id = 0
+
+    def recv(self, timeout=5):
+        return json.loads(self.ws.recv(timeout=timeout))
+
+    def send(self, obj):
+        self.ws.send(json.dumps(obj) if not isinstance(obj, str) else obj)
+
+    def call(self, msg, **members):
+        self.next_id += 1
+        mid = f"id{self.next_id}"
+        self.send(dict(message=msg, message_id=mid, **members))
+        while True:
+            r = self.recv(10)
+            if r.get("message_id") == mid:
+                return r
+
+    def ok(self, msg, **members):
+        r = self.call(msg, **members)
+        check("error" not in r, f"{msg} {members}: unexpected error {r}")
+        check(r.get("message") == msg, f"{msg}: message not echoed: {r}")
+        return r
+
+
+def messages(addr):
+    c = Client(addr)
+    h = c.hello
+    check(h["message"] == "ready" and h["type"] == "IMS" and h["name"] == "ApiLive", f"startup: {h}")
+    r = c.ok("help")
+    for m in ["config_get", "config_set", "log_get", "stats", "users_get", "mt_call", "dialog_get", "unregister"]:
+        check(m in r["messages"], f"help lacks {m}: {r}")
+    check(set(r["events"]) >= {"users_update", "dialog"}, f"help events: {r}")
+    cfg = c.ok("config_get")
+    check(cfg["type"] == "IMS" and cfg["locked"] is False and "sip" in cfg["logs"]["layers"], f"config_get: {cfg}")
+    c.ok("config_set", binding_expires=1234, logs={"layers": {"cx": {"level": "debug"}}})
+    cfg = c.ok("config_get")
+    check(cfg["binding_expires"] == 1234, f"config_set not applied: {cfg}")
+    check(cfg["logs"]["layers"]["cx"]["level"] == "debug", f"config_set logs not applied: {cfg['logs']}")
+    # Logs: a log_set shows up in log_get.
+    c.ok("log_set", log="hello from the api test", layer="cx", level="info")
+    r = c.ok("log_get", layers={"cx": "debug"}, timeout=0.5, allow_empty=True)
+    check(any("hello from the api test" in "".join(l["data"]) for l in r["logs"]), f"log_get: {r}")
+    check(all(l["layer"] == "CX" or l["layer"].lower() == "cx" for l in r["logs"]), f"log_get layer filter: {r}")
+    c.ok("log_set", flush=True)
+    c.ok("log_reset")
+    # stats: cpu, instance_id, counters, latency; reset on read.
+    s1 = c.ok("stats")
+    check(isinstance(s1["cpu"], dict) and s1["cpu"], f"stats cpu: {s1}")
+    check(isinstance(s1["instance_id"], int), f"stats instance_id: {s1}")
+    check("messages" in s1["counters"] and "errors" in s1["counters"], f"stats counters: {s1}")
+    check(set(s1["latency"]) >= {"register", "invite_to_180", "invite_to_200"}, f"stats latency: {s1}")
+    s2 = c.ok("stats", histograms="hdr")
+    check(s2["instance_id"] == s1["instance_id"], "instance_id changed")
+    check(isinstance(s2["latency"]["register"]["hdr"], str) and len(s2["latency"]["register"]["hdr"]) > 8, f"hdr: {s2['latency']}")
+    check(all(v == 0 for v in s2["counters"]["errors"].values()), f"stats not reset: {s2}")
+    check(c.ok("ipsec")["SAs"] == [], "ipsec")
+    # Users.
+    users = c.ok("users_get")["users"]
+    check(any(u["impi"] == "alice@ims.mnc001.mcc001.3gppnetwork.org" and u["bindings"] == [] for u in users), f"users_get: {users}")
+    check(c.ok("users_get", registered_only=True)["users"] == [], "registered_only")
+    c.ok("users_add", users=[{"impi": "bob@ims.mnc001.mcc001.3gppnetwork.org", "imsi": "001010000000002", "pwd": "pw", "impu": ["sip:bob"]}])
+    check(any(u["impi"].startswith("bob@") for u in c.ok("users_get")["users"]), "users_add")
+    r = c.call("users_add", users=[{"impi": "bob@ims.mnc001.mcc001.3gppnetwork.org", "imsi": "001010000000003", "pwd": "pw", "impu": ["sip:bob2"]}])
+    check("duplicate" in r.get("error", ""), f"users_add duplicate: {r}")
+    c.ok("user_set", impi="bob@ims.mnc001.mcc001.3gppnetwork.org", force_sms_over_sg=True)
+    bob = [u for u in c.ok("users_get")["users"] if u["impi"].startswith("bob@")][0]
+    check(bob.get("force_sms_over_sg") is True, f"user_set: {bob}")
+    check("error" in c.call("user_set", impi="nobody@x"), "user_set unknown impi")
+    c.ok("impu_add", impi="bob@ims.mnc001.mcc001.3gppnetwork.org", impu="sip:bobby")
+    c.ok("impu_set", impu="sip:bobby", authentication=False)
+    c.ok("impu_del", impi="bob@ims.mnc001.mcc001.3gppnetwork.org", impu={"impu": "sip:bobby"})
+    check("error" in c.call("impu_del", impi="bob@ims.mnc001.mcc001.3gppnetwork.org", impu="sip:bobby"), "impu_del twice")
+    c.ok("impu_add", impi="echo", impu="sip:echo2")
+    c.ok("impu_del", impi="echo", impu="sip:echo2")
+    # SMS (not built yet), calls and dialogs.
+    check(c.call("sms", impi="alice@x", text="hi").get("error") == "SMS not available", "sms")
+    check(c.call("sms_flush", impi="alice@x").get("error") == "SMS not available", "sms_flush")
+    r = c.call("mt_call", impu="sip:alice")
+    check("not registered" in r.get("error", ""), f"mt_call unregistered: {r}")
+    check(c.ok("dialog_get")["dialogs"] == [], "dialog_get")
+    check("Unknown dialog" in c.call("dialog_set", session_id="x", action="stop").get("error", ""), "dialog_set")
+    check("Unknown binding" in c.call("unregister", uri="sip:alice").get("error", ""), "unregister")
+    r = c.ok("register", register=["users_update", "dialog"])
+    r = c.ok("register", unregister="dialog")
+    # quit ends the process after its response.
+    r = c.ok("quit")
+    try:
+        c.recv(timeout=5)
+        fail("connection still open after quit")
+    except ConnectionClosed:
+        pass
+    print("OK")
+
+
+def errors(addr):
+    c = Client(addr)
+    c.send("{not json")
+    r = c.recv()
+    check(r.get("error", "").startswith("Invalid JSON"), f"malformed JSON: {r}")
+    c.send('{"message": "config_get"} trailing')
+    check("error" in c.recv(), "trailing characters accepted")
+    r = c.call("bar")
+    check(r["error"] == "Unknown message: bar" and r["message"] == "bar", f"unknown: {r}")
+    r = c.call("users_get", registered_only="1")
+    check(r["error"] == "Invalid parameter: registered_only must be a boolean", f"wrong type: {r}")
+    r = c.call("log_get", min="x")
+    check("Invalid parameter: min" in r.get("error", ""), f"wrong type log_get: {r}")
+    c.send(json.dumps([{"message": "help", "message_id": 1}, {"message": "bar", "message_id": 2}, 5]))
+    got = [c.recv(), c.recv(), c.recv()]
+    check(got[0]["message_id"] == 1 and "messages" in got[0], f"array 1: {got}")
+    check(got[1]["message_id"] == 2 and got[1]["error"] == "Unknown message: bar", f"array 2: {got}")
+    check("error" in got[2], f"array 3: {got}")
+    r = c.call("help", message_id={"nested": [1]}) if False else None
+    c.send({"message": "help", "message_id": {"nested": [1, 2]}})
+    check(c.recv()["message_id"] == {"nested": [1, 2]}, "structured message_id not echoed")
+    # An oversized frame (above 1 MiB) gets a Close 1009, not a silent drop.
+    c.send(json.dumps({"message": "help", "pad": "x" * (2 << 20)}))
+    try:
+        while True:
+            c.recv(timeout=5)
+    except ConnectionClosed as e:
+        check(e.rcvd is not None and e.rcvd.code == 1009, f"oversized: close {e.rcvd}")
+    # The server is still serving.
+    c2 = Client(addr)
+    check(c2.ok("help"), "server gone after oversized frame")
+    print("OK")
+
+
+def auth(addr, password):
+    c = Client(addr)
+    h = c.hello
+    check(h["message"] == "authenticate" and len(h["challenge"]) >= 16, f"startup: {h}")
+    r = c.call("config_get")
+    check(r.get("error") == "Authentication not done", f"before auth: {r}")
+    r = c.call("authenticate", res="00" * 32)
+    check(r.get("error") and r.get("challenge") and r["challenge"] != h["challenge"], f"bad res: {r}")
+    key = f"{r['type']}:{password}:{r['name']}".encode()
+    res = hmac.new(key, r["challenge"].encode(), hashlib.sha256).hexdigest()
+    r = c.call("authenticate", res=res)
+    check(r.get("ready") is True and "error" not in r, f"good res: {r}")
+    c.ok("config_get")
+    print("OK")
+
+
+def log_get(addr):
+    c = Client(addr)
+    c.ok("config_set", logs={"layers": {"cx": {"level": "debug"}}})
+    # allow_empty: an empty answer after the timeout.
+    t = time.monotonic()
+    r = c.ok("log_get", layers={"cx": "debug"}, timeout=0.4, allow_empty=True, start_timestamp=time.time() * 1000 + 3_600_000)
+    dt = time.monotonic() - t
+    check(r["logs"] == [] and 0.35 <= dt < 3, f"allow_empty: {r} after {dt:.2f}s")
+    # Without allow_empty nothing comes until a log exists, then it comes one timeout later.
+    other = Client(addr)
+    t = time.monotonic()
+    c.send({"message": "log_get", "message_id": "w", "layers": {"cx": "debug"}, "timeout": 0.3, "min": 5})
+    try:
+        c.recv(timeout=1.0)
+        fail("log_get answered without logs")
+    except TimeoutError:
+        pass
+    other.ok("log_set", log="one", layer="cx", level="info")
+    r = c.recv(timeout=5)
+    dt = time.monotonic() - t
+    check(r["message_id"] == "w" and [l["data"] for l in r["logs"]] == [["one"]], f"timeout answer: {r}")
+    check(dt >= 1.2, f"answered too early: {dt:.2f}s")
+    # min: answered as soon as `min` logs are there, well before the timeout.
+    t = time.monotonic()
+    c.send({"message": "log_get", "message_id": "m", "layers": {"cx": "debug"}, "timeout": 10, "min": 3})
+    for i in range(3):
+        other.ok("log_set", log=f"m{i}", layer="cx", level="info")
+    r = c.recv(timeout=8)
+    dt = time.monotonic() - t
+    check(r["message_id"] == "m" and len(r["logs"]) == 3 and dt < 5, f"min: {r} after {dt:.2f}s")
+    # A new log_get forces the pending one out.
+    c.send({"message": "log_get", "message_id": "p1", "layers": {"cx": "debug"}, "timeout": 30})
+    time.sleep(0.2)
+    c.send({"message": "log_get", "message_id": "p2", "layers": {"cx": "debug"}, "timeout": 0.2, "allow_empty": True})
+    r1, r2 = c.recv(), c.recv()
+    check(r1["message_id"] == "p1" and r1["logs"] == [] and r2["message_id"] == "p2", f"forced: {r1} {r2}")
+    print("OK")
+
+
+def events(addr, sipp_json):
+    c = Client(addr)
+    c.ok("register", register="users_update")
+    args = json.loads(sipp_json)
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, f"sipp failed: {p.stdout[-2000:]} {p.stderr[-2000:]}")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        r = c.recv(timeout=5)
+        if r.get("message") == "users_update":
+            u = r["users_update"]
+            check(isinstance(u, list) and u and u[0]["impi"].startswith("md5u0@"), f"users_update: {r}")
+            check(u[0]["bindings"] and u[0]["bindings"][0]["expires"] > 0, f"users_update bindings: {r}")
+            break
+    else:
+        fail("no users_update")
+    users = c.ok("users_get", registered_only=True)["users"]
+    check([u["impi"] for u in users] == ["md5u0@ims.mnc001.mcc001.3gppnetwork.org"], f"registered_only: {users}")
+    # Network de-registration by AoR: another users_update, with no binding left.
+    c.ok("unregister", uri="sip:md5u0@ims.mnc001.mcc001.3gppnetwork.org")
+    while True:
+        r = c.recv(timeout=5)
+        if r.get("message") == "users_update":
+            check(r["users_update"][0]["bindings"] == [], f"after unregister: {r}")
+            break
+    s = c.ok("stats")
+    check(s["latency"]["register"]["count"] >= 1, f"register latency not recorded: {s['latency']}")
+    check(s["counters"]["messages"].get("sip_in_REGISTER", 0) >= 2, f"REGISTER not counted: {s['counters']}")
+    print("OK")
+
+
+if __name__ == "__main__":
+    scenario, addr, *rest = sys.argv[1:]
+    {"messages": messages, "errors": errors, "auth": auth, "log_get": log_get, "events": events}[scenario](addr, *rest)

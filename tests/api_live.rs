@@ -1,0 +1,154 @@
+//! The remote API and the metrics endpoint of a running ringcore, driven by
+//! independent clients: Python's `websockets` (PyPI) through
+//! tests/api/live_check.py, SIPp for registrations, plain HTTP and
+//! `promtool check metrics` (Debian package prometheus) when installed.
+
+mod common;
+use common::{free_port, options_ping, sipp, test_file, Core};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
+
+fn users() -> String {
+    format!(
+        "ue_db: [ {{ impi: \"alice@{DOMAIN}\", imsi: \"001010000000001\", pwd: \"pw\", impu: [\"sip:alice\"] }}, \
+         {{ imsi: \"001019100000000\", pwd: \"pw0\", impi: \"md5u0@{DOMAIN}\", impu: [\"sip:md5u0\"] }} ],\n\
+         calls: {{ echo: [\"sip:echo\"] }},\n"
+    )
+}
+
+/// Starts a core with the API on a free port (and metrics on another).
+fn start(name: &str, extra: &str) -> (Core, String, String) {
+    let (api, metrics) = (free_port(), free_port());
+    let body = format!(
+        "{users}com_addr: \"127.0.0.1:{api}\", com_name: \"ApiLive\", metrics_addr: \"127.0.0.1:{metrics}\",\n\
+         log_options: \"all.level=debug\",\n{extra}",
+        users = users()
+    );
+    let core = Core::start(name, &body);
+    (core, format!("127.0.0.1:{api}"), format!("127.0.0.1:{metrics}"))
+}
+
+fn websockets_available() -> bool {
+    Command::new("python3").args(["-c", "import websockets.sync.client"]).status().is_ok_and(|s| s.success())
+}
+
+fn run_check(args: &[&str]) {
+    let script = test_file("api/live_check.py");
+    let out = Command::new("python3").arg(script).args(args).output().expect("run python3");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.contains("OK"), "live_check {args:?}:\n{text}");
+}
+
+macro_rules! need_websockets {
+    () => {
+        if !websockets_available() {
+            eprintln!("skipped: python3 websockets missing (pip3 install websockets)");
+            return;
+        }
+    };
+}
+
+#[test]
+fn every_message_answers_from_the_live_core_and_quit_stops_it() {
+    need_websockets!();
+    let (mut core, api, _) = start("api-messages", "");
+    run_check(&["messages", &api]);
+    // quit: the process ends on its own.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while core.alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!core.alive(), "ringcore still runs after quit");
+}
+
+#[test]
+fn bad_input_gets_error_answers_and_oversized_frames_a_close() {
+    need_websockets!();
+    let (_core, api, _) = start("api-errors", "");
+    run_check(&["errors", &api]);
+}
+
+#[test]
+fn authentication_failure_then_success() {
+    need_websockets!();
+    let (_core, api, _) = start("api-auth", "com_auth: { password: \"s3cret\" },\n");
+    run_check(&["auth", &api, "s3cret"]);
+}
+
+#[test]
+fn log_get_waits_for_min_timeout_and_allow_empty() {
+    need_websockets!();
+    let (_core, api, _) = start("api-logget", "");
+    run_check(&["log_get", &api]);
+}
+
+fn sipp_register_args(core: &Core) -> String {
+    let csv = core.dir.join("md5.csv");
+    std::fs::write(&csv, format!("SEQUENTIAL\nmd5u0;md5u0@{DOMAIN};[authentication username=md5u0@{DOMAIN} password=pw0]\n")).unwrap();
+    let sf = test_file("sipp/reg_md5.xml");
+    let args = [
+        "sipp", "-sf", sf.to_str().unwrap(), "-inf", csv.to_str().unwrap(), "-m", "1", "-t", "u1", "-i", "127.0.0.1", "-p", "0",
+        "-key", "expires", "600", "-timeout", "30", "-nostdin", "-default_behaviors", "all,-bye", &core.sip.to_string(),
+    ];
+    serde_json::to_string(&args).unwrap()
+}
+
+#[test]
+fn users_update_event_on_sipp_registration_and_unregister() {
+    need_websockets!();
+    if sipp(&["-v"], &std::env::temp_dir()).1.is_empty() {
+        eprintln!("skipped: sipp missing");
+        return;
+    }
+    let (core, api, _) = start("api-events", "");
+    let args = sipp_register_args(&core);
+    run_check(&["events", &api, &args]);
+}
+
+fn scrape(addr: &str) -> String {
+    let mut s = TcpStream::connect(addr).expect("connect metrics");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+}
+
+/// The value of the sample line starting with `prefix` (name and labels).
+fn sample(body: &str, prefix: &str) -> Option<f64> {
+    body.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_endpoint_serves_valid_text_and_counters_move() {
+    let (core, _, metrics) = start("api-metrics", "");
+    let before = scrape(&metrics);
+    for name in ["ringcore_sip_rx_requests_total", "ringcore_command_queue_depth", "ringcore_bindings", "ringcore_latency_register_seconds_bucket", "ringcore_dialogs"] {
+        assert!(before.contains(name), "{name} missing:\n{before}");
+    }
+    let opts = |b: &str| sample(b, "ringcore_sip_options_answered_total{worker=\"0\"}").unwrap_or(-1.0);
+    for _ in 0..3 {
+        assert!(options_ping(core.sip, Duration::from_secs(2)).is_some());
+    }
+    let after = scrape(&metrics);
+    assert!(opts(&after) >= opts(&before) + 3.0, "OPTIONS counter did not move:\n{after}");
+    // Other paths and methods are refused.
+    let mut s = TcpStream::connect(&metrics).unwrap();
+    write!(s, "GET / HTTP/1.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 404"), "{out}");
+    if Command::new("promtool").arg("--version").output().is_ok() {
+        let path = core.dir.join("metrics.txt");
+        std::fs::write(&path, &after).unwrap();
+        let out = Command::new("sh").arg("-c").arg(format!("promtool check metrics < {}", path.display())).output().unwrap();
+        assert!(out.status.success(), "promtool: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    } else {
+        eprintln!("promtool missing: format check skipped");
+    }
+}
