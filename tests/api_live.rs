@@ -79,6 +79,30 @@ fn authentication_failure_then_success() {
     run_check(&["auth", &api, "s3cret"]);
 }
 
+fn cli(args: &[&str]) -> (bool, Vec<serde_json::Value>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ringcore")).arg("api").args(args).output().expect("run ringcore api");
+    let lines = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    (out.status.success(), lines)
+}
+
+#[test]
+fn command_line_client_authenticates_and_prints_json_lines() {
+    let (_core, api, _) = start("api-cli", "com_auth: { password: \"s3cret\" },\n");
+    let (ok, lines) = cli(&[&api, r#"{"message": "help", "message_id": 7}"#, r#"[{"message": "config_get"}, {"message": "ipsec"}]"#, "--password", "s3cret"]);
+    assert!(ok, "{lines:?}");
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines[0]["message"], "authenticate");
+    assert_eq!(lines[1]["ready"], true);
+    assert_eq!(lines[2]["message_id"], 7);
+    assert_eq!(lines[3]["message"], "config_get");
+    assert_eq!(lines[4]["SAs"], serde_json::json!([]));
+    let (ok, lines) = cli(&[&api, r#"{"message": "bar"}"#, "--password", "s3cret"]);
+    assert!(!ok, "an error answer must give exit status 1");
+    assert_eq!(lines.last().unwrap()["error"], "Unknown message: bar");
+    let (ok, _) = cli(&[&api, r#"{"message": "help"}"#, "--password", "wrong"]);
+    assert!(!ok, "a wrong password must fail");
+}
+
 #[test]
 fn log_get_waits_for_min_timeout_and_allow_empty() {
     need_websockets!();

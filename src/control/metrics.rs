@@ -2,10 +2,11 @@
 //! control thread's state with the prometheus-client crate: SIP messages by
 //! method and status, worker SIP and socket counters, retransmissions,
 //! registrations and bindings, dialogs, queue depths and drops per worker,
-//! and the latency histograms (OpenMetrics text format).
+//! and the latency histograms. Served as the Prometheus text format 0.0.4
+//! (what `promtool check metrics` reads): counters carry their `_total` name
+//! in HELP and TYPE too.
 
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
-use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::MetricType;
@@ -55,8 +56,27 @@ impl EncodeMetric for Buckets {
     }
 }
 
-fn counter_family() -> Family<Labels, Counter> {
-    Family::default()
+/// A counter family exported under its full `_total` name.
+#[derive(Debug, Default)]
+struct Totals(Vec<(Labels, u64)>);
+
+impl Totals {
+    fn add(&mut self, labels: Labels, v: u64) {
+        self.0.push((labels, v));
+    }
+}
+
+impl EncodeMetric for Totals {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        for (labels, v) in &self.0 {
+            encoder.encode_family(labels)?.encode_gauge(&i64::try_from(*v).unwrap_or(i64::MAX))?;
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Counter
+    }
 }
 
 fn gauge(v: u64) -> Gauge {
@@ -65,10 +85,8 @@ fn gauge(v: u64) -> Gauge {
     g
 }
 
-fn counter(v: u64) -> Counter {
-    let c = Counter::default();
-    c.inc_by(v);
-    c
+fn counter(v: u64) -> Totals {
+    Totals(vec![(Vec::new(), v)])
 }
 
 fn worker(i: usize) -> Labels {
@@ -96,19 +114,19 @@ pub fn render(c: &Control) -> String {
 }
 
 fn sip(c: &Control, reg: &mut Registry) {
-    let requests = counter_family();
-    let responses = counter_family();
+    let mut requests = Totals::default();
+    let mut responses = Totals::default();
     for (k, n) in c.sip_methods.iter() {
         let mut l: Labels = vec![("direction", k.dir.name().into()), ("method", k.method.clone())];
         if k.status == 0 {
-            requests.get_or_create(&l).inc_by(n);
+            requests.add(l, n);
         } else {
             l.push(("status", k.status.to_string()));
-            responses.get_or_create(&l).inc_by(n);
+            responses.add(l, n);
         }
     }
-    reg.register("sip_requests", "SIP requests handled by the control thread, by direction and method", requests);
-    reg.register("sip_responses", "SIP responses handled by the control thread, by direction, CSeq method and status", responses);
+    reg.register("sip_requests_total", "SIP requests handled by the control thread, by direction and method", requests);
+    reg.register("sip_responses_total", "SIP responses handled by the control thread, by direction, CSeq method and status", responses);
     let per_worker: [(&str, &str, fn(&crate::stats::SipCounters) -> u64); 9] = [
         ("sip_rx_requests", "SIP requests received by the workers (with retransmissions)", |s| s.rx_requests.get()),
         ("sip_rx_responses", "SIP responses received by the workers", |s| s.rx_responses.get()),
@@ -121,48 +139,45 @@ fn sip(c: &Control, reg: &mut Registry) {
         ("sip_control_queue_full", "Requests refused with 503: control event queue full", |s| s.control_queue_full.get()),
     ];
     for (name, help, get) in per_worker {
-        let f = counter_family();
+        let mut f = Totals::default();
         for (i, s) in c.sip_counters().iter().enumerate() {
-            f.get_or_create(&worker(i)).inc_by(get(s));
+            f.add(worker(i), get(s));
         }
-        reg.register(name, help, f);
+        reg.register(format!("{name}_total"), help, f);
     }
 }
 
 fn engine(c: &Control, reg: &mut Registry) {
     let n = c.engine.n_workers();
     let depth = Family::<Labels, Gauge>::default();
-    let dropped = counter_family();
-    let ev_full = counter_family();
-    let rx = counter_family();
-    let tx = counter_family();
+    let (mut dropped, mut ev_full, mut rx, mut tx) = (Totals::default(), Totals::default(), Totals::default(), Totals::default());
     for i in 0..n {
         if let Some(q) = c.engine.commands(i) {
             depth.get_or_create(&worker(i)).set(q.len() as i64);
-            dropped.get_or_create(&worker(i)).inc_by(q.full_count());
+            dropped.add(worker(i), q.full_count());
         }
         if let Some(w) = c.engine.counters(i) {
             let s = w.snapshot();
-            ev_full.get_or_create(&worker(i)).inc_by(s.queue_full);
-            rx.get_or_create(&worker(i)).inc_by(s.rx_packets);
-            tx.get_or_create(&worker(i)).inc_by(s.tx_packets);
+            ev_full.add(worker(i), s.queue_full);
+            rx.add(worker(i), s.rx_packets);
+            tx.add(worker(i), s.tx_packets);
         }
     }
     reg.register("command_queue_depth", "Commands waiting in each worker's queue", depth);
-    reg.register("command_queue_drops", "Commands dropped because a worker's queue was full", dropped);
-    reg.register("event_queue_drops", "Events dropped because the queue to the control thread was full", ev_full);
-    reg.register("rx_packets", "Datagrams and stream reads received by each worker", rx);
-    reg.register("tx_packets", "Datagrams and stream writes sent by each worker", tx);
+    reg.register("command_queue_drops_total", "Commands dropped because a worker's queue was full", dropped);
+    reg.register("event_queue_drops_total", "Events dropped because the queue to the control thread was full", ev_full);
+    reg.register("rx_packets_total", "Datagrams and stream reads received by each worker", rx);
+    reg.register("tx_packets_total", "Datagrams and stream writes sent by each worker", tx);
 }
 
 fn ims(c: &Control, reg: &mut Registry) {
     let b = &c.registrar.bindings;
     reg.register("registrations", "Registration records (implicit registration sets)", gauge(b.len() as u64));
     reg.register("bindings", "Registered contacts", gauge(b.contact_count() as u64));
-    reg.register("register_requests", "REGISTER requests handled", counter(c.counters.registers.get()));
-    reg.register("reg_notifies", "reg event NOTIFYs sent", counter(c.counters.notifies.get()));
+    reg.register("register_requests_total", "REGISTER requests handled", counter(c.counters.registers.get()));
+    reg.register("reg_notifies_total", "reg event NOTIFYs sent", counter(c.counters.notifies.get()));
     let dialogs = Family::<Labels, Gauge>::default();
-    for (kind, n) in [("call", c.calls.len()), ("echo", c.echo.len()), ("mt call", c.mt.len())] {
+    for (kind, n) in [("call", c.calls.len()), ("echo", c.echo.len()), ("mt_call", c.mt.len())] {
         dialogs.get_or_create(&vec![("type", kind.into())]).set(n as i64);
     }
     reg.register("dialogs", "Dialogs in progress by type", dialogs);

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 const MAX_HEAD: usize = 8 * 1024;
 /// Time a connection may stay open.
 const LIFETIME: Duration = Duration::from_secs(5);
-/// The Prometheus text exposition format 0.0.4 / OpenMetrics content type.
-const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The Prometheus text exposition format 0.0.4.
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// One metrics connection.
 #[derive(Debug)]
