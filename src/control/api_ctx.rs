@@ -19,6 +19,9 @@ use crate::ims::hss::{normalize_impu, Hss, PublicId};
 use crate::log::{Dir, Head, Layer, Level, LevelFilter, Origin};
 use crate::stats::latency::LatencyKind;
 
+/// Counter values by name.
+type CounterList = Vec<(String, u64)>;
+
 /// Most IMPIs remembered between two users_update events.
 const MAX_CHANGED_USERS: usize = 4096;
 /// Linux reports thread times in USER_HZ ticks, 100 per second on every architecture.
@@ -224,7 +227,7 @@ impl Control {
     }
 
     /// Counters reported by stats, by name: (messages, errors).
-    fn stat_counters(&self) -> (Vec<(String, u64)>, Vec<(String, u64)>) {
+    fn stat_counters(&self) -> (CounterList, CounterList) {
         let mut messages: Vec<(String, u64)> = Vec::new();
         for (k, n) in self.sip_methods.iter() {
             let name = if k.status == 0 { format!("sip_{}_{}", k.dir.name(), k.method) } else { format!("sip_{}_{}_{}", k.dir.name(), k.status, k.method) };
@@ -541,7 +544,7 @@ impl ApiContext for Control {
         let b = &self.registrar.bindings;
         let mut impis: Vec<String> = b
             .records()
-            .filter(|r| r.impus.iter().any(|i| *i == uri) || r.contacts.iter().any(|c| normalize_impu(&c.uri) == uri))
+            .filter(|r| r.impus.contains(&uri) || r.contacts.iter().any(|c| normalize_impu(&c.uri) == uri))
             .map(|r| r.key.impi.clone())
             .collect();
         impis.dedup();

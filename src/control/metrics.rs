@@ -16,6 +16,8 @@ use super::core::Control;
 use crate::stats::latency::LatencyKind;
 
 type Labels = Vec<(&'static str, String)>;
+/// Reads one counter of a worker's `SipCounters`.
+type WorkerCounter = fn(&crate::stats::SipCounters) -> u64;
 
 /// Upper bounds (seconds) of the exported latency buckets.
 const BUCKETS: [f64; 15] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
@@ -127,7 +129,7 @@ fn sip(c: &Control, reg: &mut Registry) {
     }
     reg.register("sip_requests_total", "SIP requests handled by the control thread, by direction and method", requests);
     reg.register("sip_responses_total", "SIP responses handled by the control thread, by direction, CSeq method and status", responses);
-    let per_worker: [(&str, &str, fn(&crate::stats::SipCounters) -> u64); 9] = [
+    let per_worker: [(&str, &str, WorkerCounter); 9] = [
         ("sip_rx_requests", "SIP requests received by the workers (with retransmissions)", |s| s.rx_requests.get()),
         ("sip_rx_responses", "SIP responses received by the workers", |s| s.rx_responses.get()),
         ("sip_tx_requests", "SIP requests sent by the workers (with retransmissions)", |s| s.tx_requests.get()),

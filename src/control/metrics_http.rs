@@ -39,7 +39,8 @@ impl HttpConn {
         self.head.extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
         if let Some(end) = find(&self.head, b"\r\n\r\n") {
             let line = self.head.get(..end).unwrap_or_default().split(|b| *b == b'\r').next().unwrap_or_default();
-            self.route(&String::from_utf8_lossy(line).into_owned());
+            let line = String::from_utf8_lossy(line).to_string();
+            self.route(&line);
         } else if self.head.len() >= MAX_HEAD {
             self.answer(431, "Request Header Fields Too Large", "text/plain", b"request head too large\n");
         }

@@ -349,25 +349,6 @@ fn sim_of(s: &SimCfg, res_len: u8) -> Result<auth::Sim, auth::AuthError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn impu_normalisation() {
-        assert_eq!(normalize_impu("<sip:Alice@IMS.Example.ORG:5060;transport=udp>"), "sip:Alice@ims.example.org");
-        assert_eq!(normalize_impu("sips:bob@host"), "sip:bob@host");
-        assert_eq!(normalize_impu("tel:+1-555-123.4567;phone-context=x"), "tel:+15551234567");
-        assert_eq!(normalize_impu("sip:[2001:db8::1]:5060"), "sip:[2001:db8::1]");
-    }
-
-    #[test]
-    fn imsi_identities() {
-        assert_eq!(imsi_of_identity("001010123456789@ims.mnc001.mcc001.3gppnetwork.org"), Some("001010123456789"));
-        assert_eq!(imsi_of_identity("alice@ims"), None);
-    }
-}
-
 /// Run-time changes made by the remote API (seed 000 6.6 users_add, impu_add, impu_del).
 impl Hss {
     /// users_add: moves every subscriber of `other` in; an IMPI already known
@@ -413,3 +394,23 @@ impl Hss {
         self.subs.get_mut(&impi)?.impus.iter_mut().find(|p| p.uri == uri)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impu_normalisation() {
+        assert_eq!(normalize_impu("<sip:Alice@IMS.Example.ORG:5060;transport=udp>"), "sip:Alice@ims.example.org");
+        assert_eq!(normalize_impu("sips:bob@host"), "sip:bob@host");
+        assert_eq!(normalize_impu("tel:+1-555-123.4567;phone-context=x"), "tel:+15551234567");
+        assert_eq!(normalize_impu("sip:[2001:db8::1]:5060"), "sip:[2001:db8::1]");
+    }
+
+    #[test]
+    fn imsi_identities() {
+        assert_eq!(imsi_of_identity("001010123456789@ims.mnc001.mcc001.3gppnetwork.org"), Some("001010123456789"));
+        assert_eq!(imsi_of_identity("alice@ims"), None);
+    }
+}
+
