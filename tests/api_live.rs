@@ -133,6 +133,14 @@ fn users_update_event_on_sipp_registration_and_unregister() {
     run_check(&["events", &api, &args]);
 }
 
+#[test]
+fn mt_call_dialog_get_dialog_set_stop_and_dialog_events() {
+    need_websockets!();
+    let extra = format!("ue_db: [ {{ imsi: \"001010000000951\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }} ],\n");
+    let (core, api, _) = start("api-dialog", &extra);
+    run_check(&["dialog", &api, &core.sip.to_string()]);
+}
+
 fn scrape(addr: &str) -> String {
     let mut s = TcpStream::connect(addr).expect("connect metrics");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -251,6 +251,79 @@ def events(addr, sipp_json):
     print("OK")
 
 
+class Ue:
+    """A minimal SIP UE over UDP: registers without authentication and answers requests."""
+
+    def __init__(self, core, domain):
+        import socket
+        self.core = (core.split(":")[0], int(core.split(":")[1]))
+        self.domain = domain
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind(("127.0.0.1", 0))
+        self.s.settimeout(5)
+        self.l = "127.0.0.1:%d" % self.s.getsockname()[1]
+
+    def register(self, user):
+        d, l = self.domain, self.l
+        self.s.sendto((f"REGISTER sip:{d} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKapi1\r\nMax-Forwards: 70\r\n"
+                       f"From: <sip:{user}@{d}>;tag=r\r\nTo: <sip:{user}@{d}>\r\nCall-ID: apireg\r\nCSeq: 1 REGISTER\r\n"
+                       f"Contact: <sip:{user}@{l}>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n").encode(), self.core)
+        r, _ = self.recv()
+        check(r.startswith("SIP/2.0 200"), f"REGISTER: {r}")
+
+    def recv(self):
+        data, frm = self.s.recvfrom(65536)
+        return data.decode(errors="replace"), frm
+
+    def respond(self, req, status, frm, body=""):
+        lines = req.split("\r\n")
+        get = lambda n: next(x for x in lines if x.lower().startswith(n.lower() + ":"))
+        to = get("To") + (";tag=ue1" if "tag=" not in get("To") else "")
+        ctype = "Content-Type: application/sdp\r\n" if body else ""
+        msg = (f"SIP/2.0 {status}\r\n{get('Via')}\r\n{get('From')}\r\n{to}\r\n{get('Call-ID')}\r\n{get('CSeq')}\r\n"
+               f"Contact: <sip:ue@{self.l}>\r\n{ctype}Content-Length: {len(body)}\r\n\r\n{body}")
+        self.s.sendto(msg.encode(), frm)
+
+
+def next_event(c, name):
+    while True:
+        r = c.recv(timeout=5)
+        if r.get("message") == name:
+            return r
+
+
+def dialog(addr, core):
+    domain = "ims.mnc001.mcc001.3gppnetwork.org"
+    c = Client(addr)
+    c.ok("register", register="dialog")
+    ue = Ue(core, domain)
+    ue.register("ue")
+    sid = c.ok("mt_call", impi=f"ue@{domain}")["session_id"]
+    invite, frm = ue.recv()
+    check(invite.startswith("INVITE "), f"INVITE: {invite}")
+    ev = next_event(c, "dialog")["dialog"]
+    check(ev["session_id"] == sid and ev["state"] == "init" and ev["type"] == "mt call", f"first dialog event: {ev}")
+    sdp = "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+    ue.respond(invite, "200 OK", frm, sdp)
+    ack, _ = ue.recv()
+    check(ack.startswith("ACK "), f"ACK: {ack}")
+    ev = next_event(c, "dialog")["dialog"]
+    check(ev["session_id"] == sid and ev["state"] == "start", f"answered dialog event: {ev}")
+    d = c.ok("dialog_get", session_id=sid)["dialogs"]
+    check(len(d) == 1 and d[0]["state"] == "start" and d[0]["type"] == "mt call" and "ue@" in d[0]["to"], f"dialog_get: {d}")
+    check(c.ok("dialog_get", session_id="other")["dialogs"] == [], "dialog_get filter")
+    r = c.call("dialog_set", session_id=sid, action="hold")
+    check("not supported" in r.get("error", ""), f"dialog_set hold: {r}")
+    c.ok("dialog_set", session_id=sid, action="stop")
+    bye, frm = ue.recv()
+    check(bye.startswith("BYE "), f"BYE after dialog_set stop: {bye}")
+    ue.respond(bye, "200 OK", frm)
+    ev = next_event(c, "dialog")["dialog"]
+    check(ev["session_id"] == sid and ev["state"] == "stop", f"stop dialog event: {ev}")
+    check(c.ok("dialog_get")["dialogs"] == [], "dialog left after stop")
+    print("OK")
+
+
 if __name__ == "__main__":
     scenario, addr, *rest = sys.argv[1:]
-    {"messages": messages, "errors": errors, "auth": auth, "log_get": log_get, "events": events}[scenario](addr, *rest)
+    {"messages": messages, "errors": errors, "auth": auth, "log_get": log_get, "events": events, "dialog": dialog}[scenario](addr, *rest)
