@@ -141,6 +141,27 @@ fn mt_call_dialog_get_dialog_set_stop_and_dialog_events() {
     run_check(&["dialog", &api, &core.sip.to_string()]);
 }
 
+#[test]
+fn tls_with_com_ssl_certificate_and_no_plaintext() {
+    need_websockets!();
+    let dir = common::scratch_dir("api-tls-cert");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let ok = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: openssl missing");
+        return;
+    }
+    let extra = format!("com_ssl_certificate: \"{}\", com_ssl_key: \"{}\",\n", cert.display(), key.display());
+    let (_core, api, _) = start("api-tls", &extra);
+    run_check(&["tls", &api, cert.to_str().unwrap()]);
+}
+
 fn scrape(addr: &str) -> String {
     let mut s = TcpStream::connect(addr).expect("connect metrics");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

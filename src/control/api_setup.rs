@@ -2,18 +2,26 @@
 //! com_addr, com_name, com_auth, com_logs_lock, com_ssl_*).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::api::{ApiConfig, ApiServer, AuthConfig, ServerConfig};
 use crate::config::typed::Config;
 
-/// The API listener address and server, or None when com_addr is not set.
-pub fn server(cfg: &Config) -> Result<Option<(SocketAddr, ApiServer)>, String> {
+/// What the remote API listens with.
+pub struct ApiListen {
+    /// com_addr.
+    pub addr: SocketAddr,
+    /// The sans-IO server.
+    pub server: ApiServer,
+    /// TLS settings when com_ssl_certificate is set (never plaintext then).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// The API listener settings, or None when com_addr is not set.
+pub fn server(cfg: &Config) -> Result<Option<ApiListen>, String> {
     let r = &cfg.remote_api;
     let Some(addr) = r.com_addr else { return Ok(None) };
-    if r.com_ssl_certificate.is_some() {
-        // Never fall back to plaintext when the operator asked for TLS.
-        return Err("com_ssl_certificate: TLS not supported yet for the remote API".into());
-    }
+    let tls = super::api_tls::server_config(r)?;
     let auth = match &r.com_auth {
         None => None,
         Some(a) => {
@@ -26,7 +34,8 @@ pub fn server(cfg: &Config) -> Result<Option<(SocketAddr, ApiServer)>, String> {
         }
     };
     let api = ApiConfig { name: r.com_name.clone(), auth, logs_locked: r.com_logs_lock, ..ApiConfig::default() };
-    Ok(Some((addr, ApiServer::new(ServerConfig { api, ..ServerConfig::default() }, seed()))))
+    let server = ApiServer::new(ServerConfig { api, ..ServerConfig::default() }, seed());
+    Ok(Some(ApiListen { addr, server, tls }))
 }
 
 /// 32 bytes from the OS for the challenge generator.

@@ -203,7 +203,7 @@ impl Control {
         let fd = self.engine.events().fd();
         let net = NetIo::new(fd, api, metrics)?;
         if let Some(a) = net.api_addr() {
-            eprintln!("ringcore: remote API on ws://{a}");
+            eprintln!("ringcore: remote API on {}://{a}", if net.api_tls() { "wss" } else { "ws" });
         }
         if let Some(a) = net.metrics_addr() {
             eprintln!("ringcore: metrics on http://{a}/metrics");

@@ -14,6 +14,8 @@ use mio::net::{TcpListener, TcpStream};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
+use super::api_setup::ApiListen;
+use super::api_tls::TlsSession;
 use super::metrics_http::HttpConn;
 use crate::api::{ApiContext, ApiServer, ConnId};
 
@@ -45,12 +47,15 @@ pub trait NetContext: ApiContext {
 struct ApiPeer {
     stream: TcpStream,
     id: ConnId,
+    /// The TLS record layer when com_ssl_certificate is set.
+    tls: Option<Box<TlsSession>>,
 }
 
 /// The remote API listener, its sans-IO server and the sockets of its connections.
 pub struct ApiNet {
     listener: TcpListener,
     server: ApiServer,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     peers: Vec<Option<ApiPeer>>,
 }
 
@@ -78,15 +83,15 @@ fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, String> {
 
 impl NetIo {
     /// Watches `queue_fd` (the worker events' eventfd), and the API and metrics listeners when given.
-    pub fn new(queue_fd: RawFd, api: Option<(SocketAddr, ApiServer)>, metrics: Option<SocketAddr>) -> Result<NetIo, String> {
+    pub fn new(queue_fd: RawFd, api: Option<ApiListen>, metrics: Option<SocketAddr>) -> Result<NetIo, String> {
         let poll = Poll::new().map_err(|e| format!("cannot create the control poll: {e}"))?;
         let reg = poll.registry();
         reg.register(&mut SourceFd(&queue_fd), QUEUE, Interest::READABLE).map_err(|e| format!("cannot watch the event queue: {e}"))?;
         let api = match api {
-            Some((addr, server)) => {
+            Some(ApiListen { addr, server, tls }) => {
                 let mut listener = bind(addr, "com_addr")?;
                 reg.register(&mut listener, API_LISTENER, Interest::READABLE).map_err(|e| e.to_string())?;
-                Some(ApiNet { listener, server, peers: Vec::new() })
+                Some(ApiNet { listener, server, tls, peers: Vec::new() })
             }
             None => None,
         };
@@ -108,6 +113,11 @@ impl NetIo {
     /// The address the API listens on.
     pub fn api_addr(&self) -> Option<SocketAddr> {
         self.api.as_ref().and_then(|a| a.listener.local_addr().ok())
+    }
+
+    /// True when the API is served over TLS.
+    pub fn api_tls(&self) -> bool {
+        self.api.as_ref().is_some_and(|a| a.tls.is_some())
     }
 
     /// The address the metrics endpoint listens on.
@@ -198,6 +208,13 @@ impl NetIo {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(_) => return,
             };
+            let tls = match &a.tls {
+                Some(cfg) => match TlsSession::new(cfg) {
+                    Ok(t) => Some(Box::new(t)),
+                    Err(_) => continue,
+                },
+                None => None,
+            };
             // All slots in use: the socket is dropped (closed) at once.
             let Ok(id) = a.server.accept(now) else { continue };
             let slot = match a.peers.iter().position(Option::is_none) {
@@ -213,7 +230,7 @@ impl NetIo {
                 continue;
             }
             if let Some(p) = a.peers.get_mut(slot) {
-                *p = Some(ApiPeer { stream, id });
+                *p = Some(ApiPeer { stream, id, tls });
             }
             // A client may have written its handshake already (edge-triggered readiness).
             self.again.push(Token(API_BASE + slot));
@@ -248,7 +265,18 @@ impl NetIo {
             match peer.stream.read(&mut buf) {
                 Ok(0) => return self.drop_api(slot),
                 Ok(n) => {
-                    a.server.handle_bytes(peer.id, now, ctx, buf.get(..n).unwrap_or_default());
+                    let data = buf.get(..n).unwrap_or_default();
+                    let (server, id) = (&mut a.server, peer.id);
+                    match &mut peer.tls {
+                        None => server.handle_bytes(id, now, ctx, data),
+                        Some(tls) => {
+                            if tls.handle_tls(data, &mut |plain| server.handle_bytes(id, now, ctx, plain)).is_err() {
+                                // A TLS alert or close_notify: send what rustls queued (the alert), then drop.
+                                let _ = tls.write_tls(&mut peer.stream);
+                                return self.drop_api(slot);
+                            }
+                        }
+                    }
                     budget = budget.saturating_sub(n);
                     if budget == 0 {
                         self.again.push(Token(API_BASE + slot));
@@ -346,6 +374,17 @@ impl ApiNet {
 
 /// Writes what the server has for `peer` until the socket would block.
 fn write_api(server: &mut ApiServer, peer: &mut ApiPeer) -> io::Result<()> {
+    if let Some(tls) = &mut peer.tls {
+        // Plaintext goes through rustls (bounded by its buffer limit), records to the socket.
+        while let Some(out) = server.poll_transmit(peer.id).filter(|o| !o.is_empty()) {
+            let n = tls.write_plain(out)?;
+            if n == 0 {
+                break;
+            }
+            server.consume_transmit(peer.id, n);
+        }
+        return tls.write_tls(&mut peer.stream);
+    }
     loop {
         let Some(out) = server.poll_transmit(peer.id) else { return Ok(()) };
         if out.is_empty() {

@@ -34,8 +34,8 @@ def check(cond, msg):
 
 
 class Client:
-    def __init__(self, addr, **kw):
-        self.ws = connect(f"ws://{addr}/", origin="http://test", open_timeout=5, max_size=None, compression=None, **kw)
+    def __init__(self, addr, scheme="ws", **kw):
+        self.ws = connect(f"{scheme}://{addr}/", origin="http://test", open_timeout=5, max_size=None, compression=None, **kw)
         self.hello = self.recv()
         self.next_id = 0
 
@@ -324,6 +324,25 @@ def dialog(addr, core):
     print("OK")
 
 
+def tls(addr, ca_file):
+    import ssl
+    ctx = ssl.create_default_context(cafile=ca_file)
+    ctx.check_hostname = False
+    c = Client(addr, scheme="wss", ssl=ctx)
+    check(c.hello["message"] == "ready", f"startup over TLS: {c.hello}")
+    check("config_get" in c.ok("help")["messages"], "help over TLS")
+    r = c.ok("log_get", timeout=0.2, allow_empty=True, max_size=1 << 20)
+    check(isinstance(r["logs"], list), f"log_get over TLS: {r}")
+    # Plaintext WebSocket on a TLS port is refused.
+    try:
+        Client(addr)
+        fail("plaintext accepted on the TLS port")
+    except Exception as e:
+        if isinstance(e, SystemExit):
+            raise
+    print("OK")
+
+
 if __name__ == "__main__":
     scenario, addr, *rest = sys.argv[1:]
-    {"messages": messages, "errors": errors, "auth": auth, "log_get": log_get, "events": events, "dialog": dialog}[scenario](addr, *rest)
+    {"messages": messages, "errors": errors, "auth": auth, "log_get": log_get, "events": events, "dialog": dialog, "tls": tls}[scenario](addr, *rest)
