@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 
 /// Longest the loop sleeps, so monitor lines and the stop flag are seen promptly.
 const MAX_SLEEP: Duration = Duration::from_millis(50);
+/// Shortest interval between two log_get re-examinations.
+const LOG_CHECK: Duration = Duration::from_millis(20);
 /// Most events handled before timers and the monitor get a turn.
 const EVENT_BATCH: usize = 1024;
 
@@ -166,7 +168,7 @@ impl Control {
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }
         let mut net = self.net.take().or_else(|| NetIo::new(self.engine.events().fd(), None, None).ok());
-        let mut last_log = None;
+        let mut last_log = (None, Instant::now());
         while !self.quit && !stop.load(Ordering::Relaxed) {
             let now = Instant::now();
             let next = [self.next_timeout(), net.as_ref().and_then(NetIo::poll_timeout)].into_iter().flatten().min();
@@ -213,13 +215,17 @@ impl Control {
     }
 
     /// Runs API and metrics I/O, log_get waits and API events for one loop turn.
-    fn service_net(&mut self, net: &mut NetIo, last_log: &mut Option<u64>) {
+    fn service_net(&mut self, net: &mut NetIo, last_log: &mut (Option<u64>, Instant)) {
         let now = Instant::now();
         net.process(now, self);
-        let newest = self.logctl.as_ref().and_then(LogControl::last_index);
-        if newest != *last_log {
-            *last_log = newest;
-            net.logs_changed(now, self);
+        // Pending log_get requests are re-examined when the ring grew, at most
+        // every LOG_CHECK (each check serializes up to `max` logs).
+        if now.saturating_duration_since(last_log.1) >= LOG_CHECK {
+            let newest = self.logctl.as_ref().and_then(LogControl::last_index);
+            if newest != last_log.0 {
+                *last_log = (newest, now);
+                net.logs_changed(now, self);
+            }
         }
         if let Some(server) = net.api_server() {
             self.api_events(server);

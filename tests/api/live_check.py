@@ -35,7 +35,7 @@ def check(cond, msg):
 
 class Client:
     def __init__(self, addr, scheme="ws", **kw):
-        self.ws = connect(f"{scheme}://{addr}/", origin="http://test", open_timeout=5, max_size=None, compression=None, **kw)
+        self.ws = connect(f"{scheme}://{addr}/", origin="http://test", open_timeout=15, max_size=None, compression=None, **kw)
         self.hello = self.recv()
         self.next_id = 0
 
