@@ -96,7 +96,7 @@ pub struct Control {
     /// SIP messages by method and status seen by this thread.
     pub sip_methods: SipMethodCounters,
     /// Remote API state (stats baselines, pending events).
-    pub(super) api_state: super::api_ctx::ApiState,
+    pub(super) api_state: super::api_views::ApiState,
     reg_latency: super::reg_latency::RegisterLatency,
     /// The remote API and metrics sockets (None until `start_net`).
     net: Option<NetIo>,
@@ -129,7 +129,7 @@ impl Control {
             counters: ControlCounters::default(),
             latencies: crate::stats::latency::Latencies::new(),
             sip_methods: SipMethodCounters::default(),
-            api_state: super::api_ctx::ApiState::new(),
+            api_state: super::api_views::ApiState::new(),
             reg_latency: super::reg_latency::RegisterLatency::default(),
             net: None,
             quit: false,

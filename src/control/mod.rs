@@ -7,6 +7,7 @@ mod anchor;
 mod api_ctx;
 mod api_setup;
 mod api_tls;
+mod api_views;
 mod calls;
 mod core;
 mod dialog_info;
