@@ -141,25 +141,38 @@ fn mt_call_dialog_get_dialog_set_stop_and_dialog_events() {
     run_check(&["dialog", &api, &core.sip.to_string()]);
 }
 
+fn openssl(args: &[&str], dir: &std::path::Path) -> bool {
+    Command::new("openssl").args(args).current_dir(dir).output().is_ok_and(|o| o.status.success())
+}
+
+/// A self-signed server certificate (cert.pem, key.pem), a CA (ca.pem) and a
+/// client certificate it signed (client.pem, client.key) in `dir`.
+fn make_certs(dir: &std::path::Path) -> bool {
+    let self_signed = |cn: &str, key: &str, out: &str| {
+        openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", cn, "-keyout", key, "-out", out], dir)
+    };
+    std::fs::write(dir.join("ext"), "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n").unwrap();
+    self_signed("/CN=localhost", "key.pem", "cert.pem")
+        && self_signed("/CN=test-ca", "ca.key", "ca.pem")
+        && openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout", "client.key", "-out", "client.csr"], dir)
+        && openssl(&["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "ext", "-out", "client.pem"], dir)
+}
+
 #[test]
-fn tls_with_com_ssl_certificate_and_no_plaintext() {
+fn tls_with_com_ssl_certificate_no_plaintext_and_peer_verification() {
     need_websockets!();
     let dir = common::scratch_dir("api-tls-cert");
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let ok = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
+    if !make_certs(&dir) {
         eprintln!("skipped: openssl missing");
         return;
     }
-    let extra = format!("com_ssl_certificate: \"{}\", com_ssl_key: \"{}\",\n", cert.display(), key.display());
+    let f = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    let extra = format!("com_ssl_certificate: \"{}\", com_ssl_key: \"{}\",\n", f("cert.pem"), f("key.pem"));
     let (_core, api, _) = start("api-tls", &extra);
-    run_check(&["tls", &api, cert.to_str().unwrap()]);
+    run_check(&["tls", &api, &f("cert.pem")]);
+    let extra = format!("{extra}com_ssl_peer_verify: true, com_ssl_ca: \"{}\",\n", f("ca.pem"));
+    let (_core2, api2, _) = start("api-tls-peer", &extra);
+    run_check(&["tls_peer", &api2, &f("cert.pem"), &f("client.pem"), &f("client.key")]);
 }
 
 fn scrape(addr: &str) -> String {
