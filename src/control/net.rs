@@ -399,3 +399,131 @@ fn write_api(server: &mut ApiServer, peer: &mut ApiPeer) -> io::Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{NullContext, ServerConfig};
+    use crate::engine::Waker;
+    use std::io::{Read, Write};
+
+    /// The API's NullContext plus a fixed metrics text.
+    struct Ctx(NullContext);
+
+    macro_rules! forward {
+        ($($f:ident($($a:ident: $t:ty),*) -> $r:ty;)*) => {
+            impl ApiContext for Ctx {
+                $(fn $f(&mut self, $($a: $t),*) -> $r { self.0.$f($($a),*) })*
+            }
+        };
+    }
+    use crate::api::request::*;
+    use crate::api::{LogAvailability, LogBatch, Reply};
+    forward! {
+        config_get() -> Reply; config_set(r: &ConfigSet) -> Reply; log_set(r: &LogSet) -> Reply; log_reset() -> Reply;
+        log_available(r: &LogGet, c: u64) -> LogAvailability; log_take(r: &LogGet, c: u64) -> LogBatch; stats(r: &Stats) -> Reply;
+        quit() -> Reply; ipsec() -> Reply; users_get(r: &UsersGet) -> Reply; users_add(r: &UsersAdd) -> Reply; user_set(r: &UserSet) -> Reply;
+        impu_set(r: &ImpuSet) -> Reply; impu_add(r: &ImpuChange) -> Reply; impu_del(r: &ImpuChange) -> Reply; sms(r: &Sms) -> Reply;
+        sms_flush(r: &SmsFlush) -> Reply; mt_call(r: &MtCall) -> Reply; dialog_get(r: &DialogGet) -> Reply; dialog_set(r: &DialogSet) -> Reply;
+        unregister(r: &Unregister) -> Reply;
+    }
+
+    impl NetContext for Ctx {
+        fn metrics_text(&mut self) -> String {
+            "up 1\n".into()
+        }
+    }
+
+    fn net(waker: &Waker, max_send_queue: usize) -> NetIo {
+        let mut cfg = ServerConfig::default();
+        cfg.ws.max_send_queue = max_send_queue;
+        let api = ApiListen { addr: "127.0.0.1:0".parse().unwrap(), server: ApiServer::new(cfg, [7; 32]), tls: None };
+        NetIo::new(waker.fd(), Some(api), Some("127.0.0.1:0".parse().unwrap())).unwrap()
+    }
+
+    fn masked_text(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let repr = crate::api::ws::FrameRepr { fin: true, opcode: crate::api::ws::Opcode::Text, mask: Some([1, 2, 3, 4]), payload_len: s.len() as u64 };
+        repr.emit(s.as_bytes(), &mut out);
+        out
+    }
+
+    fn turn(n: &mut NetIo, ctx: &mut Ctx) {
+        n.wait(true, Duration::from_millis(20));
+        n.process(Instant::now(), ctx);
+    }
+
+    #[test]
+    fn queue_wakeup_api_handshake_and_metrics_scrape() {
+        let waker = std::sync::Arc::new(Waker::new().unwrap());
+        let mut n = net(&waker, 1 << 20);
+        let mut ctx = Ctx(NullContext);
+        // The event queue's eventfd ends a wait early.
+        waker.prepare_sleep();
+        let w = waker.clone();
+        let t = std::thread::spawn(move || w.wake());
+        let start = Instant::now();
+        n.wait(true, Duration::from_secs(5));
+        t.join().unwrap();
+        waker.finish_sleep();
+        assert!(start.elapsed() < Duration::from_secs(2), "the eventfd did not wake the poll");
+        // A WebSocket client gets its startup message.
+        let mut c = std::net::TcpStream::connect(n.api_addr().unwrap()).unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://x\r\n\r\n").unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        for _ in 0..100 {
+            turn(&mut n, &mut ctx);
+            if let Ok(k) = c.read(&mut buf) {
+                got.extend_from_slice(&buf[..k]);
+            }
+            if got.windows(7).any(|w| w == b"\"ready\"") {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.starts_with("HTTP/1.1 101") && text.contains("\"ready\""), "{text}");
+        // The metrics endpoint answers on the same loop.
+        let mut m = std::net::TcpStream::connect(n.metrics_addr().unwrap()).unwrap();
+        m.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        m.write_all(b"GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+        let mut got = Vec::new();
+        for _ in 0..100 {
+            turn(&mut n, &mut ctx);
+            match m.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => got.extend_from_slice(&buf[..k]),
+                Err(_) => {}
+            }
+        }
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.starts_with("HTTP/1.1 200 OK") && text.ends_with("up 1\n"), "{text}");
+    }
+
+    #[test]
+    fn a_client_that_never_reads_is_dropped_without_blocking_the_loop() {
+        let waker = Waker::new().unwrap();
+        let mut n = net(&waker, 64 * 1024);
+        let mut ctx = Ctx(NullContext);
+        let mut c = std::net::TcpStream::connect(n.api_addr().unwrap()).unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://x\r\n\r\n").unwrap();
+        c.set_nonblocking(true).unwrap();
+        // Many help requests, never reading the answers: the kernel buffers fill,
+        // then the bounded send queue, then the server drops the client.
+        let req = masked_text(&format!("[{}]", vec![r#"{"message": "help"}"#; 200].join(",")));
+        let start = Instant::now();
+        let mut dropped = false;
+        for _ in 0..2000 {
+            let _ = c.write_all(&req);
+            let t = Instant::now();
+            turn(&mut n, &mut ctx);
+            assert!(t.elapsed() < Duration::from_millis(500), "one loop turn blocked");
+            if n.api.as_ref().is_some_and(|a| a.peers.iter().all(Option::is_none)) {
+                dropped = true;
+                break;
+            }
+        }
+        assert!(dropped, "the client was never dropped ({:?})", start.elapsed());
+    }
+}
