@@ -28,33 +28,7 @@ impl ApiContext for Control {
                 l.set_options(&text).map_err(|e| e.to_string())?;
             }
         }
-        let c = self.config_mut();
-        let s = &mut c.sip;
-        let set = |dst: &mut u32, v: Option<u32>| {
-            if let Some(v) = v {
-                *dst = v;
-            }
-        };
-        set(&mut s.binding_expires, req.binding_expires);
-        set(&mut s.subscribe_expires, req.subscribe_expires);
-        set(&mut s.tcp_threshold, req.tcp_threshold);
-        set(&mut s.tcp_keepalive, req.tcp_keepalive);
-        set(&mut s.tcp_keepcount, req.tcp_keepcount);
-        if let Some(v) = req.auth_on_register_only {
-            s.auth_on_register_only = v;
-        }
-        if let Some(v) = req.p_called_party_id {
-            s.p_called_party_id = v;
-        }
-        set(&mut c.calls.dialog_timeout, req.dialog_timeout);
-        if let Some(v) = req.rel100 {
-            c.calls.rel100 = v;
-        }
-        set(&mut c.sms.sms_expires, req.sms_expires);
-        set(&mut c.sms.mms_expires, req.mms_expires);
-        if let Some(v) = req.sms_hook_only {
-            c.sms.sms_hook_only = v;
-        }
+        super::api_config::apply(self.config_mut(), req)?;
         if let Some(v) = req.binding_expires {
             self.registrar.config_mut().binding_expires = v;
         }

@@ -196,6 +196,10 @@ impl Control {
                 }
             }
         }
+        if let Some(n) = &mut net {
+            // RFC 6455 7.4.1 1001 "going away" to every API client still connected.
+            n.shutdown(Instant::now());
+        }
     }
 
     /// Opens the remote API (com_addr) and metrics (metrics_addr) listeners.
@@ -231,9 +235,6 @@ impl Control {
             self.api_events(server);
         }
         net.process(now, self);
-        if self.quit {
-            net.shutdown(Instant::now());
-        }
     }
 
     /// Stops the workers, saves the state and flushes the logs.

@@ -4,6 +4,7 @@
 //! with commands. It also runs the command-line monitor and the log service.
 
 mod anchor;
+mod api_config;
 mod api_ctx;
 mod api_setup;
 mod api_tls;
