@@ -323,6 +323,17 @@ impl NetIo {
         let Some(a) = &mut self.api else { return };
         if let Some(p) = a.peers.get_mut(slot).and_then(Option::take) {
             let mut stream = p.stream;
+            // Closing with unread input makes the kernel reset the connection and
+            // discard what is still unsent (our Close frame): drain, bounded, first.
+            let mut buf = [0u8; READ_CHUNK];
+            let mut budget = READ_BUDGET;
+            while budget > 0 {
+                match stream.read(&mut buf) {
+                    Ok(n) if n > 0 => budget = budget.saturating_sub(n),
+                    _ => break,
+                }
+            }
+            let _ = stream.shutdown(std::net::Shutdown::Write);
             let _ = self.poll.registry().deregister(&mut stream);
             a.server.remove(p.id);
         }
