@@ -73,9 +73,9 @@ fn bad_input_gets_error_answers_and_oversized_frames_a_close() {
 }
 
 #[test]
-fn authentication_failure_then_success() {
+fn authentication_failure_then_success_and_logs_lock() {
     need_websockets!();
-    let (_core, api, _) = start("api-auth", "com_auth: { password: \"s3cret\" },\n");
+    let (_core, api, _) = start("api-auth", "com_auth: { password: \"s3cret\" }, com_logs_lock: true,\n");
     run_check(&["auth", &api, "s3cret"]);
 }
 

@@ -196,7 +196,12 @@ def auth(addr, password):
     res = hmac.new(key, r["challenge"].encode(), hashlib.sha256).hexdigest()
     r = c.call("authenticate", res=res)
     check(r.get("ready") is True and "error" not in r, f"good res: {r}")
-    c.ok("config_get")
+    # com_logs_lock: logs cannot be changed, other members still can.
+    check(c.ok("config_get")["locked"] is True, "com_logs_lock not reported")
+    r = c.ok("config_set", logs={"layers": {"all": {"level": "error"}}}, binding_expires=600)
+    check(r.get("logs") == "locked", f"locked logs: {r}")
+    cfg = c.ok("config_get")
+    check(cfg["logs"]["layers"]["sip"]["level"] == "debug" and cfg["binding_expires"] == 600, f"config after locked set: {cfg}")
     print("OK")
 
 
