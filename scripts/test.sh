@@ -17,6 +17,15 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# promtool (Debian package prometheus) checks the /metrics text format (tests/api_live.rs).
+if ! command -v promtool >/dev/null 2>&1; then
+    echo "== installing: prometheus (promtool)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq prometheus >/dev/null
+fi
+# The remote API tests drive the core with an independent client (PyPI websockets).
+python3 -c 'import websockets.sync.client' >/dev/null 2>&1 || pip3 install -q websockets
 
 export CARGO_TERM_COLOR=never
 echo "== build"

@@ -16,6 +16,9 @@ usage:
   ringcore [CONFIG]              start with CONFIG (default: the embedded config/ims.cfg)
   ringcore --check-config FILE   print the effective configuration as JSON and exit 0,
                                  or print located errors and exit 1
+  ringcore api HOST:PORT 'JSON'... [--password P] [--timeout S] [--wait S]
+                                 send remote API messages, print every message
+                                 received as a JSON line (exit 1 on an error answer)
   ringcore --help                this text
 
 options:
@@ -29,12 +32,46 @@ environment:
 enum Cmd {
     Run { config: Option<PathBuf>, monitor: Option<bool> },
     Check(PathBuf),
+    Api(ringcore::api::client::ClientOptions),
     Help,
+}
+
+fn seconds(v: Option<&String>, what: &str) -> Result<std::time::Duration, String> {
+    let s: f64 = v.ok_or(format!("{what} needs SECONDS"))?.parse().map_err(|_| format!("{what}: not a number"))?;
+    if !(0.0..=86_400.0).contains(&s) {
+        return Err(format!("{what}: out of range"));
+    }
+    Ok(std::time::Duration::from_secs_f64(s))
+}
+
+/// `ringcore api HOST:PORT 'JSON'... [--password P] [--timeout S] [--wait S]`.
+fn parse_api(args: &[String]) -> Result<Cmd, String> {
+    let mut it = args.iter();
+    let addr = it.next().ok_or("api needs HOST:PORT")?.clone();
+    let mut o = ringcore::api::client::ClientOptions {
+        addr,
+        messages: Vec::new(),
+        password: None,
+        timeout: std::time::Duration::from_secs(10),
+        linger: std::time::Duration::ZERO,
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--password" => o.password = Some(it.next().ok_or("--password needs a value")?.clone()),
+            "--timeout" => o.timeout = seconds(it.next(), "--timeout")?,
+            "--wait" => o.linger = seconds(it.next(), "--wait")?,
+            s => o.messages.push(s.to_owned()),
+        }
+    }
+    Ok(Cmd::Api(o))
 }
 
 fn parse_args(args: &[String]) -> Result<Cmd, String> {
     let mut config = None;
     let mut monitor = None;
+    if args.first().is_some_and(|a| a == "api") {
+        return parse_api(args.get(1..).unwrap_or_default());
+    }
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -90,6 +127,14 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Cmd::Check(path)) => check(&path),
+        Ok(Cmd::Api(opts)) => match ringcore::api::client::run(&opts, &mut std::io::stdout()) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("ringcore api: {e}");
+                ExitCode::from(1)
+            }
+        },
         Ok(Cmd::Run { config, monitor }) => {
             let loaded = match load(config.as_deref()) {
                 Ok(l) => l,

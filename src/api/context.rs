@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::request::{ConfigSet, LogGet, LogSet};
+use super::request::{ConfigSet, LogGet, LogSet, Stats};
 use super::request_ims::{DialogGet, DialogSet, ImpuChange, ImpuSet, MtCall, Sms, SmsFlush, Unregister, UserSet, UsersAdd, UsersGet};
 
 /// Response members to add next to `message` and `message_id`, or the text of
@@ -46,7 +46,7 @@ pub trait ApiContext {
     /// Takes logs matching `req` with index >= `cursor`.
     fn log_take(&mut self, req: &LogGet, cursor: u64) -> LogBatch;
     /// stats: `cpu`, `instance_id`, `counters` (and reset the statistics).
-    fn stats(&mut self) -> Reply;
+    fn stats(&mut self, req: &Stats) -> Reply;
     /// quit: terminate the server after the response is sent.
     fn quit(&mut self) -> Reply;
     /// ipsec: `SAs`.
@@ -105,7 +105,7 @@ impl ApiContext for NullContext {
     fn log_take(&mut self, _: &LogGet, cursor: u64) -> LogBatch {
         LogBatch { next_cursor: cursor, ..LogBatch::default() }
     }
-    fn stats(&mut self) -> Reply {
+    fn stats(&mut self, _: &Stats) -> Reply {
         unsupported()
     }
     fn quit(&mut self) -> Reply {

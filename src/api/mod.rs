@@ -4,6 +4,7 @@
 //! the control thread (`context`) and the multi-connection server (`server`).
 
 pub mod auth;
+pub mod client;
 pub mod context;
 pub mod fields;
 pub mod log_get;

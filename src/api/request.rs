@@ -64,7 +64,7 @@ pub enum Request {
     /// `help`.
     Help,
     /// `stats`.
-    Stats,
+    Stats(Stats),
     /// `register` (event subscriptions).
     Register(Register),
     /// `ipsec`.
@@ -107,7 +107,7 @@ impl Request {
             "log_reset" => Request::LogReset,
             "quit" => Request::Quit,
             "help" => Request::Help,
-            "stats" => Request::Stats,
+            "stats" => Request::Stats(Stats::parse(f)?),
             "register" => Request::Register(Register::parse(f)?),
             "ipsec" => Request::Ipsec,
             _ => Request::Ims(ImsRequest::parse(name, f)?.ok_or(RequestError::Unknown)?),
@@ -336,6 +336,23 @@ fn custom_headers(f: &Fields<'_>) -> FieldResult<Option<Vec<Map<String, Value>>>
     let Some(items) = f.opt_array("custom_headers")? else { return Ok(None) };
     let objects = items.iter().map(|v| v.as_object().cloned()).collect::<Option<Vec<_>>>();
     objects.map(Some).ok_or(FieldError::Type { field: "custom_headers".into(), expected: "an array of objects" })
+}
+
+/// `stats` (6.5), with the ringcore extension `histograms`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// `"histograms": "hdr"`: add the latency histograms in HdrHistogram's base64 form.
+    pub hdr_histograms: bool,
+}
+
+impl Stats {
+    fn parse(f: &Fields<'_>) -> FieldResult<Self> {
+        match f.opt_string("histograms")?.as_deref() {
+            None => Ok(Stats::default()),
+            Some("hdr") => Ok(Stats { hdr_histograms: true }),
+            Some(_) => Err(FieldError::Value { field: "histograms".into(), allowed: "\"hdr\"" }),
+        }
+    }
 }
 
 /// `log_get` (6.5) with its defaults applied.

@@ -203,7 +203,7 @@ impl Api {
                 let events: Vec<&str> = ApiEvent::ALL.iter().map(|(n, _)| *n).collect();
                 Ok(json_map(json!({"messages": MESSAGES, "events": events})))
             }
-            Request::Stats => ctx.stats(),
+            Request::Stats(r) => ctx.stats(&r),
             Request::Register(r) => Ok(register(s, &r)),
             Request::Ipsec => ctx.ipsec(),
             Request::Ims(r) => ims(ctx, &r),

@@ -514,3 +514,27 @@ pub(super) fn build_request(local_addr: &str, d: &Dialog, method: &str, cseq: u3
     v.extend_from_slice(body);
     v
 }
+
+/// Read-only views for the remote API (dialog_get, dialog events).
+impl Calls {
+    /// Every call in progress as an API dialog (type "server").
+    pub(super) fn dialog_infos(&self) -> Vec<super::dialog_info::DialogInfo> {
+        use super::dialog_info::{without_tag, DialogInfo};
+        self.calls
+            .values()
+            .map(|c| DialogInfo {
+                session_id: c.a.call_id.clone(),
+                state: match c.state {
+                    CallState::Init => "init",
+                    CallState::Ringing => "ringing",
+                    CallState::Started => "start",
+                    CallState::Stopped => "stop",
+                },
+                kind: "server",
+                from: without_tag(&c.a.remote),
+                to: without_tag(&c.a.local),
+                created: Some(c.started),
+            })
+            .collect()
+    }
+}

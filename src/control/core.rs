@@ -19,7 +19,9 @@ use crate::ims::registrar::Registrar;
 use crate::log::{Dir, Head, Layer, Level, LogControl, Logger, Origin, Payload, Timestamp};
 use crate::sip::transaction::TxId;
 use crate::sip::{Message, Method};
+use crate::stats::sip_methods::{Direction, SipMethodCounters};
 use crate::stats::{Counter, SipCounters};
+use super::net::NetIo;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -27,6 +29,8 @@ use std::time::{Duration, Instant};
 
 /// Longest the loop sleeps, so monitor lines and the stop flag are seen promptly.
 const MAX_SLEEP: Duration = Duration::from_millis(50);
+/// Shortest interval between two log_get re-examinations.
+const LOG_CHECK: Duration = Duration::from_millis(20);
 /// Most events handled before timers and the monitor get a turn.
 const EVENT_BATCH: usize = 1024;
 
@@ -72,12 +76,12 @@ pub struct Parts {
 /// The control thread's state.
 pub struct Control {
     cfg: Config,
-    engine: Engine<ToWorker, ToControl>,
+    pub(super) engine: Engine<ToWorker, ToControl>,
     /// The registrar with the HSS and the bindings.
     pub registrar: Registrar,
     regevents: RegEvents,
-    calls: Calls,
-    echo: Echo,
+    pub(super) calls: Calls,
+    pub(super) echo: Echo,
     media_ports: MediaPorts,
     /// Network-initiated calls.
     pub mt: MtCalls,
@@ -89,6 +93,13 @@ pub struct Control {
     pub counters: ControlCounters,
     /// Registration and call set-up latency histograms (read by the API and metrics).
     pub latencies: crate::stats::latency::Latencies,
+    /// SIP messages by method and status seen by this thread.
+    pub sip_methods: SipMethodCounters,
+    /// Remote API state (stats baselines, pending events).
+    pub(super) api_state: super::api_views::ApiState,
+    reg_latency: super::reg_latency::RegisterLatency,
+    /// The remote API and metrics sockets (None until `start_net`).
+    net: Option<NetIo>,
     quit: bool,
     /// ue_db_filename, resolved, and whether the state changed since the last save.
     state_file: Option<std::path::PathBuf>,
@@ -125,6 +136,10 @@ impl Control {
             sip_counters: p.sip_counters,
             counters: ControlCounters::default(),
             latencies: crate::stats::latency::Latencies::new(),
+            sip_methods: SipMethodCounters::default(),
+            api_state: super::api_views::ApiState::new(),
+            reg_latency: super::reg_latency::RegisterLatency::default(),
+            net: None,
             quit: false,
             state_file: None,
             dirty: false,
@@ -163,23 +178,74 @@ impl Control {
             print!("{}", super::monitor::PROMPT);
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }
+        let mut net = self.net.take().or_else(|| NetIo::new(self.engine.events().fd(), None, None).ok());
+        let mut last_log = (None, Instant::now());
         while !self.quit && !stop.load(Ordering::Relaxed) {
             let now = Instant::now();
-            let wait = self.next_timeout().map_or(MAX_SLEEP, |t| t.saturating_duration_since(now).min(MAX_SLEEP));
-            if let Some((_, ev)) = self.engine.events().recv_timeout(wait) {
-                self.handle_event(Instant::now(), ev);
-                for _ in 0..EVENT_BATCH {
-                    let Some((_, ev)) = self.engine.events().try_recv() else { break };
-                    self.handle_event(Instant::now(), ev);
+            let next = [self.next_timeout(), net.as_ref().and_then(NetIo::poll_timeout)].into_iter().flatten().min();
+            let wait = next.map_or(MAX_SLEEP, |t| t.saturating_duration_since(now).min(MAX_SLEEP));
+            match &mut net {
+                Some(n) => {
+                    // queue.rs: announce the sleep, then block only if no event is queued.
+                    let idle = self.engine.events().prepare_wait();
+                    n.wait(idle, wait);
+                    self.engine.events().finish_wait();
                 }
+                None => std::thread::sleep(wait.min(Duration::from_millis(1))),
+            }
+            for _ in 0..EVENT_BATCH {
+                let Some((_, ev)) = self.engine.events().try_recv() else { break };
+                self.handle_event(Instant::now(), ev);
             }
             self.handle_timeouts(Instant::now());
+            if let Some(n) = &mut net {
+                self.service_net(n, &mut last_log);
+            }
             if let Some(rx) = lines {
                 while let Ok(line) = rx.try_recv() {
                     self.monitor_line(&line);
                 }
             }
         }
+        if let Some(n) = &mut net {
+            // RFC 6455 7.4.1 1001 "going away" to every API client still connected.
+            n.shutdown(Instant::now());
+        }
+    }
+
+    /// Opens the remote API (com_addr) and metrics (metrics_addr) listeners.
+    pub fn start_net(&mut self) -> Result<(), String> {
+        let api = super::api_setup::server(&self.cfg)?;
+        let metrics = self.cfg.engine.metrics_addr;
+        let fd = self.engine.events().fd();
+        let net = NetIo::new(fd, api, metrics)?;
+        if let Some(a) = net.api_addr() {
+            eprintln!("ringcore: remote API on {}://{a}", if net.api_tls() { "wss" } else { "ws" });
+        }
+        if let Some(a) = net.metrics_addr() {
+            eprintln!("ringcore: metrics on http://{a}/metrics");
+        }
+        self.net = Some(net);
+        Ok(())
+    }
+
+    /// Runs API and metrics I/O, log_get waits and API events for one loop turn.
+    fn service_net(&mut self, net: &mut NetIo, last_log: &mut (Option<u64>, Instant)) {
+        let now = Instant::now();
+        net.process(now, self);
+        // Pending log_get requests are re-examined when the ring grew, at most
+        // every LOG_CHECK (each check serializes up to `max` logs).
+        if now.saturating_duration_since(last_log.1) >= LOG_CHECK {
+            let newest = self.logctl.as_ref().and_then(LogControl::last_index);
+            if newest != last_log.0 {
+                *last_log = (newest, now);
+                net.logs_changed(now, self);
+            }
+        }
+        if let Some(server) = net.api_server() {
+            self.api_events(server);
+        }
+        net.process(now, self);
     }
 
     /// Stops the workers, saves the state and flushes the logs.
@@ -236,6 +302,7 @@ impl Control {
 
     fn on_request(&mut self, now: Instant, worker: u16, tx: Option<TxId>, peer: Peer, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
+        self.sip_methods.count(Direction::In, raw);
         self.log_sip(Dir::From, peer, raw);
         if self.mt.owns(&msg) {
             let out = self.mt.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
@@ -268,7 +335,9 @@ impl Control {
                 self.counters.registers.inc();
                 // A challenge advances SEQ_HE; a success changes bindings.
                 self.dirty = true;
-                register::handle(now, &mut self.registrar, &msg, register::flow_of(worker, peer))
+                let resp = register::handle(now, &mut self.registrar, &msg, register::flow_of(worker, peer));
+                self.reg_latency.observe(now, &msg, &resp, &self.registrar.hss, &mut self.latencies);
+                resp
             }
             Some(Method::Subscribe) if msg.event().is_some_and(|e| e.value.eq_ignore_ascii_case(b"reg")) => {
                 let bindings = &self.registrar.bindings;
@@ -293,6 +362,7 @@ impl Control {
 
     fn on_response(&mut self, in_transaction: bool, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
+        self.sip_methods.count(Direction::In, raw);
         if self.sms_on_response(Instant::now(), &msg) {
             return;
         }
@@ -310,6 +380,7 @@ impl Control {
     }
 
     pub(super) fn respond(&mut self, worker: u16, tx: TxId, peer: Peer, msg: Vec<u8>) {
+        self.sip_methods.count(Direction::Out, &msg);
         self.log_sip(Dir::To, peer, &msg);
         self.command(worker, ToWorker::Respond { tx, msg });
     }
@@ -320,6 +391,9 @@ impl Control {
 
     pub(super) fn send_all(&mut self, out: Vec<(u16, ToWorker)>) {
         for (worker, cmd) in out {
+            if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = &cmd {
+                self.sip_methods.count(Direction::Out, msg);
+            }
             match &cmd {
                 ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. }
                     if self.logger.enabled(Layer::Sip, Level::Info) =>
@@ -344,6 +418,7 @@ impl Control {
     fn send_notifies(&mut self, notifies: Vec<Notify>) {
         for n in notifies {
             self.counters.notifies.inc();
+            self.sip_methods.count(Direction::Out, &n.msg);
             self.log_sip(Dir::To, n.peer, &n.msg);
             self.command(n.worker, ToWorker::SendRequest { peer: n.peer, msg: n.msg });
         }
@@ -353,6 +428,7 @@ impl Control {
     fn drain_binding_changes(&mut self, now: Instant) {
         while let Some(change) = self.registrar.bindings.poll_event() {
             self.dirty = true;
+            self.api_state.user_changed(&change.record.key.impi);
             for (c, ev) in &change.contacts {
                 self.log_ims(change.record.id, ev, &change.record, &c.uri);
             }
@@ -407,6 +483,31 @@ impl Control {
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// The configuration, for run-time changes (remote API config_set).
+    pub(super) fn config_mut(&mut self) -> &mut Config {
+        &mut self.cfg
+    }
+
+    /// The log producer handle of the control thread.
+    pub(super) fn logger_ref(&self) -> &Logger {
+        &self.logger
+    }
+
+    /// Ends the loop after the current turn (monitor and API `quit`).
+    pub(super) fn request_quit(&mut self) {
+        self.quit = true;
+    }
+
+    /// The echo service (API impu_add / impu_del with impi "echo").
+    pub(super) fn echo_mut(&mut self) -> &mut Echo {
+        &mut self.echo
+    }
+
+    /// The persisted state (HSS, bindings) changed.
+    pub(super) fn mark_dirty(&mut self) {
+        self.dirty = true;
     }
 
     /// Per-worker SIP counters.

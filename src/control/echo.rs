@@ -142,3 +142,29 @@ impl Echo {
         self.calls.is_empty()
     }
 }
+
+/// Read-only views and echo list changes for the remote API.
+impl Echo {
+    /// Every echo call as an API dialog (type "echo", Call-ID as session id).
+    pub(super) fn dialog_infos(&self) -> Vec<super::dialog_info::DialogInfo> {
+        let info = |id: &String| super::dialog_info::DialogInfo {
+            session_id: id.clone(),
+            state: "start",
+            kind: "echo",
+            from: String::new(),
+            to: String::new(),
+            created: None,
+        };
+        self.calls.keys().map(info).collect()
+    }
+
+    /// impu_add with impi "echo" (seed 000 6.6): adds an echo identity.
+    pub(super) fn add_impu(&mut self, impu: &str) -> bool {
+        self.impus.insert(normalize_impu(impu))
+    }
+
+    /// impu_del with impi "echo": removes an echo identity.
+    pub(super) fn remove_impu(&mut self, impu: &str) -> bool {
+        self.impus.remove(&normalize_impu(impu))
+    }
+}

@@ -4,12 +4,22 @@
 //! with commands. It also runs the command-line monitor and the log service.
 
 mod anchor;
+mod api_config;
+mod api_ctx;
+mod api_setup;
+mod api_tls;
+mod api_views;
 mod calls;
 mod core;
+mod dialog_info;
 mod echo;
+mod metrics;
+mod metrics_http;
 pub mod monitor;
 mod monitor_ctx;
 mod mt_call;
+mod net;
+mod reg_latency;
 mod regevent;
 mod register;
 mod reply;

@@ -211,3 +211,29 @@ impl MtCalls {
         self.calls.is_empty()
     }
 }
+
+/// Read-only views and API actions (dialog_get, dialog_set stop).
+impl MtCalls {
+    /// Every MT call as an API dialog (type "mt call").
+    pub(super) fn dialog_infos(&self) -> Vec<super::dialog_info::DialogInfo> {
+        let info = |(id, c): (&String, &MtCall)| super::dialog_info::DialogInfo {
+            session_id: id.clone(),
+            state: if c.answered { "start" } else { "init" },
+            kind: "mt call",
+            from: self.caller.clone(),
+            to: super::dialog_info::without_tag(&c.dialog.remote),
+            created: None,
+        };
+        self.calls.iter().map(info).collect()
+    }
+
+    /// dialog_set stop: hangs an answered MT call up at the next timer run.
+    pub(super) fn stop(&mut self, id: &str, now: Instant) -> Result<(), String> {
+        let c = self.calls.get_mut(id).ok_or_else(|| format!("Unknown dialog: {id}"))?;
+        if !c.answered {
+            return Err("Dialog not answered yet".into());
+        }
+        c.hang_up_at = Some(now);
+        Ok(())
+    }
+}

@@ -20,7 +20,7 @@ use std::time::Duration;
 /// The features this build carries out; properties of other features are
 /// accepted, validated and listed as not active yet.
 pub fn active(f: Feature) -> bool {
-    matches!(f, Feature::Core | Feature::Sip | Feature::Registration | Feature::Logs | Feature::Engine | Feature::Persistence)
+    matches!(f, Feature::Core | Feature::Sip | Feature::Registration | Feature::Logs | Feature::Engine | Feature::Persistence | Feature::RemoteApi)
     // Calls are partly built (basic B2BUA call, no media anchoring): their
     // properties stay listed as not active until the calls issue is done.
 }
@@ -186,6 +186,7 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         logctl,
         sip_counters: counters[..n].to_vec(),
     });
+    control.start_net()?;
     if let Some(path) = state_file {
         let r = control.persist_to(path.clone())?;
         eprintln!(

@@ -349,6 +349,52 @@ fn sim_of(s: &SimCfg, res_len: u8) -> Result<auth::Sim, auth::AuthError> {
     }
 }
 
+/// Run-time changes made by the remote API (seed 000 6.6 users_add, impu_add, impu_del).
+impl Hss {
+    /// users_add: moves every subscriber of `other` in; an IMPI already known
+    /// is refused (and nothing of `other` is added).
+    pub fn merge(&mut self, other: Hss) -> Result<usize, HssError> {
+        if let Some(dup) = other.subs.keys().find(|k| self.subs.contains_key(*k)) {
+            return Err(HssError(format!("duplicate impi {dup}")));
+        }
+        let n = other.subs.len();
+        for (_, sub) in other.subs {
+            self.insert(sub)?;
+        }
+        Ok(n)
+    }
+
+    /// impu_add: gives `impi` the public identity `id` (normalised by the caller).
+    pub fn add_impu(&mut self, impi: &str, id: PublicId) -> Result<(), HssError> {
+        if let Some(owner) = self.by_impu.get(&id.uri) {
+            return Err(HssError(format!("{} already belongs to {owner}", id.uri)));
+        }
+        let sub = self.subscriber_mut(impi).ok_or_else(|| HssError(format!("Unknown impi: {impi}")))?;
+        let (owner, uri) = (sub.impi.clone(), id.uri.clone());
+        sub.impus.push(id);
+        self.by_impu.insert(uri, owner);
+        Ok(())
+    }
+
+    /// impu_del: removes the public identity `uri` (normalised) from `impi`.
+    pub fn remove_impu(&mut self, impi: &str, uri: &str) -> Result<(), HssError> {
+        let sub = self.subscriber_mut(impi).ok_or_else(|| HssError(format!("Unknown impi: {impi}")))?;
+        let before = sub.impus.len();
+        sub.impus.retain(|p| p.uri != uri);
+        if sub.impus.len() == before {
+            return Err(HssError(format!("{uri} is not an IMPU of {impi}")));
+        }
+        self.by_impu.remove(uri);
+        Ok(())
+    }
+
+    /// impu_set: changes the flags of the public identity `uri` (normalised).
+    pub fn public_id_mut(&mut self, uri: &str) -> Option<&mut PublicId> {
+        let impi = self.by_impu.get(uri)?.clone();
+        self.subs.get_mut(&impi)?.impus.iter_mut().find(|p| p.uri == uri)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,3 +413,4 @@ mod tests {
         assert_eq!(imsi_of_identity("alice@ims"), None);
     }
 }
+

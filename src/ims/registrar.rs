@@ -119,6 +119,11 @@ impl Registrar {
         &self.cfg
     }
 
+    /// The settings, for run-time changes (remote API config_set binding_expires).
+    pub fn config_mut(&mut self) -> &mut RegistrarConfig {
+        &mut self.cfg
+    }
+
     /// Handles one REGISTER (TS 24.229 5.4.1.2).
     pub fn handle_register(&mut self, now: Instant, req: &RegisterInput<'_>) -> RegisterOutcome {
         self.forget_old_challenges(now);

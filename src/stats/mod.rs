@@ -6,6 +6,7 @@
 //! nanoseconds stale; no lock is ever taken on the packet path.
 
 pub mod latency;
+pub mod sip_methods;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -166,7 +166,7 @@ fn array_requests_each_answered() {
     assert_eq!(r[1]["error"], "Unknown message: bar");
     assert_eq!(r[2], json!({"error": "Message must be an object"}));
     assert_eq!(r[3], json!({"message": "ipsec", "message_id": 2}));
-    assert_eq!(ctx.calls, ["stats: ()", "ipsec: ()"]);
+    assert_eq!(ctx.calls, ["stats: Stats { hdr_histograms: false }", "ipsec: ()"]);
     assert!(a.handle_text(&mut s, Instant::now(), &mut ctx, "[]").is_empty());
     let big = format!("[{}]", vec![r#"{"message":"help"}"#; 1025].join(","));
     let r = a.handle_text(&mut s, Instant::now(), &mut ctx, &big);

@@ -82,9 +82,12 @@ fn log_set_reset_and_simple_messages() {
     good(r#"{"message": "log_set", "flush": true}"#, "flush: true");
     bad(r#"{"message": "log_set", "log": "hello", "level": "info"}"#, "Missing parameter: layer");
     bad(r#"{"message": "log_set", "dir": "UP"}"#, "Invalid parameter: dir must be one of UL, DL, FROM, TO");
-    for m in ["log_reset", "stats", "quit", "ipsec"] {
+    for m in ["log_reset", "quit", "ipsec"] {
         good(&format!(r#"{{"message": "{m}"}}"#), &format!("{m}: ()"));
     }
+    good(r#"{"message": "stats"}"#, "stats: Stats { hdr_histograms: false }");
+    good(r#"{"message": "stats", "histograms": "hdr"}"#, "hdr_histograms: true");
+    bad(r#"{"message": "stats", "histograms": "csv"}"#, "Invalid parameter: histograms must be \"hdr\"");
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod server;
 use serde_json::{json, Map, Value};
 
 use super::context::{ApiContext, LogAvailability, LogBatch, Reply};
-use super::request::{ConfigSet, LogGet, LogSet};
+use super::request::{ConfigSet, LogGet, LogSet, Stats};
 use super::request_ims::*;
 
 /// A context that records every call and keeps a log buffer.
@@ -56,8 +56,8 @@ impl ApiContext for FakeCtx {
         let logs = self.logs[from..to].iter().map(|l| json!({"data": [l]})).collect();
         LogBatch { logs, next_cursor: to as u64, discontinuity: None }
     }
-    fn stats(&mut self) -> Reply {
-        self.record("stats", &())
+    fn stats(&mut self, req: &Stats) -> Reply {
+        self.record("stats", req)
     }
     fn quit(&mut self) -> Reply {
         self.record("quit", &())

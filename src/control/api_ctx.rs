@@ -1,0 +1,276 @@
+//! The remote API's messages answered from the control thread's live state
+//! (seed 000 6.5-6.6): log service, counters, HSS, bindings and calls. The
+//! JSON views and events are in `api_views`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+
+use super::core::Control;
+use super::api_views::{log_options_text, map};
+use crate::api::request::{ConfigSet, LogGet, LogSet, Stats};
+use crate::api::request_ims::{DialogAction, DialogGet, DialogSet, Impu, ImpuChange, ImpuSet, MtCall, Sms, SmsFlush, Unregister, UserSet, UsersAdd, UsersGet};
+use crate::api::fields::Named as _;
+use crate::api::{ApiContext, LogAvailability, LogBatch, Reply};
+use crate::ims::hss::{normalize_impu, Hss, PublicId};
+use crate::log::{Dir, Head, Layer, Level, LevelFilter, Origin};
+
+impl ApiContext for Control {
+    fn config_get(&mut self) -> Reply {
+        Ok(self.config_json())
+    }
+
+    fn config_set(&mut self, req: &ConfigSet) -> Reply {
+        if let Some(logs) = &req.logs {
+            let text = log_options_text(logs);
+            if !text.is_empty() {
+                let l = self.log_control().ok_or("Logging is stopped")?;
+                l.set_options(&text).map_err(|e| e.to_string())?;
+            }
+        }
+        super::api_config::apply(self.config_mut(), req)?;
+        if let Some(v) = req.binding_expires {
+            self.registrar.config_mut().binding_expires = v;
+        }
+        Ok(Map::new())
+    }
+
+    fn log_set(&mut self, req: &LogSet) -> Reply {
+        if let Some((text, layer, level)) = &req.log {
+            let layer = Layer::parse(layer.name()).unwrap_or(Layer::Ims);
+            let level = Level::parse(level.name()).unwrap_or(Level::Info);
+            let mut head = Head::new(layer, level);
+            if let Some(d) = req.dir.and_then(|d| Dir::parse(d.name())) {
+                head = head.dir(d);
+            }
+            if let Some(id) = req.ue_id {
+                head = head.origin(Origin::Id(id as u32));
+            }
+            self.logger_ref().log_now(head, format_args!("{text}"));
+        }
+        let l = self.log_control().ok_or("Logging is stopped")?;
+        if req.flush {
+            l.flush();
+        }
+        if req.rotate {
+            l.rotate();
+        }
+        if req.cut {
+            l.cut();
+        }
+        Ok(Map::new())
+    }
+
+    fn log_reset(&mut self) -> Reply {
+        self.log_control().ok_or("Logging is stopped")?.reset();
+        Ok(Map::new())
+    }
+
+    fn log_available(&mut self, req: &LogGet, cursor: u64) -> LogAvailability {
+        let b = self.log_take(req, cursor);
+        LogAvailability { count: b.logs.len(), bytes: b.logs.iter().map(|l| l.to_string().len() + 1).sum() }
+    }
+
+    fn log_take(&mut self, req: &LogGet, cursor: u64) -> LogBatch {
+        let Some(l) = self.log_control_ref() else { return LogBatch { next_cursor: cursor, ..LogBatch::default() } };
+        let layers = req.layers.as_ref().map(|v| {
+            // Seed 000 6.5: with layers set, unlisted layers are at "none".
+            let mut a = [LevelFilter::None; Layer::COUNT];
+            for (layer, level) in v {
+                if let (Some(ly), Some(lv)) = (Layer::parse(layer.name()), LevelFilter::parse(level.name())) {
+                    a[ly.index()] = lv;
+                }
+            }
+            a
+        });
+        let q = crate::log::LogQuery {
+            max: req.max as usize,
+            layers,
+            start_timestamp: req.start_timestamp.map(|t| t as u64),
+            end_timestamp: req.end_timestamp.map(|t| t as u64),
+            max_size: req.max_size,
+            short: req.short,
+            headers: req.headers.unwrap_or(false),
+            after_index: cursor.checked_sub(1),
+        };
+        let b = l.get(&q);
+        LogBatch { logs: b.logs, next_cursor: b.next_after.map_or(cursor, |i| i + 1), discontinuity: b.discontinuity }
+    }
+
+    fn stats(&mut self, req: &Stats) -> Reply {
+        let now = Instant::now();
+        let cpu = self.stats_cpu(now);
+        let (messages, errors) = self.stat_counters();
+        let mut delta = |list: Vec<(String, u64)>| -> Map<String, Value> {
+            let mut m = Map::new();
+            for (name, v) in list {
+                let prev = self.api_state.base.insert(name.clone(), v).unwrap_or(0);
+                m.insert(name, v.saturating_sub(prev).into());
+            }
+            m
+        };
+        let messages = delta(messages);
+        let errors = delta(errors);
+        let latency = self.latency_json(req.hdr_histograms);
+        self.latencies.reset();
+        Ok(map(json!({
+            "cpu": cpu,
+            "instance_id": self.api_state.instance_id,
+            "counters": {"messages": messages, "errors": errors},
+            "latency": latency,
+        })))
+    }
+
+    fn quit(&mut self) -> Reply {
+        self.request_quit();
+        Ok(Map::new())
+    }
+
+    fn ipsec(&mut self) -> Reply {
+        // No userspace ESP SA is set up by this build yet.
+        Ok(map(json!({"SAs": []})))
+    }
+
+    fn users_get(&mut self, req: &UsersGet) -> Reply {
+        let now = Instant::now();
+        let mut impis: Vec<String> = self.registrar.hss.subscribers().map(|s| s.impi.clone()).collect();
+        impis.sort();
+        let registered = |i: &String| self.registrar.bindings.records().any(|r| &r.key.impi == i);
+        let users: Vec<Value> = impis.iter().filter(|i| !req.registered_only || registered(i)).map(|i| self.user_json(i, now)).collect();
+        Ok(map(json!({"users": users})))
+    }
+
+    fn users_add(&mut self, req: &UsersAdd) -> Reply {
+        let domain = self.config().sip.domain.clone().unwrap_or_default();
+        let text = json!({"domain": domain, "ue_db": req.users}).to_string();
+        let loaded = crate::config::load_str("users_add", &text, std::path::Path::new(".")).map_err(|e| e.0.join("; "))?;
+        let hss = Hss::from_config(&loaded.config).map_err(|e| e.0)?;
+        self.registrar.hss.merge(hss).map_err(|e| e.0)?;
+        self.mark_dirty();
+        Ok(Map::new())
+    }
+
+    fn user_set(&mut self, req: &UserSet) -> Reply {
+        if self.registrar.hss.subscriber(&req.impi).is_none() {
+            return Err(format!("Unknown impi: {}", req.impi));
+        }
+        if let Some(f) = req.force_sms_over_sg {
+            self.api_state.force_sms.insert(req.impi.clone(), f);
+        }
+        Ok(Map::new())
+    }
+
+    fn impu_set(&mut self, req: &ImpuSet) -> Reply {
+        let uri = self.impu_uri(&req.impu);
+        let id = self.registrar.hss.public_id_mut(&uri).ok_or_else(|| format!("Unknown impu: {}", req.impu))?;
+        apply_flags(id, &req.params);
+        Ok(Map::new())
+    }
+
+    fn impu_add(&mut self, req: &ImpuChange) -> Reply {
+        let (name, params) = impu_parts(&req.impu);
+        let uri = self.impu_uri(&name);
+        if req.is_echo() {
+            self.echo_mut().add_impu(&uri);
+            return Ok(Map::new());
+        }
+        let mut id = PublicId { uri, authentication: true, associated: true, preferred: false };
+        apply_flags(&mut id, &params);
+        self.registrar.hss.add_impu(&req.impi, id).map_err(|e| e.0)?;
+        self.mark_dirty();
+        Ok(Map::new())
+    }
+
+    fn impu_del(&mut self, req: &ImpuChange) -> Reply {
+        let (name, _) = impu_parts(&req.impu);
+        let uri = self.impu_uri(&name);
+        if req.is_echo() {
+            return if self.echo_mut().remove_impu(&uri) { Ok(Map::new()) } else { Err(format!("Unknown echo impu: {name}")) };
+        }
+        self.registrar.hss.remove_impu(&req.impi, &uri).map_err(|e| e.0)?;
+        self.mark_dirty();
+        Ok(Map::new())
+    }
+
+    fn sms(&mut self, req: &Sms) -> Reply {
+        self.api_sms(req)
+    }
+
+    fn sms_flush(&mut self, req: &SmsFlush) -> Reply {
+        self.api_sms_flush(req)
+    }
+
+    fn mt_call(&mut self, req: &MtCall) -> Reply {
+        let impu = self.mt_target(req)?;
+        let d = req.duration.map(Duration::from_secs_f64);
+        let id = Control::mt_call(self, &impu, d)?;
+        Ok(map(json!({"session_id": id})))
+    }
+
+    fn dialog_get(&mut self, req: &DialogGet) -> Reply {
+        let now = Instant::now();
+        let list: Vec<Value> = self
+            .dialogs()
+            .iter()
+            .filter(|d| req.session_id.as_ref().map_or(true, |s| *s == d.session_id))
+            .map(|d| Self::dialog_json(d, now))
+            .collect();
+        Ok(map(json!({"dialogs": list})))
+    }
+
+    fn dialog_set(&mut self, req: &DialogSet) -> Reply {
+        if !self.dialogs().iter().any(|d| d.session_id == req.session_id) {
+            return Err(format!("Unknown dialog: {}", req.session_id));
+        }
+        match req.action {
+            DialogAction::Stop => self.mt.stop(&req.session_id, Instant::now()).map(|_| Map::new()),
+            a => Err(format!("Action {} not supported", a.name())),
+        }
+    }
+
+    fn unregister(&mut self, req: &Unregister) -> Reply {
+        let uri = normalize_impu(&req.uri);
+        let b = &self.registrar.bindings;
+        let mut impis: Vec<String> = b
+            .records()
+            .filter(|r| r.impus.contains(&uri) || r.contacts.iter().any(|c| normalize_impu(&c.uri) == uri))
+            .map(|r| r.key.impi.clone())
+            .collect();
+        impis.dedup();
+        if impis.is_empty() {
+            return Err(format!("Unknown binding: {}", req.uri));
+        }
+        for i in impis {
+            Control::unregister(self, &i);
+        }
+        Ok(Map::new())
+    }
+}
+
+/// The IMPU text and the impu-object members of impu_add / impu_del.
+fn impu_parts(i: &Impu) -> (String, Map<String, Value>) {
+    match i {
+        Impu::Uri(s) => (s.clone(), Map::new()),
+        Impu::Object(o) => (o.get("impu").and_then(Value::as_str).unwrap_or("").to_owned(), o.clone()),
+    }
+}
+
+/// Applies the boolean impu-object members this HSS keeps (seed 000 5.2.1 ue_db.impu).
+fn apply_flags(id: &mut PublicId, params: &Map<String, Value>) {
+    let flag = |k: &str| params.get(k).and_then(Value::as_bool);
+    if let Some(v) = flag("authentication") {
+        id.authentication = v;
+    }
+    if let Some(v) = flag("associated") {
+        id.associated = v;
+    }
+    if let Some(v) = flag("preferred") {
+        id.preferred = v;
+    }
+}
+
+impl super::net::NetContext for Control {
+    fn metrics_text(&mut self) -> String {
+        super::metrics::render(self)
+    }
+}
