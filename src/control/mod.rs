@@ -7,6 +7,7 @@ mod anchor;
 mod calls;
 mod core;
 mod echo;
+mod ipsec;
 pub mod monitor;
 mod monitor_ctx;
 mod mt_call;
