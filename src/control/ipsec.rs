@@ -130,15 +130,19 @@ impl IpsecCore {
         ctx.offered = mechanisms(msg.security_client().filter_map(Result::ok));
         if arrived_protected(peer) {
             let impi = impi_of(registrar, msg).unwrap_or_default();
-            let sets = self.sets.get(&impi);
-            let found = sets.and_then(|s| [&s.pending, &s.active].into_iter().flatten().find(|set| set.carries(worker, peer)));
             let verify = mechanisms(msg.security_verify().filter_map(Result::ok));
+            let sets = self.sets.get(&impi);
+            let found = sets.and_then(|s| {
+                [&s.pending, &s.active].into_iter().flatten().find(|set| {
+                    set.carries(worker, peer) && verify_security_verify(&[set.agreement.server], &verify).is_ok()
+                })
+            });
             return match found {
-                Some(set) if verify_security_verify(&[set.agreement.server], &verify).is_ok() => {
+                Some(set) => {
                     ctx.protected = Some((impi, set.id));
                     Ok(ctx)
                 }
-                _ => Err(self.reply_494(msg, "Security-Verify does not match the Security-Server sent")),
+                None => Err(self.reply_494(msg, "Security-Verify does not match the Security-Server sent")),
             };
         }
         let required = [HeaderName::Require, HeaderName::ProxyRequire].into_iter().any(|h| msg.has_token(h, b"sec-agree"));

@@ -150,6 +150,8 @@ pub struct EspPlane {
     socks: Vec<(u16, SocketId)>,
     inbound: HashMap<u32, InSel>,
     outbound: HashMap<SocketAddr, OutSel>,
+    /// Outbound SAs of a newer set whose UE port an older set still serves.
+    standby: Vec<(OutboundKey, Sa, OutSel)>,
     buf: Box<[u8]>,
     enc: Box<[u8]>,
     rng: u64,
@@ -168,6 +170,7 @@ impl EspPlane {
             socks: Vec::new(),
             inbound: HashMap::new(),
             outbound: HashMap::new(),
+            standby: Vec::new(),
             buf: Box::default(),
             enc: Box::default(),
             rng: seed(),
@@ -212,6 +215,7 @@ impl EspPlane {
             self.table = Some(SaTable::new(cfg).ok()?);
             self.inbound.reserve(cfg.capacity);
             self.outbound.reserve(cfg.capacity);
+            self.standby.reserve(cfg.capacity / 4);
             self.buf = vec![0u8; BUF_LEN].into_boxed_slice();
             self.enc = vec![0u8; BUF_LEN].into_boxed_slice();
         }
@@ -227,13 +231,20 @@ impl EspPlane {
                 }
                 Direction::Outbound => {
                     let key = OutboundKey { ue_addr: cmd.ue_ip, ue_port: spec.ue_port, proto: SelectorProto::Any };
-                    // TS 33.203 7.4: a new SA set towards the same UE port supersedes the
-                    // old one for sending; the old inbound SAs stay until removed.
-                    table.remove_outbound(&key);
-                    table.insert_outbound(key, sa, cmd.binding).ok()?;
                     let local = SocketAddr::new(cmd.local_ip, spec.local_port);
                     let tunnel = cmd.mode == EspMode::UdpEncTunnel;
-                    self.outbound.insert(ue, OutSel { sock, local, outer: ue, tunnel, binding: cmd.binding });
+                    let sel = OutSel { sock, local, outer: ue, tunnel, binding: cmd.binding };
+                    if self.outbound.contains_key(&ue) {
+                        // TS 33.203 7.4: the old SA towards this UE port keeps sending
+                        // until its set is removed (the UE may not hold the new one yet).
+                        if self.standby.len() >= self.standby.capacity() {
+                            return None;
+                        }
+                        self.standby.push((key, sa, sel));
+                    } else {
+                        table.insert_outbound(key, sa, cmd.binding).ok()?;
+                        self.outbound.insert(ue, sel);
+                    }
                 }
             }
         }
@@ -250,13 +261,26 @@ impl EspPlane {
         Some(sock)
     }
 
-    /// Removes every SA of set `binding` (de-registration, expiry, a newer set).
+    /// Removes every SA of set `binding` (de-registration, expiry, a newer set); an
+    /// outbound SA waiting for the removed one's UE port takes its place.
     pub fn remove(&mut self, binding: u64) {
-        if let Some(t) = self.table.as_mut() {
-            t.remove_binding(binding);
-        }
+        let Some(table) = self.table.as_mut() else { return };
+        table.remove_binding(binding);
         self.inbound.retain(|_, s| s.binding != binding);
         self.outbound.retain(|_, s| s.binding != binding);
+        self.standby.retain(|(_, _, s)| s.binding != binding);
+        let mut i = 0;
+        while i < self.standby.len() {
+            let ue = SocketAddr::new(self.standby[i].0.ue_addr, self.standby[i].0.ue_port);
+            if self.outbound.contains_key(&ue) {
+                i += 1;
+                continue;
+            }
+            let (key, sa, sel) = self.standby.swap_remove(i);
+            if table.insert_outbound(key, sa, sel.binding).is_ok() {
+                self.outbound.insert(ue, sel);
+            }
+        }
     }
 
     /// Handles a datagram that arrived on `sock` from `src`.

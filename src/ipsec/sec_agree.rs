@@ -168,10 +168,10 @@ impl RawMechanism<'_> {
 impl IpsecMechanism {
     /// Usable as an `ipsec-3gpp` offer with known algorithms: ESP, a mode `modes` allows,
     /// SPIs outside 0..=255 (RFC 4303 2.1) and non-zero ports.
-    fn usable(&self, modes: &[EspMode]) -> Option<(Aalg, EncrAlg)> {
+    fn usable(&self, modes: &[Option<EspMode>]) -> Option<(Aalg, EncrAlg)> {
         let ok = self.mechanism == Mechanism::Ipsec3gpp
             && self.esp
-            && modes.contains(&self.mode)
+            && modes.contains(&Some(self.mode))
             && self.spi_c > 255
             && self.spi_s > 255
             && self.port_c != 0
@@ -220,7 +220,7 @@ impl fmt::Display for IpsecMechanism {
 pub struct SecAgreePolicy {
     aalgs: [Option<Aalg>; MAX_ALGS],
     ealgs: [Option<EncrAlg>; MAX_ALGS],
-    modes: [EspMode; 2],
+    modes: [Option<EspMode>; 2],
 }
 
 impl SecAgreePolicy {
@@ -230,7 +230,7 @@ impl SecAgreePolicy {
         let mut p = SecAgreePolicy {
             aalgs: [None; MAX_ALGS],
             ealgs: [None; MAX_ALGS],
-            modes: [EspMode::Transport, EspMode::UdpEncTunnel],
+            modes: [Some(EspMode::Transport), Some(EspMode::UdpEncTunnel)],
         };
         fill(
             &mut p.aalgs,
@@ -247,11 +247,12 @@ impl SecAgreePolicy {
         p
     }
 
-    /// Restricts the accepted `mod` values to those the data plane carries (`Other` entries
-    /// fill unused places and match nothing usable).
+    /// Restricts the accepted `mod` values to those the data plane carries.
     pub fn with_modes(mut self, transport: bool, udp_enc_tunnel: bool) -> SecAgreePolicy {
-        let pick = |on, m| if on { m } else { EspMode::Other };
-        self.modes = [pick(transport, EspMode::Transport), pick(udp_enc_tunnel, EspMode::UdpEncTunnel)];
+        self.modes = [
+            transport.then_some(EspMode::Transport),
+            udp_enc_tunnel.then_some(EspMode::UdpEncTunnel),
+        ];
         self
     }
 
@@ -259,7 +260,7 @@ impl SecAgreePolicy {
     /// ports, for the 494 answer (RFC 3329 2.3.1: the server lists what it supports).
     pub fn offer(&self) -> impl Iterator<Item = IpsecMechanism> + '_ {
         self.pairs().flat_map(move |(a, e)| {
-            self.modes.iter().filter(|m| **m != EspMode::Other).map(move |mode| IpsecMechanism {
+            self.modes.iter().flatten().map(move |mode| IpsecMechanism {
                 mechanism: Mechanism::Ipsec3gpp,
                 alg: Some(a),
                 ealg: Some(e),
@@ -573,6 +574,14 @@ mod tests {
         );
         assert_eq!(
             negotiate(&p.with_modes(true, false), &[udp], LOCAL),
+            Err(SecAgreeError::NoAcceptable)
+        );
+        let tun = RawMechanism {
+            mode: Some(b"tun"),
+            ..CLIENT
+        };
+        assert_eq!(
+            negotiate(&p.with_modes(false, true), &[tun.resolve()], LOCAL),
             Err(SecAgreeError::NoAcceptable)
         );
         let offer: Vec<String> = p.with_modes(false, true).offer().map(|m| m.to_string()).collect();

@@ -1,0 +1,125 @@
+//! IPsec against a running ringcore with an independent UE: tests/ipsec/ue.py (scapy's
+//! ESP, its own Milenage and digest) registers with sec-agree over UDP-encapsulated ESP
+//! (RFC 3948, mod=UDP-enc-tun) with aes-cbc + hmac-sha-1-96 and with null + hmac-md5-96,
+//! decrypts ringcore's 200 OK, sends a flipped-bit, a replayed and an unknown-SPI packet
+//! (dropped: no answer, and counted, read from the ipsec log layer), re-registers onto a
+//! new SA set, de-registers (SAs removed), and gets 494 for unacceptable offers.
+
+mod common;
+use common::{free_port, test_file, Core};
+use std::process::Command;
+
+const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
+const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
+const OP: &str = "cdc202d5123e20f62b6d676ac72cb318";
+
+fn scapy_available() -> bool {
+    Command::new("python3").args(["-c", "import scapy.layers.ipsec, cryptography"]).status().is_ok_and(|s| s.success())
+}
+
+fn imsi(i: usize) -> String {
+    format!("0010199000000{i:02}")
+}
+
+fn start() -> Core {
+    let mut db = String::from("ue_db: [\n");
+    for i in 0..4 {
+        let imsi = imsi(i);
+        db.push_str(&format!(
+            "{{ sim_algo: \"miln\", imsi: \"{imsi}\", K: \"{K}\", op: \"{OP}\", amf: 32769, impi: \"{imsi}@{DOMAIN}\", impu: [\"sip:{imsi}\"] }},\n"
+        ));
+    }
+    db.push_str("],\n");
+    let body = format!(
+        "{db}  log_options: \"all.level=error,ipsec.level=debug\",\n  ipsec_port: {},\n  \
+         ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],",
+        free_port()
+    );
+    Core::start("ipsec_live", &body)
+}
+
+fn ue(core: &Core, i: usize, extra: &[&str]) -> (bool, String) {
+    let script = test_file("ipsec/ue.py");
+    let imsi = imsi(i);
+    let impi = format!("{imsi}@{DOMAIN}");
+    let impu = format!("sip:{imsi}@{DOMAIN}");
+    let core_addr = core.sip.to_string();
+    let mut args = vec![
+        script.to_str().unwrap_or_default(),
+        "--core",
+        &core_addr,
+        "--impi",
+        &impi,
+        "--impu",
+        &impu,
+        "--k",
+        K,
+        "--op",
+        OP,
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new("python3").args(&args).output().expect("python3 runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// The counters of the last ipsec log line (`name=value` pairs).
+fn counters(core: &Core) -> Vec<(String, u64)> {
+    let log = std::fs::read_to_string(core.dir.join("ims.log")).unwrap_or_default();
+    let line = log.lines().rev().find(|l| l.contains("bad_icv=")).unwrap_or_else(|| panic!("no ipsec counters in the log:\n{log}"));
+    line.split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
+        .collect()
+}
+
+fn get(c: &[(String, u64)], name: &str) -> u64 {
+    c.iter().find(|(k, _)| k == name).map_or_else(|| panic!("{name} in {c:?}"), |(_, v)| *v)
+}
+
+#[test]
+fn sec_agree_and_esp_against_scapy() {
+    if !scapy_available() {
+        eprintln!("SKIP: python3 with scapy and cryptography is needed (pip3 install scapy)");
+        return;
+    }
+    let core = start();
+
+    // aes-cbc + hmac-sha-1-96: register, tamper, re-register, de-register.
+    let (ok, out) = ue(&core, 0, &["--alg", "hmac-sha-1-96", "--ealg", "aes-cbc", "--scenario", "full"]);
+    assert!(ok, "{out}");
+    let r: serde_json::Value = serde_json::from_str(out.lines().last().unwrap_or("")).expect("JSON result");
+    assert_eq!(r["registered"], "SIP/2.0 200 OK", "{out}");
+    for k in ["flipped_bit_silent", "replay_silent", "unknown_spi_silent", "deregistered", "sas_removed_on_deregistration"] {
+        assert_eq!(r[k], true, "{k}: {out}");
+    }
+    if r.get("old_set_removed").is_some() {
+        assert_eq!(r["old_set_removed"], true, "{out}");
+    }
+    let c = counters(&core);
+    assert!(get(&c, "bad_icv") >= 1, "{c:?}");
+    assert!(get(&c, "replay") >= 1, "{c:?}");
+    // The unknown SPI, and the packet sent over the SAs removed at de-registration.
+    assert!(get(&c, "unknown_spi") >= 2, "{c:?}");
+    assert!(get(&c, "ok_in") >= 4 && get(&c, "ok_out") >= 4, "{c:?}");
+    assert_eq!(get(&c, "sets"), 0, "de-registration removed every SA set: {c:?}");
+    assert_eq!(get(&c, "install_failed"), 0, "{c:?}");
+
+    // null + hmac-md5-96.
+    let (ok, out) = ue(&core, 1, &["--alg", "hmac-md5-96", "--ealg", "null", "--scenario", "basic"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("alg=hmac-md5-96;ealg=null"), "{out}");
+    // des-ede3-cbc + hmac-md5-96.
+    let (ok, out) = ue(&core, 2, &["--alg", "hmac-md5-96", "--ealg", "des-ede3-cbc", "--scenario", "basic"]);
+    assert!(ok, "{out}");
+
+    // RFC 3329 2.3.1: nothing acceptable gets 494 with our Security-Server list.
+    for extra in [["--alg", "hmac-sha-256"], ["--mode", "tun"]] {
+        let mut args = vec!["--scenario", "reject"];
+        args.extend_from_slice(&extra);
+        let (ok, out) = ue(&core, 3, &args);
+        assert!(ok, "{extra:?}: {out}");
+        assert!(out.contains("494 Security Agreement Required"), "{out}");
+        assert!(out.contains("ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc"), "{out}");
+    }
+}
