@@ -17,6 +17,8 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# The IPsec interop test (tests/ipsec_live.rs) drives an independent ESP UE built on scapy.
+python3 -c "import scapy.layers.ipsec, cryptography" 2>/dev/null || pip3 install -q scapy cryptography
 
 export CARGO_TERM_COLOR=never
 echo "== build"

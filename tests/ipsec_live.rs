@@ -97,6 +97,7 @@ fn sec_agree_and_esp_against_scapy() {
         assert_eq!(r["old_set_removed"], true, "{out}");
     }
     let c = counters(&core);
+    eprintln!("UE: {r}\ncore counters: {c:?}");
     assert!(get(&c, "bad_icv") >= 1, "{c:?}");
     assert!(get(&c, "replay") >= 1, "{c:?}");
     // The unknown SPI, and the packet sent over the SAs removed at de-registration.
