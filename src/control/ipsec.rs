@@ -96,8 +96,9 @@ impl IpsecCore {
         let seed = (std::process::id() as u32).wrapping_mul(2_654_435_761) >> 8;
         let spis = (0..n_workers).filter_map(|w| SpiAllocator::new(w as u32, worker_bits, seed).ok()).collect();
         let per_worker = cfg.engine.limits.max_security_associations as usize / n_workers.max(1);
-        // Only transport over raw ESP is missing from the data plane: accept UDP-enc-tun.
-        let policy = SecAgreePolicy::from_lists(&s.ipsec_aalg_list, &s.ipsec_ealg_list).with_modes(false, true);
+        // mod=trans needs raw ESP sockets (IPv4, CAP_NET_RAW); UDP-enc-tun works anywhere.
+        let transport = s.ipsec && local_ip.is_ipv4() && crate::engine::raw_esp::available();
+        let policy = SecAgreePolicy::from_lists(&s.ipsec_aalg_list, &s.ipsec_ealg_list).with_modes(transport, true);
         IpsecCore {
             enabled: s.ipsec && worker_bits <= crate::ipsec::table::MAX_WORKER_BITS,
             policy,

@@ -1,6 +1,7 @@
 //! ESP in a data-plane worker: the protected UDP ports of the P-CSCF SAs (TS 33.203 7.1)
 //! carrying UDP-encapsulated ESP (RFC 3948, `mod=UDP-enc-tun`; transport-mode payloads are
-//! accepted too). Inbound: decapsulate (RFC 4303 3.4), check the SA's selectors (RFC 4301
+//! accepted too), and a raw ESP socket for `mod=trans` (RFC 4303 transport mode over IPv4,
+//! steered to the worker by SPI). Inbound: decapsulate (RFC 4303 3.4), check the SA's selectors (RFC 4301
 //! 5.2: the inner source must be the UE's protected port the SA was made for) and hand the
 //! inner UDP payload to the SIP endpoint as a datagram from the UE's protected port.
 //! Outbound: everything the endpoint sends to a UE through a protected socket is wrapped in
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use super::messages::{Peer, Transport};
 use crate::engine::{Outbox, SocketId};
 use crate::ipsec::inner::{emit_inner, parse_inner};
+use crate::ipsec::ip::{Ipv4Repr, IPPROTO_ESP};
 use crate::ipsec::natt::{classify, UdpEncap};
 use crate::ipsec::sa::Direction;
 use crate::ipsec::{EspCounters, EspMode, OutboundKey, Sa, SaSpec, SaTable, SaTableConfig, SelectorProto};
@@ -148,6 +150,8 @@ pub struct EspPlane {
     worker: u32,
     table: Option<SaTable>,
     socks: Vec<(u16, SocketId)>,
+    /// The raw ESP socket (transport mode), once opened.
+    raw: Option<SocketId>,
     inbound: HashMap<u32, InSel>,
     outbound: HashMap<SocketAddr, OutSel>,
     /// Outbound SAs of a newer set whose UE port an older set still serves.
@@ -168,6 +172,7 @@ impl EspPlane {
             worker: worker as u32,
             table: None,
             socks: Vec::new(),
+            raw: None,
             inbound: HashMap::new(),
             outbound: HashMap::new(),
             standby: Vec::new(),
@@ -194,7 +199,7 @@ impl EspPlane {
 
     /// True for a protected socket of this worker.
     pub fn is_protected(&self, sock: SocketId) -> bool {
-        sock.is_runtime() && self.socks.iter().any(|(_, s)| *s == sock)
+        sock.is_runtime() && (self.raw == Some(sock) || self.socks.iter().any(|(_, s)| *s == sock))
     }
 
     /// Installs an SA set: opens the protected sockets if needed, keys the four SAs. On
@@ -219,8 +224,12 @@ impl EspPlane {
             self.buf = vec![0u8; BUF_LEN].into_boxed_slice();
             self.enc = vec![0u8; BUF_LEN].into_boxed_slice();
         }
+        let transport = cmd.mode == EspMode::Transport;
         for spec in &cmd.specs {
-            let sock = self.socket(SocketAddr::new(cmd.local_ip, spec.local_port), out)?;
+            let sock = match transport {
+                true => self.raw_socket(cmd, out)?,
+                false => self.socket(SocketAddr::new(cmd.local_ip, spec.local_port), out)?,
+            };
             let sa = Sa::new(&spec.params(cmd.replay_window)).ok()?;
             let ue = SocketAddr::new(cmd.ue_ip, spec.ue_port);
             let table = self.table.as_mut()?;
@@ -233,7 +242,9 @@ impl EspPlane {
                     let key = OutboundKey { ue_addr: cmd.ue_ip, ue_port: spec.ue_port, proto: SelectorProto::Any };
                     let local = SocketAddr::new(cmd.local_ip, spec.local_port);
                     let tunnel = cmd.mode == EspMode::UdpEncTunnel;
-                    let sel = OutSel { sock, local, outer: ue, tunnel, binding: cmd.binding };
+                    // Raw ESP goes to the UE's address; the port is not used.
+                    let outer = if transport { SocketAddr::new(cmd.ue_ip, 0) } else { ue };
+                    let sel = OutSel { sock, local, outer, tunnel, binding: cmd.binding };
                     if self.outbound.contains_key(&ue) {
                         // TS 33.203 7.4: the old SA towards this UE port keeps sending
                         // until its set is removed (the UE may not hold the new one yet).
@@ -259,6 +270,14 @@ impl EspPlane {
         let sock = out.open_udp(addr).ok()?;
         self.socks.push((addr.port(), sock));
         Some(sock)
+    }
+
+    /// This worker's raw ESP socket, opened on first use (TS 33.203 `mod=trans`).
+    fn raw_socket(&mut self, cmd: &SaInstall, out: &mut Outbox) -> Option<SocketId> {
+        if self.raw.is_none() {
+            self.raw = Some(out.open_raw_esp(cmd.local_ip, self.worker, cmd.worker_bits).ok()?);
+        }
+        self.raw
     }
 
     /// Removes every SA of set `binding` (de-registration, expiry, a newer set); an
@@ -292,12 +311,33 @@ impl EspPlane {
         if matches!(classify(data), Ok(UdpEncap::Keepalive | UdpEncap::NonEsp)) {
             return EspRx::Dropped;
         }
-        let rx = self.decap(sock, src, data).unwrap_or(EspRx::Dropped);
+        let rx = match self.raw == Some(sock) {
+            true => self.decap_raw(sock, data),
+            false => self.decap(sock, src.ip(), None, data, Some(src)),
+        };
         self.publish();
-        rx
+        rx.unwrap_or(EspRx::Dropped)
     }
 
-    fn decap(&mut self, sock: SocketId, src: SocketAddr, data: &[u8]) -> Option<EspRx> {
+    /// A whole IPv4 packet from the raw socket: the ESP packet follows the IP header.
+    fn decap_raw(&mut self, sock: SocketId, packet: &[u8]) -> Option<EspRx> {
+        let (ip, span) = Ipv4Repr::parse(packet).ok()?;
+        if ip.protocol != IPPROTO_ESP {
+            return None;
+        }
+        self.decap(sock, IpAddr::V4(ip.src), Some(IpAddr::V4(ip.dst)), packet.get(span)?, None)
+    }
+
+    /// Decapsulates `data` (an ESP packet from `outer_src` to `outer_dst`, our address when
+    /// None); `nat_src` is the outer UDP source of an encapsulated packet.
+    fn decap(
+        &mut self,
+        sock: SocketId,
+        outer_src: IpAddr,
+        outer_dst: Option<IpAddr>,
+        data: &[u8],
+        nat_src: Option<SocketAddr>,
+    ) -> Option<EspRx> {
         let table = self.table.as_mut()?;
         let pkt = self.buf.get_mut(..data.len())?;
         pkt.copy_from_slice(data);
@@ -306,7 +346,8 @@ impl EspPlane {
         let spi = u32::from_be_bytes(data.get(..4)?.try_into().ok()?);
         let sel = self.inbound.get(&spi)?;
         let payload = pkt.get(inner.payload.clone())?;
-        let udp = match parse_inner(inner.next_header, payload, src.ip(), sel.local_ip) {
+        let dst = outer_dst.unwrap_or(sel.local_ip);
+        let udp = match parse_inner(inner.next_header, payload, outer_src, dst) {
             Ok(u) if u.src == sel.ue && u.dst.port() == sel.local_port => u,
             _ => {
                 // RFC 4301 5.2 step 4: the packet must match the SA's selectors.
@@ -314,7 +355,7 @@ impl EspPlane {
                 return None;
             }
         };
-        if let Some(o) = self.outbound.get_mut(&udp.src) {
+        if let (Some(o), Some(src)) = (self.outbound.get_mut(&udp.src), nat_src) {
             o.outer = src;
         }
         let start = inner.payload.start;

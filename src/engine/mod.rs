@@ -12,6 +12,7 @@ mod epoll;
 mod handler;
 mod outbox;
 pub(crate) mod queue;
+pub mod raw_esp;
 mod sockets;
 mod steer;
 mod sys;

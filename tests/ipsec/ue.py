@@ -89,7 +89,14 @@ class Ue:
         self.a = a
         host, port = a.core.rsplit(":", 1)
         self.core = (host, int(port))
-        self.ip = "127.0.0.1"
+        self.transport = a.mode == "trans"
+        # Transport mode runs over raw ESP sockets; a UE address of its own keeps the core's
+        # packets and the UE's apart on loopback.
+        self.ip = "127.0.0.2" if self.transport else "127.0.0.1"
+        self.raw = None
+        if self.transport:
+            self.raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+            self.raw.bind((self.ip, 0))
         self.unprotected = self.udp(0)
         self.port_s_sock = self.udp(0)
         self.port_s = self.port_s_sock.getsockname()[1]
@@ -100,10 +107,9 @@ class Ue:
         self.op = bytes.fromhex(a.op)
         self.sa = None  # the SA set in use
 
-    @staticmethod
-    def udp(port):
+    def udp(self, port):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", port))
+        s.bind((self.ip, port))
         return s
 
     def new_client(self):
@@ -119,7 +125,7 @@ class Ue:
     def security_client(self, c, alg=None, ealg=None, mode=None):
         return "ipsec-3gpp;alg=%s;ealg=%s;spi-c=%d;spi-s=%d;port-c=%d;port-s=%d;prot=esp;mod=%s" % (
             alg or self.a.alg, ealg or self.a.ealg, c["spi_c"], c["spi_s"], c["port_c"], self.port_s,
-            mode or "UDP-enc-tun")
+            mode or self.a.mode)
 
     def request(self, src_port, extra, expires=600000):
         self.cseq += 1
@@ -164,7 +170,7 @@ class Ue:
         """The UE's half of the four SAs of TS 33.203 7.1, from the 401's Security-Server."""
         p = params(server_value)
         alg, ealg = p["alg"], p.get("ealg", "null")
-        assert p.get("mod", "trans").lower() == "udp-enc-tun", server_value
+        assert p.get("mod", "trans").lower() == self.a.mode.lower(), server_value
         auth, crypt = {"hmac-sha-1-96": ("HMAC-SHA1-96", self.ik + bytes(4)),
                        "hmac-md5-96": ("HMAC-MD5-96", self.ik)}[alg]
         ckey = {"aes-cbc": self.ck, "null": None,
@@ -174,6 +180,9 @@ class Ue:
         pc_p, ps_p = int(p["port-c"]), int(p["port-s"])
 
         def sa(spi, src, dst, sport, dport):
+            if self.transport:
+                return SecurityAssociation(
+                    ESP, spi=spi, crypt_algo=calg, crypt_key=ckey, auth_algo=auth, auth_key=crypt)
             return SecurityAssociation(
                 ESP, spi=spi, crypt_algo=calg, crypt_key=ckey, auth_algo=auth, auth_key=crypt,
                 tunnel_header=IP(src=src, dst=dst), nat_t_header=UDP(sport=sport, dport=dport))
@@ -192,21 +201,30 @@ class Ue:
     def esp_bytes(self, sa, sip):
         inner = IP(src=self.ip, dst=self.core[0]) / UDP(sport=sa["client"]["port_c"], dport=sa["core_port_s"]) / Raw(sip)
         pkt = sa["out"].encrypt(inner)
+        if self.transport:
+            return bytes(pkt[ESP])
         return bytes(pkt[UDP].payload)
 
     def send_esp(self, sa, data):
-        sa["client"]["sock"].sendto(data, (self.core[0], sa["core_port_s"]))
+        if self.transport:
+            self.raw.sendto(data, (self.core[0], 0))
+        else:
+            sa["client"]["sock"].sendto(data, (self.core[0], sa["core_port_s"]))
 
     def recv_esp(self, sa, timeout):
-        """The SIP text of the next ESP datagram on the SA's client port, or None."""
-        s = sa["client"]["sock"]
+        """The SIP text of the next ESP packet for the SA's client port, or None."""
+        s = self.raw if self.transport else sa["client"]["sock"]
         s.settimeout(timeout)
         try:
             data, frm = s.recvfrom(65536)
         except socket.timeout:
             return None
-        assert frm == (self.core[0], sa["core_port_s"]), frm
-        outer = IP(src=self.core[0], dst=self.ip) / UDP(sport=frm[1], dport=sa["client"]["port_c"]) / ESP(data)
+        if self.transport:
+            outer = IP(data)
+            assert outer.src == self.core[0] and outer.proto == 50, outer.summary()
+        else:
+            assert frm == (self.core[0], sa["core_port_s"]), frm
+            outer = IP(src=self.core[0], dst=self.ip) / UDP(sport=frm[1], dport=sa["client"]["port_c"]) / ESP(data)
         inner = sa["in"].decrypt(outer)
         assert inner[UDP].sport == sa["core_port_s"] and inner[UDP].dport == sa["client"]["port_c"], inner.summary()
         return bytes(inner[UDP].payload).decode()
@@ -324,7 +342,7 @@ def scenario_basic(ue):
 
 
 def scenario_reject(ue):
-    resp, _ = ue.initial(mode=ue.a.mode)
+    resp, _ = ue.initial(mode=ue.a.reject_mode)
     assert resp.startswith("SIP/2.0 494"), resp
     assert header(resp, "Security-Server"), resp
     return {"status": resp.split("\r\n")[0], "security_server": header(resp, "Security-Server")}
@@ -340,6 +358,7 @@ def main():
     ap.add_argument("--alg", default="hmac-sha-1-96")
     ap.add_argument("--ealg", default="aes-cbc")
     ap.add_argument("--mode", default="UDP-enc-tun")
+    ap.add_argument("--reject-mode", default="UDP-enc-tun")
     ap.add_argument("--scenario", default="full")
     a = ap.parse_args()
     ue = Ue(a)
