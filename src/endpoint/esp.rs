@@ -10,6 +10,7 @@
 //! SAs are installed and removed by the control thread ([`SaInstall`], by SA set). After
 //! the first install no packet allocates: both work buffers are reserved then.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
@@ -245,16 +246,15 @@ impl EspPlane {
                     // Raw ESP goes to the UE's address; the port is not used.
                     let outer = if transport { SocketAddr::new(cmd.ue_ip, 0) } else { ue };
                     let sel = OutSel { sock, local, outer, tunnel, binding: cmd.binding };
-                    if self.outbound.contains_key(&ue) {
+                    match self.outbound.entry(ue) {
                         // TS 33.203 7.4: the old SA towards this UE port keeps sending
                         // until its set is removed (the UE may not hold the new one yet).
-                        if self.standby.len() >= self.standby.capacity() {
-                            return None;
+                        Entry::Occupied(_) if self.standby.len() >= self.standby.capacity() => return None,
+                        Entry::Occupied(_) => self.standby.push((key, sa, sel)),
+                        Entry::Vacant(v) => {
+                            table.insert_outbound(key, sa, cmd.binding).ok()?;
+                            v.insert(sel);
                         }
-                        self.standby.push((key, sa, sel));
-                    } else {
-                        table.insert_outbound(key, sa, cmd.binding).ok()?;
-                        self.outbound.insert(ue, sel);
                     }
                 }
             }
@@ -416,3 +416,7 @@ fn fill_iv(state: &mut u64, iv: &mut [u8]) {
         chunk.copy_from_slice(&b[..chunk.len()]);
     }
 }
+
+#[cfg(test)]
+#[path = "esp_tests.rs"]
+mod tests;
