@@ -92,18 +92,24 @@ impl IpsecCore {
         let local_ip = first.map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |a| a.bind_addr.ip());
         let sip_port = first.map_or(5060, |a| a.bind_addr.port());
         let port_base = if s.ipsec_port != 0 { s.ipsec_port } else { sip_port.saturating_add(2) };
-        let worker_bits = bits_for(n_workers);
-        let seed = (std::process::id() as u32).wrapping_mul(2_654_435_761) >> 8;
-        let spis = (0..n_workers).filter_map(|w| SpiAllocator::new(w as u32, worker_bits, seed).ok()).collect();
         let per_worker = cfg.engine.limits.max_security_associations as usize / n_workers.max(1);
         // mod=trans needs raw ESP sockets (IPv4, CAP_NET_RAW); UDP-enc-tun works anywhere.
         let transport = s.ipsec && local_ip.is_ipv4() && crate::engine::raw_esp::available();
         let policy = SecAgreePolicy::from_lists(&s.ipsec_aalg_list, &s.ipsec_ealg_list).with_modes(transport, true);
+        IpsecCore::with(s.ipsec, policy, SocketAddr::new(local_ip, port_base), n_workers, per_worker)
+    }
+
+    /// Sec-agree with `policy`, protected ports from `base` (address and first port), SPIs
+    /// for `n_workers` workers, `per_worker` SAs each.
+    fn with(enabled: bool, policy: SecAgreePolicy, base: SocketAddr, n_workers: usize, per_worker: usize) -> IpsecCore {
+        let worker_bits = bits_for(n_workers);
+        let seed = (std::process::id() as u32).wrapping_mul(2_654_435_761) >> 8;
+        let spis = (0..n_workers).filter_map(|w| SpiAllocator::new(w as u32, worker_bits, seed).ok()).collect();
         IpsecCore {
-            enabled: s.ipsec && worker_bits <= crate::ipsec::table::MAX_WORKER_BITS,
+            enabled: enabled && worker_bits <= crate::ipsec::table::MAX_WORKER_BITS,
             policy,
-            local_ip,
-            port_base,
+            local_ip: base.ip(),
+            port_base: base.port(),
             worker_bits,
             capacity: per_worker.clamp(16, MAX_SAS_PER_WORKER),
             spis,
@@ -173,19 +179,9 @@ impl IpsecCore {
     fn on_outcome(&mut self, registrar: &Registrar, ctx: &RegCtx, outcome: &RegisterOutcome, cmds: &mut RegisterCommands) -> Vec<(&'static str, String)> {
         match outcome {
             RegisterOutcome::Challenge(ch) if !ctx.offered.is_empty() && ch.algo.is_aka() => {
-                let Some(impi) = registrar.pending_impi(&ch.nonce).map(str::to_owned) else { return Vec::new() };
-                match self.new_set(ctx, &ch.ik, &ch.ck) {
-                    Some(set) => {
-                        let server = set.agreement.server.to_string();
-                        cmds.before.push((set.worker, ToWorker::IpsecInstall(Box::new(self.install_cmd(&set)))));
-                        let sets = self.sets.entry(impi).or_default();
-                        if let Some(old) = sets.pending.replace(set) {
-                            cmds.before.push((old.worker, ToWorker::IpsecRemove { binding: old.id }));
-                        }
-                        vec![("Security-Server", server)]
-                    }
-                    None => Vec::new(),
-                }
+                let Some(impi) = registrar.pending_impi(&ch.nonce) else { return Vec::new() };
+                let server = self.on_challenge(impi.to_owned(), ctx, &ch.ik, &ch.ck, cmds);
+                server.map(|v| vec![("Security-Server", v)]).unwrap_or_default()
             }
             RegisterOutcome::Ok(ok) if ok.record.is_none() => {
                 cmds.after.extend(self.remove_impi(&ok.impi));
@@ -199,6 +195,20 @@ impl IpsecCore {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// TS 33.203 7.1: a new SA set for `impi` with this challenge's keys, installed before
+    /// the 401 leaves; it replaces the identity's previous pending set. Returns our
+    /// Security-Server value.
+    fn on_challenge(&mut self, impi: String, ctx: &RegCtx, ik: &[u8; 16], ck: &[u8; 16], cmds: &mut RegisterCommands) -> Option<String> {
+        let set = self.new_set(ctx, ik, ck)?;
+        let server = set.agreement.server.to_string();
+        cmds.before.push((set.worker, ToWorker::IpsecInstall(Box::new(self.install_cmd(&set)))));
+        let sets = self.sets.entry(impi).or_default();
+        if let Some(old) = sets.pending.replace(set) {
+            cmds.before.push((old.worker, ToWorker::IpsecRemove { binding: old.id }));
+        }
+        Some(server)
     }
 
     fn new_set(&mut self, ctx: &RegCtx, ik: &[u8; 16], ck: &[u8; 16]) -> Option<SaSet> {
@@ -417,6 +427,77 @@ fn hex(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SocketId;
+    use crate::ipsec::worker_of_spi;
+
+    fn core() -> IpsecCore {
+        let policy = SecAgreePolicy::from_lists(&["hmac-sha-1-96"], &["aes-cbc"]).with_modes(false, true);
+        IpsecCore::with(true, policy, "10.0.0.1:7000".parse().unwrap(), 2, 64)
+    }
+
+    fn ctx(port_c: u16) -> RegCtx {
+        let offer = RawMechanism {
+            mechanism: b"ipsec-3gpp",
+            alg: Some(b"hmac-sha-1-96"),
+            ealg: Some(b"aes-cbc"),
+            spi_c: Some(0x7001),
+            spi_s: Some(0x7002),
+            port_c: Some(port_c),
+            port_s: Some(5064),
+            mode: Some(b"UDP-enc-tun"),
+            prot: Some(b"esp"),
+            q: None,
+        };
+        let peer = Peer { transport: Transport::Udp(SocketId(0)), addr: SocketAddr::from(([10, 0, 0, 5], port_c)) };
+        RegCtx { worker: 1, peer, offered: vec![offer.resolve()], protected: None }
+    }
+
+    fn removed(cmds: &[(u16, ToWorker)]) -> Vec<u64> {
+        cmds.iter().filter_map(|(_, c)| if let ToWorker::IpsecRemove { binding } = c { Some(*binding) } else { None }).collect()
+    }
+
+    #[test]
+    fn sa_sets_follow_the_registration() {
+        let mut core = core();
+        let mut cmds = RegisterCommands::default();
+        let server = core.on_challenge("u@d".into(), &ctx(5062), &[1; 16], &[2; 16], &mut cmds).unwrap();
+        // Worker 1's protected ports, SPIs whose low bit names worker 1.
+        assert!(server.contains(";port-c=7002;port-s=7003;"), "{server}");
+        let p = mechanisms(std::iter::once(crate::sip::SecMechanism::parse(server.as_bytes()).unwrap()));
+        assert_eq!((worker_of_spi(p[0].spi_c, 1), worker_of_spi(p[0].spi_s, 1)), (1, 1));
+        assert!(matches!(cmds.before.as_slice(), [(1, ToWorker::IpsecInstall(_))]));
+        let first = core.sets["u@d"].pending.as_ref().unwrap().id;
+
+        // The API listing: four SAs with the seed 000 fields.
+        let v = core.ipsec_sas();
+        let sas = v["SAs"].as_array().unwrap();
+        assert_eq!(sas.len(), 4);
+        let inbound = sas.iter().find(|s| s["dir"] == "in" && s["dst"] == "10.0.0.1" && s["dst_port"] == 7003).unwrap();
+        assert_eq!((inbound["src"].as_str(), inbound["src_port"].as_u64()), (Some("10.0.0.5"), Some(5062)));
+        assert_eq!((inbound["type"].as_str(), inbound["mode"].as_str()), (Some("IPv4"), Some("tunnel")));
+        assert_eq!(inbound["authent_key"].as_str().map(str::len), Some(40), "IK_ESP for SHA-1: IK + 32 zero bits");
+        assert_eq!(inbound["cipher_key"], "02".repeat(16));
+        assert!(sas.iter().any(|s| s["dir"] == "out" && s["spi"] == 0x7001 && s["dst_port"] == 5062));
+
+        // A second 401 replaces the pending set; a 200 over it makes it active.
+        let mut cmds = RegisterCommands::default();
+        core.on_challenge("u@d".into(), &ctx(5066), &[3; 16], &[4; 16], &mut cmds).unwrap();
+        assert_eq!(removed(&cmds.before), [first]);
+        let second = core.sets["u@d"].pending.as_ref().unwrap().id;
+        assert!(core.promote("u@d", second).is_empty());
+        assert!(core.sets["u@d"].active.as_ref().is_some_and(|s| s.carries(1, ctx(5066).peer)));
+        assert!(!core.sets["u@d"].active.as_ref().unwrap().carries(0, ctx(5066).peer), "another worker");
+
+        // Re-authentication: the old active set goes once the new one carried a 200.
+        let mut cmds = RegisterCommands::default();
+        core.on_challenge("u@d".into(), &ctx(5070), &[5; 16], &[6; 16], &mut cmds).unwrap();
+        let third = core.sets["u@d"].pending.as_ref().unwrap().id;
+        assert_eq!(removed(&core.promote("u@d", third)), [second]);
+        assert_eq!(core.set_count(), 1);
+        assert_eq!(removed(&core.remove_impi("u@d")), [third]);
+        assert_eq!(core.set_count(), 0);
+        assert!(core.ipsec_sas()["SAs"].as_array().unwrap().is_empty());
+    }
 
     #[test]
     fn worker_bits_cover_the_workers() {
