@@ -28,7 +28,8 @@ use crate::sip::{HeaderName, Message};
 
 /// Anti-replay window of the inbound SAs (RFC 4303 3.4.3 asks for at least 32; 64 here).
 const REPLAY_WINDOW: u16 = 64;
-/// Most SAs per worker whatever the configuration says (memory bound: ~2 KiB each).
+/// Most SAs per worker whatever the configuration says (memory bound: 1 KiB each,
+/// reserved at the worker's first install).
 const MAX_SAS_PER_WORKER: usize = 65_536;
 /// Most Security-Client entries considered.
 const MAX_OFFERS: usize = 16;
