@@ -31,7 +31,7 @@ fn start() -> Core {
     }
     db.push_str("],\n");
     let body = format!(
-        "{db}  log_options: \"all.level=error,ipsec.level=debug\",\n  ipsec_port: {},\n  \
+        "{db}  log_options: \"all.level=error,ipsec.level=debug\",\n  log_sync: true,\n  ipsec_port: {},\n  \
          ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],",
         free_port()
     );
@@ -64,9 +64,9 @@ fn ue(core: &Core, i: usize, extra: &[&str]) -> (bool, String) {
 }
 
 /// The counters of the last ipsec log line (`name=value` pairs) once `ready` holds for
-/// them (the log is written asynchronously), or the last ones after 5 s.
+/// them (the log is written asynchronously), or the last ones after 15 s.
 fn counters(core: &Core, ready: impl Fn(&[(String, u64)]) -> bool) -> Vec<(String, u64)> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
         let log = std::fs::read_to_string(core.dir.join("ims.log")).unwrap_or_default();
         let c: Vec<(String, u64)> = log
@@ -99,6 +99,7 @@ fn full_scenario(core: &Core, mode: &str) {
     assert!(ok, "{out}");
     let r: serde_json::Value = serde_json::from_str(out.lines().last().unwrap_or("")).expect("JSON result");
     assert_eq!(r["registered"], "SIP/2.0 200 OK", "{out}");
+    assert_eq!(r["bad_verify"], "SIP/2.0 494 Security Agreement Required", "{out}");
     for k in ["flipped_bit_silent", "replay_silent", "unknown_spi_silent", "deregistered", "sas_removed_on_deregistration"] {
         assert_eq!(r[k], true, "{k}: {out}");
     }

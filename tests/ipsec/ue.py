@@ -249,9 +249,9 @@ class Ue:
         self.unprotected.sendto(req, self.core)
         return self.recv_plain(), client
 
-    def protected(self, sa, challenge=None, new_client=None, expires=600000):
+    def protected(self, sa, challenge=None, new_client=None, expires=600000, verify=None):
         """REGISTER over `sa` with Security-Verify (and credentials for `challenge`)."""
-        extra = ["Security-Verify: " + sa["server"], "Require: sec-agree", "Proxy-Require: sec-agree"]
+        extra = ["Security-Verify: " + (verify or sa["server"]), "Require: sec-agree", "Proxy-Require: sec-agree"]
         nc = new_client or sa["client"]
         extra.append("Security-Client: " + self.security_client(nc))
         if challenge is not None:
@@ -287,6 +287,10 @@ def scenario_full(ue):
     resp, client = ue.initial()
     sa1, ok = ue.authenticate(resp, client)
     results["registered"] = ok.split("\r\n")[0]
+    # RFC 3329 2.4: a Security-Verify that does not echo the Security-Server is refused.
+    ue.protected(sa1, verify=sa1["server"].replace("alg=", "alg=x"))
+    answer = ue.recv_esp(sa1, WAIT)
+    results["bad_verify"] = answer.split("\r\n")[0] if answer else None
     # Flipped bit: the ICV fails, nothing answers.
     data = bytearray(ue.esp_bytes(sa1, ue.request(client["port_c"], ["Security-Verify: " + sa1["server"]])))
     data[len(data) // 2] ^= 0x01
