@@ -31,7 +31,7 @@ fn start() -> Core {
     }
     db.push_str("],\n");
     let body = format!(
-        "{db}  log_options: \"all.level=error,ipsec.level=debug\",\n  log_sync: true,\n  ipsec_port: {},\n  \
+        "{db}  log_options: \"all.level=error,ipsec.level=debug\",\n  log_sync: true,\n  engine: {{ workers: 2 }},\n  ipsec_port: {},\n  \
          ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],",
         free_port()
     );
