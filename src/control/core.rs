@@ -260,8 +260,10 @@ impl Control {
                 // A challenge advances SEQ_HE; a success changes bindings.
                 self.dirty = true;
                 let (resp, cmds) = super::ipsec::register(now, &mut self.ipsec, &mut self.registrar, worker, peer, &msg);
+                self.log_sa_commands(&cmds.before);
                 self.send_all(cmds.before);
                 self.respond(worker, tx, peer, resp);
+                self.log_sa_commands(&cmds.after);
                 self.send_all(cmds.after);
                 self.log_ipsec();
                 return;
@@ -348,6 +350,7 @@ impl Control {
             if change.record.contacts.is_empty() {
                 // TS 33.203 7.4: the SAs live as long as the registration.
                 let cmds = self.ipsec.remove_impi(&change.record.key.impi);
+                self.log_sa_commands(&cmds);
                 self.send_all(cmds);
             }
             for (c, ev) in &change.contacts {
@@ -403,6 +406,19 @@ impl Control {
     /// The IPsec SAs and ESP counters (the remote API's `ipsec` message).
     pub fn ipsec_sas(&self) -> serde_json::Value {
         self.ipsec.ipsec_sas()
+    }
+
+    /// Logs SA set installs and removals on the ipsec layer (info).
+    fn log_sa_commands(&self, cmds: &[(u16, ToWorker)]) {
+        if !self.logger.enabled(Layer::Ipsec, Level::Info) {
+            return;
+        }
+        for (worker, cmd) in cmds {
+            if let Some(line) = super::ipsec::describe(cmd) {
+                let head = Head::new(Layer::Ipsec, Level::Info);
+                self.logger.log_now(head, format_args!("worker {worker}: {line}"));
+            }
+        }
     }
 
     /// Logs the SA sets and ESP counters on the ipsec layer (debug).

@@ -365,6 +365,25 @@ pub fn register(
     (resp, cmds)
 }
 
+/// One log line for an SA command: set, mode, SPIs and ports (never keys).
+pub fn describe(cmd: &ToWorker) -> Option<String> {
+    match cmd {
+        ToWorker::IpsecInstall(i) => {
+            let sas: Vec<String> = i
+                .specs
+                .iter()
+                .map(|s| {
+                    let dir = if s.direction == Direction::Inbound { "in" } else { "out" };
+                    format!("{dir} spi={} {}<->{}", s.spi, s.local_port, s.ue_port)
+                })
+                .collect();
+            Some(format!("install SA set {} for {} mod={}: {}", i.binding, i.ue_ip, i.mode.name(), sas.join(", ")))
+        }
+        ToWorker::IpsecRemove { binding } => Some(format!("remove SA set {binding}")),
+        _ => None,
+    }
+}
+
 /// Only decapsulated SIP reaches the control thread from a run-time socket (media sockets
 /// never pass anything up), so such a request came over an SA.
 fn arrived_protected(peer: Peer) -> bool {
