@@ -21,7 +21,7 @@ fn imsi(i: usize) -> String {
     format!("0010199000000{i:02}")
 }
 
-fn start() -> Core {
+fn start(name: &str) -> Core {
     let mut db = String::from("ue_db: [\n");
     for i in 0..4 {
         let imsi = imsi(i);
@@ -35,7 +35,7 @@ fn start() -> Core {
          ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],",
         free_port()
     );
-    Core::start("ipsec_live", &body)
+    Core::start(name, &body)
 }
 
 fn ue(core: &Core, i: usize, extra: &[&str]) -> (bool, String) {
@@ -118,14 +118,24 @@ fn full_scenario(core: &Core, mode: &str) {
     assert_eq!(get(&c, "install_failed"), 0, "{c:?}");
 }
 
+/// The authenticated REGISTER over TCP inside the SA, answered over the same connection
+/// by the worker's userspace TCP.
+fn tcp_scenario(core: &Core, mode: &str) {
+    let (ok, out) = ue(core, 3, &["--mode", mode, "--scenario", "tcp"]);
+    assert!(ok, "{out}");
+    eprintln!("TCP ({mode}): {out}");
+    assert!(out.contains("\"registered_over_tcp\": \"SIP/2.0 200 OK\""), "{out}");
+}
+
 #[test]
 fn sec_agree_and_udp_encapsulated_esp_against_scapy() {
     if !scapy_available() {
         eprintln!("SKIP: python3 with scapy and cryptography is needed (pip3 install scapy)");
         return;
     }
-    let core = start();
+    let core = start("ipsec_live_udp");
     full_scenario(&core, "UDP-enc-tun");
+    tcp_scenario(&core, "UDP-enc-tun");
 
     // null + hmac-md5-96.
     let (ok, out) = ue(&core, 1, &["--alg", "hmac-md5-96", "--ealg", "null", "--scenario", "basic"]);
@@ -157,8 +167,9 @@ fn transport_mode_over_raw_esp_against_scapy() {
         eprintln!("SKIP: needs scapy and raw sockets (root or CAP_NET_RAW)");
         return;
     }
-    let core = start();
+    let core = start("ipsec_live_trans");
     full_scenario(&core, "trans");
+    tcp_scenario(&core, "trans");
     let (ok, out) = ue(&core, 1, &["--alg", "hmac-md5-96", "--ealg", "null", "--mode", "trans", "--scenario", "basic"]);
     assert!(ok, "{out}");
     assert!(out.contains("mod=trans"), "{out}");

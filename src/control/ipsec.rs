@@ -385,9 +385,13 @@ pub fn describe(cmd: &ToWorker) -> Option<String> {
 }
 
 /// Only decapsulated SIP reaches the control thread from a run-time socket (media sockets
-/// never pass anything up), so such a request came over an SA.
+/// never pass anything up) or an ESP TCP connection, so such a request came over an SA.
 fn arrived_protected(peer: Peer) -> bool {
-    matches!(peer.transport, Transport::Udp(s) if s.is_runtime())
+    match peer.transport {
+        Transport::Udp(s) => s.is_runtime(),
+        Transport::Tcp(c) => crate::endpoint::is_esp_conn(c),
+        Transport::TcpTo => false,
+    }
 }
 
 /// The private identity: Authorization username, else the owner of the To identity.

@@ -16,7 +16,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
+use super::esp_tcp::EspTcp;
 use super::messages::{Peer, Transport};
 use crate::engine::{Outbox, SocketId};
 use crate::ipsec::inner::{emit_inner, parse_inner};
@@ -137,6 +139,8 @@ pub enum EspRx {
     NotOurs,
     /// Dropped (and counted).
     Dropped,
+    /// TCP segments went to the worker's TCP stack: run [`EspPlane::poll_stream`].
+    Stream,
     /// A SIP datagram from `peer`, at `data` in the buffer of [`EspPlane::take_buffer`].
     Deliver {
         /// The UE's protected port, reached back through its outbound SA.
@@ -155,6 +159,8 @@ pub struct EspPlane {
     raw: Option<SocketId>,
     inbound: HashMap<u32, InSel>,
     outbound: HashMap<SocketAddr, OutSel>,
+    /// TCP inside the SAs (IPv4), once an SA set was installed.
+    tcp: Option<EspTcp>,
     /// Outbound SAs of a newer set whose UE port an older set still serves.
     standby: Vec<(OutboundKey, Sa, OutSel)>,
     buf: Box<[u8]>,
@@ -177,6 +183,7 @@ impl EspPlane {
             inbound: HashMap::new(),
             outbound: HashMap::new(),
             standby: Vec::new(),
+            tcp: None,
             buf: Box::default(),
             enc: Box::default(),
             rng: seed(),
@@ -205,9 +212,12 @@ impl EspPlane {
 
     /// Installs an SA set: opens the protected sockets if needed, keys the four SAs. On
     /// any failure nothing of the set stays and `install_failed` counts it.
-    pub fn install(&mut self, cmd: &SaInstall, out: &mut Outbox) -> bool {
+    pub fn install(&mut self, now: Instant, cmd: &SaInstall, out: &mut Outbox) -> bool {
         self.stats = Some(cmd.stats.clone());
         let ok = self.try_install(cmd, out).is_some();
+        if ok {
+            self.listen_tcp(now, cmd);
+        }
         if !ok {
             self.remove(cmd.binding);
             cmd.stats.install_failed.fetch_add(1, Ordering::Relaxed);
@@ -347,6 +357,15 @@ impl EspPlane {
         let sel = self.inbound.get(&spi)?;
         let payload = pkt.get(inner.payload.clone())?;
         let dst = outer_dst.unwrap_or(sel.local_ip);
+        let (ue, local_port) = (sel.ue, sel.local_port);
+        match stream::to_stack(self.tcp.as_mut(), inner.next_header, payload, outer_src, dst, ue, local_port) {
+            stream::Input::Taken => return Some(EspRx::Stream),
+            stream::Input::Refused => {
+                self.selector += 1;
+                return None;
+            }
+            stream::Input::NotTcp => {}
+        }
         let udp = match parse_inner(inner.next_header, payload, outer_src, dst) {
             Ok(u) if u.src == sel.ue && u.dst.port() == sel.local_port => u,
             _ => {
@@ -379,14 +398,7 @@ impl EspPlane {
     fn encap(&mut self, out: &mut Outbox, ue: SocketAddr, bytes: &[u8]) -> Option<()> {
         let sel = self.outbound.get(&ue)?;
         let (n, nh) = emit_inner(sel.tunnel, sel.local, ue, bytes, &mut self.enc).ok()?;
-        let sa = self.table.as_mut()?.outbound_mut(ue.ip(), ue.port(), crate::ipsec::udp::IPPROTO_UDP)?;
-        // RFC 4303 3.3.3: never cycle the sequence number; a bigger packet than a slot is refused.
-        if sa.last_seq() == u32::MAX || sa.encap_len(n) > out.slot_size() {
-            return None;
-        }
-        let (inner, rng) = (self.enc.get(..n)?, &mut self.rng);
-        let mut iv = |iv: &mut [u8]| fill_iv(rng, iv);
-        out.build_udp(sel.sock, sel.outer, |slot| sa.encap(inner, nh, &mut iv, slot).unwrap_or(0)).ok()
+        seal(self.table.as_mut()?, &mut self.rng, sel, ue, self.enc.get(..n)?, nh, out)
     }
 
     fn publish(&self) {
@@ -394,6 +406,18 @@ impl EspPlane {
             s.publish(t.counters(), self.out_ok, self.out_failed, self.selector);
         }
     }
+}
+
+/// Encapsulates `inner` (Next Header `nh`) in the outbound SA towards `ue` and queues the
+/// ESP packet on the SA's socket.
+fn seal(table: &mut SaTable, rng: &mut u64, sel: &OutSel, ue: SocketAddr, inner: &[u8], nh: u8, out: &mut Outbox) -> Option<()> {
+    let sa = table.outbound_mut(ue.ip(), ue.port(), crate::ipsec::udp::IPPROTO_UDP)?;
+    // RFC 4303 3.3.3: never cycle the sequence number; a bigger packet than a slot is refused.
+    if sa.last_seq() == u32::MAX || sa.encap_len(inner.len()) > out.slot_size() {
+        return None;
+    }
+    let mut iv = |iv: &mut [u8]| fill_iv(rng, iv);
+    out.build_udp(sel.sock, sel.outer, |slot| sa.encap(inner, nh, &mut iv, slot).unwrap_or(0)).ok()
 }
 
 /// A seed from the process's randomly keyed hasher (no extra dependency).
@@ -416,6 +440,9 @@ fn fill_iv(state: &mut u64, iv: &mut [u8]) {
         chunk.copy_from_slice(&b[..chunk.len()]);
     }
 }
+
+#[path = "esp_stream.rs"]
+mod stream;
 
 #[cfg(test)]
 #[path = "esp_tests.rs"]

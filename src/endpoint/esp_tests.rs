@@ -66,7 +66,7 @@ fn fixture() -> Fixture {
     };
     let mut plane = EspPlane::new(0);
     let mut out = Outbox::with_sockets(8, 2048, 4, Arc::new(WorkerCounters::default()));
-    assert!(plane.install(&cmd, &mut out));
+    assert!(plane.install(std::time::Instant::now(), &cmd, &mut out));
     let sock = plane.socks.iter().find(|(p, _)| *p == ps).map(|(_, s)| *s).expect("port-s socket");
     Fixture {
         plane,

@@ -16,6 +16,7 @@
 //! control thread (which takes a decision that costs far more).
 
 mod esp;
+mod esp_tcp;
 mod media_plane;
 mod messages;
 mod stateless;
@@ -23,6 +24,7 @@ mod stateless;
 mod tests;
 
 pub use esp::{EspPlane, EspRx, EspSnapshot, EspStats, SaInstall};
+pub use esp_tcp::is_esp_conn;
 pub use media_plane::{MediaError, MediaPlane, MediaPlaneConfig};
 pub use messages::{Peer, ToControl, ToWorker, Transport};
 
@@ -306,7 +308,7 @@ impl Endpoint {
                 let _ = self.media.remove(port, out);
             }
             ToWorker::IpsecInstall(sa) => {
-                self.esp.install(&sa, out);
+                self.esp.install(now, &sa, out);
             }
             ToWorker::IpsecRemove { binding } => self.esp.remove(binding),
         }
@@ -314,14 +316,33 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// Runs the TCP stack inside the SAs and hands what the UEs sent over it to the SIP
+    /// layer as TCP streams (TS 33.203 7.1).
+    fn esp_streams(&mut self, now: Instant, out: &mut Outbox) {
+        self.esp.poll_stream(now, out);
+        let mut from = 0;
+        while let Some((conn, peer, bytes)) = self.esp.next_stream(&mut from) {
+            let verdict = self.on_stream(now, conn, peer, &bytes, out);
+            self.esp.stream_consumed(conn, bytes, verdict);
+        }
+        self.esp.poll_stream(now, out);
+    }
+}
+
 /// Queues `bytes` for `peer` on the transport the peer is reached by; through the UE's
 /// outbound SA when the peer was reached on a protected socket (TS 33.203 7.1).
 fn send(esp: &mut EspPlane, out: &mut Outbox, peer: Peer, bytes: &[u8]) {
-    if let Transport::Udp(sock) = peer.transport {
-        if esp.is_protected(sock) {
+    match peer.transport {
+        Transport::Udp(sock) if esp.is_protected(sock) => {
             esp.send(out, peer.addr, bytes);
             return;
         }
+        Transport::Tcp(conn) if esp.owns_conn(conn) => {
+            esp.send_stream(out, conn, bytes);
+            return;
+        }
+        _ => {}
     }
     let _ = match peer.transport {
         Transport::Udp(sock) => out.send_udp(sock, peer.addr, bytes),
@@ -342,6 +363,7 @@ impl Handler for Endpoint {
         match self.esp.on_datagram(sock, src, data) {
             EspRx::NotOurs => {}
             EspRx::Dropped => return,
+            EspRx::Stream => return self.esp_streams(now, out),
             EspRx::Deliver { peer, data } => {
                 let buf = self.esp.take_buffer();
                 if let Some(sip) = buf.get(data) {
@@ -395,11 +417,12 @@ impl Handler for Endpoint {
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        [self.txn.poll_timeout(), self.media.poll_timeout()].into_iter().flatten().min()
+        [self.txn.poll_timeout(), self.media.poll_timeout(), self.esp.poll_at()].into_iter().flatten().min()
     }
 
     fn handle_timeout(&mut self, now: Instant, out: &mut Outbox) {
         self.media.handle_timeout(now, out);
+        self.esp_streams(now, out);
         self.txn.handle_timeout(now);
         self.flush(out);
     }

@@ -22,7 +22,7 @@ import socket
 import sys
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from scapy.layers.inet import IP, UDP
+from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.ipsec import ESP, SecurityAssociation
 from scapy.packet import Raw
 
@@ -127,11 +127,11 @@ class Ue:
             alg or self.a.alg, ealg or self.a.ealg, c["spi_c"], c["spi_s"], c["port_c"], self.port_s,
             mode or self.a.mode)
 
-    def request(self, src_port, extra, expires=600000):
+    def request(self, src_port, extra, expires=600000, transport="UDP"):
         self.cseq += 1
         lines = [
             "REGISTER sip:%s SIP/2.0" % DOMAIN,
-            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%08x;rport" % (self.ip, src_port, random.getrandbits(32)),
+            "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%08x;rport" % (transport, self.ip, src_port, random.getrandbits(32)),
             "Max-Forwards: 70",
             "From: <%s>;tag=%s" % (self.a.impu, self.tag),
             "To: <%s>" % self.a.impu,
@@ -200,6 +200,10 @@ class Ue:
 
     def esp_bytes(self, sa, sip):
         inner = IP(src=self.ip, dst=self.core[0]) / UDP(sport=sa["client"]["port_c"], dport=sa["core_port_s"]) / Raw(sip)
+        return self.seal(sa, inner)
+
+    def seal(self, sa, inner):
+        """The ESP bytes (UDP payload or IP payload) carrying IP packet `inner`."""
         pkt = sa["out"].encrypt(inner)
         if self.transport:
             return bytes(pkt[ESP])
@@ -213,6 +217,14 @@ class Ue:
 
     def recv_esp(self, sa, timeout):
         """The SIP text of the next ESP packet for the SA's client port, or None."""
+        inner = self.recv_inner(sa, timeout)
+        if inner is None:
+            return None
+        assert inner[UDP].sport == sa["core_port_s"] and inner[UDP].dport == sa["client"]["port_c"], inner.summary()
+        return bytes(inner[UDP].payload).decode()
+
+    def recv_inner(self, sa, timeout):
+        """The decrypted inner packet of the next ESP packet for the SA, or None."""
         s = self.raw if self.transport else sa["client"]["sock"]
         s.settimeout(timeout)
         try:
@@ -226,8 +238,9 @@ class Ue:
             assert frm == (self.core[0], sa["core_port_s"]), frm
             outer = IP(src=self.core[0], dst=self.ip) / UDP(sport=frm[1], dport=sa["client"]["port_c"]) / ESP(data)
         inner = sa["in"].decrypt(outer)
-        assert inner[UDP].sport == sa["core_port_s"] and inner[UDP].dport == sa["client"]["port_c"], inner.summary()
-        return bytes(inner[UDP].payload).decode()
+        if not inner.haslayer(IP):
+            inner = IP(src=self.core[0], dst=self.ip, proto=6) / inner
+        return inner
 
     def recv_plain(self, timeout=WAIT):
         self.unprotected.settimeout(timeout)
@@ -305,7 +318,8 @@ def scenario_full(ue):
     results["replay_silent"] = silent(ue, sa1)
     # Unknown SPI.
     bogus = bytearray(replay)
-    bogus[0:4] = (0x00ABCDEF).to_bytes(4, "big")
+    # Same low bits as the real SPI: the core steers raw ESP to workers by them.
+    bogus[0:4] = ((0xABCDEF << 8) | (sa1["spi_out"] & 0xFF)).to_bytes(4, "big")
     ue.send_esp(sa1, bytes(bogus))
     results["unknown_spi_silent"] = silent(ue, sa1)
     # Re-registration over sa1 offering a new SA set; a challenge moves to the new set.
@@ -339,6 +353,44 @@ def scenario_full(ue):
     return results
 
 
+def scenario_tcp(ue):
+    """The authenticated REGISTER over TCP inside the SA (TS 33.203 7.1): a TCP handshake
+    with the core's userspace stack, the request, the 200 OK read from the stream."""
+    resp, client = ue.initial()
+    assert resp.startswith("SIP/2.0 401"), resp
+    server, challenge = header(resp, "Security-Server"), header(resp, "WWW-Authenticate")
+    auth = ue.authorization(challenge)
+    sa = ue.make_sas(client, server)
+    ip = IP(src=ue.ip, dst=ue.core[0])
+    sport, dport = client["port_c"], sa["core_port_s"]
+    seq = random.randint(1, 1 << 30)
+    ue.send_esp(sa, ue.seal(sa, ip / TCP(sport=sport, dport=dport, flags="S", seq=seq, window=65535)))
+    synack = ue.recv_inner(sa, WAIT)
+    assert synack is not None and synack[TCP].flags.S and synack[TCP].flags.A, synack
+    ack = synack[TCP].seq + 1
+    seq += 1
+    ue.send_esp(sa, ue.seal(sa, ip / TCP(sport=sport, dport=dport, flags="A", seq=seq, ack=ack, window=65535)))
+    req = ue.request(sport, [
+        "Security-Verify: " + server, "Security-Client: " + ue.security_client(client),
+        "Require: sec-agree", "Proxy-Require: sec-agree", "Authorization: " + auth,
+    ], transport="TCP")
+    ue.send_esp(sa, ue.seal(sa, ip / TCP(sport=sport, dport=dport, flags="PA", seq=seq, ack=ack, window=65535) / Raw(req)))
+    seq += len(req)
+    stream = b""
+    while b"\r\n\r\n" not in stream:
+        seg = ue.recv_inner(sa, WAIT)
+        assert seg is not None, "no answer over TCP; got %r" % stream
+        t = seg[TCP]
+        data = bytes(t.payload)
+        if data and t.seq == ack:
+            stream += data
+            ack += len(data)
+            ue.send_esp(sa, ue.seal(sa, ip / TCP(sport=sport, dport=dport, flags="A", seq=seq, ack=ack, window=65535)))
+    text = stream.decode()
+    assert text.startswith("SIP/2.0 200"), text
+    return {"registered_over_tcp": text.split("\r\n")[0]}
+
+
 def scenario_basic(ue):
     resp, client = ue.initial()
     sa, ok = ue.authenticate(resp, client)
@@ -366,7 +418,8 @@ def main():
     ap.add_argument("--scenario", default="full")
     a = ap.parse_args()
     ue = Ue(a)
-    run = {"full": scenario_full, "basic": scenario_basic, "reject": scenario_reject}[a.scenario]
+    run = {"full": scenario_full, "basic": scenario_basic, "reject": scenario_reject,
+           "tcp": scenario_tcp}[a.scenario]
     print(json.dumps(run(ue)))
     sys.stdout.flush()
     os._exit(0)
