@@ -295,6 +295,11 @@ impl EspPlane {
     pub fn remove(&mut self, binding: u64) {
         let Some(table) = self.table.as_mut() else { return };
         table.remove_binding(binding);
+        if let Some(tcp) = self.tcp.as_mut() {
+            for sel in self.inbound.values().filter(|s| s.binding == binding) {
+                tcp.abort_peer(sel.ue);
+            }
+        }
         self.inbound.retain(|_, s| s.binding != binding);
         self.outbound.retain(|_, s| s.binding != binding);
         self.standby.retain(|(_, _, s)| s.binding != binding);

@@ -156,3 +156,39 @@ fn seal_frame(
     let (inner, nh) = if sel.tunnel { (frame, NH_IPV4) } else { (segment, IPPROTO_TCP) };
     seal(table, rng, sel, ue, inner, nh, out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn segment(sport: u16, dport: u16) -> Vec<u8> {
+        let mut s = vec![0u8; 20];
+        s[..2].copy_from_slice(&sport.to_be_bytes());
+        s[2..4].copy_from_slice(&dport.to_be_bytes());
+        s
+    }
+
+    #[test]
+    fn only_the_sas_tcp_reaches_the_stack() {
+        let (ue_ip, core_ip) = (Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 1));
+        let ue = SocketAddr::from((ue_ip, 5062));
+        let mut tcp = EspTcp::new(0, core_ip, 4, 1024, 1, Instant::now());
+        let (src, dst) = (IpAddr::V4(ue_ip), IpAddr::V4(core_ip));
+        let go = |tcp: &mut EspTcp, nh, p: &[u8], src| to_stack(Some(tcp), nh, p, src, dst, ue, 7003);
+        assert!(matches!(go(&mut tcp, IPPROTO_TCP, &segment(5062, 7003), src), Input::Taken));
+        assert!(matches!(go(&mut tcp, IPPROTO_TCP, &segment(5063, 7003), src), Input::Refused), "other UE port");
+        assert!(matches!(go(&mut tcp, IPPROTO_TCP, &segment(5062, 7002), src), Input::Refused), "other local port");
+        let other = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 9));
+        assert!(matches!(go(&mut tcp, IPPROTO_TCP, &segment(5062, 7003), other), Input::Refused), "other UE");
+        assert!(matches!(go(&mut tcp, IPPROTO_TCP, &[0, 1], src), Input::Refused), "truncated");
+        assert!(matches!(go(&mut tcp, 17, &segment(5062, 7003), src), Input::NotTcp));
+        // Tunnel mode: the inner IPv4 header names the addresses.
+        let mut inner = vec![0u8; 40];
+        let h = Ipv4Repr { src: ue_ip, dst: core_ip, protocol: IPPROTO_TCP, ttl: 64, ident: 0, payload_len: 20 };
+        h.emit(&mut inner).unwrap();
+        inner[20..].copy_from_slice(&segment(5062, 7003));
+        assert!(matches!(go(&mut tcp, NH_IPV4, &inner, IpAddr::V4(Ipv4Addr::new(1, 1, 1, 1))), Input::Taken));
+        assert!(matches!(to_stack(None, IPPROTO_TCP, &segment(5062, 7003), src, dst, ue, 7003), Input::Refused));
+    }
+}

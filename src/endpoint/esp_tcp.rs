@@ -330,6 +330,13 @@ impl EspTcp {
         s.send_slice(data).is_ok_and(|n| n == data.len())
     }
 
+    /// Aborts the connections from `peer` (its SAs are gone: nothing could reach it).
+    pub fn abort_peer(&mut self, peer: SocketAddr) {
+        for c in self.conns.iter().flatten().filter(|c| c.peer == peer) {
+            self.sockets.get_mut::<tcp::Socket>(c.handle).abort();
+        }
+    }
+
     /// The time of the last poll (sends between polls use it).
     pub fn last_now(&self) -> Instant {
         self.now
