@@ -21,7 +21,7 @@ fn imsi(i: usize) -> String {
     format!("0010199000000{i:02}")
 }
 
-fn start(name: &str) -> Core {
+fn start(name: &str, extra: &str) -> Core {
     let mut db = String::from("ue_db: [\n");
     for i in 0..4 {
         let imsi = imsi(i);
@@ -32,7 +32,7 @@ fn start(name: &str) -> Core {
     db.push_str("],\n");
     let body = format!(
         "{db}  log_options: \"all.level=error,ipsec.level=debug\",\n  log_sync: true,\n  engine: {{ workers: 2 }},\n  ipsec_port: {},\n  \
-         ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],",
+         ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],\n{extra}",
         free_port()
     );
     Core::start(name, &body)
@@ -120,11 +120,15 @@ fn full_scenario(core: &Core, mode: &str) {
 
 /// The authenticated REGISTER over TCP inside the SA, answered over the same connection
 /// by the worker's userspace TCP.
-fn tcp_scenario(core: &Core, mode: &str) {
-    let (ok, out) = ue(core, 3, &["--mode", mode, "--scenario", "tcp"]);
+fn tcp_scenario(core: &Core, mode: &str, mtu: &str) {
+    let (ok, out) = ue(core, 3, &["--mode", mode, "--scenario", "tcp", "--mtu", mtu]);
     assert!(ok, "{out}");
     eprintln!("TCP ({mode}): {out}");
     assert!(out.contains("\"registered_over_tcp\": \"SIP/2.0 200 OK\""), "{out}");
+    let r: serde_json::Value = serde_json::from_str(out.lines().last().unwrap_or("")).expect("JSON result");
+    let (segments, bytes) = (r["segments"].as_u64().unwrap_or(0), r["bytes"].as_u64().unwrap_or(0));
+    let mss = mtu.parse::<u64>().unwrap_or(1400) - 40;
+    assert!(segments >= bytes.div_ceil(mss), "segments within ipsec_mtu: {out}");
 }
 
 #[test]
@@ -133,9 +137,9 @@ fn sec_agree_and_udp_encapsulated_esp_against_scapy() {
         eprintln!("SKIP: python3 with scapy and cryptography is needed (pip3 install scapy)");
         return;
     }
-    let core = start("ipsec_live_udp");
+    let core = start("ipsec_live_udp", "");
     full_scenario(&core, "UDP-enc-tun");
-    tcp_scenario(&core, "UDP-enc-tun");
+    tcp_scenario(&core, "UDP-enc-tun", "1400");
 
     // null + hmac-md5-96.
     let (ok, out) = ue(&core, 1, &["--alg", "hmac-md5-96", "--ealg", "null", "--scenario", "basic"]);
@@ -167,9 +171,10 @@ fn transport_mode_over_raw_esp_against_scapy() {
         eprintln!("SKIP: needs scapy and raw sockets (root or CAP_NET_RAW)");
         return;
     }
-    let core = start("ipsec_live_trans");
+    // A small ipsec_mtu: the 200 OK over TCP comes in several segments within it.
+    let core = start("ipsec_live_trans", "  ipsec_mtu: 300,");
     full_scenario(&core, "trans");
-    tcp_scenario(&core, "trans");
+    tcp_scenario(&core, "trans", "300");
     let (ok, out) = ue(&core, 1, &["--alg", "hmac-md5-96", "--ealg", "null", "--mode", "trans", "--scenario", "basic"]);
     assert!(ok, "{out}");
     assert!(out.contains("mod=trans"), "{out}");

@@ -68,6 +68,7 @@ pub struct IpsecCore {
     port_base: u16,
     worker_bits: u8,
     capacity: usize,
+    mtu: u16,
     spis: Vec<SpiAllocator>,
     stats: Vec<Arc<EspStats>>,
     sets: HashMap<String, Sets>,
@@ -97,7 +98,9 @@ impl IpsecCore {
         // mod=trans needs raw ESP sockets (IPv4, CAP_NET_RAW); UDP-enc-tun works anywhere.
         let transport = s.ipsec && local_ip.is_ipv4() && crate::engine::raw_esp::available();
         let policy = SecAgreePolicy::from_lists(&s.ipsec_aalg_list, &s.ipsec_ealg_list).with_modes(transport, true);
-        IpsecCore::with(s.ipsec, policy, SocketAddr::new(local_ip, port_base), n_workers, per_worker)
+        let mut core = IpsecCore::with(s.ipsec, policy, SocketAddr::new(local_ip, port_base), n_workers, per_worker);
+        core.mtu = u16::try_from(s.ipsec_mtu).unwrap_or(u16::MAX);
+        core
     }
 
     /// Sec-agree with `policy`, protected ports from `base` (address and first port), SPIs
@@ -113,6 +116,7 @@ impl IpsecCore {
             port_base: base.port(),
             worker_bits,
             capacity: per_worker.clamp(16, MAX_SAS_PER_WORKER),
+            mtu: 1400,
             spis,
             stats: (0..n_workers).map(|_| Arc::new(EspStats::default())).collect(),
             sets: HashMap::new(),
@@ -233,6 +237,7 @@ impl IpsecCore {
             mode: set.agreement.client.mode,
             specs: set.specs,
             replay_window: REPLAY_WINDOW,
+            mtu: self.mtu,
             stats: self.stats.get(usize::from(set.worker)).cloned().unwrap_or_default(),
         }
     }

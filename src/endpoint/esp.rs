@@ -110,6 +110,8 @@ pub struct SaInstall {
     pub specs: [SaSpec; 4],
     /// Anti-replay window of the inbound SAs.
     pub replay_window: u16,
+    /// MTU of the IPsec interface (`ipsec_mtu`): the largest inner packet we send over TCP.
+    pub mtu: u16,
     /// Where this worker publishes its counters.
     pub stats: Arc<EspStats>,
 }

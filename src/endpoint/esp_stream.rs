@@ -8,7 +8,7 @@ use crate::engine::{ConnId, StreamVerdict};
 use crate::ipsec::ip::IPV4_HEADER_LEN;
 use crate::ipsec::inner::NH_IPV4;
 
-use super::super::esp_tcp::is_esp_conn;
+use super::super::esp_tcp::{is_esp_conn, TcpLimits};
 
 /// IP protocol number of TCP.
 const IPPROTO_TCP: u8 = 6;
@@ -73,7 +73,8 @@ impl EspPlane {
     pub(super) fn listen_tcp(&mut self, now: Instant, cmd: &SaInstall) {
         let IpAddr::V4(local) = cmd.local_ip else { return };
         let (worker, seed) = (self.worker as usize, self.rng);
-        let tcp = self.tcp.get_or_insert_with(|| EspTcp::new(worker, local, MAX_CONNS, MAX_MSG, seed, now));
+        let limits = TcpLimits { max_conns: MAX_CONNS, max_msg: MAX_MSG, mtu: cmd.mtu };
+        let tcp = self.tcp.get_or_insert_with(|| EspTcp::new(worker, local, limits, seed, now));
         for spec in cmd.specs.iter().filter(|s| s.direction == Direction::Inbound) {
             tcp.listen(spec.local_port);
         }
@@ -173,7 +174,8 @@ mod tests {
     fn only_the_sas_tcp_reaches_the_stack() {
         let (ue_ip, core_ip) = (Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 1));
         let ue = SocketAddr::from((ue_ip, 5062));
-        let mut tcp = EspTcp::new(0, core_ip, 4, 1024, 1, Instant::now());
+        let limits = TcpLimits { max_conns: 4, max_msg: 1024, mtu: 1400 };
+        let mut tcp = EspTcp::new(0, core_ip, limits, 1, Instant::now());
         let (src, dst) = (IpAddr::V4(ue_ip), IpAddr::V4(core_ip));
         let go = |tcp: &mut EspTcp, nh, p: &[u8], src| to_stack(Some(tcp), nh, p, src, dst, ue, 7003);
         assert!(matches!(go(&mut tcp, IPPROTO_TCP, &segment(5062, 7003), src), Input::Taken));

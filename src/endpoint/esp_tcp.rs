@@ -22,8 +22,8 @@ use crate::engine::{ConnId, StreamVerdict};
 
 /// Slot bit that marks a connection terminated here (engine slots stay far below it).
 pub const ESP_SLOT_BIT: u32 = 0x8000_0000;
-/// Largest IP packet handled (the inner MTU).
-const FRAME_LEN: usize = 2048;
+/// Largest IP packet received from a UE.
+const RX_LEN: usize = 65_535;
 /// Output frames buffered per poll round.
 const TX_FRAMES: usize = 32;
 /// smoltcp receive window per connection.
@@ -38,6 +38,7 @@ pub fn is_esp_conn(conn: ConnId) -> bool {
 
 /// The virtual IP device between the SAs and smoltcp.
 struct Dev {
+    mtu: usize,
     rx: Option<usize>,
     rx_buf: Box<[u8]>,
     tx: TxPool,
@@ -66,10 +67,12 @@ impl phy::TxToken for TxTok<'_> {
         let i = pool.used.min(TX_FRAMES - 1);
         pool.used += 1;
         if let Some(l) = pool.lens.get_mut(i) {
-            *l = len.min(FRAME_LEN);
+            *l = len;
         }
+        // smoltcp never emits more than the device MTU, the frames' size.
         let frame = &mut pool.frames[i];
-        f(&mut frame[..len.min(FRAME_LEN)])
+        let n = len.min(frame.len());
+        f(&mut frame[..n])
     }
 }
 
@@ -92,7 +95,7 @@ impl Device for Dev {
     fn capabilities(&self) -> DeviceCapabilities {
         let mut c = DeviceCapabilities::default();
         c.medium = Medium::Ip;
-        c.max_transmission_unit = FRAME_LEN;
+        c.max_transmission_unit = self.mtu;
         c
     }
 }
@@ -102,6 +105,17 @@ struct Conn {
     peer: SocketAddr,
     pending: Vec<u8>,
     generation: u16,
+}
+
+/// Bounds of the TCP endpoint.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpLimits {
+    /// Connections at once.
+    pub max_conns: usize,
+    /// Largest SIP message.
+    pub max_msg: usize,
+    /// MTU of the inner packets we send (`ipsec_mtu`).
+    pub mtu: u16,
 }
 
 /// The TCP endpoint of one worker's SAs.
@@ -120,14 +134,17 @@ pub struct EspTcp {
 }
 
 impl EspTcp {
-    /// A TCP endpoint on `local` (IPv4) for `worker`, with at most `max_conns` connections
-    /// and messages of at most `max_msg` bytes.
-    pub fn new(worker: usize, local: Ipv4Addr, max_conns: usize, max_msg: usize, seed: u64, now: Instant) -> EspTcp {
+    /// A TCP endpoint on `local` (IPv4) for `worker` within `limits`.
+    pub fn new(worker: usize, local: Ipv4Addr, limits: TcpLimits, seed: u64, now: Instant) -> EspTcp {
+        let TcpLimits { max_conns, max_msg, mtu } = limits;
+        // ipsec_mtu (seed 000): the MTU of the IPsec interface sizes our segments.
+        let mtu = usize::from(mtu).max(68);
         let mut dev = Dev {
+            mtu,
             rx: None,
-            rx_buf: vec![0u8; FRAME_LEN].into_boxed_slice(),
+            rx_buf: vec![0u8; RX_LEN].into_boxed_slice(),
             tx: TxPool {
-                frames: (0..TX_FRAMES).map(|_| vec![0u8; FRAME_LEN].into_boxed_slice()).collect(),
+                frames: (0..TX_FRAMES).map(|_| vec![0u8; mtu].into_boxed_slice()).collect(),
                 lens: vec![0; TX_FRAMES],
                 used: 0,
             },

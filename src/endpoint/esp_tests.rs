@@ -62,6 +62,7 @@ fn fixture() -> Fixture {
         mode: EspMode::UdpEncTunnel,
         specs,
         replay_window: 64,
+        mtu: 1400,
         stats: stats.clone(),
     };
     let mut plane = EspPlane::new(0);

@@ -377,18 +377,22 @@ def scenario_tcp(ue):
     ue.send_esp(sa, ue.seal(sa, ip / TCP(sport=sport, dport=dport, flags="PA", seq=seq, ack=ack, window=65535) / Raw(req)))
     seq += len(req)
     stream = b""
+    segments = 0
     while b"\r\n\r\n" not in stream:
         seg = ue.recv_inner(sa, WAIT)
         assert seg is not None, "no answer over TCP; got %r" % stream
+        # ipsec_mtu bounds the inner packets the core sends.
+        assert len(seg) <= ue.a.mtu, (len(seg), ue.a.mtu)
         t = seg[TCP]
         data = bytes(t.payload)
         if data and t.seq == ack:
+            segments += 1
             stream += data
             ack += len(data)
             ue.send_esp(sa, ue.seal(sa, ip / TCP(sport=sport, dport=dport, flags="A", seq=seq, ack=ack, window=65535)))
     text = stream.decode()
     assert text.startswith("SIP/2.0 200"), text
-    return {"registered_over_tcp": text.split("\r\n")[0]}
+    return {"registered_over_tcp": text.split("\r\n")[0], "segments": segments, "bytes": len(stream)}
 
 
 def scenario_basic(ue):
@@ -415,6 +419,7 @@ def main():
     ap.add_argument("--ealg", default="aes-cbc")
     ap.add_argument("--mode", default="UDP-enc-tun")
     ap.add_argument("--reject-mode", default="UDP-enc-tun")
+    ap.add_argument("--mtu", type=int, default=1400)
     ap.add_argument("--scenario", default="full")
     a = ap.parse_args()
     ue = Ue(a)
