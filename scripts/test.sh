@@ -26,6 +26,8 @@ if ! command -v promtool >/dev/null 2>&1; then
 fi
 # The remote API tests drive the core with an independent client (PyPI websockets).
 python3 -c 'import websockets.sync.client' >/dev/null 2>&1 || pip3 install -q websockets
+# The IPsec interop test (tests/ipsec_live.rs) drives an independent ESP UE built on scapy.
+python3 -c "import scapy.layers.ipsec, cryptography" 2>/dev/null || pip3 install -q scapy cryptography
 
 export CARGO_TERM_COLOR=never
 echo "== build"

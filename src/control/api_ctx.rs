@@ -127,8 +127,12 @@ impl ApiContext for Control {
     }
 
     fn ipsec(&mut self) -> Reply {
-        // No userspace ESP SA is set up by this build yet.
-        Ok(map(json!({"SAs": []})))
+        // seed 000 6.6 ipsec: the SAs (type, dir, spi, ue_id, mode, addresses, keys), plus
+        // the ESP drop counters as an extension.
+        match self.ipsec_sas() {
+            Value::Object(m) => Ok(m),
+            _ => Ok(map(json!({"SAs": []}))),
+        }
     }
 
     fn users_get(&mut self, req: &UsersGet) -> Reply {

@@ -123,8 +123,12 @@ pub(super) fn route_to(contact_uri: &str, flow: &Flow, n_workers: usize) -> (u16
         })
         .unwrap_or(flow.peer);
     // The kernel steers the callee's answers to worker steer(addr); its
-    // client transaction must live there.
-    let worker = crate::engine::steer(addr, n_workers.max(1)) as u16;
+    // client transaction must live there. A protected flow (IPsec: a run-time
+    // socket) is served by the worker holding the UE's SAs.
+    let worker = match SocketId(flow.sock).is_runtime() {
+        true => flow.worker,
+        false => crate::engine::steer(addr, n_workers.max(1)) as u16,
+    };
     (worker, Peer { transport: Transport::Udp(SocketId(flow.sock)), addr })
 }
 

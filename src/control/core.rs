@@ -9,7 +9,6 @@ use super::mt_call::MtCalls;
 use super::monitor::Monitor;
 use super::monitor_ctx::Ctx;
 use super::regevent::{Notify, RegEvents};
-use super::register;
 use super::reply::{reply_to, Extra};
 use crate::config::typed::Config;
 use crate::endpoint::{Peer, ToControl, ToWorker};
@@ -85,6 +84,8 @@ pub struct Control {
     media_ports: MediaPorts,
     /// Network-initiated calls.
     pub mt: MtCalls,
+    /// Sec-agree and the IPsec SA sets.
+    ipsec: super::ipsec::IpsecCore,
     logger: Logger,
     logctl: Option<LogControl>,
     monitor: Monitor,
@@ -121,7 +122,9 @@ impl Control {
     /// Assembles the control state around a started engine.
     pub fn new(p: Parts) -> Self {
         let sms = super::sms::SmsService::new(&p.cfg, local_addr_of(&p.cfg), p.engine.n_workers(), p.logger.clone());
+        let ipsec = super::ipsec::IpsecCore::new(&p.cfg, p.engine.n_workers());
         Control {
+            ipsec,
             cfg: p.cfg,
             engine: p.engine,
             registrar: p.registrar,
@@ -335,9 +338,15 @@ impl Control {
                 self.counters.registers.inc();
                 // A challenge advances SEQ_HE; a success changes bindings.
                 self.dirty = true;
-                let resp = register::handle(now, &mut self.registrar, &msg, register::flow_of(worker, peer));
+                let (resp, cmds) = super::ipsec::register(now, &mut self.ipsec, &mut self.registrar, worker, peer, &msg);
                 self.reg_latency.observe(now, &msg, &resp, &self.registrar.hss, &mut self.latencies);
-                resp
+                self.log_sa_commands(&cmds.before);
+                self.send_all(cmds.before);
+                self.respond(worker, tx, peer, resp);
+                self.log_sa_commands(&cmds.after);
+                self.send_all(cmds.after);
+                self.log_ipsec();
+                return;
             }
             Some(Method::Subscribe) if msg.event().is_some_and(|e| e.value.eq_ignore_ascii_case(b"reg")) => {
                 let bindings = &self.registrar.bindings;
@@ -429,6 +438,12 @@ impl Control {
         while let Some(change) = self.registrar.bindings.poll_event() {
             self.dirty = true;
             self.api_state.user_changed(&change.record.key.impi);
+            if change.record.contacts.is_empty() {
+                // TS 33.203 7.4: the SAs live as long as the registration.
+                let cmds = self.ipsec.remove_impi(&change.record.key.impi);
+                self.log_sa_commands(&cmds);
+                self.send_all(cmds);
+            }
             for (c, ev) in &change.contacts {
                 self.log_ims(change.record.id, ev, &change.record, &c.uri);
             }
@@ -478,6 +493,41 @@ impl Control {
     /// The log service handle, read-only.
     pub fn log_control_ref(&self) -> Option<&LogControl> {
         self.logctl.as_ref()
+    }
+
+    /// The IPsec SAs and ESP counters (the remote API's `ipsec` message).
+    pub fn ipsec_sas(&self) -> serde_json::Value {
+        self.ipsec.ipsec_sas()
+    }
+
+    /// Logs SA set installs and removals on the ipsec layer (info).
+    fn log_sa_commands(&self, cmds: &[(u16, ToWorker)]) {
+        if !self.logger.enabled(Layer::Ipsec, Level::Info) {
+            return;
+        }
+        for (worker, cmd) in cmds {
+            if let Some(line) = super::ipsec::describe(cmd) {
+                let head = Head::new(Layer::Ipsec, Level::Info);
+                self.logger.log_now(head, format_args!("worker {worker}: {line}"));
+            }
+        }
+    }
+
+    /// Logs the SA sets and ESP counters on the ipsec layer (debug).
+    fn log_ipsec(&self) {
+        if !self.logger.enabled(Layer::Ipsec, Level::Debug) {
+            return;
+        }
+        let c = self.ipsec.counters();
+        let e = c.esp;
+        let head = Head::new(Layer::Ipsec, Level::Debug);
+        self.logger.log_now(
+            head,
+            format_args!(
+                "sets={} ok_in={} ok_out={} bad_icv={} replay={} unknown_spi={} truncated={} malformed={} out_failed={} selector={} install_failed={}",
+                self.ipsec.set_count(), e.ok_in, e.ok_out, e.bad_icv, e.replay, e.unknown_spi, e.truncated, e.malformed, e.out_failed, c.selector, c.install_failed
+            ),
+        );
     }
 
     /// The configuration in force.

@@ -15,6 +15,7 @@ mod dialog_info;
 mod echo;
 mod metrics;
 mod metrics_http;
+mod ipsec;
 pub mod monitor;
 mod monitor_ctx;
 mod mt_call;

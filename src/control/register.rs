@@ -104,8 +104,12 @@ fn input<'a>(msg: &Message<'a>, impu: &'a str, flow: Flow) -> Result<RegisterInp
     })
 }
 
-/// Handles a REGISTER and returns the response bytes.
-pub fn handle(now: Instant, registrar: &mut Registrar, msg: &Message<'_>, flow: Flow) -> Vec<u8> {
+/// Headers a security layer adds to the answer, given the registrar's outcome (sec-agree,
+/// TS 24.229 5.2.2: Security-Server in the 401).
+pub type OutcomeHook<'h> = &'h mut dyn FnMut(&Registrar, &RegisterOutcome) -> Vec<(&'static str, String)>;
+
+/// Handles a REGISTER and returns the response bytes, with `hook`'s headers added.
+pub fn handle(now: Instant, registrar: &mut Registrar, msg: &Message<'_>, flow: Flow, hook: OutcomeHook<'_>) -> Vec<u8> {
     let to = match msg.to() {
         Ok(t) => t,
         Err(_) => return reply_to(msg, 400, "Bad Request", &Extra::warning("malformed To")),
@@ -115,9 +119,13 @@ pub fn handle(now: Instant, registrar: &mut Registrar, msg: &Message<'_>, flow: 
         Ok(r) => r,
         Err(why) => return reply_to(msg, 400, "Bad Request", &Extra::warning(why)),
     };
-    match registrar.handle_register(now, &req) {
+    let outcome = registrar.handle_register(now, &req);
+    let added = hook(registrar, &outcome);
+    match outcome {
         RegisterOutcome::Challenge(ch) => {
-            let extra = Extra { headers: vec![("WWW-Authenticate", ch.www_authenticate())], ..Extra::default() };
+            let mut headers = vec![("WWW-Authenticate", ch.www_authenticate())];
+            headers.extend(added);
+            let extra = Extra { headers, ..Extra::default() };
             reply_to(msg, 401, "Unauthorized", &extra)
         }
         RegisterOutcome::Reject { code, reason, warning } => reply_to(msg, code, reason, &Extra::warning(&warning)),
@@ -139,6 +147,7 @@ pub fn handle(now: Instant, registrar: &mut Registrar, msg: &Message<'_>, flow: 
             headers.push(("Service-Route", ok.service_route.clone()));
             let pau: Vec<String> = ok.associated.iter().map(|u| format!("<{u}>")).collect();
             headers.push(("P-Associated-URI", pau.join(", ")));
+            headers.extend(added);
             reply_to(msg, 200, "OK", &Extra { headers, ..Extra::default() })
         }
     }

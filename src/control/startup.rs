@@ -20,7 +20,7 @@ use std::time::Duration;
 /// The features this build carries out; properties of other features are
 /// accepted, validated and listed as not active yet.
 pub fn active(f: Feature) -> bool {
-    matches!(f, Feature::Core | Feature::Sip | Feature::Registration | Feature::Logs | Feature::Engine | Feature::Persistence | Feature::RemoteApi)
+    matches!(f, Feature::Core | Feature::Sip | Feature::Registration | Feature::Logs | Feature::Engine | Feature::Persistence | Feature::RemoteApi | Feature::Ipsec)
     // Calls are partly built (basic B2BUA call, no media anchoring): their
     // properties stay listed as not active until the calls issue is done.
 }

@@ -133,4 +133,11 @@ pub enum ToWorker {
         /// The RTP port.
         port: u16,
     },
+    /// Install an IPsec SA set (sec-agree, TS 33.203 7.1) in this worker.
+    IpsecInstall(Box<super::esp::SaInstall>),
+    /// Remove every SA of an IPsec SA set.
+    IpsecRemove {
+        /// The set's id ([`super::esp::SaInstall::binding`]).
+        binding: u64,
+    },
 }

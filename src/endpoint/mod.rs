@@ -15,12 +15,16 @@
 //! outbox slots; the only allocation is the copy of a request handed to the
 //! control thread (which takes a decision that costs far more).
 
+mod esp;
+mod esp_tcp;
 mod media_plane;
 mod messages;
 mod stateless;
 #[cfg(test)]
 mod tests;
 
+pub use esp::{EspPlane, EspRx, EspSnapshot, EspStats, SaInstall};
+pub use esp_tcp::is_esp_conn;
 pub use media_plane::{MediaError, MediaPlane, MediaPlaneConfig};
 pub use messages::{Peer, ToControl, ToWorker, Transport};
 
@@ -58,6 +62,8 @@ pub struct Endpoint {
     counters: Arc<SipCounters>,
     /// RTP/RTCP sessions of this worker's media ports.
     media: MediaPlane,
+    /// IPsec SAs and protected ports.
+    esp: EspPlane,
     /// Where stateless responses are built before being copied to the outbox.
     scratch: Box<[u8]>,
 }
@@ -72,6 +78,7 @@ impl Endpoint {
             events: ctx.events,
             counters,
             media: MediaPlane::new(&cfg.media, ctx.worker, ctx.n_workers),
+            esp: EspPlane::new(ctx.worker),
             scratch: vec![0u8; MAX_MESSAGE_SIZE].into_boxed_slice(),
             cfg,
         }
@@ -223,7 +230,7 @@ impl Endpoint {
             self.counters.bad_request_sent.inc();
         }
         self.counters.tx_responses.inc();
-        send(out, peer, &self.scratch[..n]);
+        send(&mut self.esp, out, peer, &self.scratch[..n]);
     }
 
     /// Builds a response with `build` and gives it to transaction `id`.
@@ -247,7 +254,7 @@ impl Endpoint {
             } else {
                 self.counters.tx_requests.inc();
             }
-            send(out, t.peer, t.bytes);
+            send(&mut self.esp, out, t.peer, t.bytes);
         }
         while let Some(ev) = self.txn.poll_event() {
             let ev = match ev {
@@ -286,7 +293,7 @@ impl Endpoint {
                 }
             }
             ToWorker::SendStateless { peer, msg } => {
-                send(out, peer, &msg);
+                send(&mut self.esp, out, peer, &msg);
             }
             ToWorker::MediaInstall { port, spec } => {
                 let _ = self.media.install(port, spec, out);
@@ -300,13 +307,43 @@ impl Endpoint {
             ToWorker::MediaRemove { port } => {
                 let _ = self.media.remove(port, out);
             }
+            ToWorker::IpsecInstall(sa) => {
+                self.esp.install(now, &sa, out);
+            }
+            ToWorker::IpsecRemove { binding } => self.esp.remove(binding),
         }
         self.flush(out);
     }
 }
 
-/// Queues `bytes` for `peer` on the transport the peer is reached by.
-fn send(out: &mut Outbox, peer: Peer, bytes: &[u8]) {
+impl Endpoint {
+    /// Runs the TCP stack inside the SAs and hands what the UEs sent over it to the SIP
+    /// layer as TCP streams (TS 33.203 7.1).
+    fn esp_streams(&mut self, now: Instant, out: &mut Outbox) {
+        self.esp.poll_stream(now, out);
+        let mut from = 0;
+        while let Some((conn, peer, bytes)) = self.esp.next_stream(&mut from) {
+            let verdict = self.on_stream(now, conn, peer, &bytes, out);
+            self.esp.stream_consumed(conn, bytes, verdict);
+        }
+        self.esp.poll_stream(now, out);
+    }
+}
+
+/// Queues `bytes` for `peer` on the transport the peer is reached by; through the UE's
+/// outbound SA when the peer was reached on a protected socket (TS 33.203 7.1).
+fn send(esp: &mut EspPlane, out: &mut Outbox, peer: Peer, bytes: &[u8]) {
+    match peer.transport {
+        Transport::Udp(sock) if esp.is_protected(sock) => {
+            esp.send(out, peer.addr, bytes);
+            return;
+        }
+        Transport::Tcp(conn) if esp.owns_conn(conn) => {
+            esp.send_stream(out, conn, bytes);
+            return;
+        }
+        _ => {}
+    }
     let _ = match peer.transport {
         Transport::Udp(sock) => out.send_udp(sock, peer.addr, bytes),
         Transport::Tcp(conn) => out.send_tcp(conn, bytes),
@@ -322,6 +359,19 @@ impl Handler for Endpoint {
         // RTP and RTCP are handled here and never reach the control thread.
         if self.media.on_datagram(now, sock, src, data, out) {
             return;
+        }
+        match self.esp.on_datagram(sock, src, data) {
+            EspRx::NotOurs => {}
+            EspRx::Dropped => return,
+            EspRx::Stream => return self.esp_streams(now, out),
+            EspRx::Deliver { peer, data } => {
+                let buf = self.esp.take_buffer();
+                if let Some(sip) = buf.get(data) {
+                    self.on_message(now, peer, sip, out);
+                }
+                self.esp.put_buffer(buf);
+                return;
+            }
         }
         // RFC 5626 keep-alives over UDP are STUN; a lone CRLF is ignored.
         if data.iter().all(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0)) {
@@ -367,11 +417,12 @@ impl Handler for Endpoint {
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        [self.txn.poll_timeout(), self.media.poll_timeout()].into_iter().flatten().min()
+        [self.txn.poll_timeout(), self.media.poll_timeout(), self.esp.poll_at()].into_iter().flatten().min()
     }
 
     fn handle_timeout(&mut self, now: Instant, out: &mut Outbox) {
         self.media.handle_timeout(now, out);
+        self.esp_streams(now, out);
         self.txn.handle_timeout(now);
         self.flush(out);
     }

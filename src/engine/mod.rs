@@ -13,6 +13,7 @@ mod gso;
 mod handler;
 mod outbox;
 pub(crate) mod queue;
+pub mod raw_esp;
 mod sockets;
 mod steer;
 mod sys;

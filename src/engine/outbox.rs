@@ -3,7 +3,7 @@
 //! packet).
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use super::counters::{bump, dec, WorkerCounters};
@@ -148,11 +148,23 @@ impl Outbox {
     /// `on_datagram` from the end of this callback. Refused beyond
     /// `EngineConfig::max_media_sockets` (`ErrorKind::OutOfMemory`) or when bind fails.
     pub fn open_udp(&mut self, addr: SocketAddr) -> io::Result<SocketId> {
+        self.open_runtime(|m| m.open(addr))
+    }
+
+    /// Opens this worker's raw ESP socket bound to `local` (IPv4, CAP_NET_RAW), filtered to
+    /// the SPIs whose `worker_bits` low bits are `worker`. Delivered datagrams are whole IP
+    /// packets from `(source, 0)`; sends to `(address, 0)` carry an ESP packet. Counted and
+    /// closed like [`Self::open_udp`] sockets.
+    pub fn open_raw_esp(&mut self, local: IpAddr, worker: u32, worker_bits: u8) -> io::Result<SocketId> {
+        self.open_runtime(|m| m.open_raw_esp(local, worker, worker_bits))
+    }
+
+    fn open_runtime(&mut self, open: impl FnOnce(&mut MediaSockets) -> io::Result<SocketId>) -> io::Result<SocketId> {
         if self.ops.len() == self.ops.capacity() {
             // Only while the worker executes ops (no callback runs then): nothing to arm with.
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        let sock = self.media.open(addr).inspect_err(|_| bump(&self.counters.udp_refused, 1))?;
+        let sock = open(&mut self.media).inspect_err(|_| bump(&self.counters.udp_refused, 1))?;
         // The reserved capacity holds one ArmUdp per open socket: this push never fails.
         self.ops.push(Op::ArmUdp { sock });
         bump(&self.counters.udp_open, 1);

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use super::handler::SocketId;
@@ -33,6 +33,8 @@ struct Entry {
     fd: OwnedFd,
     local: SocketAddr,
     state: State,
+    /// A UDP socket (its sends may be GSO trains); false for raw ESP sockets.
+    udp: bool,
 }
 
 /// The run-time socket table.
@@ -83,14 +85,27 @@ impl MediaSockets {
 
     /// Opens a socket bound to `addr`; refused when the table is full.
     pub(crate) fn open(&mut self, addr: SocketAddr) -> io::Result<SocketId> {
+        self.open_with(true, || {
+            let fd = sys::socket(&addr, libc::SOCK_DGRAM)?;
+            sys::bind(fd.as_raw_fd(), &addr)?;
+            let local = sys::local_addr(fd.as_raw_fd())?;
+            Ok((fd, local))
+        })
+    }
+
+    /// Opens a raw ESP socket of `worker` bound to `local` ([`super::raw_esp`]); its
+    /// datagrams are whole IPv4 packets, its sends ESP packets to `(address, 0)`.
+    pub(crate) fn open_raw_esp(&mut self, local: IpAddr, worker: u32, worker_bits: u8) -> io::Result<SocketId> {
+        self.open_with(false, || Ok((super::raw_esp::open(local, worker, worker_bits)?, SocketAddr::new(local, 0))))
+    }
+
+    fn open_with(&mut self, udp: bool, make: impl FnOnce() -> io::Result<(OwnedFd, SocketAddr)>) -> io::Result<SocketId> {
         let Some(&slot) = self.free.front() else {
             return Err(io::Error::new(io::ErrorKind::OutOfMemory, "max_media_sockets reached"));
         };
-        let fd = sys::socket(&addr, libc::SOCK_DGRAM)?;
-        sys::bind(fd.as_raw_fd(), &addr)?;
-        let local = sys::local_addr(fd.as_raw_fd())?;
+        let (fd, local) = make()?;
         let e = self.slots.get_mut(usize::from(slot)).ok_or_else(|| io::Error::from(io::ErrorKind::Other))?;
-        *e = Some(Entry { fd, local, state: State::Opening });
+        *e = Some(Entry { fd, local, state: State::Opening, udp });
         self.free.pop_front();
         Ok(self.id(slot))
     }
@@ -131,6 +146,11 @@ impl MediaSockets {
         // Capacity is the number of slots and `s` was not free: never allocates.
         self.free.push_back(s as u16);
         Some(e.fd)
+    }
+
+    /// True for a UDP socket, false for a raw one (or a stale id).
+    pub(crate) fn is_udp(&self, id: SocketId) -> bool {
+        self.entry(id).is_some_and(|e| e.udp)
     }
 
     /// The fd datagrams may be sent from (open, live or closing).

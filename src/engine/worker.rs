@@ -146,6 +146,10 @@ impl<H: Handler> Core<H> {
         self.udp.get(usize::from(id)).map(|s| s.as_raw_fd())
     }
 
+    fn is_udp(&self, sock: SocketId) -> bool {
+        sock.0 & MEDIA_BIT == 0 || self.out.media_ref().is_udp(sock)
+    }
+
     fn send_fd(&self, sock: SocketId) -> Option<RawFd> {
         if sock.0 & MEDIA_BIT != 0 {
             return self.out.media_ref().send_fd(sock);
@@ -192,6 +196,11 @@ impl<H: Handler> Core<H> {
         for op in ops.drain(..) {
             if let Op::SendUdp { local, dst, buf } = op {
                 match self.send_fd(local) {
+                    // Raw (ESP) sockets take whole packets: never a GSO train.
+                    Some(fd) if !self.is_udp(local) => {
+                        self.flush_train(io);
+                        io.send_udp(fd, dst, buf, self.out.pool());
+                    }
                     Some(fd) => self.send_udp(fd, dst, buf, io),
                     None => {
                         self.out.pool().release(buf);

@@ -295,6 +295,11 @@ impl Registrar {
         self.bindings.handle_timeout(now);
     }
 
+    /// The private identity a pending challenge was issued to (sec-agree keys its SAs by it).
+    pub fn pending_impi(&self, nonce: &str) -> Option<&str> {
+        self.pending.get(nonce).map(|p| p.impi.as_str())
+    }
+
     /// Outstanding challenges (for stats).
     pub fn pending_challenges(&self) -> usize {
         self.pending.len()

@@ -10,6 +10,7 @@
 pub mod checksum;
 mod crypto;
 pub mod esp;
+pub mod inner;
 pub mod ip;
 pub mod natt;
 pub mod replay;
@@ -27,7 +28,7 @@ pub use esp::EspPacket;
 pub use replay::ReplayWindow;
 pub use sa::{Direction, Inner, IvSource, Sa, SaParams};
 pub use sec_agree::{
-    negotiate, verify_security_verify, Aalg, Agreement, IpsecMechanism, LocalSecParams, Mechanism,
+    negotiate, verify_security_verify, Aalg, Agreement, EspMode, IpsecMechanism, LocalSecParams, Mechanism,
     RawMechanism, SaSpec, SecAgreeError, SecAgreePolicy,
 };
 pub use table::{

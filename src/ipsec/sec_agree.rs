@@ -55,6 +55,40 @@ impl Aalg {
     }
 }
 
+/// The `mod` parameter (TS 33.203 Annex H; UDP encapsulation per TS 33.203 Annex M and
+/// RFC 3948).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EspMode {
+    /// `trans`: ESP transport mode directly over IP.
+    Transport,
+    /// `UDP-enc-tun`: ESP tunnel mode encapsulated in UDP (RFC 3948).
+    UdpEncTunnel,
+    /// `tun` or anything else: not carried.
+    Other,
+}
+
+impl EspMode {
+    /// Parses the token (case-insensitive).
+    pub fn from_name(name: &[u8]) -> EspMode {
+        if name.eq_ignore_ascii_case(b"trans") {
+            EspMode::Transport
+        } else if name.eq_ignore_ascii_case(b"UDP-enc-tun") {
+            EspMode::UdpEncTunnel
+        } else {
+            EspMode::Other
+        }
+    }
+
+    /// The token.
+    pub fn name(self) -> &'static str {
+        match self {
+            EspMode::Transport => "trans",
+            EspMode::UdpEncTunnel => "UDP-enc-tun",
+            EspMode::Other => "tun",
+        }
+    }
+}
+
 /// One sec-mechanism, with the `ipsec-3gpp` parameters of TS 33.203 Annex H resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IpsecMechanism {
@@ -72,8 +106,8 @@ pub struct IpsecMechanism {
     pub port_c: u16,
     /// `port-s`: the sender's protected server port.
     pub port_s: u16,
-    /// `mod=trans` (the default); false for `tun`, `UDP-enc-tun` or other.
-    pub transport_mode: bool,
+    /// `mod` (TS 33.203 Annex H; `trans` when absent).
+    pub mode: EspMode,
     /// `prot=esp` (the default); false for `ah` or other.
     pub esp: bool,
     /// `q` in thousandths (RFC 3329 2.2), when present.
@@ -124,7 +158,7 @@ impl RawMechanism<'_> {
             spi_s: self.spi_s.unwrap_or(0),
             port_c: self.port_c.unwrap_or(0),
             port_s: self.port_s.unwrap_or(0),
-            transport_mode: self.mode.map_or(true, |m| m.eq_ignore_ascii_case(b"trans")),
+            mode: self.mode.map_or(EspMode::Transport, EspMode::from_name),
             esp: self.prot.map_or(true, |p| p.eq_ignore_ascii_case(b"esp")),
             q: self.q,
         }
@@ -132,12 +166,12 @@ impl RawMechanism<'_> {
 }
 
 impl IpsecMechanism {
-    /// Usable as an `ipsec-3gpp` offer with known algorithms: ESP, transport mode, SPIs
-    /// outside 0..=255 (RFC 4303 2.1) and non-zero ports.
-    fn usable(&self) -> Option<(Aalg, EncrAlg)> {
+    /// Usable as an `ipsec-3gpp` offer with known algorithms: ESP, a mode `modes` allows,
+    /// SPIs outside 0..=255 (RFC 4303 2.1) and non-zero ports.
+    fn usable(&self, modes: &[Option<EspMode>]) -> Option<(Aalg, EncrAlg)> {
         let ok = self.mechanism == Mechanism::Ipsec3gpp
             && self.esp
-            && self.transport_mode
+            && modes.contains(&Some(self.mode))
             && self.spi_c > 255
             && self.spi_s > 255
             && self.port_c != 0
@@ -163,17 +197,16 @@ impl fmt::Display for IpsecMechanism {
         if let Some(e) = self.ealg {
             write!(f, ";ealg={}", e.name())?;
         }
-        write!(
-            f,
-            ";spi-c={};spi-s={};port-c={};port-s={}",
-            self.spi_c, self.spi_s, self.port_c, self.port_s
-        )?;
+        // SPIs and ports are 0 only in the 494 list of supported mechanisms.
+        if self.spi_c != 0 {
+            write!(
+                f,
+                ";spi-c={};spi-s={};port-c={};port-s={}",
+                self.spi_c, self.spi_s, self.port_c, self.port_s
+            )?;
+        }
         f.write_str(if self.esp { ";prot=esp" } else { ";prot=ah" })?;
-        f.write_str(if self.transport_mode {
-            ";mod=trans"
-        } else {
-            ";mod=tun"
-        })?;
+        write!(f, ";mod={}", self.mode.name())?;
         if let Some(q) = self.q {
             write!(f, ";q={}.{:03}", q / 1000, q % 1000)?;
         }
@@ -187,6 +220,7 @@ impl fmt::Display for IpsecMechanism {
 pub struct SecAgreePolicy {
     aalgs: [Option<Aalg>; MAX_ALGS],
     ealgs: [Option<EncrAlg>; MAX_ALGS],
+    modes: [Option<EspMode>; 2],
 }
 
 impl SecAgreePolicy {
@@ -196,6 +230,7 @@ impl SecAgreePolicy {
         let mut p = SecAgreePolicy {
             aalgs: [None; MAX_ALGS],
             ealgs: [None; MAX_ALGS],
+            modes: [Some(EspMode::Transport), Some(EspMode::UdpEncTunnel)],
         };
         fill(
             &mut p.aalgs,
@@ -210,6 +245,34 @@ impl SecAgreePolicy {
                 .filter_map(|n| EncrAlg::from_name(n.as_bytes())),
         );
         p
+    }
+
+    /// Restricts the accepted `mod` values to those the data plane carries.
+    pub fn with_modes(mut self, transport: bool, udp_enc_tunnel: bool) -> SecAgreePolicy {
+        self.modes = [
+            transport.then_some(EspMode::Transport),
+            udp_enc_tunnel.then_some(EspMode::UdpEncTunnel),
+        ];
+        self
+    }
+
+    /// The accepted algorithm pairs and modes as Security-Server entries without SPIs or
+    /// ports, for the 494 answer (RFC 3329 2.3.1: the server lists what it supports).
+    pub fn offer(&self) -> impl Iterator<Item = IpsecMechanism> + '_ {
+        self.pairs().flat_map(move |(a, e)| {
+            self.modes.iter().flatten().map(move |mode| IpsecMechanism {
+                mechanism: Mechanism::Ipsec3gpp,
+                alg: Some(a),
+                ealg: Some(e),
+                spi_c: 0,
+                spi_s: 0,
+                port_c: 0,
+                port_s: 0,
+                mode: *mode,
+                esp: true,
+                q: None,
+            })
+        })
     }
 
     fn pairs(&self) -> impl Iterator<Item = (Aalg, EncrAlg)> + '_ {
@@ -313,7 +376,7 @@ pub fn negotiate(
 ) -> Result<Agreement, SecAgreeError> {
     let client = policy
         .pairs()
-        .find_map(|pair| offered.iter().find(|m| m.usable() == Some(pair)))
+        .find_map(|pair| offered.iter().find(|m| m.usable(&policy.modes) == Some(pair)))
         .ok_or(SecAgreeError::NoAcceptable)?;
     let server = IpsecMechanism {
         mechanism: Mechanism::Ipsec3gpp,
@@ -323,7 +386,8 @@ pub fn negotiate(
         spi_s: local.spi_s,
         port_c: local.port_c,
         port_s: local.port_s,
-        transport_mode: true,
+        // TS 33.203 7.1: the P-CSCF's mode is the one the UE chose.
+        mode: client.mode,
         esp: true,
         q: Some(100),
     };
@@ -451,7 +515,7 @@ mod tests {
         let p = SecAgreePolicy::from_lists(&["hmac-sha-1-96"], &["aes-cbc"]);
         for bad in [
             RawMechanism {
-                mode: Some(b"UDP-enc-tun"),
+                mode: Some(b"tun"),
                 ..CLIENT
             },
             RawMechanism {
@@ -489,6 +553,41 @@ mod tests {
         assert_eq!(
             Sa::new(&specs[0].params(64)).err(),
             Some(crate::ipsec::EspError::BadKey)
+        );
+    }
+
+    #[test]
+    fn udp_encapsulated_tunnel_mode_when_enabled() {
+        let udp = RawMechanism {
+            mode: Some(b"udp-enc-tun"),
+            ..CLIENT
+        }
+        .resolve();
+        assert_eq!(udp.mode, EspMode::UdpEncTunnel);
+        let p = SecAgreePolicy::from_lists(&["hmac-sha-1-96"], &["aes-cbc"]);
+        let a = negotiate(&p.with_modes(false, true), &[CLIENT.resolve(), udp], LOCAL).unwrap();
+        assert_eq!(a.client, udp, "the transport entry is skipped");
+        assert!(a.server.to_string().contains(";mod=UDP-enc-tun"));
+        assert_eq!(
+            negotiate(&p.with_modes(false, true), &[CLIENT.resolve()], LOCAL),
+            Err(SecAgreeError::NoAcceptable)
+        );
+        assert_eq!(
+            negotiate(&p.with_modes(true, false), &[udp], LOCAL),
+            Err(SecAgreeError::NoAcceptable)
+        );
+        let tun = RawMechanism {
+            mode: Some(b"tun"),
+            ..CLIENT
+        };
+        assert_eq!(
+            negotiate(&p.with_modes(false, true), &[tun.resolve()], LOCAL),
+            Err(SecAgreeError::NoAcceptable)
+        );
+        let offer: Vec<String> = p.with_modes(false, true).offer().map(|m| m.to_string()).collect();
+        assert_eq!(
+            offer,
+            ["ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;prot=esp;mod=UDP-enc-tun"]
         );
     }
 

@@ -26,6 +26,9 @@ pub struct IpsecSettings {
     pub ipsec_ealg_list: Vec<&'static str>,
     /// MTU of the IPsec interface (range 68..65535, default 1400).
     pub ipsec_mtu: u32,
+    /// ringcore extension: first protected port; worker w uses `ipsec_port + 2w` (port-c)
+    /// and `+ 2w + 1` (port-s). 0 (default): the first SIP port + 2.
+    pub ipsec_port: u16,
 }
 
 impl IpsecSettings {
@@ -35,6 +38,7 @@ impl IpsecSettings {
             ipsec_aalg_list: read_list(ctx, o, "ipsec_aalg_list", AALGS, DEFAULT_AALGS),
             ipsec_ealg_list: read_list(ctx, o, "ipsec_ealg_list", EALGS, DEFAULT_EALGS),
             ipsec_mtu: o.int(ctx, "ipsec_mtu", 1400, 68..=65535),
+            ipsec_port: o.int(ctx, "ipsec_port", 0, 0..=65000),
         }
     }
 }

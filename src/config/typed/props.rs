@@ -80,6 +80,7 @@ pub const PROPERTIES: &[(&str, Feature)] = &[
     ("ipsec_aalg_list", Ipsec),
     ("ipsec_ealg_list", Ipsec),
     ("ipsec_mtu", Ipsec),
+    ("ipsec_port", Ipsec),
     ("dialog_timeout", Calls),
     ("auth_on_register_only", Registration),
     ("trunk", Trunk),

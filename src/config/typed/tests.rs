@@ -70,7 +70,7 @@ fn defaults_of_an_empty_config() {
         "session_expires": {"duration": 1800, "min": 90, "refresher": "uac", "method": "update", "force": true},
         "100rel": true, "precondition": "on", "dialog_timeout": 30, "echo": [],
         "ipsec": true, "ipsec_aalg_list": ["hmac-md5-96", "hmac-sha-1-96"],
-        "ipsec_ealg_list": ["null", "aes-cbc", "des-ede3-cbc"], "ipsec_mtu": 1400,
+        "ipsec_ealg_list": ["null", "aes-cbc", "des-ede3-cbc"], "ipsec_mtu": 1400, "ipsec_port": 0,
         "cx_origin_realm": "amarisoft.com", "cx_origin_host": "ims.amarisoft.com", "cx_watchdog_duration": 0,
         "rx_origin_realm": "amarisoft.com", "rx_origin_host": "ims.amarisoft.com", "rx_watchdog_duration": 0,
         "use_n5": false,

@@ -1,0 +1,154 @@
+//! The worker's ESP plane against a UE made of the sans-IO SAs with the mirrored keys:
+//! delivery of decapsulated SIP, drops that are counted, outbound encapsulation, removal.
+
+use super::*;
+use crate::engine::{Op, WorkerCounters};
+use crate::ipsec::sa::SaParams;
+use crate::ipsec::{negotiate, LocalSecParams, RawMechanism, SecAgreePolicy, SpiAllocator};
+
+const UE_IP: [u8; 4] = [127, 0, 0, 1];
+
+fn free_port() -> u16 {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    s.local_addr().expect("addr").port()
+}
+
+struct Fixture {
+    plane: EspPlane,
+    out: Outbox,
+    stats: Arc<EspStats>,
+    ue_out: Sa,
+    ue_in: Sa,
+    ue: SocketAddr,
+    core: SocketAddr,
+    sock: SocketId,
+}
+
+fn flip(p: &SaParams<'_>) -> Sa {
+    let direction = match p.direction {
+        Direction::Inbound => Direction::Outbound,
+        Direction::Outbound => Direction::Inbound,
+    };
+    Sa::new(&SaParams { direction, ..*p }).expect("UE SA")
+}
+
+fn fixture() -> Fixture {
+    let (pc, ps) = (free_port(), free_port());
+    let offer = RawMechanism {
+        mechanism: b"ipsec-3gpp",
+        alg: Some(b"hmac-sha-1-96"),
+        ealg: Some(b"aes-cbc"),
+        spi_c: Some(0x1111),
+        spi_s: Some(0x2222),
+        port_c: Some(40_000),
+        port_s: Some(40_001),
+        mode: Some(b"UDP-enc-tun"),
+        prot: None,
+        q: None,
+    }
+    .resolve();
+    let mut spis = SpiAllocator::new(0, 0, 4096).expect("allocator");
+    let local = LocalSecParams { spi_c: spis.next_spi(), spi_s: spis.next_spi(), port_c: pc, port_s: ps };
+    let policy = SecAgreePolicy::from_lists(&["hmac-sha-1-96"], &["aes-cbc"]).with_modes(false, true);
+    let agreement = negotiate(&policy, &[offer], local).expect("agreement");
+    let specs = agreement.sa_specs(&[0x11; 16], &[0x22; 16]);
+    let stats = Arc::new(EspStats::default());
+    let cmd = SaInstall {
+        binding: 7,
+        capacity: 16,
+        worker_bits: 0,
+        local_ip: IpAddr::from(UE_IP),
+        ue_ip: IpAddr::from(UE_IP),
+        mode: EspMode::UdpEncTunnel,
+        specs,
+        replay_window: 64,
+        mtu: 1400,
+        stats: stats.clone(),
+    };
+    let mut plane = EspPlane::new(0);
+    let mut out = Outbox::with_sockets(8, 2048, 4, Arc::new(WorkerCounters::default()));
+    assert!(plane.install(std::time::Instant::now(), &cmd, &mut out));
+    let sock = plane.socks.iter().find(|(p, _)| *p == ps).map(|(_, s)| *s).expect("port-s socket");
+    Fixture {
+        plane,
+        out,
+        stats,
+        // UE port-c -> our port-s (our spi-s), and back (the UE's spi-c).
+        ue_out: flip(&specs[0].params(64)),
+        ue_in: flip(&specs[1].params(64)),
+        ue: SocketAddr::from((UE_IP, 40_000)),
+        core: SocketAddr::from((UE_IP, ps)),
+        sock,
+    }
+}
+
+impl Fixture {
+    fn packet(&mut self, from: SocketAddr, sip: &[u8]) -> Vec<u8> {
+        let mut inner = [0u8; 512];
+        let (n, nh) = emit_inner(true, from, self.core, sip, &mut inner).expect("inner");
+        let mut buf = [0u8; 600];
+        let len = self.ue_out.encap(&inner[..n], nh, &mut |iv: &mut [u8]| iv.fill(3), &mut buf).expect("encap");
+        buf[..len].to_vec()
+    }
+
+    fn rx(&mut self, pkt: &[u8]) -> Option<Vec<u8>> {
+        match self.plane.on_datagram(self.sock, self.ue, pkt) {
+            EspRx::Deliver { peer, data } => {
+                assert_eq!(peer, Peer { transport: Transport::Udp(self.sock), addr: self.ue });
+                let buf = self.plane.take_buffer();
+                let sip = buf.get(data).map(<[u8]>::to_vec);
+                self.plane.put_buffer(buf);
+                sip
+            }
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn delivers_decapsulated_sip_and_counts_drops() {
+    let mut f = fixture();
+    let good = f.packet(f.ue, b"REGISTER sip:x SIP/2.0\r\n\r\n");
+    assert_eq!(f.rx(&good).as_deref(), Some(&b"REGISTER sip:x SIP/2.0\r\n\r\n"[..]));
+    assert_eq!(f.rx(&good), None, "replay");
+    let mut flipped = f.packet(f.ue, b"OPTIONS");
+    flipped[30] ^= 0x04;
+    assert_eq!(f.rx(&flipped), None, "flipped bit");
+    let mut unknown = f.packet(f.ue, b"OPTIONS");
+    unknown[..4].copy_from_slice(&0xdead_0001u32.to_be_bytes());
+    assert_eq!(f.rx(&unknown), None, "unknown SPI");
+    let spoofed = f.packet(SocketAddr::from((UE_IP, 40_009)), b"OPTIONS");
+    assert_eq!(f.rx(&spoofed), None, "inner source is not the SA's UE port");
+    assert_eq!(f.plane.on_datagram(f.sock, f.ue, &[0xff]), EspRx::Dropped, "NAT keep-alive");
+    assert_eq!(f.plane.on_datagram(f.sock, f.ue, &[1, 2, 3]), EspRx::Dropped, "truncated");
+    let s = f.stats.snapshot();
+    assert_eq!(
+        (s.esp.ok_in, s.esp.replay, s.esp.bad_icv, s.esp.unknown_spi, s.selector, s.esp.truncated),
+        (2, 1, 1, 1, 1, 1)
+    );
+    assert_eq!(f.plane.on_datagram(SocketId(0), f.ue, &good), EspRx::NotOurs);
+}
+
+#[test]
+fn sends_through_the_outbound_sa_until_removed() {
+    let mut f = fixture();
+    let armed = f.out.take_ops();
+    f.out.restore_ops(armed);
+    assert!(f.plane.send(&mut f.out, f.ue, b"SIP/2.0 200 OK\r\n\r\n"));
+    let ops = f.out.take_ops();
+    let Some(Op::SendUdp { local, dst, buf }) = ops.first() else { panic!("{ops:?}") };
+    assert_eq!((*local, *dst), (f.sock, f.ue));
+    let mut pkt = f.out.pool().bytes(buf).to_vec();
+    f.out.restore_ops(ops);
+    let inner = f.ue_in.decap(&mut pkt).expect("the UE's SA decrypts it");
+    let udp = parse_inner(inner.next_header, &pkt[inner.payload.clone()], f.core.ip(), f.ue.ip()).expect("inner UDP");
+    assert_eq!((udp.src, udp.dst), (f.core, f.ue));
+    assert_eq!(&pkt[inner.payload][udp.data], b"SIP/2.0 200 OK\r\n\r\n");
+    assert!(!f.plane.send(&mut f.out, SocketAddr::from((UE_IP, 9)), b"x"), "no SA to that port");
+    f.plane.remove(7);
+    assert!(!f.plane.send(&mut f.out, f.ue, b"x"));
+    let good = f.packet(f.ue, b"REGISTER");
+    assert_eq!(f.rx(&good), None);
+    let s = f.stats.snapshot();
+    assert_eq!((s.esp.ok_out, s.esp.out_failed, s.esp.unknown_spi), (1, 2, 1));
+}
