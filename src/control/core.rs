@@ -181,7 +181,7 @@ impl Control {
     }
 
     fn next_timeout(&self) -> Option<Instant> {
-        [self.registrar.poll_timeout(), self.regevents.poll_timeout(), self.mt.poll_timeout()].into_iter().flatten().min()
+        [self.registrar.poll_timeout(), self.regevents.poll_timeout(), self.mt.poll_timeout(), self.calls.poll_timeout()].into_iter().flatten().min()
     }
 
     fn handle_timeouts(&mut self, now: Instant) {
@@ -196,6 +196,10 @@ impl Control {
         }
         if self.mt.poll_timeout().is_some_and(|t| t <= now) {
             let out = self.mt.handle_timeout(now, &mut self.media_ports);
+            self.send_all(out);
+        }
+        if self.calls.poll_timeout().is_some_and(|t| t <= now) {
+            let out = self.calls.handle_timeout(now, &mut self.media_ports);
             self.send_all(out);
         }
         self.drain_binding_changes(now);
@@ -282,7 +286,7 @@ impl Control {
         let Ok(msg) = Message::parse(raw) else { return };
         let out = match self.mt.on_response(Instant::now(), &msg, &mut self.media_ports) {
             Some(out) => out,
-            None if in_transaction => self.calls.on_response(&msg, &mut self.media_ports),
+            None if in_transaction => self.calls.on_response(Instant::now(), &msg, &mut self.media_ports, &mut self.latencies),
             None => self.calls.on_stray_2xx(&msg),
         };
         self.send_all(out);

@@ -4,15 +4,18 @@
 //! with commands. It also runs the command-line monitor and the log service.
 
 mod anchor;
+mod call_policy;
 mod calls;
 mod core;
 mod echo;
 pub mod monitor;
 mod monitor_ctx;
 mod mt_call;
+mod prack;
 mod regevent;
 mod register;
 mod reply;
+mod session_timer;
 mod signals;
 mod startup;
 mod stdin;

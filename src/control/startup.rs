@@ -157,7 +157,8 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         registrar.hss.len()
     );
     let regevents = RegEvents::new(local.clone(), cfg.sip.subscribe_expires, cfg.sip.tcp_threshold as usize);
-    let calls = super::calls::Calls::new(local.clone(), cfg.engine.limits.max_dialogs as usize, n);
+    let mut calls = super::calls::Calls::new(local.clone(), cfg.engine.limits.max_dialogs as usize, n);
+    calls.set_policy(super::call_policy::CallPolicy::from_config(&cfg));
     let domain = cfg.sip.domain.clone().unwrap_or_default();
     let first = cfg.sip.sip_addr.first();
     let echo = super::echo::Echo::new(
