@@ -12,6 +12,7 @@ pub mod monitor;
 mod monitor_ctx;
 mod mt_call;
 mod prack;
+mod precondition;
 mod regevent;
 mod register;
 mod reply;

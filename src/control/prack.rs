@@ -111,7 +111,7 @@ mod tests {
                 None => panic!("poll_timeout named a time with nothing due"),
             }
         }
-        assert_eq!(at, vec![500, 1500, 3500, 7500, 15500]);
+        assert_eq!(at, vec![500, 1500, 3500, 7500, 15500, 31500]);
         assert_eq!(now.duration_since(t0), t1 * 64);
         assert_eq!(r.handle_timeout(t0), None, "nothing due before the next retransmission");
     }

@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(t.poll_timeout(), t0 + Duration::from_secs(60));
         assert_eq!(t.handle_timeout(t0 + Duration::from_secs(60)), Some(Due::Refresh));
         assert_eq!(t.handle_timeout(t0 + Duration::from_secs(61)), None, "one refresh per interval");
-        assert_eq!(t.poll_timeout(), t0 + Duration::from_secs(80));
+        assert_eq!(t.poll_timeout(), t0 + Duration::from_secs(88), "then the expiry: 120 s less 32 s");
         t.refreshed(t0 + Duration::from_secs(62), None, None);
         assert_eq!(t.poll_timeout(), t0 + Duration::from_secs(122));
     }
