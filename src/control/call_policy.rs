@@ -30,6 +30,8 @@ pub struct CallPolicy {
     per_impu: HashMap<String, ImpuPolicy>,
     /// seed 000 `dialog_timeout`: an unanswered call is stopped after it.
     pub dialog_timeout: Duration,
+    /// SIP Timer T1 (RFC 3262 retransmissions of reliable 18x).
+    pub t1: Duration,
 }
 
 impl Default for CallPolicy {
@@ -38,6 +40,7 @@ impl Default for CallPolicy {
             global: ImpuPolicy { rel100: true, session: SessionExpires::default(), precondition: Precondition::On, ring_only: false, answer_delay: None },
             per_impu: HashMap::new(),
             dialog_timeout: Duration::from_secs(30),
+            t1: Duration::from_millis(500),
         }
     }
 }
@@ -47,7 +50,8 @@ impl CallPolicy {
     pub fn from_config(cfg: &Config) -> Self {
         let c = &cfg.calls;
         let global = ImpuPolicy { rel100: c.rel100, session: c.session_expires, precondition: c.precondition, ring_only: false, answer_delay: None };
-        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout: Duration::from_secs(u64::from(c.dialog_timeout)) };
+        let t1 = Duration::from_secs_f64(cfg.sip.timer_t1.clamp(0.05, 60.0));
+        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout: Duration::from_secs(u64::from(c.dialog_timeout)), t1 };
         let domain = cfg.sip.domain.as_deref();
         for e in &cfg.ue_db {
             let d = e.domain_or(domain).unwrap_or("");

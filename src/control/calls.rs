@@ -623,6 +623,10 @@ impl Calls {
                 break;
             }
             self.deadlines.pop();
+            // Drop duplicates of this entry (they sort next to it).
+            while self.deadlines.peek().is_some_and(|&Reverse(e)| e == (t, id)) {
+                self.deadlines.pop();
+            }
             let dialog_timeout = self.policy.dialog_timeout;
             let Some(call) = self.calls.get_mut(&id) else { continue };
             match call.deadline(dialog_timeout) {

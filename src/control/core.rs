@@ -181,7 +181,7 @@ impl Control {
     }
 
     fn next_timeout(&self) -> Option<Instant> {
-        [self.registrar.poll_timeout(), self.regevents.poll_timeout(), self.mt.poll_timeout(), self.calls.poll_timeout()].into_iter().flatten().min()
+        [self.registrar.poll_timeout(), self.regevents.poll_timeout(), self.mt.poll_timeout(), self.calls.poll_timeout(), self.echo.poll_timeout()].into_iter().flatten().min()
     }
 
     fn handle_timeouts(&mut self, now: Instant) {
@@ -196,6 +196,10 @@ impl Control {
         }
         if self.mt.poll_timeout().is_some_and(|t| t <= now) {
             let out = self.mt.handle_timeout(now, &mut self.media_ports);
+            self.send_all(out);
+        }
+        if self.echo.poll_timeout().is_some_and(|t| t <= now) {
+            let out = self.echo.handle_timeout(now, &mut self.media_ports);
             self.send_all(out);
         }
         if self.calls.poll_timeout().is_some_and(|t| t <= now) {
@@ -218,7 +222,8 @@ impl Control {
             ToControl::Request { worker, tx, peer, msg } => self.on_request(now, worker, tx, peer, &msg),
             ToControl::Response { tx, msg, .. } => self.on_response(tx.is_some(), &msg),
             ToControl::Cancelled { target, .. } => {
-                let out = self.calls.on_cancelled(target);
+                let mut out = self.calls.on_cancelled(target);
+                out.extend(self.echo.on_cancelled(target, &mut self.media_ports));
                 self.send_all(out);
             }
             ToControl::ServerTimeout { .. } | ToControl::TransportError { .. } => {}
@@ -235,7 +240,7 @@ impl Control {
             return;
         }
         if self.echo.owns(&msg) {
-            let out = self.echo.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
+            let out = self.echo.on_in_dialog(now, worker, tx, &msg, &mut self.media_ports);
             self.send_all(out);
             return;
         }
@@ -247,7 +252,7 @@ impl Control {
         let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
         let resp = match msg.method() {
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(&msg) => {
-                let out = self.echo.on_invite(worker, tx, &msg, &mut self.media_ports);
+                let out = self.echo.on_invite(now, worker, tx, peer, &msg, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }
@@ -284,10 +289,14 @@ impl Control {
 
     fn on_response(&mut self, in_transaction: bool, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
-        let out = match self.mt.on_response(Instant::now(), &msg, &mut self.media_ports) {
+        let now = Instant::now();
+        let out = match self.mt.on_response(now, &msg, &mut self.media_ports) {
             Some(out) => out,
-            None if in_transaction => self.calls.on_response(Instant::now(), &msg, &mut self.media_ports, &mut self.latencies),
-            None => self.calls.on_stray_2xx(&msg),
+            None => match self.echo.on_response(now, &msg, &mut self.media_ports) {
+                Some(out) => out,
+                None if in_transaction => self.calls.on_response(now, &msg, &mut self.media_ports, &mut self.latencies),
+                None => self.calls.on_stray_2xx(&msg),
+            },
         };
         self.send_all(out);
         if msg.status() == Some(481) && msg.cseq().is_ok_and(|c| matches!(c.method, Method::Notify)) {

@@ -161,11 +161,12 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
     calls.set_policy(super::call_policy::CallPolicy::from_config(&cfg));
     let domain = cfg.sip.domain.clone().unwrap_or_default();
     let first = cfg.sip.sip_addr.first();
-    let echo = super::echo::Echo::new(
+    let mut echo = super::echo::Echo::new(
         cfg.calls.echo.iter().map(|i| i.public_identity(&domain)).collect(),
         &local,
         (cfg.engine.limits.max_dialogs as usize).min(2048 * n),
     );
+    echo.set_policy(super::call_policy::CallPolicy::from_config(&cfg));
     let mt = super::mt_call::MtCalls::new(local.clone(), format!("sip:ringcore@{domain}"), n, 1024);
     let media_ports = super::anchor::MediaPorts::new(
         first.map_or(10000, |a| a.port_min),
