@@ -381,7 +381,7 @@ impl Calls {
         if (200..300).contains(&code) {
             // RFC 4028 8.2: the session timer of the answer, or the one we asked
             // for when the callee does not do timers (then the caller refreshes).
-            let se = session_timer::from_response(msg).map(|(i, r)| (i, r.or(Some(Refresher::Uac))));
+            let se = session_timer::of_message(msg).map(|(i, r)| (i, r.or(Some(Refresher::Uac))));
             let se = se.or(call.se.filter(|_| call.a_timer).map(|(i, _)| (i, Some(Refresher::Uac))));
             let mut require = tokens_except(msg, HeaderName::Require, &[b"timer", b"100rel"]);
             if let Some((interval, refresher)) = se {
@@ -528,7 +528,7 @@ impl Calls {
         copy_headers(msg, &names, &mut extra.headers);
         if refresh && (200..300).contains(&code) {
             // RFC 4028 10: a 2xx to a re-INVITE or UPDATE refreshes the session.
-            let interval = session_timer::from_response(msg).map(|(i, _)| i);
+            let interval = session_timer::of_message(msg).map(|(i, _)| i);
             if let Some(t) = self.calls.get_mut(&call_id).and_then(|c| c.timer.as_mut()) {
                 t.refreshed(now, interval, None);
             }

@@ -174,8 +174,11 @@ impl Echo {
             Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
         };
         let ue_timer = session_timer::supports(msg, b"timer");
-        // RFC 4028 9: a UAC without timer support cannot refresh: we do.
-        let se = se.map(|(i, r)| (i, if ue_timer { r.unwrap_or(pol.session.refresher) } else { Refresher::Uas }));
+        // RFC 4028 9: the UAS honours the refresher the UAC named, else
+        // picks one (the configured one); a UAC without timer support cannot
+        // refresh, so then we do. `force` applies to the requests we send.
+        let asked = session_timer::of_message(msg).and_then(|(_, r)| r);
+        let se = se.map(|(i, _)| (i, if ue_timer { asked.unwrap_or(pol.session.refresher) } else { Refresher::Uas }));
         let call_id = text(msg.call_id().unwrap_or(b""));
         let tag = format!("rce{:x}", self.version);
         let target = msg.contacts().find_map(|c| match c {
@@ -477,7 +480,7 @@ impl Echo {
         let mut out = Vec::new();
         let is_invite = msg.cseq().is_ok_and(|c| matches!(c.method, Method::Invite));
         if (200..300).contains(&code) {
-            let interval = session_timer::from_response(msg).map(|(i, _)| i);
+            let interval = session_timer::of_message(msg).map(|(i, _)| i);
             if let Some(c) = self.calls.get_mut(&id) {
                 if let Some(t) = c.timer.as_mut() {
                     t.refreshed(now, interval, None);
@@ -519,7 +522,9 @@ impl Echo {
                 out
             }
             Some(Method::Prack) => {
-                let acked = self.calls.get(&call_id).and_then(|c| c.reliable.as_ref()).is_some_and(|r| r.acked_by(msg));
+                // A PRACK crossing our 200 still acknowledges an 18x we sent.
+                let late = |c: &EchoCall| c.stage == Stage::Answered && msg.rack().ok().flatten().is_some_and(|r| r.rseq < c.next_rseq);
+                let acked = self.calls.get(&call_id).is_some_and(|c| c.reliable.as_ref().is_some_and(|r| r.acked_by(msg)) || late(c));
                 if !acked {
                     // RFC 3262 3: a PRACK matching no unacknowledged reliable 18x.
                     return respond(reply_to(msg, 481, "Call/Transaction Does Not Exist", &Extra::warning("no such reliable provisional response")));
@@ -566,7 +571,7 @@ impl Echo {
         if let (Some(t), Some((interval, _))) = (c.timer.as_mut(), c.se) {
             // RFC 4028 10: the refresher named by the refresh request holds
             // (seen from its sender, the UE: uac is the UE).
-            let theirs = session_timer::from_response(msg);
+            let theirs = session_timer::of_message(msg);
             let ue_refreshes = theirs.and_then(|(_, r)| r).map_or(!t.we_refresh(), |r| r == Refresher::Uac);
             let interval = theirs.map_or(interval, |(i, _)| i);
             t.refreshed(now, Some(interval), Some(!ue_refreshes));

@@ -60,8 +60,8 @@ pub fn check_request(cfg: &SessionExpires, msg: &Message<'_>) -> Check {
     }
 }
 
-/// The Session-Expires a response carries: (interval, refresher).
-pub fn from_response(msg: &Message<'_>) -> Option<(u32, Option<Refresher>)> {
+/// The Session-Expires a message carries: (interval, refresher).
+pub fn of_message(msg: &Message<'_>) -> Option<(u32, Option<Refresher>)> {
     let se = msg.session_expires().ok().flatten()?;
     Some((se.delta, refresher_of(se.refresher)))
 }
