@@ -235,7 +235,7 @@ impl Control {
         let Ok(msg) = Message::parse(raw) else { return };
         self.log_sip(Dir::From, peer, raw);
         if self.mt.owns(&msg) {
-            let out = self.mt.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
+            let out = self.mt.on_in_dialog(now, worker, tx, &msg, &mut self.media_ports);
             self.send_all(out);
             return;
         }

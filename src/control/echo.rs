@@ -432,7 +432,7 @@ impl Echo {
     fn refresh(&mut self, id: &str) -> Vec<Out> {
         let Some(c) = self.calls.get(id) else { return vec![] };
         let Some((interval, _)) = c.se else { return vec![] };
-        let headers = vec![("Session-Expires", session_timer::header_value(interval, Some(Refresher::Uac))), ("Supported", "timer".into())];
+        let headers = session_timer::refresh_headers(interval);
         match c.method {
             RefreshMethod::Update => self.send_in_dialog(id, "UPDATE", headers, false),
             RefreshMethod::Invite => self.send_in_dialog(id, "INVITE", headers, true),

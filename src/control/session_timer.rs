@@ -75,6 +75,12 @@ pub fn header_value(interval: u32, refresher: Option<Refresher>) -> String {
     }
 }
 
+/// RFC 4028 7.4: the headers of a refresh ringcore sends as refresher (the
+/// UAC of the refresh request, hence `refresher=uac`).
+pub fn refresh_headers(interval: u32) -> Vec<(&'static str, String)> {
+    vec![("Session-Expires", header_value(interval, Some(Refresher::Uac))), ("Supported", "timer".into())]
+}
+
 /// What a due session timer asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Due {

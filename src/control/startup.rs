@@ -167,7 +167,8 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         (cfg.engine.limits.max_dialogs as usize).min(2048 * n),
     );
     echo.set_policy(super::call_policy::CallPolicy::from_config(&cfg));
-    let mt = super::mt_call::MtCalls::new(local.clone(), format!("sip:ringcore@{domain}"), n, 1024);
+    let mut mt = super::mt_call::MtCalls::new(local.clone(), format!("sip:ringcore@{domain}"), n, 1024);
+    mt.set_policy(super::call_policy::CallPolicy::from_config(&cfg));
     let media_ports = super::anchor::MediaPorts::new(
         first.map_or(10000, |a| a.port_min),
         first.map_or(20000, |a| a.port_max),
