@@ -1,0 +1,116 @@
+//! Network-initiated calls with the call extensions: the MT INVITE offers
+//! 100rel, preconditions and timers and asks for a session timer (RFC 4028
+//! 7.1); the UE's reliable 180 is PRACKed once (RFC 3262 4, RAck naming
+//! RSeq and the INVITE's CSeq), retransmissions are not PRACKed again.
+
+mod common;
+use common::{backend, free_port, header_line, recv_sip as recv, respond, scratch_dir};
+use std::io::Write;
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
+
+struct Proc(std::process::Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts ringcore with its monitor on stdin and registers a UE (no authentication).
+fn start_and_register(name: &str) -> (Proc, UdpSocket, SocketAddr) {
+    let dir = scratch_dir(name);
+    let sip_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let cfg = dir.join("ims.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{{ sip_addr: {{ addr: \"{sip_addr}\", port_min: 43000, port_max: 43999 }}, domain: \"{DOMAIN}\", log_filename: \"{}\",\n\
+             engine: {{ backend: \"{}\", workers: 1 }},\n\
+             ue_db: [ {{ imsi: \"001010000000961\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }} ] }}\n",
+            dir.join("ims.log").display(),
+            backend()
+        ),
+    )
+    .unwrap();
+    let core = Proc(
+        Command::new(env!("CARGO_BIN_EXE_ringcore"))
+            .arg(&cfg)
+            .arg("--monitor")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ringcore"),
+    );
+    let ue = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ue.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let l = ue.local_addr().unwrap();
+    let reg = format!(
+        "REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKmr\r\nMax-Forwards: 70\r\nFrom: <sip:ue@{DOMAIN}>;tag=r\r\n\
+         To: <sip:ue@{DOMAIN}>\r\nCall-ID: mr\r\nCSeq: 1 REGISTER\r\nContact: <sip:ue@{l}>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        ue.send_to(reg.as_bytes(), sip_addr).unwrap();
+        let mut buf = [0u8; 4096];
+        if let Ok((n, _)) = ue.recv_from(&mut buf) {
+            assert!(buf[..n].starts_with(b"SIP/2.0 200"), "{}", String::from_utf8_lossy(&buf[..n]));
+            break;
+        }
+        assert!(Instant::now() < deadline, "ringcore did not start");
+    }
+    ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    (core, ue, sip_addr)
+}
+
+#[test]
+fn mt_invite_offers_extensions_and_prack_acknowledges_a_reliable_180_once() {
+    let (mut core, ue, _) = start_and_register("mt-prack");
+    let l = ue.local_addr().unwrap();
+    writeln!(core.0.stdin.as_mut().unwrap(), "mt_call sip:ue@{DOMAIN} 1").unwrap();
+    let (invite, from) = recv(&ue);
+    assert!(invite.starts_with("INVITE "), "{invite}");
+    let supported = header_line(&invite, "Supported:");
+    for tag in ["100rel", "timer", "precondition"] {
+        assert!(supported.contains(tag), "{tag} offered: {supported}");
+    }
+    assert!(header_line(&invite, "Session-Expires:").contains("1800;refresher=uac"), "{invite}");
+    assert!(header_line(&invite, "Min-SE:").contains("90"), "{invite}");
+    assert!(invite.contains("a=des:qos"), "preconditions in the offer: {invite}");
+
+    let contact = format!("Contact: <sip:ue@{l}>\r\n");
+    let r180 = respond(&invite, "180 Ringing", Some("ue1"), &format!("{contact}Require: 100rel\r\nRSeq: 9\r\n"), "");
+    ue.send_to(r180.as_bytes(), from).unwrap();
+    let (prack, pfrom) = recv(&ue);
+    assert!(prack.starts_with(&format!("PRACK sip:ue@{l} SIP/2.0")), "{prack}");
+    assert_eq!(header_line(&prack, "RAck:").trim(), "RAck: 9 1 INVITE", "{prack}");
+    assert!(header_line(&prack, "To:").contains("tag=ue1"), "in the early dialog: {prack}");
+    ue.send_to(respond(&prack, "200 OK", None, "", "").as_bytes(), pfrom).unwrap();
+    // A retransmitted 180 (same RSeq) is not PRACKed again.
+    ue.send_to(r180.as_bytes(), from).unwrap();
+    ue.set_read_timeout(Some(Duration::from_millis(800))).unwrap();
+    let mut buf = [0u8; 8192];
+    if let Ok((n, _)) = ue.recv_from(&mut buf) {
+        let m = String::from_utf8_lossy(&buf[..n]);
+        assert!(!m.starts_with("PRACK") || m.contains(header_line(&prack, "Via:")), "a second PRACK: {m}");
+    }
+    ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+
+    let answer = "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let ok = respond(&invite, "200 OK", Some("ue1"), &format!("{contact}Require: timer\r\nSession-Expires: 1800;refresher=uac\r\n"), answer);
+    ue.send_to(ok.as_bytes(), from).unwrap();
+    let (ack, _) = loop {
+        let m = recv(&ue);
+        if !m.0.starts_with("PRACK") {
+            break m;
+        }
+    };
+    assert!(ack.starts_with("ACK ") && header_line(&ack, "CSeq:").contains("1 ACK"), "{ack}");
+    let (bye, from) = recv(&ue);
+    assert!(bye.starts_with("BYE "), "ringcore hangs up after the duration: {bye}");
+    ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
+}
