@@ -193,3 +193,70 @@ fn too_small_session_expires_gets_422_with_min_se() {
     assert!(r.starts_with("SIP/2.0 422"), "{r}");
     assert_eq!(common::header_line(&r, "Min-SE:").trim(), "Min-SE: 90", "{r}");
 }
+
+/// Registers `sock` as `user` (authent_type none).
+fn register(user: &str, sock: &UdpSocket, core: &Core) {
+    let l = sock.local_addr().unwrap();
+    let reg = format!(
+        "REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKr{user}\r\nMax-Forwards: 70\r\nFrom: <sip:{user}@{DOMAIN}>;tag=r\r\n\
+         To: <sip:{user}@{DOMAIN}>\r\nCall-ID: r-{user}\r\nCSeq: 1 REGISTER\r\nContact: <sip:{user}@{l}>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
+    );
+    sock.send_to(reg.as_bytes(), core.sip).unwrap();
+    let (r, _) = common::recv_sip(sock);
+    assert!(r.starts_with("SIP/2.0 200"), "{r}");
+}
+
+/// An INVITE from uac to uas with `body` as SDP; returns the first non-100 answer.
+fn invite_with(call: &str, sdp: &str, sock: &UdpSocket, core: &Core) -> Option<String> {
+    let l = sock.local_addr().unwrap();
+    let msg = format!(
+        "INVITE sip:uas@{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bK{call}\r\nMax-Forwards: 70\r\nFrom: <sip:uac@{DOMAIN}>;tag=1\r\n\
+         To: <sip:uas@{DOMAIN}>\r\nCall-ID: {call}\r\nCSeq: 1 INVITE\r\nContact: <sip:uac@{l}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    sock.send_to(msg.as_bytes(), core.sip).unwrap();
+    let mut buf = vec![0u8; 8192];
+    while let Ok((n, _)) = sock.recv_from(&mut buf) {
+        let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if !m.starts_with("SIP/2.0 100") {
+            return Some(m);
+        }
+    }
+    None
+}
+
+const SDP: &str = "v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+/// Bad input: INVITEs beyond the dialog table get 503 with Retry-After;
+/// calls left unanswered for dialog_timeout get 408 (the callee a CANCEL);
+/// malformed SDP gets 488 with a Warning naming the problem.
+#[test]
+fn flood_gets_503_unanswered_calls_time_out_and_bad_sdp_gets_488() {
+    let core = Core::start("calls-bounds", &format!("limits: {{ max_dialogs: 2 }},\ndialog_timeout: 2,\n{}", users()));
+    let callee = UdpSocket::bind("127.0.0.1:0").unwrap();
+    callee.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    register("uas", &callee, &core);
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    caller.set_read_timeout(Some(Duration::from_millis(700))).unwrap();
+    let bad = "v=0\r\no=uac 1 1 IN IP4 127.0.0.1\r\ns=-\r\nm=audio notaport RTP/AVP 0\r\n";
+    let r = invite_with("c-bad", bad, &caller, &core).expect("an answer to bad SDP");
+    assert!(r.starts_with("SIP/2.0 488") && r.contains("Warning: 399 ringcore \"malformed SDP"), "{r}");
+    assert!(invite_with("c-1", SDP, &caller, &core).is_none(), "ringing, no final answer yet");
+    assert!(invite_with("c-2", SDP, &caller, &core).is_none(), "ringing, no final answer yet");
+    let r = invite_with("c-3", SDP, &caller, &core).expect("an answer beyond the table");
+    assert!(r.starts_with("SIP/2.0 503"), "{r}");
+    assert!(common::header_line(&r, "Retry-After:").contains('5'), "{r}");
+    caller.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut timed_out = 0;
+    while timed_out < 2 {
+        let (m, _) = common::recv_sip(&caller);
+        if m.starts_with("SIP/2.0 408") {
+            timed_out += 1;
+        }
+    }
+    let mut cancels = 0;
+    while cancels < 2 {
+        let (m, _) = common::recv_sip(&callee);
+        cancels += m.starts_with("CANCEL ") as u32;
+    }
+}
