@@ -260,3 +260,32 @@ fn flood_gets_503_unanswered_calls_time_out_and_bad_sdp_gets_488() {
         cancels += m.starts_with("CANCEL ") as u32;
     }
 }
+
+/// seed 000 custom_headers and user_agent: the rule headers go on the
+/// requests and responses they select, the forced user agent names us.
+#[test]
+fn custom_headers_and_user_agent_are_applied() {
+    let cfg = format!(
+        "user_agent: \"Lab-IMS-7\",\ncustom_headers: [ {{ name: \"X-Lab\", value: \"resp\", codes: 0, methods: \"*\" }},\n\
+         {{ name: \"X-Req\", value: \"inv\", methods: \"INVITE\" }} ],\n{}",
+        users()
+    );
+    let core = Core::start("calls-custom", &cfg);
+    let callee = UdpSocket::bind("127.0.0.1:0").unwrap();
+    callee.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    register("uas", &callee, &core);
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    caller.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let r = invite("nobody", &caller, &core);
+    assert!(r.starts_with("SIP/2.0 404"), "{r}");
+    assert_eq!(common::header_line(&r, "X-Lab:"), "X-Lab: resp", "{r}");
+    assert_eq!(common::header_line(&r, "Server:"), "Server: Lab-IMS-7", "{r}");
+    assert!(!r.contains("X-Req"), "request rule on a response: {r}");
+    caller.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let _ = invite_with("c-custom", SDP, &caller, &core);
+    let (inv, _) = common::recv_sip(&callee);
+    assert!(inv.starts_with("INVITE "), "{inv}");
+    assert_eq!(common::header_line(&inv, "X-Req:"), "X-Req: inv", "{inv}");
+    assert_eq!(common::header_line(&inv, "User-Agent:"), "User-Agent: Lab-IMS-7", "{inv}");
+    assert!(!inv.contains("X-Lab"), "response rule on a request: {inv}");
+}

@@ -94,6 +94,8 @@ pub struct Control {
     state_file: Option<std::path::PathBuf>,
     dirty: bool,
     last_save: Instant,
+    /// custom_headers and user_agent applied to every message sent.
+    rewriter: super::custom_headers::Rewriter,
 }
 
 /// The state file is rewritten at most this often.
@@ -103,6 +105,7 @@ impl Control {
     /// Assembles the control state around a started engine.
     pub fn new(p: Parts) -> Self {
         Control {
+            rewriter: super::custom_headers::Rewriter::from_config(&p.cfg.sip),
             cfg: p.cfg,
             engine: p.engine,
             registrar: p.registrar,
@@ -331,7 +334,8 @@ impl Control {
         }
     }
 
-    fn command(&mut self, worker: u16, cmd: ToWorker) {
+    fn command(&mut self, worker: u16, mut cmd: ToWorker) {
+        self.rewriter.apply_cmd(&mut cmd);
         let ok = self.engine.commands(worker as usize).map(|q| q.send(cmd).is_ok()).unwrap_or(false);
         if !ok {
             self.counters.command_queue_full.inc();

@@ -7,6 +7,7 @@ mod anchor;
 mod call_policy;
 mod calls;
 mod core;
+mod custom_headers;
 mod echo;
 pub mod monitor;
 mod monitor_ctx;
