@@ -681,6 +681,40 @@ impl Calls {
         out
     }
 
+    /// The calls as the monitor lists them.
+    pub fn dialog_rows(&self, now: Instant) -> Vec<super::dialogs::DialogRow> {
+        self.calls
+            .values()
+            .map(|c| super::dialogs::DialogRow {
+                id: c.a.call_id.clone(),
+                kind: "server",
+                state: match c.state {
+                    CallState::Init => "init",
+                    CallState::Ringing => "ringing",
+                    CallState::Started => "start",
+                    CallState::Stopped => "stop",
+                },
+                from: super::dialogs::identity(&c.a.remote),
+                to: super::dialogs::identity(&c.b.remote),
+                age: now.saturating_duration_since(c.started),
+                session_expires: c.timer.map(|t| t.interval()),
+                qos: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// `dialog_set ID stop` on a relayed call (ID: the caller's Call-ID):
+    /// BYE on both legs once answered, else 408 to the caller and CANCEL
+    /// to the callee. None when ID is not a relayed call.
+    pub fn stop(&mut self, call_id: &str, ports: &mut MediaPorts) -> Option<Vec<Out>> {
+        let &(id, _) = self.by_call_id.get(call_id)?;
+        match self.calls.get(&id)?.state {
+            CallState::Started => Some(self.end_both(id, ports)),
+            CallState::Init | CallState::Ringing => Some(self.give_up(id)),
+            CallState::Stopped => Some(Vec::new()),
+        }
+    }
+
     /// How long the oldest call has existed (for stats).
     pub fn oldest(&self, now: Instant) -> Option<std::time::Duration> {
         self.calls.values().map(|c| now.saturating_duration_since(c.started)).max()

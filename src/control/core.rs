@@ -2,6 +2,9 @@
 //! line; dispatches requests to the registrar and the reg event package;
 //! sends the answers back as worker commands.
 
+#[path = "core_dialogs.rs"]
+mod dialogs;
+
 use super::anchor::MediaPorts;
 use super::calls::Calls;
 use super::echo::Echo;
@@ -215,7 +218,7 @@ impl Control {
 
     /// Starts a network-initiated call (the monitor's and the remote API's `mt_call`).
     pub fn mt_call(&mut self, impu: &str, duration: Option<Duration>) -> Result<String, String> {
-        let (id, out) = self.mt.start(impu, duration, &self.registrar.bindings, &mut self.media_ports)?;
+        let (id, out) = self.mt.start(Instant::now(), impu, duration, &self.registrar.bindings, &mut self.media_ports)?;
         self.send_all(out);
         Ok(id)
     }

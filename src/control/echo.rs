@@ -590,6 +590,48 @@ impl Echo {
         out
     }
 
+    /// The echo calls as the monitor lists them.
+    pub fn dialog_rows(&self, now: Instant) -> Vec<super::dialogs::DialogRow> {
+        self.calls
+            .iter()
+            .map(|(id, c)| super::dialogs::DialogRow {
+                id: id.clone(),
+                kind: "echo",
+                state: match c.stage {
+                    Stage::Preconditions | Stage::Alerting => "init",
+                    Stage::Ringing => "ringing",
+                    Stage::Answered => "start",
+                },
+                from: super::dialogs::identity(&c.dialog.remote),
+                to: super::dialogs::identity(&c.dialog.local),
+                age: now.saturating_duration_since(c.started),
+                session_expires: c.timer.map(|t| t.interval()),
+                qos: c.qos.media.iter().map(|q| q.name()).collect(),
+            })
+            .collect()
+    }
+
+    /// `dialog_set ID stop|hold` on an echo call: stop ends it (BYE once
+    /// answered, else 480); hold re-INVITEs the UE with our media
+    /// `a=sendonly` (RFC 3264 8.4). None when ID is not an echo call.
+    pub fn dialog_set(&mut self, id: &str, action: super::dialogs::Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
+        let c = self.calls.get_mut(id)?;
+        let answered = c.stage == Stage::Answered;
+        Some(match (action, answered) {
+            (super::dialogs::Action::Stop, true) => {
+                let mut out = self.send_in_dialog(id, "BYE", Headers::new(), false);
+                out.extend(self.release(id, ports));
+                Ok(out)
+            }
+            (super::dialogs::Action::Stop, false) => Ok(self.reject(id, 480, "Temporarily Unavailable", "stopped by the operator", ports)),
+            (super::dialogs::Action::Hold, true) => {
+                set_direction(&mut c.sdp, sdp::Direction::SendOnly);
+                Ok(self.send_in_dialog(id, "INVITE", Headers::new(), true))
+            }
+            (super::dialogs::Action::Hold, false) => Err("the call is not answered".into()),
+        })
+    }
+
     /// Echo calls in progress.
     pub fn len(&self) -> usize {
         self.calls.len()
@@ -598,5 +640,13 @@ impl Echo {
     /// True when no echo call is in progress.
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
+    }
+}
+
+/// Sets the direction attribute of every media section of `sd`.
+pub(super) fn set_direction(sd: &mut SessionDescription, dir: sdp::Direction) {
+    for m in &mut sd.media {
+        m.attributes.retain(|a| !matches!(a, sdp::Attribute::Direction(_)));
+        m.attributes.push(sdp::Attribute::Direction(dir));
     }
 }

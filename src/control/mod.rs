@@ -8,6 +8,7 @@ mod call_policy;
 mod calls;
 mod core;
 mod custom_headers;
+mod dialogs;
 mod echo;
 pub mod monitor;
 mod monitor_ctx;

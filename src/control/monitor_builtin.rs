@@ -38,6 +38,28 @@ pub const MT_CALL: Command = Command {
     handler: mt_call,
 };
 
+/// `dialog`.
+pub const DIALOG: Command = Command {
+    name: "dialog",
+    usage: "dialog",
+    help: "List the dialogs in progress: relayed calls (server), echo and MT calls, with their \
+           state, age, session interval and QoS state per media.",
+    min_args: 0,
+    max_args: 0,
+    handler: dialog,
+};
+
+/// `dialog_set`.
+pub const DIALOG_SET: Command = Command {
+    name: "dialog_set",
+    usage: "dialog_set ID stop|hold",
+    help: "Act on dialog ID (as listed by dialog): stop ends it, hold puts the UE of an echo \
+           or MT call on hold (re-INVITE with a=sendonly).",
+    min_args: 2,
+    max_args: 2,
+    handler: dialog_set,
+};
+
 /// `quit`.
 pub const QUIT: Command = Command {
     name: "quit",
@@ -71,6 +93,18 @@ fn mt_call(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> 
     match ctx.mt_call(args.first().copied().unwrap_or(""), duration) {
         Ok(line) => writeln!(out, "{line}"),
         Err(e) => writeln!(out, "mt_call: {e}"),
+    }
+}
+
+fn dialog(ctx: &mut dyn MonitorContext, _args: &[&str], out: &mut dyn Write) -> io::Result<()> {
+    ctx.dialogs(out)
+}
+
+fn dialog_set(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
+    let (Some(id), Some(action)) = (args.first(), args.get(1)) else { return writeln!(out, "usage: dialog_set ID stop|hold") };
+    match ctx.dialog_set(id, action) {
+        Ok(line) => writeln!(out, "{line}"),
+        Err(e) => writeln!(out, "dialog_set: {e}"),
     }
 }
 

@@ -45,6 +45,7 @@ struct MtCall {
     /// Session timer once answered; refresh method of the callee's settings.
     timer: Option<SessionTimer>,
     method: RefreshMethod,
+    started: Instant,
 }
 
 /// The MT calls in progress.
@@ -76,7 +77,7 @@ impl MtCalls {
     }
 
     /// Calls `impu`'s registered contact; the call ends after `duration` (None: when the UE hangs up).
-    pub fn start(&mut self, impu: &str, duration: Option<Duration>, bindings: &Bindings, ports: &mut MediaPorts) -> Result<(String, Vec<Out>), String> {
+    pub fn start(&mut self, now: Instant, impu: &str, duration: Option<Duration>, bindings: &Bindings, ports: &mut MediaPorts) -> Result<(String, Vec<Out>), String> {
         if self.calls.len() >= self.max_calls {
             return Err("too many MT calls in progress".into());
         }
@@ -127,6 +128,7 @@ impl MtCalls {
             last_rseq: None,
             timer: None,
             method: pol.session.method,
+            started: now,
         };
         let branch = format!("z9hG4bKrcm{:x}", self.seq);
         let invite = self.request(&call, "INVITE", &branch, true, &invite_options(&pol));
@@ -360,6 +362,44 @@ impl MtCalls {
             }
         }
         out
+    }
+
+    /// The MT calls as the monitor lists them.
+    pub fn dialog_rows(&self, now: Instant) -> Vec<super::dialogs::DialogRow> {
+        self.calls
+            .iter()
+            .map(|(id, c)| super::dialogs::DialogRow {
+                id: id.clone(),
+                kind: "mt",
+                state: if c.answered { "start" } else { "init" },
+                from: super::dialogs::identity(&c.dialog.local),
+                to: super::dialogs::identity(&c.dialog.remote),
+                age: now.saturating_duration_since(c.started),
+                session_expires: c.timer.map(|t| t.interval()),
+                qos: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// `dialog_set ID stop|hold` on an answered MT call: BYE, or a
+    /// re-INVITE with our media `a=sendonly` (RFC 3264 8.4). None when ID
+    /// is not an MT call.
+    pub fn dialog_set(&mut self, id: &str, action: super::dialogs::Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
+        let c = self.calls.get_mut(id)?;
+        if !c.answered {
+            return Some(Err("the call is not answered".into()));
+        }
+        Some(Ok(match action {
+            super::dialogs::Action::Stop => {
+                let mut out = self.send_in_dialog(id, "BYE", false, &[]);
+                out.extend(self.release(id, ports));
+                out
+            }
+            super::dialogs::Action::Hold => {
+                super::echo::set_direction(&mut c.offer, sdp::Direction::SendOnly);
+                self.send_in_dialog(id, "INVITE", true, &[])
+            }
+        }))
     }
 
     /// MT calls in progress.
