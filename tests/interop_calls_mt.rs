@@ -1,11 +1,13 @@
-//! Network-initiated calls with the call extensions: the MT INVITE offers
-//! 100rel, preconditions and timers and asks for a session timer (RFC 4028
-//! 7.1); the UE's reliable 180 is PRACKed once (RFC 3262 4, RAck naming
-//! RSeq and the INVITE's CSeq), retransmissions are not PRACKed again.
+//! Calls driven from the monitor: MT calls with the call extensions (the MT
+//! INVITE offers 100rel, preconditions and timers and asks for a session
+//! timer, RFC 4028 7.1; the UE's reliable 180 is PRACKed once, RFC 3262 4,
+//! RAck naming RSeq and the INVITE's CSeq), and the `dialog` / `dialog_set`
+//! commands on an echo call (listing, hold by re-INVITE a=sendonly, stop).
 
 mod common;
 use common::{backend, free_port, header_line, recv_sip as recv, respond, scratch_dir};
-use std::io::Write;
+use std::io::{BufRead, Write};
+use std::sync::mpsc::Receiver;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,8 +22,9 @@ impl Drop for Proc {
     }
 }
 
-/// Starts ringcore with its monitor on stdin and registers a UE (no authentication).
-fn start_and_register(name: &str) -> (Proc, UdpSocket, SocketAddr) {
+/// Starts ringcore with its monitor on stdin (its output lines on the
+/// receiver) and `extra` configuration, and registers a UE (no authentication).
+fn start_and_register(name: &str, extra: &str) -> (Proc, UdpSocket, SocketAddr, Receiver<String>) {
     let dir = scratch_dir(name);
     let sip_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let cfg = dir.join("ims.cfg");
@@ -30,7 +33,7 @@ fn start_and_register(name: &str) -> (Proc, UdpSocket, SocketAddr) {
         format!(
             "{{ sip_addr: {{ addr: \"{sip_addr}\", port_min: 43000, port_max: 43999 }}, domain: \"{DOMAIN}\", log_filename: \"{}\",\n\
              engine: {{ backend: \"{}\", workers: 1 }},\n\
-             ue_db: [ {{ imsi: \"001010000000961\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }} ] }}\n",
+             {extra}\n ue_db: [ {{ imsi: \"001010000000961\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }} ] }}\n",
             dir.join("ims.log").display(),
             backend()
         ),
@@ -41,11 +44,21 @@ fn start_and_register(name: &str) -> (Proc, UdpSocket, SocketAddr) {
             .arg(&cfg)
             .arg("--monitor")
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn ringcore"),
     );
+    let mut core = core;
+    let stdout = core.0.stdout.take().expect("piped stdout");
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let ue = UdpSocket::bind("127.0.0.1:0").unwrap();
     ue.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
     let l = ue.local_addr().unwrap();
@@ -64,12 +77,12 @@ fn start_and_register(name: &str) -> (Proc, UdpSocket, SocketAddr) {
         assert!(Instant::now() < deadline, "ringcore did not start");
     }
     ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    (core, ue, sip_addr)
+    (core, ue, sip_addr, lines)
 }
 
 #[test]
 fn mt_invite_offers_extensions_and_prack_acknowledges_a_reliable_180_once() {
-    let (mut core, ue, _) = start_and_register("mt-prack");
+    let (mut core, ue, _, _) = start_and_register("mt-prack", "");
     let l = ue.local_addr().unwrap();
     writeln!(core.0.stdin.as_mut().unwrap(), "mt_call sip:ue@{DOMAIN} 1").unwrap();
     let (invite, from) = recv(&ue);
@@ -113,4 +126,67 @@ fn mt_invite_offers_extensions_and_prack_acknowledges_a_reliable_180_once() {
     let (bye, from) = recv(&ue);
     assert!(bye.starts_with("BYE "), "ringcore hangs up after the duration: {bye}");
     ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
+}
+
+/// Monitor lines until one contains `what` (panics after 5 s).
+fn wait_line(lines: &Receiver<String>, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines.recv_timeout(left).unwrap_or_else(|_| panic!("no monitor line with {what}"));
+        if line.contains(what) {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn monitor_lists_an_echo_dialog_holds_and_stops_it() {
+    let (mut core, ue, sip, lines) = start_and_register("mon-dialog", "echo: [\"sip:echo\"],");
+    let l = ue.local_addr().unwrap();
+    let sdp = "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let invite = format!(
+        "INVITE sip:echo@{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKd1\r\nMax-Forwards: 70\r\nFrom: <sip:ue@{DOMAIN}>;tag=u1\r\n\
+         To: <sip:echo@{DOMAIN}>\r\nCall-ID: mon-1\r\nCSeq: 1 INVITE\r\nContact: <sip:ue@{l}>\r\nContent-Type: application/sdp\r\n\
+         Content-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    ue.send_to(invite.as_bytes(), sip).unwrap();
+    let ok = loop {
+        let (m, _) = recv(&ue);
+        if m.starts_with("SIP/2.0 200") {
+            break m;
+        }
+    };
+    let to = header_line(&ok, "To:").to_owned();
+    let ack = format!(
+        "ACK sip:echo@{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKd2\r\nMax-Forwards: 70\r\nFrom: <sip:ue@{DOMAIN}>;tag=u1\r\n\
+         {to}\r\nCall-ID: mon-1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+    );
+    ue.send_to(ack.as_bytes(), sip).unwrap();
+    let stdin = core.0.stdin.as_mut().unwrap();
+    writeln!(stdin, "dialog").unwrap();
+    let row = wait_line(&lines, "mon-1");
+    assert!(row.contains("echo") && row.contains("start"), "{row}");
+    assert!(row.contains(&format!("sip:ue@{DOMAIN} -> sip:echo@{DOMAIN}")), "{row}");
+    wait_line(&lines, "1 dialog(s)");
+
+    writeln!(stdin, "dialog_set mon-1 hold").unwrap();
+    let (reinvite, from) = recv(&ue);
+    assert!(reinvite.starts_with("INVITE "), "{reinvite}");
+    assert!(reinvite.contains("a=sendonly"), "hold: {reinvite}");
+    let answer = sdp.replace("a=rtpmap:0 PCMU/8000\r\n", "a=rtpmap:0 PCMU/8000\r\na=recvonly\r\n");
+    ue.send_to(respond(&reinvite, "200 OK", None, &format!("Contact: <sip:ue@{l}>\r\n"), &answer).as_bytes(), from).unwrap();
+    let (ack, _) = recv(&ue);
+    assert!(ack.starts_with("ACK ") && header_line(&ack, "CSeq:").contains("ACK"), "{ack}");
+    assert_eq!(header_line(&ack, "CSeq:").split_whitespace().nth(1), header_line(&reinvite, "CSeq:").split_whitespace().nth(1), "ACK CSeq");
+
+    writeln!(stdin, "dialog_set mon-1 stop").unwrap();
+    let (bye, from) = recv(&ue);
+    assert!(bye.starts_with("BYE "), "{bye}");
+    ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
+    writeln!(core.0.stdin.as_mut().unwrap(), "dialog").unwrap();
+    wait_line(&lines, "0 dialog(s)");
+    writeln!(core.0.stdin.as_mut().unwrap(), "dialog_set nope stop").unwrap();
+    wait_line(&lines, "dialog_set: no dialog nope");
 }
