@@ -138,7 +138,8 @@ fn cancel_after_ringing_is_relayed_and_ends_in_487() {
 /// RFC 3262 end to end: the callee's reliable 180 (retransmitted by SIPp
 /// until the PRACK) reaches the caller with Require: 100rel and its RSeq;
 /// the caller's PRACK reaches the callee with RAck naming ringcore's INVITE
-/// CSeq (the scenarios check both). The capture decodes cleanly.
+/// CSeq (the scenarios check both); an UPDATE with SDP in the early dialog
+/// (RFC 3311) is relayed and answered. The capture decodes cleanly.
 #[test]
 fn prack_is_relayed_end_to_end_with_rack_mapped() {
     let dir = common::scratch_dir("calls-prack");
@@ -148,6 +149,9 @@ fn prack_is_relayed_end_to_end_with_rack_mapped() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().any(|l| l.contains("4711 7 INVITE")), "caller's PRACK: {text}");
     assert!(text.lines().any(|l| l.contains("4711 1 INVITE")), "relayed PRACK: {text}");
+    let out = Command::new("tshark").args(["-r", pcap.to_str().unwrap(), "-Y", "sip.Method == \"UPDATE\" && sdp", "-T", "fields", "-e", "sip.Call-ID"]).output().expect("tshark -r");
+    let updates = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert!(updates >= 6, "early-dialog UPDATEs with SDP on both legs of 3 calls: {updates}");
     assert_decodes_cleanly(&pcap);
 }
 
