@@ -293,3 +293,32 @@ fn custom_headers_and_user_agent_are_applied() {
     assert_eq!(common::header_line(&inv, "User-Agent:"), "User-Agent: Lab-IMS-7", "{inv}");
     assert!(!inv.contains("X-Lab"), "response rule on a request: {inv}");
 }
+
+/// With 100rel and precondition disabled (seed 000 `100rel: false`,
+/// `precondition: "off"`), an INVITE requiring either gets 420 Bad
+/// Extension naming it in Unsupported (RFC 3261 8.2.2.3).
+#[test]
+fn disabled_extensions_required_by_the_caller_get_420() {
+    let core = Core::start("calls-420", &format!("\"100rel\": false,\nprecondition: \"off\",\n{}", users()));
+    let callee = UdpSocket::bind("127.0.0.1:0").unwrap();
+    callee.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    register("uas", &callee, &core);
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    caller.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let l = caller.local_addr().unwrap();
+    for (i, ext) in ["100rel", "precondition"].iter().enumerate() {
+        let msg = format!(
+            "INVITE sip:uas@{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKx{i}\r\nMax-Forwards: 70\r\nFrom: <sip:uac@{DOMAIN}>;tag=1\r\n\
+             To: <sip:uas@{DOMAIN}>\r\nCall-ID: c-420-{i}\r\nCSeq: 1 INVITE\r\nContact: <sip:uac@{l}>\r\nRequire: {ext}\r\nContent-Length: 0\r\n\r\n"
+        );
+        caller.send_to(msg.as_bytes(), core.sip).unwrap();
+        let r = loop {
+            let (m, _) = common::recv_sip(&caller);
+            if !m.starts_with("SIP/2.0 100") {
+                break m;
+            }
+        };
+        assert!(r.starts_with("SIP/2.0 420"), "{r}");
+        assert_eq!(common::header_line(&r, "Unsupported:"), format!("Unsupported: {ext}"), "{r}");
+    }
+}

@@ -96,9 +96,9 @@ pub enum AnchorError {
     NoPorts,
 }
 
-/// Anchors an offer from the caller: allocates the port pairs and returns the
-/// offer for the callee.
-pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>, Vec<u8>), AnchorError> {
+/// Anchors an offer from the caller: allocates the port pairs and returns
+/// them with the offer for the callee (bytes and description).
+pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>, Vec<u8>, SessionDescription), AnchorError> {
     let mut sd = SessionDescription::parse(body).map_err(|e| AnchorError::Sdp(e.to_string()))?;
     let w = ports.pick_worker();
     let mut anchors = Vec::new();
@@ -119,7 +119,8 @@ pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>,
         out_ports.push(Some(pb));
     }
     rewrite(&mut sd, ports.ip, &out_ports);
-    Ok((anchors, sd.to_string().into_bytes()))
+    let bytes = sd.to_string().into_bytes();
+    Ok((anchors, bytes, sd))
 }
 
 /// Commands for workers: (worker, command).

@@ -15,6 +15,8 @@
 use super::anchor::{self, Anchor, MediaPorts};
 use super::call_policy::CallPolicy;
 use super::prack;
+use super::precondition::Qos;
+use crate::config::typed::Precondition;
 use super::reply::{reply_to, Extra};
 use super::session_timer::{self, Check, SessionTimer};
 use crate::config::typed::Refresher;
@@ -89,6 +91,8 @@ struct Call {
     timer: Option<SessionTimer>,
     /// A 180 was relayed (latency recorded).
     rang: bool,
+    /// QoS state per offered media (RFC 3312).
+    qos: Qos,
 }
 
 impl Call {
@@ -244,6 +248,11 @@ impl Calls {
             let extra = Extra { headers: vec![("Unsupported", "100rel".into())], body: None };
             return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 420, "Bad Extension", &extra) })];
         }
+        if pol.precondition == Precondition::Off && msg.has_token(HeaderName::Require, b"precondition") {
+            // seed 000 precondition off: no precondition handling (RFC 3312 11: 420).
+            let extra = Extra { headers: vec![("Unsupported", "precondition".into())], body: None };
+            return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 420, "Bad Extension", &extra) })];
+        }
         let se_check = session_timer::check_request(&pol.session, msg);
         if let Check::TooSmall(min) = se_check {
             // RFC 4028 8.1: 422 Session Interval Too Small, with our Min-SE.
@@ -303,12 +312,19 @@ impl Calls {
             peer: b_peer,
         };
         let branch = format!("z9hG4bKrc{id:x}i{:x}", self.next());
-        let (anchors, body) = anchored.unwrap_or_else(|| (Vec::new(), msg.body().to_vec()));
+        // RFC 3312: the QoS state of each offered media; without an Rx peer
+        // our local resources count as reserved at once.
+        let mut qos = Qos { media: Vec::new() };
+        if let Some((_, _, sd)) = &anchored {
+            qos = Qos::from_offer(pol.precondition, sd);
+            qos.reserve_local();
+        }
+        let (anchors, body) = anchored.map(|(a, b, _)| (a, b)).unwrap_or_else(|| (Vec::new(), msg.body().to_vec()));
         let se = match se_check {
             Check::Use { interval, refresher, min_se } => Some((interval, refresher, min_se)),
             _ => None,
         };
-        let headers = b_leg_options(msg, pol.rel100, se);
+        let headers = b_leg_options(msg, pol.rel100, pol.precondition != Precondition::Off, se);
         let invite = build_request_ext(&self.local_addr, &b, "INVITE", 1, &branch, ctype.as_deref(), &body, Some(&caller), &headers);
         self.by_branch.insert(branch.clone(), id);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
@@ -327,6 +343,7 @@ impl Calls {
             se: se.map(|(i, r, _)| (i, r)),
             timer: None,
             rang: false,
+            qos,
         };
         self.calls.insert(id, call);
         self.schedule(id);
@@ -698,7 +715,7 @@ impl Calls {
                 to: super::dialogs::identity(&c.b.remote),
                 age: now.saturating_duration_since(c.started),
                 session_expires: c.timer.map(|t| t.interval()),
-                qos: Vec::new(),
+                qos: c.qos.media.iter().map(|q| q.name()).collect(),
             })
             .collect()
     }
@@ -740,11 +757,19 @@ fn tokens_except(msg: &Message<'_>, name: HeaderName, drop: &[&[u8]]) -> Vec<Str
 }
 
 /// The extension headers of our INVITE on leg B: the caller's Supported and
-/// Require (RFC 3262 `100rel` removed when disabled for the caller), and
-/// the session timer (RFC 4028 8.1: Session-Expires and Min-SE, `timer`
-/// supported) when `se` = (interval, refresher, Min-SE) is given.
-fn b_leg_options(msg: &Message<'_>, rel100: bool, se: Option<(u32, Option<Refresher>, u32)>) -> Headers {
-    let drop: &[&[u8]] = if rel100 { &[b"timer"] } else { &[b"100rel", b"timer"] };
+/// Require (RFC 3262 `100rel` and RFC 3312 `precondition` removed when
+/// disabled for the caller), and the session timer (RFC 4028 8.1:
+/// Session-Expires and Min-SE, `timer` supported) when `se` = (interval,
+/// refresher, Min-SE) is given.
+fn b_leg_options(msg: &Message<'_>, rel100: bool, precondition: bool, se: Option<(u32, Option<Refresher>, u32)>) -> Headers {
+    let mut drop: Vec<&[u8]> = vec![b"timer"];
+    if !rel100 {
+        drop.push(b"100rel");
+    }
+    if !precondition {
+        drop.push(b"precondition");
+    }
+    let drop = drop.as_slice();
     let mut supported = tokens_except(msg, HeaderName::Supported, drop);
     let require = tokens_except(msg, HeaderName::Require, drop);
     let mut h = Headers::new();
