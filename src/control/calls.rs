@@ -2,15 +2,18 @@
 //! lteims dialog model: a server dialog towards the caller, leg A, and an
 //! MT dialog towards the callee, leg B).
 //!
-//! This first stage covers the basic call: INVITE routed to the callee's
-//! registered contact (over the flow it registered on, Path honoured as
-//! Route), provisional and final responses mapped back (RFC 3261 13.2.2,
-//! 13.3.1), the ACK for a 2xx sent by the B2BUA on leg B (13.2.2.4), BYE
-//! from either side (15.1), CANCEL (9.1/9.2: the caller's CANCEL becomes a
-//! CANCEL on leg B and its 487 is relayed), Timer B (a 408 on leg A) and the
-//! error mapping (404 unknown, 480 not registered, 403 unknown caller,
-//! 503 when the dialog table is full). SDP bodies are relayed unchanged; media
-//! anchoring, re-INVITE, UPDATE, PRACK and session timers come next.
+//! The INVITE is routed to the callee's registered contact (over the flow
+//! it registered on, Path honoured as Route); provisional and final
+//! responses are mapped back (RFC 3261 13.2.2, 13.3.1), the ACK for a 2xx
+//! is sent by the B2BUA on leg B (13.2.2.4), BYE from either side (15.1),
+//! CANCEL (9.1/9.2), in-dialog requests (re-INVITE, UPDATE in early and
+//! confirmed dialogs, PRACK with its RAck mapped, INFO, ...) are relayed to
+//! the other leg, media is anchored (see `anchor`). Reliable provisional
+//! responses travel end to end with their RSeq (RFC 3262). Session timers
+//! (RFC 4028): 422 below Min-SE, Session-Expires/Min-SE asked on leg B, the
+//! negotiated interval watched, BYE to both legs when no refresh came.
+//! Bounds: 404/480/403 mapping, 503 with Retry-After when the table is
+//! full, 488 for malformed SDP, 408 after `dialog_timeout` unanswered.
 
 use super::anchor::{self, Anchor, MediaPorts};
 use super::call_policy::CallPolicy;

@@ -12,7 +12,7 @@ impl Control {
         let mut rows = self.calls.dialog_rows(now);
         rows.extend(self.echo.dialog_rows(now));
         rows.extend(self.mt.dialog_rows(now));
-        rows.sort_by(|a, b| b.age.cmp(&a.age));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.age));
         rows
     }
 

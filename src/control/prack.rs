@@ -102,15 +102,14 @@ mod tests {
         let t1 = Duration::from_millis(500);
         let mut r = Reliable::new(t0, t1, 7, 1, b"SIP/2.0 180 Ringing\r\n\r\n".to_vec());
         let mut at = Vec::new();
-        let mut now = t0;
-        loop {
-            now = r.poll_timeout();
+        let now = loop {
+            let now = r.poll_timeout();
             match r.handle_timeout(now) {
                 Some(RelTimer::Retransmit) => at.push(now.duration_since(t0).as_millis()),
-                Some(RelTimer::GiveUp) => break,
+                Some(RelTimer::GiveUp) => break now,
                 None => panic!("poll_timeout named a time with nothing due"),
             }
-        }
+        };
         assert_eq!(at, vec![500, 1500, 3500, 7500, 15500, 31500]);
         assert_eq!(now.duration_since(t0), t1 * 64);
         assert_eq!(r.handle_timeout(t0), None, "nothing due before the next retransmission");
