@@ -34,6 +34,10 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::Instant;
 
+#[cfg(test)]
+#[path = "calls_tests.rs"]
+mod tests;
+
 /// Which dialog of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Leg {
