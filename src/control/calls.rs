@@ -520,7 +520,9 @@ impl Calls {
         let ctype = msg.header(HeaderName::ContentType).map(text);
         let body = sdp_for(ip, &call.anchors, from == Leg::A, ctype.as_deref(), msg.body());
         let mut headers = Headers::new();
-        copy_headers(msg, &[HeaderName::Supported, HeaderName::Require, HeaderName::SessionExpires, HeaderName::MinSe], &mut headers);
+        // The peer's User-Agent stays unless force_user_agent replaces it (custom_headers).
+        let names = [HeaderName::Supported, HeaderName::Require, HeaderName::SessionExpires, HeaderName::MinSe, HeaderName::UserAgent];
+        copy_headers(msg, &names, &mut headers);
         if matches!(msg.method(), Some(Method::Prack)) && from == Leg::A {
             // RFC 3262 7.2: RAck names the CSeq of our INVITE on leg B (1).
             if let Some(rack) = prack::mapped_rack(msg, 1) {
@@ -791,6 +793,8 @@ fn b_leg_options(msg: &Message<'_>, rel100: bool, precondition: bool, se: Option
     if !require.is_empty() {
         h.push(("Require", require.join(", ")));
     }
+    // The caller's User-Agent stays unless force_user_agent replaces it (custom_headers).
+    copy_headers(msg, &[HeaderName::UserAgent], &mut h);
     h
 }
 

@@ -6,7 +6,7 @@
 
 use crate::config::typed::{CustomHeader, SipSettings};
 use crate::endpoint::ToWorker;
-use crate::sip::{Message, Method};
+use crate::sip::Message;
 
 /// Largest header section rewritten; bigger messages go out unchanged.
 const MAX_HEAD: usize = 16 * 1024;
@@ -54,24 +54,29 @@ impl Rewriter {
         if self.rules.is_empty() && !self.force_user_agent {
             return None;
         }
-        let msg = Message::parse(raw).ok()?;
-        let (method, code) = match msg.method() {
-            Some(m) => (m.as_bytes().to_vec(), None),
-            None => (msg.cseq().ok()?.method.as_bytes().to_vec(), msg.status()),
+        let is_response = raw.starts_with(b"SIP/2.0 ");
+        let ua_name = if is_response { "Server" } else { "User-Agent" };
+        // Parsing is only needed to select rules; the user agent alone needs
+        // the start line (the common case stays cheap).
+        let rules: Vec<&CustomHeader> = match self.rules.is_empty() {
+            true => Vec::new(),
+            false => {
+                let msg = Message::parse(raw).ok()?;
+                let (method, code) = match msg.method() {
+                    Some(m) => (m.as_bytes().to_vec(), None),
+                    None => (msg.cseq().ok()?.method.as_bytes().to_vec(), msg.status()),
+                };
+                self.rules
+                    .iter()
+                    .filter(|r| method_matches(r, &method))
+                    .filter(|r| match code {
+                        None => r.codes.is_empty(),
+                        Some(c) => r.codes.iter().any(|&rc| rc == 0 || rc == c),
+                    })
+                    .collect()
+            }
         };
-        // RFC 3261 17.1.1.3: an ACK for a non-2xx is the transaction's own; never touched here.
-        let is_ack = matches!(msg.method(), Some(Method::Ack));
-        let ua_name = if code.is_some() { "Server" } else { "User-Agent" };
-        let rules: Vec<&CustomHeader> = self
-            .rules
-            .iter()
-            .filter(|r| method_matches(r, &method))
-            .filter(|r| match code {
-                None => r.codes.is_empty(),
-                Some(c) => r.codes.iter().any(|&rc| rc == 0 || rc == c),
-            })
-            .collect();
-        let want_ua = self.force_user_agent && !self.user_agent.is_empty() && !is_ack;
+        let want_ua = self.force_user_agent && !self.user_agent.is_empty();
         if rules.is_empty() && !want_ua {
             return None;
         }

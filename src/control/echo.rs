@@ -138,7 +138,10 @@ impl Echo {
     pub fn on_invite(&mut self, now: Instant, worker: u16, tx: TxId, peer: Peer, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
         if self.calls.len() >= self.max_calls {
-            return respond(reply_to(msg, 503, "Service Unavailable", &Extra::warning("echo call table full")));
+            // RFC 3261 21.5.4: overload; Retry-After tells when to come back.
+            let mut extra = Extra::warning("echo call table full");
+            extra.headers.push(("Retry-After", "5".into()));
+            return respond(reply_to(msg, 503, "Service Unavailable", &extra));
         }
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let caller = msg.from().map(|f| normalize_impu(&text(f.uri.raw))).unwrap_or_default();
