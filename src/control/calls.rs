@@ -600,8 +600,9 @@ impl Calls {
 
     /// The caller cancelled: RFC 3261 9.1 CANCEL on leg B with the INVITE's
     /// Via branch, Request-URI, Call-ID, From, To and CSeq number.
-    pub fn on_cancelled(&mut self, target: TxId) -> Vec<Out> {
-        let Some((_, call)) = self.calls.iter().find(|(_, c)| c.a_tx == Some(target)) else { return vec![] };
+    /// `target` is a transaction of `worker` (ids are per worker).
+    pub fn on_cancelled(&mut self, worker: u16, target: TxId) -> Vec<Out> {
+        let Some((_, call)) = self.calls.iter().find(|(_, c)| c.a_tx == Some(target) && c.a.worker == worker) else { return vec![] };
         if call.state == CallState::Started {
             return vec![];
         }

@@ -227,9 +227,9 @@ impl Control {
         match ev {
             ToControl::Request { worker, tx, peer, msg } => self.on_request(now, worker, tx, peer, &msg),
             ToControl::Response { tx, msg, .. } => self.on_response(tx.is_some(), &msg),
-            ToControl::Cancelled { target, .. } => {
-                let mut out = self.calls.on_cancelled(target);
-                out.extend(self.echo.on_cancelled(target, &mut self.media_ports));
+            ToControl::Cancelled { worker, target } => {
+                let mut out = self.calls.on_cancelled(worker, target);
+                out.extend(self.echo.on_cancelled(worker, target, &mut self.media_ports));
                 self.send_all(out);
             }
             ToControl::ServerTimeout { .. } | ToControl::TransportError { .. } => {}

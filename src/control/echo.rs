@@ -501,8 +501,10 @@ impl Echo {
     }
 
     /// The UE cancelled an unanswered echo call: 487 (RFC 3261 9.2).
-    pub fn on_cancelled(&mut self, target: TxId, ports: &mut MediaPorts) -> Vec<Out> {
-        let Some(id) = self.calls.iter().find(|(_, c)| c.tx == Some(target)).map(|(k, _)| k.clone()) else { return vec![] };
+    /// `target` is a transaction of `worker` (ids are per worker).
+    pub fn on_cancelled(&mut self, worker: u16, target: TxId, ports: &mut MediaPorts) -> Vec<Out> {
+        let found = self.calls.iter().find(|(_, c)| c.tx == Some(target) && c.tx_worker == worker);
+        let Some(id) = found.map(|(k, _)| k.clone()) else { return vec![] };
         let Some(c) = self.calls.get(&id) else { return vec![] };
         let msg = self.response(c, 487, "Request Terminated", Headers::new(), false);
         let mut out = vec![(c.tx_worker, ToWorker::Respond { tx: target, msg })];
