@@ -1,12 +1,14 @@
 //! Calls ringcore answers itself (the echo service), driven by a scripted
 //! UE over UDP: reliable provisional responses (RFC 3262) retransmitted
 //! until PRACK, QoS preconditions (RFC 3312: reliable 183 with curr/des,
-//! UPDATE, then alerting), and session timers (RFC 4028) where ringcore is
-//! the refresher and sends the UPDATE itself.
+//! UPDATE, then alerting; the capture decodes cleanly in tshark), and
+//! session timers (RFC 4028) where ringcore is the refresher and sends the
+//! UPDATE itself.
 
 mod common;
 use common::{header_line, recv_sip, Core};
 use std::net::UdpSocket;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
@@ -162,6 +164,8 @@ fn prack_with_wrong_rseq_gets_481() {
 #[test]
 fn echo_with_preconditions_answers_in_183_then_alerts_after_update() {
     let core = Core::start("echo-precond", &body());
+    let pcap = common::scratch_dir("echo-precond-cap").join("precond.pcap");
+    let mut cap = Capture::start(&pcap, core.sip.port());
     let mut ue = Ue::new(&core, "echo2", "e-pre");
     ue.send("INVITE", "Supported: 100rel, precondition\r\nRequire: precondition\r\n", &precond_offer("none", 1));
     let r183 = ue.expect("SIP/2.0 183", &[]);
@@ -188,6 +192,45 @@ fn echo_with_preconditions_answers_in_183_then_alerts_after_update() {
     }
     assert!(answered, "the INVITE is answered once alerting is acknowledged");
     ue.ack_and_bye();
+    cap.stop();
+    // tshark decodes every message, the precondition attributes included.
+    let out = Command::new("tshark").args(["-r", pcap.to_str().unwrap(), "-Y", "sip", "-T", "fields", "-e", "sip.Method", "-e", "sip.Status-Code"]).output().expect("tshark -r");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for what in ["INVITE", "183", "PRACK", "UPDATE", "180", "BYE"] {
+        assert!(text.contains(what), "{what} decoded: {text}");
+    }
+    let bad = Command::new("tshark").args(["-r", pcap.to_str().unwrap(), "-Y", "_ws.malformed || _ws.expert.severity >= \"error\""]).output().expect("tshark -r");
+    assert!(String::from_utf8_lossy(&bad.stdout).trim().is_empty(), "tshark flags packets: {}", String::from_utf8_lossy(&bad.stdout));
+}
+
+/// tshark capturing ringcore's SIP port on loopback.
+struct Capture(std::process::Child);
+
+impl Capture {
+    fn start(pcap: &std::path::Path, port: u16) -> Capture {
+        let c = Command::new("tshark")
+            .args(["-i", "lo", "-f", &format!("udp port {port}"), "-w", pcap.to_str().unwrap(), "-q"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tshark (apt-get install tshark)");
+        std::thread::sleep(Duration::from_secs(2));
+        Capture(c)
+    }
+
+    fn stop(&mut self) {
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = Command::new("kill").args(["-INT", &self.0.id().to_string()]).status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        // A failed test must not leave tshark running.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// RFC 4028: the UE asks ringcore to refresh (refresher=uas, 90 s): the
