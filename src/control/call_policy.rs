@@ -45,6 +45,28 @@ impl Default for CallPolicy {
     }
 }
 
+impl ImpuPolicy {
+    /// The extension headers of an INVITE ringcore originates (MT calls):
+    /// 100rel, preconditions and timers supported as enabled; RFC 4028 7.1
+    /// Session-Expires (naming the configured refresher when `force`) and Min-SE.
+    pub fn uac_options(&self) -> Vec<(&'static str, String)> {
+        let mut supported = Vec::new();
+        if self.rel100 {
+            supported.push("100rel");
+        }
+        if self.precondition != Precondition::Off {
+            supported.push("precondition");
+        }
+        supported.push("timer");
+        let se = &self.session;
+        vec![
+            ("Supported", supported.join(", ")),
+            ("Session-Expires", super::session_timer::header_value(se.duration, se.force.then_some(se.refresher))),
+            ("Min-SE", se.min.to_string()),
+        ]
+    }
+}
+
 impl CallPolicy {
     /// Resolves the configuration (start-up only).
     pub fn from_config(cfg: &Config) -> Self {

@@ -55,6 +55,14 @@ pub fn identity(header: &str) -> String {
     }
 }
 
+/// Sets the direction attribute of every media section of `sd` (hold: sendonly).
+pub fn set_direction(sd: &mut crate::sdp::SessionDescription, dir: crate::sdp::Direction) {
+    for m in &mut sd.media {
+        m.attributes.retain(|a| !matches!(a, crate::sdp::Attribute::Direction(_)));
+        m.attributes.push(crate::sdp::Attribute::Direction(dir));
+    }
+}
+
 /// Writes the monitor table.
 pub fn write_table(rows: &[DialogRow], out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{:<40} {:<6} {:<7} {:>6} {:>5} {:<12} FROM -> TO", "ID", "TYPE", "STATE", "AGE", "SE", "QOS")?;

@@ -131,7 +131,7 @@ impl MtCalls {
             started: now,
         };
         let branch = format!("z9hG4bKrcm{:x}", self.seq);
-        let invite = self.request(&call, "INVITE", &branch, true, &invite_options(&pol));
+        let invite = self.request(&call, "INVITE", &branch, true, &pol.uac_options());
         let id = call.dialog.call_id.clone();
         self.by_branch.insert(branch, id.clone());
         self.calls.insert(id.clone(), call);
@@ -396,7 +396,7 @@ impl MtCalls {
                 out
             }
             super::dialogs::Action::Hold => {
-                super::echo::set_direction(&mut c.offer, sdp::Direction::SendOnly);
+                super::dialogs::set_direction(&mut c.offer, sdp::Direction::SendOnly);
                 self.send_in_dialog(id, "INVITE", true, &[])
             }
         }))
@@ -411,24 +411,4 @@ impl MtCalls {
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
     }
-}
-
-/// The extension headers of our INVITE (callee's settings): 100rel,
-/// preconditions and timers supported; RFC 4028 7.1 Session-Expires (with
-/// the configured refresher when `force`) and Min-SE.
-fn invite_options(pol: &super::call_policy::ImpuPolicy) -> Headers {
-    let mut supported = Vec::new();
-    if pol.rel100 {
-        supported.push("100rel");
-    }
-    if pol.precondition != Precondition::Off {
-        supported.push("precondition");
-    }
-    supported.push("timer");
-    let se = &pol.session;
-    vec![
-        ("Supported", supported.join(", ")),
-        ("Session-Expires", session_timer::header_value(se.duration, se.force.then_some(se.refresher))),
-        ("Min-SE", se.min.to_string()),
-    ]
 }
