@@ -190,3 +190,36 @@ fn monitor_lists_an_echo_dialog_holds_and_stops_it() {
     writeln!(core.0.stdin.as_mut().unwrap(), "dialog_set nope stop").unwrap();
     wait_line(&lines, "dialog_set: no dialog nope");
 }
+
+/// RFC 4028 7.3: the UE answers 422 with a larger Min-SE; ringcore retries
+/// once with a new INVITE (next CSeq) asking for that interval.
+#[test]
+fn mt_call_retries_after_422_with_the_ues_min_se() {
+    let (mut core, ue, _, _) = start_and_register("mt-422", "");
+    let l = ue.local_addr().unwrap();
+    writeln!(core.0.stdin.as_mut().unwrap(), "mt_call sip:ue@{DOMAIN} 1").unwrap();
+    let (invite, from) = recv(&ue);
+    assert!(header_line(&invite, "CSeq:").contains("1 INVITE"), "{invite}");
+    let r422 = respond(&invite, "422 Session Interval Too Small", Some("ue1"), "Min-SE: 3600\r\n", "");
+    ue.send_to(r422.as_bytes(), from).unwrap();
+    let (retry, from) = loop {
+        let m = recv(&ue);
+        if m.0.starts_with("INVITE ") {
+            break m;
+        }
+        assert!(m.0.starts_with("ACK "), "only the 422's ACK comes first: {}", m.0);
+    };
+    assert!(header_line(&retry, "CSeq:").contains("2 INVITE"), "{retry}");
+    assert!(header_line(&retry, "Session-Expires:").contains("3600"), "{retry}");
+    assert_eq!(header_line(&retry, "Min-SE:").trim(), "Min-SE: 3600", "{retry}");
+    assert!(!header_line(&retry, "To:").contains("tag="), "no dialog from a 422: {retry}");
+    assert_eq!(header_line(&retry, "Call-ID:"), header_line(&invite, "Call-ID:"));
+    let answer = "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let ok = respond(&retry, "200 OK", Some("ue2"), &format!("Contact: <sip:ue@{l}>\r\nSession-Expires: 3600;refresher=uac\r\nRequire: timer\r\n"), answer);
+    ue.send_to(ok.as_bytes(), from).unwrap();
+    let (ack, _) = recv(&ue);
+    assert!(ack.starts_with("ACK ") && header_line(&ack, "CSeq:").contains("2 ACK"), "{ack}");
+    let (bye, from) = recv(&ue);
+    assert!(bye.starts_with("BYE "), "{bye}");
+    ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
+}

@@ -46,6 +46,8 @@ struct MtCall {
     timer: Option<SessionTimer>,
     method: RefreshMethod,
     started: Instant,
+    /// A 422 was answered with a new INVITE already (RFC 4028 7.3).
+    retried_422: bool,
 }
 
 /// The MT calls in progress.
@@ -129,6 +131,7 @@ impl MtCalls {
             timer: None,
             method: pol.session.method,
             started: now,
+            retried_422: false,
         };
         let branch = format!("z9hG4bKrcm{:x}", self.seq);
         let invite = self.request(&call, "INVITE", &branch, true, &pol.uac_options());
@@ -209,6 +212,11 @@ impl MtCalls {
             self.by_branch.remove(&branch);
             return Some(self.on_refreshed(now, &id, code, msg, ports));
         }
+        if code == 422 && !call.retried_422 {
+            // RFC 4028 7.3: retry once with the UAS's Min-SE as interval.
+            self.by_branch.remove(&branch);
+            return Some(self.retry_422(&id, msg.min_se().ok().flatten()?));
+        }
         if code >= 300 {
             ports.free(call.port);
             self.by_branch.remove(&branch);
@@ -238,6 +246,25 @@ impl MtCalls {
         let ack = build_request_ext(&self.local_addr, &call.dialog, "ACK", seq, &format!("{branch}a"), None, b"", None, &[]);
         out.push((call.dialog.worker, ToWorker::SendStateless { peer: call.dialog.peer, msg: ack }));
         Some(out)
+    }
+
+    /// RFC 4028 7.3: a new INVITE (next CSeq, no To tag: the 422 made no
+    /// dialog) asking for `min_se` as interval and Min-SE.
+    fn retry_422(&mut self, id: &str, min_se: u32) -> Vec<Out> {
+        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        c.retried_422 = true;
+        c.dialog.remote = c.dialog.remote.split(";tag=").next().unwrap_or("").to_owned();
+        let pol = *self.policy.for_impu(&super::dialogs::identity(&c.dialog.remote));
+        let mut headers = pol.uac_options();
+        let refresher = pol.session.force.then_some(pol.session.refresher);
+        for (name, value) in headers.iter_mut() {
+            match *name {
+                "Session-Expires" => *value = session_timer::header_value(min_se.max(pol.session.duration), refresher),
+                "Min-SE" => *value = min_se.to_string(),
+                _ => {}
+            }
+        }
+        self.send_in_dialog(id, "INVITE", true, &headers)
     }
 
     /// The answer to one of our refreshes: a 2xx restarts the session timer
