@@ -151,7 +151,7 @@ impl MtCalls {
     /// Sends a new in-dialog request (next CSeq); its answer comes back through `on_response`.
     fn send_in_dialog(&mut self, id: &str, method: &str, sdp: bool, headers: &[(&'static str, String)]) -> Vec<Out> {
         self.seq += 1;
-        let branch = format!("z9hG4bKrcm{:x}{}", self.seq, &method[..1].to_ascii_lowercase());
+        let branch = format!("z9hG4bKrcm{:x}{}", self.seq, method.chars().next().unwrap_or('r').to_ascii_lowercase());
         let Some(c) = self.calls.get_mut(id) else { return vec![] };
         c.dialog.cseq += 1;
         if sdp {

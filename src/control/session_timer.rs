@@ -90,6 +90,14 @@ pub enum Due {
     Expire,
 }
 
+/// Longest session interval honoured (a peer's value is untrusted): one week.
+const MAX_INTERVAL: u32 = 7 * 86_400;
+
+/// An interval from the wire, kept within 1 s..[`MAX_INTERVAL`].
+fn bounded(interval: u32) -> Duration {
+    Duration::from_secs(u64::from(interval.clamp(1, MAX_INTERVAL)))
+}
+
 /// One dialog's session timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionTimer {
@@ -102,7 +110,7 @@ pub struct SessionTimer {
 impl SessionTimer {
     /// A timer for `interval` seconds starting at `now` (a 2xx to the INVITE).
     pub fn new(now: Instant, interval: u32, we_refresh: bool) -> Self {
-        SessionTimer { interval: Duration::from_secs(u64::from(interval)), we_refresh, last: now, refresh_sent: false }
+        SessionTimer { interval: bounded(interval), we_refresh, last: now, refresh_sent: false }
     }
 
     /// The session interval.
@@ -121,7 +129,7 @@ impl SessionTimer {
         self.last = now;
         self.refresh_sent = false;
         if let Some(i) = interval {
-            self.interval = Duration::from_secs(u64::from(i));
+            self.interval = bounded(i);
         }
         if let Some(w) = we_refresh {
             self.we_refresh = w;
@@ -235,6 +243,16 @@ mod tests {
         assert_eq!(t.poll_timeout(), t0 + Duration::from_secs(88), "then the expiry: 120 s less 32 s");
         t.refreshed(t0 + Duration::from_secs(62), None, None);
         assert_eq!(t.poll_timeout(), t0 + Duration::from_secs(122));
+    }
+
+    #[test]
+    fn intervals_from_the_wire_are_bounded() {
+        let t0 = Instant::now();
+        assert_eq!(SessionTimer::new(t0, u32::MAX, false).interval(), 7 * 86_400);
+        let mut t = SessionTimer::new(t0, 0, false);
+        assert_eq!(t.interval(), 1);
+        t.refreshed(t0, Some(u32::MAX), None);
+        assert_eq!(t.interval(), 7 * 86_400);
     }
 
     #[test]
