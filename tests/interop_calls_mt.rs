@@ -223,3 +223,37 @@ fn mt_call_retries_after_422_with_the_ues_min_se() {
     assert!(bye.starts_with("BYE "), "{bye}");
     ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
 }
+
+/// seed 000 remote_control: the echo call rings until `dialog_set ID answer`.
+#[test]
+fn remote_control_echo_rings_until_dialog_set_answer() {
+    let (mut core, ue, sip, lines) = start_and_register("mon-answer", "echo: [{ impu: \"sip:echo_rc\", remote_control: true }],");
+    let l = ue.local_addr().unwrap();
+    let sdp = "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let invite = format!(
+        "INVITE sip:echo_rc@{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKa1\r\nMax-Forwards: 70\r\nFrom: <sip:ue@{DOMAIN}>;tag=u1\r\n\
+         To: <sip:echo_rc@{DOMAIN}>\r\nCall-ID: mon-rc\r\nCSeq: 1 INVITE\r\nContact: <sip:ue@{l}>\r\nContent-Type: application/sdp\r\n\
+         Content-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    ue.send_to(invite.as_bytes(), sip).unwrap();
+    let ringing = loop {
+        let (m, _) = recv(&ue);
+        if !m.starts_with("SIP/2.0 100") {
+            break m;
+        }
+    };
+    assert!(ringing.starts_with("SIP/2.0 180"), "{ringing}");
+    ue.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+    let mut buf = [0u8; 4096];
+    assert!(ue.recv_from(&mut buf).is_err(), "no answer before dialog_set answer");
+    ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let stdin = core.0.stdin.as_mut().unwrap();
+    writeln!(stdin, "dialog").unwrap();
+    assert!(wait_line(&lines, "mon-rc").contains("ringing"));
+    writeln!(stdin, "dialog_set mon-rc answer").unwrap();
+    let (ok, _) = recv(&ue);
+    assert!(ok.starts_with("SIP/2.0 200") && ok.contains("m=audio"), "{ok}");
+    writeln!(stdin, "dialog_set mon-rc answer").unwrap();
+    wait_line(&lines, "dialog_set: the call is answered already");
+}

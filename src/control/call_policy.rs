@@ -19,6 +19,8 @@ pub struct ImpuPolicy {
     pub precondition: Precondition,
     /// Stop at ringing (echo: never answer).
     pub ring_only: bool,
+    /// Echo: the 200 waits for `dialog_set ID answer` (seed 000 remote_control).
+    pub remote_control: bool,
     /// Echo: delay of the 200 to the INVITE.
     pub answer_delay: Option<Duration>,
 }
@@ -37,7 +39,7 @@ pub struct CallPolicy {
 impl Default for CallPolicy {
     fn default() -> Self {
         CallPolicy {
-            global: ImpuPolicy { rel100: true, session: SessionExpires::default(), precondition: Precondition::On, ring_only: false, answer_delay: None },
+            global: ImpuPolicy { rel100: true, session: SessionExpires::default(), precondition: Precondition::On, ring_only: false, remote_control: false, answer_delay: None },
             per_impu: HashMap::new(),
             dialog_timeout: Duration::from_secs(30),
             t1: Duration::from_millis(500),
@@ -71,7 +73,7 @@ impl CallPolicy {
     /// Resolves the configuration (start-up only).
     pub fn from_config(cfg: &Config) -> Self {
         let c = &cfg.calls;
-        let global = ImpuPolicy { rel100: c.rel100, session: c.session_expires, precondition: c.precondition, ring_only: false, answer_delay: None };
+        let global = ImpuPolicy { rel100: c.rel100, session: c.session_expires, precondition: c.precondition, ring_only: false, remote_control: false, answer_delay: None };
         let t1 = Duration::from_secs_f64(cfg.sip.timer_t1.clamp(0.05, 60.0));
         let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout: Duration::from_secs(u64::from(c.dialog_timeout)), t1 };
         let domain = cfg.sip.domain.as_deref();
@@ -94,6 +96,7 @@ impl CallPolicy {
             session: i.session_expires.unwrap_or(g.session),
             precondition: i.precondition.unwrap_or(g.precondition),
             ring_only: i.ring_only,
+            remote_control: i.remote_control,
             answer_delay: i.answer_delay.filter(|d| d.is_finite() && *d > 0.0).map(|d| Duration::from_secs_f64(d.min(3600.0))),
         };
         self.per_impu.insert(normalize_impu(&i.public_identity(domain)), policy);

@@ -19,11 +19,12 @@ impl Control {
     /// Applies `action` to dialog `id` (a Call-ID from [`Control::dialogs`]).
     pub fn dialog_set(&mut self, id: &str, action: Action) -> Result<(), String> {
         let ports = &mut self.media_ports;
-        let out = match self.echo.dialog_set(id, action, ports).or_else(|| self.mt.dialog_set(id, action, ports)) {
+        let now = Instant::now();
+        let out = match self.echo.dialog_set(now, id, action, ports).or_else(|| self.mt.dialog_set(id, action, ports)) {
             Some(r) => r?,
             None => match action {
                 Action::Stop => self.calls.stop(id, ports).ok_or_else(|| format!("no dialog {id}"))?,
-                Action::Hold => return Err(format!("hold is available on echo and MT dialogs, not on {id}")),
+                Action::Hold | Action::Answer => return Err(format!("{action:?} is available on echo (and MT) dialogs, not on {id}")),
             },
         };
         self.send_all(out);

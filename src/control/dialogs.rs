@@ -1,6 +1,6 @@
 //! The dialogs as the monitor shows them (seed 000 dialog model: types
 //! server, echo, mt; states init, ringing, start, stop) and the actions of
-//! `dialog_set` the monitor offers (stop, hold).
+//! `dialog_set` the monitor offers (stop, hold, answer).
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -33,6 +33,8 @@ pub enum Action {
     Stop,
     /// Put the UE on hold: re-INVITE with `a=sendonly` (RFC 3264 8.4).
     Hold,
+    /// Answer a ringing echo call now (seed 000 remote_control, ring_only).
+    Answer,
 }
 
 impl Action {
@@ -41,6 +43,7 @@ impl Action {
         match s {
             "stop" => Some(Action::Stop),
             "hold" => Some(Action::Hold),
+            "answer" => Some(Action::Answer),
             _ => None,
         }
     }

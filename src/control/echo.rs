@@ -217,7 +217,8 @@ impl Echo {
             reliable: None,
             next_rseq: prack::first_rseq(self.version ^ port as u64),
             rel100,
-            ring_only: own.ring_only,
+            // remote_control: like ring_only until `dialog_set ID answer`.
+            ring_only: own.ring_only || own.remote_control,
             delay: own.answer_delay,
             answer_at: None,
             started: now,
@@ -324,7 +325,7 @@ impl Echo {
     }
 
     /// Sends the 200 to the INVITE, starting the session timer.
-    fn answer_now(&mut self, now: Instant, id: &str) -> Vec<Out> {
+    pub(super) fn answer_now(&mut self, now: Instant, id: &str) -> Vec<Out> {
         let Some(c) = self.calls.get(id) else { return vec![] };
         let Some(tx) = c.tx else { return vec![] };
         let mut headers = Headers::new();
@@ -345,7 +346,7 @@ impl Echo {
         vec![(worker, ToWorker::Respond { tx, msg })]
     }
 
-    fn schedule(&mut self, id: &str) {
+    pub(super) fn schedule(&mut self, id: &str) {
         let dialog_timeout = self.policy.dialog_timeout;
         let Some(c) = self.calls.get(id) else { return };
         let t = [

@@ -160,12 +160,14 @@ impl Echo {
             .collect()
     }
 
-    /// `dialog_set ID stop|hold` on an echo call: stop ends it (BYE once
-    /// answered, else 480); hold re-INVITEs the UE with our media
-    /// `a=sendonly` (RFC 3264 8.4). None when ID is not an echo call.
-    pub fn dialog_set(&mut self, id: &str, action: Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
+    /// `dialog_set ID stop|hold|answer` on an echo call: stop ends it (BYE
+    /// once answered, else 480); hold re-INVITEs the UE with our media
+    /// `a=sendonly` (RFC 3264 8.4); answer sends the 200 of a ringing call
+    /// (ring_only, remote_control). None when ID is not an echo call.
+    pub fn dialog_set(&mut self, now: Instant, id: &str, action: Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
         let c = self.calls.get_mut(id)?;
         let answered = c.stage == Stage::Answered;
+        let ringing = c.stage == Stage::Ringing;
         Some(match (action, answered) {
             (Action::Stop, true) => {
                 let mut out = self.send_in_dialog(id, "BYE", Headers::new(), false);
@@ -178,6 +180,13 @@ impl Echo {
                 Ok(self.send_in_dialog(id, "INVITE", Headers::new(), true))
             }
             (Action::Hold, false) => Err("the call is not answered".into()),
+            (Action::Answer, false) if ringing => {
+                let out = self.answer_now(now, id);
+                self.schedule(id);
+                Ok(out)
+            }
+            (Action::Answer, false) => Err("the call is not ringing yet".into()),
+            (Action::Answer, true) => Err("the call is answered already".into()),
         })
     }
 }

@@ -52,9 +52,10 @@ pub const DIALOG: Command = Command {
 /// `dialog_set`.
 pub const DIALOG_SET: Command = Command {
     name: "dialog_set",
-    usage: "dialog_set ID stop|hold",
+    usage: "dialog_set ID stop|hold|answer",
     help: "Act on dialog ID (as listed by dialog): stop ends it, hold puts the UE of an echo \
-           or MT call on hold (re-INVITE with a=sendonly).",
+           or MT call on hold (re-INVITE with a=sendonly), answer sends the 200 of a ringing \
+           echo call (ring_only, remote_control).",
     min_args: 2,
     max_args: 2,
     handler: dialog_set,
@@ -101,7 +102,7 @@ fn dialog(ctx: &mut dyn MonitorContext, _args: &[&str], out: &mut dyn Write) -> 
 }
 
 fn dialog_set(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
-    let (Some(id), Some(action)) = (args.first(), args.get(1)) else { return writeln!(out, "usage: dialog_set ID stop|hold") };
+    let (Some(id), Some(action)) = (args.first(), args.get(1)) else { return writeln!(out, "usage: dialog_set ID stop|hold|answer") };
     match ctx.dialog_set(id, action) {
         Ok(line) => writeln!(out, "{line}"),
         Err(e) => writeln!(out, "dialog_set: {e}"),

@@ -73,7 +73,7 @@ impl MonitorContext for Ctx<'_> {
     }
 
     fn dialog_set(&mut self, id: &str, action: &str) -> Result<String, String> {
-        let a = super::dialogs::Action::parse(action).ok_or_else(|| format!("unknown action {action} (stop, hold)"))?;
+        let a = super::dialogs::Action::parse(action).ok_or_else(|| format!("unknown action {action} (stop, hold, answer)"))?;
         self.control.dialog_set(id, a).map(|()| format!("dialog {id}: {action}"))
     }
 

@@ -417,6 +417,7 @@ impl MtCalls {
             return Some(Err("the call is not answered".into()));
         }
         Some(Ok(match action {
+            super::dialogs::Action::Answer => return Some(Err("MT calls are answered by the UE".into())),
             super::dialogs::Action::Stop => {
                 let mut out = self.send_in_dialog(id, "BYE", false, &[]);
                 out.extend(self.release(id, ports));
