@@ -106,6 +106,7 @@ mod tests {
         assert!(text.contains("c1") && text.contains("erab_set") && text.contains("sip:a@x -> sip:echo@x"), "{text}");
         assert!(text.ends_with("1 dialog(s)\n"), "{text}");
         assert_eq!(Action::parse("hold"), Some(Action::Hold));
-        assert_eq!(Action::parse("answer"), None);
+        assert_eq!(Action::parse("answer"), Some(Action::Answer));
+        assert_eq!(Action::parse("downgrade"), None);
     }
 }
