@@ -87,11 +87,19 @@ fn rewrite(sd: &mut SessionDescription, ip: IpAddr, ports: &[Option<u16>]) {
     }
 }
 
-/// Anchors an offer from the caller: allocates the port pairs and returns the
-/// offer for the callee, or None (pass the body through) when the body is
-/// not SDP we can parse or no port is free.
-pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Option<(Vec<Anchor>, Vec<u8>)> {
-    let mut sd = SessionDescription::parse(body).ok()?;
+/// Why an offer was not anchored.
+#[derive(Debug)]
+pub enum AnchorError {
+    /// The body is not valid SDP (the INVITE is answered 488).
+    Sdp(String),
+    /// No media port is free (the SDP is passed through).
+    NoPorts,
+}
+
+/// Anchors an offer from the caller: allocates the port pairs and returns
+/// them with the offer for the callee (bytes and description).
+pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>, Vec<u8>, SessionDescription), AnchorError> {
+    let mut sd = SessionDescription::parse(body).map_err(|e| AnchorError::Sdp(e.to_string()))?;
     let w = ports.pick_worker();
     let mut anchors = Vec::new();
     let mut out_ports = Vec::new();
@@ -105,13 +113,14 @@ pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Option<(Vec<Anchor>,
             for a in &anchors {
                 release_one(ports, a);
             }
-            return None;
+            return Err(AnchorError::NoPorts);
         };
         anchors.push(Anchor { worker: w as u16, port_a: pa, port_b: pb, remote_a, remote_b: None, installed: false });
         out_ports.push(Some(pb));
     }
     rewrite(&mut sd, ports.ip, &out_ports);
-    Some((anchors, sd.to_string().into_bytes()))
+    let bytes = sd.to_string().into_bytes();
+    Ok((anchors, bytes, sd))
 }
 
 /// Commands for workers: (worker, command).

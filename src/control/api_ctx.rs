@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
+use super::dialogs::Action;
+
 use super::core::Control;
 use super::api_views::{log_options_text, map};
 use crate::api::request::{ConfigSet, LogGet, LogSet, Stats};
@@ -212,24 +214,26 @@ impl ApiContext for Control {
     }
 
     fn dialog_get(&mut self, req: &DialogGet) -> Reply {
-        let now = Instant::now();
         let list: Vec<Value> = self
             .dialogs()
             .iter()
-            .filter(|d| req.session_id.as_ref().map_or(true, |s| *s == d.session_id))
-            .map(|d| Self::dialog_json(d, now))
+            .filter(|d| req.session_id.as_ref().map_or(true, |s| *s == d.id))
+            .map(Self::dialog_json)
             .collect();
         Ok(map(json!({"dialogs": list})))
     }
 
     fn dialog_set(&mut self, req: &DialogSet) -> Reply {
-        if !self.dialogs().iter().any(|d| d.session_id == req.session_id) {
+        if !self.dialogs().iter().any(|d| d.id == req.session_id) {
             return Err(format!("Unknown dialog: {}", req.session_id));
         }
-        match req.action {
-            DialogAction::Stop => self.mt.stop(&req.session_id, Instant::now()).map(|_| Map::new()),
-            a => Err(format!("Action {} not supported", a.name())),
-        }
+        let action = match req.action {
+            DialogAction::Stop => Action::Stop,
+            DialogAction::Hold => Action::Hold,
+            DialogAction::Answer => Action::Answer,
+            a => return Err(format!("Action {} not supported", a.name())),
+        };
+        Control::dialog_set(self, &req.session_id, action).map(|_| Map::new())
     }
 
     fn unregister(&mut self, req: &Unregister) -> Reply {

@@ -4,12 +4,12 @@
 //! dialog events derived from state changes.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
 use super::core::Control;
-use super::dialog_info::DialogInfo;
+use super::dialogs::DialogRow;
 use crate::api::fields::Named as _;
 use crate::api::request::LayerConfig;
 use crate::api::request_ims::MtCall;
@@ -189,19 +189,13 @@ impl Control {
         u
     }
 
-    pub(super) fn dialogs(&self) -> Vec<DialogInfo> {
-        let mut v = self.calls.dialog_infos();
-        v.extend(self.echo.dialog_infos());
-        v.extend(self.mt.dialog_infos());
-        v
-    }
-
-    pub(super) fn dialog_json(d: &DialogInfo, now: Instant) -> Value {
-        let age = d.created.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
-        let date = SystemTime::now().checked_sub(age).and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs());
+    /// seed 000 6.6 dialog_get.dialogs item (plus session_expires and per-media QoS state).
+    pub(super) fn dialog_json(d: &DialogRow) -> Value {
+        let date = SystemTime::now().checked_sub(d.age).and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs());
         json!({
-            "session_id": d.session_id, "state": d.state, "type": d.kind, "from": d.from, "to": d.to,
-            "date": date, "duration": age.as_secs_f64(), "event_list": [], "medias": [],
+            "session_id": d.id, "state": d.state, "type": d.kind, "from": d.from, "to": d.to,
+            "date": date, "duration": d.age.as_secs_f64(), "event_list": [], "medias": [],
+            "session_expires": d.session_expires, "qos": d.qos,
         })
     }
 
@@ -229,16 +223,16 @@ impl Control {
         }
         let current = self.dialogs();
         for d in &current {
-            if self.api_state.dialogs.get(&d.session_id) != Some(&d.state) {
-                server.broadcast_event(ApiEvent::Dialog, &map(json!({"dialog": Self::dialog_json(d, now)})));
+            if self.api_state.dialogs.get(&d.id) != Some(&d.state) {
+                server.broadcast_event(ApiEvent::Dialog, &map(json!({"dialog": Self::dialog_json(d)})));
             }
         }
-        let gone: Vec<String> = self.api_state.dialogs.keys().filter(|k| !current.iter().any(|d| &d.session_id == *k)).cloned().collect();
+        let gone: Vec<String> = self.api_state.dialogs.keys().filter(|k| !current.iter().any(|d| &d.id == *k)).cloned().collect();
         for id in gone {
             let d = json!({"session_id": id, "state": "stop"});
             server.broadcast_event(ApiEvent::Dialog, &map(json!({"dialog": d})));
         }
-        self.api_state.dialogs = current.into_iter().map(|d| (d.session_id, d.state)).collect();
+        self.api_state.dialogs = current.into_iter().map(|d| (d.id, d.state)).collect();
     }
 
     /// Counters reported by stats, by name: (messages, errors).

@@ -2,26 +2,43 @@
 //! lteims dialog model: a server dialog towards the caller, leg A, and an
 //! MT dialog towards the callee, leg B).
 //!
-//! This first stage covers the basic call: INVITE routed to the callee's
-//! registered contact (over the flow it registered on, Path honoured as
-//! Route), provisional and final responses mapped back (RFC 3261 13.2.2,
-//! 13.3.1), the ACK for a 2xx sent by the B2BUA on leg B (13.2.2.4), BYE
-//! from either side (15.1), CANCEL (9.1/9.2: the caller's CANCEL becomes a
-//! CANCEL on leg B and its 487 is relayed), Timer B (a 408 on leg A) and the
-//! error mapping (404 unknown, 480 not registered, 403 unknown caller,
-//! 503 when the dialog table is full). SDP bodies are relayed unchanged; media
-//! anchoring, re-INVITE, UPDATE, PRACK and session timers come next.
+//! The INVITE is routed to the callee's registered contact (over the flow
+//! it registered on, Path honoured as Route); provisional and final
+//! responses are mapped back (RFC 3261 13.2.2, 13.3.1), the ACK for a 2xx
+//! is sent by the B2BUA on leg B (13.2.2.4), BYE from either side (15.1),
+//! CANCEL (9.1/9.2), in-dialog requests (re-INVITE, UPDATE in early and
+//! confirmed dialogs, PRACK with its RAck mapped, INFO, ...) are relayed to
+//! the other leg, media is anchored (see `anchor`). Reliable provisional
+//! responses travel end to end with their RSeq (RFC 3262). Session timers
+//! (RFC 4028): 422 below Min-SE, Session-Expires/Min-SE asked on leg B, the
+//! negotiated interval watched, BYE to both legs when no refresh came.
+//! Bounds: 404/480/403 mapping, 503 with Retry-After when the table is
+//! full, 488 for malformed SDP, 408 after `dialog_timeout` unanswered.
 
 use super::anchor::{self, Anchor, MediaPorts};
+use super::call_policy::CallPolicy;
+use super::prack;
+use super::precondition::Qos;
+use crate::config::typed::Precondition;
 use super::reply::{reply_to, Extra};
+use super::session_timer::{self, Check, SessionTimer};
+use crate::config::typed::Refresher;
+use crate::stats::latency::{Latencies, LatencyKind};
 use crate::endpoint::{Peer, ToWorker, Transport};
 use crate::engine::{ConnId, SocketId};
 use crate::ims::bindings::{Bindings, Flow};
 use crate::ims::hss::{normalize_impu, Hss};
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message, Method};
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::time::Instant;
+
+#[cfg(test)]
+#[path = "calls_tests.rs"]
+mod tests;
+#[path = "calls_timeout.rs"]
+mod timeout;
 
 /// Which dialog of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +92,28 @@ struct Call {
     started: Instant,
     /// Anchored media sections (empty: SDP passed through).
     anchors: Vec<Anchor>,
+    /// The caller supports session timers (RFC 4028 `timer`).
+    a_timer: bool,
+    /// Session-Expires requested on leg B (interval, refresher).
+    se: Option<(u32, Option<Refresher>)>,
+    /// Session timer watchdog once answered (RFC 4028 10).
+    timer: Option<SessionTimer>,
+    /// A 180 was relayed (latency recorded).
+    rang: bool,
+    /// QoS state per offered media (RFC 3312).
+    qos: Qos,
+}
+
+impl Call {
+    /// The next instant this call needs attention: the session timer once
+    /// answered, `dialog_timeout` after the INVITE while unanswered.
+    fn deadline(&self, dialog_timeout: std::time::Duration) -> Option<Instant> {
+        match self.state {
+            CallState::Init | CallState::Ringing => Some(self.started + dialog_timeout),
+            CallState::Started => self.timer.map(|t| t.poll_timeout()),
+            CallState::Stopped => None,
+        }
+    }
 }
 
 /// A command for a worker.
@@ -101,6 +140,10 @@ pub struct Calls {
     max_calls: usize,
     n_workers: usize,
     seq: u64,
+    policy: CallPolicy,
+    /// Call deadlines, lazily invalidated (a popped entry is checked
+    /// against the call's current [`Call::deadline`]).
+    deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
 }
 
 /// Where to send requests for a registered contact, and which worker owns
@@ -143,7 +186,29 @@ fn tag_of(header_value: &str) -> Option<&str> {
 impl Calls {
     /// An empty table of at most `max_calls` calls; `local_addr` is our `host:port`.
     pub fn new(local_addr: String, max_calls: usize, n_workers: usize) -> Self {
-        Calls { calls: HashMap::new(), by_call_id: HashMap::new(), by_branch: HashMap::new(), relayed: HashMap::new(), local_addr, max_calls, n_workers, seq: 0 }
+        Calls {
+            calls: HashMap::new(),
+            by_call_id: HashMap::new(),
+            by_branch: HashMap::new(),
+            relayed: HashMap::new(),
+            local_addr,
+            max_calls,
+            n_workers,
+            seq: 0,
+            policy: CallPolicy::default(),
+            deadlines: BinaryHeap::new(),
+        }
+    }
+
+    /// Replaces the global and per-IMPU call settings.
+    pub fn set_policy(&mut self, policy: CallPolicy) {
+        self.policy = policy;
+    }
+
+    fn schedule(&mut self, id: u64) {
+        if let Some(t) = self.calls.get(&id).and_then(|c| c.deadline(self.policy.dialog_timeout)) {
+            self.deadlines.push(Reverse((t, id)));
+        }
     }
 
     /// Calls in progress.
@@ -189,6 +254,24 @@ impl Calls {
         if hss.impi_of_impu(&caller).is_none() {
             return reject(403, "Forbidden", &format!("unknown caller {caller}"));
         }
+        // seed 000 session_expires/100rel: "if IMS is the server (MO call), the caller configuration is used".
+        let pol = *self.policy.for_impu(&caller);
+        if !pol.rel100 && prack::peer_requires_100rel(msg) {
+            // RFC 3261 8.2.2.3: an extension we do not do is refused with 420.
+            let extra = Extra { headers: vec![("Unsupported", "100rel".into())], body: None };
+            return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 420, "Bad Extension", &extra) })];
+        }
+        if pol.precondition == Precondition::Off && msg.has_token(HeaderName::Require, b"precondition") {
+            // seed 000 precondition off: no precondition handling (RFC 3312 11: 420).
+            let extra = Extra { headers: vec![("Unsupported", "precondition".into())], body: None };
+            return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 420, "Bad Extension", &extra) })];
+        }
+        let se_check = session_timer::check_request(&pol.session, msg);
+        if let Check::TooSmall(min) = se_check {
+            // RFC 4028 8.1: 422 Session Interval Too Small, with our Min-SE.
+            let extra = Extra { headers: vec![("Min-SE", min.to_string())], body: None };
+            return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 422, "Session Interval Too Small", &extra) })];
+        }
         if hss.impi_of_impu(&callee).is_none() {
             return reject(404, "Not Found", &format!("no subscriber {callee}"));
         }
@@ -196,9 +279,21 @@ impl Calls {
             return reject(480, "Temporarily Unavailable", &format!("{callee} is not registered"));
         };
         if self.calls.len() >= self.max_calls {
+            // RFC 3261 21.5.4: overload; Retry-After tells when to come back.
             let extra = Extra { headers: vec![("Retry-After", "5".into())], body: None };
             return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 503, "Service Unavailable", &extra) })];
         }
+        let ctype = msg.header(HeaderName::ContentType).map(text);
+        let is_sdp = ctype.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"));
+        let anchored = match is_sdp && !msg.body().is_empty() {
+            true => match anchor::anchor_offer(ports, msg.body()) {
+                // RFC 3261 21.4.26: 488 with a Warning saying what is wrong.
+                Err(anchor::AnchorError::Sdp(e)) => return reject(488, "Not Acceptable Here", &format!("malformed SDP: {e}")),
+                Err(anchor::AnchorError::NoPorts) => None,
+                Ok(a) => Some(a),
+            },
+            false => None,
+        };
         let id = self.next();
         let a_contact = msg
             .contacts()
@@ -230,19 +325,41 @@ impl Calls {
             peer: b_peer,
         };
         let branch = format!("z9hG4bKrc{id:x}i{:x}", self.next());
-        let ctype = msg.header(HeaderName::ContentType).map(text);
-        let is_sdp = ctype.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"));
-        let (anchors, body) = match (is_sdp, is_sdp.then(|| anchor::anchor_offer(ports, msg.body())).flatten()) {
-            (true, Some((anchors, offer))) => (anchors, offer),
-            _ => (Vec::new(), msg.body().to_vec()),
+        // RFC 3312: the QoS state of each offered media; without an Rx peer
+        // our local resources count as reserved at once.
+        let mut qos = Qos { media: Vec::new() };
+        if let Some((_, _, sd)) = &anchored {
+            qos = Qos::from_offer(pol.precondition, sd);
+            qos.reserve_local();
+        }
+        let (anchors, body) = anchored.map(|(a, b, _)| (a, b)).unwrap_or_else(|| (Vec::new(), msg.body().to_vec()));
+        let se = match se_check {
+            Check::Use { interval, refresher, min_se } => Some((interval, refresher, min_se)),
+            _ => None,
         };
-        let invite = self.request(&b, "INVITE", 1, &branch, ctype.as_deref(), &body, Some(&caller));
+        let headers = b_leg_options(msg, pol.rel100, pol.precondition != Precondition::Off, se);
+        let invite = build_request_ext(&self.local_addr, &b, "INVITE", 1, &branch, ctype.as_deref(), &body, Some(&caller), &headers);
         self.by_branch.insert(branch.clone(), id);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
         self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
         let out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: invite })];
-        let call = Call { state: CallState::Init, a, b, a_invite: msg.buffer().to_vec(), a_tx: Some(tx), b_invite_branch: branch, started: now, anchors };
+        let call = Call {
+            state: CallState::Init,
+            a,
+            b,
+            a_invite: msg.buffer().to_vec(),
+            a_tx: Some(tx),
+            b_invite_branch: branch,
+            started: now,
+            anchors,
+            a_timer: session_timer::supports(msg, b"timer"),
+            se: se.map(|(i, r, _)| (i, r)),
+            timer: None,
+            rang: false,
+            qos,
+        };
         self.calls.insert(id, call);
+        self.schedule(id);
         out
     }
 
@@ -254,10 +371,11 @@ impl Calls {
 
     /// A response to one of our requests (INVITE, BYE or CANCEL on leg B, a
     /// relayed in-dialog request on either leg).
-    pub fn on_response(&mut self, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+    /// Set-up latencies as the core sees them go into `lat`.
+    pub fn on_response(&mut self, now: Instant, msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
         let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
         if self.relayed.contains_key(&branch) {
-            return self.on_relayed_response(&branch, msg, ports.ip);
+            return self.on_relayed_response(now, &branch, msg, ports.ip);
         }
         let Some(&id) = self.by_branch.get(&branch) else { return vec![] };
         let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else { return vec![] };
@@ -290,6 +408,26 @@ impl Calls {
         let reason = text(msg.reason().unwrap_or(b"")).to_owned();
         let mut extra = Extra::default();
         extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+        if (200..300).contains(&code) {
+            // RFC 4028 8.2: the session timer of the answer, or the one we asked
+            // for when the callee does not do timers (then the caller refreshes).
+            let se = session_timer::of_message(msg).map(|(i, r)| (i, r.or(Some(Refresher::Uac))));
+            let se = se.or(call.se.filter(|_| call.a_timer).map(|(i, _)| (i, Some(Refresher::Uac))));
+            let mut require = tokens_except(msg, HeaderName::Require, &[b"timer", b"100rel"]);
+            if let Some((interval, refresher)) = se {
+                call.timer = Some(SessionTimer::new(now, interval, false));
+                extra.headers.push(("Session-Expires", session_timer::header_value(interval, refresher)));
+                if call.a_timer {
+                    require.push("timer".into());
+                }
+            }
+            if !require.is_empty() {
+                extra.headers.push(("Require", require.join(", ")));
+            }
+        } else {
+            // RFC 3262 relayed as is (same RSeq); 420/422 keep their reasons.
+            copy_headers(msg, &[HeaderName::Require, HeaderName::RSeq, HeaderName::MinSe, HeaderName::Unsupported], &mut extra.headers);
+        }
         let mut media_cmds = Vec::new();
         if let (Some(ct), false) = (&ctype, body.is_empty()) {
             // The callee's SDP answer goes to the caller pointing at our ports.
@@ -310,8 +448,17 @@ impl Calls {
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }
         match code {
-            101..=199 => call.state = CallState::Ringing,
+            101..=199 => {
+                if code == 180 && !call.rang {
+                    call.rang = true;
+                    lat.record(LatencyKind::InviteToRinging, now.saturating_duration_since(call.started));
+                }
+                call.state = CallState::Ringing;
+            }
             200..=299 => {
+                if call.state != CallState::Started {
+                    lat.record(LatencyKind::InviteToAnswer, now.saturating_duration_since(call.started));
+                }
                 call.state = CallState::Started;
                 call.a_tx = None;
                 // RFC 3261 13.2.2.4: the UAC acknowledges the 2xx itself.
@@ -320,6 +467,7 @@ impl Calls {
                 let call = &self.calls[&id];
                 let ack = self.request(&call.b, "ACK", 1, &ack_branch, None, b"", None);
                 out.push((call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack }));
+                self.schedule(id);
             }
             _ => {
                 call.state = CallState::Stopped;
@@ -357,12 +505,10 @@ impl Calls {
                 out.extend(self.hang_up(id, leg));
                 out
             }
-            Some(Method::Prack) => {
-                // ringcore never asks the callee for reliable provisional
-                // responses (RFC 3262), so there is nothing to acknowledge.
-                let warn = Extra::warning("no reliable provisional response to acknowledge");
-                vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 481, "Call/Transaction Does Not Exist", &warn) })]
-            }
+            // RFC 3262: reliable 18x are relayed with their RSeq, so the PRACK
+            // goes end to end too (its RAck naming leg B's INVITE); PRACK,
+            // UPDATE (RFC 3311, early or confirmed), re-INVITE and the rest
+            // take the same relay.
             _ => self.relay(id, leg, worker, tx, msg, ports.ip),
         }
     }
@@ -379,24 +525,46 @@ impl Calls {
         let method = text(msg.method().map(|m| m.as_bytes()).unwrap_or(b"INFO"));
         let ctype = msg.header(HeaderName::ContentType).map(text);
         let body = sdp_for(ip, &call.anchors, from == Leg::A, ctype.as_deref(), msg.body());
-        let req = self.request(&d, &method, d.cseq, &branch, ctype.as_deref(), &body, None);
+        let mut headers = Headers::new();
+        // The peer's User-Agent stays unless force_user_agent replaces it (custom_headers).
+        let names = [HeaderName::Supported, HeaderName::Require, HeaderName::SessionExpires, HeaderName::MinSe, HeaderName::UserAgent];
+        copy_headers(msg, &names, &mut headers);
+        if matches!(msg.method(), Some(Method::Prack)) && from == Leg::A {
+            // RFC 3262 7.2: RAck names the CSeq of our INVITE on leg B (1).
+            if let Some(rack) = prack::mapped_rack(msg, 1) {
+                headers.push(("RAck", rack));
+            }
+        }
+        let req = build_request_ext(&self.local_addr, &d, &method, d.cseq, &branch, ctype.as_deref(), &body, None, &headers);
         self.relayed.insert(branch, Relayed { call: id, from, tx, worker, req: msg.buffer().to_vec() });
         vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: req })]
     }
 
     /// The answer to a relayed request goes back to where the request came
     /// from; a 2xx to a re-INVITE is acknowledged on our side (13.2.2.4).
-    fn on_relayed_response(&mut self, branch: &str, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<Out> {
+    fn on_relayed_response(&mut self, now: Instant, branch: &str, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<Out> {
         let Some(code) = msg.status() else { return vec![] };
         if code == 100 {
             return vec![];
         }
         let Some(r) = self.relayed.get(branch) else { return vec![] };
         let (call_id, from, tx, worker) = (r.call, r.from, r.tx, r.worker);
-        let Ok(req) = Message::parse(&r.req) else { return vec![] };
+        let raw = r.req.clone();
+        let Ok(req) = Message::parse(&raw) else { return vec![] };
         let mut extra = Extra::default();
-        if matches!(req.method(), Some(Method::Invite) | Some(Method::Update)) {
+        let refresh = matches!(req.method(), Some(Method::Invite) | Some(Method::Update));
+        if refresh {
             extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+        }
+        let names = [HeaderName::Require, HeaderName::SessionExpires, HeaderName::MinSe, HeaderName::RSeq, HeaderName::Unsupported];
+        copy_headers(msg, &names, &mut extra.headers);
+        if refresh && (200..300).contains(&code) {
+            // RFC 4028 10: a 2xx to a re-INVITE or UPDATE refreshes the session.
+            let interval = session_timer::of_message(msg).map(|(i, _)| i);
+            if let Some(t) = self.calls.get_mut(&call_id).and_then(|c| c.timer.as_mut()) {
+                t.refreshed(now, interval, None);
+            }
+            self.schedule(call_id);
         }
         if let (Some(ct), false) = (msg.header(HeaderName::ContentType), msg.body().is_empty()) {
             let ct = text(ct);
@@ -438,8 +606,9 @@ impl Calls {
 
     /// The caller cancelled: RFC 3261 9.1 CANCEL on leg B with the INVITE's
     /// Via branch, Request-URI, Call-ID, From, To and CSeq number.
-    pub fn on_cancelled(&mut self, target: TxId) -> Vec<Out> {
-        let Some((_, call)) = self.calls.iter().find(|(_, c)| c.a_tx == Some(target)) else { return vec![] };
+    /// `target` is a transaction of `worker` (ids are per worker).
+    pub fn on_cancelled(&mut self, worker: u16, target: TxId) -> Vec<Out> {
+        let Some((_, call)) = self.calls.iter().find(|(_, c)| c.a_tx == Some(target) && c.a.worker == worker) else { return vec![] };
         if call.state == CallState::Started {
             return vec![];
         }
@@ -487,12 +656,79 @@ fn sdp_for(ip: std::net::IpAddr, anchors: &[Anchor], towards_b: bool, ctype: Opt
     anchor::rewrite_for(ip, anchors, towards_b, body).unwrap_or_else(|| body.to_vec())
 }
 
-/// Builds a request in dialog `d` (RFC 3261 12.2.1.1): Request-URI = remote
-/// target, Route set, From/To/Call-ID of the dialog, our Via; a Contact on
-/// INVITEs (8.1.1.8), P-Asserted-Identity when `asserted` is given. Shared by
-/// the call legs and the MT calls.
+/// Header lines added to a built request or response.
+pub(super) type Headers = Vec<(&'static str, String)>;
+
+/// The option tags of `name` in `msg` except those in `drop`.
+fn tokens_except(msg: &Message<'_>, name: HeaderName, drop: &[&[u8]]) -> Vec<String> {
+    msg.tokens(name).filter(|t| !drop.iter().any(|d| t.eq_ignore_ascii_case(d))).map(text).collect()
+}
+
+/// The extension headers of our INVITE on leg B: the caller's Supported and
+/// Require (RFC 3262 `100rel` and RFC 3312 `precondition` removed when
+/// disabled for the caller), and the session timer (RFC 4028 8.1:
+/// Session-Expires and Min-SE, `timer` supported) when `se` = (interval,
+/// refresher, Min-SE) is given.
+fn b_leg_options(msg: &Message<'_>, rel100: bool, precondition: bool, se: Option<(u32, Option<Refresher>, u32)>) -> Headers {
+    let mut drop: Vec<&[u8]> = vec![b"timer"];
+    if !rel100 {
+        drop.push(b"100rel");
+    }
+    if !precondition {
+        drop.push(b"precondition");
+    }
+    let drop = drop.as_slice();
+    let mut supported = tokens_except(msg, HeaderName::Supported, drop);
+    let require = tokens_except(msg, HeaderName::Require, drop);
+    let mut h = Headers::new();
+    if let Some((interval, refresher, min_se)) = se {
+        supported.push("timer".into());
+        h.push(("Session-Expires", session_timer::header_value(interval, refresher)));
+        h.push(("Min-SE", min_se.to_string()));
+    }
+    if !supported.is_empty() {
+        h.push(("Supported", supported.join(", ")));
+    }
+    if !require.is_empty() {
+        h.push(("Require", require.join(", ")));
+    }
+    // The caller's User-Agent stays unless force_user_agent replaces it (custom_headers).
+    copy_headers(msg, &[HeaderName::UserAgent], &mut h);
+    h
+}
+
+/// Copies the end-to-end extension headers of a relayed message.
+fn copy_headers(msg: &Message<'_>, names: &[HeaderName], into: &mut Headers) {
+    for n in names {
+        for v in msg.headers_of(*n) {
+            into.push((n.as_str(), text(v)));
+        }
+    }
+}
+
+/// Builds a request in dialog `d` without extra headers (see [`build_request_ext`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn build_request(local_addr: &str, d: &Dialog, method: &str, cseq: u32, branch: &str, ctype: Option<&str>, body: &[u8], asserted: Option<&str>) -> Vec<u8> {
+    build_request_ext(local_addr, d, method, cseq, branch, ctype, body, asserted, &[])
+}
+
+/// Builds a request in dialog `d` (RFC 3261 12.2.1.1): Request-URI = remote
+/// target, Route set, From/To/Call-ID of the dialog, our Via; a Contact on
+/// INVITEs and UPDATEs (8.1.1.8, RFC 3311 5.1), P-Asserted-Identity when
+/// `asserted` is given, then `extra` header lines. Shared by the call legs,
+/// the echo service and the MT calls.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn build_request_ext(
+    local_addr: &str,
+    d: &Dialog,
+    method: &str,
+    cseq: u32,
+    branch: &str,
+    ctype: Option<&str>,
+    body: &[u8],
+    asserted: Option<&str>,
+    extra: &[(&'static str, String)],
+) -> Vec<u8> {
     let transport = if d.peer.is_reliable() { "TCP" } else { "UDP" };
     let mut m = format!(
         "{method} {target} SIP/2.0\r\nVia: SIP/2.0/{transport} {local};branch={branch}\r\nMax-Forwards: 70\r\n",
@@ -503,12 +739,15 @@ pub(super) fn build_request(local_addr: &str, d: &Dialog, method: &str, cseq: u3
         m.push_str(&format!("Route: {r}\r\n"));
     }
     m.push_str(&format!("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n", d.local, d.remote, d.call_id));
-    if method == "INVITE" {
+    if method == "INVITE" || method == "UPDATE" {
         m.push_str(&format!("Contact: <sip:ringcore@{}>\r\n", local_addr));
     }
     if let Some(id) = asserted {
         // TS 24.229 5.4.3.3: the served user's asserted identity.
         m.push_str(&format!("P-Asserted-Identity: <{id}>\r\n"));
+    }
+    for (name, value) in extra {
+        m.push_str(&format!("{name}: {value}\r\n"));
     }
     if let Some(ct) = ctype.filter(|_| !body.is_empty()) {
         m.push_str(&format!("Content-Type: {ct}\r\n"));
@@ -519,26 +758,3 @@ pub(super) fn build_request(local_addr: &str, d: &Dialog, method: &str, cseq: u3
     v
 }
 
-/// Read-only views for the remote API (dialog_get, dialog events).
-impl Calls {
-    /// Every call in progress as an API dialog (type "server").
-    pub(super) fn dialog_infos(&self) -> Vec<super::dialog_info::DialogInfo> {
-        use super::dialog_info::{without_tag, DialogInfo};
-        self.calls
-            .values()
-            .map(|c| DialogInfo {
-                session_id: c.a.call_id.clone(),
-                state: match c.state {
-                    CallState::Init => "init",
-                    CallState::Ringing => "ringing",
-                    CallState::Started => "start",
-                    CallState::Stopped => "stop",
-                },
-                kind: "server",
-                from: without_tag(&c.a.remote),
-                to: without_tag(&c.a.local),
-                created: Some(c.started),
-            })
-            .collect()
-    }
-}

@@ -2,6 +2,9 @@
 //! line; dispatches requests to the registrar and the reg event package;
 //! sends the answers back as worker commands.
 
+#[path = "core_dialogs.rs"]
+mod dialogs;
+
 use super::anchor::MediaPorts;
 use super::calls::Calls;
 use super::echo::Echo;
@@ -106,6 +109,8 @@ pub struct Control {
     state_file: Option<std::path::PathBuf>,
     dirty: bool,
     last_save: Instant,
+    /// custom_headers and user_agent applied to every message sent.
+    rewriter: super::custom_headers::Rewriter,
     /// SMS over IP (see super::sms).
     pub(super) sms: super::sms::SmsService,
 }
@@ -125,6 +130,7 @@ impl Control {
         let ipsec = super::ipsec::IpsecCore::new(&p.cfg, p.engine.n_workers());
         Control {
             ipsec,
+            rewriter: super::custom_headers::Rewriter::from_config(&p.cfg.sip),
             cfg: p.cfg,
             engine: p.engine,
             registrar: p.registrar,
@@ -261,7 +267,7 @@ impl Control {
     }
 
     fn next_timeout(&self) -> Option<Instant> {
-        [self.registrar.poll_timeout(), self.regevents.poll_timeout(), self.mt.poll_timeout(), self.sms.poll_timeout()].into_iter().flatten().min()
+        [self.registrar.poll_timeout(), self.regevents.poll_timeout(), self.mt.poll_timeout(), self.sms.poll_timeout(), self.calls.poll_timeout(), self.echo.poll_timeout()].into_iter().flatten().min()
     }
 
     fn handle_timeouts(&mut self, now: Instant) {
@@ -278,6 +284,14 @@ impl Control {
             let out = self.mt.handle_timeout(now, &mut self.media_ports);
             self.send_all(out);
         }
+        if self.echo.poll_timeout().is_some_and(|t| t <= now) {
+            let out = self.echo.handle_timeout(now, &mut self.media_ports);
+            self.send_all(out);
+        }
+        if self.calls.poll_timeout().is_some_and(|t| t <= now) {
+            let out = self.calls.handle_timeout(now, &mut self.media_ports);
+            self.send_all(out);
+        }
         self.drain_binding_changes(now);
         self.sms_on_timeout(now);
         self.save_state(now, false);
@@ -285,7 +299,7 @@ impl Control {
 
     /// Starts a network-initiated call (the monitor's and the remote API's `mt_call`).
     pub fn mt_call(&mut self, impu: &str, duration: Option<Duration>) -> Result<String, String> {
-        let (id, out) = self.mt.start(impu, duration, &self.registrar.bindings, &mut self.media_ports)?;
+        let (id, out) = self.mt.start(Instant::now(), impu, duration, &self.registrar.bindings, &mut self.media_ports)?;
         self.send_all(out);
         Ok(id)
     }
@@ -294,8 +308,9 @@ impl Control {
         match ev {
             ToControl::Request { worker, tx, peer, msg } => self.on_request(now, worker, tx, peer, &msg),
             ToControl::Response { tx, msg, .. } => self.on_response(tx.is_some(), &msg),
-            ToControl::Cancelled { target, .. } => {
-                let out = self.calls.on_cancelled(target);
+            ToControl::Cancelled { worker, target } => {
+                let mut out = self.calls.on_cancelled(worker, target);
+                out.extend(self.echo.on_cancelled(worker, target, &mut self.media_ports));
                 self.send_all(out);
             }
             ToControl::ServerTimeout { .. } | ToControl::TransportError { .. } => {}
@@ -308,12 +323,12 @@ impl Control {
         self.sip_methods.count(Direction::In, raw);
         self.log_sip(Dir::From, peer, raw);
         if self.mt.owns(&msg) {
-            let out = self.mt.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
+            let out = self.mt.on_in_dialog(now, worker, tx, &msg, &mut self.media_ports);
             self.send_all(out);
             return;
         }
         if self.echo.owns(&msg) {
-            let out = self.echo.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
+            let out = self.echo.on_in_dialog(now, worker, tx, &msg, &mut self.media_ports);
             self.send_all(out);
             return;
         }
@@ -325,7 +340,7 @@ impl Control {
         let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
         let resp = match msg.method() {
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(&msg) => {
-                let out = self.echo.on_invite(worker, tx, &msg, &mut self.media_ports);
+                let out = self.echo.on_invite(now, worker, tx, peer, &msg, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }
@@ -372,13 +387,17 @@ impl Control {
     fn on_response(&mut self, in_transaction: bool, raw: &[u8]) {
         let Ok(msg) = Message::parse(raw) else { return };
         self.sip_methods.count(Direction::In, raw);
-        if self.sms_on_response(Instant::now(), &msg) {
+        let now = Instant::now();
+        if self.sms_on_response(now, &msg) {
             return;
         }
-        let out = match self.mt.on_response(Instant::now(), &msg, &mut self.media_ports) {
+        let out = match self.mt.on_response(now, &msg, &mut self.media_ports) {
             Some(out) => out,
-            None if in_transaction => self.calls.on_response(&msg, &mut self.media_ports),
-            None => self.calls.on_stray_2xx(&msg),
+            None => match self.echo.on_response(now, &msg, &mut self.media_ports) {
+                Some(out) => out,
+                None if in_transaction => self.calls.on_response(now, &msg, &mut self.media_ports, &mut self.latencies),
+                None => self.calls.on_stray_2xx(&msg),
+            },
         };
         self.send_all(out);
         if msg.status() == Some(481) && msg.cseq().is_ok_and(|c| matches!(c.method, Method::Notify)) {
@@ -417,7 +436,8 @@ impl Control {
         }
     }
 
-    fn command(&mut self, worker: u16, cmd: ToWorker) {
+    fn command(&mut self, worker: u16, mut cmd: ToWorker) {
+        self.rewriter.apply_cmd(&mut cmd);
         let ok = self.engine.commands(worker as usize).map(|q| q.send(cmd).is_ok()).unwrap_or(false);
         if !ok {
             self.counters.command_queue_full.inc();

@@ -4,23 +4,80 @@
 //! that returns every RTP and RTCP packet to its sender (RFC 4961 symmetric
 //! RTP, latching the first source). The media never reaches the control
 //! thread; BYE frees the port.
+//!
+//! The call flow follows the settings: with QoS preconditions (RFC 3312)
+//! unmet in the offer, the answer goes in a reliable 183 and alerting waits
+//! for the UE's UPDATE; a 180 is sent when `answer_delay` or `ring_only`
+//! asks for it; 18x go reliably (RFC 3262, retransmitted until PRACK) when
+//! the UE supports 100rel; session timers (RFC 4028) are negotiated, ringcore
+//! refreshes when it is the refresher and hangs up when the UE does not.
 
-use super::reply::{reply_to, reply_to_tagged, Extra};
-use crate::endpoint::ToWorker;
-use crate::ims::hss::normalize_impu;
 use super::anchor::MediaPorts;
+use super::call_policy::CallPolicy;
+use super::calls::{build_request_ext, Dialog, Headers};
+use super::prack::{self, RelTimer, Reliable};
+use super::precondition::{self, Qos};
+use super::reply::{reply_to, reply_to_tagged, Extra};
+use super::session_timer::{self, Check, Due, SessionTimer};
+use crate::config::typed::{RefreshMethod, Refresher};
+use crate::endpoint::{Peer, ToWorker};
+use crate::ims::hss::normalize_impu;
 use crate::media::MediaSpec;
 use crate::sdp::{self, CodecCap, LocalCaps, LocalSession, MediaKind, SessionDescription};
 use crate::sip::transaction::TxId;
-use crate::sip::{HeaderName, Message, Method};
-use std::collections::{HashMap, HashSet};
+use crate::sip::{HeaderName, Message};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::time::Instant;
+
+#[path = "echo_dialog.rs"]
+mod dialog;
 
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
 
+/// Where an echo call stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Reliable 183 with the answer sent; waiting for the UE's resources (RFC 3312).
+    Preconditions,
+    /// Preconditions met (or none): the 180 goes once no reliable 18x is unacknowledged.
+    Alerting,
+    /// 180 sent; the 200 goes at `answer_at` (never with ring_only).
+    Ringing,
+    /// 200 sent.
+    Answered,
+}
+
 struct EchoCall {
     worker: u16,
     port: u16,
+    /// The dialog with the UE (ringcore's refreshes and BYE).
+    dialog: Dialog,
+    /// The INVITE, to build its responses, and its transaction until answered.
+    invite: Vec<u8>,
+    tx: Option<TxId>,
+    tx_worker: u16,
+    tag: String,
+    /// Our current SDP (answer), and its o= version.
+    sdp: SessionDescription,
+    stage: Stage,
+    /// The unacknowledged reliable 18x (RFC 3262 3: one at a time).
+    reliable: Option<Reliable>,
+    next_rseq: u32,
+    /// 18x go reliably.
+    rel100: bool,
+    /// The echo IMPU's ring_only and answer_delay.
+    ring_only: bool,
+    delay: Option<std::time::Duration>,
+    answer_at: Option<Instant>,
+    started: Instant,
+    qos: Qos,
+    /// Session timer once answered, with the interval negotiated.
+    timer: Option<SessionTimer>,
+    se: Option<(u32, Refresher)>,
+    method: RefreshMethod,
+    ue_timer: bool,
 }
 
 /// Echo IMPUs and the echo calls in progress.
@@ -31,6 +88,12 @@ pub struct Echo {
     max_calls: usize,
     caps: LocalCaps,
     version: u64,
+    local_addr: String,
+    policy: CallPolicy,
+    /// Deadlines (lazily invalidated) by Call-ID.
+    deadlines: BinaryHeap<Reverse<(Instant, String)>>,
+    /// Branches of our in-dialog requests → Call-ID.
+    by_branch: HashMap<String, String>,
 }
 
 impl Echo {
@@ -49,7 +112,16 @@ impl Echo {
             max_calls,
             caps,
             version: 0,
+            local_addr: local_addr.to_owned(),
+            policy: CallPolicy::default(),
+            deadlines: BinaryHeap::new(),
+            by_branch: HashMap::new(),
         }
+    }
+
+    /// Replaces the global and per-IMPU call settings.
+    pub fn set_policy(&mut self, policy: CallPolicy) {
+        self.policy = policy;
     }
 
     /// True when `impu` (normalised) is an echo identity.
@@ -62,74 +134,343 @@ impl Echo {
         msg.call_id().is_ok_and(|c| self.calls.contains_key(std::str::from_utf8(c).unwrap_or("")))
     }
 
-    /// Answers an INVITE to an echo IMPU: 200 with the SDP answer, or 488
-    /// with a Warning when the offer is malformed or has nothing we can echo.
-    pub fn on_invite(&mut self, worker: u16, tx: TxId, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+    /// Answers an INVITE to an echo IMPU (see the module doc for the flow),
+    /// or refuses it: 503 when full, 420/422 for 100rel/session timer
+    /// mismatches, 488 with a Warning when the offer is malformed or has
+    /// nothing we can echo.
+    pub fn on_invite(&mut self, now: Instant, worker: u16, tx: TxId, peer: Peer, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
         if self.calls.len() >= self.max_calls {
-            return respond(reply_to(msg, 503, "Service Unavailable", &Extra::warning("echo call table full")));
+            // RFC 3261 21.5.4: overload; Retry-After tells when to come back.
+            let mut extra = Extra::warning("echo call table full");
+            extra.headers.push(("Retry-After", "5".into()));
+            return respond(reply_to(msg, 503, "Service Unavailable", &extra));
         }
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let caller = msg.from().map(|f| normalize_impu(&text(f.uri.raw))).unwrap_or_default();
+        let callee = msg.request_uri().map(|u| normalize_impu(&text(u.raw))).unwrap_or_default();
+        // seed 000: for echo calls the caller's session_expires and 100rel apply.
+        let pol = *self.policy.for_impu(&caller);
+        let own = *self.policy.for_impu(&callee);
+        if !pol.rel100 && prack::peer_requires_100rel(msg) {
+            let extra = Extra { headers: vec![("Unsupported", "100rel".into())], body: None };
+            return respond(reply_to(msg, 420, "Bad Extension", &extra));
+        }
+        let se = match session_timer::check_request(&pol.session, msg) {
+            Check::TooSmall(min) => {
+                // RFC 4028 9: 422 with our Min-SE.
+                let extra = Extra { headers: vec![("Min-SE", min.to_string())], body: None };
+                return respond(reply_to(msg, 422, "Session Interval Too Small", &extra));
+            }
+            Check::Use { interval, refresher, .. } => Some((interval, refresher)),
+            Check::Off => None,
+        };
         let offer = match SessionDescription::parse(msg.body()) {
             Ok(o) => o,
             // RFC 3261 21.4.26: 488 with a Warning saying what is wrong.
             Err(e) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string()))),
         };
+        let mut qos = Qos::from_offer(own.precondition, &offer);
+        qos.reserve_local();
+        // RFC 3312 5.1: our curr local status is what the bearers say.
+        self.caps.preconditions.local_reserved = qos.local_reserved();
         let w = ports.pick_worker();
-        let mut port = None;
-        let media_ip = ports.ip;
-        let mut alloc = |kind: MediaKind| {
-            if kind != MediaKind::Audio || port.is_some() {
-                return None;
-            }
-            port = ports.alloc_on(w);
-            port
-        };
-        self.version += 1;
-        let local = LocalSession { addr: media_ip, session_id: self.version, session_version: 1 };
-        let answer = match sdp::answer(&offer, &self.caps, &local, &mut alloc) {
+        let (answer, port) = match self.answer(&offer, ports, w, None) {
             Ok(a) => a,
-            Err(e) => {
-                if let Some(p) = port {
-                    ports.free(p);
-                }
-                return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&format!("{e:?}"))));
-            }
+            Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
         };
-        let Some(port) = port else {
-            return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning("no audio to echo")));
-        };
-        let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
-        self.calls.insert(call_id, EchoCall { worker: w as u16, port });
-        let extra = Extra {
-            headers: vec![("Contact", self.contact.clone())],
-            body: Some(("application/sdp".into(), answer.to_string().into_bytes())),
-        };
+        let ue_timer = session_timer::supports(msg, b"timer");
+        // RFC 4028 9: the UAS honours the refresher the UAC named, else
+        // picks one (the configured one); a UAC without timer support cannot
+        // refresh, so then we do. `force` applies to the requests we send.
+        let asked = session_timer::of_message(msg).and_then(|(_, r)| r);
+        let se = se.map(|(i, _)| (i, if ue_timer { asked.unwrap_or(pol.session.refresher) } else { Refresher::Uas }));
+        let call_id = text(msg.call_id().unwrap_or(b""));
         let tag = format!("rce{:x}", self.version);
+        let target = msg.contacts().find_map(|c| match c {
+            Ok(crate::sip::Contact::Addr(na)) => Some(text(na.uri.raw)),
+            _ => None,
+        });
+        let dialog = Dialog {
+            call_id: call_id.clone(),
+            local: format!("{};tag={tag}", text(msg.header(HeaderName::To).unwrap_or(b""))),
+            remote: text(msg.header(HeaderName::From).unwrap_or(b"")),
+            target: target.unwrap_or_else(|| caller.clone()),
+            routes: msg.record_routes().filter_map(|r| r.ok()).map(|r| format!("<{}>", text(r.uri.raw))).collect(),
+            cseq: 0,
+            worker,
+            peer,
+        };
+        let met = precondition::offerer_met(&offer);
+        let rel100 = pol.rel100 && prack::peer_supports_100rel(msg);
+        let stage = if qos.in_use() && !met && rel100 { Stage::Preconditions } else { Stage::Alerting };
+        let call = EchoCall {
+            worker: w as u16,
+            port,
+            dialog,
+            invite: msg.buffer().to_vec(),
+            tx: Some(tx),
+            tx_worker: worker,
+            tag,
+            sdp: answer,
+            stage,
+            reliable: None,
+            next_rseq: prack::first_rseq(self.version ^ port as u64),
+            rel100,
+            // remote_control: like ring_only until `dialog_set ID answer`.
+            ring_only: own.ring_only || own.remote_control,
+            delay: own.answer_delay,
+            answer_at: None,
+            started: now,
+            qos,
+            timer: None,
+            se,
+            method: pol.session.method,
+            ue_timer,
+        };
         let mut out = vec![(w as u16, ToWorker::MediaInstall { port, spec: MediaSpec::echo() })];
-        out.push((worker, ToWorker::Respond { tx, msg: reply_to_tagged(msg, 200, "OK", &extra, &tag) }));
+        self.calls.insert(call_id.clone(), call);
+        if stage == Stage::Preconditions {
+            // RFC 3312 5.1 / TS 24.229 5.4.7: the answer goes in a reliable 183.
+            out.extend(self.provisional(now, &call_id, 183, "Session Progress", true));
+        }
+        out.extend(self.progress(now, &call_id));
+        self.schedule(&call_id);
         out
     }
 
-    /// In-dialog requests of an echo call: BYE ends it (and frees the media
-    /// port); a re-INVITE or UPDATE is answered with the same media.
-    pub fn on_in_dialog(&mut self, worker: u16, tx: Option<TxId>, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
-        let Some(tx) = tx else { return vec![] }; // the ACK of our 200
-        let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
-        match msg.method() {
-            Some(Method::Bye) => {
-                let mut out = vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 200, "OK", &Extra::default()) })];
-                if let Some(c) = self.calls.remove(&call_id) {
-                    ports.free(c.port);
-                    out.push((c.worker, ToWorker::MediaRemove { port: c.port }));
-                }
-                out
+    /// The SDP answer to `offer` on media worker `w` (reusing `port` when given).
+    fn answer(&mut self, offer: &SessionDescription, ports: &mut MediaPorts, w: usize, port: Option<u16>) -> Result<(SessionDescription, u16), String> {
+        let mut given: Option<u16> = None;
+        let media_ip = ports.ip;
+        // One audio section is echoed: the call's port, or a new one.
+        let mut alloc = |kind: MediaKind| {
+            if kind != MediaKind::Audio || given.is_some() {
+                return None;
             }
-            _ => {
-                let ct = msg.header(HeaderName::ContentType).is_some();
-                let warn = if ct { "media changes on an echo call are not handled yet" } else { "request not handled on an echo call" };
-                vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 501, "Not Implemented", &Extra::warning(warn)) })]
+            given = port.or_else(|| ports.alloc_on(w));
+            given
+        };
+        self.version += 1;
+        let local = LocalSession { addr: media_ip, session_id: self.version, session_version: 1 };
+        let answer = sdp::answer(offer, &self.caps, &local, &mut alloc);
+        let free = |p: Option<u16>, ports: &mut MediaPorts| {
+            if let (Some(p), None) = (p, port) {
+                ports.free(p);
+            }
+        };
+        match (answer, given) {
+            (Ok(a), Some(p)) => Ok((a, p)),
+            (Ok(_), None) => Err("no audio to echo".into()),
+            (Err(e), p) => {
+                free(p, ports);
+                Err(e.to_string())
             }
         }
+    }
+
+    /// A response to the INVITE of `id` with our Contact and tag.
+    fn response(&self, c: &EchoCall, code: u16, reason: &str, mut headers: Headers, sdp: bool) -> Vec<u8> {
+        let Ok(req) = Message::parse(&c.invite) else { return Vec::new() };
+        headers.insert(0, ("Contact", self.contact.clone()));
+        let body = sdp.then(|| ("application/sdp".to_owned(), c.sdp.to_string().into_bytes()));
+        reply_to_tagged(&req, code, reason, &Extra { headers, body }, &c.tag)
+    }
+
+    /// Sends an 18x, reliably when the UE supports 100rel (RFC 3262 3:
+    /// Require: 100rel and an RSeq, retransmitted until PRACK).
+    fn provisional(&mut self, now: Instant, id: &str, code: u16, reason: &str, sdp: bool) -> Vec<Out> {
+        let t1 = self.policy.t1;
+        let Some(c) = self.calls.get(id) else { return vec![] };
+        let Some(tx) = c.tx else { return vec![] };
+        let mut headers = Headers::new();
+        let rseq = c.next_rseq;
+        if c.rel100 {
+            headers.push(("Require", "100rel".into()));
+            headers.push(("RSeq", rseq.to_string()));
+        }
+        let msg = self.response(c, code, reason, headers, sdp);
+        let (rel100, worker) = (c.rel100, c.tx_worker);
+        let cseq = Message::parse(&c.invite).ok().and_then(|m| m.cseq().ok().map(|s| s.seq)).unwrap_or(1);
+        if let Some(c) = self.calls.get_mut(id) {
+            if rel100 {
+                c.reliable = Some(Reliable::new(now, t1, rseq, cseq, msg.clone()));
+                c.next_rseq = rseq.wrapping_add(1);
+            }
+        }
+        vec![(worker, ToWorker::Respond { tx, msg })]
+    }
+
+    /// Moves the call on as far as it can go now: alerting once the
+    /// preconditions are met and no reliable 18x is unacknowledged, then the
+    /// 200 at `answer_at`.
+    fn progress(&mut self, now: Instant, id: &str) -> Vec<Out> {
+        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        let (ring_only, delay) = (c.ring_only, c.delay);
+        let mut out = Vec::new();
+        if c.stage == Stage::Alerting && c.reliable.is_none() {
+            c.stage = Stage::Ringing;
+            c.answer_at = if ring_only { None } else { Some(now + delay.unwrap_or_default()) };
+            if ring_only || delay.is_some() || c.rel100 {
+                out.extend(self.provisional(now, id, 180, "Ringing", false));
+            }
+        }
+        let Some(c) = self.calls.get_mut(id) else { return out };
+        // RFC 3262 3: a 2xx may follow an unacknowledged reliable 18x without SDP only.
+        let sdp_unacked = c.reliable.is_some() && c.stage != Stage::Ringing;
+        if c.stage == Stage::Ringing && c.answer_at.is_some_and(|t| t <= now) && !sdp_unacked {
+            out.extend(self.answer_now(now, id));
+        }
+        out
+    }
+
+    /// Sends the 200 to the INVITE, starting the session timer.
+    pub(super) fn answer_now(&mut self, now: Instant, id: &str) -> Vec<Out> {
+        let Some(c) = self.calls.get(id) else { return vec![] };
+        let Some(tx) = c.tx else { return vec![] };
+        let mut headers = Headers::new();
+        if let Some((interval, refresher)) = c.se {
+            headers.push(("Session-Expires", session_timer::header_value(interval, Some(refresher))));
+            if c.ue_timer {
+                headers.push(("Require", "timer".into()));
+            }
+        }
+        let msg = self.response(c, 200, "OK", headers, true);
+        let worker = c.tx_worker;
+        if let Some(c) = self.calls.get_mut(id) {
+            c.stage = Stage::Answered;
+            c.tx = None;
+            c.reliable = None;
+            c.timer = c.se.map(|(i, r)| SessionTimer::new(now, i, r == Refresher::Uas));
+        }
+        vec![(worker, ToWorker::Respond { tx, msg })]
+    }
+
+    pub(super) fn schedule(&mut self, id: &str) {
+        let dialog_timeout = self.policy.dialog_timeout;
+        let Some(c) = self.calls.get(id) else { return };
+        let t = [
+            c.reliable.as_ref().map(Reliable::poll_timeout),
+            c.answer_at.filter(|_| c.stage == Stage::Ringing),
+            (c.stage != Stage::Answered).then_some(c.started + dialog_timeout),
+            c.timer.map(|t| t.poll_timeout()),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let Some(t) = t {
+            self.deadlines.push(Reverse((t, id.to_owned())));
+        }
+    }
+
+    /// When [`Echo::handle_timeout`] has something to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadlines.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// Retransmits reliable 18x, sends delayed answers, refreshes or ends
+    /// sessions (RFC 4028 10) and gives up unanswered calls after `dialog_timeout`.
+    pub fn handle_timeout(&mut self, now: Instant, ports: &mut MediaPorts) -> Vec<Out> {
+        let mut out = Vec::new();
+        while let Some(Reverse((t, _))) = self.deadlines.peek() {
+            if *t > now {
+                break;
+            }
+            let Some(Reverse((t, id))) = self.deadlines.pop() else { break };
+            // Drop duplicates of this entry (they sort next to it).
+            while self.deadlines.peek().is_some_and(|Reverse((t2, id2))| *t2 == t && *id2 == id) {
+                self.deadlines.pop();
+            }
+            out.extend(self.call_timeout(now, &id, ports));
+        }
+        out
+    }
+
+    fn call_timeout(&mut self, now: Instant, id: &str, ports: &mut MediaPorts) -> Vec<Out> {
+        let dialog_timeout = self.policy.dialog_timeout;
+        let Some(c) = self.calls.get(id) else { return vec![] };
+        if c.stage != Stage::Answered && now >= c.started + dialog_timeout {
+            // seed 000 dialog_timeout: the unanswered call is given up.
+            return self.reject(id, 480, "Temporarily Unavailable", "dialog_timeout", ports);
+        }
+        let mut out = Vec::new();
+        let rel = self.calls.get_mut(id).and_then(|c| c.reliable.as_mut()).and_then(|r| r.handle_timeout(now));
+        match rel {
+            Some(RelTimer::Retransmit) => {
+                if let Some((Some(tx), Some(r), w)) = self.calls.get(id).map(|c| (c.tx, c.reliable.as_ref(), c.tx_worker)) {
+                    out.push((w, ToWorker::Respond { tx, msg: r.msg.clone() }));
+                }
+            }
+            // RFC 3262 3: no PRACK for 64*T1: reject the INVITE with a 5xx.
+            Some(RelTimer::GiveUp) => return self.reject(id, 504, "Server Time-out", "no PRACK", ports),
+            None => {}
+        }
+        let due = self.calls.get_mut(id).and_then(|c| c.timer.as_mut()).and_then(|t| t.handle_timeout(now));
+        match due {
+            Some(Due::Refresh) => out.extend(self.refresh(id)),
+            Some(Due::Expire) => {
+                // RFC 4028 10: no refresh came: end the session.
+                out.extend(self.send_in_dialog(id, "BYE", Headers::new(), false));
+                out.extend(self.release(id, ports));
+                return out;
+            }
+            None => {}
+        }
+        out.extend(self.progress(now, id));
+        self.schedule(id);
+        out
+    }
+
+    /// Answers the pending INVITE with `code` (when still pending) and frees the call.
+    fn reject(&mut self, id: &str, code: u16, reason: &str, why: &str, ports: &mut MediaPorts) -> Vec<Out> {
+        let mut out = Vec::new();
+        if let Some(c) = self.calls.get(id) {
+            if let Some(tx) = c.tx {
+                let msg = self.response(c, code, reason, Extra::warning(why).headers, false);
+                out.push((c.tx_worker, ToWorker::Respond { tx, msg }));
+            }
+        }
+        out.extend(self.release(id, ports));
+        out
+    }
+
+    /// RFC 4028 7.4 / 10: ringcore refreshes with UPDATE or re-INVITE (per
+    /// `method`), naming itself (the UAC of the refresh) as refresher.
+    fn refresh(&mut self, id: &str) -> Vec<Out> {
+        let Some(c) = self.calls.get(id) else { return vec![] };
+        let Some((interval, _)) = c.se else { return vec![] };
+        let headers = session_timer::refresh_headers(interval);
+        match c.method {
+            RefreshMethod::Update => self.send_in_dialog(id, "UPDATE", headers, false),
+            RefreshMethod::Invite => self.send_in_dialog(id, "INVITE", headers, true),
+        }
+    }
+
+    /// Sends a request in the call's dialog (our SDP, with a new o= version, when `sdp`).
+    fn send_in_dialog(&mut self, id: &str, method: &str, headers: Headers, sdp: bool) -> Vec<Out> {
+        self.version += 1;
+        let branch = format!("z9hG4bKrce{:x}", self.version);
+        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        c.dialog.cseq += 1;
+        if sdp {
+            c.sdp.origin.session_version += 1;
+        }
+        let body = if sdp { c.sdp.to_string().into_bytes() } else { Vec::new() };
+        let ctype = sdp.then_some("application/sdp");
+        let req = build_request_ext(&self.local_addr, &c.dialog, method, c.dialog.cseq, &branch, ctype, &body, None, &headers);
+        let (w, peer) = (c.dialog.worker, c.dialog.peer);
+        if method != "BYE" {
+            self.by_branch.insert(branch, id.to_owned());
+        }
+        vec![(w, ToWorker::SendRequest { peer, msg: req })]
+    }
+
+    /// Frees the media of a call and forgets it.
+    fn release(&mut self, id: &str, ports: &mut MediaPorts) -> Vec<Out> {
+        let Some(c) = self.calls.remove(id) else { return vec![] };
+        self.by_branch.retain(|_, v| v != id);
+        ports.free(c.port);
+        vec![(c.worker, ToWorker::MediaRemove { port: c.port })]
     }
 
     /// Echo calls in progress.
@@ -145,19 +486,6 @@ impl Echo {
 
 /// Read-only views and echo list changes for the remote API.
 impl Echo {
-    /// Every echo call as an API dialog (type "echo", Call-ID as session id).
-    pub(super) fn dialog_infos(&self) -> Vec<super::dialog_info::DialogInfo> {
-        let info = |id: &String| super::dialog_info::DialogInfo {
-            session_id: id.clone(),
-            state: "start",
-            kind: "echo",
-            from: String::new(),
-            to: String::new(),
-            created: None,
-        };
-        self.calls.keys().map(info).collect()
-    }
-
     /// impu_add with impi "echo" (seed 000 6.6): adds an echo identity.
     pub(super) fn add_impu(&mut self, impu: &str) -> bool {
         self.impus.insert(normalize_impu(impu))

@@ -49,6 +49,15 @@ pub trait MonitorContext {
         let _ = impi;
         Err("SMS is not available".into())
     }
+    /// Writes the dialog list (monitor `dialog`).
+    fn dialogs(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "No dialog")
+    }
+    /// Applies a `dialog_set` action (`stop`, `hold`, `answer`) to dialog `id`.
+    fn dialog_set(&mut self, id: &str, action: &str) -> Result<String, String> {
+        let _ = (id, action);
+        Err("dialogs are not available".into())
+    }
 }
 
 /// A command handler: context, arguments after the command name, output.
@@ -108,7 +117,7 @@ impl Monitor {
     /// A monitor with the built-in commands.
     pub fn new() -> Monitor {
         Monitor {
-            commands: vec![HELP, builtin::LOG, builtin::USERS, builtin::MT_CALL, builtin::SMS, builtin::SMS_FLUSH, builtin::QUIT],
+            commands: vec![HELP, builtin::LOG, builtin::USERS, builtin::MT_CALL, builtin::SMS, builtin::SMS_FLUSH, builtin::DIALOG, builtin::DIALOG_SET, builtin::QUIT],
         }
     }
 

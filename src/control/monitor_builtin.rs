@@ -58,6 +58,29 @@ pub const SMS_FLUSH: Command = Command {
     handler: sms_flush,
 };
 
+/// `dialog`.
+pub const DIALOG: Command = Command {
+    name: "dialog",
+    usage: "dialog",
+    help: "List the dialogs in progress: relayed calls (server), echo and MT calls, with their \
+           state, age, session interval and QoS state per media.",
+    min_args: 0,
+    max_args: 0,
+    handler: dialog,
+};
+
+/// `dialog_set`.
+pub const DIALOG_SET: Command = Command {
+    name: "dialog_set",
+    usage: "dialog_set ID stop|hold|answer",
+    help: "Act on dialog ID (as listed by dialog): stop ends it, hold puts the UE of an echo \
+           or MT call on hold (re-INVITE with a=sendonly), answer sends the 200 of a ringing \
+           echo call (ring_only, remote_control).",
+    min_args: 2,
+    max_args: 2,
+    handler: dialog_set,
+};
+
 /// `quit`.
 pub const QUIT: Command = Command {
     name: "quit",
@@ -106,6 +129,18 @@ fn sms_flush(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -
     match ctx.sms_flush(args.first().copied().unwrap_or("")) {
         Ok(line) => writeln!(out, "{line}"),
         Err(e) => writeln!(out, "sms_flush: {e}"),
+    }
+}
+
+fn dialog(ctx: &mut dyn MonitorContext, _args: &[&str], out: &mut dyn Write) -> io::Result<()> {
+    ctx.dialogs(out)
+}
+
+fn dialog_set(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
+    let (Some(id), Some(action)) = (args.first(), args.get(1)) else { return writeln!(out, "usage: dialog_set ID stop|hold|answer") };
+    match ctx.dialog_set(id, action) {
+        Ok(line) => writeln!(out, "{line}"),
+        Err(e) => writeln!(out, "dialog_set: {e}"),
     }
 }
 

@@ -68,6 +68,15 @@ impl MonitorContext for Ctx<'_> {
         self.quit = true;
     }
 
+    fn dialogs(&self, out: &mut dyn Write) -> io::Result<()> {
+        super::dialogs::write_table(&self.control.dialogs(), out)
+    }
+
+    fn dialog_set(&mut self, id: &str, action: &str) -> Result<String, String> {
+        let a = super::dialogs::Action::parse(action).ok_or_else(|| format!("unknown action {action} (stop, hold, answer)"))?;
+        self.control.dialog_set(id, a).map(|()| format!("dialog {id}: {action}"))
+    }
+
     fn mt_call(&mut self, impu: &str, duration: Option<f64>) -> Result<String, String> {
         let d = duration.map(std::time::Duration::from_secs_f64);
         self.control.mt_call(impu, d).map(|id| format!("MT call {id} to {impu} started"))

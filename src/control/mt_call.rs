@@ -4,9 +4,17 @@
 //! the echo of the data-plane worker once the UE accepts, and hangs up after
 //! the requested duration — or when the UE does. The monitor's `mt_call`
 //! and the remote API's `mt_call` call [`MtCalls::start`].
+//!
+//! The callee's settings apply (seed 000): 100rel offered and reliable 18x
+//! PRACKed (RFC 3262 4), preconditions offered unless `off`, a session timer
+//! requested (RFC 4028 7.1) and refreshed by ringcore when it is the
+//! refresher, the call ended with BYE when the UE's refreshes stop.
 
 use super::anchor::MediaPorts;
-use super::calls::{build_request, Dialog};
+use super::call_policy::CallPolicy;
+use super::calls::{build_request_ext, Dialog, Headers};
+use super::session_timer::{self, Due, SessionTimer};
+use crate::config::typed::{Precondition, RefreshMethod, Refresher};
 use super::reply::{reply_to, Extra};
 use crate::endpoint::ToWorker;
 use crate::ims::bindings::Bindings;
@@ -30,6 +38,16 @@ struct MtCall {
     answered: bool,
     hang_up_at: Option<Instant>,
     duration: Option<Duration>,
+    /// Our SDP offer (sent again, newer, in a refreshing re-INVITE).
+    offer: SessionDescription,
+    /// Highest RSeq PRACKed (RFC 3262 4: retransmissions are not PRACKed again).
+    last_rseq: Option<u32>,
+    /// Session timer once answered; refresh method of the callee's settings.
+    timer: Option<SessionTimer>,
+    method: RefreshMethod,
+    started: Instant,
+    /// A 422 was answered with a new INVITE already (RFC 4028 7.3).
+    retried_422: bool,
 }
 
 /// The MT calls in progress.
@@ -41,12 +59,18 @@ pub struct MtCalls {
     n_workers: usize,
     seq: u64,
     max_calls: usize,
+    policy: CallPolicy,
 }
 
 impl MtCalls {
     /// MT calls presented as coming from `caller` (a SIP URI of the core).
     pub fn new(local_addr: String, caller: String, n_workers: usize, max_calls: usize) -> Self {
-        MtCalls { calls: HashMap::new(), by_branch: HashMap::new(), local_addr, caller, n_workers, seq: 0, max_calls }
+        MtCalls { calls: HashMap::new(), by_branch: HashMap::new(), local_addr, caller, n_workers, seq: 0, max_calls, policy: CallPolicy::default() }
+    }
+
+    /// Replaces the global and per-IMPU call settings.
+    pub fn set_policy(&mut self, policy: CallPolicy) {
+        self.policy = policy;
     }
 
     /// True when the Call-ID is one of ours.
@@ -55,7 +79,7 @@ impl MtCalls {
     }
 
     /// Calls `impu`'s registered contact; the call ends after `duration` (None: when the UE hangs up).
-    pub fn start(&mut self, impu: &str, duration: Option<Duration>, bindings: &Bindings, ports: &mut MediaPorts) -> Result<(String, Vec<Out>), String> {
+    pub fn start(&mut self, now: Instant, impu: &str, duration: Option<Duration>, bindings: &Bindings, ports: &mut MediaPorts) -> Result<(String, Vec<Out>), String> {
         if self.calls.len() >= self.max_calls {
             return Err("too many MT calls in progress".into());
         }
@@ -67,15 +91,23 @@ impl MtCalls {
             .ok_or_else(|| format!("{impu} is not registered"))?;
         let w = ports.pick_worker();
         let port = ports.alloc_on(w).ok_or("no free media port")?;
+        // seed 000: for MT calls the callee's settings apply.
+        let pol = *self.policy.for_impu(&impu);
         let mut caps = LocalCaps::volte_default();
         if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
             audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
         }
+        caps.preconditions.offer = pol.precondition != Precondition::Off;
         self.seq += 1;
         let local = LocalSession { addr: ports.ip, session_id: self.seq, session_version: 1 };
         let mut given = Some(port);
-        let offer = sdp::build_offer(&caps, &local, &mut |k| if k == MediaKind::Audio { given.take() } else { None })
-            .map_err(|e| format!("cannot build the offer: {e:?}"))?;
+        let offer = match sdp::build_offer(&caps, &local, &mut |k| if k == MediaKind::Audio { given.take() } else { None }) {
+            Ok(o) => o,
+            Err(e) => {
+                ports.free(port);
+                return Err(format!("cannot build the offer: {e:?}"));
+            }
+        };
         let (worker, peer) = super::calls::route_to(&contact.uri, &contact.flow, self.n_workers);
         let call = MtCall {
             dialog: Dialog {
@@ -94,19 +126,57 @@ impl MtCalls {
             answered: false,
             hang_up_at: None,
             duration,
+            offer,
+            last_rseq: None,
+            timer: None,
+            method: pol.session.method,
+            started: now,
+            retried_422: false,
         };
         let branch = format!("z9hG4bKrcm{:x}", self.seq);
-        let invite = self.request(&call, "INVITE", &branch, Some(&offer.to_string()));
+        let invite = self.request(&call, "INVITE", &branch, true, &pol.uac_options());
         let id = call.dialog.call_id.clone();
         self.by_branch.insert(branch, id.clone());
         self.calls.insert(id.clone(), call);
         Ok((id, vec![(worker, ToWorker::SendRequest { peer, msg: invite })]))
     }
 
-    fn request(&self, c: &MtCall, method: &str, branch: &str, sdp: Option<&str>) -> Vec<u8> {
+    /// A request in the call's dialog, with our offer as body when `sdp`.
+    fn request(&self, c: &MtCall, method: &str, branch: &str, sdp: bool, headers: &[(&'static str, String)]) -> Vec<u8> {
         let d = &c.dialog;
-        let body = sdp.unwrap_or("").as_bytes();
-        build_request(&self.local_addr, d, method, d.cseq, branch, sdp.map(|_| "application/sdp"), body, None)
+        let body = if sdp { c.offer.to_string().into_bytes() } else { Vec::new() };
+        build_request_ext(&self.local_addr, d, method, d.cseq, branch, sdp.then_some("application/sdp"), &body, None, headers)
+    }
+
+    /// Sends a new in-dialog request (next CSeq); its answer comes back through `on_response`.
+    fn send_in_dialog(&mut self, id: &str, method: &str, sdp: bool, headers: &[(&'static str, String)]) -> Vec<Out> {
+        self.seq += 1;
+        let branch = format!("z9hG4bKrcm{:x}{}", self.seq, method.chars().next().unwrap_or('r').to_ascii_lowercase());
+        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        c.dialog.cseq += 1;
+        if sdp {
+            c.offer.origin.session_version += 1;
+        }
+        let Some(c) = self.calls.get(id) else { return vec![] };
+        let req = self.request(c, method, &branch, sdp, headers);
+        let out = vec![(c.dialog.worker, ToWorker::SendRequest { peer: c.dialog.peer, msg: req })];
+        self.by_branch.insert(branch, id.to_owned());
+        out
+    }
+
+    /// RFC 3262 4: a reliable 18x (Require: 100rel, RSeq) is acknowledged
+    /// with a PRACK naming its RSeq and our INVITE's CSeq (1), once per RSeq.
+    fn prack(&mut self, id: &str, msg: &Message<'_>) -> Vec<Out> {
+        if !msg.has_token(HeaderName::Require, b"100rel") {
+            return vec![];
+        }
+        let Some(rseq) = msg.rseq().ok().flatten() else { return vec![] };
+        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        if c.last_rseq.is_some_and(|last| rseq <= last) {
+            return vec![];
+        }
+        c.last_rseq = Some(rseq);
+        self.send_in_dialog(id, "PRACK", false, &[("RAck", format!("{rseq} 1 INVITE"))])
     }
 
     /// A response to one of our requests: the UE's answer starts the echo.
@@ -114,20 +184,38 @@ impl MtCalls {
         let branch = msg.via_top().ok()?.branch().map(|b| String::from_utf8_lossy(b).into_owned())?;
         let id = self.by_branch.get(&branch)?.clone();
         let code = msg.status()?;
-        if !matches!(msg.cseq().ok()?.method, Method::Invite) {
+        let cseq = msg.cseq().ok()?;
+        if !matches!(cseq.method, Method::Invite) {
             if code >= 200 {
                 self.by_branch.remove(&branch);
             }
+            if matches!(cseq.method, Method::Update) {
+                return Some(self.on_refreshed(now, &id, code, msg, ports));
+            }
             return Some(vec![]);
         }
+        let seq = cseq.seq;
         let call = self.calls.get_mut(&id)?;
         if let Some(tag) = msg.to().ok().and_then(|t| t.tag()) {
             if !call.dialog.remote.contains(";tag=") {
                 call.dialog.remote = format!("{};tag={}", call.dialog.remote, String::from_utf8_lossy(tag));
             }
         }
+        if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
+            call.dialog.target = String::from_utf8_lossy(na.uri.raw).into_owned();
+        }
         if code < 200 {
-            return Some(vec![]);
+            return Some(self.prack(&id, msg));
+        }
+        if code >= 300 && call.answered {
+            // A refreshing re-INVITE failed.
+            self.by_branch.remove(&branch);
+            return Some(self.on_refreshed(now, &id, code, msg, ports));
+        }
+        if code == 422 && !call.retried_422 {
+            // RFC 4028 7.3: retry once with the UAS's Min-SE as interval.
+            self.by_branch.remove(&branch);
+            return Some(self.retry_422(&id, msg.min_se().ok().flatten()?));
         }
         if code >= 300 {
             ports.free(call.port);
@@ -135,13 +223,16 @@ impl MtCalls {
             self.calls.remove(&id);
             return Some(vec![]);
         }
-        if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
-            call.dialog.target = String::from_utf8_lossy(na.uri.raw).into_owned();
-        }
         let mut out = Vec::new();
-        if !call.answered {
+        if call.answered {
+            out.extend(self.on_refreshed(now, &id, code, msg, ports));
+        } else if let Some(call) = self.calls.get_mut(&id) {
             call.answered = true;
             call.hang_up_at = call.duration.map(|d| now + d);
+            // RFC 4028 7.2: the 2xx says the interval and who refreshes.
+            if let Some((interval, refresher)) = session_timer::of_message(msg) {
+                call.timer = Some(SessionTimer::new(now, interval, refresher != Some(Refresher::Uas)));
+            }
             let remote = SessionDescription::parse(msg.body()).ok().and_then(|sd| {
                 let m = sd.media.first()?;
                 let c = m.connection.as_ref().or(sd.connection.as_ref())?;
@@ -150,15 +241,58 @@ impl MtCalls {
             let spec = MediaSpec { remote_rtp: remote, ..MediaSpec::echo() };
             out.push((call.media_worker, ToWorker::MediaInstall { port: call.port, spec }));
         }
-        // RFC 3261 13.2.2.4: the UAC acknowledges every 2xx.
-        let call = &self.calls[&id];
-        let ack = self.request(call, "ACK", &format!("{branch}a"), None);
+        // RFC 3261 13.2.2.4: the UAC acknowledges every 2xx (with its INVITE's CSeq).
+        let call = self.calls.get(&id)?;
+        let ack = build_request_ext(&self.local_addr, &call.dialog, "ACK", seq, &format!("{branch}a"), None, b"", None, &[]);
         out.push((call.dialog.worker, ToWorker::SendStateless { peer: call.dialog.peer, msg: ack }));
         Some(out)
     }
 
-    /// A request inside an MT call: the UE hangs up (BYE) or re-offers.
-    pub fn on_in_dialog(&mut self, worker: u16, tx: Option<TxId>, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+    /// RFC 4028 7.3: a new INVITE (next CSeq, no To tag: the 422 made no
+    /// dialog) asking for `min_se` as interval and Min-SE.
+    fn retry_422(&mut self, id: &str, min_se: u32) -> Vec<Out> {
+        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        c.retried_422 = true;
+        c.dialog.remote = c.dialog.remote.split(";tag=").next().unwrap_or("").to_owned();
+        let pol = *self.policy.for_impu(&super::dialogs::identity(&c.dialog.remote));
+        let mut headers = pol.uac_options();
+        let refresher = pol.session.force.then_some(pol.session.refresher);
+        for (name, value) in headers.iter_mut() {
+            match *name {
+                "Session-Expires" => *value = session_timer::header_value(min_se.max(pol.session.duration), refresher),
+                "Min-SE" => *value = min_se.to_string(),
+                _ => {}
+            }
+        }
+        self.send_in_dialog(id, "INVITE", true, &headers)
+    }
+
+    /// The answer to one of our refreshes: a 2xx restarts the session timer
+    /// (RFC 4028 7.4); 408 or 481 mean the dialog is gone (RFC 4028 10).
+    fn on_refreshed(&mut self, now: Instant, id: &str, code: u16, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+        if (200..300).contains(&code) {
+            let se = session_timer::of_message(msg);
+            if let Some(t) = self.calls.get_mut(id).and_then(|c| c.timer.as_mut()) {
+                t.refreshed(now, se.map(|(i, _)| i), se.and_then(|(_, r)| r).map(|r| r == Refresher::Uac));
+            }
+            return vec![];
+        }
+        if code == 408 || code == 481 {
+            return self.release(id, ports);
+        }
+        vec![]
+    }
+
+    /// Frees the media of a call and forgets it.
+    fn release(&mut self, id: &str, ports: &mut MediaPorts) -> Vec<Out> {
+        let Some(c) = self.calls.remove(id) else { return vec![] };
+        ports.free(c.port);
+        vec![(c.media_worker, ToWorker::MediaRemove { port: c.port })]
+    }
+
+    /// A request inside an MT call: the UE hangs up (BYE), refreshes the
+    /// session or re-offers (UPDATE, re-INVITE: answered with our echo port).
+    pub fn on_in_dialog(&mut self, now: Instant, worker: u16, tx: Option<TxId>, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(tx) = tx else { return vec![] };
         let id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
         match msg.method() {
@@ -170,35 +304,130 @@ impl MtCalls {
                 }
                 out
             }
+            Some(Method::Update) | Some(Method::Invite) => {
+                let resp = self.answer_refresh(now, &id, msg, ports.ip);
+                vec![(worker, ToWorker::Respond { tx, msg: resp })]
+            }
             _ => {
-                let w = Extra::warning("only BYE is handled inside an MT call for now");
-                let _ = msg.header(HeaderName::ContentType);
+                let w = Extra::warning("request not handled inside an MT call");
                 vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 501, "Not Implemented", &w) })]
             }
         }
     }
 
-    /// The next hang-up time.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.calls.values().filter_map(|c| c.hang_up_at).min()
+    /// UPDATE or re-INVITE from the UE: the offer (if any) is answered on
+    /// our port (RFC 3264 8); the request refreshes the session (RFC 4028 10).
+    fn answer_refresh(&mut self, now: Instant, id: &str, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<u8> {
+        let Some(c) = self.calls.get_mut(id) else { return reply_to(msg, 481, "Call/Transaction Does Not Exist", &Extra::default()) };
+        let mut headers: Headers = vec![("Contact", format!("<sip:ringcore@{}>", self.local_addr))];
+        let mut body = None;
+        if !msg.body().is_empty() {
+            let offer = match SessionDescription::parse(msg.body()) {
+                Ok(o) => o,
+                Err(e) => return reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string())),
+            };
+            let mut caps = LocalCaps::volte_default();
+            if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
+                audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
+            }
+            let local = LocalSession { addr: ip, session_id: 1, session_version: c.offer.origin.session_version + 1 };
+            let mut port = Some(c.port);
+            match sdp::answer(&offer, &caps, &local, &mut |k| if k == MediaKind::Audio { port.take() } else { None }) {
+                Ok(mut a) => {
+                    a.origin.session_id = c.offer.origin.session_id.clone();
+                    c.offer.origin.session_version += 1;
+                    body = Some(("application/sdp".to_owned(), a.to_string().into_bytes()));
+                }
+                Err(e) => return reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string())),
+            }
+        } else if matches!(msg.method(), Some(Method::Invite)) {
+            // RFC 3264 5: an offerless re-INVITE gets our offer in the 2xx.
+            c.offer.origin.session_version += 1;
+            body = Some(("application/sdp".to_owned(), c.offer.to_string().into_bytes()));
+        }
+        if let (Some(t), Some((interval, r))) = (c.timer.as_mut(), session_timer::of_message(msg)) {
+            // The refresher named in the refresh request (uac: the UE) holds.
+            let ue_refreshes = r.map_or(!t.we_refresh(), |r| r == Refresher::Uac);
+            t.refreshed(now, Some(interval), Some(!ue_refreshes));
+            let named = if ue_refreshes { Refresher::Uac } else { Refresher::Uas };
+            headers.push(("Session-Expires", session_timer::header_value(interval, Some(named))));
+            headers.push(("Require", "timer".into()));
+        } else if let Some(t) = c.timer.as_mut() {
+            t.refreshed(now, None, None);
+        }
+        reply_to(msg, 200, "OK", &Extra { headers, body })
     }
 
-    /// Hangs up the calls whose duration is over (BYE, RFC 3261 15.1.1).
+    /// The next hang-up, refresh or session expiry time.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.calls.values().filter_map(|c| [c.hang_up_at, c.timer.map(|t| t.poll_timeout())].into_iter().flatten().min()).min()
+    }
+
+    /// Hangs up the calls whose duration is over (BYE, RFC 3261 15.1.1) or
+    /// whose session expired without refresh (RFC 4028 10); refreshes the
+    /// sessions ringcore refreshes (UPDATE or re-INVITE per `method`).
     pub fn handle_timeout(&mut self, now: Instant, ports: &mut MediaPorts) -> Vec<Out> {
-        let due: Vec<String> = self.calls.iter().filter(|(_, c)| c.hang_up_at.is_some_and(|t| t <= now)).map(|(k, _)| k.clone()).collect();
+        let mut due: Vec<(String, Option<Due>)> = Vec::new();
+        for (k, c) in self.calls.iter_mut() {
+            if c.hang_up_at.is_some_and(|t| t <= now) {
+                due.push((k.clone(), Some(Due::Expire)));
+            } else if let Some(d) = c.timer.as_mut().and_then(|t| t.handle_timeout(now)) {
+                due.push((k.clone(), Some(d)));
+            }
+        }
         let mut out = Vec::new();
-        for id in due {
-            let Some(mut c) = self.calls.remove(&id) else { continue };
-            c.dialog.cseq += 1;
-            self.seq += 1;
-            let branch = format!("z9hG4bKrcm{:x}b", self.seq);
-            let bye = self.request(&c, "BYE", &branch, None);
-            self.by_branch.insert(branch, id);
-            ports.free(c.port);
-            out.push((c.media_worker, ToWorker::MediaRemove { port: c.port }));
-            out.push((c.dialog.worker, ToWorker::SendRequest { peer: c.dialog.peer, msg: bye }));
+        for (id, what) in due {
+            let Some(c) = self.calls.get(&id) else { continue };
+            let interval = c.timer.map_or(0, |t| t.interval());
+            match (what, c.method) {
+                (Some(Due::Refresh), RefreshMethod::Update) => out.extend(self.send_in_dialog(&id, "UPDATE", false, &session_timer::refresh_headers(interval))),
+                (Some(Due::Refresh), RefreshMethod::Invite) => out.extend(self.send_in_dialog(&id, "INVITE", true, &session_timer::refresh_headers(interval))),
+                _ => {
+                    out.extend(self.send_in_dialog(&id, "BYE", false, &[]));
+                    out.extend(self.release(&id, ports));
+                }
+            }
         }
         out
+    }
+
+    /// The MT calls as the monitor lists them.
+    pub fn dialog_rows(&self, now: Instant) -> Vec<super::dialogs::DialogRow> {
+        self.calls
+            .iter()
+            .map(|(id, c)| super::dialogs::DialogRow {
+                id: id.clone(),
+                kind: "mt call",
+                state: if c.answered { "start" } else { "init" },
+                from: super::dialogs::identity(&c.dialog.local),
+                to: super::dialogs::identity(&c.dialog.remote),
+                age: now.saturating_duration_since(c.started),
+                session_expires: c.timer.map(|t| t.interval()),
+                qos: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// `dialog_set ID stop|hold` on an answered MT call: BYE, or a
+    /// re-INVITE with our media `a=sendonly` (RFC 3264 8.4). None when ID
+    /// is not an MT call.
+    pub fn dialog_set(&mut self, id: &str, action: super::dialogs::Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
+        let c = self.calls.get_mut(id)?;
+        if !c.answered {
+            return Some(Err("the call is not answered".into()));
+        }
+        Some(Ok(match action {
+            super::dialogs::Action::Answer => return Some(Err("MT calls are answered by the UE".into())),
+            super::dialogs::Action::Stop => {
+                let mut out = self.send_in_dialog(id, "BYE", false, &[]);
+                out.extend(self.release(id, ports));
+                out
+            }
+            super::dialogs::Action::Hold => {
+                super::dialogs::set_direction(&mut c.offer, sdp::Direction::SendOnly);
+                self.send_in_dialog(id, "INVITE", true, &[])
+            }
+        }))
     }
 
     /// MT calls in progress.
@@ -209,31 +438,5 @@ impl MtCalls {
     /// True when no MT call is in progress.
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
-    }
-}
-
-/// Read-only views and API actions (dialog_get, dialog_set stop).
-impl MtCalls {
-    /// Every MT call as an API dialog (type "mt call").
-    pub(super) fn dialog_infos(&self) -> Vec<super::dialog_info::DialogInfo> {
-        let info = |(id, c): (&String, &MtCall)| super::dialog_info::DialogInfo {
-            session_id: id.clone(),
-            state: if c.answered { "start" } else { "init" },
-            kind: "mt call",
-            from: self.caller.clone(),
-            to: super::dialog_info::without_tag(&c.dialog.remote),
-            created: None,
-        };
-        self.calls.iter().map(info).collect()
-    }
-
-    /// dialog_set stop: hangs an answered MT call up at the next timer run.
-    pub(super) fn stop(&mut self, id: &str, now: Instant) -> Result<(), String> {
-        let c = self.calls.get_mut(id).ok_or_else(|| format!("Unknown dialog: {id}"))?;
-        if !c.answered {
-            return Err("Dialog not answered yet".into());
-        }
-        c.hang_up_at = Some(now);
-        Ok(())
     }
 }

@@ -157,15 +157,19 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         registrar.hss.len()
     );
     let regevents = RegEvents::new(local.clone(), cfg.sip.subscribe_expires, cfg.sip.tcp_threshold as usize);
-    let calls = super::calls::Calls::new(local.clone(), cfg.engine.limits.max_dialogs as usize, n);
+    let policy = super::call_policy::CallPolicy::from_config(&cfg);
+    let mut calls = super::calls::Calls::new(local.clone(), cfg.engine.limits.max_dialogs as usize, n);
+    calls.set_policy(policy.clone());
     let domain = cfg.sip.domain.clone().unwrap_or_default();
     let first = cfg.sip.sip_addr.first();
-    let echo = super::echo::Echo::new(
+    let mut echo = super::echo::Echo::new(
         cfg.calls.echo.iter().map(|i| i.public_identity(&domain)).collect(),
         &local,
         (cfg.engine.limits.max_dialogs as usize).min(2048 * n),
     );
-    let mt = super::mt_call::MtCalls::new(local.clone(), format!("sip:ringcore@{domain}"), n, 1024);
+    echo.set_policy(policy.clone());
+    let mut mt = super::mt_call::MtCalls::new(local.clone(), format!("sip:ringcore@{domain}"), n, 1024);
+    mt.set_policy(policy);
     let media_ports = super::anchor::MediaPorts::new(
         first.map_or(10000, |a| a.port_min),
         first.map_or(20000, |a| a.port_max),

@@ -338,8 +338,15 @@ def dialog(addr, core):
     d = c.ok("dialog_get", session_id=sid)["dialogs"]
     check(len(d) == 1 and d[0]["state"] == "start" and d[0]["type"] == "mt call" and "ue@" in d[0]["to"], f"dialog_get: {d}")
     check(c.ok("dialog_get", session_id="other")["dialogs"] == [], "dialog_get filter")
-    r = c.call("dialog_set", session_id=sid, action="hold")
-    check("not supported" in r.get("error", ""), f"dialog_set hold: {r}")
+    r = c.call("dialog_set", session_id=sid, action="downgrade")
+    check("not supported" in r.get("error", ""), f"dialog_set downgrade: {r}")
+    # hold: a re-INVITE whose offer puts our media on sendonly (RFC 3264 8.4).
+    c.ok("dialog_set", session_id=sid, action="hold")
+    reinvite, frm = ue.recv()
+    check(reinvite.startswith("INVITE ") and "a=sendonly" in reinvite, f"hold re-INVITE: {reinvite}")
+    ue.respond(reinvite, "200 OK", frm, sdp.replace("t=0 0\r\n", "t=0 0\r\na=recvonly\r\n"))
+    ack, _ = ue.recv()
+    check(ack.startswith("ACK "), f"ACK of the hold: {ack}")
     c.ok("dialog_set", session_id=sid, action="stop")
     bye, frm = ue.recv()
     check(bye.startswith("BYE "), f"BYE after dialog_set stop: {bye}")

@@ -1,0 +1,211 @@
+//! Calls driven on a virtual clock: a caller and a registered callee, real
+//! SIP text in, worker commands out. Covers PRACK/RAck mapping, session
+//! timer negotiation and expiry (BYE on both legs), `dialog_timeout`, and
+//! the set-up latencies.
+
+use super::*;
+use crate::endpoint::ToWorker;
+use crate::ims::bindings::{Contact, ContactUpdate, RecordKey};
+use crate::sip::transaction::{Config as TxConfig, Inbound, TransactionLayer};
+use crate::sip::TxView;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+const D: &str = "ims.mnc001.mcc001.3gppnetwork.org";
+const SDP: &str = "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+struct World {
+    calls: Calls,
+    hss: Hss,
+    bindings: Bindings,
+    ports: MediaPorts,
+    txl: TransactionLayer<u8>,
+    lat: Latencies,
+    t0: Instant,
+}
+
+fn callee_addr() -> SocketAddr {
+    "10.0.0.2:5060".parse().expect("literal address")
+}
+
+fn world() -> World {
+    let cfg = format!(
+        "{{ domain: \"{D}\", ue_db: [ {{ imsi: \"001010000000001\", impi: \"a@{D}\", authent_type: \"none\", impu: [\"sip:a\"] }},\n\
+         {{ imsi: \"001010000000002\", impi: \"b@{D}\", authent_type: \"none\", impu: [\"sip:b\"] }} ] }}"
+    );
+    let loaded = crate::config::load_str("test", &cfg, std::path::Path::new(".")).expect("test config loads");
+    let hss = Hss::from_config(&loaded.config).expect("test HSS");
+    let t0 = Instant::now();
+    let mut bindings = Bindings::new(16);
+    let key = RecordKey { impi: format!("b@{D}"), imei: String::new(), emergency: false };
+    let contact = Contact {
+        uri: format!("sip:b@{}", callee_addr()),
+        expires_at: t0 + Duration::from_secs(3600),
+        q: 1000,
+        instance: None,
+        imei: None,
+        sms: false,
+        video: false,
+        icsi: Vec::new(),
+        path: Vec::new(),
+        call_id: "reg-b".into(),
+        cseq: 1,
+        flow: Flow { worker: 0, conn: None, peer: callee_addr(), tcp: false, sock: 0 },
+        id: 0,
+    };
+    let update = ContactUpdate { contact, remove: false };
+    bindings.update(t0, &key, &[format!("sip:b@{D}")], vec![update]).expect("binding stored");
+    let mut calls = Calls::new("10.0.0.9:5060".into(), 4, 1);
+    calls.set_policy(CallPolicy::from_config(&loaded.config));
+    World {
+        calls,
+        hss,
+        bindings,
+        ports: MediaPorts::new(20000, 20099, 1, "10.0.0.9".parse().expect("literal address")),
+        txl: TransactionLayer::new(TxConfig::with_capacity(16)),
+        lat: Latencies::new(),
+        t0,
+    }
+}
+
+fn caller_peer() -> Peer {
+    Peer { transport: crate::endpoint::Transport::Udp(SocketId(0)), addr: "10.0.0.1:5060".parse().expect("literal address") }
+}
+
+fn request(method: &str, cseq: u32, to_tag: &str, extra: &str, body: &str) -> String {
+    let ctype = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
+    format!(
+        "{method} sip:b@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK{method}{cseq}\r\nMax-Forwards: 70\r\n\
+         From: <sip:a@{D}>;tag=fa\r\nTo: <sip:b@{D}>{to_tag}\r\nCall-ID: call-1\r\nCSeq: {cseq} {method}\r\n\
+         Contact: <sip:a@10.0.0.1:5060>\r\n{extra}{ctype}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// The text of every SIP message in `out`.
+fn texts(out: &[Out]) -> Vec<String> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } => Some(String::from_utf8_lossy(msg).into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl World {
+    fn tx(&mut self, raw: &str) -> TxId {
+        let msg = Message::parse(raw.as_bytes()).expect("test request parses");
+        let view = TxView::new(&msg).expect("test request has transaction headers");
+        match self.txl.handle_request(self.t0, &view, 1, false) {
+            Ok(Inbound::New(id)) => id,
+            other => panic!("expected a new transaction, got {other:?}"),
+        }
+    }
+
+    /// The caller's INVITE; returns the INVITE sent on leg B.
+    fn invite(&mut self, extra: &str) -> Vec<String> {
+        let raw = request("INVITE", 7, "", extra, SDP);
+        let tx = self.tx(&raw);
+        let msg = Message::parse(raw.as_bytes()).expect("parses");
+        let out = self.calls.on_invite(self.t0, 0, tx, caller_peer(), &msg, &self.hss, &self.bindings, &mut self.ports);
+        texts(&out)
+    }
+
+    /// The callee's response to the leg B request `req`.
+    fn respond(&mut self, at: Duration, req: &str, status: &str, extra: &str, body: &str) -> Vec<String> {
+        let line = |name: &str| req.lines().find(|l| l.starts_with(name)).unwrap_or("").to_owned();
+        let ctype = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
+        let raw = format!(
+            "SIP/2.0 {status}\r\n{}\r\n{}\r\n{};tag=tb\r\n{}\r\n{}\r\nContact: <sip:b@{}>\r\n{extra}{ctype}Content-Length: {}\r\n\r\n{body}",
+            line("Via:"),
+            line("From:"),
+            line("To:").split(";tag=").next().unwrap_or(""),
+            line("Call-ID:"),
+            line("CSeq:"),
+            callee_addr(),
+            body.len()
+        );
+        let msg = Message::parse(raw.as_bytes()).expect("test response parses");
+        texts(&self.calls.on_response(self.t0 + at, &msg, &mut self.ports, &mut self.lat))
+    }
+
+    /// An in-dialog request from the caller.
+    fn in_dialog_from_caller(&mut self, method: &str, cseq: u32, extra: &str) -> Vec<String> {
+        let raw = request(method, cseq, ";tag=rca1", extra, "");
+        let tx = self.tx(&raw);
+        let msg = Message::parse(raw.as_bytes()).expect("parses");
+        texts(&self.calls.on_in_dialog(0, Some(tx), &msg, &mut self.ports))
+    }
+}
+
+fn header<'a>(m: &'a str, name: &str) -> &'a str {
+    m.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {m}"))
+}
+
+#[test]
+fn reliable_180_and_prack_cross_the_b2bua_with_rack_mapped() {
+    let mut w = world();
+    let b = w.invite("Supported: 100rel\r\n");
+    assert!(header(&b[0], "Supported:").contains("100rel"), "{}", b[0]);
+    let to_a = w.respond(Duration::from_millis(50), &b[0], "180 Ringing", "Require: 100rel\r\nRSeq: 42\r\n", "");
+    assert!(header(&to_a[0], "RSeq:").contains("42") && header(&to_a[0], "Require:").contains("100rel"), "{}", to_a[0]);
+    let to_b = w.in_dialog_from_caller("PRACK", 8, "RAck: 42 7 INVITE\r\n");
+    assert_eq!(header(&to_b[0], "RAck:"), "RAck: 42 1 INVITE", "{}", to_b[0]);
+    assert!(to_b[0].starts_with(&format!("PRACK sip:b@{} SIP/2.0", callee_addr())), "{}", to_b[0]);
+}
+
+#[test]
+fn session_expires_is_asked_on_leg_b_and_expiry_ends_both_legs() {
+    let mut w = world();
+    let b = w.invite("Supported: timer\r\nSession-Expires: 120;refresher=uac\r\n");
+    assert_eq!(header(&b[0], "Session-Expires:"), "Session-Expires: 120;refresher=uac", "force: the configured refresher");
+    assert_eq!(header(&b[0], "Min-SE:"), "Min-SE: 90");
+    let answered = Duration::from_secs(1);
+    let to_a = w.respond(answered, &b[0], "200 OK", "", SDP);
+    assert_eq!(header(&to_a[0], "Session-Expires:"), "Session-Expires: 120;refresher=uac", "{}", to_a[0]);
+    assert!(header(&to_a[0], "Require:").contains("timer"));
+    // RFC 4028 10: BYE at 120 s less min(32, 40) s.
+    let due = w.t0 + answered + Duration::from_secs(88);
+    // Deadlines are invalidated lazily: a stale earlier one only wakes us up.
+    assert!(w.calls.poll_timeout().is_some_and(|t| t <= due));
+    assert!(w.calls.handle_timeout(due - Duration::from_millis(1), &mut w.ports).is_empty());
+    assert_eq!(w.calls.poll_timeout(), Some(due));
+    let byes = texts(&w.calls.handle_timeout(due, &mut w.ports));
+    let byes: Vec<&String> = byes.iter().filter(|m| m.starts_with("BYE ")).collect();
+    assert_eq!(byes.len(), 2, "BYE on both legs: {byes:?}");
+    assert!(byes.iter().any(|m| m.starts_with("BYE sip:a@10.0.0.1:5060")) && byes.iter().any(|m| m.starts_with(&format!("BYE sip:b@{}", callee_addr()))));
+}
+
+#[test]
+fn too_small_session_expires_gets_422() {
+    let mut w = world();
+    let r = w.invite("Session-Expires: 60\r\n");
+    assert!(r[0].starts_with("SIP/2.0 422") && r[0].contains("Min-SE: 90\r\n"), "{}", r[0]);
+}
+
+#[test]
+fn unanswered_call_is_given_up_after_dialog_timeout() {
+    let mut w = world();
+    let b = w.invite("");
+    w.respond(Duration::from_millis(10), &b[0], "180 Ringing", "", "");
+    let due = w.t0 + Duration::from_secs(30);
+    assert_eq!(w.calls.poll_timeout(), Some(due));
+    let out = texts(&w.calls.handle_timeout(due, &mut w.ports));
+    assert!(out.iter().any(|m| m.starts_with("SIP/2.0 408")), "{out:?}");
+    assert!(out.iter().any(|m| m.starts_with("CANCEL ")), "{out:?}");
+    assert!(w.calls.handle_timeout(due + Duration::from_secs(60), &mut w.ports).is_empty(), "given up once");
+}
+
+#[test]
+fn set_up_latencies_are_recorded_once() {
+    let mut w = world();
+    let b = w.invite("");
+    w.respond(Duration::from_millis(120), &b[0], "180 Ringing", "", "");
+    w.respond(Duration::from_millis(150), &b[0], "180 Ringing", "", "");
+    w.respond(Duration::from_millis(800), &b[0], "200 OK", "", SDP);
+    let ring = w.lat.summary(LatencyKind::InviteToRinging);
+    let answer = w.lat.summary(LatencyKind::InviteToAnswer);
+    assert_eq!((ring.count, answer.count), (1, 1));
+    assert!((119_000..=121_000).contains(&ring.max), "{ring:?}");
+    assert!((799_000..=801_000).contains(&answer.max), "{answer:?}");
+}

@@ -1,0 +1,118 @@
+//! Relayed calls over time and from the monitor: the deadlines of
+//! `dialog_timeout` (unanswered calls) and of session timers (RFC 4028 10,
+//! BYE on both legs), and the monitor's listing and `dialog_set ID stop`.
+
+use super::super::dialogs::{self, DialogRow};
+use super::{anchor, session_timer, tag_of, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
+use std::cmp::Reverse;
+use std::time::Instant;
+
+impl Calls {
+    /// The next call deadline (session timer expiry, `dialog_timeout` of an
+    /// unanswered call).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadlines.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// Ends the calls whose session expired without a refresh (RFC 4028 10:
+    /// BYE on both legs) and those left unanswered for `dialog_timeout`
+    /// (408 to the caller, CANCEL to the callee).
+    pub fn handle_timeout(&mut self, now: Instant, ports: &mut MediaPorts) -> Vec<Out> {
+        let mut out = Vec::new();
+        while let Some(&Reverse((t, id))) = self.deadlines.peek() {
+            if t > now {
+                break;
+            }
+            self.deadlines.pop();
+            // Drop duplicates of this entry (they sort next to it).
+            while self.deadlines.peek().is_some_and(|&Reverse(e)| e == (t, id)) {
+                self.deadlines.pop();
+            }
+            let dialog_timeout = self.policy.dialog_timeout;
+            let Some(call) = self.calls.get_mut(&id) else { continue };
+            match call.deadline(dialog_timeout) {
+                None => continue,
+                Some(actual) if actual > now => {
+                    self.deadlines.push(Reverse((actual, id)));
+                    continue;
+                }
+                Some(_) => {}
+            }
+            match call.state {
+                CallState::Init | CallState::Ringing => out.extend(self.give_up(id)),
+                CallState::Started => match call.timer.as_mut().and_then(|t| t.handle_timeout(now)) {
+                    Some(session_timer::Due::Expire) => out.extend(self.end_both(id, ports)),
+                    // Relayed calls never refresh themselves (the UEs do).
+                    _ => self.schedule(id),
+                },
+                CallState::Stopped => {}
+            }
+        }
+        out
+    }
+
+    /// seed 000 dialog_timeout: an unanswered call is given up: 408 to the
+    /// caller (RFC 3261 21.4.9), CANCEL to the callee (9.1).
+    fn give_up(&mut self, id: u64) -> Vec<Out> {
+        let Some(call) = self.calls.get_mut(&id) else { return vec![] };
+        call.state = CallState::Stopped;
+        let mut out = Vec::new();
+        if let (Some(tx), Ok(req)) = (call.a_tx.take(), Message::parse(&call.a_invite)) {
+            let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
+            let resp = super::super::reply::reply_to_tagged(&req, 408, "Request Timeout", &Extra::warning("dialog_timeout"), &local_tag);
+            out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
+        }
+        let mut b = call.b.clone();
+        b.remote = b.remote.split(";tag=").next().unwrap_or("").to_owned();
+        let branch = call.b_invite_branch.clone();
+        let cancel = self.request(&b, "CANCEL", 1, &branch, None, b"", None);
+        out.push((b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel }));
+        out
+    }
+
+    /// RFC 4028 10: no refresh before the session expired: BYE on both legs.
+    fn end_both(&mut self, id: u64, ports: &mut MediaPorts) -> Vec<Out> {
+        let mut out = Vec::new();
+        if let Some(call) = self.calls.get_mut(&id) {
+            out.extend(anchor::release(ports, &call.anchors));
+            call.anchors.clear();
+        }
+        out.extend(self.hang_up(id, Leg::A));
+        out.extend(self.hang_up(id, Leg::B));
+        out
+    }
+
+    /// The calls as the monitor lists them.
+    pub fn dialog_rows(&self, now: Instant) -> Vec<DialogRow> {
+        self.calls
+            .values()
+            .map(|c| DialogRow {
+                id: c.a.call_id.clone(),
+                kind: "server",
+                state: match c.state {
+                    CallState::Init => "init",
+                    CallState::Ringing => "ringing",
+                    CallState::Started => "start",
+                    CallState::Stopped => "stop",
+                },
+                from: dialogs::identity(&c.a.remote),
+                to: dialogs::identity(&c.b.remote),
+                age: now.saturating_duration_since(c.started),
+                session_expires: c.timer.map(|t| t.interval()),
+                qos: c.qos.media.iter().map(|q| q.name()).collect(),
+            })
+            .collect()
+    }
+
+    /// `dialog_set ID stop` on a relayed call (ID: the caller's Call-ID):
+    /// BYE on both legs once answered, else 408 to the caller and CANCEL
+    /// to the callee. None when ID is not a relayed call.
+    pub fn stop(&mut self, call_id: &str, ports: &mut MediaPorts) -> Option<Vec<Out>> {
+        let &(id, _) = self.by_call_id.get(call_id)?;
+        match self.calls.get(&id)?.state {
+            CallState::Started => Some(self.end_both(id, ports)),
+            CallState::Init | CallState::Ringing => Some(self.give_up(id)),
+            CallState::Stopped => Some(Vec::new()),
+        }
+    }
+}

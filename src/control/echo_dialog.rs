@@ -1,0 +1,192 @@
+//! Echo calls after the INVITE: the UE's in-dialog requests (PRACK,
+//! UPDATE, re-INVITE, BYE), the answers to ringcore's own refreshes, CANCEL,
+//! and the monitor's view and actions (`dialog`, `dialog_set`).
+
+use super::super::dialogs::{self, Action, DialogRow};
+use super::super::reply::{reply_to, Extra};
+use super::{build_request_ext, precondition, session_timer, Echo, EchoCall, Headers, MediaPorts, Out, Stage};
+use crate::config::typed::Refresher;
+use crate::endpoint::ToWorker;
+use crate::sdp::{self, SessionDescription};
+use crate::sip::transaction::TxId;
+use crate::sip::{Message, Method};
+use std::time::Instant;
+
+impl Echo {
+    /// A response to one of our refreshes: a 2xx restarts the session timer
+    /// (and a 2xx to a re-INVITE is acknowledged, RFC 3261 13.2.2.4); 408 or
+    /// 481 mean the dialog is gone (RFC 4028 10).
+    pub fn on_response(&mut self, now: Instant, msg: &Message<'_>, ports: &mut MediaPorts) -> Option<Vec<Out>> {
+        let branch = msg.via_top().ok()?.branch().map(|b| String::from_utf8_lossy(b).into_owned())?;
+        let id = self.by_branch.get(&branch)?.clone();
+        let code = msg.status()?;
+        if code < 200 {
+            return Some(vec![]);
+        }
+        self.by_branch.remove(&branch);
+        let mut out = Vec::new();
+        let is_invite = msg.cseq().is_ok_and(|c| matches!(c.method, Method::Invite));
+        if (200..300).contains(&code) {
+            let interval = session_timer::of_message(msg).map(|(i, _)| i);
+            if let Some(c) = self.calls.get_mut(&id) {
+                if let Some(t) = c.timer.as_mut() {
+                    t.refreshed(now, interval, None);
+                }
+                if is_invite {
+                    let ack = build_request_ext(&self.local_addr, &c.dialog, "ACK", c.dialog.cseq, &format!("{branch}a"), None, b"", None, &[]);
+                    out.push((c.dialog.worker, ToWorker::SendStateless { peer: c.dialog.peer, msg: ack }));
+                }
+            }
+            self.schedule(&id);
+        } else if code == 408 || code == 481 {
+            out.extend(self.release(&id, ports));
+        }
+        Some(out)
+    }
+
+    /// The UE cancelled an unanswered echo call: 487 (RFC 3261 9.2).
+    /// `target` is a transaction of `worker` (ids are per worker).
+    pub fn on_cancelled(&mut self, worker: u16, target: TxId, ports: &mut MediaPorts) -> Vec<Out> {
+        let found = self.calls.iter().find(|(_, c)| c.tx == Some(target) && c.tx_worker == worker);
+        let Some(id) = found.map(|(k, _)| k.clone()) else { return vec![] };
+        let Some(c) = self.calls.get(&id) else { return vec![] };
+        let msg = self.response(c, 487, "Request Terminated", Headers::new(), false);
+        let mut out = vec![(c.tx_worker, ToWorker::Respond { tx: target, msg })];
+        out.extend(self.release(&id, ports));
+        out
+    }
+
+    /// In-dialog requests of an echo call: BYE ends it (and frees the media
+    /// port); PRACK acknowledges a reliable 18x; UPDATE and re-INVITE are
+    /// answered with our media (and refresh the session, RFC 4028 10), an
+    /// UPDATE meeting the preconditions lets the call alert.
+    pub fn on_in_dialog(&mut self, now: Instant, worker: u16, tx: Option<TxId>, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+        let Some(tx) = tx else { return vec![] }; // the ACK of our 200
+        let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
+        let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
+        match msg.method() {
+            Some(Method::Bye) => {
+                let mut out = respond(reply_to(msg, 200, "OK", &Extra::default()));
+                out.extend(self.release(&call_id, ports));
+                out
+            }
+            Some(Method::Prack) => {
+                // A PRACK crossing our 200 still acknowledges an 18x we sent.
+                let late = |c: &EchoCall| c.stage == Stage::Answered && msg.rack().ok().flatten().is_some_and(|r| r.rseq < c.next_rseq);
+                let acked = self.calls.get(&call_id).is_some_and(|c| c.reliable.as_ref().is_some_and(|r| r.acked_by(msg)) || late(c));
+                if !acked {
+                    // RFC 3262 3: a PRACK matching no unacknowledged reliable 18x.
+                    return respond(reply_to(msg, 481, "Call/Transaction Does Not Exist", &Extra::warning("no such reliable provisional response")));
+                }
+                if let Some(c) = self.calls.get_mut(&call_id) {
+                    c.reliable = None;
+                }
+                let mut out = respond(reply_to(msg, 200, "OK", &Extra::default()));
+                out.extend(self.call_timeout(now, &call_id, ports));
+                out
+            }
+            Some(Method::Update) | Some(Method::Invite) => self.on_offer(now, worker, tx, msg, ports),
+            _ => respond(reply_to(msg, 501, "Not Implemented", &Extra::warning("request not handled on an echo call"))),
+        }
+    }
+
+    /// UPDATE or re-INVITE: a new offer is answered with the same port (RFC
+    /// 3264 8); the request refreshes the session timer (RFC 4028 10).
+    fn on_offer(&mut self, now: Instant, worker: u16, tx: TxId, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+        let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
+        let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
+        let Some(c) = self.calls.get(&call_id) else { return vec![] };
+        let (w, port) = (c.worker as usize, c.port);
+        self.caps.preconditions.local_reserved = c.qos.local_reserved();
+        let mut met = false;
+        if !msg.body().is_empty() {
+            let offer = match SessionDescription::parse(msg.body()) {
+                Ok(o) => o,
+                Err(e) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string()))),
+            };
+            let (mut answer, _) = match self.answer(&offer, ports, w, Some(port)) {
+                Ok(a) => a,
+                Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
+            };
+            met = precondition::offerer_met(&offer);
+            if let Some(c) = self.calls.get_mut(&call_id) {
+                answer.origin.session_id = c.sdp.origin.session_id.clone();
+                answer.origin.session_version = c.sdp.origin.session_version + 1;
+                c.sdp = answer;
+            }
+        }
+        let Some(c) = self.calls.get_mut(&call_id) else { return vec![] };
+        let mut headers = vec![("Contact", self.contact.clone())];
+        if let (Some(t), Some((interval, _))) = (c.timer.as_mut(), c.se) {
+            // RFC 4028 10: the refresher named by the refresh request holds
+            // (seen from its sender, the UE: uac is the UE).
+            let theirs = session_timer::of_message(msg);
+            let ue_refreshes = theirs.and_then(|(_, r)| r).map_or(!t.we_refresh(), |r| r == Refresher::Uac);
+            let interval = theirs.map_or(interval, |(i, _)| i);
+            t.refreshed(now, Some(interval), Some(!ue_refreshes));
+            let r = if ue_refreshes { Refresher::Uac } else { Refresher::Uas };
+            c.se = Some((interval, if ue_refreshes { Refresher::Uac } else { Refresher::Uas }));
+            headers.push(("Session-Expires", session_timer::header_value(interval, Some(r))));
+            headers.push(("Require", "timer".into()));
+        }
+        if c.stage == Stage::Preconditions && met {
+            c.stage = Stage::Alerting;
+        }
+        let has_offer = !msg.body().is_empty() || matches!(msg.method(), Some(Method::Invite));
+        let body = has_offer.then(|| ("application/sdp".to_owned(), c.sdp.to_string().into_bytes()));
+        let mut out = respond(reply_to(msg, 200, "OK", &Extra { headers, body }));
+        out.extend(self.call_timeout(now, &call_id, ports));
+        out
+    }
+
+    /// The echo calls as the monitor lists them.
+    pub fn dialog_rows(&self, now: Instant) -> Vec<DialogRow> {
+        self.calls
+            .iter()
+            .map(|(id, c)| DialogRow {
+                id: id.clone(),
+                kind: "echo",
+                state: match c.stage {
+                    Stage::Preconditions | Stage::Alerting => "init",
+                    Stage::Ringing => "ringing",
+                    Stage::Answered => "start",
+                },
+                from: dialogs::identity(&c.dialog.remote),
+                to: dialogs::identity(&c.dialog.local),
+                age: now.saturating_duration_since(c.started),
+                session_expires: c.timer.map(|t| t.interval()),
+                qos: c.qos.media.iter().map(|q| q.name()).collect(),
+            })
+            .collect()
+    }
+
+    /// `dialog_set ID stop|hold|answer` on an echo call: stop ends it (BYE
+    /// once answered, else 480); hold re-INVITEs the UE with our media
+    /// `a=sendonly` (RFC 3264 8.4); answer sends the 200 of a ringing call
+    /// (ring_only, remote_control). None when ID is not an echo call.
+    pub fn dialog_set(&mut self, now: Instant, id: &str, action: Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
+        let c = self.calls.get_mut(id)?;
+        let answered = c.stage == Stage::Answered;
+        let ringing = c.stage == Stage::Ringing;
+        Some(match (action, answered) {
+            (Action::Stop, true) => {
+                let mut out = self.send_in_dialog(id, "BYE", Headers::new(), false);
+                out.extend(self.release(id, ports));
+                Ok(out)
+            }
+            (Action::Stop, false) => Ok(self.reject(id, 480, "Temporarily Unavailable", "stopped by the operator", ports)),
+            (Action::Hold, true) => {
+                dialogs::set_direction(&mut c.sdp, sdp::Direction::SendOnly);
+                Ok(self.send_in_dialog(id, "INVITE", Headers::new(), true))
+            }
+            (Action::Hold, false) => Err("the call is not answered".into()),
+            (Action::Answer, false) if ringing => {
+                let out = self.answer_now(now, id);
+                self.schedule(id);
+                Ok(out)
+            }
+            (Action::Answer, false) => Err("the call is not ringing yet".into()),
+            (Action::Answer, true) => Err("the call is answered already".into()),
+        })
+    }
+}
