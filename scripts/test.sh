@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole ringcore test suite, on a fresh Debian machine or in CI.
 #
-# 1. installs what the tests need (SIPp = Debian sip-tester, tshark) when missing;
+# 1. installs what the tests need when missing: SIPp (Debian sip-tester), tshark, promtool
+#    (Debian prometheus), pip, and the Python clients the tests use as independent peers
+#    (websockets for the remote API, scapy + cryptography for ESP);
 # 2. runs every test twice: on the io_uring backend and on the epoll (mio) backend
 #    (RINGCORE_FORCE_EPOLL=1 is read by the engine, and inherited by the ringcore
 #    processes the interop tests start).
@@ -11,23 +13,20 @@ cd "$(dirname "$0")/.."
 need=()
 command -v sipp   >/dev/null 2>&1 || need+=(sip-tester)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v pip3   >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
     echo "== installing: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-# promtool (Debian package prometheus) checks the /metrics text format (tests/api_live.rs).
-if ! command -v promtool >/dev/null 2>&1; then
-    echo "== installing: prometheus (promtool)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq prometheus >/dev/null
-fi
 # The remote API tests drive the core with an independent client (PyPI websockets).
-python3 -c 'import websockets.sync.client' >/dev/null 2>&1 || pip3 install -q websockets
 # The IPsec interop test (tests/ipsec_live.rs) drives an independent ESP UE built on scapy.
-python3 -c "import scapy.layers.ipsec, cryptography" 2>/dev/null || pip3 install -q scapy cryptography
+# (--break-system-packages: Debian's externally managed Python refuses plain pip installs.)
+pip_install() { pip3 install -q "$@" 2>/dev/null || pip3 install -q --break-system-packages "$@"; }
+python3 -c 'import websockets.sync.client' >/dev/null 2>&1 || pip_install websockets
+python3 -c "import scapy.layers.ipsec, cryptography" 2>/dev/null || pip_install scapy cryptography
 
 export CARGO_TERM_COLOR=never
 echo "== build"
