@@ -16,7 +16,7 @@ fn users() -> String {
     format!(
         "ue_db: [ {{ impi: \"alice@{DOMAIN}\", imsi: \"001010000000001\", pwd: \"pw\", impu: [\"sip:alice\"] }}, \
          {{ imsi: \"001019100000000\", pwd: \"pw0\", impi: \"md5u0@{DOMAIN}\", impu: [\"sip:md5u0\"] }} ],\n\
-         calls: {{ echo: [\"sip:echo\"] }},\n"
+         echo: [\"sip:echo\"],\n"
     )
 }
 
@@ -209,8 +209,25 @@ fn metrics_endpoint_serves_valid_text_and_counters_move() {
     for _ in 0..3 {
         assert!(options_ping(core.sip, Duration::from_secs(2)).is_some());
     }
+    // RTP through an echo call moves the media counters (perf/echo_call.py sets the call up).
+    let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    media.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mport = media.local_addr().unwrap().port().to_string();
+    let call = Command::new("python3").arg("perf/echo_call.py").arg(core.sip.to_string()).arg(&mport).output().expect("python3");
+    assert!(call.status.success(), "echo call: {}", String::from_utf8_lossy(&call.stderr));
+    let echo_at = String::from_utf8_lossy(&call.stdout).trim().to_owned();
+    let mut rtp = vec![0x80u8, 0, 0, 1, 0, 0, 0, 160, 1, 2, 3, 4];
+    rtp.resize(172, 0xd5);
+    for _ in 0..5 {
+        media.send_to(&rtp, &echo_at).unwrap();
+        let mut buf = [0u8; 256];
+        assert!(media.recv_from(&mut buf).is_ok(), "RTP echoed");
+    }
     let after = scrape(&metrics);
     assert!(opts(&after) >= opts(&before) + 3.0, "OPTIONS counter did not move:\n{after}");
+    let rtp_rx = |b: &str| b.lines().filter(|l| l.starts_with("ringcore_rtp_rx_packets_total{")).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum::<f64>();
+    assert!(rtp_rx(&after) >= 5.0, "RTP counter did not move:\n{after}");
+    assert!(after.contains("ringcore_esp_dropped_packets_total{reason=\"bad_icv\"}"), "ESP counters missing:\n{after}");
     // Other paths and methods are refused.
     let mut s = TcpStream::connect(&metrics).unwrap();
     write!(s, "GET / HTTP/1.1\r\n\r\n").unwrap();

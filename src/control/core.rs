@@ -515,7 +515,12 @@ impl Control {
         self.logctl.as_ref()
     }
 
-    /// The IPsec SAs and ESP counters (the remote API's `ipsec` message).
+    /// The ESP counters summed over the workers (metrics).
+    pub fn ipsec_counters(&self) -> crate::endpoint::EspSnapshot {
+        self.ipsec.counters()
+    }
+
+    /// The SAs for the remote API's `ipsec` message.
     pub fn ipsec_sas(&self) -> serde_json::Value {
         self.ipsec.ipsec_sas()
     }

@@ -170,6 +170,43 @@ fn engine(c: &Control, reg: &mut Registry) {
     reg.register("event_queue_drops_total", "Events dropped because the queue to the control thread was full", ev_full);
     reg.register("rx_packets_total", "Datagrams and stream reads received by each worker", rx);
     reg.register("tx_packets_total", "Datagrams and stream writes sent by each worker", tx);
+    media(c, reg);
+    esp(c, reg);
+}
+
+fn media(c: &Control, reg: &mut Registry) {
+    let (mut rx, mut tx, mut dropped) = (Totals::default(), Totals::default(), Totals::default());
+    for (i, s) in c.sip_counters().iter().enumerate() {
+        let m = &s.media;
+        rx.add(worker(i), m.received.get());
+        tx.add(worker(i), m.sent.get());
+        for (why, v) in [("unexpected_source", &m.dropped_unexpected_source), ("malformed", &m.dropped_malformed), ("other", &m.dropped_other)] {
+            dropped.add(vec![("worker", i.to_string()), ("reason", why.to_string())], v.get());
+        }
+    }
+    reg.register("rtp_rx_packets_total", "RTP and RTCP packets received on media ports, per worker", rx);
+    reg.register("rtp_tx_packets_total", "RTP and RTCP packets echoed or relayed, per worker", tx);
+    reg.register("rtp_dropped_packets_total", "RTP and RTCP packets dropped, per worker and reason", dropped);
+}
+
+fn esp(c: &Control, reg: &mut Registry) {
+    let s = c.ipsec_counters();
+    let e = &s.esp;
+    reg.register("esp_rx_packets_total", "ESP packets decapsulated", counter(e.ok_in));
+    reg.register("esp_tx_packets_total", "ESP packets encapsulated and sent", counter(e.ok_out));
+    let mut dropped = Totals::default();
+    for (why, v) in [
+        ("bad_icv", e.bad_icv),
+        ("replay", e.replay),
+        ("unknown_spi", e.unknown_spi),
+        ("truncated", e.truncated),
+        ("malformed", e.malformed),
+        ("selector", s.selector),
+        ("out_failed", e.out_failed),
+    ] {
+        dropped.add(vec![("reason", why.to_string())], v);
+    }
+    reg.register("esp_dropped_packets_total", "ESP packets dropped, by reason", dropped);
 }
 
 fn ims(c: &Control, reg: &mut Registry) {

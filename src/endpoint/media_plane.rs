@@ -12,7 +12,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use crate::engine::{Outbox, SocketId};
-use crate::media::{Action, MediaSnapshot, MediaSpec, MediaTable, PortAllocator, PortRange, TableConfig, TableError};
+use crate::stats::MediaTotals;
+use crate::media::{Action, DropReason, MediaSnapshot, MediaSpec, MediaTable, PortAllocator, PortRange, TableConfig, TableError};
 
 /// Largest RTP/RTCP packet handled; bigger ones are dropped and counted.
 const MAX_PACKET: usize = 8192;
@@ -134,7 +135,7 @@ impl MediaPlane {
     /// Handles a datagram if `sock` is one of this plane's sockets (returns false
     /// otherwise, and the caller treats it as SIP): the table decides, and a packet to
     /// send leaves from the socket of the port it names (the other leg's for a relay).
-    pub fn on_datagram(&mut self, now: Instant, sock: SocketId, src: SocketAddr, data: &[u8], out: &mut Outbox) -> bool {
+    pub fn on_datagram(&mut self, now: Instant, sock: SocketId, src: SocketAddr, data: &[u8], out: &mut Outbox, totals: &MediaTotals) -> bool {
         if !sock.is_runtime() {
             return false;
         }
@@ -147,10 +148,19 @@ impl MediaPlane {
             return true;
         };
         buf.copy_from_slice(data);
-        if let Action::Send { src_port, dst, len } = self.table.handle_packet(now, port, src, buf) {
-            if let (Some(s), Some(bytes)) = (self.sock_for(src_port), self.scratch.get(..len)) {
-                let _ = out.send_udp(s, dst, bytes);
+        totals.received.inc();
+        match self.table.handle_packet(now, port, src, buf) {
+            Action::Send { src_port, dst, len } => {
+                if let (Some(s), Some(bytes)) = (self.sock_for(src_port), self.scratch.get(..len)) {
+                    if out.send_udp(s, dst, bytes).is_ok() {
+                        totals.sent.inc();
+                    }
+                }
             }
+            Action::Drop(DropReason::UnexpectedSource) => totals.dropped_unexpected_source.inc(),
+            Action::Drop(DropReason::Malformed) => totals.dropped_malformed.inc(),
+            Action::Drop(_) => totals.dropped_other.inc(),
+            _ => {}
         }
         true
     }
@@ -161,10 +171,12 @@ impl MediaPlane {
     }
 
     /// Sends every delayed packet due at `now`.
-    pub fn handle_timeout(&mut self, now: Instant, out: &mut Outbox) {
+    pub fn handle_timeout(&mut self, now: Instant, out: &mut Outbox, totals: &MediaTotals) {
         while let Some(due) = self.table.poll_due(now) {
             if let Some(s) = sock_of(&self.socks, self.range, self.n_workers, due.src_port) {
-                let _ = out.send_udp(s, due.dst, due.data);
+                if out.send_udp(s, due.dst, due.data).is_ok() {
+                    totals.sent.inc();
+                }
             }
         }
     }
@@ -239,6 +251,7 @@ mod tests {
     /// A worker handler made of a media plane only; other datagrams are reported.
     struct MediaHandler {
         plane: MediaPlane,
+        totals: MediaTotals,
         events: EventSender<Ev>,
     }
 
@@ -247,7 +260,7 @@ mod tests {
         type Event = Ev;
 
         fn on_datagram(&mut self, now: Instant, sock: SocketId, src: SocketAddr, data: &[u8], out: &mut Outbox) {
-            if !self.plane.on_datagram(now, sock, src, data, out) {
+            if !self.plane.on_datagram(now, sock, src, data, out, &self.totals) {
                 let _ = self.events.send(Ev::Sip);
             }
         }
@@ -271,7 +284,7 @@ mod tests {
         }
 
         fn handle_timeout(&mut self, now: Instant, out: &mut Outbox) {
-            self.plane.handle_timeout(now, out);
+            self.plane.handle_timeout(now, out, &self.totals);
         }
     }
 
@@ -329,6 +342,7 @@ mod tests {
             let listeners = Listeners { udp: vec![lo(0)], tcp: vec![] };
             let started = Engine::start(cfg, &listeners, |ctx: WorkerCtx<Ev>| MediaHandler {
                 plane: MediaPlane::new(&plane_cfg(), ctx.worker, ctx.n_workers),
+                totals: MediaTotals::default(),
                 events: ctx.events,
             });
             let mut e = match started {

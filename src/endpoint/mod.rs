@@ -357,7 +357,7 @@ impl Handler for Endpoint {
 
     fn on_datagram(&mut self, now: Instant, sock: SocketId, src: SocketAddr, data: &[u8], out: &mut Outbox) {
         // RTP and RTCP are handled here and never reach the control thread.
-        if self.media.on_datagram(now, sock, src, data, out) {
+        if self.media.on_datagram(now, sock, src, data, out, &self.counters.media) {
             return;
         }
         match self.esp.on_datagram(sock, src, data) {
@@ -421,7 +421,7 @@ impl Handler for Endpoint {
     }
 
     fn handle_timeout(&mut self, now: Instant, out: &mut Outbox) {
-        self.media.handle_timeout(now, out);
+        self.media.handle_timeout(now, out, &self.counters.media);
         self.esp_streams(now, out);
         self.txn.handle_timeout(now);
         self.flush(out);

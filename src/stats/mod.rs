@@ -61,4 +61,22 @@ pub struct SipCounters {
     pub transaction_timeouts: Counter,
     /// TCP connections closed because of a framing error.
     pub stream_framing_errors: Counter,
+    /// RTP/RTCP handled by the same worker's media plane.
+    pub media: MediaTotals,
+}
+
+/// RTP and RTCP packet totals of one worker's media plane (the per-session counters of
+/// `dialog_get` live in the media table; these are their sums, for metrics).
+#[derive(Debug, Default)]
+pub struct MediaTotals {
+    /// Packets received on media ports (RTP and RTCP).
+    pub received: Counter,
+    /// Packets sent: echoed, relayed to the other leg, or released from the delay line.
+    pub sent: Counter,
+    /// Dropped: not from the latched source (RTP from unexpected sources).
+    pub dropped_unexpected_source: Counter,
+    /// Dropped: not valid RTP or RTCP.
+    pub dropped_malformed: Counter,
+    /// Dropped: blocked, no destination yet, delay line full, or no session on the port.
+    pub dropped_other: Counter,
 }
