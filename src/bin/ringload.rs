@@ -44,6 +44,10 @@ fn main() -> ExitCode {
         ok &= written("plot", p, std::fs::write(p, plot::svg(&r.metrics, &title)));
     }
     let attempted = r.metrics.total_attempted();
+    let timeouts = r.metrics.cause(ringcore::load::metrics::Cause::Timeout);
+    if attempted > 0 && timeouts == attempted {
+        eprintln!("ringload: no answer from {} to any request: is the IMS core running there?", args.run.target);
+    }
     if attempted == 0 {
         eprintln!("ringload: nothing was attempted (the run ended before its first action)");
         return ExitCode::from(1);
