@@ -23,10 +23,12 @@ fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
-/// Calls (echo + UE-to-UE, succeeded) per CPU-second of this process.
+/// Calls (echo + UE-to-UE, succeeded) per CPU-second of this process during the call
+/// phases.
 pub fn calls_per_cpu_second(r: &RunResult) -> f64 {
     let calls = r.metrics.counts(Action::EchoCall).succeeded + r.metrics.counts(Action::UeCall).succeeded;
-    let cpu = r.cpu.as_secs_f64();
+    let is_call = |a: Action| matches!(a, Action::EchoCall | Action::UeCall);
+    let cpu: f64 = r.phases.iter().filter(|p| is_call(p.action)).map(|p| p.cpu.as_secs_f64()).sum();
     if cpu > 0.0 {
         calls as f64 / cpu
     } else {
@@ -39,11 +41,22 @@ pub fn text(cfg: &RunConfig, r: &RunResult) -> String {
     let m = &r.metrics;
     let mut s = String::new();
     let _ = writeln!(s, "ringload: {} UEs against {} ({} worker(s)), wall {:.2} s, CPU {:.2} s", cfg.ues, cfg.target, r.workers, r.wall.as_secs_f64(), r.cpu.as_secs_f64());
-    let _ = writeln!(s, "\n{:<12} {:>9} {:>9} {:>9} {:>9} {:>8} {}", "phase", "scheduled", "attempted", "succeeded", "failed", "rate/s", "time");
+    let _ = writeln!(s, "\n{:<12} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {}", "phase", "scheduled", "attempted", "succeeded", "failed", "rate/s", "CPU s", "time");
     for p in &r.phases {
         let c = m.counts(p.action);
         let cut = if p.cut { " (cut by deadline)" } else { "" };
-        let _ = writeln!(s, "{:<12} {:>9} {:>9} {:>9} {:>9} {:>8.1} {:.2} s{cut}", p.action.name(), p.count, c.attempted, c.succeeded, c.failed, p.rate, p.elapsed.as_secs_f64());
+        let _ = writeln!(
+            s,
+            "{:<12} {:>9} {:>9} {:>9} {:>9} {:>8.1} {:>8.2} {:.2} s{cut}",
+            p.action.name(),
+            p.count,
+            c.attempted,
+            c.succeeded,
+            c.failed,
+            p.rate,
+            p.cpu.as_secs_f64(),
+            p.elapsed.as_secs_f64()
+        );
     }
     let _ = writeln!(s, "\nlatency (ms, from intended send time){:>14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}", "count", "p50", "p90", "p99", "p99.9", "p99.99", "max");
     for metric in Metric::ALL {
@@ -58,8 +71,8 @@ pub fn text(cfg: &RunConfig, r: &RunResult) -> String {
         let _ = writeln!(s, " {:>9.3}", ms(h.max()));
     }
     let rtp = &m.rtp;
-    if rtp.calls > 0 {
-        let loss = 1.0 - rtp.received as f64 / rtp.sent.max(1) as f64;
+    if rtp.sent > 0 {
+        let loss = 1.0 - rtp.received as f64 / rtp.sent as f64;
         let _ = writeln!(
             s,
             "\nRTP: {} calls, {} sent, {} echoed, loss {:.3} %, jitter mean {:.3} ms max {:.3} ms",
@@ -122,7 +135,7 @@ pub fn json(cfg: &RunConfig, r: &RunResult) -> Value {
     let phases: Vec<Value> = r
         .phases
         .iter()
-        .map(|p| json!({"action": p.action.name(), "count": p.count, "rate": p.rate, "elapsed_s": p.elapsed.as_secs_f64(), "cut": p.cut}))
+        .map(|p| json!({"action": p.action.name(), "count": p.count, "rate": p.rate, "elapsed_s": p.elapsed.as_secs_f64(), "cpu_s": p.cpu.as_secs_f64(), "cut": p.cut}))
         .collect();
     let rtp = &m.rtp;
     json!({

@@ -73,6 +73,8 @@ pub struct PhaseReport {
     pub rate: f64,
     /// Wall time from start to the last shard done.
     pub elapsed: Duration,
+    /// CPU time (user + system) of the whole ringload process during the phase.
+    pub cpu: Duration,
     /// True when its deadline ended it (actions still running were counted as timeouts).
     pub cut: bool,
 }
@@ -147,6 +149,14 @@ pub fn cpu_time() -> Duration {
     Duration::from_millis((utime + stime) * 10)
 }
 
+/// The soft limit on open files, from /proc/self/limits (`None` when unreadable or
+/// unlimited).
+pub fn open_files_limit() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files").split_ascii_whitespace().next()?.parse().ok()
+}
+
 /// The phases of `cfg`, in order (start times are filled in when each begins).
 pub fn phases(cfg: &RunConfig) -> Vec<(Action, u64, f64)> {
     let mut v = Vec::new();
@@ -172,6 +182,11 @@ pub fn phases(cfg: &RunConfig) -> Vec<(Action, u64, f64)> {
 /// Runs the scenario; `on_progress` is called about every 250 ms.
 pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<RunResult, RunError> {
     let workers = cfg.workers.max(1);
+    // One socket per UE plus the engine's own descriptors (rings, eventfds, queues).
+    let needed = cfg.ues as u64 + 64 + 16 * workers as u64;
+    if let Some(limit) = open_files_limit().filter(|&l| l < needed) {
+        return Err(RunError::Sockets(format!("{} UEs need about {needed} open files but the limit is {limit} (raise it with ulimit -n)", cfg.ues)));
+    }
     let per_worker = cfg.ues.div_ceil(workers);
     let sqn_store = matches!(&cfg.population.credentials, super::profile::Credentials::Aka { algo, .. } if !matches!(algo, crate::auth::SimAlgo::Xor { .. }));
     let shared = Arc::new(Shared {
@@ -231,9 +246,11 @@ pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<Ru
         let calls = matches!(action, Action::EchoCall | Action::UeCall);
         let tail = cfg.timeout * 2 + if calls { cfg.hold + cfg.answer_delay + cfg.timeout } else { Duration::ZERO };
         phase.deadline = (phase.last() + tail + Duration::from_secs(1)).min(run_end);
+        let cpu_start = cpu_time();
         broadcast(&engine, workers, || Command::Phase(phase))?;
         let cut = wait_phase(&mut engine, workers, &phase, on_progress);
-        reports.push(PhaseReport { action, count, rate, elapsed: start.elapsed(), cut });
+        let cpu = cpu_time().saturating_sub(cpu_start);
+        reports.push(PhaseReport { action, count, rate, elapsed: start.elapsed(), cpu, cut });
     }
     let cpu = cpu_time().saturating_sub(cpu0);
     let wall = run_start.elapsed();
