@@ -36,6 +36,9 @@ Scenario (phases in order: register, echo calls, UE-to-UE calls, re-register, de
   --answer-delay S      callee 180 -> 200 delay, seconds (0)
   --echo URI            echo IMPU (sip:echo@DOMAIN)
   --expires S           registration Expires (600)
+  --busy-hour C,R       busy-hour mix instead: C calls and R re-registrations per UE per
+                        hour, spread over --duration seconds (--echo-share of the calls,
+                        0.5 by default, go to the echo IMPU, the rest to other UEs)
   --no-register         UEs are already registered: skip the first phase
   --rereg               re-register every UE after the calls
   --dereg               de-register every UE at the end
@@ -152,6 +155,8 @@ struct Opts {
     hold: Option<Duration>,
     answer_delay: Option<Duration>,
     echo: Option<String>,
+    busy_hour: Option<(f64, f64)>,
+    echo_share: Option<f64>,
     expires: Option<u32>,
     timeout: Option<Duration>,
     max_time: Option<Duration>,
@@ -190,6 +195,21 @@ impl Opts {
             "--hold" => self.hold = Some(secs(n, v)?),
             "--answer-delay" => self.answer_delay = Some(secs(n, v)?),
             "--echo" => self.echo = Some(v.into()),
+            "--busy-hour" => {
+                let (c, r) = v.split_once(',').ok_or_else(|| format!("{n}: expected CALLS,REREGS per UE per hour"))?;
+                let (c, r): (f64, f64) = (num(n, c)?, num(n, r)?);
+                if !(c >= 0.0 && r >= 0.0 && c + r > 0.0 && c + r <= 36_000.0) {
+                    return Err(format!("{n}: calls and re-registrations per hour must be >= 0, not both 0, at most 36000"));
+                }
+                self.busy_hour = Some((c, r));
+            }
+            "--echo-share" => {
+                let f: f64 = num(n, v)?;
+                if !(0.0..=1.0).contains(&f) {
+                    return Err(format!("{n}: a fraction between 0 and 1"));
+                }
+                self.echo_share = Some(f);
+            }
             "--expires" => self.expires = Some(num(n, v)?),
             "--timeout" => self.timeout = Some(secs(n, v)?),
             "--max-time" => self.max_time = Some(secs(n, v)?),
@@ -258,7 +278,15 @@ impl Opts {
         }
         let rate = self.rate.unwrap_or(50.0);
         let (mut echo_calls, ue_calls) = (self.calls.unwrap_or(0), self.ue_calls.unwrap_or(0));
-        if let (Some(d), None, None) = (self.duration, self.calls, self.ue_calls) {
+        let busy_hour = self.busy_hour.map(|(c, r)| super::plan::Mix {
+            calls_per_hour: c,
+            rereg_per_hour: r,
+            echo_share: self.echo_share.unwrap_or(if ues < 2 { 1.0 } else { 0.5 }),
+        });
+        if busy_hour.is_some() && self.duration.is_none() {
+            return Err("--busy-hour needs --duration (the length of the busy-hour phase)".into());
+        }
+        if let (Some(d), None, None, None) = (self.duration, self.calls, self.ue_calls, &busy_hour) {
             echo_calls = (rate * d.as_secs_f64()).round() as u64;
         }
         if ue_calls > 0 && ues < 2 {
@@ -295,6 +323,8 @@ impl Opts {
             answer_delay: self.answer_delay.unwrap_or(Duration::ZERO),
             timeout,
             expires: self.expires.unwrap_or(600),
+            busy_hour,
+            busy_hour_time: self.duration.unwrap_or(Duration::ZERO),
             skip_register: self.skip_register,
             reregister: self.rereg,
             deregister: self.dereg,
@@ -325,6 +355,11 @@ mod tests {
         let Ok(Parsed::Run(d)) = p("127.0.0.1:5060 --rate 10 --duration 3") else { panic!("parse") };
         assert_eq!(d.run.echo_calls, 30);
         assert!(matches!(p("--help"), Ok(Parsed::Help)));
+        let Ok(Parsed::Run(b)) = p("127.0.0.1:5060 --ues 3600 --busy-hour 2,1 --duration 60") else { panic!("parse") };
+        assert_eq!(b.run.echo_calls, 0, "the mix replaces the duration-derived echo calls");
+        let phases = crate::load::run::phases(&b.run);
+        assert_eq!(phases.len(), 2);
+        assert_eq!((phases[1].2, phases[1].3), (180, 3.0), "3 actions per UE-hour x 3600 UEs = 3/s for 60 s");
     }
 
     #[test]
@@ -341,6 +376,8 @@ mod tests {
             ("--target 127.0.0.1:5060 --ues 1 --ue-calls 3", "at least 2 UEs"),
             ("--target 127.0.0.1:5060 --ues", "needs a value"),
             ("--target nowhere.invalid:5060", "--target"),
+            ("--target 127.0.0.1:5060 --busy-hour 2,1", "needs --duration"),
+            ("--target 127.0.0.1:5060 --busy-hour 2", "CALLS,REREGS"),
         ] {
             match p(args) {
                 Err(e) => assert!(e.contains(needle), "{args}: {e}"),

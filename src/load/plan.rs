@@ -7,11 +7,41 @@ use std::time::{Duration, Instant};
 
 use super::metrics::Action;
 
+/// A busy-hour profile: per UE and hour, so many calls and re-registrations, spread
+/// evenly over one schedule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mix {
+    /// Calls per UE per hour.
+    pub calls_per_hour: f64,
+    /// Re-registrations per UE per hour.
+    pub rereg_per_hour: f64,
+    /// Fraction of the calls that go to the echo IMPU (the rest to other UEs).
+    pub echo_share: f64,
+}
+
+impl Mix {
+    /// Actions per second for `ues` UEs.
+    pub fn rate(&self, ues: usize) -> f64 {
+        ues as f64 * (self.calls_per_hour + self.rereg_per_hour) / 3600.0
+    }
+}
+
+/// Stride of the actor choice in a mixed phase (a prime: consecutive actions land on
+/// UEs far apart).
+const MIX_STRIDE: u64 = 7919;
+
+/// True when `floor((j + 1) share) > floor(j share)`: spreads a share evenly over indices.
+fn picks(j: u64, share: f64) -> bool {
+    ((j + 1) as f64 * share).floor() > (j as f64 * share).floor()
+}
+
 /// One phase of a scenario.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Phase {
-    /// What every action of the phase does.
+    /// What every action of the phase does (a label when `mix` is set).
     pub action: Action,
+    /// A busy-hour mix: action `j` is a call or a re-registration per [`Phase::kind`].
+    pub mix: Option<Mix>,
     /// Number of actions.
     pub count: u64,
     /// Steady rate in actions per second (> 0).
@@ -42,10 +72,30 @@ impl Phase {
         self.intended(self.count.saturating_sub(1))
     }
 
+    /// What action `j` does: the phase's action, or in a mix a call (echo or UE-to-UE)
+    /// or a re-registration, in the proportions of the mix.
+    pub fn kind(&self, j: u64) -> Action {
+        let Some(m) = self.mix else { return self.action };
+        let total = m.calls_per_hour + m.rereg_per_hour;
+        let call_share = if total > 0.0 { m.calls_per_hour / total } else { 0.0 };
+        if !picks(j, call_share) {
+            return Action::Reregister;
+        }
+        let c = (j as f64 * call_share).floor() as u64;
+        if picks(c, m.echo_share.clamp(0.0, 1.0)) || self.ues < 2 {
+            Action::EchoCall
+        } else {
+            Action::UeCall
+        }
+    }
+
     /// The UE that performs action `j`. UE-to-UE calls use the first half of the UEs
-    /// as callers and the second half as callees.
+    /// as callers and the second half as callees; a mix strides over every UE.
     pub fn actor(&self, j: u64) -> usize {
         let n = self.ues.max(1) as u64;
+        if self.mix.is_some() {
+            return (j.wrapping_mul(MIX_STRIDE) % n) as usize;
+        }
         match self.action {
             Action::UeCall => (j % (n / 2).max(1)) as usize,
             _ => (j % n) as usize,
@@ -54,7 +104,7 @@ impl Phase {
 
     /// The UE called by action `j` (UE-to-UE calls only).
     pub fn callee(&self, j: u64) -> Option<usize> {
-        (self.action == Action::UeCall && self.ues >= 2).then(|| self.actor(j) + self.ues / 2)
+        (self.kind(j) == Action::UeCall && self.ues >= 2).then(|| (self.actor(j) + self.ues / 2) % self.ues)
     }
 
     /// The worker owning action `j` (the worker of its actor; UE `i` lives on worker
@@ -70,7 +120,7 @@ mod tests {
 
     fn phase(action: Action, ramp_ms: u64) -> Phase {
         let start = Instant::now();
-        Phase { action, count: 100, rate: 100.0, ramp: Duration::from_millis(ramp_ms), start, ues: 10, deadline: start }
+        Phase { action, mix: None, count: 100, rate: 100.0, ramp: Duration::from_millis(ramp_ms), start, ues: 10, deadline: start }
     }
 
     #[test]
@@ -93,5 +143,23 @@ mod tests {
         let e = phase(Action::EchoCall, 0);
         assert_eq!((e.actor(13), e.callee(13)), (3, None));
         assert_eq!(e.owner(13, 2), 1);
+    }
+
+    #[test]
+    fn busy_hour_mix_keeps_its_proportions() {
+        let mut p = phase(Action::UeCall, 0);
+        p.ues = 1000;
+        p.mix = Some(Mix { calls_per_hour: 3.0, rereg_per_hour: 1.0, echo_share: 0.5 });
+        assert!(p.mix.is_some_and(|m| (m.rate(900) - 1.0).abs() < 1e-9), "900 UEs x 4 actions per hour: 1 per second");
+        let mut n = std::collections::HashMap::new();
+        for j in 0..4000 {
+            *n.entry(p.kind(j)).or_insert(0) += 1;
+            if let Some(c) = p.callee(j) {
+                assert_ne!(c, p.actor(j));
+            }
+        }
+        assert_eq!(n.get(&Action::Reregister), Some(&1000));
+        assert_eq!(n.get(&Action::EchoCall), Some(&1500));
+        assert_eq!(n.get(&Action::UeCall), Some(&1500));
     }
 }

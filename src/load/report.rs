@@ -13,11 +13,36 @@ use hdrhistogram::serialization::V2Serializer;
 use hdrhistogram::Histogram;
 use serde_json::{json, Map, Value};
 
-use super::metrics::{Action, Cause, Metric, Metrics};
-use super::run::{RunConfig, RunResult};
+use super::metrics::{Action, Cause, Counts, Metric, Metrics};
+use super::run::{PhaseReport, RunConfig, RunResult};
 
 /// The percentiles reported for every histogram.
 pub const PERCENTILES: [(&str, f64); 5] = [("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("p99.9", 0.999), ("p99.99", 0.9999)];
+
+/// The name of a phase (`busy_hour` for a mix).
+pub fn phase_name(p: &PhaseReport) -> &'static str {
+    if p.mix {
+        "busy_hour"
+    } else {
+        p.action.name()
+    }
+}
+
+/// The counts of a phase's actions (all calls and re-registrations for a mix; a mix and
+/// fixed phases of the same actions in one run share these totals).
+fn phase_counts(m: &Metrics, p: &PhaseReport) -> Counts {
+    if !p.mix {
+        return m.counts(p.action);
+    }
+    let mut c = Counts::default();
+    for a in [Action::EchoCall, Action::UeCall, Action::Reregister] {
+        let x = m.counts(a);
+        c.attempted += x.attempted;
+        c.succeeded += x.succeeded;
+        c.failed += x.failed;
+    }
+    c
+}
 
 fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
@@ -43,12 +68,12 @@ pub fn text(cfg: &RunConfig, r: &RunResult) -> String {
     let _ = writeln!(s, "ringload: {} UEs against {} ({} worker(s)), wall {:.2} s, CPU {:.2} s", cfg.ues, cfg.target, r.workers, r.wall.as_secs_f64(), r.cpu.as_secs_f64());
     let _ = writeln!(s, "\n{:<12} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {}", "phase", "scheduled", "attempted", "succeeded", "failed", "rate/s", "CPU s", "time");
     for p in &r.phases {
-        let c = m.counts(p.action);
+        let c = phase_counts(m, p);
         let cut = if p.cut { " (cut by deadline)" } else { "" };
         let _ = writeln!(
             s,
             "{:<12} {:>9} {:>9} {:>9} {:>9} {:>8.1} {:>8.2} {:.2} s{cut}",
-            p.action.name(),
+            phase_name(p),
             p.count,
             c.attempted,
             c.succeeded,
@@ -135,7 +160,7 @@ pub fn json(cfg: &RunConfig, r: &RunResult) -> Value {
     let phases: Vec<Value> = r
         .phases
         .iter()
-        .map(|p| json!({"action": p.action.name(), "count": p.count, "rate": p.rate, "elapsed_s": p.elapsed.as_secs_f64(), "cpu_s": p.cpu.as_secs_f64(), "cut": p.cut}))
+        .map(|p| json!({"action": phase_name(p), "count": p.count, "rate": p.rate, "elapsed_s": p.elapsed.as_secs_f64(), "cpu_s": p.cpu.as_secs_f64(), "cut": p.cut}))
         .collect();
     let rtp = &m.rtp;
     json!({

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::engine::{Backend, Engine, EngineConfig, Listeners};
 
 use super::metrics::{Action, Counts, Metrics};
-use super::plan::Phase;
+use super::plan::{Mix, Phase};
 use super::profile::Population;
 use super::shard::{Command, Event, Progress, Setup, Shard};
 use super::ue::Shared;
@@ -50,6 +50,11 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Registration Expires.
     pub expires: u32,
+    /// A busy-hour mix run for `busy_hour_time` after the registrations (instead of the
+    /// fixed-count call phases).
+    pub busy_hour: Option<Mix>,
+    /// Length of the busy-hour phase.
+    pub busy_hour_time: Duration,
     /// Skip the initial registration phase (UEs already registered).
     pub skip_register: bool,
     /// Re-register every UE after the calls.
@@ -65,8 +70,10 @@ pub struct RunConfig {
 /// One phase as it went.
 #[derive(Clone, Debug)]
 pub struct PhaseReport {
-    /// Its action.
+    /// Its action (a label for a mix).
     pub action: Action,
+    /// True for a busy-hour mix (calls and re-registrations).
+    pub mix: bool,
     /// Actions scheduled.
     pub count: u64,
     /// Rate asked for.
@@ -157,24 +164,31 @@ pub fn open_files_limit() -> Option<u64> {
     line.trim_start_matches("Max open files").split_ascii_whitespace().next()?.parse().ok()
 }
 
-/// The phases of `cfg`, in order (start times are filled in when each begins).
-pub fn phases(cfg: &RunConfig) -> Vec<(Action, u64, f64)> {
+/// The phases of `cfg`, in order, as (action, mix, count, rate).
+pub fn phases(cfg: &RunConfig) -> Vec<(Action, Option<Mix>, u64, f64)> {
     let mut v = Vec::new();
     let n = cfg.ues as u64;
     if !cfg.skip_register {
-        v.push((Action::Register, n, cfg.reg_rate));
+        v.push((Action::Register, None, n, cfg.reg_rate));
+    }
+    if let Some(m) = cfg.busy_hour {
+        let rate = m.rate(cfg.ues);
+        let count = (rate * cfg.busy_hour_time.as_secs_f64()).round() as u64;
+        if count > 0 {
+            v.push((Action::UeCall, Some(m), count, rate));
+        }
     }
     if cfg.echo_calls > 0 {
-        v.push((Action::EchoCall, cfg.echo_calls, cfg.rate));
+        v.push((Action::EchoCall, None, cfg.echo_calls, cfg.rate));
     }
     if cfg.ue_calls > 0 {
-        v.push((Action::UeCall, cfg.ue_calls, cfg.rate));
+        v.push((Action::UeCall, None, cfg.ue_calls, cfg.rate));
     }
     if cfg.reregister {
-        v.push((Action::Reregister, n, cfg.reg_rate));
+        v.push((Action::Reregister, None, n, cfg.reg_rate));
     }
     if cfg.deregister {
-        v.push((Action::Deregister, n, cfg.reg_rate));
+        v.push((Action::Deregister, None, n, cfg.reg_rate));
     }
     v
 }
@@ -236,13 +250,13 @@ pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<Ru
     let run_end = run_start + cfg.max_time;
     let cpu0 = cpu_time();
     let mut reports = Vec::new();
-    for (action, count, rate) in phases(cfg) {
+    for (action, mix, count, rate) in phases(cfg) {
         let now = Instant::now();
         if now >= run_end {
             break;
         }
         let start = now + Duration::from_millis(20);
-        let mut phase = Phase { action, count, rate, ramp: cfg.ramp, start, ues: cfg.ues, deadline: start };
+        let mut phase = Phase { action, mix, count, rate, ramp: cfg.ramp, start, ues: cfg.ues, deadline: start };
         let calls = matches!(action, Action::EchoCall | Action::UeCall);
         let tail = cfg.timeout * 2 + if calls { cfg.hold + cfg.answer_delay + cfg.timeout } else { Duration::ZERO };
         phase.deadline = (phase.last() + tail + Duration::from_secs(1)).min(run_end);
@@ -250,7 +264,7 @@ pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<Ru
         broadcast(&engine, workers, || Command::Phase(phase))?;
         let cut = wait_phase(&mut engine, workers, &phase, on_progress);
         let cpu = cpu_time().saturating_sub(cpu_start);
-        reports.push(PhaseReport { action, count, rate, elapsed: start.elapsed(), cpu, cut });
+        reports.push(PhaseReport { action, mix: mix.is_some(), count, rate, elapsed: start.elapsed(), cpu, cut });
     }
     let cpu = cpu_time().saturating_sub(cpu0);
     let wall = run_start.elapsed();
@@ -325,10 +339,10 @@ fn wait_phase(engine: &mut Engine<Command, Event>, workers: usize, phase: &Phase
 }
 
 fn snapshot(phase: &Phase, latest: &[Progress]) -> Snapshot {
-    let idx = Action::ALL.iter().position(|&a| a == phase.action).unwrap_or(0);
+    let kinds: &[Action] = if phase.mix.is_some() { &[Action::EchoCall, Action::UeCall, Action::Reregister] } else { &[phase.action] };
     let mut counts = Counts::default();
     for p in latest {
-        if let Some(c) = p.counts.get(idx) {
+        for c in kinds.iter().filter_map(|k| Action::ALL.iter().position(|a| a == k)).filter_map(|i| p.counts.get(i)) {
             counts.attempted += c.attempted;
             counts.succeeded += c.succeeded;
             counts.failed += c.failed;

@@ -184,7 +184,8 @@ impl Shard {
                         Ok(()) => self.metrics.success(a),
                         Err((c, status)) => self.metrics.failure(a, c, status),
                     }
-                    if let Some(p) = self.phase.as_mut().filter(|p| p.phase.action == a) {
+                    // Only actions this shard started end with Finished: each was counted in.
+                    if let Some(p) = self.phase.as_mut() {
                         p.in_flight = p.in_flight.saturating_sub(1);
                     }
                 }
@@ -220,15 +221,16 @@ impl Shard {
                 continue;
             }
             p.in_flight += 1;
-            let k = phase.actor(j) / self.n_workers;
-            self.metrics.attempt(phase.action);
+            let kind = phase.kind(j);
+            let k = self.pick_idle(&phase, phase.actor(j) / self.n_workers);
+            self.metrics.attempt(kind);
             self.uri.clear();
-            match (phase.action, phase.callee(j)) {
+            match (kind, phase.callee(j)) {
                 (Action::EchoCall, _) => self.uri.push_str(&self.setup.echo_uri),
                 (Action::UeCall, Some(c)) => self.uri.push_str(&self.setup.population.identity(c).impu),
                 _ => {}
             }
-            let what = match phase.action {
+            let what = match kind {
                 a @ (Action::EchoCall | Action::UeCall) => Start::Call(a, &self.uri),
                 a => Start::Register(a),
             };
@@ -237,6 +239,15 @@ impl Shard {
             }
             self.service(k, now, out);
         }
+    }
+
+    /// In a busy-hour mix, a busy UE hands its action to one of the next idle UEs of this
+    /// shard (up to 8 tried); fixed-rate phases keep their UE (and report it busy).
+    fn pick_idle(&self, phase: &Phase, k: usize) -> usize {
+        if phase.mix.is_none() || self.ues.is_empty() {
+            return k;
+        }
+        (0..8).map(|t| (k + t) % self.ues.len()).find(|&c| self.ues.get(c).is_some_and(Ue::is_idle)).unwrap_or(k)
     }
 
     fn run_timers(&mut self, now: Instant, out: &mut Outbox) {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# ringload against SIPp as load generators: the same call scenario (INVITE with an SDP offer
+# -> 180 -> 200 -> ACK -> BYE -> 200, no media, hold 0) through the same ringcore (a B2BUA,
+# 1 worker pinned to CPU 1) to a registered callee, in one run. SIPp: the anchor's UAC
+# (uac_call_rr.xml) and registered UAS (uas_rr.xml), two processes. ringload: UE i calls
+# UE i + UES/2 (both ends emulated in one process, after registering UES XOR-SIM UEs with
+# AKAv1-MD5). Both generators are pinned to CPU 0. Reported per rate: calls per
+# load-generator core-second (SIPp: UAC + UAS CPU; ringload: its CPU during the call phase)
+# and the INVITE -> 200 latency each one measures (SIPp: 1 ms resolution; ringload: from
+# the intended send time, HdrHistogram).
+# usage: [DUR=10] [REPS=2] [UES=2000] perf/ringload_vs_sipp.sh RATE...
+set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
+cd "$(dirname "$0")/.."
+DUR=${DUR:-10}; REPS=${REPS:-2}; UES=${UES:-2000}; RATES=${*:-"500 1000 2000"}
+source perf/anchors_env.sh ringload-vs-sipp
+cargo build --release --quiet --bin ringload
+{
+    echo '{ sip_addr: { addr: "127.0.0.1:5170", port_min: 40000, port_max: 49999 }, domain: "ims.test",'
+    echo '  log_options: "all.level=error", engine: { workers: 1, cpus: [1] }, ue_db: ['
+    echo '  { imsi: "001010000000001", impi: "uac@ims.test", authent_type: "none", impu: ["sip:uac"] },'
+    echo '  { imsi: "001010000000002", impi: "uas@ims.test", authent_type: "none", impu: ["sip:uas"] },'
+    awk -v n="$UES" 'BEGIN{for(i=0;i<n;i++){s=sprintf("00101100%07d",i);
+        printf "  { sim_algo: \"xor\", imsi: \"%s\", K: \"00112233445566778899aabbccddeeff\", impi: \"%s@ims.test\", impu: [\"sip:%s\"] },\n",s,s,s}}'
+    echo '] }'
+} > "$OUT/ringcore.cfg"
+target/release/ringcore "$OUT/ringcore.cfg" --no-monitor > "$OUT/ringcore.log" 2>&1 < /dev/null &
+CP=$!
+UAS_LIFE=$(( $(echo $RATES | wc -w) * REPS * (DUR + 8) + 60 ))
+sed 's/5090/5190/' "$ANCH/2-proxy/reg_uas.xml" > "$OUT/reg_uas.xml"
+taskset -c 0 timeout $((UAS_LIFE + 10)) sipp -sf "$ANCH/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5190 -t u1 -buff_size 4194304 \
+    -nostdin -timeout $UAS_LIFE > "$OUT/uas.log" 2>&1 < /dev/null &
+UP=$!
+trap 'stop_pid $UP; stop_pid $CP' EXIT
+sleep 1.5
+timeout 20 sipp 127.0.0.1:5170 -sf "$OUT/reg_uas.xml" -i 127.0.0.1 -p 5162 -m 1 -nostdin -timeout 10 > "$OUT/reg_uas.log" 2>&1
+SIPP_ARGS=(127.0.0.1:5170 -sf "$ANCH/2-proxy/uac_call_rr.xml" -i 127.0.0.1 -p 5161 -t u1 -buff_size 4194304 -l 20000 -recv_timeout 5000)
+
+for rep in $(seq 1 "$REPS"); do
+    for R in $RATES; do
+        N=$((R * DUR))
+        # SIPp UAC (CPU from /usr/bin/time) + UAS (CPU from /proc), as % of one core.
+        line=$(taskset -c 0 bash -c "source '$ANCH/common.sh'; sipp_measure '$OUT/sipp_r${R}_$rep' $R $N 'uas:$UP server:$CP' -- ${SIPP_ARGS[*]}")
+        echo "sipp $line" >> "$OUT/raw.txt"
+        echo "$line" | awk -v r="$R" '{
+            for (i=1;i<=NF;i++) { split($i,kv,"="); v[kv[1]]=kv[2] }
+            a=v["achieved"]; sub("/s","",a); u=v["uas_cpu"]; sub("%","",u); c=v["sipp_cpu"]; sub("%","",c); s=v["server_cpu"]; sub("%","",s)
+            match($0, /p50=[0-9.]+/); p50=substr($0,RSTART+4,RLENGTH-4); match($0, /p99=[0-9.]+/); p99=substr($0,RSTART+4,RLENGTH-4)
+            printf "sipp rate=%s ok=%s fail=%s achieved=%s gen_cpu=%s%% calls_per_gen_core_s=%.0f server_cpu=%s%% invite200_p50_ms=%s p99_ms=%s\n", r, v["ok"], v["fail"], a, u+c, a/((u+c)/100), s, p50, p99
+        }' | tee -a "$OUT/summary.txt"
+        sleep 3
+        # ringload: register UES UEs, then N UE-to-UE calls at R/s (CPU of the call phase).
+        taskset -c 0 timeout $((DUR + 120)) target/release/ringload --target 127.0.0.1:5170 --domain ims.test --ues "$UES" \
+            --reg-rate 2000 --ue-calls "$N" --rate "$R" --hold 0 --cpus 0 --quiet \
+            --report-json "$OUT/ringload_r${R}_$rep.json" > "$OUT/ringload_r${R}_$rep.txt" 2>&1
+        python3 - "$OUT/ringload_r${R}_$rep.json" "$R" <<'PY' | tee -a "$OUT/summary.txt"
+import json, sys
+v = json.load(open(sys.argv[1])); r = sys.argv[2]
+ph = [p for p in v["phases"] if p["action"] == "ue_call"][0]
+c = v["actions"]["ue_call"]; h = v["histograms"]["invite_to_200"]
+cpu = ph["cpu_s"]; ok = c["succeeded"]
+print(f"ringload rate={r} ok={ok} fail={c['failed']} achieved={ok / ph['elapsed_s']:.0f} gen_cpu={100 * cpu / ph['elapsed_s']:.0f}% "
+      f"calls_per_gen_core_s={ok / cpu if cpu else 0:.0f} invite200_p50_ms={h.get('p50_us', 0) / 1000:.3f} p99_ms={h.get('p99_us', 0) / 1000:.3f}")
+PY
+        sleep 3
+    done
+done
+# Medians over the repetitions, per generator and rate.
+awk '{ g=$1; for (i=2;i<=NF;i++) { split($i,kv,"="); v[kv[1]]=kv[2] } k=g" "v["rate"]; n[k]++; c[k,n[k]]=v["calls_per_gen_core_s"]+0; line[k,n[k]]=$0 }
+     END { for (k in n) { m=n[k]; for(i=1;i<=m;i++) for(j=i+1;j<=m;j++) if (c[k,j]<c[k,i]) { t=c[k,i]; c[k,i]=c[k,j]; c[k,j]=t; t=line[k,i]; line[k,i]=line[k,j]; line[k,j]=t }
+       print "MEDIAN " line[k, int((m+1)/2)] " (runs " m ")" } }' "$OUT/summary.txt" | sort -k2,2 -k3,3V | tee -a "$OUT/summary.txt"
+echo "# details: $OUT"
