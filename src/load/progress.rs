@@ -30,7 +30,7 @@ impl Progress {
                 bar.finish();
             }
             let b = ProgressBar::with_draw_target(Some(s.count), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg}")
+            let style = ProgressStyle::with_template("{prefix:>10} [{bar:20}] {pos}/{len} {msg}")
                 .map(|st| st.progress_chars("=> "))
                 .unwrap_or_else(|_| ProgressStyle::default_bar());
             b.set_style(style);
@@ -43,7 +43,7 @@ impl Progress {
             let done = s.counts.succeeded + s.counts.failed;
             bar.set_position(done.min(s.count));
             bar.set_message(format!(
-                "ok {} fail {} | {:.0}/s attempted | p50 {:.2} ms p99 {:.2} ms",
+                "ok {} fail {} {:.0}/s p50 {:.2} p99 {:.2} ms",
                 s.counts.succeeded,
                 s.counts.failed,
                 s.counts.attempted as f64 / secs,

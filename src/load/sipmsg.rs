@@ -11,13 +11,14 @@ use crate::sip::{Builder, HeaderName, Message, Method, Overflow};
 /// Largest message a UE builds.
 pub const MAX_MSG: usize = 4096;
 
-/// Runs `f` over a zeroed scratch area of [`MAX_MSG`] bytes at the start of `out` and
-/// keeps the bytes it wrote (the vector's capacity is reused: no allocation once warm).
+/// Runs `f` over a stack scratch area of [`MAX_MSG`] bytes and copies what it wrote into
+/// `out`, so a UE's buffers hold their message's size, not the bound (memory per UE), and
+/// their capacity is reused (no allocation once warm).
 pub fn build_into(out: &mut Vec<u8>, f: impl FnOnce(&mut [u8]) -> Result<usize, Overflow>) -> Result<(), Overflow> {
+    let mut scratch = [0u8; MAX_MSG];
+    let n = f(&mut scratch)?;
     out.clear();
-    out.resize(MAX_MSG, 0);
-    let n = f(out.as_mut_slice())?;
-    out.truncate(n);
+    out.extend_from_slice(scratch.get(..n).ok_or(Overflow)?);
     Ok(())
 }
 

@@ -151,6 +151,7 @@ pub struct Ue {
     seq: u32,
     reg_cseq: u32,
     reg_call_id: String,
+    reg_tag: String,
     call_id: String,
     tag: String,
     branch: String,
@@ -177,6 +178,7 @@ impl Ue {
     /// A UE with identity `id` bound to `local`; `sqn` is its USIM SQN store (Milenage).
     pub fn new(shared: Arc<Shared>, id: Identity, local: SocketAddr, sqn: Option<Box<UeSqnStore>>) -> Ue {
         let reg_call_id = format!("reg{:x}-{}", shared.run_id, id.user);
+        let reg_tag = format!("r{:x}", shared.run_id);
         Ue {
             shared,
             id,
@@ -185,6 +187,7 @@ impl Ue {
             seq: 0,
             reg_cseq: 0,
             reg_call_id,
+            reg_tag,
             call_id: String::new(),
             tag: String::new(),
             branch: String::new(),
@@ -275,11 +278,6 @@ impl Ue {
     fn send_register(&mut self, now: Instant, auth: Option<&str>) -> Result<(), Cause> {
         let Op::Reg { action, .. } = self.op else { return Ok(()) };
         self.reg_cseq += 1;
-        if self.tag.is_empty() || action == Action::Register {
-            self.tag.clear();
-            let n = self.next_seq();
-            let _ = write!(self.tag, "r{n:x}");
-        }
         self.new_branch();
         let r = Register {
             registrar: &self.shared.registrar,
@@ -287,7 +285,7 @@ impl Ue {
             user: &self.id.user,
             local: self.local,
             call_id: &self.reg_call_id,
-            tag: &self.tag,
+            tag: &self.reg_tag,
             cseq: self.reg_cseq,
             branch: &self.branch,
             expires: if action == Action::Deregister { 0 } else { self.shared.expires },
