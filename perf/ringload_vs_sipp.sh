@@ -12,7 +12,16 @@
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10}; REPS=${REPS:-2}; UES=${UES:-2000}; RATES=${*:-"500 1000 2000"}
-source perf/anchors_env.sh ringload-vs-sipp
+# perf/anchors_env.sh expects the anchors at ../shared (the main checkout); from a worktree
+# set SHARED to the folder holding anchors/ (default /work/shared when ../shared is absent).
+SHARED=${SHARED:-../shared}; [ -d "$SHARED/anchors" ] || SHARED=/work/shared
+if [ "$(cd "$SHARED" && pwd)" = "$(cd .. && pwd)/shared" ]; then
+    source perf/anchors_env.sh ringload-vs-sipp
+else
+    OUT=$(pwd)/perf/out/ringload-vs-sipp-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
+    ANCH=$OUT/anchors; cp -r "$SHARED/anchors" "$ANCH"; source "$ANCH/common.sh"; RESULTS=$OUT
+    cargo build --release --quiet --bin ringcore
+fi
 cargo build --release --quiet --bin ringload
 {
     echo '{ sip_addr: { addr: "127.0.0.1:5170", port_min: 40000, port_max: 49999 }, domain: "ims.test",'

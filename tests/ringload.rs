@@ -46,7 +46,7 @@ fn registers_2000_aka_ues_then_200_echo_calls_and_200_ue_calls_with_rtp_without_
     let report = text(&out);
     assert!(out.status.success(), "ringload failed ({:?}):\n{report}", out.status);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    for (action, n) in [("register", 2000), ("echo_call", 200), ("ue_call", 200)] {
+    for (action, n) in [("register", 2000), ("echo_call", 200), ("ue_call", 200), ("deregister", 2000)] {
         let a = &v["actions"][action];
         assert_eq!((a["attempted"].as_u64(), a["succeeded"].as_u64(), a["failed"].as_u64()), (Some(n), Some(n), Some(0)), "{action}: {report}");
     }
@@ -94,7 +94,7 @@ fn an_unreachable_target_ends_in_timeouts_and_a_nonzero_exit() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("no answer from 127.0.0.1"), "a clear message: {}", text(&out));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    assert_eq!(v["failures"]["by_cause"]["timeout"], 25, "20 registrations and 5 calls time out: {v}");
+    assert_eq!(v["failures"]["by_cause"]["timeout"], 45, "20 registrations, 5 calls and 20 de-registrations time out: {v}");
 }
 
 #[test]

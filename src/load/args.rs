@@ -41,7 +41,8 @@ Scenario (phases in order: register, echo calls, UE-to-UE calls, re-register, de
                         0.5 by default, go to the echo IMPU, the rest to other UEs)
   --no-register         UEs are already registered: skip the first phase
   --rereg               re-register every UE after the calls
-  --dereg               de-register every UE at the end
+  --no-dereg            leave the UEs registered at the end (by default they de-register,
+                        so repeated runs do not pile up contacts in the core)
 Bounds and engine:
   --timeout S           transaction timeout (5)
   --max-time S          bound on the whole run (600)
@@ -118,7 +119,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "--quiet" | "-q" => (flag(&inline)?, o.quiet = true).1,
             "--no-register" => (flag(&inline)?, o.skip_register = true).1,
             "--rereg" => (flag(&inline)?, o.rereg = true).1,
-            "--dereg" => (flag(&inline)?, o.dereg = true).1,
+            "--no-dereg" => (flag(&inline)?, o.keep = true).1,
             "--epoll" => (flag(&inline)?, o.epoll = true).1,
             n if n.starts_with('-') => {
                 let v = match inline {
@@ -168,7 +169,7 @@ struct Opts {
     quiet: bool,
     skip_register: bool,
     rereg: bool,
-    dereg: bool,
+    keep: bool,
     epoll: bool,
 }
 
@@ -327,7 +328,7 @@ impl Opts {
             busy_hour_time: self.duration.unwrap_or(Duration::ZERO),
             skip_register: self.skip_register,
             reregister: self.rereg,
-            deregister: self.dereg,
+            deregister: !self.keep,
             max_time: self.max_time.unwrap_or(Duration::from_secs(600)),
             local_ip: self.local_ip,
             population,
@@ -358,7 +359,7 @@ mod tests {
         let Ok(Parsed::Run(b)) = p("127.0.0.1:5060 --ues 3600 --busy-hour 2,1 --duration 60") else { panic!("parse") };
         assert_eq!(b.run.echo_calls, 0, "the mix replaces the duration-derived echo calls");
         let phases = crate::load::run::phases(&b.run);
-        assert_eq!(phases.len(), 2);
+        assert_eq!(phases.len(), 3, "register, busy hour, de-register");
         assert_eq!((phases[1].2, phases[1].3), (180, 3.0), "3 actions per UE-hour x 3600 UEs = 3/s for 60 s");
     }
 
