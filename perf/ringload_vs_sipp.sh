@@ -4,7 +4,8 @@
 # 1 worker pinned to CPU 1) to a registered callee, in one run. SIPp: the anchor's UAC
 # (uac_call_rr.xml) and registered UAS (uas_rr.xml), two processes. ringload: UE i calls
 # UE i + UES/2 (both ends emulated in one process, after registering UES XOR-SIM UEs with
-# AKAv1-MD5). Both generators are pinned to CPU 0. Reported per rate: calls per
+# AKAv1-MD5), once on the default backend and once with --epoll. The generators are pinned
+# to CPU 0, ringcore to CPU 1. Reported per rate: calls per
 # load-generator core-second (SIPp: UAC + UAS CPU; ringload: its CPU during the call phase)
 # and the INVITE -> 200 latency each one measures (SIPp: 1 ms resolution; ringload: from
 # the intended send time, HdrHistogram).
@@ -32,21 +33,44 @@ cargo build --release --quiet --bin ringload
         printf "  { sim_algo: \"xor\", imsi: \"%s\", K: \"00112233445566778899aabbccddeeff\", impi: \"%s@ims.test\", impu: [\"sip:%s\"] },\n",s,s,s}}'
     echo '] }'
 } > "$OUT/ringcore.cfg"
-target/release/ringcore "$OUT/ringcore.cfg" --no-monitor > "$OUT/ringcore.log" 2>&1 < /dev/null &
-CP=$!
-UAS_LIFE=$(( $(echo $RATES | wc -w) * REPS * (DUR + 8) + 60 ))
 sed 's/5090/5190/' "$ANCH/2-proxy/reg_uas.xml" > "$OUT/reg_uas.xml"
-taskset -c 0 timeout $((UAS_LIFE + 10)) sipp -sf "$ANCH/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5190 -t u1 -buff_size 4194304 \
-    -nostdin -timeout $UAS_LIFE > "$OUT/uas.log" 2>&1 < /dev/null &
-UP=$!
-trap 'stop_pid $UP; stop_pid $CP' EXIT
-sleep 1.5
-timeout 20 sipp 127.0.0.1:5170 -sf "$OUT/reg_uas.xml" -i 127.0.0.1 -p 5162 -m 1 -nostdin -timeout 10 > "$OUT/reg_uas.log" 2>&1
 SIPP_ARGS=(127.0.0.1:5170 -sf "$ANCH/2-proxy/uac_call_rr.xml" -i 127.0.0.1 -p 5161 -t u1 -buff_size 4194304 -l 20000 -recv_timeout 5000)
+CP=; UP=
+trap 'stop_pid $UP; stop_pid $CP' EXIT
+
+# A fresh ringcore and registered SIPp UAS for every rate and repetition (ringcore's
+# call resources are not what is measured here).
+start_target() {  # tag
+    taskset -c 1 target/release/ringcore "$OUT/ringcore.cfg" --no-monitor > "$OUT/ringcore_$1.log" 2>&1 < /dev/null &
+    CP=$!
+    taskset -c 0 timeout $((DUR * 3 + 60)) sipp -sf "$ANCH/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5190 -t u1 -buff_size 4194304 \
+        -nostdin -timeout $((DUR * 3 + 50)) > "$OUT/uas_$1.log" 2>&1 < /dev/null &
+    UP=$!
+    sleep 1.5
+    kill -0 $CP 2>/dev/null || { echo "ringcore did not start (port 5170 in use?):"; cat "$OUT/ringcore_$1.log"; exit 1; }
+    timeout 20 sipp 127.0.0.1:5170 -sf "$OUT/reg_uas.xml" -i 127.0.0.1 -p 5162 -m 1 -nostdin -timeout 10 > "$OUT/reg_uas_$1.log" 2>&1
+}
+
+run_ringload() {  # label rate n extra-args...
+    local label=$1 R=$2 N=$3; shift 3
+    taskset -c 0 timeout $((DUR + 120)) target/release/ringload --target 127.0.0.1:5170 --domain ims.test --ues "$UES" \
+        --reg-rate 2000 --ue-calls "$N" --rate "$R" --hold 0 --cpus 0 --quiet "$@" \
+        --report-json "$OUT/${label}_r${R}_$rep.json" > "$OUT/${label}_r${R}_$rep.txt" 2>&1
+    python3 - "$OUT/${label}_r${R}_$rep.json" "$R" "$label" <<'PY' | tee -a "$OUT/summary.txt"
+import json, sys
+v = json.load(open(sys.argv[1])); r = sys.argv[2]
+ph = [p for p in v["phases"] if p["action"] == "ue_call"][0]
+c = v["actions"]["ue_call"]; h = v["histograms"]["invite_to_200"]
+cpu = ph["cpu_s"]; ok = c["succeeded"]
+print(f"{sys.argv[3]} rate={r} ok={ok} fail={c['failed']} achieved={ok / ph['elapsed_s']:.0f} gen_cpu={100 * cpu / ph['elapsed_s']:.0f}% "
+      f"calls_per_gen_core_s={ok / cpu if cpu else 0:.0f} invite200_p50_ms={h.get('p50_us', 0) / 1000:.3f} p99_ms={h.get('p99_us', 0) / 1000:.3f}")
+PY
+}
 
 for rep in $(seq 1 "$REPS"); do
     for R in $RATES; do
         N=$((R * DUR))
+        start_target "r${R}_$rep"
         # SIPp UAC (CPU from /usr/bin/time) + UAS (CPU from /proc), as % of one core.
         line=$(taskset -c 0 bash -c "source '$ANCH/common.sh'; sipp_measure '$OUT/sipp_r${R}_$rep' $R $N 'uas:$UP server:$CP' -- ${SIPP_ARGS[*]}")
         echo "sipp $line" >> "$OUT/raw.txt"
@@ -56,21 +80,12 @@ for rep in $(seq 1 "$REPS"); do
             match($0, /p50=[0-9.]+/); p50=substr($0,RSTART+4,RLENGTH-4); match($0, /p99=[0-9.]+/); p99=substr($0,RSTART+4,RLENGTH-4)
             printf "sipp rate=%s ok=%s fail=%s achieved=%s gen_cpu=%s%% calls_per_gen_core_s=%.0f server_cpu=%s%% invite200_p50_ms=%s p99_ms=%s\n", r, v["ok"], v["fail"], a, u+c, a/((u+c)/100), s, p50, p99
         }' | tee -a "$OUT/summary.txt"
-        sleep 3
-        # ringload: register UES UEs, then N UE-to-UE calls at R/s (CPU of the call phase).
-        taskset -c 0 timeout $((DUR + 120)) target/release/ringload --target 127.0.0.1:5170 --domain ims.test --ues "$UES" \
-            --reg-rate 2000 --ue-calls "$N" --rate "$R" --hold 0 --cpus 0 --quiet \
-            --report-json "$OUT/ringload_r${R}_$rep.json" > "$OUT/ringload_r${R}_$rep.txt" 2>&1
-        python3 - "$OUT/ringload_r${R}_$rep.json" "$R" <<'PY' | tee -a "$OUT/summary.txt"
-import json, sys
-v = json.load(open(sys.argv[1])); r = sys.argv[2]
-ph = [p for p in v["phases"] if p["action"] == "ue_call"][0]
-c = v["actions"]["ue_call"]; h = v["histograms"]["invite_to_200"]
-cpu = ph["cpu_s"]; ok = c["succeeded"]
-print(f"ringload rate={r} ok={ok} fail={c['failed']} achieved={ok / ph['elapsed_s']:.0f} gen_cpu={100 * cpu / ph['elapsed_s']:.0f}% "
-      f"calls_per_gen_core_s={ok / cpu if cpu else 0:.0f} invite200_p50_ms={h.get('p50_us', 0) / 1000:.3f} p99_ms={h.get('p99_us', 0) / 1000:.3f}")
-PY
-        sleep 3
+        sleep 2
+        # ringload on the default backend (io_uring here), then on epoll.
+        run_ringload ringload "$R" "$N"
+        sleep 2
+        run_ringload ringload-epoll "$R" "$N" --epoll
+        stop_pid $UP; stop_pid $CP; sleep 1
     done
 done
 # Medians over the repetitions, per generator and rate.
