@@ -32,7 +32,7 @@ pub const T1: Duration = Duration::from_millis(500);
 pub const T2: Duration = Duration::from_secs(4);
 
 /// What every UE of a run shares.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Shared {
     /// Where every request goes (the P-CSCF, used as outbound proxy).
     pub target: SocketAddr,

@@ -249,3 +249,52 @@ fn callee_rings_answers_after_the_delay_reflects_rtp_and_accepts_bye() {
     assert!(out[0].1.starts_with(b"SIP/2.0 200 "), "{}", String::from_utf8_lossy(&out[0].1));
     assert!(ue.is_idle() && events(&mut ue).is_empty(), "the callee records nothing");
 }
+
+#[test]
+fn md5_challenge_answered_once_then_a_second_401_is_a_rejection() {
+    let t0 = Instant::now();
+    let p = Population { credentials: crate::load::profile::Credentials::Md5 { password: "pw{i}".into() }, ..Population::default_range() };
+    let sh = Arc::new(Shared { sim: None, ..Arc::unwrap_or_clone(shared(t0)) });
+    let mut ue = Ue::new(sh, p.identity(2), local(), None);
+    assert!(ue.start(t0, t0, Start::Register(Action::Register)).is_ok());
+    let reg = drain(&mut ue, t0).remove(0).1;
+    let www = ("WWW-Authenticate", "Digest realm=\"d\",nonce=\"n1\",algorithm=MD5".to_string());
+    ue.handle_datagram(t0, core(), &respond(&reg, 401, &[www.clone()], ""));
+    let reg2 = drain(&mut ue, t0).remove(0).1;
+    let m = Message::parse(&reg2).unwrap_or_else(|e| panic!("{e:?}"));
+    let a = m.authorization().ok().flatten().unwrap_or_else(|| panic!("Authorization"));
+    let expect = digest::compute_response(&digest::DigestInput {
+        username: b"001011000000002@ims.mnc001.mcc001.3gppnetwork.org",
+        realm: b"d",
+        password: b"pw2",
+        method: b"REGISTER",
+        uri: b"sip:ims.mnc001.mcc001.3gppnetwork.org",
+        nonce: b"n1",
+        qop: digest::Qop::None,
+        body: &[],
+    });
+    assert_eq!(a.response(), Some(expect.as_bytes().as_slice()));
+    ue.handle_datagram(t0, core(), &respond(&reg2, 401, &[www.clone()], ""));
+    let reg3 = drain(&mut ue, t0).remove(0).1;
+    ue.handle_datagram(t0, core(), &respond(&reg3, 401, &[www], ""));
+    assert_eq!(events(&mut ue), vec![UeEvent::Finished(Action::Register, Err((Cause::AuthRejected, Some(401))))]);
+    assert!(!ue.is_registered() && ue.is_idle());
+}
+
+#[test]
+fn a_rejected_call_is_acked_on_the_invite_branch_and_reported_with_its_status() {
+    let t0 = Instant::now();
+    let mut ue = ue(t0);
+    assert!(ue.start(t0, t0, Start::Call(Action::UeCall, "sip:other@d")).is_ok());
+    let invite = drain(&mut ue, t0).remove(0).1;
+    let inv = Message::parse(&invite).unwrap_or_else(|e| panic!("{e:?}"));
+    ue.handle_datagram(t0, core(), &respond(&invite, 486, &[], ""));
+    let out = drain(&mut ue, t0);
+    assert_eq!(out.len(), 1);
+    let ack = Message::parse(&out[0].1).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(ack.method(), Some(crate::sip::Method::Ack));
+    assert_eq!(ack.via_top().ok().and_then(|v| v.branch()), inv.via_top().ok().and_then(|v| v.branch()), "RFC 3261 17.1.1.3");
+    assert!(ack.to().is_ok_and(|t| t.tag() == Some(&b"srv"[..])), "the To tag of the response");
+    assert_eq!(events(&mut ue), vec![UeEvent::Finished(Action::UeCall, Err((Cause::Status, Some(486))))]);
+    assert_eq!(ue.poll_timeout(), None, "no retransmission after the final response");
+}
