@@ -109,3 +109,21 @@ fn bad_arguments_exit_2_with_a_message() {
         assert!(text(&out).contains(needle), "{args:?}: {}", text(&out));
     }
 }
+
+#[test]
+fn shared_socket_mode_routes_every_ue_and_two_workers_share_the_ues() {
+    let core = Core::start("ringload-shared", &users(200));
+    let dir = scratch_dir("ringload-shared-out");
+    let json = dir.join("r.json");
+    let target = core.sip.to_string();
+    let out = ringload(&[
+        "--target", &target, "--ues", "200", "--reg-rate", "500", "--calls", "20", "--ue-calls", "20", "--rate", "40",
+        "--hold", "0.5", "--shared-socket", "--workers", "2", "--quiet", "--report-json", json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["failures"]["total"], 0);
+    assert_eq!(v["actions"]["register"]["succeeded"], 200);
+    assert_eq!(v["histograms"]["invite_to_200"]["count"], 40);
+    assert!(v["rtp"]["received"].as_u64() > Some(0), "echoes and UE reflections reach their caller: {}", v["rtp"]);
+}

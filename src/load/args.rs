@@ -25,6 +25,8 @@ UEs (defaults: ringcore's load range, config/ue_db-ims.cfg):
   --res-len N           XOR RES length in bytes (8)
   --password PW         MD5 password, {i} is replaced by the UE index
   --local-ip IP         bind every UE here (default: 127.x.y.z per UE, loopback targets)
+  --shared-socket       one socket per worker for all its UEs (batched I/O, like SIPp -t u1;
+                        UEs then share one address and are told apart by user part/SSRC)
 Scenario (phases in order: register, echo calls, UE-to-UE calls, re-register, de-register):
   --reg-rate R          registrations per second (500)
   --rate R              calls per second (50)
@@ -121,6 +123,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "--rereg" => (flag(&inline)?, o.rereg = true).1,
             "--no-dereg" => (flag(&inline)?, o.keep = true).1,
             "--epoll" => (flag(&inline)?, o.epoll = true).1,
+            "--shared-socket" => (flag(&inline)?, o.shared_socket = true).1,
             n if n.starts_with('-') => {
                 let v = match inline {
                     Some(v) => v,
@@ -171,6 +174,7 @@ struct Opts {
     rereg: bool,
     keep: bool,
     epoll: bool,
+    shared_socket: bool,
 }
 
 impl Opts {
@@ -325,6 +329,7 @@ impl Opts {
             timeout,
             expires: self.expires.unwrap_or(600),
             busy_hour,
+            shared_socket: self.shared_socket,
             busy_hour_time: self.duration.unwrap_or(Duration::ZERO),
             skip_register: self.skip_register,
             reregister: self.rereg,

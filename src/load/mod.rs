@@ -8,6 +8,7 @@
 
 pub mod answer;
 pub mod args;
+pub mod demux;
 pub mod metrics;
 pub mod plan;
 pub mod plot;

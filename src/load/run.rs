@@ -55,6 +55,8 @@ pub struct RunConfig {
     pub busy_hour: Option<Mix>,
     /// Length of the busy-hour phase.
     pub busy_hour_time: Duration,
+    /// One socket per worker for all its UEs (batched I/O; UEs share one address).
+    pub shared_socket: bool,
     /// Skip the initial registration phase (UEs already registered).
     pub skip_register: bool,
     /// Re-register every UE after the calls.
@@ -197,7 +199,7 @@ pub fn phases(cfg: &RunConfig) -> Vec<(Action, Option<Mix>, u64, f64)> {
 pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<RunResult, RunError> {
     let workers = cfg.workers.max(1);
     // One socket per UE plus the engine's own descriptors (rings, eventfds, queues).
-    let needed = cfg.ues as u64 + 64 + 16 * workers as u64;
+    let needed = if cfg.shared_socket { 0 } else { cfg.ues as u64 } + 64 + 16 * workers as u64;
     if let Some(limit) = open_files_limit().filter(|&l| l < needed) {
         return Err(RunError::Sockets(format!("{} UEs need about {needed} open files but the limit is {limit} (raise it with ulimit -n)", cfg.ues)));
     }
@@ -220,6 +222,7 @@ pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<Ru
         ues: cfg.ues,
         local_ip: cfg.local_ip,
         echo_uri: cfg.echo_uri.clone(),
+        shared_socket: cfg.shared_socket,
         sqn_store,
     });
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -37,6 +37,8 @@ pub struct Setup {
     pub local_ip: Option<IpAddr>,
     /// Request-URI of echo calls.
     pub echo_uri: String,
+    /// One socket per shard for every UE (`--shared-socket`, see [`super::demux`]).
+    pub shared_socket: bool,
     /// True when the SIM needs an SQN store per UE (Milenage).
     pub sqn_store: bool,
 }
@@ -115,6 +117,7 @@ pub struct Shard {
     dropped: u64,
     final_pending: bool,
     uri: String,
+    shared: Option<SocketId>,
 }
 
 impl Shard {
@@ -137,6 +140,7 @@ impl Shard {
             dropped: 0,
             final_pending: false,
             uri: String::new(),
+            shared: None,
         }
     }
 
@@ -154,10 +158,18 @@ impl Shard {
         self.armed = vec![None; mine];
         self.timers.reserve(mine * 4);
         let sim_store = || UeSqnStore::new(Sqn::new(0)?, SqnParams::DEFAULT).ok().map(Box::new);
+        if s.shared_socket {
+            let addr = bind_addr(self.worker, s.local_ip);
+            let sock = out.open_udp(addr).map_err(|e| format!("worker {}: cannot bind {addr}: {e}", self.worker))?;
+            self.shared = Some(sock);
+        }
         for k in 0..mine {
             let i = k * self.n_workers + self.worker;
             let addr = bind_addr(i, s.local_ip);
-            let sock = out.open_udp(addr).map_err(|e| format!("UE {i}: cannot bind {addr}: {e}"))?;
+            let sock = match self.shared {
+                Some(sock) => sock,
+                None => out.open_udp(addr).map_err(|e| format!("UE {i}: cannot bind {addr}: {e}"))?,
+            };
             let local = out.udp_local_addr(sock).ok_or_else(|| format!("UE {i}: no local address"))?;
             let store = if s.sqn_store { sim_store() } else { None };
             self.ues.push(Ue::new(s.shared.clone(), s.population.identity(i), local, store));
@@ -239,6 +251,42 @@ impl Shard {
             }
             self.service(k, now, out);
         }
+    }
+
+    /// The local index of the UE with user number `user`, when this shard owns it.
+    fn local_of(&self, user: u64) -> Option<usize> {
+        let g = usize::try_from(user.checked_sub(self.setup.population.first_imsi)?).ok()?;
+        (g < self.setup.ues && g % self.n_workers == self.worker).then_some(g / self.n_workers)
+    }
+
+    /// A datagram on the shared socket: routed by [`super::demux::route`]; RTP that is not
+    /// the echo of one of our callers' streams is a caller's media reaching one of our
+    /// callees, reflected at once.
+    fn on_shared_datagram(&mut self, now: Instant, sock: SocketId, src: SocketAddr, data: &[u8], out: &mut Outbox) {
+        let k = match super::demux::route(data) {
+            super::demux::Route::User(u) => self.local_of(u),
+            super::demux::Route::Ssrc(s) => {
+                let first = self.setup.population.first_imsi;
+                // SSRCs are the low 32 bits of the user number (demux::ssrc_of).
+                let user = (first & !0xffff_ffff) | u64::from(s);
+                let user = if user < first { user + (1 << 32) } else { user };
+                match self.local_of(user).filter(|&k| self.ues.get(k).is_some_and(|u| u.is_media_peer(src))) {
+                    Some(k) => Some(k),
+                    None => {
+                        if out.send_udp(sock, src, data).is_err() {
+                            self.dropped += 1;
+                        }
+                        None
+                    }
+                }
+            }
+            super::demux::Route::Drop => None,
+        };
+        let Some(k) = k else { return };
+        if let Some(ue) = self.ues.get_mut(k) {
+            ue.handle_datagram(now, src, data);
+        }
+        self.service(k, now, out);
     }
 
     /// In a busy-hour mix, a busy UE hands its action to one of the next idle UEs of this
@@ -343,6 +391,9 @@ impl Handler for Shard {
     type Event = Event;
 
     fn on_datagram(&mut self, now: Instant, sock: SocketId, src: SocketAddr, data: &[u8], out: &mut Outbox) {
+        if self.shared == Some(sock) {
+            return self.on_shared_datagram(now, sock, src, data, out);
+        }
         let Some(&k) = self.by_sock.get(&sock) else { return };
         if let Some(ue) = self.ues.get_mut(k as usize) {
             ue.handle_datagram(now, src, data);

@@ -215,6 +215,12 @@ impl Ue {
         self.registered
     }
 
+    /// True when `src` is where this UE, as a caller, sends its media (so RTP from there
+    /// is the echo of its own stream).
+    pub fn is_media_peer(&self, src: SocketAddr) -> bool {
+        matches!(&self.op, Op::Out(c) if c.media_to == Some(src))
+    }
+
     /// True when no action or incoming call is in progress.
     pub fn is_idle(&self) -> bool {
         matches!(self.op, Op::Idle)
@@ -431,7 +437,7 @@ impl Ue {
                     c.failed = Some((Cause::BadSdp, Some(code)));
                     c.phase = OutPhase::Confirmed { bye_at: now };
                 }
-                let ssrc = self.seq ^ 0x5a5a_0000;
+                let ssrc = super::demux::ssrc_of(&self.id.user);
                 c.media = dst.map(|_| RtpStream::new(ssrc, self.shared.epoch, now, bye_at));
                 c.media_to = dst;
                 self.push_event(UeEvent::Sample(Metric::InviteTo200, since));
