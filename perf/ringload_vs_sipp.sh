@@ -4,7 +4,8 @@
 # 1 worker pinned to CPU 1) to a registered callee, in one run. SIPp: the anchor's UAC
 # (uac_call_rr.xml) and registered UAS (uas_rr.xml), two processes. ringload: UE i calls
 # UE i + UES/2 (both ends emulated in one process, after registering UES XOR-SIM UEs with
-# AKAv1-MD5), once on the default backend and once with --epoll. The generators are pinned
+# AKAv1-MD5), on the default backend (io_uring), with --epoll, and with --epoll
+# --shared-socket (one socket for all UEs, as SIPp -t u1). The generators are pinned
 # to CPU 0, ringcore to CPU 1. Reported per rate: calls per
 # load-generator core-second (SIPp: UAC + UAS CPU; ringload: its CPU during the call phase)
 # and the INVITE -> 200 latency each one measures (SIPp: 1 ms resolution; ringload: from
@@ -43,8 +44,8 @@ trap 'stop_pid $UP; stop_pid $CP' EXIT
 start_target() {  # tag
     taskset -c 1 target/release/ringcore "$OUT/ringcore.cfg" --no-monitor > "$OUT/ringcore_$1.log" 2>&1 < /dev/null &
     CP=$!
-    taskset -c 0 timeout $((DUR * 3 + 60)) sipp -sf "$ANCH/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5190 -t u1 -buff_size 4194304 \
-        -nostdin -timeout $((DUR * 3 + 50)) > "$OUT/uas_$1.log" 2>&1 < /dev/null &
+    taskset -c 0 timeout $((DUR * 3 + 90)) sipp -sf "$ANCH/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5190 -t u1 -buff_size 4194304 \
+        -nostdin -timeout $((DUR * 3 + 80)) > "$OUT/uas_$1.log" 2>&1 < /dev/null &
     UP=$!
     sleep 1.5
     kill -0 $CP 2>/dev/null || { echo "ringcore did not start (port 5170 in use?):"; cat "$OUT/ringcore_$1.log"; exit 1; }
@@ -85,6 +86,8 @@ for rep in $(seq 1 "$REPS"); do
         run_ringload ringload "$R" "$N"
         sleep 2
         run_ringload ringload-epoll "$R" "$N" --epoll
+        sleep 2
+        run_ringload ringload-epoll-shared "$R" "$N" --epoll --shared-socket
         stop_pid $UP; stop_pid $CP; sleep 1
     done
 done
