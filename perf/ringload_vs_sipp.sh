@@ -56,7 +56,7 @@ run_ringload() {  # label rate n extra-args...
     local label=$1 R=$2 N=$3; shift 3
     taskset -c 0 timeout $((DUR + 120)) target/release/ringload --target 127.0.0.1:5170 --domain ims.test --ues "$UES" \
         --reg-rate 2000 --ue-calls "$N" --rate "$R" --hold 0 --cpus 0 --quiet "$@" \
-        --report-json "$OUT/${label}_r${R}_$rep.json" > "$OUT/${label}_r${R}_$rep.txt" 2>&1
+        --report-json "$OUT/${label}_r${R}_$rep.json" --plot "$OUT/${label}_r${R}_$rep.svg" > "$OUT/${label}_r${R}_$rep.txt" 2>&1
     python3 - "$OUT/${label}_r${R}_$rep.json" "$R" "$label" <<'PY' | tee -a "$OUT/summary.txt"
 import json, sys
 v = json.load(open(sys.argv[1])); r = sys.argv[2]
