@@ -66,7 +66,7 @@ pub fn text(cfg: &RunConfig, r: &RunResult) -> String {
     let m = &r.metrics;
     let mut s = String::new();
     let _ = writeln!(s, "ringload: {} UEs against {} ({} worker(s)), wall {:.2} s, CPU {:.2} s", cfg.ues, cfg.target, r.workers, r.wall.as_secs_f64(), r.cpu.as_secs_f64());
-    let _ = writeln!(s, "\n{:<12} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {}", "phase", "scheduled", "attempted", "succeeded", "failed", "rate/s", "CPU s", "time");
+    let _ = writeln!(s, "\n{:<12} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} time", "phase", "scheduled", "attempted", "succeeded", "failed", "rate/s", "CPU s");
     for p in &r.phases {
         let c = phase_counts(m, p);
         let cut = if p.cut { " (cut by deadline)" } else { "" };

@@ -213,7 +213,7 @@ impl Shard {
         }
         if let Some(t) = ue.poll_timeout() {
             let slot = self.armed.get_mut(k);
-            if let Some(a) = slot.filter(|a| a.is_none_or(|a| t < a)) {
+            if let Some(a) = slot.filter(|a| a.map_or(true, |a| t < a)) {
                 *a = Some(t);
                 self.timers.push(Reverse((t, k as u32)));
             }
@@ -444,7 +444,7 @@ impl Handler for Shard {
         self.check_phase(now, out);
         if self.next_progress.is_some_and(|t| t <= now) {
             self.send_progress(now);
-            if self.phase.as_ref().is_none_or(|p| p.done_sent) {
+            if self.phase.as_ref().map_or(true, |p| p.done_sent) {
                 self.next_progress = None;
             }
         }

@@ -259,7 +259,7 @@ fn md5_challenge_answered_once_then_a_second_401_is_a_rejection() {
     assert!(ue.start(t0, t0, Start::Register(Action::Register)).is_ok());
     let reg = drain(&mut ue, t0).remove(0).1;
     let www = ("WWW-Authenticate", "Digest realm=\"d\",nonce=\"n1\",algorithm=MD5".to_string());
-    ue.handle_datagram(t0, core(), &respond(&reg, 401, &[www.clone()], ""));
+    ue.handle_datagram(t0, core(), &respond(&reg, 401, std::slice::from_ref(&www), ""));
     let reg2 = drain(&mut ue, t0).remove(0).1;
     let m = Message::parse(&reg2).unwrap_or_else(|e| panic!("{e:?}"));
     let a = m.authorization().ok().flatten().unwrap_or_else(|| panic!("Authorization"));
@@ -274,7 +274,7 @@ fn md5_challenge_answered_once_then_a_second_401_is_a_rejection() {
         body: &[],
     });
     assert_eq!(a.response(), Some(expect.as_bytes().as_slice()));
-    ue.handle_datagram(t0, core(), &respond(&reg2, 401, &[www.clone()], ""));
+    ue.handle_datagram(t0, core(), &respond(&reg2, 401, std::slice::from_ref(&www), ""));
     let reg3 = drain(&mut ue, t0).remove(0).1;
     ue.handle_datagram(t0, core(), &respond(&reg3, 401, &[www], ""));
     assert_eq!(events(&mut ue), vec![UeEvent::Finished(Action::Register, Err((Cause::AuthRejected, Some(401))))]);
