@@ -24,6 +24,8 @@ UEs (defaults: ringcore's load range, config/ue_db-ims.cfg):
   --opc HEX | --op HEX  Milenage OPc or OP
   --res-len N           XOR RES length in bytes (8)
   --password PW         MD5 password, {i} is replaced by the UE index
+  --users-csv FILE      subscribers instead of the range: imsi,algo,k,opc_or_password lines
+                        (algo xor | milenage | milenage-op | md5); --ues defaults to all
   --local-ip IP         bind every UE here (default: 127.x.y.z per UE, loopback targets)
   --shared-socket       one socket per worker for all its UEs (batched I/O, like SIPp -t u1;
                         UEs then share one address and are told apart by user part/SSRC)
@@ -149,6 +151,7 @@ struct Opts {
     opc: Option<([u8; 16], bool)>,
     res_len: Option<u8>,
     password: Option<String>,
+    users_csv: Option<PathBuf>,
     local_ip: Option<IpAddr>,
     reg_rate: Option<f64>,
     rate: Option<f64>,
@@ -190,6 +193,7 @@ impl Opts {
             "--op" => self.opc = Some((key(n, v)?, true)),
             "--res-len" => self.res_len = Some(num(n, v)?),
             "--password" => self.password = Some(v.into()),
+            "--users-csv" => self.users_csv = Some(v.into()),
             "--local-ip" => self.local_ip = Some(v.parse().map_err(|_| format!("{n}: '{v}' is not an IP address"))?),
             "--reg-rate" => self.reg_rate = Some(rate(n, v)?),
             "--rate" => self.rate = Some(rate(n, v)?),
@@ -272,8 +276,20 @@ impl Opts {
         if self.local_ip.is_none() && !target.ip().is_loopback() {
             return Err(format!("--target {target} is not on loopback: give --local-ip (the UEs' source address)"));
         }
-        let population = self.population()?;
-        let ues = self.ues.unwrap_or(1000);
+        let mut population = self.population()?;
+        if let Some(path) = &self.users_csv {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("--users-csv {}: {e}", path.display()))?;
+            let list = super::profile::read_csv(&text, &population.domain).map_err(|e| format!("--users-csv {}: {e}", path.display()))?;
+            if self.shared_socket {
+                return Err("--shared-socket routes by IMSI range: it cannot be used with --users-csv".into());
+            }
+            if self.ues.is_some_and(|n| n > list.len()) {
+                return Err(format!("--ues {}: the list has {} subscribers", self.ues.unwrap_or(0), list.len()));
+            }
+            population.list = Some(std::sync::Arc::new(list));
+        }
+        let listed = population.list.as_ref().map(|l| l.len());
+        let ues = self.ues.or(listed).unwrap_or(1000);
         let workers = self.workers.unwrap_or(1);
         if workers == 0 || workers > 64 {
             return Err("--workers: 1 to 64".into());

@@ -29,7 +29,18 @@ pub enum Credentials {
     },
 }
 
-/// A range of subscribers: UE `i` has IMSI `first_imsi + i`.
+/// One subscriber of a `--users-csv` list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscriber {
+    /// Identities (and MD5 password).
+    pub identity: Identity,
+    /// The USIM (`None`: MD5).
+    pub sim: Option<Sim>,
+    /// True when the SIM checks SQN freshness (Milenage): the UE needs an SQN store.
+    pub sqn_store: bool,
+}
+
+/// A range of subscribers: UE `i` has IMSI `first_imsi + i`, or the `i`-th of `list`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Population {
     /// First IMSI (15 digits).
@@ -40,6 +51,8 @@ pub struct Population {
     pub domain: String,
     /// Credentials shared by the range.
     pub credentials: Credentials,
+    /// Subscribers read from a CSV file (they replace the range).
+    pub list: Option<std::sync::Arc<Vec<Subscriber>>>,
 }
 
 /// The identities of one UE (built once at start-up).
@@ -77,6 +90,7 @@ impl Population {
             imsi_digits: DEFAULT_FIRST_IMSI.len(),
             domain: DEFAULT_DOMAIN.into(),
             credentials: Credentials::Aka { algo: SimAlgo::Xor { res_len: 8 }, k: hex16(DEFAULT_K).unwrap_or([0; 16]) },
+            list: None,
         }
     }
 
@@ -88,6 +102,9 @@ impl Population {
 
     /// The identities of UE `i`.
     pub fn identity(&self, i: usize) -> Identity {
+        if let Some(s) = self.list.as_ref().and_then(|l| l.get(i)) {
+            return s.identity.clone();
+        }
         let user = format!("{:0width$}", self.first_imsi + i as u64, width = self.imsi_digits);
         let password = match &self.credentials {
             Credentials::Md5 { password } => password.replace("{i}", &i.to_string()),
@@ -103,6 +120,42 @@ impl Population {
             Credentials::Md5 { .. } => Ok(None),
         }
     }
+}
+
+/// Reads a subscriber list: one `imsi,algo,k,opc_or_password` line per UE, with `algo`
+/// one of `xor` (K), `milenage` (K and OPc), `milenage-op` (K and OP) or `md5` (password in
+/// the last column, K empty). Empty lines and lines starting with `#` are skipped.
+pub fn read_csv(text: &str, domain: &str) -> Result<Vec<Subscriber>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (Some(imsi), Some(algo)) = (f.first(), f.get(1)) else {
+            return Err(format!("line {n}: expected imsi,algo,k,opc_or_password"));
+        };
+        if imsi.is_empty() || imsi.len() > 15 || !imsi.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("line {n}: '{imsi}' is not an IMSI of 1 to 15 digits"));
+        }
+        let key = |i: usize, what: &str| f.get(i).and_then(|v| hex16(v)).ok_or_else(|| format!("line {n}: {what} must be 32 hex digits"));
+        let (sim, sqn_store, password) = match algo.to_ascii_lowercase().as_str() {
+            "xor" => (Some(Sim::new(&key(2, "K")?, &SimAlgo::Xor { res_len: 8 })), false, String::new()),
+            "milenage" | "milenage-op" => {
+                let v = if algo.eq_ignore_ascii_case("milenage-op") { OpVariant::Op(key(3, "OP")?) } else { OpVariant::Opc(key(3, "OPc")?) };
+                (Some(Sim::new(&key(2, "K")?, &SimAlgo::milenage(v))), true, String::new())
+            }
+            "md5" => (None, false, f.get(3).map(|p| p.to_string()).ok_or_else(|| format!("line {n}: md5 needs a password"))?),
+            other => return Err(format!("line {n}: algorithm '{other}' is not xor, milenage, milenage-op or md5")),
+        };
+        let sim = sim.transpose().map_err(|e| format!("line {n}: {e}"))?;
+        let identity = Identity { impi: format!("{imsi}@{domain}"), impu: format!("sip:{imsi}@{domain}"), user: imsi.to_string(), password };
+        out.push(Subscriber { identity, sim, sqn_store });
+    }
+    if out.is_empty() {
+        return Err("no subscriber in the list".into());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -121,5 +174,21 @@ mod tests {
         assert_eq!(hex16("0011"), None);
         let md5 = Population { credentials: Credentials::Md5 { password: "pw{i}".into() }, ..p };
         assert_eq!(md5.identity(3).password, "pw3");
+    }
+
+    #[test]
+    fn csv_lists_mix_algorithms_and_report_bad_lines() {
+        let text = "# imsi,algo,k,opc_or_password\n001010000000001,milenage,465b5ce8b199b49faa5f0a2ee238a6bc,cd63cb71954a9f4e48a5994e37a02baf\n\
+                    001010000000005,xor,00112233445566778899aabbccddeeff\n001010000000003,md5,,secret\n";
+        let l = read_csv(text, "d").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(l.len(), 3);
+        assert!(l[0].sqn_store && l[0].sim.is_some_and(|s| !s.is_xor()));
+        assert!(l[1].sim.is_some_and(|s| s.is_xor()) && !l[1].sqn_store);
+        assert_eq!((l[2].sim, l[2].identity.password.as_str(), l[2].identity.impi.as_str()), (None, "secret", "001010000000003@d"));
+        let p = Population { list: Some(std::sync::Arc::new(l)), ..Population::default_range() };
+        assert_eq!(p.identity(1).user, "001010000000005");
+        for (bad, why) in [("1x,xor,00", "IMSI"), ("1,xor,0011", "K must be"), ("1,tuak,00", "not xor"), ("1,md5,", "password"), ("", "no subscriber")] {
+            assert!(read_csv(bad, "d").is_err_and(|e| e.contains(why)), "{bad}");
+        }
     }
 }

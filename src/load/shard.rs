@@ -171,8 +171,13 @@ impl Shard {
                 None => out.open_udp(addr).map_err(|e| format!("UE {i}: cannot bind {addr}: {e}"))?,
             };
             let local = out.udp_local_addr(sock).ok_or_else(|| format!("UE {i}: no local address"))?;
-            let store = if s.sqn_store { sim_store() } else { None };
-            self.ues.push(Ue::new(s.shared.clone(), s.population.identity(i), local, store));
+            let listed = s.population.list.as_ref().and_then(|l| l.get(i));
+            let store = if s.sqn_store || listed.is_some_and(|l| l.sqn_store) { sim_store() } else { None };
+            let ue = Ue::new(s.shared.clone(), s.population.identity(i), local, store);
+            self.ues.push(match listed.and_then(|l| l.sim) {
+                Some(sim) => ue.with_sim(sim),
+                None => ue,
+            });
             self.by_sock.insert(sock, k as u32);
             self.socks.push(sock);
         }

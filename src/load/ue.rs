@@ -147,6 +147,7 @@ pub struct Ue {
     shared: Arc<Shared>,
     id: Identity,
     sqn: Option<Box<UeSqnStore>>,
+    own_sim: Option<Box<Sim>>,
     local: SocketAddr,
     seq: u32,
     reg_cseq: u32,
@@ -183,6 +184,7 @@ impl Ue {
             shared,
             id,
             sqn,
+            own_sim: None,
             local,
             seq: 0,
             reg_cseq: 0,
@@ -203,6 +205,12 @@ impl Ue {
             events: VecDeque::with_capacity(4),
             registered: false,
         }
+    }
+
+    /// Gives this UE its own USIM (a `--users-csv` subscriber) instead of the run's.
+    pub fn with_sim(mut self, sim: Sim) -> Ue {
+        self.own_sim = Some(Box::new(sim));
+        self
     }
 
     /// The UE's identities.
@@ -396,7 +404,8 @@ impl Ue {
                     return self.finish(action, Err((Cause::AuthFailed, Some(code))));
                 };
                 let cnonce = format!("{:x}{:x}", self.shared.run_id, self.seq);
-                let usim = self.shared.sim.as_ref().map(|sim| Usim { sim, store: self.sqn.as_deref_mut() });
+                let sim = self.own_sim.as_deref().or(self.shared.sim.as_ref());
+                let usim = sim.map(|sim| Usim { sim, store: self.sqn.as_deref_mut() });
                 let r = authorization(&ch, &self.id, usim, "REGISTER", &self.shared.registrar, &cnonce)
                     .and_then(|a| self.send_register(now, Some(&a)));
                 if let Err(c) = r {
