@@ -1,8 +1,9 @@
 //! ringload end to end against a ringcore started by the harness: 2,000 AKA (XOR USIM)
 //! UEs register, then 200 calls with RTP go to the echo IMPU and 200 calls go from UE to
 //! UE, with zero failures; the JSON report, the HdrHistogram log and the SVG plot are
-//! read back and checked. An unreachable target ends, bounded, in timeouts and a non-zero
-//! exit; bad arguments exit with 2 and say why.
+//! read back and checked. The shared-socket mode with two workers, calls to a SIPp UAS
+//! (any SIP server), an unreachable target (bounded, timeouts, non-zero exit) and bad
+//! arguments (exit 2 with the reason) are covered too.
 
 mod common;
 use common::{free_port, scratch_dir, Core};
@@ -126,4 +127,32 @@ fn shared_socket_mode_routes_every_ue_and_two_workers_share_the_ues() {
     assert_eq!(v["actions"]["register"]["succeeded"], 200);
     assert_eq!(v["histograms"]["invite_to_200"]["count"], 40);
     assert!(v["rtp"]["received"].as_u64() > Some(0), "echoes and UE reflections reach their caller: {}", v["rtp"]);
+}
+
+/// Any SIP server works as a target: SIPp's built-in UAS answers the calls and echoes RTP.
+#[test]
+fn calls_a_sipp_uas_directly_with_rtp_echoed() {
+    let port = free_port().to_string();
+    let dir = scratch_dir("ringload-sipp-uas");
+    let mut uas = Command::new("timeout")
+        .args(["60", "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", &port, "-rtp_echo", "-nostdin", "-m", "10"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp (apt-get install sip-tester)");
+    std::thread::sleep(Duration::from_millis(500));
+    let target = format!("127.0.0.1:{port}");
+    let echo = format!("sip:service@{target}");
+    let json = dir.join("r.json");
+    let out = ringload(&[
+        "--target", &target, "--ues", "10", "--no-register", "--no-dereg", "--calls", "10", "--rate", "10", "--hold", "0.5",
+        "--echo", &echo, "--quiet", "--report-json", json.to_str().unwrap(),
+    ]);
+    let _ = uas.wait();
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["actions"]["echo_call"]["succeeded"], 10);
+    assert_eq!(v["histograms"]["invite_to_180"]["count"], 10, "SIPp's UAS rings");
+    assert!(v["rtp"]["received"].as_u64() >= Some(200), "SIPp echoes the RTP: {}", v["rtp"]);
 }
