@@ -13,6 +13,7 @@ pub mod endpoint;
 pub mod engine;
 pub mod ims;
 pub mod ipsec;
+pub mod load;
 pub mod sip;
 pub mod log;
 pub mod media;
