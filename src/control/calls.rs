@@ -377,15 +377,12 @@ impl Calls {
         if self.relayed.contains_key(&branch) {
             return self.on_relayed_response(now, &branch, msg, ports.ip);
         }
+        // Only leg B's INVITE branch is mapped: a BYE's answer finds nothing (the call was
+        // forgotten when the BYE left), and a CANCEL shares its INVITE's branch (RFC 3261
+        // 9.1), so the mapping stays for the INVITE's 487.
         let Some(&id) = self.by_branch.get(&branch) else { return vec![] };
         let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else { return vec![] };
         if !matches!(cseq.method, Method::Invite) {
-            // A CANCEL shares its INVITE's branch (RFC 3261 9.1): keep the
-            // mapping for the INVITE's 487; a BYE's answer ends the call.
-            if code >= 200 && matches!(cseq.method, Method::Bye) {
-                self.by_branch.remove(&branch);
-                self.gc(id);
-            }
             return vec![];
         }
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
@@ -503,6 +500,7 @@ impl Calls {
                     call.anchors.clear();
                 }
                 out.extend(self.hang_up(id, leg));
+                self.remove(id);
                 out
             }
             // RFC 3262: reliable 18x are relayed with their RSeq, so the PRACK
@@ -590,7 +588,10 @@ impl Calls {
         out
     }
 
-    /// `from` hung up: send BYE on the other leg and forget the call.
+    /// `from` hung up: send BYE on the other leg. The caller forgets the call
+    /// afterwards ([`Calls::remove`]); the BYE's answer needs no state (its
+    /// branch is unknown here, so it is absorbed), and a BYE never answered
+    /// leaves nothing behind.
     fn hang_up(&mut self, id: u64, from: Leg) -> Vec<Out> {
         let branch = format!("z9hG4bKrc{id:x}b{:x}", self.next());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
@@ -599,8 +600,6 @@ impl Calls {
         other.cseq += 1;
         let d = other.clone();
         let bye = self.request(&d, "BYE", d.cseq, &branch, None, b"", None);
-        self.by_branch.insert(branch, id);
-        self.remove_dialogs(id);
         vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: bye })]
     }
 
@@ -625,18 +624,10 @@ impl Calls {
         }
     }
 
-    fn remove(&mut self, id: u64) {
+    pub(super) fn remove(&mut self, id: u64) {
         self.remove_dialogs(id);
         if let Some(c) = self.calls.remove(&id) {
             self.by_branch.remove(&c.b_invite_branch);
-        }
-    }
-
-    /// Forgets a stopped call once nothing refers to it any more.
-    fn gc(&mut self, id: u64) {
-        let stopped = self.calls.get(&id).is_some_and(|c| c.state == CallState::Stopped);
-        if stopped && !self.by_branch.values().any(|&v| v == id) {
-            self.remove(id);
         }
     }
 

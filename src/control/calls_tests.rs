@@ -209,3 +209,26 @@ fn set_up_latencies_are_recorded_once() {
     assert!((119_000..=121_000).contains(&ring.max), "{ring:?}");
     assert!((799_000..=801_000).contains(&answer.max), "{answer:?}");
 }
+
+#[test]
+fn finished_calls_leave_no_state_behind() {
+    // A caller's BYE: answered, relayed as BYE on leg B, and the call is gone at once (the
+    // 200 to that BYE needs no state); the same after session expiry (BYE on both legs).
+    let mut w = world();
+    let b = w.invite("");
+    w.respond(Duration::from_millis(10), &b[0], "200 OK", "", SDP);
+    assert_eq!(w.calls.len(), 1);
+    let out = w.in_dialog_from_caller("BYE", 8, "");
+    assert!(out.iter().any(|m| m.starts_with("SIP/2.0 200")) && out.iter().any(|m| m.starts_with("BYE ")), "{out:?}");
+    assert!(w.calls.is_empty(), "the call is forgotten after BYE");
+    let bye_b = out.iter().find(|m| m.starts_with("BYE ")).cloned().unwrap_or_default();
+    assert!(w.respond(Duration::from_millis(20), &bye_b, "200 OK", "", "").is_empty(), "the BYE's 200 is absorbed");
+    assert!(w.calls.is_empty());
+
+    let mut w = world();
+    let b = w.invite("Supported: timer\r\nSession-Expires: 120;refresher=uac\r\n");
+    w.respond(Duration::from_secs(1), &b[0], "200 OK", "", SDP);
+    let due = w.calls.poll_timeout().unwrap_or(w.t0) + Duration::from_secs(200);
+    let _ = w.calls.handle_timeout(due, &mut w.ports);
+    assert!(w.calls.is_empty(), "an expired session is forgotten");
+}

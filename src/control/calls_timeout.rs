@@ -79,6 +79,7 @@ impl Calls {
         }
         out.extend(self.hang_up(id, Leg::A));
         out.extend(self.hang_up(id, Leg::B));
+        self.remove(id);
         out
     }
 

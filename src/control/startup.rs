@@ -20,9 +20,39 @@ use std::time::Duration;
 /// The features this build carries out; properties of other features are
 /// accepted, validated and listed as not active yet.
 pub fn active(f: Feature) -> bool {
-    matches!(f, Feature::Core | Feature::Sip | Feature::Registration | Feature::Logs | Feature::Engine | Feature::Persistence | Feature::RemoteApi | Feature::Ipsec)
-    // Calls are partly built (basic B2BUA call, no media anchoring): their
-    // properties stay listed as not active until the calls issue is done.
+    matches!(
+        f,
+        Feature::Core
+            | Feature::Sip
+            | Feature::Registration
+            | Feature::Calls
+            | Feature::Media
+            | Feature::Sms
+            | Feature::Logs
+            | Feature::Engine
+            | Feature::Persistence
+            | Feature::RemoteApi
+            | Feature::Ipsec
+    )
+}
+
+/// Properties of active features that this build still does not carry out (generic paths;
+/// a listed path covers its children).
+const NOT_BUILT: &[&str] = &[
+    "ue_db.impu.callflow_modifier",
+    "ue_db.impu.sdp_file",
+    "ue_db.impu.p_called_party_id",
+    "p_called_party_id",
+    "mt_call_sdp_file",
+    "ue_db.mt_call_sdp_file",
+    "sms_forced_cp_cause",
+    "sctp_addr",
+];
+
+/// Whether the property at generic `path` has an effect in this build.
+pub fn active_property(path: &str) -> bool {
+    let built = !NOT_BUILT.iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('.')));
+    built && active(crate::config::typed::feature_of(path))
 }
 
 fn engine_config(cfg: &Config) -> EngineConfig {
@@ -123,7 +153,7 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
     for w in &warnings {
         eprintln!("{w}");
     }
-    let inactive = cfg.inactive_properties(&active);
+    let inactive = cfg.inactive_properties(&active_property);
     if !inactive.is_empty() {
         eprintln!("ringcore: accepted, not active yet: {}", inactive.join(", "));
     }

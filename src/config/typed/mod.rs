@@ -141,10 +141,10 @@ impl Config {
     }
 
     /// Properties written in the source (generic paths such as
-    /// `ue_db.impu.callflow_modifier`) whose feature `active` rejects,
-    /// sorted. They are parsed and validated but have no effect yet.
-    pub fn inactive_properties(&self, active: &dyn Fn(Feature) -> bool) -> Vec<String> {
-        self.written.iter().filter(|p| !active(feature_of(p))).cloned().collect()
+    /// `ue_db.impu.callflow_modifier`) that `active` rejects, sorted. They are
+    /// parsed and validated but have no effect yet.
+    pub fn inactive_properties(&self, active: &dyn Fn(&str) -> bool) -> Vec<String> {
+        self.written.iter().filter(|p| !active(p)).cloned().collect()
     }
 
     /// The effective configuration as JSON (`ringcore --check-config`).

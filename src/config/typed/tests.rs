@@ -294,7 +294,7 @@ fn log_options_are_parsed_and_normalized() {
 #[test]
 fn inactive_properties_follow_features() {
     let (c, _) = ok(json!({"domain": "d", "trunk": {"addr": "1.1.1.1", "name": "n"}, "ipsec_mtu": 1300, "metrics_addr": ""}));
-    let inactive = c.inactive_properties(&|f| !matches!(f, Feature::Trunk | Feature::Ipsec));
+    let inactive = c.inactive_properties(&|p| !matches!(feature_of(p), Feature::Trunk | Feature::Ipsec));
     assert_eq!(inactive, ["ipsec_mtu", "trunk", "trunk.addr", "trunk.name"]);
     assert_eq!(c.engine.metrics_addr, None);
     assert_eq!(feature_of("ue_db.impu.callflow_modifier.code"), Feature::Calls);
