@@ -9,11 +9,24 @@ pub(crate) fn is_lws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// RFC 3261 25.1: `token` characters, as a table indexed by byte.
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(c, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~');
+        b += 1;
+    }
+    t
+};
+
 /// RFC 3261 25.1: `token` characters.
 #[inline]
 pub(crate) fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')
+    // A u8 index is always below 256: this indexing cannot fail.
+    TOKEN[usize::from(b)]
 }
 
 /// True if `s` is a non-empty RFC 3261 `token`.
@@ -230,25 +243,82 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// One `sep`-delimited element at the start of `s`, quote- and `<>`-aware like
+/// [`find_unquoted`]: the index of the separator (if any) and of the first `=` before it
+/// (outside quotes and angles), found in a single pass.
+fn element(s: &[u8], sep: u8) -> (Option<usize>, Option<usize>) {
+    let mut in_quote = false;
+    let mut in_angle = false;
+    let mut eq = None;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if in_quote {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_quote = false,
+                _ => {}
+            }
+        } else if in_angle {
+            in_angle = b != b'>';
+        } else if b == sep {
+            return (Some(i), eq);
+        } else if b == b'=' {
+            eq = eq.or(Some(i));
+        } else if b == b'"' {
+            in_quote = true;
+        } else if b == b'<' {
+            in_angle = true;
+        }
+        i += 1;
+    }
+    (None, eq)
+}
+
+/// Iterator over every `sep`-delimited `name[=value]` element of a list, empty ones
+/// included: yields `(trimmed name, trimmed value)` and whether the element is blank.
+/// Equivalent to [`Split`] followed by [`split_param`], in one pass per element.
+#[derive(Clone, Debug)]
+struct Elements<'a> {
+    rest: Option<&'a [u8]>,
+    sep: u8,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = (&'a [u8], Option<&'a [u8]>);
+    fn next(&mut self) -> Option<Self::Item> {
+        let s = self.rest?;
+        let (end, eq) = element(s, self.sep);
+        self.rest = end.and_then(|e| s.get(e + 1..));
+        let elem = s.get(..end.unwrap_or(s.len())).unwrap_or(&[]);
+        Some(match eq {
+            Some(i) => (trim(elem.get(..i).unwrap_or(&[])), Some(trim(elem.get(i + 1..).unwrap_or(&[])))),
+            None => (trim(elem), None),
+        })
+    }
+}
+
+impl<'a> Elements<'a> {
+    fn new(s: &'a [u8], sep: u8) -> Self {
+        Elements { rest: Some(s), sep }
+    }
+}
+
 /// Looks up parameter `name` (case-insensitive) in a `;`-separated parameter list. Returns
 /// `Some(None)` for a bare flag parameter, `Some(Some(value))` for `name=value` (value
 /// trimmed, quotes kept).
 pub fn find_param<'a>(params: &'a [u8], name: &[u8]) -> Option<Option<&'a [u8]>> {
-    Split::new(params, b';')
-        .map(split_param)
-        .find(|(n, _)| eq_ic(n, name))
-        .map(|(_, v)| v)
+    Elements::new(params, b';').find(|(n, _)| eq_ic(n, name)).map(|(_, v)| v)
 }
 
 /// Iterator over `;name[=value]` parameters: yields `(name, value)` pairs, skipping empty
 /// elements.
 #[derive(Clone, Debug)]
-pub struct Params<'a>(Split<'a>);
+pub struct Params<'a>(Elements<'a>);
 
 impl<'a> Params<'a> {
     /// Iterates over the parameters in `s` (text after the first `;`, or empty).
     pub fn new(s: &'a [u8]) -> Self {
-        Params(Split::new(s, b';'))
+        Params(Elements::new(s, b';'))
     }
 
     /// Looks up a parameter by case-insensitive name.
@@ -260,24 +330,22 @@ impl<'a> Params<'a> {
 impl<'a> Iterator for Params<'a> {
     type Item = (&'a [u8], Option<&'a [u8]>);
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let p = self.0.next()?;
-            if !p.is_empty() {
-                return Some(split_param(p));
-            }
-        }
+        // An element that trims to nothing has no name and no `=`.
+        self.0.find(|(n, v)| !n.is_empty() || v.is_some())
     }
+}
+
+/// Iterator over comma-separated `name[=value]` auth-params (RFC 2617 3.2.2), skipping
+/// empty elements.
+pub(crate) fn auth_params(s: &[u8]) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
+    Elements::new(s, b',').filter(|(n, v)| !n.is_empty() || v.is_some())
 }
 
 /// True if every `;` element of `params` is a well-formed `generic-param`
 /// (`token [EQUAL (token / host / quoted-string)]`); RFC 4475 badinv01 has empty ones.
 pub(crate) fn params_well_formed(params: &[u8]) -> bool {
-    Split::new(params, b';').all(|p| {
-        let (n, v) = split_param(p);
-        #[allow(clippy::unnecessary_map_or)] // is_none_or needs Rust 1.82 (MSRV 1.80)
-        let ok = v.map_or(true, gen_value_ok);
-        is_token_str(n) && ok
-    })
+    #[allow(clippy::unnecessary_map_or)] // is_none_or needs Rust 1.82 (MSRV 1.80)
+    Elements::new(params, b';').all(|(n, v)| is_token_str(n) && v.map_or(true, gen_value_ok))
 }
 
 fn gen_value_ok(v: &[u8]) -> bool {
