@@ -64,59 +64,111 @@ pub fn parse_u32(s: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// Finds the first occurrence of `needle` outside quoted strings (with `\` escapes) and
-/// outside `<...>`; returns its index.
-pub(crate) fn find_unquoted(s: &[u8], needle: u8) -> Option<usize> {
-    let mut in_quote = false;
-    let mut in_angle = false;
-    let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        if in_quote {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_quote = false,
-                _ => {}
-            }
-        } else if in_angle {
-            if b == b'>' {
-                in_angle = false;
-            }
-        } else if b == needle {
-            return Some(i);
-        } else if b == b'"' {
-            in_quote = true;
-        } else if b == b'<' {
-            in_angle = true;
+/// Bytes that [`find_unquoted`] and the parameter scanner must look at: separators, `=`,
+/// and the openers of quoted strings and `<...>`. Every other byte is skipped by one
+/// table look-up.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b';' as usize] = true;
+    t[b',' as usize] = true;
+    t[b'=' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'<' as usize] = true;
+    t
+};
+
+/// Index just past the quoted string whose opening `"` is at `open` (RFC 3261 25.1
+/// `quoted-pair` escapes skipped), or `None` if it is not closed.
+#[inline]
+fn skip_quoted(s: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        let rest = s.get(i..)?;
+        let j = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest.get(j) == Some(&b'"') {
+            return Some(i + j + 1);
         }
-        i += 1;
+        i += j + 2;
     }
-    None
 }
 
-/// True if quotes and angle brackets in `s` are balanced (RFC 4475 quotbal).
-pub(crate) fn balanced(s: &[u8]) -> bool {
-    let mut in_quote = false;
-    let mut depth = 0u32;
+/// Index just past the `>` closing the `<` at `open`, or `None` if there is none.
+#[inline]
+fn skip_angle(s: &[u8], open: usize) -> Option<usize> {
+    let rest = s.get(open + 1..)?;
+    memchr::memchr(b'>', rest).map(|j| open + j + 2)
+}
+
+/// Scans `s` for `needle` (any byte but `"` and `\\`), and for the first `=` if
+/// `eq` is set, outside quoted strings (with `\\` escapes) and `<...>`: returns the index
+/// of `needle` (if any) and of the first `=` before it. Ordinary bytes cost one table
+/// look-up; quoted strings and angles are skipped with `memchr`.
+#[inline]
+fn scan_unquoted(s: &[u8], needle: u8, want_eq: bool) -> (Option<usize>, Option<usize>) {
+    let mut eq = None;
     let mut i = 0;
     while let Some(&b) = s.get(i) {
-        if in_quote {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_quote = false,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_quote = true,
-                b'<' => depth += 1,
-                b'>' if depth == 0 => return false,
-                b'>' => depth -= 1,
-                _ => {}
-            }
+        // A u8 index is always below 256: this indexing cannot fail.
+        if !SPECIAL[usize::from(b)] && b != needle {
+            i += 1;
+            continue;
+        }
+        if b == needle {
+            return (Some(i), eq);
+        }
+        match b {
+            b'=' if want_eq && eq.is_none() => eq = Some(i),
+            b'"' => match skip_quoted(s, i) {
+                Some(next) => {
+                    i = next;
+                    continue;
+                }
+                None => return (None, eq),
+            },
+            b'<' => match skip_angle(s, i) {
+                Some(next) => {
+                    i = next;
+                    continue;
+                }
+                None => return (None, eq),
+            },
+            _ => {}
         }
         i += 1;
     }
-    !in_quote && depth == 0
+    (None, eq)
+}
+
+/// Finds the first occurrence of `needle` outside quoted strings (with `\\` escapes) and
+/// outside `<...>`; returns its index.
+pub(crate) fn find_unquoted(s: &[u8], needle: u8) -> Option<usize> {
+    scan_unquoted(s, needle, false).0
+}
+
+/// True if quotes and angle brackets in `s` are balanced (RFC 4475 quotbal). Jumps
+/// between the bytes that matter with `memchr`.
+pub(crate) fn balanced(s: &[u8]) -> bool {
+    let mut depth = 0u32;
+    let mut i = 0;
+    while let Some(j) = s.get(i..).and_then(|r| memchr::memchr3(b'"', b'<', b'>', r)) {
+        let at = i + j;
+        match s.get(at) {
+            Some(b'"') => match skip_quoted(s, at) {
+                Some(next) => i = next,
+                None => return false,
+            },
+            Some(b'<') => {
+                depth += 1;
+                i = at + 1;
+            }
+            _ if depth == 0 => return false,
+            _ => {
+                depth -= 1;
+                i = at + 1;
+            }
+        }
+    }
+    depth == 0
 }
 
 /// Iterator over the elements of a separator-delimited list, skipping separators that are
@@ -247,31 +299,7 @@ fn hex(b: u8) -> Option<u8> {
 /// [`find_unquoted`]: the index of the separator (if any) and of the first `=` before it
 /// (outside quotes and angles), found in a single pass.
 fn element(s: &[u8], sep: u8) -> (Option<usize>, Option<usize>) {
-    let mut in_quote = false;
-    let mut in_angle = false;
-    let mut eq = None;
-    let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        if in_quote {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_quote = false,
-                _ => {}
-            }
-        } else if in_angle {
-            in_angle = b != b'>';
-        } else if b == sep {
-            return (Some(i), eq);
-        } else if b == b'=' {
-            eq = eq.or(Some(i));
-        } else if b == b'"' {
-            in_quote = true;
-        } else if b == b'<' {
-            in_angle = true;
-        }
-        i += 1;
-    }
-    (None, eq)
+    scan_unquoted(s, sep, true)
 }
 
 /// Iterator over every `sep`-delimited `name[=value]` element of a list, empty ones
