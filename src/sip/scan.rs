@@ -99,12 +99,12 @@ fn skip_angle(s: &[u8], open: usize) -> Option<usize> {
     memchr::memchr(b'>', rest).map(|j| open + j + 2)
 }
 
-/// Scans `s` for `needle` (any byte but `"` and `\\`), and for the first `=` if
-/// `eq` is set, outside quoted strings (with `\\` escapes) and `<...>`: returns the index
-/// of `needle` (if any) and of the first `=` before it. Ordinary bytes cost one table
-/// look-up; quoted strings and angles are skipped with `memchr`.
+/// Scans `s` for `needle` (any byte but `"` and `\\`) and for the first `=`, outside
+/// quoted strings (with `\\` escapes) and `<...>`: returns the index of `needle` (if any)
+/// and of the first `=` before it. Ordinary bytes cost one table look-up; quoted strings
+/// and angles are skipped with `memchr`.
 #[inline]
-fn scan_unquoted(s: &[u8], needle: u8, want_eq: bool) -> (Option<usize>, Option<usize>) {
+fn scan_unquoted(s: &[u8], needle: u8) -> (Option<usize>, Option<usize>) {
     let mut eq = None;
     let mut i = 0;
     while let Some(&b) = s.get(i) {
@@ -117,7 +117,7 @@ fn scan_unquoted(s: &[u8], needle: u8, want_eq: bool) -> (Option<usize>, Option<
             return (Some(i), eq);
         }
         match b {
-            b'=' if want_eq && eq.is_none() => eq = Some(i),
+            b'=' if eq.is_none() => eq = Some(i),
             b'"' => match skip_quoted(s, i) {
                 Some(next) => {
                     i = next;
@@ -140,9 +140,17 @@ fn scan_unquoted(s: &[u8], needle: u8, want_eq: bool) -> (Option<usize>, Option<
 }
 
 /// Finds the first occurrence of `needle` outside quoted strings (with `\\` escapes) and
-/// outside `<...>`; returns its index.
+/// outside `<...>`; returns its index. Jumps between `needle`, `"` and `<` with `memchr3`.
 pub(crate) fn find_unquoted(s: &[u8], needle: u8) -> Option<usize> {
-    scan_unquoted(s, needle, false).0
+    let mut i = 0;
+    loop {
+        let at = i + memchr::memchr3(needle, b'"', b'<', s.get(i..)?)?;
+        i = match s.get(at) {
+            Some(&b) if b == needle => return Some(at),
+            Some(b'"') => skip_quoted(s, at)?,
+            _ => skip_angle(s, at)?,
+        };
+    }
 }
 
 /// True if quotes and angle brackets in `s` are balanced (RFC 4475 quotbal). Jumps
@@ -299,7 +307,7 @@ fn hex(b: u8) -> Option<u8> {
 /// [`find_unquoted`]: the index of the separator (if any) and of the first `=` before it
 /// (outside quotes and angles), found in a single pass.
 fn element(s: &[u8], sep: u8) -> (Option<usize>, Option<usize>) {
-    scan_unquoted(s, sep, true)
+    scan_unquoted(s, sep)
 }
 
 /// Iterator over every `sep`-delimited `name[=value]` element of a list, empty ones
