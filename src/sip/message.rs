@@ -384,7 +384,9 @@ fn check_request_uri(u: &[u8]) -> Result<(), Error> {
     let scheme = u.get(..colon).unwrap_or(&[]);
     let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
         && scheme.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !scheme_ok || u.iter().any(|&b| b < 0x21 || b == b'<' || b == b'>' || b == b'"') {
+    // No early exit: the fold vectorises.
+    let bad = u.iter().fold(false, |a, &b| a | (b < 0x21) | (b == b'<') | (b == b'>') | (b == b'"'));
+    if !scheme_ok || bad {
         return Err(Error::BadRequestUri);
     }
     if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
