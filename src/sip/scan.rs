@@ -377,19 +377,58 @@ pub(crate) fn auth_params(s: &[u8]) -> impl Iterator<Item = (&[u8], Option<&[u8]
     Elements::new(s, b',').filter(|(n, v)| !n.is_empty() || v.is_some())
 }
 
-/// True if every `;` element of `params` is a well-formed `generic-param`
-/// (`token [EQUAL (token / host / quoted-string)]`); RFC 4475 badinv01 has empty ones.
-pub(crate) fn params_well_formed(params: &[u8]) -> bool {
-    #[allow(clippy::unnecessary_map_or)] // is_none_or needs Rust 1.82 (MSRV 1.80)
-    Elements::new(params, b';').all(|(n, v)| is_token_str(n) && v.map_or(true, gen_value_ok))
+/// Index of the first non-LWS byte at or after `i`.
+#[inline]
+fn skip_lws(s: &[u8], mut i: usize) -> usize {
+    while s.get(i).is_some_and(|&b| is_lws(b)) {
+        i += 1;
+    }
+    i
 }
 
-fn gen_value_ok(v: &[u8]) -> bool {
-    if v.first() == Some(&b'"') {
-        return is_quoted_string(v);
+/// Index just past the run of bytes matching `class` that starts at `i`.
+#[inline]
+fn skip_run(s: &[u8], mut i: usize, class: impl Fn(u8) -> bool) -> usize {
+    while s.get(i).is_some_and(|&b| class(b)) {
+        i += 1;
     }
-    // token / host (IPv6 references add `[`, `]` and `:`)
-    !v.is_empty() && v.iter().all(|&b| is_token(b) || matches!(b, b'[' | b']' | b':'))
+    i
+}
+
+/// True if every `;` element of `params` is a well-formed `generic-param`
+/// (`token [EQUAL (token / host / quoted-string)]`, LWS around each part); RFC 4475
+/// badinv01 has empty ones. One pass, no splitting.
+pub(crate) fn params_well_formed(params: &[u8]) -> bool {
+    let mut i = 0;
+    loop {
+        let name = skip_lws(params, i);
+        i = skip_run(params, name, is_token);
+        if i == name {
+            return false;
+        }
+        i = skip_lws(params, i);
+        if params.get(i) == Some(&b'=') {
+            let value = skip_lws(params, i + 1);
+            i = if params.get(value) == Some(&b'"') {
+                match skip_quoted(params, value) {
+                    Some(end) => end,
+                    None => return false,
+                }
+            } else {
+                // token / host (IPv6 references add `[`, `]` and `:`)
+                skip_run(params, value, |b| is_token(b) || matches!(b, b'[' | b']' | b':'))
+            };
+            if i == value {
+                return false;
+            }
+            i = skip_lws(params, i);
+        }
+        match params.get(i) {
+            None => return true,
+            Some(b';') => i += 1,
+            Some(_) => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -426,6 +465,53 @@ mod tests {
         assert_eq!(p.get(b"x"), None);
         assert!(!params_well_formed(b"a;;b"));
         assert!(params_well_formed(b"a;b=\"x;y\""));
+    }
+
+    /// The definition `params_well_formed` must match: split, then check each part.
+    fn params_oracle(params: &[u8]) -> bool {
+        Split::new(params, b';').all(|p| {
+            let (n, v) = split_param(p);
+            let value_ok = |v: &[u8]| {
+                if v.first() == Some(&b'"') {
+                    is_quoted_string(v)
+                } else {
+                    !v.is_empty() && v.iter().all(|&b| is_token(b) || matches!(b, b'[' | b']' | b':'))
+                }
+            };
+            is_token_str(n) && v.map_or(true, value_ok)
+        })
+    }
+
+    #[test]
+    fn params_well_formed_matches_its_definition() {
+        let seeds: [&[u8]; 6] = [
+            b"expires=600;+sip.instance=\"<urn:gsma:imei:1-2-0>\";video;q=0.5",
+            b"branch=z9hG4bK1;received=[2001:db8::1];rport",
+            b" tag = \"a\\\"b;c\" ; lr ",
+            b"a;;b",
+            b"",
+            b"x=\"unterminated;y=1",
+        ];
+        const BYTES: &[u8] = b";=\"\\<> \r\nab[]:,";
+        let mut rng = crate::testkit::XorShift(0x2545_F491_4F6C_DD1D);
+        for i in 0..20_000 {
+            let mut v = seeds[i % seeds.len()].to_vec();
+            for _ in 0..1 + rng.below(3) {
+                let b = BYTES[rng.below(BYTES.len())];
+                match rng.below(3) {
+                    0 => v.insert(rng.below(v.len() + 1), b),
+                    1 if !v.is_empty() => {
+                        let at = rng.below(v.len());
+                        v[at] = b;
+                    }
+                    _ if !v.is_empty() => {
+                        v.remove(rng.below(v.len()));
+                    }
+                    _ => {}
+                }
+            }
+            assert_eq!(params_well_formed(&v), params_oracle(&v), "{:?}", String::from_utf8_lossy(&v));
+        }
     }
 
     #[test]
