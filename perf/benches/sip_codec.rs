@@ -2,11 +2,13 @@
 //! (rebuild an equivalent message with the builder) for (a) a REGISTER with an AKA
 //! Authorization, (b) a 200 OK to REGISTER with Service-Route/P-Associated-URI/Path/Contact,
 //! (c) an INVITE with SDP; plus the 200 OK built from the request (RFC 3261 8.2.6) and
-//! rsip's parse of (c) for comparison.
+//! rsip's parse of (c) for comparison. `worker/` and `control/` repeat what the two
+//! threads do with every REGISTER: parse + validate + the transaction view, and parse +
+//! the digest credentials the registrar reads.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ringcore::sip::fuzzing::{INVITE_SDP, OK_REGISTER, REGISTER_AKA};
-use ringcore::sip::{Builder, HeaderName, Message, StartLine};
+use ringcore::sip::{Builder, HeaderName, Message, StartLine, TxView};
 use std::convert::TryFrom;
 
 /// Parse, validate and read the fields a proxy needs.
@@ -16,6 +18,24 @@ fn parse(data: &[u8]) -> usize {
     let via = m.via_top().expect("via");
     let cseq = m.cseq().expect("cseq");
     via.branch().map_or(0, <[u8]>::len) + cseq.seq as usize + m.call_id().map_or(0, <[u8]>::len) + m.body().len()
+}
+
+/// The worker's share of a request: parse, validate and the transaction-layer view.
+fn worker(data: &[u8]) -> usize {
+    let m = Message::parse(data).expect("bench message parses");
+    m.validate().expect("bench message validates");
+    let tx = TxView::new(&m).expect("transaction fields");
+    tx.message().header_count()
+}
+
+/// The control thread's share of a REGISTER: parse again and read every digest field the
+/// registrar uses (as control/register.rs does).
+fn control(data: &[u8]) -> usize {
+    let m = Message::parse(data).expect("bench message parses");
+    let a = m.authorization().expect("authorization parses").expect("present");
+    let names: [&[u8]; 10] =
+        [b"username", b"realm", b"nonce", b"uri", b"response", b"algorithm", b"qop", b"nc", b"cnonce", b"auts"];
+    names.iter().map(|n| a.get(n).map_or(0, <[u8]>::len)).sum()
 }
 
 /// Rebuild `m` with the builder: start line, every header copied raw, Content-Length, body.
@@ -52,6 +72,9 @@ fn bench(c: &mut Criterion) {
         let mut out = [0u8; 4096];
         g.bench_function(format!("serialize/{name}"), |b| b.iter(|| serialize(black_box(&m), &mut out)));
     }
+    g.throughput(Throughput::Bytes(REGISTER_AKA.len() as u64));
+    g.bench_function("worker/register_aka", |b| b.iter(|| worker(black_box(REGISTER_AKA))));
+    g.bench_function("control/register_aka", |b| b.iter(|| control(black_box(REGISTER_AKA))));
     let req = Message::parse(REGISTER_AKA).expect("parses");
     let mut out = [0u8; 2048];
     g.bench_function("respond/200_ok_register", |b| b.iter(|| respond_register(black_box(&req), &mut out)));

@@ -1,8 +1,6 @@
 //! Header field names: the known set (RFC 3261 20 plus the IMS extension headers) with
 //! compact forms (RFC 3261 7.3.3 and later RFCs) mapped to the full name.
 
-use super::scan::eq_ic;
-
 macro_rules! header_names {
     ($($variant:ident => $name:literal $(, $compact:literal)?;)*) => {
         /// A header field name. Comparison is case-insensitive (RFC 3261 7.3.1); compact
@@ -134,11 +132,83 @@ const TABLE: [[u8; PER_BUCKET]; BUCKETS] = {
     t
 };
 
+/// Longest name compared word-wise; every known name is shorter.
+const MAX_NAME: usize = 24;
+
+/// The first `len` (<= [`MAX_NAME`]) bytes of `n` as three little-endian words: bytes
+/// 0..8 (zero-padded when shorter), 8..16 when `len >= 16`, and the last 8 when `len >= 8`.
+/// Together they cover every byte.
+const fn words(n: &[u8], len: usize) -> [u64; 3] {
+    let mut w = [0u64; 3];
+    let mut i = 0;
+    while i < len {
+        let b = n[i] as u64;
+        if i < 8 {
+            w[0] |= b << (8 * i);
+        } else if i < 16 && len >= 16 {
+            w[1] |= b << (8 * (i - 8));
+        }
+        if len >= 8 && i + 8 >= len {
+            w[2] |= b << (8 * (i + 8 - len));
+        }
+        i += 1;
+    }
+    w
+}
+
+/// Runtime [`words`] for `n.len() <= MAX_NAME`, with whole-word loads.
+fn input_words(n: &[u8]) -> [u64; 3] {
+    let word = |c: Option<&[u8; 8]>| c.map_or(0, |c| u64::from_le_bytes(*c));
+    if n.len() < 8 {
+        let mut w = 0u64;
+        for (i, &b) in n.iter().enumerate() {
+            w |= u64::from(b) << (8 * i);
+        }
+        return [w, 0, 0];
+    }
+    let middle = if n.len() >= 16 { word(n.get(8..).and_then(|m| m.first_chunk())) } else { 0 };
+    [word(n.first_chunk()), middle, word(n.last_chunk())]
+}
+
+/// A known name prepared for a word-wise case-insensitive compare (RFC 3261 7.3.1): its
+/// lower-case words, and 0x20 in every byte that holds a letter (the only bytes whose
+/// case may differ).
+#[derive(Clone, Copy)]
+struct Folded {
+    len: usize,
+    lower: [u64; 3],
+    letters: [u64; 3],
+}
+
+const FOLDED: [Folded; NAMES.len()] = {
+    let mut out = [Folded { len: 0, lower: [0; 3], letters: [0; 3] }; NAMES.len()];
+    let mut i = 0;
+    while i < NAMES.len() {
+        let n = NAMES[i].0.as_bytes();
+        let mut lower = [0u8; MAX_NAME];
+        let mut letters = [0u8; MAX_NAME];
+        let mut k = 0;
+        while k < n.len() {
+            lower[k] = n[k].to_ascii_lowercase();
+            letters[k] = if n[k].is_ascii_alphabetic() { 0x20 } else { 0 };
+            k += 1;
+        }
+        out[i] = Folded { len: n.len(), lower: words(&lower, n.len()), letters: words(&letters, n.len()) };
+        i += 1;
+    }
+    out
+};
+
 fn lookup(n: &[u8]) -> HeaderName {
+    if n.len() > MAX_NAME {
+        return HeaderName::Other;
+    }
     let Some(slots) = TABLE.get(bucket(n)) else { return HeaderName::Other };
+    let w = input_words(n);
     for &s in slots {
-        let Some(&(name, kind)) = NAMES.get(usize::from(s).wrapping_sub(1)) else { break };
-        if eq_ic(name.as_bytes(), n) {
+        let i = usize::from(s).wrapping_sub(1);
+        let (Some(f), Some(&(_, kind))) = (FOLDED.get(i), NAMES.get(i)) else { break };
+        if f.len == n.len() && (0..3).all(|k| w[k] | f.letters[k] == f.lower[k]) {
             return kind;
         }
     }
@@ -181,6 +251,12 @@ mod tests {
             assert_eq!(HeaderName::from_bytes(name.to_ascii_uppercase().as_bytes()), kind);
         }
         assert_eq!(HeaderName::from_bytes(b"Viaa"), HeaderName::Other);
+        // Only letters fold: CR is not '-' and '@' is not '`'.
+        assert_eq!(HeaderName::from_bytes(b"Call\rID"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"P-Access-Network-Inf@"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"p-access-network-info"), HeaderName::PAccessNetworkInfo);
+        assert_eq!(HeaderName::from_bytes(b"Content-Lengtx"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"Proxy-Authorizatiom"), HeaderName::Other);
         assert_eq!(HeaderName::from_bytes(b""), HeaderName::Other);
     }
 }

@@ -5,7 +5,7 @@
 use super::error::Error;
 use super::header::HeaderName;
 use super::method::Method;
-use super::scan::{is_lws, is_token, is_token_str, parse_u32, trim};
+use super::scan::{is_lws, is_token, is_token_str, parse_u32};
 use super::{MAX_HEADERS, MAX_LINE_LEN, MAX_MESSAGE_SIZE};
 
 /// Byte range `[start, end)` into the message buffer.
@@ -26,12 +26,38 @@ impl Span {
     }
 }
 
-/// One indexed header field.
-#[derive(Clone, Copy, Debug, Default)]
+/// One indexed header field, 10 bytes: a header line starts before the last byte of an
+/// accepted buffer (it ends with LF) and is at most MAX_LINE_LEN long, so its start
+/// (< MAX_MESSAGE_SIZE = 2^16) and every length inside it fit a `u16`.
+#[derive(Clone, Copy, Debug)]
 struct Entry {
-    name: Option<HeaderName>,
-    raw_name: Span,
-    value: Span,
+    name: HeaderName,
+    /// Offset of the line (and of the raw name) in the buffer.
+    line: u16,
+    name_len: u16,
+    /// Offset of the trimmed value from `line`.
+    value_off: u16,
+    value_len: u16,
+}
+
+impl Entry {
+    /// Filler for unused slots (never read: only `..count` is). All-zero bytes, so the
+    /// index is initialised with a plain memset.
+    const EMPTY: Entry = Entry { name: HeaderName::Via, line: 0, name_len: 0, value_off: 0, value_len: 0 };
+
+    fn raw_name<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        let start = usize::from(self.line);
+        buf.get(start..start + usize::from(self.name_len)).unwrap_or(&[])
+    }
+
+    fn value<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        let start = usize::from(self.line) + usize::from(self.value_off);
+        buf.get(start..start + usize::from(self.value_len)).unwrap_or(&[])
+    }
+
+    fn header<'a>(&self, buf: &'a [u8]) -> Header<'a> {
+        Header { name: self.name, raw_name: self.raw_name(buf), value: self.value(buf) }
+    }
 }
 
 /// A header field of a parsed message: its kind, raw name and raw value (all folds and
@@ -93,7 +119,7 @@ impl<'a> core::fmt::Debug for Message<'a> {
 /// Splits off the next line (without its CRLF or bare LF) starting at `pos`.
 fn line_at(buf: &[u8], pos: usize) -> Option<(usize, usize)> {
     let rest = buf.get(pos..)?;
-    let nl = rest.iter().position(|&b| b == b'\n')?;
+    let nl = memchr::memchr(b'\n', rest)?;
     let end = if nl > 0 && rest.get(nl - 1) == Some(&b'\r') { nl - 1 } else { nl };
     Some((pos + end, pos + nl + 1))
 }
@@ -118,7 +144,7 @@ impl<'a> Message<'a> {
             buf,
             start,
             count: 0,
-            headers: [Entry::default(); MAX_HEADERS],
+            headers: [Entry::EMPTY; MAX_HEADERS],
             body: Span::default(),
             content_length: None,
         };
@@ -149,22 +175,25 @@ impl<'a> Message<'a> {
 
     fn push_header(&mut self, start: usize, end: usize) -> Result<(), Error> {
         let line = self.buf.get(start..end).unwrap_or(&[]);
-        let colon = line.iter().position(|&b| b == b':').ok_or(Error::BadHeaderLine)?;
-        let name = line.get(..colon).unwrap_or(&[]);
-        let name_len = name.iter().position(|&b| !is_token(b)).unwrap_or(name.len());
-        // RFC 3261 25.1: HCOLON = *( SP / HTAB ) ":" SWS
-        let tail = name.get(name_len..).unwrap_or(&[]);
-        if name_len == 0 || !tail.iter().all(|&b| b == b' ' || b == b'\t') {
+        // RFC 3261 25.1: header-name = token; HCOLON = *( SP / HTAB ) ":" SWS
+        let name_len = line.iter().position(|&b| !is_token(b)).unwrap_or(line.len());
+        let mut colon = name_len;
+        while matches!(line.get(colon), Some(b' ' | b'\t')) {
+            colon += 1;
+        }
+        if name_len == 0 || line.get(colon) != Some(&b':') {
             return Err(Error::BadHeaderLine);
         }
         let raw = line.get(colon + 1..).unwrap_or(&[]);
         let lead = raw.iter().position(|&b| !is_lws(b)).unwrap_or(raw.len());
-        let vlen = trim(raw).len();
-        let vstart = start + colon + 1 + lead;
+        let vlen = raw.iter().rposition(|&b| !is_lws(b)).map_or(0, |p| p + 1 - lead);
+        let small = |n: usize| u16::try_from(n).map_err(|_| Error::TooLarge);
         let entry = Entry {
-            name: Some(HeaderName::from_bytes(line.get(..name_len).unwrap_or(&[]))),
-            raw_name: Span::new(start, start + name_len),
-            value: Span::new(vstart, vstart + vlen),
+            name: HeaderName::from_bytes(line.get(..name_len).unwrap_or(&[])),
+            line: small(start)?,
+            name_len: small(name_len)?,
+            value_off: small(colon + 1 + lead)?,
+            value_len: small(vlen)?,
         };
         *self.headers.get_mut(self.count).ok_or(Error::TooManyHeaders)? = entry;
         self.count += 1;
@@ -265,22 +294,13 @@ impl<'a> Message<'a> {
 
     /// The `i`-th header field.
     pub fn field(&self, i: usize) -> Option<Header<'a>> {
-        let e = self.headers.get(..self.count)?.get(i)?;
-        Some(Header {
-            name: e.name.unwrap_or(HeaderName::Other),
-            raw_name: e.raw_name.get(self.buf),
-            value: e.value.get(self.buf),
-        })
+        Some(self.headers.get(..self.count)?.get(i)?.header(self.buf))
     }
 
     /// All header fields in order of appearance.
     pub fn headers(&self) -> impl Iterator<Item = Header<'a>> + '_ {
         let buf = self.buf;
-        self.headers.get(..self.count).unwrap_or(&[]).iter().map(move |e| Header {
-            name: e.name.unwrap_or(HeaderName::Other),
-            raw_name: e.raw_name.get(buf),
-            value: e.value.get(buf),
-        })
+        self.headers.get(..self.count).unwrap_or(&[]).iter().map(move |e| e.header(buf))
     }
 
     /// Raw values of every header field of kind `name`, in order (one item per field,
@@ -291,8 +311,8 @@ impl<'a> Message<'a> {
             .get(..self.count)
             .unwrap_or(&[])
             .iter()
-            .filter(move |e| e.name == Some(name))
-            .map(move |e| e.value.get(buf))
+            .filter(move |e| e.name == name)
+            .map(move |e| e.value(buf))
     }
 
     /// Raw values of header fields with the given name (any case; compact forms of known
@@ -364,7 +384,9 @@ fn check_request_uri(u: &[u8]) -> Result<(), Error> {
     let scheme = u.get(..colon).unwrap_or(&[]);
     let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
         && scheme.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !scheme_ok || u.iter().any(|&b| b < 0x21 || b == b'<' || b == b'>' || b == b'"') {
+    // No early exit: the fold vectorises.
+    let bad = u.iter().fold(false, |a, &b| a | (b < 0x21) | (b == b'<') | (b == b'>') | (b == b'"'));
+    if !scheme_ok || bad {
         return Err(Error::BadRequestUri);
     }
     if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {

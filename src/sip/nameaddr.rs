@@ -27,7 +27,7 @@ impl<'a> NameAddr<'a> {
                 || is_quoted_string(display)
                 || display.iter().all(|&b| is_token(b) || b == b' ' || b == b'\t' || b == b'\r' || b == b'\n');
             let after = v.get(lt + 1..).unwrap_or(&[]);
-            let gt = after.iter().position(|&b| b == b'>').ok_or(Error::BadUri)?;
+            let gt = memchr::memchr(b'>', after).ok_or(Error::BadUri)?;
             if !display_ok {
                 return Err(Error::BadUri);
             }
@@ -44,7 +44,7 @@ impl<'a> NameAddr<'a> {
         }
         // RFC 3261 20: an addr-spec with ',', '?' or ';' must be in <> (RFC 4475 regbadct);
         // here every ';' starts a header parameter.
-        let semi = v.iter().position(|&b| b == b';').unwrap_or(v.len());
+        let semi = memchr::memchr(b';', v).unwrap_or(v.len());
         let spec = trim(v.get(..semi).unwrap_or(&[]));
         if spec.iter().any(|&b| matches!(b, b'?' | b',' | b'"')) {
             return Err(Error::BadUri);

@@ -34,8 +34,9 @@ impl<'m, 'a> TxView<'m, 'a> {
             StartLine::Request { method, uri, .. } => (method.as_bytes(), 0, uri),
             StartLine::Response { code, .. } => (&b""[..], code, &b""[..]),
         };
-        let via = msg.via_top()?;
+        // The top Via value, split from its list once (what `Message::via_top` parses).
         let top_via = msg.header_values(HeaderName::Via).next().ok_or(Error::Missing(HeaderName::Via))?;
+        let via = super::Via::parse(top_via)?;
         let cseq = msg.cseq()?;
         let buf = msg.buffer();
         // sent-by = host [":" port] as written (RFC 3261 20.42).

@@ -43,10 +43,12 @@ pub struct Uri<'a> {
 impl<'a> Uri<'a> {
     /// Parses a URI (no surrounding `<>`, no LWS).
     pub fn parse(raw: &'a [u8]) -> Result<Uri<'a>, Error> {
-        let colon = raw.iter().position(|&b| b == b':').ok_or(Error::BadUri)?;
+        let colon = memchr::memchr(b':', raw).ok_or(Error::BadUri)?;
         let scheme_s = raw.get(..colon).unwrap_or(&[]);
         let rest = raw.get(colon + 1..).unwrap_or(&[]);
-        if scheme_s.is_empty() || rest.is_empty() || raw.iter().any(|&b| b <= b' ' || b == 0x7f) {
+        // No early exit: the fold vectorises.
+        let ctl = raw.iter().fold(false, |a, &b| a | (b <= b' ') | (b == 0x7f));
+        if scheme_s.is_empty() || rest.is_empty() || ctl {
             return Err(Error::BadUri);
         }
         let mut uri = Uri {
@@ -79,10 +81,10 @@ impl<'a> Uri<'a> {
     fn parse_sip(&mut self, rest: &'a [u8]) -> Result<(), Error> {
         // RFC 3261 25.1: userinfo may itself contain ';', '?' and ':' (RFC 4475 semiuri,
         // intmeth), so split at '@' first; '@' is not allowed unescaped anywhere else.
-        let hostpart = match rest.iter().position(|&b| b == b'@') {
+        let hostpart = match memchr::memchr(b'@', rest) {
             Some(at) => {
                 let userinfo = rest.get(..at).unwrap_or(&[]);
-                match userinfo.iter().position(|&b| b == b':') {
+                match memchr::memchr(b':', userinfo) {
                     Some(c) => {
                         self.user = userinfo.get(..c);
                         self.password = userinfo.get(c + 1..);
@@ -96,10 +98,10 @@ impl<'a> Uri<'a> {
             }
             None => rest,
         };
-        let q = hostpart.iter().position(|&b| b == b'?');
+        let q = memchr::memchr(b'?', hostpart);
         let before_q = hostpart.get(..q.unwrap_or(hostpart.len())).unwrap_or(&[]);
         self.headers = q.and_then(|i| hostpart.get(i + 1..));
-        let semi = before_q.iter().position(|&b| b == b';').unwrap_or(before_q.len());
+        let semi = memchr::memchr(b';', before_q).unwrap_or(before_q.len());
         self.params = before_q.get(semi + 1..).unwrap_or(&[]);
         let (host, port) = split_host_port(before_q.get(..semi).unwrap_or(&[]))?;
         self.host = host;
@@ -166,9 +168,10 @@ impl<'a> Uri<'a> {
 /// Splits `host[:port]` with IPv6 references `[..]` (RFC 3261 25.1 hostport).
 pub(crate) fn split_host_port(hp: &[u8]) -> Result<(&[u8], Option<u16>), Error> {
     let (host, port) = if hp.first() == Some(&b'[') {
-        let close = hp.iter().position(|&b| b == b']').ok_or(Error::BadUri)?;
+        let close = memchr::memchr(b']', hp).ok_or(Error::BadUri)?;
         let inner = hp.get(1..close).unwrap_or(&[]);
-        if inner.is_empty() || !inner.iter().all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        let ipv6_ok = inner.iter().fold(true, |a, &b| a & (b.is_ascii_hexdigit() | (b == b':') | (b == b'.')));
+        if inner.is_empty() || !ipv6_ok {
             return Err(Error::BadUri);
         }
         let after = hp.get(close + 1..).unwrap_or(&[]);
@@ -178,13 +181,14 @@ pub(crate) fn split_host_port(hp: &[u8]) -> Result<(&[u8], Option<u16>), Error> 
             _ => return Err(Error::BadUri),
         }
     } else {
-        match hp.iter().position(|&b| b == b':') {
+        match memchr::memchr(b':', hp) {
             Some(c) => (hp.get(..c).unwrap_or(&[]), hp.get(c + 1..)),
             None => (hp, None),
         }
     };
     let host_ok = host.first() == Some(&b'[')
-        || (!host.is_empty() && host.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+        || (!host.is_empty()
+            && host.iter().fold(true, |a, &b| a & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'.'))));
     if !host_ok {
         return Err(Error::BadUri);
     }

@@ -100,7 +100,7 @@ impl<'a> Via<'a> {
 }
 
 fn split_sent_by(s: &[u8]) -> Result<(&[u8], Option<u16>), Error> {
-    if s.iter().any(|&b| is_lws(b)) {
+    if s.iter().fold(false, |a, &b| a | is_lws(b)) {
         // Rare: LWS around the colon. Rebuild without copying: host is before, port after.
         let c = s.iter().rposition(|&b| b == b':').ok_or_else(bad)?;
         let host = trim(s.get(..c).unwrap_or(&[]));
