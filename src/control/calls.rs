@@ -144,6 +144,9 @@ pub struct Calls {
     /// Call deadlines, lazily invalidated (a popped entry is checked
     /// against the call's current [`Call::deadline`]).
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// Final responses sent to callers' initial INVITEs, by status (the calls' outcomes;
+    /// at most 600 keys).
+    pub outcomes: std::collections::BTreeMap<u16, u64>,
 }
 
 /// Where to send requests for a registered contact, and which worker owns
@@ -197,6 +200,14 @@ impl Calls {
             seq: 0,
             policy: CallPolicy::default(),
             deadlines: BinaryHeap::new(),
+            outcomes: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Counts a call's outcome: the final status sent to the caller's INVITE.
+    pub(super) fn count_outcome(&mut self, code: u16) {
+        if (200..700).contains(&code) {
+            *self.outcomes.entry(code).or_insert(0) += 1;
         }
     }
 
@@ -231,9 +242,34 @@ impl Calls {
         msg.call_id().is_ok_and(|c| self.by_call_id.contains_key(std::str::from_utf8(c).unwrap_or("")))
     }
 
-    /// A new INVITE (no To tag) from a caller: route it to the callee.
+    /// A new INVITE (no To tag) from a caller: route it to the callee. A refusal
+    /// (403, 404, 480, 503...) counts as the call's outcome.
     #[allow(clippy::too_many_arguments)]
     pub fn on_invite(
+        &mut self,
+        now: Instant,
+        worker: u16,
+        tx: TxId,
+        peer: Peer,
+        msg: &Message<'_>,
+        hss: &Hss,
+        bindings: &Bindings,
+        ports: &mut MediaPorts,
+    ) -> Vec<Out> {
+        let out = self.route_invite(now, worker, tx, peer, msg, hss, bindings, ports);
+        for (_, cmd) in &out {
+            if let ToWorker::Respond { tx: t, msg } = cmd {
+                if *t == tx {
+                    let code = msg.get(8..11).and_then(|c| std::str::from_utf8(c).ok()).and_then(|c| c.parse().ok());
+                    self.count_outcome(code.unwrap_or(0));
+                }
+            }
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn route_invite(
         &mut self,
         now: Instant,
         worker: u16,
@@ -453,7 +489,8 @@ impl Calls {
                 call.state = CallState::Ringing;
             }
             200..=299 => {
-                if call.state != CallState::Started {
+                let first = call.state != CallState::Started;
+                if first {
                     lat.record(LatencyKind::InviteToAnswer, now.saturating_duration_since(call.started));
                 }
                 call.state = CallState::Started;
@@ -465,8 +502,13 @@ impl Calls {
                 let ack = self.request(&call.b, "ACK", 1, &ack_branch, None, b"", None);
                 out.push((call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack }));
                 self.schedule(id);
+                if first {
+                    self.count_outcome(code);
+                }
             }
-            _ => {
+            300..=699 => {
+                self.count_outcome(code);
+                let Some(call) = self.calls.get_mut(&id) else { return out };
                 call.state = CallState::Stopped;
                 call.a_tx = None;
                 out.extend(anchor::release(ports, &call.anchors));
@@ -474,6 +516,7 @@ impl Calls {
                 self.by_branch.remove(&branch);
                 self.remove(id);
             }
+            _ => {} // 100 Trying is hop by hop (RFC 3261 16.7): nothing to relay
         }
         out
     }

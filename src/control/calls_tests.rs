@@ -221,6 +221,7 @@ fn finished_calls_leave_no_state_behind() {
     let out = w.in_dialog_from_caller("BYE", 8, "");
     assert!(out.iter().any(|m| m.starts_with("SIP/2.0 200")) && out.iter().any(|m| m.starts_with("BYE ")), "{out:?}");
     assert!(w.calls.is_empty(), "the call is forgotten after BYE");
+    assert_eq!(w.calls.outcomes.get(&200), Some(&1), "outcome counted once");
     let bye_b = out.iter().find(|m| m.starts_with("BYE ")).cloned().unwrap_or_default();
     assert!(w.respond(Duration::from_millis(20), &bye_b, "200 OK", "", "").is_empty(), "the BYE's 200 is absorbed");
     assert!(w.calls.is_empty());

@@ -54,6 +54,9 @@ impl Calls {
     /// seed 000 dialog_timeout: an unanswered call is given up: 408 to the
     /// caller (RFC 3261 21.4.9), CANCEL to the callee (9.1).
     fn give_up(&mut self, id: u64) -> Vec<Out> {
+        if self.calls.contains_key(&id) {
+            self.count_outcome(408);
+        }
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         call.state = CallState::Stopped;
         let mut out = Vec::new();

@@ -515,6 +515,11 @@ impl Control {
         self.logctl.as_ref()
     }
 
+    /// Calls between UEs by outcome (final status to the caller), for metrics.
+    pub fn calls_outcomes(&self) -> std::collections::BTreeMap<u16, u64> {
+        self.calls.outcomes.clone()
+    }
+
     /// The ESP counters summed over the workers (metrics).
     pub fn ipsec_counters(&self) -> crate::endpoint::EspSnapshot {
         self.ipsec.counters()

@@ -220,4 +220,9 @@ fn ims(c: &Control, reg: &mut Registry) {
         dialogs.get_or_create(&vec![("type", kind.into())]).set(n as i64);
     }
     reg.register("dialogs", "Dialogs in progress by type", dialogs);
+    let mut outcomes = Totals::default();
+    for (code, n) in &c.calls_outcomes() {
+        outcomes.add(vec![("status", code.to_string())], *n);
+    }
+    reg.register("calls_total", "Calls between UEs by outcome: the final status sent to the caller's INVITE", outcomes);
 }
