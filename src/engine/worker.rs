@@ -146,8 +146,8 @@ impl<H: Handler> Core<H> {
         self.udp.get(usize::from(id)).map(|s| s.as_raw_fd())
     }
 
-    fn is_udp(&self, sock: SocketId) -> bool {
-        sock.0 & MEDIA_BIT == 0 || self.out.media_ref().is_udp(sock)
+    fn train_ok(&self, sock: SocketId) -> bool {
+        sock.0 & MEDIA_BIT != 0 && self.out.media_ref().is_udp(sock)
     }
 
     fn send_fd(&self, sock: SocketId) -> Option<RawFd> {
@@ -196,8 +196,10 @@ impl<H: Handler> Core<H> {
         for op in ops.drain(..) {
             if let Op::SendUdp { local, dst, buf } = op {
                 match self.send_fd(local) {
-                    // Raw (ESP) sockets take whole packets: never a GSO train.
-                    Some(fd) if !self.is_udp(local) => {
+                    // Only media (run-time UDP) sockets send trains: raw (ESP) sockets take
+                    // whole packets, and SIP keeps one datagram per message so that packet
+                    // captures (which see a train before it is split) show every message.
+                    Some(fd) if !self.train_ok(local) => {
                         self.flush_train(io);
                         io.send_udp(fd, dst, buf, self.out.pool());
                     }
