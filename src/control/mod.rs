@@ -15,6 +15,7 @@ mod core;
 mod custom_headers;
 mod dialogs;
 mod echo;
+mod emergency;
 mod metrics;
 mod metrics_http;
 mod ipsec;
