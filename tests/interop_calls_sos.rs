@@ -4,7 +4,9 @@
 //! is refused (403) anything else; the `emergency_target` IMPU receives
 //! urn:service:sos.* calls; an anonymous caller is accepted only where ue_db
 //! allows it; calls to unknown users go to the trunk and the trunk's calls
-//! reach registered UEs without authentication.
+//! reach registered UEs without authentication; ue_db callflow_modifier
+//! rules answer an INVITE with their code or turn the callee's 180 into a
+//! failure (the callee is cancelled).
 
 mod common;
 use common::{header_line, recv_sip, respond, Core};
@@ -160,4 +162,58 @@ fn trunk_gets_unknown_callees_and_its_calls_reach_registered_ues() {
     ue.send_to(respond(&inv, "603 Decline", Some("u9"), "", "").as_bytes(), from).unwrap();
     let r = final_response(&trunk);
     assert!(r.starts_with("SIP/2.0 603"), "{r}");
+}
+
+/// callflow_modifier (seed 000 5.2.1, the callee's rules on MO dialogs):
+/// method INVITE answers at once with its code and custom headers;
+/// INVITE.RINGING with code 486 (stop) turns the callee's 180 into 486 for
+/// the caller and cancels the callee; a counterpart (`impu`) mismatch leaves
+/// the call alone.
+#[test]
+fn callflow_modifier_answers_invite_and_replaces_ringing() {
+    let body = format!(
+        "ue_db: [ {{ imsi: \"001010000000901\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }},\n\
+         {{ imsi: \"001010000000902\", impi: \"b@{DOMAIN}\", authent_type: \"none\", impu: [{{ impu: \"sip:b\", callflow_modifier: [\n\
+           {{ method: \"INVITE\", code: 603, impu: \"sip:nobody\" }},\n\
+           {{ method: \"INVITE.RINGING\", code: 486, ttl: 1, custom_headers: [{{ name: \"X-Modified\", value: \"ringing\" }}] }} ] }}] }},\n\
+         {{ imsi: \"001010000000903\", impi: \"c@{DOMAIN}\", authent_type: \"none\", impu: [{{ impu: \"sip:c\", callflow_modifier: {{ method: \"INVITE\", code: 603, custom_headers: [{{ name: \"X-Modified\", value: \"invite\" }}] }} }}] }} ],\n"
+    );
+    let core = Core::start("callflow-mod", &body);
+    let (ue, b) = (socket("127.0.0.1"), socket("127.0.0.1"));
+    register(&ue, core.sip, "ue", false);
+    register(&b, core.sip, "b", false);
+    let from = format!("sip:ue@{DOMAIN}");
+    // c is not even registered: its INVITE modifier answers.
+    invite(&ue, core.sip, &from, &format!("sip:c@{DOMAIN}"), "cf-1");
+    let r = final_response(&ue);
+    assert!(r.starts_with("SIP/2.0 603"), "{r}");
+    assert!(header_line(&r, "X-Modified:").contains("invite"), "{r}");
+    // b's INVITE rule names another counterpart: the INVITE goes through.
+    invite(&ue, core.sip, &from, &format!("sip:b@{DOMAIN}"), "cf-2");
+    let (inv, from_core) = loop {
+        let (m, f) = recv_sip(&b);
+        if m.starts_with("INVITE") {
+            break (m, f);
+        }
+    };
+    b.send_to(respond(&inv, "180 Ringing", Some("b1"), "", "").as_bytes(), from_core).unwrap();
+    let r = final_response(&ue);
+    assert!(r.starts_with("SIP/2.0 486"), "the 180 became 486: {r}");
+    assert!(header_line(&r, "X-Modified:").contains("ringing"), "{r}");
+    let (cancel, _) = recv_sip(&b);
+    assert!(cancel.starts_with("CANCEL"), "the callee is cancelled: {cancel}");
+    b.send_to(respond(&cancel, "200 OK", Some("b1"), "", "").as_bytes(), from_core).unwrap();
+    b.send_to(respond(&inv, "487 Request Terminated", Some("b1"), "", "").as_bytes(), from_core).unwrap();
+    // ttl 1: the next call rings normally.
+    invite(&ue, core.sip, &from, &format!("sip:b@{DOMAIN}"), "cf-3");
+    let inv = loop {
+        let (m, _) = recv_sip(&b);
+        if m.starts_with("INVITE") {
+            break m;
+        }
+    };
+    b.send_to(respond(&inv, "180 Ringing", Some("b2"), "", "").as_bytes(), from_core).unwrap();
+    let (m, _) = recv_sip(&ue);
+    let m = if m.starts_with("SIP/2.0 100") { recv_sip(&ue).0 } else { m };
+    assert!(m.starts_with("SIP/2.0 180"), "relayed once the ttl is used up: {m}");
 }

@@ -3,6 +3,7 @@
 //! their per-IMPU overrides in `ue_db` and `echo` (`100rel`, `precondition`,
 //! `session_expires`, `ring_only`, `answer_delay`), looked up by normalised IMPU.
 
+use super::callflow::Modifiers;
 use super::emergency::Emergency;
 use crate::config::typed::{Config, Impu, Precondition, SessionExpires, Trunk};
 use crate::ims::hss::normalize_impu;
@@ -39,6 +40,8 @@ pub struct CallPolicy {
     pub emergency: Emergency,
     /// seed 000 `trunk`: unknown callees go there; its requests need no authentication.
     pub trunk: Option<Trunk>,
+    /// ue_db `callflow_modifier` rules with their remaining ttl.
+    pub modifiers: Modifiers,
 }
 
 impl Default for CallPolicy {
@@ -50,6 +53,7 @@ impl Default for CallPolicy {
             t1: Duration::from_millis(500),
             emergency: Emergency::default(),
             trunk: None,
+            modifiers: Modifiers::default(),
         }
     }
 }
@@ -84,7 +88,8 @@ impl CallPolicy {
         let t1 = Duration::from_secs_f64(cfg.sip.timer_t1.clamp(0.05, 60.0));
         let dialog_timeout = Duration::from_secs(u64::from(c.dialog_timeout));
         let (emergency, trunk) = (Emergency::from_config(cfg), c.trunk.clone());
-        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout, t1, emergency, trunk };
+        let modifiers = Modifiers::from_config(cfg);
+        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout, t1, emergency, trunk, modifiers };
         let domain = cfg.sip.domain.as_deref();
         for e in &cfg.ue_db {
             let d = e.domain_or(domain).unwrap_or("");

@@ -39,6 +39,8 @@ use std::time::Instant;
 mod tests;
 #[path = "calls_timeout.rs"]
 mod timeout;
+#[path = "calls_modifier.rs"]
+mod modifier;
 #[path = "calls_trunk.rs"]
 mod trunk;
 
@@ -104,6 +106,9 @@ struct Call {
     rang: bool,
     /// QoS state per offered media (RFC 3312).
     qos: Qos,
+    /// Normalised caller and callee IMPUs (callflow_modifier owner and counterpart).
+    caller: String,
+    callee: String,
 }
 
 impl Call {
@@ -267,6 +272,11 @@ impl Calls {
         &self.policy
     }
 
+    /// The callflow modifiers (their ttl counts change as they fire).
+    pub fn modifiers_mut(&mut self) -> &mut super::callflow::Modifiers {
+        &mut self.policy.modifiers
+    }
+
     /// A new INVITE routed to `route.callee` (the emergency target, or the
     /// Request-URI's user): a registered IMPU, else the trunk.
     #[allow(clippy::too_many_arguments)]
@@ -405,6 +415,8 @@ impl Calls {
             timer: None,
             rang: false,
             qos,
+            caller,
+            callee,
         };
         self.calls.insert(id, call);
         self.schedule(id);
@@ -446,6 +458,15 @@ impl Calls {
         if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
             call.b.target = text(na.uri.raw);
         }
+        // seed 000 callflow_modifier on the callee's answer.
+        let relay = match self.modify_response(id, code, &branch, msg, ports) {
+            modifier::Next::Done(out) => return out,
+            modifier::Next::Continue { out: generated, relay } => {
+                out.extend(generated);
+                relay
+            }
+        };
+        let Some(call) = self.calls.get_mut(&id) else { return out };
         if code == 100 {
             return out;
         }
@@ -492,7 +513,7 @@ impl Calls {
         let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
         let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, &local_tag);
         out.extend(media_cmds);
-        if let Some(tx) = call.a_tx {
+        if let Some(tx) = call.a_tx.filter(|_| relay) {
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }
         match code {
@@ -557,6 +578,10 @@ impl Calls {
             // goes end to end too (its RAck naming leg B's INVITE); PRACK,
             // UPDATE (RFC 3311, early or confirmed), re-INVITE and the rest
             // take the same relay.
+            Some(Method::Invite) => match self.modify_reinvite(id, leg, worker, tx, msg, ports) {
+                Some(out) => out,
+                None => self.relay(id, leg, worker, tx, msg, ports.ip),
+            },
             _ => self.relay(id, leg, worker, tx, msg, ports.ip),
         }
     }

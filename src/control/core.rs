@@ -2,6 +2,8 @@
 //! line; dispatches requests to the registrar and the reg event package;
 //! sends the answers back as worker commands.
 
+#[path = "core_callflow.rs"]
+mod callflow;
 #[path = "core_emergency.rs"]
 mod emergency;
 #[path = "core_dialogs.rs"]
@@ -341,6 +343,7 @@ impl Control {
         }
         let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
         let resp = match msg.method() {
+            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_modified_invite(worker, tx, peer, &msg) => return,
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_emergency_invite(now, worker, tx, peer, &msg) => return,
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(&msg) => {
                 let out = self.echo.on_invite(now, worker, tx, peer, &msg, &mut self.media_ports);

@@ -10,6 +10,7 @@ mod api_setup;
 mod api_tls;
 mod api_views;
 mod call_policy;
+mod callflow;
 mod calls;
 mod core;
 mod custom_headers;
