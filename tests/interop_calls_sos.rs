@@ -32,15 +32,20 @@ fn socket(ip: &str) -> UdpSocket {
 
 /// Registers `user` from `s` (an emergency registration when `sos`, TS 24.229 5.1.6.2).
 fn register(s: &UdpSocket, core: SocketAddr, user: &str, sos: bool) {
+    let m = register_answer(s, core, user, sos);
+    assert!(m.starts_with("SIP/2.0 200"), "{m}");
+}
+
+/// Sends a REGISTER for `user` and returns the answer.
+fn register_answer(s: &UdpSocket, core: SocketAddr, user: &str, sos: bool) -> String {
     let l = s.local_addr().unwrap();
     let param = if sos { ";sos" } else { "" };
     let reg = format!(
-        "REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKreg{user}\r\nMax-Forwards: 70\r\nFrom: <sip:{user}@{DOMAIN}>;tag=r\r\n\
+        "REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKreg{user}{sos}\r\nMax-Forwards: 70\r\nFrom: <sip:{user}@{DOMAIN}>;tag=r\r\n\
          To: <sip:{user}@{DOMAIN}>\r\nCall-ID: reg-{user}\r\nCSeq: 1 REGISTER\r\nContact: <sip:{user}@{l}>{param}\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
     );
     s.send_to(reg.as_bytes(), core).unwrap();
-    let (m, _) = recv_sip(s);
-    assert!(m.starts_with("SIP/2.0 200"), "{m}");
+    recv_sip(s).0
 }
 
 /// Sends an INVITE from `from` (a full URI) to `ruri`.
@@ -216,4 +221,19 @@ fn callflow_modifier_answers_invite_and_replaces_ringing() {
     let (m, _) = recv_sip(&ue);
     let m = if m.starts_with("SIP/2.0 100") { recv_sip(&ue).0 } else { m };
     assert!(m.starts_with("SIP/2.0 180"), "relayed once the ttl is used up: {m}");
+}
+
+/// callflow_modifier REGISTER.SOS: an emergency REGISTER of the IMPU gets
+/// the modifier's code; its normal registration is not affected.
+#[test]
+fn register_sos_modifier_answers_emergency_registrations() {
+    let body = format!(
+        "ue_db: [ {{ imsi: \"001010000000901\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [{{ impu: \"sip:ue\", callflow_modifier: {{ method: \"REGISTER.SOS\", code: 503, custom_headers: [{{ name: \"Retry-After\", value: \"30\" }}] }} }}] }} ],\n"
+    );
+    let core = Core::start("register-sos-mod", &body);
+    let ue = socket("127.0.0.1");
+    let r = register_answer(&ue, core.sip, "ue", true);
+    assert!(r.starts_with("SIP/2.0 503"), "{r}");
+    assert!(header_line(&r, "Retry-After:").contains("30"), "{r}");
+    register(&ue, core.sip, "ue", false);
 }

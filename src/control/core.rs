@@ -355,6 +355,7 @@ impl Control {
                 self.send_all(out);
                 return;
             }
+            Some(Method::Register) if self.on_modified_register(worker, tx, peer, &msg) => return,
             Some(Method::Register) => {
                 self.counters.registers.inc();
                 // A challenge advances SEQ_HE; a success changes bindings.
