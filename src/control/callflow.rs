@@ -57,8 +57,9 @@ fn rat_matches(rat: Rat, access: &[u8]) -> bool {
     }
 }
 
-/// The IMPU `rule` names as a full URI (relative `sip:user` gets `domain`).
-fn full(impu: &str, domain: &str) -> String {
+/// An IMPU of the configuration as a full normalised URI (a relative
+/// `sip:user` gets `domain`).
+pub(super) fn full(impu: &str, domain: &str) -> String {
     if impu.starts_with("sip:") && !impu.contains('@') {
         normalize_impu(&format!("{impu}@{domain}"))
     } else {

@@ -60,7 +60,7 @@ impl Emergency {
             anonymous.extend(e.impu.iter().filter(|i| i.anonymous).map(|i| normalize_impu(&i.public_identity(d))));
         }
         Emergency {
-            target: cfg.calls.emergency_target.as_deref().map(normalize_impu),
+            target: cfg.calls.emergency_target.as_deref().map(|t| super::callflow::full(t, domain.unwrap_or(""))),
             numbers: cfg.calls.emergency_numbers.clone(),
             anonymous,
         }
