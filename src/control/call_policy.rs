@@ -3,7 +3,9 @@
 //! their per-IMPU overrides in `ue_db` and `echo` (`100rel`, `precondition`,
 //! `session_expires`, `ring_only`, `answer_delay`), looked up by normalised IMPU.
 
-use crate::config::typed::{Config, Impu, Precondition, SessionExpires};
+use super::callflow::Modifiers;
+use super::emergency::Emergency;
+use crate::config::typed::{Config, Impu, Precondition, SessionExpires, Trunk};
 use crate::ims::hss::normalize_impu;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -34,6 +36,12 @@ pub struct CallPolicy {
     pub dialog_timeout: Duration,
     /// SIP Timer T1 (RFC 3262 retransmissions of reliable 18x).
     pub t1: Duration,
+    /// Emergency call routing (TS 24.229 5.2.10).
+    pub emergency: Emergency,
+    /// seed 000 `trunk`: unknown callees go there; its requests need no authentication.
+    pub trunk: Option<Trunk>,
+    /// ue_db `callflow_modifier` rules with their remaining ttl.
+    pub modifiers: Modifiers,
 }
 
 impl Default for CallPolicy {
@@ -43,6 +51,9 @@ impl Default for CallPolicy {
             per_impu: HashMap::new(),
             dialog_timeout: Duration::from_secs(30),
             t1: Duration::from_millis(500),
+            emergency: Emergency::default(),
+            trunk: None,
+            modifiers: Modifiers::default(),
         }
     }
 }
@@ -75,7 +86,10 @@ impl CallPolicy {
         let c = &cfg.calls;
         let global = ImpuPolicy { rel100: c.rel100, session: c.session_expires, precondition: c.precondition, ring_only: false, remote_control: false, answer_delay: None };
         let t1 = Duration::from_secs_f64(cfg.sip.timer_t1.clamp(0.05, 60.0));
-        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout: Duration::from_secs(u64::from(c.dialog_timeout)), t1 };
+        let dialog_timeout = Duration::from_secs(u64::from(c.dialog_timeout));
+        let (emergency, trunk) = (Emergency::from_config(cfg), c.trunk.clone());
+        let modifiers = Modifiers::from_config(cfg);
+        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout, t1, emergency, trunk, modifiers };
         let domain = cfg.sip.domain.as_deref();
         for e in &cfg.ue_db {
             let d = e.domain_or(domain).unwrap_or("");

@@ -39,6 +39,10 @@ use std::time::Instant;
 mod tests;
 #[path = "calls_timeout.rs"]
 mod timeout;
+#[path = "calls_modifier.rs"]
+mod modifier;
+#[path = "calls_trunk.rs"]
+mod trunk;
 
 /// Which dialog of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +106,9 @@ struct Call {
     rang: bool,
     /// QoS state per offered media (RFC 3312).
     qos: Qos,
+    /// Normalised caller and callee IMPUs (callflow_modifier owner and counterpart).
+    caller: String,
+    callee: String,
 }
 
 impl Call {
@@ -114,6 +121,15 @@ impl Call {
             CallState::Stopped => None,
         }
     }
+}
+
+/// Where an initial INVITE goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Normalised IMPU of the callee (or the user to reach over the trunk).
+    pub callee: String,
+    /// The caller needs not be a known subscriber (trunk, emergency call).
+    pub trusted: bool,
 }
 
 /// A command for a worker.
@@ -242,8 +258,8 @@ impl Calls {
         msg.call_id().is_ok_and(|c| self.by_call_id.contains_key(std::str::from_utf8(c).unwrap_or("")))
     }
 
-    /// A new INVITE (no To tag) from a caller: route it to the callee. A refusal
-    /// (403, 404, 480, 503...) counts as the call's outcome.
+    /// A new INVITE (no To tag) from a caller: route it to the callee named
+    /// by its Request-URI; requests from the trunk's address need no known caller.
     #[allow(clippy::too_many_arguments)]
     pub fn on_invite(
         &mut self,
@@ -256,7 +272,39 @@ impl Calls {
         bindings: &Bindings,
         ports: &mut MediaPorts,
     ) -> Vec<Out> {
-        let out = self.route_invite(now, worker, tx, peer, msg, hss, bindings, ports);
+        let callee = msg.request_uri().map(|u| normalize_impu(&text(u.raw))).unwrap_or_default();
+        // seed 000 trunk: "SIP trunk must accept non authenticated requests", and so do we from it.
+        let trusted = self.policy.trunk.as_ref().is_some_and(|t| t.addr.ip() == peer.addr.ip());
+        self.on_invite_routed(now, worker, tx, peer, msg, hss, bindings, ports, Route { callee, trusted })
+    }
+
+    /// The current call settings.
+    pub fn policy(&self) -> &CallPolicy {
+        &self.policy
+    }
+
+    /// The callflow modifiers (their ttl counts change as they fire).
+    pub fn modifiers_mut(&mut self) -> &mut super::callflow::Modifiers {
+        &mut self.policy.modifiers
+    }
+
+    /// A new INVITE routed to `route.callee` (the emergency target, or the
+    /// Request-URI's user): a registered IMPU, else the trunk. A refusal (403, 404,
+    /// 480, 503...) counts as the call's outcome.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_invite_routed(
+        &mut self,
+        now: Instant,
+        worker: u16,
+        tx: TxId,
+        peer: Peer,
+        msg: &Message<'_>,
+        hss: &Hss,
+        bindings: &Bindings,
+        ports: &mut MediaPorts,
+        route: Route,
+    ) -> Vec<Out> {
+        let out = self.route_invite(now, worker, tx, peer, msg, hss, bindings, ports, route);
         for (_, cmd) in &out {
             if let ToWorker::Respond { tx: t, msg } = cmd {
                 if *t == tx {
@@ -279,15 +327,18 @@ impl Calls {
         hss: &Hss,
         bindings: &Bindings,
         ports: &mut MediaPorts,
+        route: Route,
     ) -> Vec<Out> {
         let reject = |code: u16, reason: &str, why: &str| vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, code, reason, &Extra::warning(why)) })];
         let (Ok(ruri), Ok(from), Ok(to), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.to(), msg.call_id()) else {
             return reject(400, "Bad Request", "malformed INVITE");
         };
         let caller = normalize_impu(&text(from.uri.raw));
-        let callee = normalize_impu(&text(ruri.raw));
-        // TS 24.229 5.2.6.3.1: requests from unknown identities are refused.
-        if hss.impi_of_impu(&caller).is_none() {
+        let callee = route.callee;
+        let _ = ruri;
+        // TS 24.229 5.2.6.3.1: requests from unknown identities are refused
+        // (not those of the trunk, nor allowed emergency calls).
+        if !route.trusted && hss.impi_of_impu(&caller).is_none() {
             return reject(403, "Forbidden", &format!("unknown caller {caller}"));
         }
         // seed 000 session_expires/100rel: "if IMS is the server (MO call), the caller configuration is used".
@@ -308,12 +359,21 @@ impl Calls {
             let extra = Extra { headers: vec![("Min-SE", min.to_string())], body: None };
             return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 422, "Session Interval Too Small", &extra) })];
         }
-        if hss.impi_of_impu(&callee).is_none() {
-            return reject(404, "Not Found", &format!("no subscriber {callee}"));
-        }
-        let Some(contact) = bindings.lookup(&callee).flat_map(|r| r.contacts.iter()).max_by_key(|c| c.q) else {
-            return reject(480, "Temporarily Unavailable", &format!("{callee} is not registered"));
+        let (target, target_routes, (b_worker, b_peer), to_trunk) = if hss.impi_of_impu(&callee).is_none() {
+            // seed 000 trunk: calls to unknown users are forwarded to the trunk
+            // (not back to it: a loop would answer 404 there).
+            match self.policy.trunk.as_ref().filter(|t| t.addr.ip() != peer.addr.ip()) {
+                Some(t) => (trunk::request_uri(t, &callee), Vec::new(), trunk::route(t, peer, self.n_workers), true),
+                None => return reject(404, "Not Found", &format!("no subscriber {callee}")),
+            }
+        } else {
+            let Some(contact) = bindings.lookup(&callee).flat_map(|r| r.contacts.iter()).max_by_key(|c| c.q) else {
+                return reject(480, "Temporarily Unavailable", &format!("{callee} is not registered"));
+            };
+            (contact.uri.clone(), contact.path.clone(), route_to(&contact.uri, &contact.flow, self.n_workers), false)
         };
+        // Towards the trunk the To names the callee in the trunk's domain.
+        let b_to = if to_trunk { target.clone() } else { callee.clone() };
         if self.calls.len() >= self.max_calls {
             // RFC 3261 21.5.4: overload; Retry-After tells when to come back.
             let extra = Extra { headers: vec![("Retry-After", "5".into())], body: None };
@@ -349,13 +409,12 @@ impl Calls {
             peer,
         };
         let _ = to;
-        let (b_worker, b_peer) = route_to(&contact.uri, &contact.flow, self.n_workers);
         let b = Dialog {
             call_id: format!("rc{id:x}-{:x}@{}", self.next(), self.local_addr),
             local: format!("<{caller}>;tag=rcb{id:x}"),
-            remote: format!("<{callee}>"),
-            target: contact.uri.clone(),
-            routes: contact.path.clone(),
+            remote: format!("<{b_to}>"),
+            target,
+            routes: target_routes,
             cseq: 1,
             worker: b_worker,
             peer: b_peer,
@@ -393,6 +452,8 @@ impl Calls {
             timer: None,
             rang: false,
             qos,
+            caller,
+            callee,
         };
         self.calls.insert(id, call);
         self.schedule(id);
@@ -431,6 +492,15 @@ impl Calls {
         if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
             call.b.target = text(na.uri.raw);
         }
+        // seed 000 callflow_modifier on the callee's answer.
+        let relay = match self.modify_response(id, code, &branch, msg, ports) {
+            modifier::Next::Done(out) => return out,
+            modifier::Next::Continue { out: generated, relay } => {
+                out.extend(generated);
+                relay
+            }
+        };
+        let Some(call) = self.calls.get_mut(&id) else { return out };
         if code == 100 {
             return out;
         }
@@ -477,7 +547,7 @@ impl Calls {
         let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
         let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, &local_tag);
         out.extend(media_cmds);
-        if let Some(tx) = call.a_tx {
+        if let Some(tx) = call.a_tx.filter(|_| relay) {
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }
         match code {
@@ -550,6 +620,10 @@ impl Calls {
             // goes end to end too (its RAck naming leg B's INVITE); PRACK,
             // UPDATE (RFC 3311, early or confirmed), re-INVITE and the rest
             // take the same relay.
+            Some(Method::Invite) => match self.modify_reinvite(id, leg, worker, tx, msg, ports) {
+                Some(out) => out,
+                None => self.relay(id, leg, worker, tx, msg, ports.ip),
+            },
             _ => self.relay(id, leg, worker, tx, msg, ports.ip),
         }
     }

@@ -2,6 +2,10 @@
 //! line; dispatches requests to the registrar and the reg event package;
 //! sends the answers back as worker commands.
 
+#[path = "core_callflow.rs"]
+mod callflow;
+#[path = "core_emergency.rs"]
+mod emergency;
 #[path = "core_dialogs.rs"]
 mod dialogs;
 
@@ -339,6 +343,8 @@ impl Control {
         }
         let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
         let resp = match msg.method() {
+            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_modified_invite(worker, tx, peer, &msg) => return,
+            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_emergency_invite(now, worker, tx, peer, &msg) => return,
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(&msg) => {
                 let out = self.echo.on_invite(now, worker, tx, peer, &msg, &mut self.media_ports);
                 self.send_all(out);
@@ -349,6 +355,7 @@ impl Control {
                 self.send_all(out);
                 return;
             }
+            Some(Method::Register) if self.on_modified_register(worker, tx, peer, &msg) => return,
             Some(Method::Register) => {
                 self.counters.registers.inc();
                 // A challenge advances SEQ_HE; a success changes bindings.

@@ -39,7 +39,9 @@ pub fn active(f: Feature) -> bool {
 /// Properties of active features that this build still does not carry out (generic paths;
 /// a listed path covers its children).
 const NOT_BUILT: &[&str] = &[
-    "ue_db.impu.callflow_modifier",
+    "ue_db.impu.callflow_modifier.content",
+    "ue_db.impu.callflow_modifier.content_type",
+    "ue_db.impu.callflow_modifier.imei",
     "ue_db.impu.sdp_file",
     "ue_db.impu.p_called_party_id",
     "p_called_party_id",

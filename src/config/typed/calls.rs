@@ -44,6 +44,15 @@ pub struct CallSettings {
     /// SIP trunk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trunk: Option<Trunk>,
+    /// ringcore extension `emergency_target`: the IMPU (sip: or tel:) of a
+    /// registered UE that receives emergency calls (INVITE to
+    /// urn:service:sos, RFC 5031); without it the echo service answers them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emergency_target: Option<String>,
+    /// ringcore extension `emergency_numbers`: dialled numbers (user part of
+    /// a tel: or sip: Request-URI, e.g. "112", "911") treated as emergency calls.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub emergency_numbers: Vec<String>,
 }
 
 impl CallSettings {
@@ -60,8 +69,16 @@ impl CallSettings {
             echo: o.take(ctx, "echo").map(|f| Impu::read_list(ctx, &f, session_expires)).unwrap_or_default(),
             mt_call_sdp_file: o.opt_string(ctx, "mt_call_sdp_file"),
             trunk: o.take(ctx, "trunk").and_then(|f| read_trunk(ctx, &f)),
+            emergency_target: o.opt_string(ctx, "emergency_target"),
+            emergency_numbers: o.take(ctx, "emergency_numbers").map(|f| read_strings(ctx, &f)).unwrap_or_default(),
         }
     }
+}
+
+/// A list of strings (bounded to 64 entries; others are ignored).
+fn read_strings(ctx: &mut Ctx, f: &Field<'_>) -> Vec<String> {
+    let items = f.array(ctx).unwrap_or_default();
+    items.iter().take(64).filter_map(|i| i.str(ctx).map(str::to_owned)).collect()
 }
 
 fn host_of(ip: IpAddr) -> String {

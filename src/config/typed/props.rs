@@ -112,6 +112,8 @@ pub const PROPERTIES: &[(&str, Feature)] = &[
     ("sms_retry_delay", Sms),
     ("echo", Calls),
     ("mt_call_sdp_file", Calls),
+    ("emergency_target", Calls),
+    ("emergency_numbers", Calls),
     ("sms_message_filter", Sms),
     ("sms_forced_cp_cause", Sms),
     ("sms_forced_rp_cause", Sms),
