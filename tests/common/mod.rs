@@ -57,9 +57,13 @@ impl Core {
         let port = free_port();
         let dir = scratch_dir(name);
         let sip: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        // Each core gets its own 1,000 media ports (derived from its SIP port), so cores that
+        // tests run side by side do not both allocate from the bottom of the default range.
+        let media = 10_000 + u32::from(port % 22) * 1000;
         let cfg = format!(
-            "{{\n  sip_addr: \"{sip}\",\n  domain: \"ims.mnc001.mcc001.3gppnetwork.org\",\n  \
+            "{{\n  sip_addr: {{ addr: \"{sip}\", port_min: {media}, port_max: {} }},\n  domain: \"ims.mnc001.mcc001.3gppnetwork.org\",\n  \
              log_filename: \"{log}\",\n  engine: {{ backend: \"{backend}\", workers: 1 }},\n{body}\n}}\n",
+            media + 999,
             log = dir.join("ims.log").display(),
             backend = backend(),
         );
