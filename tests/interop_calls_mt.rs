@@ -59,24 +59,7 @@ fn start_and_register(name: &str, extra: &str) -> (Proc, UdpSocket, SocketAddr, 
             }
         }
     });
-    let ue = UdpSocket::bind("127.0.0.1:0").unwrap();
-    ue.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
-    let l = ue.local_addr().unwrap();
-    let reg = format!(
-        "REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKmr\r\nMax-Forwards: 70\r\nFrom: <sip:ue@{DOMAIN}>;tag=r\r\n\
-         To: <sip:ue@{DOMAIN}>\r\nCall-ID: mr\r\nCSeq: 1 REGISTER\r\nContact: <sip:ue@{l}>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        ue.send_to(reg.as_bytes(), sip_addr).unwrap();
-        let mut buf = [0u8; 4096];
-        if let Ok((n, _)) = ue.recv_from(&mut buf) {
-            assert!(buf[..n].starts_with(b"SIP/2.0 200"), "{}", String::from_utf8_lossy(&buf[..n]));
-            break;
-        }
-        assert!(Instant::now() < deadline, "ringcore did not start");
-    }
-    ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let ue = common::register_open_ue(sip_addr, "ue", DOMAIN);
     (core, ue, sip_addr, lines)
 }
 

@@ -7,7 +7,7 @@ use common::{backend, free_port, recv_sip as recv, respond, scratch_dir};
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
 
@@ -46,24 +46,8 @@ fn monitor_mt_call_rings_the_ue_echoes_its_media_and_hangs_up() {
             .spawn()
             .expect("spawn ringcore"),
     );
-    let ue = UdpSocket::bind("127.0.0.1:0").unwrap();
-    ue.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let ue = common::register_open_ue(sip_addr, "ue", DOMAIN);
     let l = ue.local_addr().unwrap();
-    let reg = format!(
-        "REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKmr\r\nMax-Forwards: 70\r\nFrom: <sip:ue@{DOMAIN}>;tag=r\r\n\
-         To: <sip:ue@{DOMAIN}>\r\nCall-ID: mr\r\nCSeq: 1 REGISTER\r\nContact: <sip:ue@{l}>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        ue.send_to(reg.as_bytes(), sip_addr).unwrap();
-        let mut buf = [0u8; 4096];
-        if let Ok((n, _)) = ue.recv_from(&mut buf) {
-            assert!(buf[..n].starts_with(b"SIP/2.0 200"), "{}", String::from_utf8_lossy(&buf[..n]));
-            break;
-        }
-        assert!(Instant::now() < deadline, "ringcore did not start");
-    }
-    ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     writeln!(core.0.stdin.as_mut().unwrap(), "mt_call sip:ue@{DOMAIN} 1").unwrap();
 
     let (invite, from) = recv(&ue);

@@ -175,3 +175,29 @@ pub fn respond(req: &str, status: &str, to_tag: Option<&str>, extra: &str, sdp: 
         sdp.len()
     )
 }
+
+/// A UE with `authent_type: "none"` registering `user@domain` from a fresh UDP socket; the
+/// REGISTER is repeated until the core (possibly still starting) answers 200. The socket is
+/// returned with a 5 s read timeout.
+#[allow(dead_code)]
+pub fn register_open_ue(core: SocketAddr, user: &str, domain: &str) -> UdpSocket {
+    let ue = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ue.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let l = ue.local_addr().unwrap();
+    let reg = format!(
+        "REGISTER sip:{domain} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKmr\r\nMax-Forwards: 70\r\nFrom: <sip:{user}@{domain}>;tag=r\r\n\
+         To: <sip:{user}@{domain}>\r\nCall-ID: mr\r\nCSeq: 1 REGISTER\r\nContact: <sip:{user}@{l}>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        ue.send_to(reg.as_bytes(), core).unwrap();
+        let mut buf = [0u8; 4096];
+        if let Ok((n, _)) = ue.recv_from(&mut buf) {
+            assert!(buf[..n].starts_with(b"SIP/2.0 200"), "{}", String::from_utf8_lossy(&buf[..n]));
+            break;
+        }
+        assert!(Instant::now() < deadline, "ringcore did not start");
+    }
+    ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    ue
+}
