@@ -2,7 +2,7 @@
 # The whole ringcore test suite, on a fresh Debian machine or in CI.
 #
 # 1. installs what the tests need when missing: SIPp (Debian sip-tester), tshark, promtool
-#    (Debian prometheus), pip, and the Python clients the tests use as independent peers
+#    (Debian prometheus), a font for PNG plots, pip, and the Python clients the tests use as independent peers
 #    (websockets for the remote API, scapy + cryptography for ESP);
 # 2. runs every test twice: on the io_uring backend and on the epoll (mio) backend
 #    (RINGCORE_FORCE_EPOLL=1 is read by the engine, and inherited by the ringcore
@@ -15,6 +15,7 @@ command -v sipp   >/dev/null 2>&1 || need+=(sip-tester)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v pip3   >/dev/null 2>&1 || need+=(python3-pip)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)  # ringload --plot FILE.png labels
 if [ ${#need[@]} -gt 0 ]; then
     echo "== installing: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

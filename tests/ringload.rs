@@ -1,6 +1,6 @@
 //! ringload end to end against a ringcore started by the harness: 2,000 AKA (XOR USIM)
 //! UEs register, then 200 calls with RTP go to the echo IMPU and 200 calls go from UE to
-//! UE, with zero failures; the JSON report, the HdrHistogram log and the SVG plot are
+//! UE, with zero failures; the JSON report, the HdrHistogram log and the SVG (and PNG) plots are
 //! read back and checked. The shared-socket mode with two workers, calls to a SIPp UAS
 //! (any SIP server), an unreachable target (bounded, timeouts, non-zero exit) and bad
 //! arguments (exit 2 with the reason) are covered too.
@@ -103,7 +103,7 @@ fn bad_arguments_exit_2_with_a_message() {
     for (args, needle) in [
         (&["--ues", "3"][..], "missing --target"),
         (&["--target", "127.0.0.1:5060", "--rate", "fast"], "not a valid number"),
-        (&["--target", "127.0.0.1:5060", "--plot", "x.png"], "PNG"),
+        (&["--target", "127.0.0.1:5060", "--plot", "x.gif"], ".svg or .png"),
     ] {
         let out = ringload(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -115,11 +115,12 @@ fn bad_arguments_exit_2_with_a_message() {
 fn shared_socket_mode_routes_every_ue_and_two_workers_share_the_ues() {
     let core = Core::start("ringload-shared", &users(200));
     let dir = scratch_dir("ringload-shared-out");
-    let json = dir.join("r.json");
+    let (json, png) = (dir.join("r.json"), dir.join("plot.png"));
     let target = core.sip.to_string();
     let out = ringload(&[
         "--target", &target, "--ues", "200", "--reg-rate", "500", "--calls", "20", "--ue-calls", "20", "--rate", "40",
         "--hold", "0.5", "--shared-socket", "--workers", "2", "--quiet", "--report-json", json.to_str().unwrap(),
+        "--plot", png.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
@@ -127,6 +128,12 @@ fn shared_socket_mode_routes_every_ue_and_two_workers_share_the_ues() {
     assert_eq!(v["actions"]["register"]["succeeded"], 200);
     assert_eq!(v["histograms"]["invite_to_200"]["count"], 40);
     assert!(v["rtp"]["received"].as_u64() > Some(0), "echoes and UE reflections reach their caller: {}", v["rtp"]);
+    // The PNG plot: an image of the SVG chart's size (900 x 540), from the PNG's IHDR chunk.
+    let png = std::fs::read(&png).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
+    assert_eq!((be(16), be(20)), (900, 540));
 }
 
 /// Any SIP server works as a target: SIPp's built-in UAS answers the calls and echoes RTP.

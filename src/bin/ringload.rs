@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use ringcore::load::args::{self, Parsed, USAGE};
-use ringcore::load::{plot, progress::Progress, report, run};
+use ringcore::load::{plot, plot_png, progress::Progress, report, run};
 
 fn main() -> ExitCode {
     let args = match args::parse(std::env::args().skip(1)) {
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     }
     if let Some(p) = &args.plot {
         let title = format!("ringload: {} UEs against {}", args.run.ues, args.run.target);
-        ok &= written("plot", p, std::fs::write(p, plot::svg(&r.metrics, &title)));
+        ok &= written("plot", p, write_plot(p, &plot::svg(&r.metrics, &title)));
     }
     let attempted = r.metrics.total_attempted();
     let timeouts = r.metrics.cause(ringcore::load::metrics::Cause::Timeout);
@@ -60,4 +60,17 @@ fn main() -> ExitCode {
 
 fn written(what: &str, path: &std::path::Path, r: std::io::Result<()>) -> bool {
     r.map_err(|e| eprintln!("ringload: writing the {what} to {}: {e}", path.display())).is_ok()
+}
+
+/// Writes the chart as SVG, or as PNG when the file name ends in `.png` (checked by args).
+fn write_plot(path: &std::path::Path, svg: &str) -> std::io::Result<()> {
+    let png = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if !png {
+        return std::fs::write(path, svg);
+    }
+    let out = plot_png::render(svg).map_err(std::io::Error::other)?;
+    if !out.has_text {
+        eprintln!("ringload: no font found, the PNG plot has no labels (apt-get install fonts-dejavu-core)");
+    }
+    std::fs::write(path, out.bytes)
 }

@@ -54,7 +54,7 @@ Bounds and engine:
 Output:
   --report-json FILE    the report as JSON
   --hdr-log FILE        the histograms in HdrHistogram interval log format
-  --plot FILE.svg       percentile distribution of every histogram
+  --plot FILE.svg|png   percentile distribution of every histogram
   --quiet               no live progress (also off when stderr is not a terminal)
 Exit status: 0 when every action succeeded, 1 when some failed, 2 on bad arguments or
 when the run could not start.
@@ -318,9 +318,8 @@ impl Opts {
         }
         if let Some(p) = &self.plot {
             match p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-                Some("svg") => {}
-                Some("png") => return Err("--plot: PNG output is not built in (no font-free raster backend); use FILE.svg".into()),
-                _ => return Err("--plot: the file name must end in .svg".into()),
+                Some("svg" | "png") => {}
+                _ => return Err("--plot: the file name must end in .svg or .png".into()),
             }
         }
         let timeout = self.timeout.unwrap_or(Duration::from_secs(5));
@@ -391,7 +390,7 @@ mod tests {
             ("--target 127.0.0.1:5060 --ues x", "not a valid number"),
             ("--target 127.0.0.1:5060 --bogus 1", "unknown option --bogus"),
             ("--target 127.0.0.1:5060 --rate 0", "rate must be > 0"),
-            ("--target 127.0.0.1:5060 --plot a.png", "PNG"),
+            ("--target 127.0.0.1:5060 --plot a.jpg", ".svg or .png"),
             ("--target 127.0.0.1:5060 --algo milenage", "needs --opc"),
             ("--target 127.0.0.1:5060 --k 12", "32 hex digits"),
             ("--target 10.1.2.3:5060", "--local-ip"),

@@ -12,6 +12,7 @@ pub mod demux;
 pub mod metrics;
 pub mod plan;
 pub mod plot;
+pub mod plot_png;
 pub mod profile;
 pub mod progress;
 pub mod report;
