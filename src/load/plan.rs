@@ -97,7 +97,7 @@ impl Phase {
             return (j.wrapping_mul(MIX_STRIDE) % n) as usize;
         }
         match self.action {
-            Action::UeCall => (j % (n / 2).max(1)) as usize,
+            Action::UeCall | Action::Sms => (j % (n / 2).max(1)) as usize,
             _ => (j % n) as usize,
         }
     }
