@@ -224,23 +224,27 @@ impl SmsAgent {
         self.new_ids(&mut call_id);
         tx.call_id = call_id;
         let req = MessageReq { ruri: &self.cfg.smsc, impu: &self.impu, local: self.local, call_id: &tx.call_id, tag: &self.tag, branch: &self.branch };
-        let built = build_into(&mut tx.buf, |b| wire::message(b, &req, rp));
-        if built.is_ok() {
+        let built = build_into(&mut tx.buf, |b| wire::message(b, &req, rp)).is_ok();
+        if built {
             tx.start(now, self.cfg.timeout);
         }
-        match slot {
+        let send = match slot {
             Some(i) => {
                 if let Some(s) = self.acks.get_mut(i) {
                     *s = tx;
                 }
-                self.push(Send::Ack(i));
+                Send::Ack(i)
             }
             None => {
                 self.mo_tx = tx;
-                self.push(Send::Mo);
+                Send::Mo
             }
+        };
+        if !built {
+            return Err(Cause::Build);
         }
-        built.map_err(|_| Cause::Build)
+        self.push(send);
+        Ok(())
     }
 
     /// Starts an MO message to the number `to`, intended at `intended`.
