@@ -89,8 +89,9 @@ impl Phase {
         }
     }
 
-    /// The UE that performs action `j`. UE-to-UE calls use the first half of the UEs
-    /// as callers and the second half as callees; a mix strides over every UE.
+    /// The UE that performs action `j`. UE-to-UE calls and SMS use the first half of the
+    /// UEs as callers/senders and the second half as callees/recipients; a mix strides over
+    /// every UE.
     pub fn actor(&self, j: u64) -> usize {
         let n = self.ues.max(1) as u64;
         if self.mix.is_some() {
