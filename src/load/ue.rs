@@ -9,7 +9,7 @@
 //! (180, 200 with SDP after the answer delay, RTP reflected back, 200 to BYE). Requests
 //! are retransmitted over UDP (RFC 3261 17.1.1.2 Timer A, 17.1.2.2 Timer E) until the
 //! run's transaction timeout (Timer B/F); 2xx to INVITE are retransmitted until the ACK
-//! (13.3.1.4).
+//! (13.3.1.4). With SMS on, MESSAGE traffic goes to the UE's [`super::sms::SmsAgent`].
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
