@@ -11,7 +11,7 @@ use crate::auth::SimAlgo;
 
 /// The usage text.
 pub const USAGE: &str = "\
-ringload: IMS UE load engine (registrations, calls with RTP, open-loop latency histograms)
+ringload: IMS UE load engine (registrations, calls with RTP, SMS, open-loop latency histograms)
 
 usage: ringload --target HOST:PORT [options]
 
@@ -29,13 +29,18 @@ UEs (defaults: ringcore's load range, config/ue_db-ims.cfg):
   --local-ip IP         bind every UE here (default: 127.x.y.z per UE, loopback targets)
   --shared-socket       one socket per worker for all its UEs (batched I/O, like SIPp -t u1;
                         UEs then share one address and are told apart by user part/SSRC)
-Scenario (phases in order: register, echo calls, UE-to-UE calls, re-register, de-register):
+Scenario (phases in order: register, echo calls, UE-to-UE calls, SMS, re-register, de-register):
   --reg-rate R          registrations per second (500)
   --rate R              calls per second (50)
   --ramp S              linear ramp-up of each phase, seconds (0)
   --calls N             calls to the echo IMPU (0)
   --ue-calls N          calls from UE i to UE i + ues/2 (0)
-  --duration S          with neither --calls nor --ue-calls: echo calls = rate x S
+  --sms N               SMS over IP from UE i to UE i + ues/2 at --rate (UEs register with
+                        +g.3gpp.smsip); each ends within 2 x --timeout, delivered or not
+  --sms-text T          the SMS text; ringload appends ' #RUN.UE.N' to tell messages apart
+                        (ringload SMS)
+  --smsc URI            Request-URI of MO SMS, the SC's identity (sip:smsc@DOMAIN)
+  --duration S          with none of --calls, --ue-calls, --sms: echo calls = rate x S
   --hold S              call hold time with RTP every 20 ms, seconds (1)
   --answer-delay S      callee 180 -> 200 delay, seconds (0)
   --echo URI            echo IMPU (sip:echo@DOMAIN)
@@ -158,6 +163,9 @@ struct Opts {
     ramp: Option<Duration>,
     calls: Option<u64>,
     ue_calls: Option<u64>,
+    sms: Option<u64>,
+    sms_text: Option<String>,
+    smsc: Option<String>,
     duration: Option<Duration>,
     hold: Option<Duration>,
     answer_delay: Option<Duration>,
@@ -200,6 +208,9 @@ impl Opts {
             "--ramp" => self.ramp = Some(secs(n, v)?),
             "--calls" => self.calls = Some(num(n, v)?),
             "--ue-calls" => self.ue_calls = Some(num(n, v)?),
+            "--sms" => self.sms = Some(num(n, v)?),
+            "--sms-text" => self.sms_text = Some(v.into()),
+            "--smsc" => self.smsc = Some(v.into()),
             "--duration" => self.duration = Some(secs(n, v)?),
             "--hold" => self.hold = Some(secs(n, v)?),
             "--answer-delay" => self.answer_delay = Some(secs(n, v)?),
@@ -266,6 +277,29 @@ impl Opts {
         Ok(p)
     }
 
+    /// The SMS scenario, when `--sms` is given.
+    fn sms_options(&self, p: &Population, ues: usize, workers: usize) -> Result<Option<super::sms::SmsOptions>, String> {
+        let Some(count) = self.sms else {
+            return match (&self.sms_text, &self.smsc) {
+                (None, None) => Ok(None),
+                _ => Err("--sms-text and --smsc need --sms N".into()),
+            };
+        };
+        if ues < 2 * workers {
+            return Err(format!("--sms needs at least 2 UEs per worker ({workers} worker(s)): senders and recipients pair up on each worker"));
+        }
+        if count > 100_000_000 {
+            return Err("--sms: at most 100000000 messages".into());
+        }
+        let text = self.sms_text.clone().unwrap_or_else(|| "ringload SMS".into());
+        super::sms_wire::check_text(&text)?;
+        let smsc = self.smsc.clone().unwrap_or_else(|| format!("sip:smsc@{}", p.domain));
+        if !(smsc.starts_with("sip:") || smsc.starts_with("tel:")) || smsc.len() > 256 {
+            return Err(format!("--smsc: '{smsc}' is not a sip: or tel: URI"));
+        }
+        Ok(Some(super::sms::SmsOptions { count, text, smsc }))
+    }
+
     fn finish(self) -> Result<Args, String> {
         let target = self.target.as_deref().ok_or("missing --target HOST:PORT (the IMS core's SIP address)")?;
         let target: SocketAddr = target
@@ -307,12 +341,13 @@ impl Opts {
         if busy_hour.is_some() && self.duration.is_none() {
             return Err("--busy-hour needs --duration (the length of the busy-hour phase)".into());
         }
-        if let (Some(d), None, None, None) = (self.duration, self.calls, self.ue_calls, &busy_hour) {
+        if let (Some(d), None, None, None, None) = (self.duration, self.calls, self.ue_calls, self.sms, &busy_hour) {
             echo_calls = (rate * d.as_secs_f64()).round() as u64;
         }
         if ue_calls > 0 && ues < 2 {
             return Err("--ue-calls needs at least 2 UEs".into());
         }
+        let sms = self.sms_options(&population, ues, workers)?;
         if echo_calls + ue_calls > 100_000_000 {
             return Err("--calls/--ue-calls: at most 100000000 calls".into());
         }
@@ -338,6 +373,7 @@ impl Opts {
             ramp: self.ramp.unwrap_or(Duration::ZERO),
             echo_calls,
             ue_calls,
+            sms,
             echo_uri,
             hold: self.hold.unwrap_or(Duration::from_secs(1)),
             answer_delay: self.answer_delay.unwrap_or(Duration::ZERO),
@@ -360,6 +396,7 @@ impl Opts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::metrics::Action;
 
     fn p(s: &str) -> Result<Parsed, String> {
         parse(s.split_whitespace().map(String::from))
@@ -381,6 +418,12 @@ mod tests {
         let phases = crate::load::run::phases(&b.run);
         assert_eq!(phases.len(), 3, "register, busy hour, de-register");
         assert_eq!((phases[1].2, phases[1].3), (180, 3.0), "3 actions per UE-hour x 3600 UEs = 3/s for 60 s");
+        let Ok(Parsed::Run(s)) = p("127.0.0.1:5060 --ues 200 --sms 100 --sms-text=hello --rate 20 --duration 9") else { panic!("parse") };
+        let o = s.run.sms.as_ref().map(|o| (o.count, o.text.as_str(), o.smsc.as_str()));
+        assert_eq!(o, Some((100, "hello", "sip:smsc@ims.mnc001.mcc001.3gppnetwork.org")));
+        assert_eq!(s.run.echo_calls, 0, "--duration does not add echo calls to an SMS run");
+        let kinds: Vec<_> = crate::load::run::phases(&s.run).iter().map(|p| (p.0, p.2)).collect();
+        assert_eq!(kinds, [(Action::Register, 200), (Action::Sms, 100), (Action::Deregister, 200)]);
     }
 
     #[test]
@@ -399,6 +442,9 @@ mod tests {
             ("--target nowhere.invalid:5060", "--target"),
             ("--target 127.0.0.1:5060 --busy-hour 2,1", "needs --duration"),
             ("--target 127.0.0.1:5060 --busy-hour 2", "CALLS,REREGS"),
+            ("--target 127.0.0.1:5060 --ues 3 --workers 2 --sms 5", "2 UEs per worker"),
+            ("--target 127.0.0.1:5060 --sms-text hi", "need --sms"),
+            ("--target 127.0.0.1:5060 --sms 1 --smsc smsc", "not a sip: or tel: URI"),
         ] {
             match p(args) {
                 Err(e) => assert!(e.contains(needle), "{args}: {e}"),

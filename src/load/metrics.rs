@@ -28,12 +28,24 @@ pub enum Metric {
     ByeTo200,
     /// RTP packet intended send → its echo received.
     RtpRoundTrip,
+    /// MO SMS: MESSAGE intended send → the SC's RP-ACK at the sender.
+    SmsSubmitToRpAck,
+    /// MO SMS: MESSAGE intended send → SMS-DELIVER at the recipient UE.
+    SmsSubmitToDelivery,
 }
 
 impl Metric {
     /// Every metric, in report order.
-    pub const ALL: [Metric; 6] =
-        [Metric::InitialRegister, Metric::Reregister, Metric::InviteTo180, Metric::InviteTo200, Metric::ByeTo200, Metric::RtpRoundTrip];
+    pub const ALL: [Metric; 8] = [
+        Metric::InitialRegister,
+        Metric::Reregister,
+        Metric::InviteTo180,
+        Metric::InviteTo200,
+        Metric::ByeTo200,
+        Metric::RtpRoundTrip,
+        Metric::SmsSubmitToRpAck,
+        Metric::SmsSubmitToDelivery,
+    ];
 
     /// Stable name (JSON keys, hdr log tags, plot legend).
     pub fn name(self) -> &'static str {
@@ -44,6 +56,8 @@ impl Metric {
             Metric::InviteTo200 => "invite_to_200",
             Metric::ByeTo200 => "bye_to_200",
             Metric::RtpRoundTrip => "rtp_round_trip",
+            Metric::SmsSubmitToRpAck => "sms_submit_to_rp_ack",
+            Metric::SmsSubmitToDelivery => "sms_submit_to_delivery",
         }
     }
 
@@ -65,11 +79,13 @@ pub enum Action {
     EchoCall,
     /// A call to another emulated UE.
     UeCall,
+    /// An SMS to another emulated UE (submit → RP-ACK and delivery).
+    Sms,
 }
 
 impl Action {
     /// Every action, in report order.
-    pub const ALL: [Action; 5] = [Action::Register, Action::Reregister, Action::Deregister, Action::EchoCall, Action::UeCall];
+    pub const ALL: [Action; 6] = [Action::Register, Action::Reregister, Action::Deregister, Action::EchoCall, Action::UeCall, Action::Sms];
 
     /// Stable name.
     pub fn name(self) -> &'static str {
@@ -79,6 +95,7 @@ impl Action {
             Action::Deregister => "deregister",
             Action::EchoCall => "echo_call",
             Action::UeCall => "ue_call",
+            Action::Sms => "sms",
         }
     }
 
@@ -105,12 +122,25 @@ pub enum Cause {
     BadSdp,
     /// The message could not be built (too long for the buffer).
     Build,
+    /// The SC refused an MO SMS with RP-ERROR (the RP-Cause is counted separately).
+    RpError,
+    /// The SC acknowledged an MO SMS but its recipient did not receive it in time.
+    NotDelivered,
 }
 
 impl Cause {
     /// Every cause, in report order.
-    pub const ALL: [Cause; 7] =
-        [Cause::Status, Cause::Timeout, Cause::AuthFailed, Cause::AuthRejected, Cause::Busy, Cause::BadSdp, Cause::Build];
+    pub const ALL: [Cause; 9] = [
+        Cause::Status,
+        Cause::Timeout,
+        Cause::AuthFailed,
+        Cause::AuthRejected,
+        Cause::Busy,
+        Cause::BadSdp,
+        Cause::Build,
+        Cause::RpError,
+        Cause::NotDelivered,
+    ];
 
     /// Stable name.
     pub fn name(self) -> &'static str {
@@ -122,6 +152,8 @@ impl Cause {
             Cause::Busy => "ue_busy",
             Cause::BadSdp => "bad_sdp",
             Cause::Build => "build",
+            Cause::RpError => "rp_error",
+            Cause::NotDelivered => "sms_not_delivered",
         }
     }
 
@@ -162,11 +194,13 @@ const MAX_STATUS: usize = 700;
 /// Everything one shard (or the whole run, after [`Metrics::merge`]) measured.
 pub struct Metrics {
     hists: Vec<Histogram<u64>>,
-    counts: [Counts; 5],
-    causes: [u64; 7],
+    counts: [Counts; Action::ALL.len()],
+    causes: [u64; Cause::ALL.len()],
     statuses: Box<[u64; MAX_STATUS]>,
     /// RTP totals.
     pub rtp: RtpTotals,
+    /// SMS totals.
+    pub sms: super::sms_report::SmsTotals,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -191,10 +225,11 @@ impl Metrics {
     pub fn new() -> Metrics {
         Metrics {
             hists: Metric::ALL.iter().map(|_| new_hist()).collect(),
-            counts: [Counts::default(); 5],
-            causes: [0; 7],
+            counts: [Counts::default(); Action::ALL.len()],
+            causes: [0; Cause::ALL.len()],
             statuses: Box::new([0; MAX_STATUS]),
             rtp: RtpTotals::default(),
+            sms: Default::default(),
         }
     }
 
@@ -279,6 +314,7 @@ impl Metrics {
         r.max_jitter_us = r.max_jitter_us.max(o.max_jitter_us);
         r.jitter_sum_us += o.jitter_sum_us;
         r.calls += o.calls;
+        self.sms.merge(&other.sms);
     }
 }
 

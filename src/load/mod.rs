@@ -20,7 +20,12 @@ pub mod rtp;
 pub mod run;
 pub mod shard;
 pub mod sipmsg;
+pub mod sms;
+pub mod sms_report;
+pub mod sms_wire;
 pub mod ue;
 
+#[cfg(test)]
+mod sms_tests;
 #[cfg(test)]
 mod ue_tests;

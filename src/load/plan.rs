@@ -89,15 +89,16 @@ impl Phase {
         }
     }
 
-    /// The UE that performs action `j`. UE-to-UE calls use the first half of the UEs
-    /// as callers and the second half as callees; a mix strides over every UE.
+    /// The UE that performs action `j`. UE-to-UE calls and SMS use the first half of the
+    /// UEs as callers/senders and the second half as callees/recipients; a mix strides over
+    /// every UE.
     pub fn actor(&self, j: u64) -> usize {
         let n = self.ues.max(1) as u64;
         if self.mix.is_some() {
             return (j.wrapping_mul(MIX_STRIDE) % n) as usize;
         }
         match self.action {
-            Action::UeCall => (j % (n / 2).max(1)) as usize,
+            Action::UeCall | Action::Sms => (j % (n / 2).max(1)) as usize,
             _ => (j % n) as usize,
         }
     }

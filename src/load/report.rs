@@ -109,6 +109,7 @@ pub fn text(cfg: &RunConfig, r: &RunResult) -> String {
             ms(rtp.max_jitter_us)
         );
     }
+    m.sms.text(&mut s);
     let failed = m.total_failed();
     if failed > 0 {
         let _ = writeln!(s, "\nfailures: {failed}");
@@ -120,6 +121,7 @@ pub fn text(cfg: &RunConfig, r: &RunResult) -> String {
         for (code, n) in m.statuses() {
             let _ = writeln!(s, "  SIP status {code:<8} {n}");
         }
+        m.sms.failure_text(&mut s);
     } else {
         let _ = writeln!(s, "\nno failures");
     }
@@ -173,7 +175,8 @@ pub fn json(cfg: &RunConfig, r: &RunResult) -> Value {
         "phases": phases,
         "actions": actions,
         "histograms": hists,
-        "failures": {"total": m.total_failed(), "by_status": by_status, "by_cause": by_cause},
+        "failures": {"total": m.total_failed(), "by_status": by_status, "by_cause": by_cause, "by_rp_cause": m.sms.rp_causes_json()},
+        "sms": m.sms.json(),
         "rtp": {
             "calls": rtp.calls,
             "sent": rtp.sent,

@@ -40,6 +40,8 @@ pub struct RunConfig {
     pub echo_calls: u64,
     /// UE-to-UE calls.
     pub ue_calls: u64,
+    /// UE-to-UE SMS (`None`: SMS off, UEs register without `+g.3gpp.smsip`).
+    pub sms: Option<super::sms::SmsOptions>,
     /// Echo IMPU (Request-URI).
     pub echo_uri: String,
     /// Call hold time.
@@ -186,6 +188,9 @@ pub fn phases(cfg: &RunConfig) -> Vec<(Action, Option<Mix>, u64, f64)> {
     if cfg.ue_calls > 0 {
         v.push((Action::UeCall, None, cfg.ue_calls, cfg.rate));
     }
+    if let Some(s) = cfg.sms.as_ref().filter(|s| s.count > 0) {
+        v.push((Action::Sms, None, s.count, cfg.rate));
+    }
     if cfg.reregister {
         v.push((Action::Reregister, None, n, cfg.reg_rate));
     }
@@ -217,13 +222,14 @@ pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<Ru
         run_id: std::process::id() ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() << 4),
     });
     let setup = Arc::new(Setup {
-        shared,
         population: cfg.population.clone(),
         ues: cfg.ues,
         local_ip: cfg.local_ip,
         echo_uri: cfg.echo_uri.clone(),
         shared_socket: cfg.shared_socket,
         sqn_store,
+        sms: cfg.sms.as_ref().map(|o| Arc::new(super::sms::SmsConfig::new(o, cfg.timeout, shared.run_id))),
+        shared,
     });
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let ecfg = EngineConfig {

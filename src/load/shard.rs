@@ -41,6 +41,8 @@ pub struct Setup {
     pub shared_socket: bool,
     /// True when the SIM needs an SQN store per UE (Milenage).
     pub sqn_store: bool,
+    /// SMS on: every UE takes SMS over IP (see [`super::sms`]).
+    pub sms: Option<Arc<super::sms::SmsConfig>>,
 }
 
 /// The address UE `i` binds: 127.(1+a).b.(c+1) with `i = 62500 a + 250 b + c`, port 0,
@@ -70,7 +72,7 @@ pub enum Command {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Progress {
     /// Counts per action, in `Action::ALL` order.
-    pub counts: [Counts; 5],
+    pub counts: [Counts; Action::ALL.len()],
     /// p50 and p99 (µs) of the current phase's main metric.
     pub p50_us: u64,
     /// p99 (µs).
@@ -173,7 +175,10 @@ impl Shard {
             let local = out.udp_local_addr(sock).ok_or_else(|| format!("UE {i}: no local address"))?;
             let listed = s.population.list.as_ref().and_then(|l| l.get(i));
             let store = if s.sqn_store || listed.is_some_and(|l| l.sqn_store) { sim_store() } else { None };
-            let ue = Ue::new(s.shared.clone(), s.population.identity(i), local, store);
+            let mut ue = Ue::new(s.shared.clone(), s.population.identity(i), local, store);
+            if let Some(cfg) = &s.sms {
+                ue = ue.with_sms(cfg.clone(), i);
+            }
             self.ues.push(match listed.and_then(|l| l.sim) {
                 Some(sim) => ue.with_sim(sim),
                 None => ue,
@@ -193,8 +198,10 @@ impl Shard {
                 self.dropped += 1;
             }
         }
+        let mut sms_delivered = None;
         while let Some(e) = ue.poll_event() {
             match e {
+                UeEvent::Sms(e) => sms_delivered = self.metrics.sms.record(e, self.setup.shared.run_id).or(sms_delivered),
                 UeEvent::Sample(m, d) => self.metrics.record(m, d),
                 UeEvent::Finished(a, r) => {
                     match r {
@@ -223,6 +230,14 @@ impl Shard {
                 self.timers.push(Reverse((t, k as u32)));
             }
         }
+        if let Some((g, token)) = sms_delivered.filter(|(g, _)| g % self.n_workers == self.worker) {
+            // The sender is on this worker (super::sms::recipient pairs UEs so).
+            let s = g / self.n_workers;
+            if let Some(ue) = self.ues.get_mut(s) {
+                ue.handle_sms_delivered(now, token);
+            }
+            self.service(s, now, out);
+        }
     }
 
     /// Fires the due actions of the phase this shard owns.
@@ -245,10 +260,15 @@ impl Shard {
             match (kind, phase.callee(j)) {
                 (Action::EchoCall, _) => self.uri.push_str(&self.setup.echo_uri),
                 (Action::UeCall, Some(c)) => self.uri.push_str(&self.setup.population.identity(c).impu),
+                (Action::Sms, _) => {
+                    let to = super::sms::recipient(phase.actor(j), phase.ues, self.n_workers);
+                    self.uri.push_str(&self.setup.population.identity(to).user);
+                }
                 _ => {}
             }
             let what = match kind {
                 a @ (Action::EchoCall | Action::UeCall) => Start::Call(a, &self.uri),
+                Action::Sms => Start::Sms(&self.uri),
                 a => Start::Register(a),
             };
             if let Some(ue) = self.ues.get_mut(k) {
@@ -365,10 +385,11 @@ impl Shard {
             Some(Action::Register) => Metric::InitialRegister,
             Some(Action::Reregister) => Metric::Reregister,
             Some(Action::EchoCall | Action::UeCall) => Metric::InviteTo200,
+            Some(Action::Sms) => Metric::SmsSubmitToDelivery,
             _ => Metric::InitialRegister,
         };
         let h = self.metrics.histogram(metric);
-        let mut counts = [Counts::default(); 5];
+        let mut counts = [Counts::default(); Action::ALL.len()];
         for (c, a) in counts.iter_mut().zip(Action::ALL) {
             *c = self.metrics.counts(a);
         }

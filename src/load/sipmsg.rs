@@ -76,6 +76,8 @@ pub struct Register<'a> {
     pub expires: u32,
     /// Authorization value (`Digest ...`), if answering a challenge.
     pub authorization: Option<&'a str>,
+    /// The UE takes SMS over IP: `+g.3gpp.smsip` in the Contact (TS 24.341 5.3.1.2).
+    pub sms: bool,
 }
 
 /// Writes a REGISTER.
@@ -88,7 +90,7 @@ pub fn register(buf: &mut [u8], r: &Register<'_>) -> Result<usize, Overflow> {
     b.name_addr(HeaderName::To, r.impu.as_bytes(), b"")?;
     b.header(HeaderName::CallId, r.call_id.as_bytes())?;
     b.cseq(r.cseq, Method::Register)?;
-    contact(&mut b, r.user, &hp)?;
+    contact_with(&mut b, r.user, &hp, if r.sms { b"+g.3gpp.smsip" } else { b"" })?;
     b.header_u32(HeaderName::Expires, r.expires)?;
     b.header_raw(b"Supported", b"path")?;
     if let Some(a) = r.authorization {
@@ -97,7 +99,8 @@ pub fn register(buf: &mut [u8], r: &Register<'_>) -> Result<usize, Overflow> {
     b.finish(b"")
 }
 
-fn from_tag(b: &mut Builder<'_>, impu: &str, tag: &str) -> Result<(), Overflow> {
+/// Adds `From: <impu>;tag=...`.
+pub(super) fn from_tag(b: &mut Builder<'_>, impu: &str, tag: &str) -> Result<(), Overflow> {
     let mut p = [0u8; 64];
     let mut w = crate::sip::Writer::new(&mut p);
     w.put(b"tag=")?;
@@ -107,13 +110,17 @@ fn from_tag(b: &mut Builder<'_>, impu: &str, tag: &str) -> Result<(), Overflow> 
 }
 
 fn contact(b: &mut Builder<'_>, user: &str, hp: &HostPort) -> Result<(), Overflow> {
+    contact_with(b, user, hp, b"")
+}
+
+fn contact_with(b: &mut Builder<'_>, user: &str, hp: &HostPort, params: &[u8]) -> Result<(), Overflow> {
     let mut u = [0u8; 128];
     let mut w = crate::sip::Writer::new(&mut u);
     w.put(b"sip:")?;
     w.put(user.as_bytes())?;
     w.put(b"@")?;
     w.put(hp.as_bytes())?;
-    b.name_addr(HeaderName::Contact, w.as_bytes(), b"")?;
+    b.name_addr(HeaderName::Contact, w.as_bytes(), params)?;
     Ok(())
 }
 
@@ -341,12 +348,14 @@ mod tests {
             branch: "z9hG4bK1",
             expires: 600,
             authorization: Some("Digest username=\"001@ims.example\""),
+            sms: true,
         };
         assert!(build_into(&mut out, |b| register(b, &r)).is_ok());
         let m = Message::parse(&out).unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(&out)));
         assert_eq!(m.cseq().map(|c| c.seq).ok(), Some(2));
         assert_eq!(m.expires().ok().flatten(), Some(600));
         assert!(m.authorization().is_ok_and(|a| a.is_some()));
+        assert!(m.contacts().any(|c| matches!(c, Ok(crate::sip::Contact::Addr(na)) if na.feature(b"+g.3gpp.smsip").is_some())));
         assert_eq!(m.via_top().ok().and_then(|v| v.branch()), Some(&b"z9hG4bK1"[..]));
         let i = Invite { target: "sip:echo@ims.example", impu: r.impu, user: "001", local: local(), call_id: "c1", tag: "t", branch: "z9hG4bK2" };
         assert!(build_into(&mut out, |b| invite(b, &i)).is_ok());

@@ -9,7 +9,7 @@
 //! (180, 200 with SDP after the answer delay, RTP reflected back, 200 to BYE). Requests
 //! are retransmitted over UDP (RFC 3261 17.1.1.2 Timer A, 17.1.2.2 Timer E) until the
 //! run's transaction timeout (Timer B/F); 2xx to INVITE are retransmitted until the ACK
-//! (13.3.1.4).
+//! (13.3.1.4). With SMS on, MESSAGE traffic goes to the UE's [`super::sms::SmsAgent`].
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -25,6 +25,7 @@ use super::metrics::{Action, Cause, Metric};
 use super::profile::Identity;
 use super::rtp::{is_rtp, RtpStream};
 use super::sipmsg::{self, build_into, DialogOut, InDialog, Invite, Register};
+use super::sms::{SmsAgent, SmsConfig, SmsEvent};
 
 /// RFC 3261 17.1.1.1 T1.
 pub const T1: Duration = Duration::from_millis(500);
@@ -61,6 +62,8 @@ pub enum Start<'a> {
     Register(Action),
     /// Call `uri` (`Action::EchoCall`/`UeCall`).
     Call(Action, &'a str),
+    /// Send an SMS to the number `to` (`Action::Sms`, see [`super::sms`]).
+    Sms(&'a str),
 }
 
 /// What a UE measured.
@@ -79,6 +82,8 @@ pub enum UeEvent {
         /// Round-trip interarrival jitter (µs).
         jitter_us: u64,
     },
+    /// SMS traffic the shard routes or counts.
+    Sms(SmsEvent),
 }
 
 /// A datagram to send: `len` bytes written into the caller's buffer, to `dst`.
@@ -167,6 +172,7 @@ pub struct Ue {
     pending: VecDeque<Pending>,
     events: VecDeque<UeEvent>,
     registered: bool,
+    sms: Option<Box<SmsAgent>>,
 }
 
 impl std::fmt::Debug for Ue {
@@ -204,6 +210,7 @@ impl Ue {
             pending: VecDeque::with_capacity(4),
             events: VecDeque::with_capacity(4),
             registered: false,
+            sms: None,
         }
     }
 
@@ -211,6 +218,20 @@ impl Ue {
     pub fn with_sim(mut self, sim: Sim) -> Ue {
         self.own_sim = Some(Box::new(sim));
         self
+    }
+
+    /// Turns SMS on for this UE, number `index` of the run: it registers with
+    /// `+g.3gpp.smsip` and sends and receives SMS over IP.
+    pub fn with_sms(mut self, cfg: Arc<SmsConfig>, index: usize) -> Ue {
+        self.sms = Some(Box::new(SmsAgent::new(cfg, &self.id, self.local, self.shared.target, index)));
+        self
+    }
+
+    /// The recipient of this UE's SMS `token` received it at `now`.
+    pub fn handle_sms_delivered(&mut self, now: Instant, token: u32) {
+        if let Some(s) = &mut self.sms {
+            s.handle_delivered(now, token);
+        }
     }
 
     /// The UE's identities.
@@ -231,7 +252,7 @@ impl Ue {
 
     /// True when no action or incoming call is in progress.
     pub fn is_idle(&self) -> bool {
-        matches!(self.op, Op::Idle)
+        matches!(self.op, Op::Idle) && self.sms.as_ref().map_or(true, |s| s.is_idle())
     }
 
     fn next_seq(&mut self) -> u32 {
@@ -269,6 +290,7 @@ impl Ue {
     pub fn start(&mut self, now: Instant, intended: Instant, what: Start<'_>) -> Result<(), Cause> {
         let action = match what {
             Start::Register(a) | Start::Call(a, _) => a,
+            Start::Sms(_) => Action::Sms,
         };
         if !self.is_idle() {
             self.push_event(UeEvent::Finished(action, Err((Cause::Busy, None))));
@@ -280,6 +302,7 @@ impl Ue {
                 self.send_register(now, None)
             }
             Start::Call(a, uri) => self.send_invite(now, intended, a, uri),
+            Start::Sms(to) => self.sms.as_mut().map_or(Err(Cause::Build), |s| s.start(now, intended, to)),
         }
         .inspect_err(|&c| self.finish(action, Err((c, None))))
     }
@@ -304,6 +327,7 @@ impl Ue {
             branch: &self.branch,
             expires: if action == Action::Deregister { 0 } else { self.shared.expires },
             authorization: auth,
+            sms: self.sms.is_some(),
         };
         build_into(&mut self.req, |b| sipmsg::register(b, &r)).map_err(|_| Cause::Build)?;
         self.start_tx(now, false);
@@ -347,6 +371,9 @@ impl Ue {
             return;
         }
         let Ok(msg) = Message::parse(data) else { return };
+        if self.sms.as_mut().is_some_and(|s| s.handle_sip(now, &msg)) {
+            return;
+        }
         if msg.is_request() {
             self.on_request(now, &msg);
         } else {
@@ -577,6 +604,9 @@ impl Ue {
 
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(s) = &mut self.sms {
+            s.handle_timeout(now);
+        }
         if let Some(tx) = self.tx {
             if tx.deadline <= now {
                 return self.on_tx_timeout(now);
@@ -635,6 +665,9 @@ impl Ue {
             Op::In(_) => self.op = Op::Idle,
             Op::Idle => {}
         }
+        if let Some(s) = &mut self.sms {
+            s.abort();
+        }
     }
 
     /// The next instant [`Ue::handle_timeout`] must run.
@@ -650,7 +683,8 @@ impl Ue {
             Op::In(c) => [c.answer_at, c.retx.map(|r| r.0), Some(c.give_up)].into_iter().flatten().min(),
             _ => None,
         };
-        [tx, op].into_iter().flatten().min()
+        let sms = self.sms.as_ref().and_then(|s| s.poll_timeout());
+        [tx, op, sms].into_iter().flatten().min()
     }
 
     /// Writes the next datagram to send into `buf` (at least [`sipmsg::MAX_MSG`] bytes).
@@ -666,6 +700,9 @@ impl Ue {
             buf.get_mut(..len)?.copy_from_slice(src.get(..len)?);
             return Some(Transmit { dst, len });
         }
+        if let Some(t) = self.sms.as_mut().and_then(|s| s.poll_transmit(buf)) {
+            return Some(t);
+        }
         let Op::Out(c) = &mut self.op else { return None };
         let OutPhase::Confirmed { .. } = c.phase else { return None };
         let dst = c.media_to?;
@@ -675,6 +712,6 @@ impl Ue {
 
     /// The next measurement.
     pub fn poll_event(&mut self) -> Option<UeEvent> {
-        self.events.pop_front()
+        self.events.pop_front().or_else(|| self.sms.as_mut()?.poll_event())
     }
 }
