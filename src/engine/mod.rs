@@ -101,6 +101,13 @@ pub struct EngineConfig {
     /// Send trains of same-size datagrams to one destination with UDP GSO (`UDP_SEGMENT`);
     /// switched off at start when the kernel refuses it.
     pub gso: bool,
+    /// Batching interval: a worker reads its sockets at most once per interval, sleeping
+    /// out the rest of it after a round, so datagrams and sends gather into bigger
+    /// recvmmsg/sendmmsg batches and the thread is switched in less often. Timer deadlines
+    /// still end the sleep on time. `None` (the default): react to every datagram at once.
+    /// Costs up to one interval of reaction time per received datagram (ringload
+    /// `--batch-us`, like SIPp's timer resolution); never use it for the core.
+    pub coalesce: Option<std::time::Duration>,
 }
 
 impl Default for EngineConfig {
@@ -124,6 +131,7 @@ impl Default for EngineConfig {
             tcp_backlog: 1024,
             max_media_sockets: 4096,
             gso: true,
+            coalesce: None,
         }
     }
 }
@@ -420,6 +428,7 @@ where
         counters: s.counters.clone(),
         stop: s.stop,
         gso: cfg.gso.then(gso::GsoBatch::new),
+        coalesce: cfg.coalesce.filter(|d| !d.is_zero()),
     };
     let fail = |e: io::Error| {
         let _ = ready.send(Err((s.index, io::Error::new(e.kind(), e.to_string()))));

@@ -442,3 +442,29 @@ fn udp_bursts_leave_as_gso_trains_intact() {
         assert!(e.shutdown().is_ok());
     }
 }
+
+/// `coalesce`: after a round the worker sleeps out the interval before it reads its
+/// sockets again, so a datagram arriving just after a round waits for the next one.
+#[test]
+fn coalesce_interval_defers_the_next_read() {
+    let interval = Duration::from_millis(200);
+    for backend in backends() {
+        let listeners = Listeners { udp: vec![addr("127.0.0.1:0")], tcp: vec![] };
+        let cfg = EngineConfig { coalesce: Some(interval), ..small_cfg(backend, 1) };
+        let mut e = start(cfg, listeners, Framing::Raw);
+        let server = e.udp_addrs()[0];
+        let c = udp_client("127.0.0.1:0");
+        let mut buf = [0u8; 64];
+        let _ = c.send_to(b"first", server);
+        let first = c.recv_from(&mut buf).map(|_| Instant::now());
+        assert!(first.is_ok(), "{backend:?}: the first datagram is echoed");
+        let _ = c.send_to(b"second", server);
+        let (n, _) = c.recv_from(&mut buf).unwrap_or_else(|err| panic!("{backend:?}: no second echo: {err}"));
+        assert_eq!(&buf[..n], b"second");
+        let gap = first.map(|t| t.elapsed()).unwrap_or_default();
+        // The round that echoed "first" began before it was echoed, so the next read is at
+        // most one interval later and at least the interval minus that round's length.
+        assert!(gap >= interval / 2, "{backend:?}: second echo after only {gap:?}");
+        assert!(e.shutdown().is_ok());
+    }
+}

@@ -108,6 +108,8 @@ pub(crate) struct Core<H: Handler> {
     pub(crate) stop: Arc<AtomicBool>,
     /// Datagrams being gathered into a GSO train (`None`: the kernel has no UDP GSO).
     pub(crate) gso: Option<GsoBatch>,
+    /// `EngineConfig::coalesce`.
+    pub(crate) coalesce: Option<Duration>,
 }
 
 impl<H: Handler> Core<H> {
@@ -273,6 +275,16 @@ impl<H: Handler> Core<H> {
     }
 }
 
+/// Sleeps until the end of the batching interval that started at this round, or the
+/// handler's next deadline if sooner (`EngineConfig::coalesce`).
+fn coalesce_sleep(interval_end: Instant, deadline: Option<Instant>) {
+    let until = deadline.map_or(interval_end, |d| d.min(interval_end));
+    let rest = until.saturating_duration_since(Instant::now());
+    if !rest.is_zero() {
+        std::thread::sleep(rest);
+    }
+}
+
 /// The worker main loop: commands, timeouts, operations, then sleep until I/O, a command
 /// or the handler's next deadline. Returns when the engine's stop flag is raised.
 pub(crate) fn run<H: Handler, D: Driver>(core: &mut Core<H>, d: &mut D) -> io::Result<()> {
@@ -283,11 +295,11 @@ pub(crate) fn run<H: Handler, D: Driver>(core: &mut Core<H>, d: &mut D) -> io::R
         let deadline = core.run_timers(now);
         core.exec_ops(now, d);
         core.waker.prepare_sleep();
-        let timeout = if !core.cmds.is_empty() || core.stopped() {
-            Some(Duration::ZERO)
-        } else {
-            deadline.map(|t| t.saturating_duration_since(Instant::now()))
-        };
+        let busy = !core.cmds.is_empty() || core.stopped();
+        if let (Some(interval), false) = (core.coalesce, busy) {
+            coalesce_sleep(now + interval, deadline);
+        }
+        let timeout = if busy { Some(Duration::ZERO) } else { deadline.map(|t| t.saturating_duration_since(Instant::now())) };
         let waited = d.wait(core, timeout);
         core.waker.finish_sleep();
         waited?;

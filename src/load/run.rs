@@ -30,6 +30,8 @@ pub struct RunConfig {
     pub cpus: Vec<usize>,
     /// Force the epoll backend.
     pub epoll: bool,
+    /// `--batch-us`: the engine's batching interval (`EngineConfig::coalesce`).
+    pub batch: Option<Duration>,
     /// Registration rate (per second).
     pub reg_rate: f64,
     /// Call rate (per second).
@@ -240,6 +242,7 @@ pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<Ru
         out_slots: 4096,
         out_slot_size: super::sipmsg::MAX_MSG,
         max_media_sockets: per_worker.clamp(1, MAX_UES_PER_WORKER),
+        coalesce: cfg.batch,
         ..EngineConfig::default()
     };
     let mut engine: Engine<Command, Event> =
