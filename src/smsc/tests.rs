@@ -62,6 +62,11 @@ fn submit(mr: u8, to: &str, text: &str, srr: bool, vp: Option<ValidityPeriod>) -
     ))
 }
 
+/// User 111 submits `text` to +222 (reference 1, no status report, no validity period).
+fn mo_111_to_222(s: &mut Smsc, t: Instant, text: &str) -> Option<RpMessage> {
+    s.handle_mo(t, UNIX, &user("111"), &submit(1, "+222", text, false, None), &resolve)
+}
+
 fn encode(m: &RpMessage) -> Vec<u8> {
     let mut buf = vec![0u8; m.buffer_len()];
     let n = m.emit(&mut buf).unwrap();
@@ -233,13 +238,7 @@ fn offline_recipient_gets_the_message_when_it_registers() {
             ..cfg()
         }),
     );
-    s.handle_mo(
-        t0,
-        UNIX,
-        &user("111"),
-        &submit(1, "+222", "later", false, None),
-        &resolve,
-    );
+    mo_111_to_222(&mut s, t0, "later");
     assert!(s.poll_transmit(t0, &|_| false).is_none());
     assert!(
         s.poll_transmit(t0 + Duration::from_secs(100), &everyone)
@@ -257,13 +256,7 @@ fn offline_recipient_gets_the_message_when_it_registers() {
 fn failures_are_retried_after_the_retry_delay_and_tr1m() {
     let (t0, mut s) = (Instant::now(), Smsc::new(cfg()));
     let b = user("222");
-    s.handle_mo(
-        t0,
-        UNIX,
-        &user("111"),
-        &submit(1, "+222", "x", false, None),
-        &resolve,
-    );
+    mo_111_to_222(&mut s, t0, "x");
     let t1 = s.poll_transmit(t0, &everyone).unwrap();
     s.handle_mo(t0, UNIX, &b, &error_from(t1.rp.reference, 41), &resolve);
     assert!(s
@@ -294,13 +287,7 @@ fn failures_are_retried_after_the_retry_delay_and_tr1m() {
 fn memory_full_waits_for_smma() {
     let (t0, mut s) = (Instant::now(), Smsc::new(cfg()));
     let b = user("222");
-    s.handle_mo(
-        t0,
-        UNIX,
-        &user("111"),
-        &submit(1, "+222", "x", false, None),
-        &resolve,
-    );
+    mo_111_to_222(&mut s, t0, "x");
     let t = s.poll_transmit(t0, &everyone).unwrap();
     s.handle_mo(t0, UNIX, &b, &error_from(t.rp.reference, 22), &resolve);
     assert!(s
@@ -386,13 +373,7 @@ fn validity_period_expires_the_message_and_reports_it() {
 #[test]
 fn parts_of_one_recipient_go_in_order_and_others_in_parallel() {
     let (t0, mut s) = (Instant::now(), Smsc::new(cfg()));
-    s.handle_mo(
-        t0,
-        UNIX,
-        &user("111"),
-        &submit(1, "+222", "one", false, None),
-        &resolve,
-    );
+    mo_111_to_222(&mut s, t0, "one");
     s.handle_mo(
         t0,
         UNIX,
@@ -496,13 +477,7 @@ fn hook_only_reports_without_storing_while_listened_to() {
             ..cfg()
         }),
     );
-    s.handle_mo(
-        t0,
-        UNIX,
-        &user("111"),
-        &submit(1, "+222", "stored", false, None),
-        &resolve,
-    );
+    mo_111_to_222(&mut s, t0, "stored");
     assert_eq!(s.len(), 1, "nobody listens: stored");
     s.set_hook_listeners(true);
     let answer = s.handle_mo(
