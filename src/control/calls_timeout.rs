@@ -104,6 +104,7 @@ impl Calls {
                 age: now.saturating_duration_since(c.started),
                 session_expires: c.timer.map(|t| t.interval()),
                 qos: c.qos.media.iter().map(|q| q.name()).collect(),
+                media: super::reoffer::media_refs(&c.anchors),
             })
             .collect()
     }

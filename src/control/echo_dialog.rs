@@ -156,8 +156,42 @@ impl Echo {
                 age: now.saturating_duration_since(c.started),
                 session_expires: c.timer.map(|t| t.interval()),
                 qos: c.qos.media.iter().map(|q| q.name()).collect(),
+                media: vec![dialogs::MediaRef { worker: c.worker, port: c.port, section: c.sdp.media.iter().position(|m| m.port == c.port).unwrap_or(0), peer: None }],
             })
             .collect()
+    }
+
+    /// The echo call whose Call-ID is `call_id` (dialog_get event lists).
+    pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<dialogs::DialogRef> {
+        let c = self.calls.get(call_id)?;
+        let state = match c.stage {
+            Stage::Preconditions | Stage::Alerting => "init",
+            Stage::Ringing => "ringing",
+            Stage::Answered => "start",
+        };
+        Some(dialogs::DialogRef { id: call_id.to_owned(), state, age: now.saturating_duration_since(c.started), ue_leg: true })
+    }
+
+    /// `dialog_set ID reinvite` (our current SDP again, RFC 3264 8) or `downgrade`
+    /// (the sections of the removed media at port 0, RFC 3264 8.2) on an answered echo
+    /// call; its 2xx is acknowledged by [`Echo::on_response`]. None when ID is not an
+    /// echo call.
+    pub fn reoffer(&mut self, id: &str, remove: Option<sdp::MediaKind>) -> Option<Result<Vec<Out>, String>> {
+        let c = self.calls.get_mut(id)?;
+        if c.stage != Stage::Answered {
+            return Some(Err("the call is not answered".into()));
+        }
+        if let Some(kind) = remove {
+            let mut hit = false;
+            for m in c.sdp.media.iter_mut().filter(|m| m.kind == kind && m.port != 0) {
+                m.port = 0;
+                hit = true;
+            }
+            if !hit {
+                return Some(Err(format!("no active {} media", kind.as_str())));
+            }
+        }
+        Some(Ok(self.send_in_dialog(id, "INVITE", Headers::new(), true)))
     }
 
     /// `dialog_set ID stop|hold|answer` on an echo call: stop ends it (BYE
