@@ -142,7 +142,8 @@ impl ApiContext for Control {
         let mut impis: Vec<String> = self.registrar.hss.subscribers().map(|s| s.impi.clone()).collect();
         impis.sort();
         let registered = |i: &String| self.registrar.bindings.records().any(|r| &r.key.impi == i);
-        let users: Vec<Value> = impis.iter().filter(|i| !req.registered_only || registered(i)).map(|i| self.user_json(i, now)).collect();
+        let index = self.user_dialog_index();
+        let users: Vec<Value> = impis.iter().filter(|i| !req.registered_only || registered(i)).map(|i| self.user_json(i, now, &index)).collect();
         Ok(map(json!({"users": users})))
     }
 

@@ -171,7 +171,7 @@ impl Control {
     }
 
     /// users_get.users item of one subscriber.
-    pub(super) fn user_json(&self, impi: &str, now: Instant) -> Value {
+    pub(super) fn user_json(&self, impi: &str, now: Instant, dialogs: &super::core::UserDialogs) -> Value {
         let mut bindings = Vec::new();
         for rec in self.registrar.bindings.records().filter(|r| r.key.impi == impi) {
             for c in &rec.contacts {
@@ -182,9 +182,11 @@ impl Control {
                 bindings.push(b);
             }
         }
-        let mut impus: Vec<String> = self.registrar.hss.subscriber(impi).map_or_else(Vec::new, |s| s.impus.iter().map(|p| p.uri.clone()).collect());
-        impus.extend(self.registrar.bindings.records().filter(|r| r.key.impi == impi).flat_map(|r| r.impus.iter().cloned()));
-        let dialogs = self.user_dialogs_json(&impus);
+        let mut impus: Vec<String> = self.registrar.hss.subscriber(impi).map_or_else(Vec::new, |s| s.impus.iter().map(|p| normalize_impu(&p.uri)).collect());
+        impus.extend(self.registrar.bindings.records().filter(|r| r.key.impi == impi).flat_map(|r| r.impus.iter().map(|i| normalize_impu(i))));
+        impus.sort();
+        impus.dedup();
+        let dialogs: Vec<&Value> = impus.iter().filter_map(|i| dialogs.get(i)).flatten().collect();
         let mut u = json!({"impi": impi, "bindings": bindings, "dialogs": dialogs, "sms": self.sms_pending(impi)});
         if let (Some(f), Value::Object(m)) = (self.api_state.force_sms.get(impi), &mut u) {
             m.insert("force_sms_over_sg".into(), (*f).into());
@@ -209,7 +211,8 @@ impl Control {
         let now = Instant::now();
         let changed = std::mem::take(&mut self.api_state.changed);
         if !changed.is_empty() && server.has_subscribers(ApiEvent::UsersUpdate) {
-            let users: Vec<Value> = changed.iter().map(|i| self.user_json(i, now)).collect();
+            let index = self.user_dialog_index();
+            let users: Vec<Value> = changed.iter().map(|i| self.user_json(i, now, &index)).collect();
             server.broadcast_event(ApiEvent::UsersUpdate, &map(json!({"users_update": users})));
         }
         // seed 000 sms_hook_only: SMS are handed to API listeners instead of being delivered

@@ -8,6 +8,7 @@ mod callflow;
 mod emergency;
 #[path = "core_dialogs.rs"]
 mod dialogs;
+pub use dialogs::UserDialogs;
 #[path = "core_dialog_log.rs"]
 mod dialog_log;
 

@@ -11,6 +11,9 @@ use crate::sdp::{self, MediaKind, SessionDescription};
 use serde_json::{json, Value};
 use std::time::Instant;
 
+/// users_get.users.dialogs items by normalised IMPU.
+pub type UserDialogs = std::collections::HashMap<String, Vec<Value>>;
+
 /// A new offer from the SDP last sent on a leg, changed by `change`, with the
 /// session version incremented (RFC 3264 8).
 fn reoffer_body(sent: Option<&[u8]>, change: impl FnOnce(&mut SessionDescription) -> Result<(), String>) -> Result<Vec<u8>, String> {
@@ -157,19 +160,21 @@ impl Control {
         (list, dropped)
     }
 
-    /// seed 000 users_get.users.dialogs of the user whose IMPUs are `impus`: one
-    /// object per current dialog with the IMPI of the remote user.
-    pub(in crate::control) fn user_dialogs_json(&self, impus: &[String]) -> Vec<Value> {
+    /// seed 000 users_get.users.dialogs of every party of a current dialog, by
+    /// normalised IMPU: one object per dialog with the IMPI of the remote user (its
+    /// IMPU when it is no subscriber), built once per request so that users_get stays
+    /// linear in users plus dialogs.
+    pub(in crate::control) fn user_dialog_index(&self) -> UserDialogs {
         let norm = crate::ims::hss::normalize_impu;
-        let mine = |u: &str| impus.iter().any(|i| norm(i) == norm(u));
         let hss = &self.registrar.hss;
-        self.dialogs()
-            .iter()
-            .filter_map(|d| {
-                let remote = if mine(&d.from) { &d.to } else if mine(&d.to) { &d.from } else { return None };
-                let impi = hss.impi_of_impu(&norm(remote)).map_or_else(|| remote.clone(), str::to_owned);
-                Some(json!({"remote": impi, "session_id": d.id, "state": d.state}))
-            })
-            .collect()
+        let mut index = UserDialogs::new();
+        for d in self.dialogs() {
+            for (me, other) in [(&d.from, &d.to), (&d.to, &d.from)] {
+                let remote = norm(other);
+                let impi = hss.impi_of_impu(&remote).map_or(remote.clone(), str::to_owned);
+                index.entry(norm(me)).or_default().push(json!({"remote": impi, "session_id": d.id, "state": d.state}));
+            }
+        }
+        index
     }
 }
