@@ -127,6 +127,11 @@ fn relayed_call_medias_events_media_switch_hold_downgrade_and_reinvite() {
     for e in [("recv", "INVITE"), ("send", "INVITE"), ("recv", "200 INVITE"), ("send", "200 INVITE"), ("send", "ACK"), ("recv", "ACK")] {
         assert!(events.contains(&(e.0.into(), e.1.into())), "{e:?} missing from {events:?}");
     }
+    // users_get: each party's dialog names the other's IMPI.
+    let users = api(&addr, serde_json::json!({"message": "users_get"}));
+    let dialogs_of = |impi: &str| users["users"].as_array().unwrap().iter().find(|u| u["impi"] == impi).map(|u| u["dialogs"].clone());
+    assert_eq!(dialogs_of(&format!("alice@{DOMAIN}")).and_then(|d| d[0]["remote"].as_str().map(str::to_owned)), Some(format!("bob@{DOMAIN}")), "{users}");
+    assert_eq!(dialogs_of(&format!("bob@{DOMAIN}")).and_then(|d| d[0]["remote"].as_str().map(str::to_owned)), Some(format!("alice@{DOMAIN}")), "{users}");
 
     // media off: nothing relayed either way; on again: relayed.
     let off = api(&addr, serde_json::json!({"message": "dialog_set", "session_id": "dlg-relay-1", "action": "media"}));

@@ -350,6 +350,16 @@ def dialog(addr, core):
     # The UE's recvonly answer puts the dialog in state hold (seed 000 dialog states).
     ev = next_event(c, "dialog")["dialog"]
     check(ev["session_id"] == sid and ev["state"] == "hold", f"hold dialog event: {ev}")
+    # reinvite: our current offer again; the UE's sendrecv answer ends the hold.
+    c.ok("dialog_set", session_id=sid, action="reinvite")
+    reinvite, frm = ue.recv()
+    check(reinvite.startswith("INVITE ") and "m=audio " in reinvite, f"re-INVITE: {reinvite}")
+    ue.respond(reinvite, "200 OK", frm, sdp)
+    ack, _ = ue.recv()
+    check(ack.startswith("ACK "), f"ACK of the re-INVITE: {ack}")
+    ev = next_event(c, "dialog")["dialog"]
+    check(ev["session_id"] == sid and ev["state"] == "start", f"unheld dialog event: {ev}")
+    c.ok("dialog_set", session_id=sid, action="media", rtp=True)
     c.ok("dialog_set", session_id=sid, action="stop")
     bye, frm = ue.recv()
     check(bye.startswith("BYE "), f"BYE after dialog_set stop: {bye}")
