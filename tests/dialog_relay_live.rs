@@ -2,7 +2,7 @@
 //! video anchored), through `ringcore api` (the command-line remote API client):
 //! medias count the relayed RTP, the event list tells the call, `media` off blocks
 //! the relay both ways, `hold` re-INVITEs both UEs with a=sendonly and the dialog
-//! shows `hold` once the caller answers recvonly, `downgrade` offers the video at
+//! shows `hold` once the caller answers recvonly (a second `hold` resumes), `downgrade` offers the video at
 //! port 0 (RFC 3264 8.2) and `reinvite` re-offers the current SDP; every 2xx is
 //! acknowledged by ringcore.
 
@@ -149,17 +149,22 @@ fn relayed_call_medias_events_media_switch_hold_downgrade_and_reinvite() {
     assert!(a_hold.contains("a=sendonly") && b_hold.contains("a=sendonly"), "{a_hold}\n{b_hold}");
     assert_eq!(audio_addr(&a_hold), pa, "the hold keeps ringcore's port facing the caller");
     assert_eq!(dialog(&addr, "dlg-relay-1")["state"].as_str(), Some("hold"));
+    // hold again: unhold (seed 000 "hold or unhold"), a=sendrecv to both.
+    api(&addr, serde_json::json!({"message": "dialog_set", "session_id": "dlg-relay-1", "action": "hold"}));
+    let a_unhold = answer_reinvite(&a_sip, &sdp(pa_ue, 3, ""));
+    let b_unhold = answer_reinvite(&b_sip, &sdp(pb_ue, 3, ""));
+    assert!(a_unhold.contains("a=sendrecv") && b_unhold.contains("a=sendrecv"), "{a_unhold}\n{b_unhold}");
+    assert_eq!(dialog(&addr, "dlg-relay-1")["state"].as_str(), Some("start"));
 
     // downgrade: the video section at port 0 towards both UEs (RFC 3264 8.2).
     api(&addr, serde_json::json!({"message": "dialog_set", "session_id": "dlg-relay-1", "action": "downgrade", "media": "video"}));
-    let a_down = answer_reinvite(&a_sip, &sdp(pa_ue, 3, ""));
-    let b_down = answer_reinvite(&b_sip, &sdp(pb_ue, 3, ""));
-    assert!(a_down.contains("m=video 0 ") && b_down.contains("m=video 0 "), "{a_down}\n{b_down}");
-    assert_eq!(dialog(&addr, "dlg-relay-1")["state"].as_str(), Some("start"), "sendrecv again");
+    let a_down = answer_reinvite(&a_sip, &sdp(pa_ue, 4, ""));
+    let b_down = answer_reinvite(&b_sip, &sdp(pb_ue, 4, ""));
+    assert!(a_down.contains("m=video 0 ") && b_down.contains("m=video 0 ") && a_down.contains("a=sendrecv"), "{a_down}\n{b_down}");
 
     // reinvite: the caller gets the current SDP again, with a new version (RFC 3264 8).
     api(&addr, serde_json::json!({"message": "dialog_set", "session_id": "dlg-relay-1", "action": "reinvite"}));
-    let a_re = answer_reinvite(&a_sip, &sdp(pa_ue, 4, ""));
+    let a_re = answer_reinvite(&a_sip, &sdp(pa_ue, 5, ""));
     assert!(a_re.contains("m=video 0 ") && audio_addr(&a_re) == pa, "{a_re}");
     let version = |m: &str| m.lines().find_map(|l| l.strip_prefix("o=")).map(|o| o.split(' ').nth(2).unwrap_or("").to_owned());
     assert_ne!(version(&a_re), version(&a_down), "a new offer increments the version");

@@ -52,10 +52,14 @@ impl Control {
     /// Applies `cmd` to dialog `id` (a Call-ID from [`Control::dialogs`]).
     pub fn dialog_set(&mut self, id: &str, cmd: Command) -> Result<(), String> {
         let out = match cmd {
-            Command::Basic(Action::Hold) if self.calls.legs(id).is_some() => self.relayed_reoffer(id, true, |sd| {
-                dialogs::set_direction(sd, sdp::Direction::SendOnly);
-                Ok(())
-            })?,
+            Command::Basic(Action::Hold) if self.calls.legs(id).is_some() => {
+                // seed 000 "hold or unhold": a held call is resumed (RFC 3264 8.4).
+                let dir = if self.dialog_log.state(id, "start") == "hold" { sdp::Direction::SendRecv } else { sdp::Direction::SendOnly };
+                self.relayed_reoffer(id, true, |sd| {
+                    dialogs::set_direction(sd, dir);
+                    Ok(())
+                })?
+            }
             Command::Basic(action) => self.dialog_action(id, action)?,
             Command::Reinvite => match self.echo.reoffer(id, None).or_else(|| self.mt.reinvite(id)) {
                 Some(r) => r?,

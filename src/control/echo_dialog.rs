@@ -196,7 +196,7 @@ impl Echo {
 
     /// `dialog_set ID stop|hold|answer` on an echo call: stop ends it (BYE
     /// once answered, else 480); hold re-INVITEs the UE with our media
-    /// `a=sendonly` (RFC 3264 8.4); answer sends the 200 of a ringing call
+    /// `a=sendonly` (RFC 3264 8.4), or `a=sendrecv` when it is held already; answer sends the 200 of a ringing call
     /// (ring_only, remote_control). None when ID is not an echo call.
     pub fn dialog_set(&mut self, now: Instant, id: &str, action: Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
         let c = self.calls.get_mut(id)?;
@@ -210,7 +210,10 @@ impl Echo {
             }
             (Action::Stop, false) => Ok(self.reject(id, 480, "Temporarily Unavailable", "stopped by the operator", ports)),
             (Action::Hold, true) => {
-                dialogs::set_direction(&mut c.sdp, sdp::Direction::SendOnly);
+                // seed 000 "hold or unhold": a held call (our media sendonly) is resumed.
+                let held = c.sdp.media.first().and_then(|m| m.direction()) == Some(sdp::Direction::SendOnly);
+                let dir = if held { sdp::Direction::SendRecv } else { sdp::Direction::SendOnly };
+                dialogs::set_direction(&mut c.sdp, dir);
                 Ok(self.send_in_dialog(id, "INVITE", Headers::new(), true))
             }
             (Action::Hold, false) => Err("the call is not answered".into()),
