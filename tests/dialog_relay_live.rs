@@ -172,4 +172,17 @@ fn relayed_call_medias_events_media_switch_hold_downgrade_and_reinvite() {
     assert_eq!(d["medias"][1]["dir"].as_str(), Some("sendrecv"), "{d}");
     let unknown = api(&addr, serde_json::json!({"message": "dialog_set", "session_id": "nope", "action": "reinvite"}));
     assert!(unknown["error"].as_str().is_some_and(|e| e.contains("Unknown dialog")), "{unknown}");
+
+    // stop: BYE on both legs; the dialog stays listed in state stop with its final counters.
+    let before = dialog(&addr, "dlg-relay-1")["medias"][0].clone();
+    api(&addr, serde_json::json!({"message": "dialog_set", "session_id": "dlg-relay-1", "action": "stop"}));
+    for ue in [&a_sip, &b_sip] {
+        let (bye, from) = recv(ue);
+        assert!(bye.starts_with("BYE "), "{bye}");
+        ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
+    }
+    let d = dialog(&addr, "dlg-relay-1");
+    assert_eq!(d["state"].as_str(), Some("stop"), "{d}");
+    assert_eq!(d["medias"][0]["rtp_recv_count"], before["rtp_recv_count"], "{d}");
+    assert_eq!(d["event_list"].as_array().and_then(|l| l.last()).map(|e| e["state"].clone()), Some("stop".into()), "{d}");
 }

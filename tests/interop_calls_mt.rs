@@ -180,8 +180,10 @@ fn monitor_lists_an_echo_dialog_holds_and_stops_it() {
     let (bye, from) = recv(&ue);
     assert!(bye.starts_with("BYE "), "{bye}");
     ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
+    // seed 000: a stopped dialog stays listed (30 s), in state stop.
     writeln!(core.0.stdin.as_mut().unwrap(), "dialog").unwrap();
-    wait_line(&lines, "0 dialog(s)");
+    assert!(wait_line(&lines, "echo   stop").starts_with("mon-1 "));
+    wait_line(&lines, "1 dialog(s)");
     writeln!(core.0.stdin.as_mut().unwrap(), "dialog_set nope stop").unwrap();
     wait_line(&lines, "dialog_set: no dialog nope");
 }

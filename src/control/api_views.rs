@@ -235,7 +235,10 @@ impl Control {
                 server.broadcast_event(ApiEvent::Dialog, &map(json!({"dialog": self.dialog_json(d)})));
             }
         }
-        let gone: Vec<String> = self.api_state.dialogs.keys().filter(|k| !current.iter().any(|d| &d.id == *k)).cloned().collect();
+        // A dialog leaves the list once its stop was announced (seed 000: 30 s later), or at
+        // once when it was never listed as stopped.
+        let gone: Vec<String> =
+            self.api_state.dialogs.iter().filter(|(k, s)| **s != "stop" && !current.iter().any(|d| &d.id == *k)).map(|(k, _)| k.clone()).collect();
         for id in gone {
             let d = json!({"session_id": id, "state": "stop"});
             server.broadcast_event(ApiEvent::Dialog, &map(json!({"dialog": d})));

@@ -4,7 +4,7 @@
 //! the control thread built from the SDP last sent on that leg (RFC 3264 8), the 2xx
 //! acknowledged by ringcore (13.2.2.4) and the session timer refreshed (RFC 4028 10).
 
-use super::super::dialogs::{DialogRef, MediaRef};
+use super::super::dialogs::{DialogRef, DialogRow, MediaRef};
 use super::{session_timer, Anchor, CallState, Calls, Leg, Message, Out, ToWorker};
 use crate::sip::Method;
 use std::time::Instant;
@@ -23,13 +23,14 @@ impl Calls {
     pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<DialogRef> {
         let &(id, leg) = self.by_call_id.get(call_id)?;
         let c = self.calls.get(&id)?;
-        let state = match c.state {
-            CallState::Init => "init",
-            CallState::Ringing => "ringing",
-            CallState::Started => "start",
-            CallState::Stopped => "stop",
-        };
+        let state = super::timeout::state_name(c.state);
         Some(DialogRef { id: c.a.call_id.clone(), state, age: now.saturating_duration_since(c.started), ue_leg: leg == Leg::A })
+    }
+
+    /// The row of the relayed call one of whose legs has Call-ID `call_id`.
+    pub fn dialog_row(&self, now: Instant, call_id: &str) -> Option<DialogRow> {
+        let &(id, _) = self.by_call_id.get(call_id)?;
+        Some(super::timeout::row(self.calls.get(&id)?, now))
     }
 
 

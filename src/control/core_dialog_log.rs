@@ -4,7 +4,7 @@
 //! UE's SDP noted (media sections, hold) and the SDP ringcore sends kept per leg.
 
 use super::super::dialog_log::{scan, DialogLog, EventKind, Label};
-use super::super::dialogs::DialogRef;
+use super::super::dialogs::{DialogRef, DialogRow};
 use super::Control;
 use crate::endpoint::ToWorker;
 use std::time::Instant;
@@ -47,18 +47,38 @@ impl Control {
                 DialogRef { id: call_id.to_owned(), state: "init", age: std::time::Duration::ZERO, ue_leg: true }
             }
             None => {
-                // The dialog ended (BYE, final error): its list goes with it.
-                self.dialog_log.forget(call_id);
+                // The dialog ended with this message (BYE, final error): the worker still
+                // holds its media counters (the removal is queued after the message).
+                self.dialog_stopped(now, call_id);
                 return;
             }
         };
+        if self.dialog_log.handle_message(now, &d.id, d.age, kind, label, d.state) {
+            if let Some(row) = self.dialog_row(now, &d.id) {
+                self.dialog_log.handle_row(&d.id, row);
+            }
+        }
         let log = &mut self.dialog_log;
-        log.handle_message(now, &d.id, d.age, kind, label, d.state);
         match (kind, sdp) {
             (EventKind::Recv, Some(body)) if d.ue_leg => log.handle_ue_sdp(now, &d.id, d.age, body),
             (EventKind::Send, Some(body)) => log.handle_sent_sdp(now, &d.id, d.age, call_id, body),
             _ => {}
         }
+    }
+
+    /// The current row of dialog `id`.
+    fn dialog_row(&self, now: Instant, id: &str) -> Option<DialogRow> {
+        self.calls
+            .dialog_row(now, id)
+            .or_else(|| self.echo.dialog_row(now, id))
+            .or_else(|| self.mt.dialog_rows(now).into_iter().find(|r| r.id == id))
+    }
+
+    /// Dialog `id` (if tracked) ended: listed as stopped with its final media counters.
+    fn dialog_stopped(&mut self, now: Instant, id: &str) {
+        let Some(row) = self.dialog_log.row(id) else { return };
+        let media = row.media.iter().map(|m| self.media_board.read(m.port).unwrap_or_default()).collect();
+        self.dialog_log.handle_stop(now, id, media);
     }
 
     /// Records every SIP message of `out` (before it is sent).
@@ -71,14 +91,15 @@ impl Control {
         }
     }
 
-    /// Every [`SWEEP_EVERY`] messages, drops the lists of dialogs that no longer exist.
+    /// Every [`SWEEP_EVERY`] messages, stops the dialogs that ended without a message and
+    /// drops the stopped ones listed long enough.
     fn log_sweep(&mut self, now: Instant) {
         self.dialog_log_ticks = self.dialog_log_ticks.wrapping_add(1);
         if self.dialog_log_ticks % SWEEP_EVERY != 0 {
             return;
         }
         let mut log = std::mem::replace(&mut self.dialog_log, DialogLog::new(1));
-        log.retain(|id| self.dialog_ref(now, id).is_some());
+        log.sweep(now, |id| self.dialog_ref(now, id).is_some());
         self.dialog_log = log;
     }
 }

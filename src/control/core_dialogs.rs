@@ -45,12 +45,17 @@ impl Control {
         for r in &mut rows {
             r.state = self.dialog_log.state(&r.id, r.state);
         }
+        // seed 000 dialog_get: a stopped dialog persists 30 s.
+        rows.extend(self.dialog_log.stopped_rows(now));
         rows.sort_by_key(|r| std::cmp::Reverse(r.age));
         rows
     }
 
     /// Applies `cmd` to dialog `id` (a Call-ID from [`Control::dialogs`]).
     pub fn dialog_set(&mut self, id: &str, cmd: Command) -> Result<(), String> {
+        if self.dialog_log.is_stopped(id) {
+            return Err(format!("dialog {id} is stopped"));
+        }
         let out = match cmd {
             Command::Basic(Action::Hold) if self.calls.legs(id).is_some() => {
                 // seed 000 "hold or unhold": a held call is resumed (RFC 3264 8.4).
@@ -125,11 +130,17 @@ impl Control {
     pub(in crate::control) fn medias_json(&self, row: &DialogRow) -> Vec<Value> {
         let sections = self.dialog_log.sections(&row.id);
         let ip = self.media_ports.ip;
+        // A stopped dialog's ports may serve another call by now: its counters at the stop.
+        let stopped = self.dialog_log.final_media(&row.id);
         row.media
             .iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(i, m)| {
                 let s = sections.get(m.section);
-                let e = self.media_board.read(m.port).unwrap_or_default();
+                let e = match stopped {
+                    Some(f) => f.get(i).copied().unwrap_or_default(),
+                    None => self.media_board.read(m.port).unwrap_or_default(),
+                };
                 let addr = |a: Option<std::net::SocketAddr>| a.map_or(String::new(), |a| a.to_string());
                 json!({
                     "type": s.map_or("audio", |s| s.kind),
@@ -172,7 +183,7 @@ impl Control {
         let norm = crate::ims::hss::normalize_impu;
         let hss = &self.registrar.hss;
         let mut index = UserDialogs::new();
-        for d in self.dialogs() {
+        for d in self.dialogs().into_iter().filter(|d| d.state != "stop") {
             for (me, other) in [(&d.from, &d.to), (&d.to, &d.from)] {
                 let remote = norm(other);
                 let impi = hss.impi_of_impu(&remote).map_or(remote.clone(), str::to_owned);

@@ -4,18 +4,24 @@
 //! creation and the dialog state at that time), the media sections of the UE's latest
 //! SDP (type and direction, for `medias`), the `hold` state derived from that SDP
 //! (RFC 3264 8.4), and the last SDP ringcore sent on each leg (the "current SDP" that
-//! `dialog_set reinvite`, `hold` and `downgrade` re-offer, RFC 3264 8).
+//! `dialog_set reinvite`, `hold` and `downgrade` re-offer, RFC 3264 8). A dialog that
+//! ended stays listed in state `stop` for [`STOP_LINGER`] (seed 000 dialog_get: "Dialog
+//! will persist 30s after being stopped") with its last row and media counters.
 //!
 //! Sans-IO: the control thread tells it what happened (`handle_*` with `now`) and asks
 //! (`events`, `sections`, ...). Bounds: [`MAX_EVENTS`] per dialog (the oldest dropped
-//! and counted), at most `max_dialogs` dialogs tracked, at most [`MAX_LEGS`] legs per
-//! dialog.
+//! and counted), at most `max_dialogs` dialogs in progress and as many stopped ones
+//! (the oldest stopped one leaves first), at most [`MAX_LEGS`] legs per dialog.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use super::dialogs::DialogRow;
+use crate::media::BoardEntry;
 use crate::sdp::{Direction, SessionDescription};
 
+/// How long a stopped dialog stays listed (seed 000 dialog_get).
+pub const STOP_LINGER: Duration = Duration::from_secs(30);
 /// Events kept per dialog; older ones are dropped (and counted).
 pub const MAX_EVENTS: usize = 32;
 /// Legs (Call-IDs) per dialog whose last SDP is kept: the caller's and the callee's.
@@ -114,19 +120,25 @@ struct Entry {
     hold: bool,
     /// (Call-ID of the leg, last SDP ringcore sent on it).
     sent_sdp: Vec<(String, Vec<u8>)>,
+    /// The dialog's row as last seen alive (kept for the `stop` listing).
+    row: Option<DialogRow>,
+    /// When it stopped, and its media counters then.
+    stopped: Option<(Instant, Vec<BoardEntry>)>,
 }
 
 impl Entry {
     fn new(created: Instant) -> Entry {
         Entry {
             created,
-            events: VecDeque::with_capacity(MAX_EVENTS),
+            events: VecDeque::new(),
             dropped: 0,
             base: "",
             shown: "",
             sections: Vec::new(),
             hold: false,
             sent_sdp: Vec::new(),
+            row: None,
+            stopped: None,
         }
     }
 
@@ -148,13 +160,20 @@ impl Entry {
         }
     }
 
-    /// A `state` event when the shown state changed.
-    fn note_state(&mut self, now: Instant) {
+    /// A `state` event when the shown state changed; true then.
+    fn note_state(&mut self, now: Instant) -> bool {
         let shown = self.show(self.base);
-        if !shown.is_empty() && shown != self.shown {
-            self.shown = shown;
-            self.push(now, EventKind::State, shown, Label::None);
+        if shown.is_empty() || shown == self.shown {
+            return false;
         }
+        self.shown = shown;
+        self.push(now, EventKind::State, shown, Label::None);
+        true
+    }
+
+    /// Still listed at `now`: in progress, or stopped less than [`STOP_LINGER`] ago.
+    fn listed(&self, now: Instant) -> bool {
+        self.stopped.as_ref().map_or(true, |(at, _)| now.saturating_duration_since(*at) < STOP_LINGER)
     }
 }
 
@@ -163,6 +182,8 @@ impl Entry {
 pub struct DialogLog {
     entries: HashMap<String, Entry>,
     max_dialogs: usize,
+    /// Stopped dialogs, oldest first.
+    stopped: VecDeque<String>,
     /// Dialogs not tracked because `max_dialogs` were.
     pub untracked: u64,
 }
@@ -170,7 +191,7 @@ pub struct DialogLog {
 impl DialogLog {
     /// Tracks at most `max_dialogs` dialogs at once.
     pub fn new(max_dialogs: usize) -> DialogLog {
-        DialogLog { entries: HashMap::new(), max_dialogs: max_dialogs.max(1), untracked: 0 }
+        DialogLog { entries: HashMap::new(), max_dialogs: max_dialogs.max(1), stopped: VecDeque::new(), untracked: 0 }
     }
 
     /// Dialogs tracked.
@@ -187,7 +208,7 @@ impl DialogLog {
 
     fn entry(&mut self, now: Instant, id: &str, age: Duration) -> Option<&mut Entry> {
         if !self.entries.contains_key(id) {
-            if self.entries.len() >= self.max_dialogs {
+            if self.entries.len().saturating_sub(self.stopped.len()) >= self.max_dialogs {
                 self.untracked += 1;
                 return None;
             }
@@ -199,12 +220,47 @@ impl DialogLog {
 
     /// A message of dialog `id` (whose age is `age` and whose state after handling the
     /// message is `state`) was sent or received: the message event, then a `state`
-    /// event when the state changed.
-    pub fn handle_message(&mut self, now: Instant, id: &str, age: Duration, kind: EventKind, message: Label, state: &'static str) {
-        let Some(e) = self.entry(now, id, age) else { return };
+    /// event when the state changed. True when the dialog's row should be refreshed
+    /// ([`Self::handle_row`]): its state changed or no row is known.
+    pub fn handle_message(&mut self, now: Instant, id: &str, age: Duration, kind: EventKind, message: Label, state: &'static str) -> bool {
+        let Some(e) = self.entry(now, id, age) else { return false };
+        if e.stopped.is_some() {
+            return false;
+        }
         e.base = state;
         e.push(now, kind, e.show(state), message);
+        e.note_state(now) || e.row.is_none()
+    }
+
+    /// The current row of dialog `id`, kept to list it once stopped.
+    pub fn handle_row(&mut self, id: &str, row: DialogRow) {
+        if let Some(e) = self.entries.get_mut(id).filter(|e| e.stopped.is_none()) {
+            e.row = Some(row);
+        }
+    }
+
+    /// Dialog `id` ended at `now` with these final media counters: it is listed in state
+    /// `stop` for [`STOP_LINGER`] (a dialog whose row was never known is dropped).
+    pub fn handle_stop(&mut self, now: Instant, id: &str, media: Vec<BoardEntry>) {
+        let Some(e) = self.entries.get_mut(id) else { return };
+        if e.stopped.is_some() {
+            return;
+        }
+        if e.row.is_none() {
+            self.entries.remove(id);
+            return;
+        }
+        e.base = "stop";
+        e.hold = false;
         e.note_state(now);
+        e.sent_sdp = Vec::new();
+        e.stopped = Some((now, media));
+        self.stopped.push_back(id.to_owned());
+        if self.stopped.len() > self.max_dialogs {
+            if let Some(old) = self.stopped.pop_front() {
+                self.entries.remove(&old);
+            }
+        }
     }
 
     /// The UE of dialog `id` sent `body` (an SDP offer or answer): its media sections
@@ -222,7 +278,9 @@ impl DialogLog {
             .collect();
         let mut active = e.sections.iter().filter(|s| !s.removed).peekable();
         e.hold = active.peek().is_some() && active.all(|s| s.dir != Direction::SendRecv);
-        e.note_state(now);
+        if e.stopped.is_none() {
+            e.note_state(now);
+        }
     }
 
     /// ringcore sent `body` (SDP) on the leg `call_id` of dialog `id`.
@@ -236,15 +294,48 @@ impl DialogLog {
         }
     }
 
-    /// The dialog ended (or is no longer known): a last `stop` event is not kept since
-    /// the dialog disappears from `dialog_get` with it.
-    pub fn forget(&mut self, id: &str) {
-        self.entries.remove(id);
+    /// The row of dialog `id` as last seen alive.
+    pub fn row(&self, id: &str) -> Option<&DialogRow> {
+        self.entries.get(id).filter(|e| e.stopped.is_none())?.row.as_ref()
     }
 
-    /// Keeps only the dialogs for which `live` holds.
-    pub fn retain(&mut self, live: impl Fn(&str) -> bool) {
-        self.entries.retain(|id, _| live(id));
+    /// True when dialog `id` is known and stopped.
+    pub fn is_stopped(&self, id: &str) -> bool {
+        self.entries.get(id).is_some_and(|e| e.stopped.is_some())
+    }
+
+    /// Dialogs in progress for which `live` is false are stopped (without media
+    /// counters), and stopped dialogs past [`STOP_LINGER`] are dropped.
+    pub fn sweep(&mut self, now: Instant, live: impl Fn(&str) -> bool) {
+        let ended: Vec<String> = self.entries.iter().filter(|(id, e)| e.stopped.is_none() && !live(id)).map(|(id, _)| id.clone()).collect();
+        for id in ended {
+            self.handle_stop(now, &id, Vec::new());
+        }
+        while let Some(id) = self.stopped.front() {
+            if self.entries.get(id).is_some_and(|e| e.listed(now)) {
+                break;
+            }
+            if let Some(id) = self.stopped.pop_front() {
+                self.entries.remove(&id);
+            }
+        }
+    }
+
+    /// The stopped dialogs still listed at `now`: their last row in state `stop`, aged
+    /// from their creation.
+    pub fn stopped_rows(&self, now: Instant) -> impl Iterator<Item = DialogRow> + '_ {
+        self.stopped.iter().filter_map(move |id| {
+            let e = self.entries.get(id).filter(|e| e.listed(now))?;
+            let mut row = e.row.clone()?;
+            row.state = "stop";
+            row.age = now.saturating_duration_since(e.created);
+            Some(row)
+        })
+    }
+
+    /// The media counters of stopped dialog `id` when it stopped.
+    pub fn final_media(&self, id: &str) -> Option<&[BoardEntry]> {
+        self.entries.get(id)?.stopped.as_ref().map(|(_, m)| m.as_slice())
     }
 
     /// The event list of dialog `id` and how many older events were dropped.

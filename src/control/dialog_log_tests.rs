@@ -1,6 +1,7 @@
 //! Tests of the dialog event log on a virtual clock.
 
 use super::*;
+use crate::control::dialogs::DialogRow;
 
 const SDP_SENDRECV: &str = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
 m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 AMR-WB/16000\r\nm=video 4002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n";
@@ -90,10 +91,62 @@ fn sent_sdp_is_kept_per_leg_and_the_number_of_dialogs_is_bounded() {
     log.handle_message(t0, "e", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
     log.handle_message(t0, "f", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
     assert_eq!((log.len(), log.untracked), (2, 1));
-    log.retain(|id| id == "e");
-    assert_eq!(log.len(), 1);
-    log.forget("e");
+    // "d" and "e" ended; neither had a row, so neither is listed as stopped.
+    log.sweep(t0, |_| false);
     assert!(log.is_empty());
+}
+
+fn row(id: &str) -> DialogRow {
+    DialogRow {
+        id: id.into(),
+        kind: "server",
+        state: "start",
+        from: "sip:a@x".into(),
+        to: "sip:b@x".into(),
+        age: Duration::ZERO,
+        session_expires: None,
+        qos: Vec::new(),
+        media: Vec::new(),
+    }
+}
+
+#[test]
+fn a_stopped_dialog_stays_listed_30_s_with_its_final_counters_then_leaves() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(1);
+    assert!(log.handle_message(t0, "c1", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init"), "a row is wanted");
+    log.handle_row("c1", row("c1"));
+    assert!(!log.handle_message(t0 + ms(5), "c1", ms(5), EventKind::Recv, Label::Request("INFO"), "init"), "no change, row known");
+    let counters = BoardEntry { rtp_recv: 50, rtp_send: 49, ..BoardEntry::default() };
+    log.handle_stop(t0 + ms(2000), "c1", vec![counters]);
+    assert!(log.is_stopped("c1") && log.row("c1").is_none());
+    assert_eq!(log.final_media("c1"), Some(&[counters][..]));
+    let listed: Vec<(String, &str, Duration)> = log.stopped_rows(t0 + ms(3000)).map(|r| (r.id, r.state, r.age)).collect();
+    assert_eq!(listed, vec![("c1".to_owned(), "stop", ms(3000))]);
+    let (events, _) = log.events("c1");
+    assert_eq!(events.last().map(|e| (e.kind, e.state, e.at)), Some((EventKind::State, "stop", ms(2000))));
+    // Stopped dialogs do not count against the dialogs in progress; messages after the stop are not recorded.
+    assert!(!log.handle_message(t0 + ms(2100), "c1", ms(2100), EventKind::Recv, Label::Request("BYE"), "stop"));
+    log.handle_message(t0, "c2", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
+    assert_eq!((log.len(), log.untracked), (2, 0));
+    // seed 000: 30 s after the stop it is gone.
+    assert_eq!(log.stopped_rows(t0 + ms(2000) + STOP_LINGER).count(), 0);
+    log.sweep(t0 + ms(2000) + STOP_LINGER, |id| id == "c2");
+    assert_eq!(log.len(), 1);
+    assert!(!log.is_stopped("c1"));
+}
+
+#[test]
+fn the_oldest_stopped_dialog_leaves_when_too_many_stopped() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(1);
+    for id in ["a", "b"] {
+        log.handle_message(t0, id, Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
+        log.handle_row(id, row(id));
+        log.handle_stop(t0, id, Vec::new());
+    }
+    let ids: Vec<String> = log.stopped_rows(t0).map(|r| r.id).collect();
+    assert_eq!(ids, vec!["b".to_owned()]);
 }
 
 #[test]

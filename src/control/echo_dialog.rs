@@ -12,6 +12,31 @@ use crate::sip::transaction::TxId;
 use crate::sip::{Message, Method};
 use std::time::Instant;
 
+/// The seed 000 dialog state of an echo call at `stage`.
+fn state_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Preconditions | Stage::Alerting => "init",
+        Stage::Ringing => "ringing",
+        Stage::Answered => "start",
+    }
+}
+
+/// The monitor's and dialog_get's row of echo call `c` (Call-ID `id`).
+fn row(id: &str, c: &EchoCall, now: Instant) -> DialogRow {
+    let section = c.sdp.media.iter().position(|m| m.port == c.port).unwrap_or(0);
+    DialogRow {
+        id: id.to_owned(),
+        kind: "echo",
+        state: state_name(c.stage),
+        from: dialogs::identity(&c.dialog.remote),
+        to: dialogs::identity(&c.dialog.local),
+        age: now.saturating_duration_since(c.started),
+        session_expires: c.timer.map(|t| t.interval()),
+        qos: c.qos.media.iter().map(|q| q.name()).collect(),
+        media: vec![dialogs::MediaRef { worker: c.worker, port: c.port, section, peer: None }],
+    }
+}
+
 impl Echo {
     /// A response to one of our refreshes: a 2xx restarts the session timer
     /// (and a 2xx to a re-INVITE is acknowledged, RFC 3261 13.2.2.4); 408 or
@@ -141,35 +166,18 @@ impl Echo {
 
     /// The echo calls as the monitor lists them.
     pub fn dialog_rows(&self, now: Instant) -> Vec<DialogRow> {
-        self.calls
-            .iter()
-            .map(|(id, c)| DialogRow {
-                id: id.clone(),
-                kind: "echo",
-                state: match c.stage {
-                    Stage::Preconditions | Stage::Alerting => "init",
-                    Stage::Ringing => "ringing",
-                    Stage::Answered => "start",
-                },
-                from: dialogs::identity(&c.dialog.remote),
-                to: dialogs::identity(&c.dialog.local),
-                age: now.saturating_duration_since(c.started),
-                session_expires: c.timer.map(|t| t.interval()),
-                qos: c.qos.media.iter().map(|q| q.name()).collect(),
-                media: vec![dialogs::MediaRef { worker: c.worker, port: c.port, section: c.sdp.media.iter().position(|m| m.port == c.port).unwrap_or(0), peer: None }],
-            })
-            .collect()
+        self.calls.iter().map(|(id, c)| row(id, c, now)).collect()
+    }
+
+    /// The row of echo call `call_id`.
+    pub fn dialog_row(&self, now: Instant, call_id: &str) -> Option<DialogRow> {
+        self.calls.get(call_id).map(|c| row(call_id, c, now))
     }
 
     /// The echo call whose Call-ID is `call_id` (dialog_get event lists).
     pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<dialogs::DialogRef> {
         let c = self.calls.get(call_id)?;
-        let state = match c.stage {
-            Stage::Preconditions | Stage::Alerting => "init",
-            Stage::Ringing => "ringing",
-            Stage::Answered => "start",
-        };
-        Some(dialogs::DialogRef { id: call_id.to_owned(), state, age: now.saturating_duration_since(c.started), ue_leg: true })
+        Some(dialogs::DialogRef { id: call_id.to_owned(), state: state_name(c.stage), age: now.saturating_duration_since(c.started), ue_leg: true })
     }
 
     /// `dialog_set ID reinvite` (our current SDP again, RFC 3264 8) or `downgrade`

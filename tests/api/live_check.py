@@ -366,7 +366,10 @@ def dialog(addr, core):
     ue.respond(bye, "200 OK", frm)
     ev = next_event(c, "dialog")["dialog"]
     check(ev["session_id"] == sid and ev["state"] == "stop", f"stop dialog event: {ev}")
-    check(c.ok("dialog_get")["dialogs"] == [], "dialog left after stop")
+    # seed 000: a stopped dialog persists 30 s, in state stop.
+    d = c.ok("dialog_get")["dialogs"]
+    check(len(d) == 1 and d[0]["state"] == "stop" and d[0]["event_list"][-1]["state"] == "stop", f"stopped dialog: {d}")
+    check("stopped" in c.call("dialog_set", session_id=sid, action="hold").get("error", ""), "no action on a stopped dialog")
     print("OK")
 
 
@@ -497,7 +500,12 @@ def echo_media(addr, sipp_json, cwd):
         c.ok("dialog_set", session_id=sid, action="stop")
         out, _ = sipp.communicate(timeout=15)
         check(sipp.returncode == 0, f"sipp failed: {out.decode(errors='replace')[-2000:]}")
-        check(c.ok("dialog_get", session_id=sid)["dialogs"] == [], "dialog left after stop")
+        # seed 000: the stopped dialog persists, with its final counters.
+        d, m = media_of(c, sid)
+        check(d["state"] == "stop" and ("state", "stop") in [(e["type"], e["state"]) for e in d["event_list"]], f"stopped: {d}")
+        check(m["rtp_send_count"] >= on["rtp_send_count"], f"final counters: {m}")
+        ue = [u for u in c.ok("users_get")["users"] if u["impi"].startswith("ue@")]
+        check(ue[0]["dialogs"] == [], f"users_get lists current dialogs only: {ue}")
     finally:
         if sipp.poll() is None:
             sipp.kill()
