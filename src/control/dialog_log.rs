@@ -10,8 +10,8 @@
 //!
 //! Sans-IO: the control thread tells it what happened (`handle_*` with `now`) and asks
 //! (`events`, `sections`, ...). Bounds: [`MAX_EVENTS`] per dialog (the oldest dropped
-//! and counted), at most `max_dialogs` dialogs in progress and as many stopped ones
-//! (the oldest stopped one leaves first), at most [`MAX_LEGS`] legs per dialog.
+//! and counted), at most `max_dialogs` dialogs in progress and [`MAX_STOPPED`] stopped
+//! ones (the oldest stopped one leaves first), at most [`MAX_LEGS`] legs per dialog.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -26,6 +26,9 @@ pub const STOP_LINGER: Duration = Duration::from_secs(30);
 pub const MAX_EVENTS: usize = 32;
 /// Legs (Call-IDs) per dialog whose last SDP is kept: the caller's and the callee's.
 pub const MAX_LEGS: usize = 2;
+/// Most stopped dialogs listed at once (about 1 KiB each): at more than about 270
+/// calls per second some leave before their 30 s.
+pub const MAX_STOPPED: usize = 8192;
 /// Media sections remembered per dialog.
 const MAX_SECTIONS: usize = 8;
 
@@ -256,7 +259,7 @@ impl DialogLog {
         e.sent_sdp = Vec::new();
         e.stopped = Some((now, media));
         self.stopped.push_back(id.to_owned());
-        if self.stopped.len() > self.max_dialogs {
+        if self.stopped.len() > self.max_dialogs.min(MAX_STOPPED) {
             if let Some(old) = self.stopped.pop_front() {
                 self.entries.remove(&old);
             }
