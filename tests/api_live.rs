@@ -141,6 +141,29 @@ fn mt_call_dialog_get_dialog_set_stop_and_dialog_events() {
     run_check(&["dialog", &api, &core.sip.to_string()]);
 }
 
+/// seed 000 dialog_get medias and event_list, users_get dialogs and dialog_set
+/// media / reinvite / stop on an echo call where SIPp streams RTP (rtp_stream).
+#[test]
+fn echo_call_media_counters_event_list_media_switch_and_reinvite() {
+    need_websockets!();
+    if sipp(&["-v"], &std::env::temp_dir()).1.is_empty() {
+        eprintln!("skipped: sipp missing");
+        return;
+    }
+    let extra = format!("ue_db: [ {{ imsi: \"001010000000953\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }} ],\n");
+    let (core, api, _) = start("api-echo-media", &extra);
+    // One second of PCMU (0xd5: silence), looped by SIPp's rtp_stream.
+    std::fs::write(core.dir.join("pcmu.raw"), vec![0xd5u8; 8000]).unwrap();
+    let sf = test_file("sipp/echo_media_uac.xml");
+    let mp = (free_port() & !1).to_string();
+    let args = [
+        "sipp", "-sf", sf.to_str().unwrap(), "-m", "1", "-t", "u1", "-i", "127.0.0.1", "-p", "0", "-mi", "127.0.0.1", "-mp", &mp,
+        "-timeout", "25", "-nostdin", &core.sip.to_string(),
+    ];
+    let args = serde_json::to_string(&args).unwrap();
+    run_check(&["echo_media", &api, &args, core.dir.to_str().unwrap()]);
+}
+
 #[test]
 fn sms_message_reaches_a_plain_text_ue_and_the_sms_event_fires() {
     need_websockets!();

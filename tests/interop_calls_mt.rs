@@ -163,13 +163,27 @@ fn monitor_lists_an_echo_dialog_holds_and_stops_it() {
     let (ack, _) = recv(&ue);
     assert!(ack.starts_with("ACK ") && header_line(&ack, "CSeq:").contains("ACK"), "{ack}");
     assert_eq!(header_line(&ack, "CSeq:").split_whitespace().nth(1), header_line(&reinvite, "CSeq:").split_whitespace().nth(1), "ACK CSeq");
+    // The UE's recvonly answer: the dialog shows hold; the other dialog_set actions.
+    writeln!(stdin, "dialog").unwrap();
+    assert!(wait_line(&lines, "mon-1").contains("hold"));
+    writeln!(stdin, "dialog_set mon-1 media rtp=off rtcp=on").unwrap();
+    wait_line(&lines, "dialog mon-1: media rtp=off rtcp=on");
+    writeln!(stdin, "dialog_set mon-1 media rtp=maybe").unwrap();
+    wait_line(&lines, "dialog_set: bad switch value maybe");
+    writeln!(stdin, "dialog_set mon-1 reinvite").unwrap();
+    let (reinvite, from) = recv(&ue);
+    assert!(reinvite.starts_with("INVITE ") && reinvite.contains("m=audio "), "{reinvite}");
+    ue.send_to(respond(&reinvite, "200 OK", None, &format!("Contact: <sip:ue@{l}>\r\n"), sdp).as_bytes(), from).unwrap();
+    assert!(recv(&ue).0.starts_with("ACK "));
 
     writeln!(stdin, "dialog_set mon-1 stop").unwrap();
     let (bye, from) = recv(&ue);
     assert!(bye.starts_with("BYE "), "{bye}");
     ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
+    // seed 000: a stopped dialog stays listed (30 s), in state stop.
     writeln!(core.0.stdin.as_mut().unwrap(), "dialog").unwrap();
-    wait_line(&lines, "0 dialog(s)");
+    assert!(wait_line(&lines, "echo   stop").starts_with("mon-1 "));
+    wait_line(&lines, "1 dialog(s)");
     writeln!(core.0.stdin.as_mut().unwrap(), "dialog_set nope stop").unwrap();
     wait_line(&lines, "dialog_set: no dialog nope");
 }

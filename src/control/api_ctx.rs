@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use super::dialogs::Action;
+use super::dialogs::{Action, Command};
 
 use super::core::Control;
 use super::api_views::{log_options_text, map};
 use crate::api::request::{ConfigSet, LogGet, LogSet, Stats};
-use crate::api::request_ims::{DialogAction, DialogGet, DialogSet, Impu, ImpuChange, ImpuSet, MtCall, Sms, SmsFlush, Unregister, UserSet, UsersAdd, UsersGet};
+use crate::api::request_ims::{DialogAction, DialogGet, MediaKind, DialogSet, Impu, ImpuChange, ImpuSet, MtCall, Sms, SmsFlush, Unregister, UserSet, UsersAdd, UsersGet};
 use crate::api::fields::Named as _;
 use crate::api::{ApiContext, LogAvailability, LogBatch, Reply};
 use crate::ims::hss::{normalize_impu, Hss, PublicId};
@@ -142,7 +142,8 @@ impl ApiContext for Control {
         let mut impis: Vec<String> = self.registrar.hss.subscribers().map(|s| s.impi.clone()).collect();
         impis.sort();
         let registered = |i: &String| self.registrar.bindings.records().any(|r| &r.key.impi == i);
-        let users: Vec<Value> = impis.iter().filter(|i| !req.registered_only || registered(i)).map(|i| self.user_json(i, now)).collect();
+        let index = self.user_dialog_index();
+        let users: Vec<Value> = impis.iter().filter(|i| !req.registered_only || registered(i)).map(|i| self.user_json(i, now, &index)).collect();
         Ok(map(json!({"users": users})))
     }
 
@@ -218,7 +219,7 @@ impl ApiContext for Control {
             .dialogs()
             .iter()
             .filter(|d| req.session_id.as_ref().map_or(true, |s| *s == d.id))
-            .map(Self::dialog_json)
+            .map(|d| self.dialog_json(d))
             .collect();
         Ok(map(json!({"dialogs": list})))
     }
@@ -227,13 +228,17 @@ impl ApiContext for Control {
         if !self.dialogs().iter().any(|d| d.id == req.session_id) {
             return Err(format!("Unknown dialog: {}", req.session_id));
         }
-        let action = match req.action {
-            DialogAction::Stop => Action::Stop,
-            DialogAction::Hold => Action::Hold,
-            DialogAction::Answer => Action::Answer,
-            a => return Err(format!("Action {} not supported", a.name())),
+        let cmd = match req.action {
+            DialogAction::Stop => Command::Basic(Action::Stop),
+            DialogAction::Hold => Command::Basic(Action::Hold),
+            DialogAction::Answer => Command::Basic(Action::Answer),
+            DialogAction::Reinvite => Command::Reinvite,
+            // seed 000 dialog_set.media: the media to remove (the video of a video call by default).
+            DialogAction::Downgrade => Command::Downgrade { video: req.media != Some(MediaKind::Audio) },
+            // seed 000 dialog_set.rtp / rtcp: optional, default false.
+            DialogAction::Media => Command::Media { rtp: req.rtp.unwrap_or(false), rtcp: req.rtcp.unwrap_or(false) },
         };
-        Control::dialog_set(self, &req.session_id, action).map(|_| Map::new())
+        Control::dialog_set(self, &req.session_id, cmd).map(|_| Map::new())
     }
 
     fn unregister(&mut self, req: &Unregister) -> Reply {

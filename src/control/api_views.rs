@@ -171,7 +171,7 @@ impl Control {
     }
 
     /// users_get.users item of one subscriber.
-    pub(super) fn user_json(&self, impi: &str, now: Instant) -> Value {
+    pub(super) fn user_json(&self, impi: &str, now: Instant, dialogs: &super::core::UserDialogs) -> Value {
         let mut bindings = Vec::new();
         for rec in self.registrar.bindings.records().filter(|r| r.key.impi == impi) {
             for c in &rec.contacts {
@@ -182,20 +182,27 @@ impl Control {
                 bindings.push(b);
             }
         }
-        let mut u = json!({"impi": impi, "bindings": bindings, "dialogs": [], "sms": self.sms_pending(impi)});
+        let mut impus: Vec<String> = self.registrar.hss.subscriber(impi).map_or_else(Vec::new, |s| s.impus.iter().map(|p| normalize_impu(&p.uri)).collect());
+        impus.extend(self.registrar.bindings.records().filter(|r| r.key.impi == impi).flat_map(|r| r.impus.iter().map(|i| normalize_impu(i))));
+        impus.sort();
+        impus.dedup();
+        let dialogs: Vec<&Value> = impus.iter().filter_map(|i| dialogs.get(i)).flatten().collect();
+        let mut u = json!({"impi": impi, "bindings": bindings, "dialogs": dialogs, "sms": self.sms_pending(impi)});
         if let (Some(f), Value::Object(m)) = (self.api_state.force_sms.get(impi), &mut u) {
             m.insert("force_sms_over_sg".into(), (*f).into());
         }
         u
     }
 
-    /// seed 000 6.6 dialog_get.dialogs item (plus session_expires and per-media QoS state).
-    pub(super) fn dialog_json(d: &DialogRow) -> Value {
+    /// seed 000 6.6 dialog_get.dialogs item (plus session_expires, per-media QoS state
+    /// and the number of events dropped from the bounded event list).
+    pub(super) fn dialog_json(&self, d: &DialogRow) -> Value {
         let date = SystemTime::now().checked_sub(d.age).and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs());
+        let (events, dropped) = self.events_json(&d.id);
         json!({
             "session_id": d.id, "state": d.state, "type": d.kind, "from": d.from, "to": d.to,
-            "date": date, "duration": d.age.as_secs_f64(), "event_list": [], "medias": [],
-            "session_expires": d.session_expires, "qos": d.qos,
+            "date": date, "duration": d.age.as_secs_f64(), "event_list": events, "medias": self.medias_json(d),
+            "session_expires": d.session_expires, "qos": d.qos, "events_dropped": dropped,
         })
     }
 
@@ -204,7 +211,8 @@ impl Control {
         let now = Instant::now();
         let changed = std::mem::take(&mut self.api_state.changed);
         if !changed.is_empty() && server.has_subscribers(ApiEvent::UsersUpdate) {
-            let users: Vec<Value> = changed.iter().map(|i| self.user_json(i, now)).collect();
+            let index = self.user_dialog_index();
+            let users: Vec<Value> = changed.iter().map(|i| self.user_json(i, now, &index)).collect();
             server.broadcast_event(ApiEvent::UsersUpdate, &map(json!({"users_update": users})));
         }
         // seed 000 sms_hook_only: SMS are handed to API listeners instead of being delivered
@@ -224,10 +232,13 @@ impl Control {
         let current = self.dialogs();
         for d in &current {
             if self.api_state.dialogs.get(&d.id) != Some(&d.state) {
-                server.broadcast_event(ApiEvent::Dialog, &map(json!({"dialog": Self::dialog_json(d)})));
+                server.broadcast_event(ApiEvent::Dialog, &map(json!({"dialog": self.dialog_json(d)})));
             }
         }
-        let gone: Vec<String> = self.api_state.dialogs.keys().filter(|k| !current.iter().any(|d| &d.id == *k)).cloned().collect();
+        // A dialog leaves the list once its stop was announced (seed 000: 30 s later), or at
+        // once when it was never listed as stopped.
+        let gone: Vec<String> =
+            self.api_state.dialogs.iter().filter(|(k, s)| **s != "stop" && !current.iter().any(|d| &d.id == *k)).map(|(k, _)| k.clone()).collect();
         for id in gone {
             let d = json!({"session_id": id, "state": "stop"});
             server.broadcast_event(ApiEvent::Dialog, &map(json!({"dialog": d})));

@@ -43,6 +43,8 @@ mod timeout;
 mod modifier;
 #[path = "calls_trunk.rs"]
 mod trunk;
+#[path = "calls_reoffer.rs"]
+mod reoffer;
 
 /// Which dialog of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -471,6 +473,9 @@ impl Calls {
     /// Set-up latencies as the core sees them go into `lat`.
     pub fn on_response(&mut self, now: Instant, msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
         let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
+        if let Some(out) = self.on_reoffer_response(now, &branch, msg) {
+            return out;
+        }
         if self.relayed.contains_key(&branch) {
             return self.on_relayed_response(now, &branch, msg, ports.ip);
         }

@@ -233,3 +233,30 @@ fn finished_calls_leave_no_state_behind() {
     let _ = w.calls.handle_timeout(due, &mut w.ports);
     assert!(w.calls.is_empty(), "an expired session is forgotten");
 }
+
+#[test]
+fn ringcore_re_invites_each_leg_and_acknowledges_the_2xx() {
+    let mut w = world();
+    let b = w.invite("");
+    assert!(w.calls.reoffer("call-1", vec![("call-1".into(), SDP.into())]).is_some_and(|r| r.is_err()), "not answered yet");
+    w.respond(Duration::from_secs(1), &b[0], "200 OK", "", SDP);
+    let (a_leg, b_leg) = w.calls.legs("call-1").expect("a relayed call");
+    assert_eq!(w.calls.legs(&b_leg), Some((a_leg.clone(), b_leg.clone())), "either Call-ID finds the call");
+    let d = w.calls.dialog_of(w.t0 + Duration::from_secs(3), &b_leg).expect("known leg");
+    assert_eq!((d.id.as_str(), d.state, d.age, d.ue_leg), ("call-1", "start", Duration::from_secs(3), false));
+    let out = w.calls.reoffer("call-1", vec![(a_leg.clone(), SDP.into()), (b_leg.clone(), SDP.into())]).expect("a call").expect("answered");
+    let reinvites = texts(&out);
+    assert_eq!(reinvites.len(), 2);
+    assert!(reinvites[0].starts_with("INVITE sip:a@10.0.0.1:5060 ") && header(&reinvites[0], "CSeq:") == "CSeq: 1 INVITE", "{}", reinvites[0]);
+    assert!(reinvites[1].starts_with(&format!("INVITE sip:b@{} ", callee_addr())) && header(&reinvites[1], "CSeq:") == "CSeq: 2 INVITE", "{}", reinvites[1]);
+    assert!(reinvites.iter().all(|m| m.contains("Content-Type: application/sdp") && m.ends_with(SDP)));
+    // RFC 3261 13.2.2.4: the 2xx of each leg is acknowledged on that leg, same CSeq number.
+    let acks = w.respond(Duration::from_secs(4), &reinvites[0], "200 OK", "", SDP);
+    assert!(acks.len() == 1 && acks[0].starts_with("ACK sip:a@10.0.0.1:5060 ") && header(&acks[0], "CSeq:") == "CSeq: 1 ACK", "{acks:?}");
+    let acks = w.respond(Duration::from_secs(4), &reinvites[1], "200 OK", "", SDP);
+    assert!(acks.len() == 1 && acks[0].starts_with("ACK ") && header(&acks[0], "CSeq:") == "CSeq: 2 ACK" && header(&acks[0], "Call-ID:").contains(&b_leg), "{acks:?}");
+    // A provisional or an error needs nothing from the B2BUA.
+    assert!(w.respond(Duration::from_secs(5), &reinvites[0], "180 Ringing", "", "").is_empty());
+    assert!(w.respond(Duration::from_secs(5), &reinvites[0], "491 Request Pending", "", "").is_empty());
+    assert!(w.calls.reoffer("nope", Vec::new()).is_none());
+}

@@ -3,9 +3,34 @@
 //! BYE on both legs), and the monitor's listing and `dialog_set ID stop`.
 
 use super::super::dialogs::{self, DialogRow};
-use super::{anchor, session_timer, tag_of, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
+use super::{anchor, session_timer, tag_of, Call, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
 use std::cmp::Reverse;
 use std::time::Instant;
+
+/// The monitor's and dialog_get's row of call `c`.
+pub(super) fn row(c: &Call, now: Instant) -> DialogRow {
+    DialogRow {
+        id: c.a.call_id.clone(),
+        kind: "server",
+        state: state_name(c.state),
+        from: dialogs::identity(&c.a.remote),
+        to: dialogs::identity(&c.b.remote),
+        age: now.saturating_duration_since(c.started),
+        session_expires: c.timer.map(|t| t.interval()),
+        qos: c.qos.media.iter().map(|q| q.name()).collect(),
+        media: super::reoffer::media_refs(&c.anchors),
+    }
+}
+
+/// The seed 000 name of a call state.
+pub(super) fn state_name(s: CallState) -> &'static str {
+    match s {
+        CallState::Init => "init",
+        CallState::Ringing => "ringing",
+        CallState::Started => "start",
+        CallState::Stopped => "stop",
+    }
+}
 
 impl Calls {
     /// The next call deadline (session timer expiry, `dialog_timeout` of an
@@ -88,24 +113,7 @@ impl Calls {
 
     /// The calls as the monitor lists them.
     pub fn dialog_rows(&self, now: Instant) -> Vec<DialogRow> {
-        self.calls
-            .values()
-            .map(|c| DialogRow {
-                id: c.a.call_id.clone(),
-                kind: "server",
-                state: match c.state {
-                    CallState::Init => "init",
-                    CallState::Ringing => "ringing",
-                    CallState::Started => "start",
-                    CallState::Stopped => "stop",
-                },
-                from: dialogs::identity(&c.a.remote),
-                to: dialogs::identity(&c.b.remote),
-                age: now.saturating_duration_since(c.started),
-                session_expires: c.timer.map(|t| t.interval()),
-                qos: c.qos.media.iter().map(|q| q.name()).collect(),
-            })
-            .collect()
+        self.calls.values().map(|c| row(c, now)).collect()
     }
 
     /// `dialog_set ID stop` on a relayed call (ID: the caller's Call-ID):

@@ -8,6 +8,9 @@ mod callflow;
 mod emergency;
 #[path = "core_dialogs.rs"]
 mod dialogs;
+pub use dialogs::UserDialogs;
+#[path = "core_dialog_log.rs"]
+mod dialog_log;
 
 use super::anchor::MediaPorts;
 use super::calls::Calls;
@@ -77,6 +80,8 @@ pub struct Parts {
     pub logctl: LogControl,
     /// Per-worker SIP counters.
     pub sip_counters: Vec<Arc<SipCounters>>,
+    /// The media counters the workers publish (dialog_get medias).
+    pub media_board: Arc<crate::media::MediaBoard>,
 }
 
 /// The control thread's state.
@@ -117,6 +122,12 @@ pub struct Control {
     rewriter: super::custom_headers::Rewriter,
     /// SMS over IP (see super::sms).
     pub(super) sms: super::sms::SmsService,
+    /// The media counters the workers publish (dialog_get medias).
+    pub(super) media_board: Arc<crate::media::MediaBoard>,
+    /// Event lists, media sections and last SDP of the dialogs (dialog_get, dialog_set).
+    pub(super) dialog_log: super::dialog_log::DialogLog,
+    /// Messages recorded since start (paces the sweep of `dialog_log`).
+    dialog_log_ticks: u32,
 }
 
 /// The `host:port` requests leave from (the first sip_addr).
@@ -132,6 +143,7 @@ impl Control {
     pub fn new(p: Parts) -> Self {
         let sms = super::sms::SmsService::new(&p.cfg, local_addr_of(&p.cfg), p.engine.n_workers(), p.logger.clone());
         let ipsec = super::ipsec::IpsecCore::new(&p.cfg, p.engine.n_workers());
+        let max_dialogs = p.cfg.engine.limits.max_dialogs as usize;
         Control {
             ipsec,
             rewriter: super::custom_headers::Rewriter::from_config(&p.cfg.sip),
@@ -158,6 +170,9 @@ impl Control {
             dirty: false,
             last_save: Instant::now(),
             sms,
+            dialog_log: super::dialog_log::DialogLog::new(max_dialogs),
+            dialog_log_ticks: 0,
+            media_board: p.media_board,
         }
     }
 
@@ -310,8 +325,14 @@ impl Control {
 
     fn handle_event(&mut self, now: Instant, ev: ToControl) {
         match ev {
-            ToControl::Request { worker, tx, peer, msg } => self.on_request(now, worker, tx, peer, &msg),
-            ToControl::Response { tx, msg, .. } => self.on_response(tx.is_some(), &msg),
+            ToControl::Request { worker, tx, peer, msg } => {
+                self.log_dialog_message(now, super::dialog_log::EventKind::Recv, &msg);
+                self.on_request(now, worker, tx, peer, &msg)
+            }
+            ToControl::Response { tx, msg, .. } => {
+                self.log_dialog_message(now, super::dialog_log::EventKind::Recv, &msg);
+                self.on_response(tx.is_some(), &msg)
+            }
             ToControl::Cancelled { worker, target } => {
                 let mut out = self.calls.on_cancelled(worker, target);
                 out.extend(self.echo.on_cancelled(worker, target, &mut self.media_ports));
@@ -425,6 +446,7 @@ impl Control {
     }
 
     pub(super) fn send_all(&mut self, out: Vec<(u16, ToWorker)>) {
+        self.log_dialog_sends(&out);
         for (worker, cmd) in out {
             if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = &cmd {
                 self.sip_methods.count(Direction::Out, msg);

@@ -12,6 +12,31 @@ use crate::sip::transaction::TxId;
 use crate::sip::{Message, Method};
 use std::time::Instant;
 
+/// The seed 000 dialog state of an echo call at `stage`.
+fn state_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Preconditions | Stage::Alerting => "init",
+        Stage::Ringing => "ringing",
+        Stage::Answered => "start",
+    }
+}
+
+/// The monitor's and dialog_get's row of echo call `c` (Call-ID `id`).
+fn row(id: &str, c: &EchoCall, now: Instant) -> DialogRow {
+    let section = c.sdp.media.iter().position(|m| m.port == c.port).unwrap_or(0);
+    DialogRow {
+        id: id.to_owned(),
+        kind: "echo",
+        state: state_name(c.stage),
+        from: dialogs::identity(&c.dialog.remote),
+        to: dialogs::identity(&c.dialog.local),
+        age: now.saturating_duration_since(c.started),
+        session_expires: c.timer.map(|t| t.interval()),
+        qos: c.qos.media.iter().map(|q| q.name()).collect(),
+        media: vec![dialogs::MediaRef { worker: c.worker, port: c.port, section, peer: None }],
+    }
+}
+
 impl Echo {
     /// A response to one of our refreshes: a 2xx restarts the session timer
     /// (and a 2xx to a re-INVITE is acknowledged, RFC 3261 13.2.2.4); 408 or
@@ -141,28 +166,45 @@ impl Echo {
 
     /// The echo calls as the monitor lists them.
     pub fn dialog_rows(&self, now: Instant) -> Vec<DialogRow> {
-        self.calls
-            .iter()
-            .map(|(id, c)| DialogRow {
-                id: id.clone(),
-                kind: "echo",
-                state: match c.stage {
-                    Stage::Preconditions | Stage::Alerting => "init",
-                    Stage::Ringing => "ringing",
-                    Stage::Answered => "start",
-                },
-                from: dialogs::identity(&c.dialog.remote),
-                to: dialogs::identity(&c.dialog.local),
-                age: now.saturating_duration_since(c.started),
-                session_expires: c.timer.map(|t| t.interval()),
-                qos: c.qos.media.iter().map(|q| q.name()).collect(),
-            })
-            .collect()
+        self.calls.iter().map(|(id, c)| row(id, c, now)).collect()
+    }
+
+    /// The row of echo call `call_id`.
+    pub fn dialog_row(&self, now: Instant, call_id: &str) -> Option<DialogRow> {
+        self.calls.get(call_id).map(|c| row(call_id, c, now))
+    }
+
+    /// The echo call whose Call-ID is `call_id` (dialog_get event lists).
+    pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<dialogs::DialogRef> {
+        let c = self.calls.get(call_id)?;
+        Some(dialogs::DialogRef { id: call_id.to_owned(), state: state_name(c.stage), age: now.saturating_duration_since(c.started), ue_leg: true })
+    }
+
+    /// `dialog_set ID reinvite` (our current SDP again, RFC 3264 8) or `downgrade`
+    /// (the sections of the removed media at port 0, RFC 3264 8.2) on an answered echo
+    /// call; its 2xx is acknowledged by [`Echo::on_response`]. None when ID is not an
+    /// echo call.
+    pub fn reoffer(&mut self, id: &str, remove: Option<sdp::MediaKind>) -> Option<Result<Vec<Out>, String>> {
+        let c = self.calls.get_mut(id)?;
+        if c.stage != Stage::Answered {
+            return Some(Err("the call is not answered".into()));
+        }
+        if let Some(kind) = remove {
+            let mut hit = false;
+            for m in c.sdp.media.iter_mut().filter(|m| m.kind == kind && m.port != 0) {
+                m.port = 0;
+                hit = true;
+            }
+            if !hit {
+                return Some(Err(format!("no active {} media", kind.as_str())));
+            }
+        }
+        Some(Ok(self.send_in_dialog(id, "INVITE", Headers::new(), true)))
     }
 
     /// `dialog_set ID stop|hold|answer` on an echo call: stop ends it (BYE
     /// once answered, else 480); hold re-INVITEs the UE with our media
-    /// `a=sendonly` (RFC 3264 8.4); answer sends the 200 of a ringing call
+    /// `a=sendonly` (RFC 3264 8.4), or `a=sendrecv` when it is held already; answer sends the 200 of a ringing call
     /// (ring_only, remote_control). None when ID is not an echo call.
     pub fn dialog_set(&mut self, now: Instant, id: &str, action: Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
         let c = self.calls.get_mut(id)?;
@@ -176,7 +218,10 @@ impl Echo {
             }
             (Action::Stop, false) => Ok(self.reject(id, 480, "Temporarily Unavailable", "stopped by the operator", ports)),
             (Action::Hold, true) => {
-                dialogs::set_direction(&mut c.sdp, sdp::Direction::SendOnly);
+                // seed 000 "hold or unhold": a held call (our media sendonly) is resumed.
+                let held = c.sdp.media.first().and_then(|m| m.direction()) == Some(sdp::Direction::SendOnly);
+                let dir = if held { sdp::Direction::SendRecv } else { sdp::Direction::SendOnly };
+                dialogs::set_direction(&mut c.sdp, dir);
                 Ok(self.send_in_dialog(id, "INVITE", Headers::new(), true))
             }
             (Action::Hold, false) => Err("the call is not answered".into()),

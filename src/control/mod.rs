@@ -14,6 +14,7 @@ mod callflow;
 mod calls;
 mod core;
 mod custom_headers;
+mod dialog_log;
 mod dialogs;
 mod echo;
 mod emergency;

@@ -53,7 +53,8 @@ pub trait MonitorContext {
     fn dialogs(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "No dialog")
     }
-    /// Applies a `dialog_set` action (`stop`, `hold`, `answer`) to dialog `id`.
+    /// Applies a `dialog_set` action (`stop`, `hold`, `answer`, `reinvite`, `downgrade
+    /// [audio|video]`, `media [rtp=on|off] [rtcp=on|off]`) to dialog `id`.
     fn dialog_set(&mut self, id: &str, action: &str) -> Result<String, String> {
         let _ = (id, action);
         Err("dialogs are not available".into())

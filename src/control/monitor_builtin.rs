@@ -72,12 +72,14 @@ pub const DIALOG: Command = Command {
 /// `dialog_set`.
 pub const DIALOG_SET: Command = Command {
     name: "dialog_set",
-    usage: "dialog_set ID stop|hold|answer",
-    help: "Act on dialog ID (as listed by dialog): stop ends it, hold puts the UE of an echo \
-           or MT call on hold (re-INVITE with a=sendonly), answer sends the 200 of a ringing \
-           echo call (ring_only, remote_control).",
+    usage: "dialog_set ID stop|hold|answer|reinvite|downgrade [audio|video]|media [rtp=on|off] [rtcp=on|off]",
+    help: "Act on dialog ID (as listed by dialog): stop ends it, hold puts the UE(s) on hold \
+           (re-INVITE with a=sendonly), answer sends the 200 of a ringing echo call \
+           (ring_only, remote_control), reinvite re-offers the current SDP, downgrade removes \
+           the video (or audio) stream (port 0), media switches RTP and RTCP forwarding \
+           (a switch not given is off).",
     min_args: 2,
-    max_args: 2,
+    max_args: 4,
     handler: dialog_set,
 };
 
@@ -137,8 +139,8 @@ fn dialog(ctx: &mut dyn MonitorContext, _args: &[&str], out: &mut dyn Write) -> 
 }
 
 fn dialog_set(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
-    let (Some(id), Some(action)) = (args.first(), args.get(1)) else { return writeln!(out, "usage: dialog_set ID stop|hold|answer") };
-    match ctx.dialog_set(id, action) {
+    let (Some(id), Some(rest)) = (args.first(), args.get(1..)) else { return writeln!(out, "usage: {}", DIALOG_SET.usage) };
+    match ctx.dialog_set(id, &rest.join(" ")) {
         Ok(line) => writeln!(out, "{line}"),
         Err(e) => writeln!(out, "dialog_set: {e}"),
     }

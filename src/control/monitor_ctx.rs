@@ -73,8 +73,9 @@ impl MonitorContext for Ctx<'_> {
     }
 
     fn dialog_set(&mut self, id: &str, action: &str) -> Result<String, String> {
-        let a = super::dialogs::Action::parse(action).ok_or_else(|| format!("unknown action {action} (stop, hold, answer)"))?;
-        self.control.dialog_set(id, a).map(|()| format!("dialog {id}: {action}"))
+        let args: Vec<&str> = action.split_whitespace().collect();
+        let cmd = super::dialogs::Command::parse(&args)?;
+        self.control.dialog_set(id, cmd).map(|()| format!("dialog {id}: {action}"))
     }
 
     fn mt_call(&mut self, impu: &str, duration: Option<f64>) -> Result<String, String> {

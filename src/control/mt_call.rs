@@ -404,8 +404,22 @@ impl MtCalls {
                 age: now.saturating_duration_since(c.started),
                 session_expires: c.timer.map(|t| t.interval()),
                 qos: Vec::new(),
+                media: vec![super::dialogs::MediaRef { worker: c.media_worker, port: c.port, section: 0, peer: None }],
             })
             .collect()
+    }
+
+    /// The MT call whose Call-ID is `call_id` (dialog_get event lists).
+    pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<super::dialogs::DialogRef> {
+        let c = self.calls.get(call_id)?;
+        let state = if c.answered { "start" } else { "init" };
+        Some(super::dialogs::DialogRef { id: call_id.to_owned(), state, age: now.saturating_duration_since(c.started), ue_leg: true })
+    }
+
+    /// `dialog_set ID reinvite` on an answered MT call: a re-INVITE with our current offer.
+    pub fn reinvite(&mut self, id: &str) -> Option<Result<Vec<Out>, String>> {
+        let answered = self.calls.get(id)?.answered;
+        Some(if answered { Ok(self.send_in_dialog(id, "INVITE", true, &[])) } else { Err("the call is not answered".into()) })
     }
 
     /// `dialog_set ID stop|hold` on an answered MT call: BYE, or a

@@ -114,6 +114,7 @@ fn endpoint_config(cfg: &Config, n_workers: usize) -> EndpointConfig {
             max_sessions: (cfg.engine.limits.max_dialogs as usize / n_workers.max(1)).clamp(16, 2048),
             delay_packets: 4096,
         },
+        media_board: None,
     }
 }
 
@@ -171,7 +172,9 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         tcp: cfg.sip.sip_addr.iter().map(|a| a.bind_addr).collect(),
     };
     let n_guess = ecfg.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)));
-    let epcfg = endpoint_config(&cfg, n_guess);
+    let mut epcfg = endpoint_config(&cfg, n_guess);
+    let media_board = Arc::new(crate::media::MediaBoard::new(epcfg.media.port_min, epcfg.media.port_max));
+    epcfg.media_board = Some(media_board.clone());
     let counters: Vec<Arc<SipCounters>> = (0..n_guess.max(64)).map(|_| Arc::new(SipCounters::default())).collect();
     let shared = counters.clone();
     let engine = Engine::start(ecfg, &listeners, move |ctx| {
@@ -221,6 +224,7 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         logger,
         logctl,
         sip_counters: counters[..n].to_vec(),
+        media_board,
     });
     control.start_net()?;
     if let Some(path) = state_file {

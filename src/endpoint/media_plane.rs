@@ -122,6 +122,11 @@ impl MediaPlane {
         Ok(snap)
     }
 
+    /// Publishes the sessions' counters on `board` for `dialog_get` (see [`crate::media::MediaBoard`]).
+    pub fn attach_board(&mut self, board: std::sync::Arc<crate::media::MediaBoard>) {
+        self.table.attach_board(board);
+    }
+
     /// The `dialog_get` view of a session.
     pub fn snapshot(&self, port: u16) -> Option<MediaSnapshot> {
         self.table.snapshot(port)

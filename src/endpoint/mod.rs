@@ -51,6 +51,8 @@ pub struct EndpointConfig {
     pub max_message_size: usize,
     /// Media plane sizing.
     pub media: MediaPlaneConfig,
+    /// Where the media sessions' counters are published for the control thread.
+    pub media_board: Option<Arc<crate::media::MediaBoard>>,
 }
 
 /// The per-worker SIP endpoint (an [`engine::Handler`](crate::engine::Handler)).
@@ -72,12 +74,16 @@ impl Endpoint {
     /// An endpoint for the worker described by `ctx`.
     pub fn new(ctx: WorkerCtx<ToControl>, cfg: EndpointConfig, counters: Arc<SipCounters>) -> Self {
         let txn = TransactionLayer::new(cfg.transactions);
+        let mut media = MediaPlane::new(&cfg.media, ctx.worker, ctx.n_workers);
+        if let Some(b) = &cfg.media_board {
+            media.attach_board(b.clone());
+        }
         Endpoint {
             worker: ctx.worker as u16,
             txn,
             events: ctx.events,
             counters,
-            media: MediaPlane::new(&cfg.media, ctx.worker, ctx.n_workers),
+            media,
             esp: EspPlane::new(ctx.worker),
             scratch: vec![0u8; MAX_MESSAGE_SIZE].into_boxed_slice(),
             cfg,

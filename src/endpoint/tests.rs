@@ -32,6 +32,7 @@ fn rig(queue: usize) -> Rig {
         transactions: transaction::Config::with_capacity(64),
         max_message_size: 65536,
         media: MediaPlaneConfig { bind_ip: "127.0.0.1".parse().unwrap(), port_min: 40000, port_max: 40099, max_sessions: 16, delay_packets: 16 },
+        media_board: None,
     };
     let counters = Arc::new(SipCounters::default());
     Rig { ep: Endpoint::new(ctx, cfg, counters.clone()), out: Outbox::new(64, 8192, wc), events: rx, counters }

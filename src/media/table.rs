@@ -7,6 +7,9 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use super::board::MediaBoard;
 use super::delay::{DelayPool, Held};
 use super::port::PortRange;
 use super::rtcp::RtcpCompound;
@@ -221,6 +224,8 @@ pub struct MediaTable {
     free: Vec<u32>,
     delay: DelayPool,
     next_gen: u32,
+    /// Where the counters are published for `dialog_get` (see [`MediaBoard`]).
+    board: Option<Arc<MediaBoard>>,
 }
 
 impl MediaTable {
@@ -235,7 +240,20 @@ impl MediaTable {
             free: (0..capacity as u32).rev().collect(),
             delay: DelayPool::new(cfg.delay_packets),
             next_gen: 0,
+            board: None,
         }
+    }
+
+    /// Publishes every session's counters on `board` from now on (relaxed atomic stores
+    /// per packet, no lock: see [`MediaBoard`]).
+    pub fn attach_board(&mut self, board: Arc<MediaBoard>) {
+        self.board = Some(board);
+    }
+
+    /// Publishes slot `i` on the board, if any.
+    fn publish(&self, i: usize) {
+        let (Some(board), Some(Some(s))) = (&self.board, self.slots.get(i)) else { return };
+        board.publish(s.port, &s.counters, s.remote(false), s.remote(true));
     }
 
     /// Sessions installed.
@@ -296,6 +314,7 @@ impl MediaTable {
             *s = Some(slot);
             *e = i + 1;
         }
+        self.publish(i as usize);
         Ok(())
     }
 
@@ -305,6 +324,9 @@ impl MediaTable {
         slot.spec = spec;
         slot.rtp_latched = false;
         slot.rtcp_latched = false;
+        if let Some(i) = self.slot_index(rtp_port) {
+            self.publish(i);
+        }
         Ok(())
     }
 
@@ -325,6 +347,9 @@ impl MediaTable {
             *s = None;
             *e = 0;
             self.free.push(i as u32);
+        }
+        if let Some(b) = &self.board {
+            b.clear(rtp_port);
         }
         Ok(snap)
     }
@@ -352,12 +377,13 @@ impl MediaTable {
         };
         let rtcp = local_port != slot.port || (slot.spec.rtcp_mux && is_rtcp(packet));
         let verdict = receive(slot, now, rtcp, src, packet);
-        let (mode, delay, gen) = (slot.spec.mode, slot.spec.delay, slot.gen);
+        let (mode, delay, gen, echo_port) = (slot.spec.mode, slot.spec.delay, slot.gen, slot.send_port(rtcp));
+        self.publish(i);
         if let Err(reason) = verdict {
             return Action::Drop(reason);
         }
         let route = match mode {
-            MediaMode::Echo => Some((i, src, slot.send_port(rtcp))),
+            MediaMode::Echo => Some((i, src, echo_port)),
             MediaMode::Relay { peer_port } => self.relay_route(peer_port, rtcp),
             MediaMode::Blocked => None,
         };
@@ -376,6 +402,7 @@ impl MediaTable {
         if let Some(s) = self.slots.get_mut(out).and_then(Option::as_mut) {
             s.count_tx(rtcp, len);
         }
+        self.publish(out);
         Action::Send { src_port, dst, len }
     }
 
@@ -408,6 +435,7 @@ impl MediaTable {
                 break (held, idx);
             }
         };
+        self.publish(held.slot as usize);
         Some(Due { src_port: held.src_port, dst: held.dst, data: self.delay.data(idx, &held) })
     }
 

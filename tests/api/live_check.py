@@ -339,7 +339,7 @@ def dialog(addr, core):
     check(len(d) == 1 and d[0]["state"] == "start" and d[0]["type"] == "mt call" and "ue@" in d[0]["to"], f"dialog_get: {d}")
     check(c.ok("dialog_get", session_id="other")["dialogs"] == [], "dialog_get filter")
     r = c.call("dialog_set", session_id=sid, action="downgrade")
-    check("not supported" in r.get("error", ""), f"dialog_set downgrade: {r}")
+    check("not available" in r.get("error", ""), f"dialog_set downgrade of an audio-only MT call: {r}")
     # hold: a re-INVITE whose offer puts our media on sendonly (RFC 3264 8.4).
     c.ok("dialog_set", session_id=sid, action="hold")
     reinvite, frm = ue.recv()
@@ -347,13 +347,29 @@ def dialog(addr, core):
     ue.respond(reinvite, "200 OK", frm, sdp.replace("t=0 0\r\n", "t=0 0\r\na=recvonly\r\n"))
     ack, _ = ue.recv()
     check(ack.startswith("ACK "), f"ACK of the hold: {ack}")
+    # The UE's recvonly answer puts the dialog in state hold (seed 000 dialog states).
+    ev = next_event(c, "dialog")["dialog"]
+    check(ev["session_id"] == sid and ev["state"] == "hold", f"hold dialog event: {ev}")
+    # reinvite: our current offer again; the UE's sendrecv answer ends the hold.
+    c.ok("dialog_set", session_id=sid, action="reinvite")
+    reinvite, frm = ue.recv()
+    check(reinvite.startswith("INVITE ") and "m=audio " in reinvite, f"re-INVITE: {reinvite}")
+    ue.respond(reinvite, "200 OK", frm, sdp)
+    ack, _ = ue.recv()
+    check(ack.startswith("ACK "), f"ACK of the re-INVITE: {ack}")
+    ev = next_event(c, "dialog")["dialog"]
+    check(ev["session_id"] == sid and ev["state"] == "start", f"unheld dialog event: {ev}")
+    c.ok("dialog_set", session_id=sid, action="media", rtp=True)
     c.ok("dialog_set", session_id=sid, action="stop")
     bye, frm = ue.recv()
     check(bye.startswith("BYE "), f"BYE after dialog_set stop: {bye}")
     ue.respond(bye, "200 OK", frm)
     ev = next_event(c, "dialog")["dialog"]
     check(ev["session_id"] == sid and ev["state"] == "stop", f"stop dialog event: {ev}")
-    check(c.ok("dialog_get")["dialogs"] == [], "dialog left after stop")
+    # seed 000: a stopped dialog persists 30 s, in state stop.
+    d = c.ok("dialog_get")["dialogs"]
+    check(len(d) == 1 and d[0]["state"] == "stop" and d[0]["event_list"][-1]["state"] == "stop", f"stopped dialog: {d}")
+    check("stopped" in c.call("dialog_set", session_id=sid, action="hold").get("error", ""), "no action on a stopped dialog")
     print("OK")
 
 
@@ -420,6 +436,82 @@ def sms(addr, core):
     print("OK")
 
 
+def media_of(c, sid):
+    d = c.ok("dialog_get", session_id=sid)["dialogs"]
+    check(len(d) == 1 and len(d[0]["medias"]) == 1, f"one dialog with one media: {d}")
+    return d[0], d[0]["medias"][0]
+
+
+def wait_for(what, pred, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = pred()
+        if r:
+            return r
+        time.sleep(0.1)
+    fail(f"timed out waiting for {what}")
+
+
+def echo_media(addr, sipp_json, cwd):
+    """SIPp calls the echo IMPU and streams RTP: dialog_get medias count it, the event
+    list tells the call, dialog_set media off stops the echo and on restarts it,
+    reinvite gets answered by SIPp, users_get lists the dialog, stop ends it."""
+    c = Client(addr)
+    sipp = subprocess.Popen(json.loads(sipp_json), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        def started():
+            ds = [d for d in c.ok("dialog_get")["dialogs"] if d["type"] == "echo" and d["state"] == "start"]
+            return ds and ds[0]["medias"] and ds[0]["medias"][0]["rtp_send_count"] >= 10 and ds[0]
+        d = wait_for("echoed RTP", started)
+        sid = d["session_id"]
+        m = d["medias"][0]
+        check(m["type"] == "audio" and m["dir"] == "sendrecv" and m["qos"] in ("disabled", "erab_set"), f"media: {m}")
+        check(m["rtp_recv_count"] >= m["rtp_send_count"] >= 10 and m["rtp_addr"].startswith("127.0.0.1:"), f"rtp counters: {m}")
+        check(set(m) >= {"rtcp_addr", "rtcp_recv_count", "rtcp_send_count"}, f"seed 000 media fields: {m}")
+        events = [(e["type"], e.get("message"), e["state"]) for e in d["event_list"]]
+        for e in [("recv", "INVITE", "init"), ("state", None, "init"), ("send", "200 INVITE", "start"), ("state", None, "start"), ("recv", "ACK", "start")]:
+            check(e in events, f"event {e} missing from {events}")
+        stamps = [e["timestamp"] for e in d["event_list"]]
+        check(stamps == sorted(stamps) and stamps[0] >= 0 and stamps[-1] <= d["duration"] + 0.5, f"timestamps: {stamps}")
+        ue = [u for u in c.ok("users_get")["users"] if u["impi"].startswith("ue@")]
+        check(len(ue) == 1 and any(x["session_id"] == sid for x in ue[0]["dialogs"]), f"users_get dialogs: {ue}")
+        # media off: received and counted, not sent back.
+        c.ok("dialog_set", session_id=sid, action="media", rtp=False, rtcp=False)
+        time.sleep(0.3)
+        _, a = media_of(c, sid)
+        time.sleep(0.6)
+        _, b = media_of(c, sid)
+        check(b["rtp_recv_count"] > a["rtp_recv_count"] and b["rtp_send_count"] == a["rtp_send_count"], f"media off: {a} then {b}")
+        c.ok("dialog_set", session_id=sid, action="media", rtp=True, rtcp=True)
+        time.sleep(0.6)
+        _, on = media_of(c, sid)
+        check(on["rtp_send_count"] > b["rtp_send_count"], f"media on again: {b} then {on}")
+        # reinvite: SIPp answers 200, ringcore acknowledges.
+        c.ok("dialog_set", session_id=sid, action="reinvite")
+        def reinvited():
+            d, _ = media_of(c, sid)
+            ev = [(e["type"], e.get("message")) for e in d["event_list"]]
+            if ("send", "INVITE") not in ev or ("recv", "200 INVITE") not in ev:
+                return False
+            return ("send", "ACK") in ev[ev.index(("recv", "200 INVITE")):]
+        wait_for("the re-INVITE answered and acknowledged", reinvited, 5)
+        r = c.call("dialog_set", session_id=sid, action="downgrade", media="video")
+        check("no active video" in r.get("error", ""), f"downgrade of an audio-only echo call: {r}")
+        c.ok("dialog_set", session_id=sid, action="stop")
+        out, _ = sipp.communicate(timeout=15)
+        check(sipp.returncode == 0, f"sipp failed: {out.decode(errors='replace')[-2000:]}")
+        # seed 000: the stopped dialog persists, with its final counters.
+        d, m = media_of(c, sid)
+        check(d["state"] == "stop" and ("state", "stop") in [(e["type"], e["state"]) for e in d["event_list"]], f"stopped: {d}")
+        check(m["rtp_send_count"] >= on["rtp_send_count"], f"final counters: {m}")
+        ue = [u for u in c.ok("users_get")["users"] if u["impi"].startswith("ue@")]
+        check(ue[0]["dialogs"] == [], f"users_get lists current dialogs only: {ue}")
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+    print("OK")
+
+
 if __name__ == "__main__":
     scenario, addr, *rest = sys.argv[1:]
-    {"messages": messages, "errors": errors, "auth": auth, "log_get": log_get, "events": events, "dialog": dialog, "sms": sms, "tls": tls, "tls_peer": tls_peer}[scenario](addr, *rest)
+    {"messages": messages, "errors": errors, "auth": auth, "log_get": log_get, "events": events, "dialog": dialog, "echo_media": echo_media, "sms": sms, "tls": tls, "tls_peer": tls_peer}[scenario](addr, *rest)

@@ -1,0 +1,105 @@
+//! Feeding the dialogs' event lists ([`DialogLog`]) from the SIP messages the control
+//! thread receives and sends: each message is matched to its dialog by Call-ID (either
+//! leg of a relayed call), recorded with the dialog state after it was handled, the
+//! UE's SDP noted (media sections, hold) and the SDP ringcore sends kept per leg.
+
+use super::super::dialog_log::{scan, DialogLog, EventKind, Label};
+use super::super::dialogs::{DialogRef, DialogRow};
+use super::Control;
+use crate::endpoint::ToWorker;
+use std::time::Instant;
+
+/// True when the To header of `raw` carries a tag (an in-dialog request, RFC 3261 12.2).
+fn has_to_tag(raw: &[u8]) -> bool {
+    let head = raw.split(|&b| b == b'\n').take_while(|l| l.len() > 2);
+    for l in head {
+        let name_end = l.iter().position(|&b| b == b':').unwrap_or(0);
+        let name = l.get(..name_end).unwrap_or(&[]);
+        if name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t") {
+            return l.windows(5).any(|w| w.eq_ignore_ascii_case(b";tag="));
+        }
+    }
+    false
+}
+
+/// Messages between two sweeps of the log for dialogs that ended without a
+/// message (the sweep is O(dialogs), so this keeps it O(1) per message amortised).
+const SWEEP_EVERY: u32 = 256;
+
+impl Control {
+    /// The dialog Call-ID `call_id` belongs to.
+    fn dialog_ref(&self, now: Instant, call_id: &str) -> Option<DialogRef> {
+        self.mt.dialog_of(now, call_id).or_else(|| self.echo.dialog_of(now, call_id)).or_else(|| self.calls.dialog_of(now, call_id))
+    }
+
+    /// Records message `raw`, received or sent (`kind`), on its dialog's event list.
+    pub(super) fn log_dialog_message(&mut self, now: Instant, kind: EventKind, raw: &[u8]) {
+        let Some((label, call_id, sdp)) = scan(raw) else { return };
+        if matches!(label, Label::Request("REGISTER" | "SUBSCRIBE" | "PUBLISH" | "OPTIONS")) {
+            return;
+        }
+        self.log_sweep(now);
+        let d = match self.dialog_ref(now, call_id) {
+            Some(d) => d,
+            // Received messages are recorded before they are handled: an initial INVITE
+            // opens its dialog in state init (a dialog never created is swept later).
+            None if kind == EventKind::Recv && label == Label::Request("INVITE") && !has_to_tag(raw) => {
+                DialogRef { id: call_id.to_owned(), state: "init", age: std::time::Duration::ZERO, ue_leg: true }
+            }
+            None => {
+                // The dialog ended with this message (BYE, final error): the worker still
+                // holds its media counters (the removal is queued after the message).
+                self.dialog_stopped(now, call_id);
+                return;
+            }
+        };
+        if self.dialog_log.handle_message(now, &d.id, d.age, kind, label, d.state) {
+            if let Some(row) = self.dialog_row(now, &d.id) {
+                self.dialog_log.handle_row(&d.id, row);
+            }
+        }
+        let log = &mut self.dialog_log;
+        match (kind, sdp) {
+            (EventKind::Recv, Some(body)) if d.ue_leg => log.handle_ue_sdp(now, &d.id, d.age, body),
+            (EventKind::Send, Some(body)) => log.handle_sent_sdp(now, &d.id, d.age, call_id, body),
+            _ => {}
+        }
+    }
+
+    /// The current row of dialog `id`.
+    fn dialog_row(&self, now: Instant, id: &str) -> Option<DialogRow> {
+        self.calls
+            .dialog_row(now, id)
+            .or_else(|| self.echo.dialog_row(now, id))
+            .or_else(|| self.mt.dialog_rows(now).into_iter().find(|r| r.id == id))
+    }
+
+    /// Dialog `id` (if tracked) ended: listed as stopped with its final media counters.
+    fn dialog_stopped(&mut self, now: Instant, id: &str) {
+        let Some(row) = self.dialog_log.row(id) else { return };
+        let media = row.media.iter().map(|m| self.media_board.read(m.port).unwrap_or_default()).collect();
+        self.dialog_log.handle_stop(now, id, media);
+    }
+
+    /// Records every SIP message of `out` (before it is sent).
+    pub(super) fn log_dialog_sends(&mut self, out: &[(u16, ToWorker)]) {
+        let now = Instant::now();
+        for (_, cmd) in out {
+            if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = cmd {
+                self.log_dialog_message(now, EventKind::Send, msg);
+            }
+        }
+    }
+
+    /// Every [`SWEEP_EVERY`] messages, stops the dialogs that ended without a message and
+    /// drops the stopped ones listed long enough.
+    fn log_sweep(&mut self, now: Instant) {
+        self.dialog_log_ticks = self.dialog_log_ticks.wrapping_add(1);
+        if self.dialog_log_ticks % SWEEP_EVERY != 0 {
+            return;
+        }
+        let mut log = std::mem::replace(&mut self.dialog_log, DialogLog::new(1));
+        log.sweep(now, |id| self.dialog_ref(now, id).is_some());
+        self.dialog_log = log;
+    }
+}

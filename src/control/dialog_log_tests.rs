@@ -1,0 +1,162 @@
+//! Tests of the dialog event log on a virtual clock.
+
+use super::*;
+use crate::control::dialogs::DialogRow;
+
+const SDP_SENDRECV: &str = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 AMR-WB/16000\r\nm=video 4002 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n";
+const SDP_SENDONLY: &str = "v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\na=sendonly\r\n\
+m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 AMR-WB/16000\r\nm=video 0 RTP/AVP 97\r\n";
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn a_call_records_messages_and_state_changes_with_times_since_creation() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(8);
+    log.handle_message(t0, "c1", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
+    log.handle_message(t0 + ms(100), "c1", ms(100), EventKind::Send, Label::Response(180, "INVITE"), "ringing");
+    log.handle_message(t0 + ms(900), "c1", ms(900), EventKind::Send, Label::Response(200, "INVITE"), "start");
+    log.handle_message(t0 + ms(950), "c1", ms(950), EventKind::Recv, Label::Request("ACK"), "start");
+    let (events, dropped) = log.events("c1");
+    let got: Vec<(u128, &str, &str, Option<String>)> = events.map(|e| (e.at.as_millis(), e.kind.name(), e.state, e.message.text())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (0, "recv", "init", Some("INVITE".into())),
+            (0, "state", "init", None),
+            (100, "send", "ringing", Some("180 INVITE".into())),
+            (100, "state", "ringing", None),
+            (900, "send", "start", Some("200 INVITE".into())),
+            (900, "state", "start", None),
+            (950, "recv", "start", Some("ACK".into())),
+        ]
+    );
+    assert_eq!(dropped, 0);
+}
+
+#[test]
+fn the_event_list_keeps_the_newest_events_and_counts_the_dropped_ones() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(8);
+    for i in 0..40u64 {
+        log.handle_message(t0 + ms(i), "c1", ms(i), EventKind::Recv, Label::Request("INFO"), "start");
+    }
+    let (events, dropped) = log.events("c1");
+    let ats: Vec<u128> = events.map(|e| e.at.as_millis()).collect();
+    assert_eq!(ats.len(), MAX_EVENTS);
+    // 40 messages + 1 state event = 41 events: the 9 oldest are gone.
+    assert_eq!(dropped, 9);
+    assert_eq!(ats.last(), Some(&39));
+    assert_eq!(ats.first(), Some(&8));
+}
+
+#[test]
+fn sendonly_from_the_ue_shows_hold_and_sendrecv_returns_to_start() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(8);
+    log.handle_ue_sdp(t0, "c1", Duration::ZERO, SDP_SENDRECV.as_bytes());
+    log.handle_message(t0, "c1", Duration::ZERO, EventKind::Recv, Label::Response(200, "INVITE"), "start");
+    assert_eq!(log.sections("c1").iter().map(|s| (s.kind, s.dir, s.removed)).collect::<Vec<_>>(), vec![
+        ("audio", Direction::SendRecv, false),
+        ("video", Direction::SendRecv, false),
+    ]);
+    // RFC 3264 8.4: the UE re-offers a=sendonly (session level): held; its video is removed.
+    log.handle_ue_sdp(t0 + ms(10), "c1", ms(10), SDP_SENDONLY.as_bytes());
+    log.handle_message(t0 + ms(10), "c1", ms(10), EventKind::Recv, Label::Request("INVITE"), "start");
+    assert_eq!(log.state("c1", "start"), "hold");
+    assert_eq!(log.sections("c1").get(1).map(|s| s.removed), Some(true));
+    log.handle_ue_sdp(t0 + ms(20), "c1", ms(20), SDP_SENDRECV.as_bytes());
+    assert_eq!(log.state("c1", "start"), "start");
+    let (events, _) = log.events("c1");
+    let states: Vec<&str> = events.filter(|e| e.kind == EventKind::State).map(|e| e.state).collect();
+    assert_eq!(states, vec!["start", "hold", "start"]);
+    // Not hold before the call is answered.
+    assert_eq!(log.state("c1", "ringing"), "ringing");
+}
+
+#[test]
+fn sent_sdp_is_kept_per_leg_and_the_number_of_dialogs_is_bounded() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(2);
+    log.handle_sent_sdp(t0, "d", Duration::ZERO, "a-leg", b"one");
+    log.handle_sent_sdp(t0, "d", Duration::ZERO, "b-leg", b"two");
+    log.handle_sent_sdp(t0, "d", Duration::ZERO, "third", b"three");
+    log.handle_sent_sdp(t0, "d", Duration::ZERO, "a-leg", b"four");
+    assert_eq!(log.sent_sdp("d", "a-leg"), Some(&b"four"[..]));
+    assert_eq!(log.sent_sdp("d", "b-leg"), Some(&b"two"[..]));
+    assert_eq!(log.sent_sdp("d", "third"), None);
+    log.handle_message(t0, "e", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
+    log.handle_message(t0, "f", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
+    assert_eq!((log.len(), log.untracked), (2, 1));
+    // "d" and "e" ended; neither had a row, so neither is listed as stopped.
+    log.sweep(t0, |_| false);
+    assert!(log.is_empty());
+}
+
+fn row(id: &str) -> DialogRow {
+    DialogRow {
+        id: id.into(),
+        kind: "server",
+        state: "start",
+        from: "sip:a@x".into(),
+        to: "sip:b@x".into(),
+        age: Duration::ZERO,
+        session_expires: None,
+        qos: Vec::new(),
+        media: Vec::new(),
+    }
+}
+
+#[test]
+fn a_stopped_dialog_stays_listed_30_s_with_its_final_counters_then_leaves() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(1);
+    assert!(log.handle_message(t0, "c1", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init"), "a row is wanted");
+    log.handle_row("c1", row("c1"));
+    assert!(!log.handle_message(t0 + ms(5), "c1", ms(5), EventKind::Recv, Label::Request("INFO"), "init"), "no change, row known");
+    let counters = BoardEntry { rtp_recv: 50, rtp_send: 49, ..BoardEntry::default() };
+    log.handle_stop(t0 + ms(2000), "c1", vec![counters]);
+    assert!(log.is_stopped("c1") && log.row("c1").is_none());
+    assert_eq!(log.final_media("c1"), Some(&[counters][..]));
+    let listed: Vec<(String, &str, Duration)> = log.stopped_rows(t0 + ms(3000)).map(|r| (r.id, r.state, r.age)).collect();
+    assert_eq!(listed, vec![("c1".to_owned(), "stop", ms(3000))]);
+    let (events, _) = log.events("c1");
+    assert_eq!(events.last().map(|e| (e.kind, e.state, e.at)), Some((EventKind::State, "stop", ms(2000))));
+    // Stopped dialogs do not count against the dialogs in progress; messages after the stop are not recorded.
+    assert!(!log.handle_message(t0 + ms(2100), "c1", ms(2100), EventKind::Recv, Label::Request("BYE"), "stop"));
+    log.handle_message(t0, "c2", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
+    assert_eq!((log.len(), log.untracked), (2, 0));
+    // seed 000: 30 s after the stop it is gone.
+    assert_eq!(log.stopped_rows(t0 + ms(2000) + STOP_LINGER).count(), 0);
+    log.sweep(t0 + ms(2000) + STOP_LINGER, |id| id == "c2");
+    assert_eq!(log.len(), 1);
+    assert!(!log.is_stopped("c1"));
+}
+
+#[test]
+fn the_oldest_stopped_dialog_leaves_when_too_many_stopped() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(1);
+    for id in ["a", "b"] {
+        log.handle_message(t0, id, Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
+        log.handle_row(id, row(id));
+        log.handle_stop(t0, id, Vec::new());
+    }
+    let ids: Vec<String> = log.stopped_rows(t0).map(|r| r.id).collect();
+    assert_eq!(ids, vec!["b".to_owned()]);
+}
+
+#[test]
+fn scan_finds_label_call_id_and_sdp_body_of_outgoing_messages() {
+    let req = b"INVITE sip:ue@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\ni: abc@h\r\nCSeq: 2 INVITE\r\nc: application/sdp\r\nContent-Length: 3\r\n\r\nv=0";
+    let (label, cid, body) = scan(req).expect("a request");
+    assert_eq!((label, cid, body), (Label::Request("INVITE"), "abc@h", Some(&b"v=0"[..])));
+    let resp = b"SIP/2.0 200 OK\r\nCall-ID: xyz\r\nCSeq: 7 prack\r\nContent-Length: 0\r\n\r\n";
+    assert_eq!(scan(resp), Some((Label::Response(200, "PRACK"), "xyz", None)));
+    assert_eq!(scan(b"SIP/2.0 2"), None, "truncated status line");
+    assert_eq!(scan(b"FOO sip:x SIP/2.0\r\nCSeq: 1 FOO\r\n\r\n"), None, "no Call-ID");
+    assert_eq!(method_name(b"frob"), "OTHER");
+}
