@@ -335,7 +335,6 @@ impl Calls {
         };
         let caller = normalize_impu(&text(from.uri.raw));
         let callee = route.callee;
-        let _ = ruri;
         // TS 24.229 5.2.6.3.1: requests from unknown identities are refused
         // (not those of the trunk, nor allowed emergency calls).
         if !route.trusted && hss.impi_of_impu(&caller).is_none() {
@@ -432,7 +431,11 @@ impl Calls {
             Check::Use { interval, refresher, min_se } => Some((interval, refresher, min_se)),
             _ => None,
         };
-        let headers = b_leg_options(msg, pol.rel100, pol.precondition != Precondition::Off, se);
+        let mut headers = b_leg_options(msg, pol.rel100, pol.precondition != Precondition::Off, se);
+        // TS 24.229 5.4.3.2 / RFC 3455 4.2: the called identity, when configured.
+        if let Some(v) = self.policy.called_party.header(&callee, &text(ruri.raw)).filter(|_| !to_trunk) {
+            headers.push(("P-Called-Party-ID", v));
+        }
         let invite = build_request_ext(&self.local_addr, &b, "INVITE", 1, &branch, ctype.as_deref(), &body, Some(&caller), &headers);
         self.by_branch.insert(branch.clone(), id);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));

@@ -302,8 +302,10 @@ impl Control {
     }
 
     /// Starts a network-initiated call (the monitor's and the remote API's `mt_call`).
-    pub fn mt_call(&mut self, impu: &str, duration: Option<Duration>) -> Result<String, String> {
-        let (id, out) = self.mt.start(Instant::now(), impu, duration, &self.registrar.bindings, &mut self.media_ports)?;
+    /// `sdp_file`: the request's SDP file (seed 000 `sip_file`), overriding `mt_call_sdp_file`.
+    pub fn mt_call(&mut self, impu: &str, duration: Option<Duration>, sdp_file: Option<&str>) -> Result<String, String> {
+        let template = sdp_file.map(super::call_files::read_request_sdp).transpose()?;
+        let (id, out) = self.mt.start(Instant::now(), impu, duration, template.as_ref(), &self.registrar.bindings, &mut self.media_ports)?;
         self.send_all(out);
         Ok(id)
     }

@@ -51,6 +51,8 @@ enum Stage {
 
 struct EchoCall {
     worker: u16,
+    /// The echo IMPU called (normalised): its `sdp_file` and modifiers.
+    callee: String,
     port: u16,
     /// The dialog with the UE (ringcore's refreshes and BYE).
     dialog: Dialog,
@@ -87,6 +89,8 @@ pub struct Echo {
     contact: String,
     max_calls: usize,
     caps: LocalCaps,
+    /// seed 000 `sdp_file`: the answer capabilities of echo IMPUs that have one.
+    templates: HashMap<String, LocalCaps>,
     version: u64,
     local_addr: String,
     policy: CallPolicy,
@@ -111,6 +115,7 @@ impl Echo {
             contact: format!("<sip:echo@{local_addr}>"),
             max_calls,
             caps,
+            templates: HashMap::new(),
             version: 0,
             local_addr: local_addr.to_owned(),
             policy: CallPolicy::default(),
@@ -122,6 +127,12 @@ impl Echo {
     /// Replaces the global and per-IMPU call settings.
     pub fn set_policy(&mut self, policy: CallPolicy) {
         self.policy = policy;
+    }
+
+    /// seed 000 `sdp_file`: echo IMPUs (normalised) answer with these
+    /// capabilities instead of the built-in ones.
+    pub fn set_templates(&mut self, templates: HashMap<String, LocalCaps>) {
+        self.templates = templates;
     }
 
     /// True when `impu` (normalised) is an echo identity.
@@ -175,7 +186,7 @@ impl Echo {
         // RFC 3312 5.1: our curr local status is what the bearers say.
         self.caps.preconditions.local_reserved = qos.local_reserved();
         let w = ports.pick_worker();
-        let (answer, port) = match self.answer(&offer, ports, w, None) {
+        let (answer, port) = match self.answer(&offer, ports, w, None, &callee) {
             Ok(a) => a,
             Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
         };
@@ -206,6 +217,7 @@ impl Echo {
         let stage = if qos.in_use() && !met && rel100 { Stage::Preconditions } else { Stage::Alerting };
         let call = EchoCall {
             worker: w as u16,
+            callee,
             port,
             dialog,
             invite: msg.buffer().to_vec(),
@@ -239,8 +251,9 @@ impl Echo {
         out
     }
 
-    /// The SDP answer to `offer` on media worker `w` (reusing `port` when given).
-    fn answer(&mut self, offer: &SessionDescription, ports: &mut MediaPorts, w: usize, port: Option<u16>) -> Result<(SessionDescription, u16), String> {
+    /// The SDP answer to `offer` on media worker `w` (reusing `port` when
+    /// given), with `callee`'s `sdp_file` capabilities when it has one.
+    fn answer(&mut self, offer: &SessionDescription, ports: &mut MediaPorts, w: usize, port: Option<u16>, callee: &str) -> Result<(SessionDescription, u16), String> {
         let mut given: Option<u16> = None;
         let media_ip = ports.ip;
         // One audio section is echoed: the call's port, or a new one.
@@ -253,7 +266,15 @@ impl Echo {
         };
         self.version += 1;
         let local = LocalSession { addr: media_ip, session_id: self.version, session_version: 1 };
-        let answer = sdp::answer(offer, &self.caps, &local, &mut alloc);
+        let reserved = self.caps.preconditions.local_reserved;
+        let caps = match self.templates.get_mut(callee) {
+            Some(t) => {
+                t.preconditions.local_reserved = reserved;
+                &*t
+            }
+            None => &self.caps,
+        };
+        let answer = sdp::answer(offer, caps, &local, &mut alloc);
         let free = |p: Option<u16>, ports: &mut MediaPorts| {
             if let (Some(p), None) = (p, port) {
                 ports.free(p);

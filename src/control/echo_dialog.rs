@@ -96,7 +96,7 @@ impl Echo {
         let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
         let Some(c) = self.calls.get(&call_id) else { return vec![] };
-        let (w, port) = (c.worker as usize, c.port);
+        let (w, port, callee) = (c.worker as usize, c.port, c.callee.clone());
         self.caps.preconditions.local_reserved = c.qos.local_reserved();
         let mut met = false;
         if !msg.body().is_empty() {
@@ -104,7 +104,7 @@ impl Echo {
                 Ok(o) => o,
                 Err(e) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string()))),
             };
-            let (mut answer, _) = match self.answer(&offer, ports, w, Some(port)) {
+            let (mut answer, _) = match self.answer(&offer, ports, w, Some(port), &callee) {
                 Ok(a) => a,
                 Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
             };

@@ -30,11 +30,12 @@ pub const USERS: Command = Command {
 /// `mt_call`.
 pub const MT_CALL: Command = Command {
     name: "mt_call",
-    usage: "mt_call IMPU [duration]",
+    usage: "mt_call IMPU [-d duration] [sip_file]",
     help: "Call the registered UE of IMPU from the network. The UE's media is echoed back; \
-           after duration seconds (if given) ringcore hangs up.",
+           after duration seconds (if given) ringcore hangs up. sip_file: the SDP offered \
+           (overrides mt_call_sdp_file).",
     min_args: 1,
-    max_args: 2,
+    max_args: 4,
     handler: mt_call,
 };
 
@@ -105,13 +106,26 @@ fn users(ctx: &mut dyn MonitorContext, _args: &[&str], out: &mut dyn Write) -> i
     ctx.users(out)
 }
 
+/// seed 000 7: `mt_call callee [-d duration] [sip_file] [caller]`; a bare
+/// number after the callee is a duration too (earlier form).
 fn mt_call(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
-    let duration = match args.get(1).map(|d| d.parse::<f64>()) {
-        Some(Ok(d)) if d > 0.0 && d <= 86_400.0 => Some(d),
-        Some(_) => return writeln!(out, "mt_call: duration must be a number of seconds in 0..86400"),
-        None => None,
-    };
-    match ctx.mt_call(args.first().copied().unwrap_or(""), duration) {
+    let (mut duration, mut file) = (None, None);
+    let mut rest = args.iter().skip(1).copied();
+    while let Some(a) = rest.next() {
+        let d = if a == "-d" { rest.next().unwrap_or("") } else { a };
+        let is_duration = a == "-d" || (duration.is_none() && file.is_none() && a.parse::<f64>().is_ok());
+        if is_duration {
+            match d.parse::<f64>() {
+                Ok(d) if d > 0.0 && d <= 86_400.0 => duration = Some(d),
+                _ => return writeln!(out, "mt_call: duration must be a number of seconds in 0..86400"),
+            }
+        } else if file.is_none() {
+            file = Some(a);
+        } else {
+            return writeln!(out, "mt_call: forcing the caller is not supported");
+        }
+    }
+    match ctx.mt_call(args.first().copied().unwrap_or(""), duration, file) {
         Ok(line) => writeln!(out, "{line}"),
         Err(e) => writeln!(out, "mt_call: {e}"),
     }

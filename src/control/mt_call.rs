@@ -60,17 +60,24 @@ pub struct MtCalls {
     seq: u64,
     max_calls: usize,
     policy: CallPolicy,
+    /// seed 000 `mt_call_sdp_file` (global and per callee).
+    sdp: super::call_files::MtSdp,
 }
 
 impl MtCalls {
     /// MT calls presented as coming from `caller` (a SIP URI of the core).
     pub fn new(local_addr: String, caller: String, n_workers: usize, max_calls: usize) -> Self {
-        MtCalls { calls: HashMap::new(), by_branch: HashMap::new(), local_addr, caller, n_workers, seq: 0, max_calls, policy: CallPolicy::default() }
+        MtCalls { calls: HashMap::new(), by_branch: HashMap::new(), local_addr, caller, n_workers, seq: 0, max_calls, policy: CallPolicy::default(), sdp: Default::default() }
     }
 
     /// Replaces the global and per-IMPU call settings.
     pub fn set_policy(&mut self, policy: CallPolicy) {
         self.policy = policy;
+    }
+
+    /// seed 000 `mt_call_sdp_file`: the offers of MT calls.
+    pub fn set_sdp(&mut self, sdp: super::call_files::MtSdp) {
+        self.sdp = sdp;
     }
 
     /// True when the Call-ID is one of ours.
@@ -79,7 +86,18 @@ impl MtCalls {
     }
 
     /// Calls `impu`'s registered contact; the call ends after `duration` (None: when the UE hangs up).
-    pub fn start(&mut self, now: Instant, impu: &str, duration: Option<Duration>, bindings: &Bindings, ports: &mut MediaPorts) -> Result<(String, Vec<Out>), String> {
+    /// The offer is `template` (the request's SDP file), else the callee's or
+    /// the global `mt_call_sdp_file`, else built from our capabilities.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        &mut self,
+        now: Instant,
+        impu: &str,
+        duration: Option<Duration>,
+        template: Option<&SessionDescription>,
+        bindings: &Bindings,
+        ports: &mut MediaPorts,
+    ) -> Result<(String, Vec<Out>), String> {
         if self.calls.len() >= self.max_calls {
             return Err("too many MT calls in progress".into());
         }
@@ -101,7 +119,13 @@ impl MtCalls {
         self.seq += 1;
         let local = LocalSession { addr: ports.ip, session_id: self.seq, session_version: 1 };
         let mut given = Some(port);
-        let offer = match sdp::build_offer(&caps, &local, &mut |k| if k == MediaKind::Audio { given.take() } else { None }) {
+        let mut alloc = |k| if k == MediaKind::Audio { given.take() } else { None };
+        let built = match template.or_else(|| self.sdp.for_impu(&impu)) {
+            // The file's media as is, with our o=, c= and echo port (one audio stream is served).
+            Some(t) => sdp::offer_from_template(t, &caps, &local, &mut alloc),
+            None => sdp::build_offer(&caps, &local, &mut alloc),
+        };
+        let offer = match built {
             Ok(o) => o,
             Err(e) => {
                 ports.free(port);
