@@ -109,6 +109,8 @@ struct Call {
     /// Normalised caller and callee IMPUs (callflow_modifier owner and counterpart).
     caller: String,
     callee: String,
+    /// The IMEI the caller registered with, when a modifier matches on `imei`.
+    caller_imei: Option<String>,
 }
 
 impl Call {
@@ -455,6 +457,7 @@ impl Calls {
             timer: None,
             rang: false,
             qos,
+            caller_imei: self.policy.modifiers.uses_imei().then(|| caller_imei(bindings, &caller)).flatten(),
             caller,
             callee,
         };
@@ -806,6 +809,11 @@ fn b_leg_options(msg: &Message<'_>, rel100: bool, precondition: bool, se: Option
     // The caller's User-Agent stays unless force_user_agent replaces it (custom_headers).
     copy_headers(msg, &[HeaderName::UserAgent], &mut h);
     h
+}
+
+/// seed 000 `callflow_modifier.imei`: the IMEI the caller registered with.
+fn caller_imei(bindings: &Bindings, caller: &str) -> Option<String> {
+    bindings.lookup(caller).flat_map(|r| r.contacts.iter()).find_map(|c| c.imei.clone())
 }
 
 /// Copies the end-to-end extension headers of a relayed message.

@@ -7,7 +7,7 @@
 //! without it the generated response replaces the relayed one; with
 //! `transparent` it is sent besides the normal flow.
 
-use super::super::callflow::{reason, with_headers, Effect};
+use super::super::callflow::{reason, render, Effect};
 use super::super::reply::reply_to_tagged;
 use super::{anchor, tag_of, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
 use crate::config::typed::ModifierMethod;
@@ -49,7 +49,7 @@ impl Calls {
         let eff = self.fire(id, ModifierMethod::Reinvite, msg)?;
         let mut out = Vec::new();
         if let Some(code) = eff.code {
-            let resp = with_headers(super::super::reply::reply_to(msg, code, reason(code), &Extra::default()), &eff.headers);
+            let resp = render(super::super::reply::reply_to(msg, code, reason(code), &Extra::default()), &eff);
             out.push((worker, ToWorker::Respond { tx, msg: resp }));
         }
         if eff.transparent && eff.code.is_some_and(|c| c < 200) {
@@ -73,7 +73,7 @@ impl Calls {
             return None;
         }
         let call = self.calls.get(&id)?;
-        self.policy.modifiers.fire(&call.callee, step, None, &call.caller, msg)
+        self.policy.modifiers.fire(&call.callee, step, None, &call.caller, call.caller_imei.as_deref(), msg)
     }
 
     /// The response the modifier generates towards the caller.
@@ -83,7 +83,7 @@ impl Calls {
         let tag = tag_of(&call.a.local).unwrap_or("").to_owned();
         let mut extra = Extra::default();
         extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
-        let resp = with_headers(reply_to_tagged(&req, code, reason(code), &extra, &tag), &eff.headers);
+        let resp = render(reply_to_tagged(&req, code, reason(code), &extra, &tag), eff);
         if code >= 200 {
             call.a_tx = None;
         }

@@ -348,7 +348,8 @@ impl Control {
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_modified_invite(worker, tx, peer, &msg) => return,
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_emergency_invite(now, worker, tx, peer, &msg) => return,
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(&msg) => {
-                let out = self.echo.on_invite(now, worker, tx, peer, &msg, &mut self.media_ports);
+                let imei = self.caller_imei(&msg);
+                let out = self.echo.on_invite(now, worker, tx, peer, &msg, imei, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }
@@ -372,6 +373,8 @@ impl Control {
                 self.log_ipsec();
                 return;
             }
+            // seed 000 callflow_modifier methods MESSAGE and SUBSCRIBE.
+            Some(Method::Message | Method::Subscribe) if self.on_modified_request(worker, tx, peer, &msg) => return,
             Some(Method::Subscribe) if msg.event().is_some_and(|e| e.value.eq_ignore_ascii_case(b"reg")) => {
                 let bindings = &self.registrar.bindings;
                 let current = |impu: &str| bindings.lookup(impu).next().cloned();

@@ -32,6 +32,8 @@ use std::time::Instant;
 
 #[path = "echo_dialog.rs"]
 mod dialog;
+#[path = "echo_modifier.rs"]
+mod modifier;
 
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
@@ -53,6 +55,10 @@ struct EchoCall {
     worker: u16,
     /// The echo IMPU called (normalised): its `sdp_file` and modifiers.
     callee: String,
+    /// The IMEI the caller registered with (callflow_modifier `imei`).
+    caller_imei: Option<String>,
+    /// A callflow_modifier ended the call: released at the next timeout.
+    ended: bool,
     port: u16,
     /// The dialog with the UE (ringcore's refreshes and BYE).
     dialog: Dialog,
@@ -149,7 +155,9 @@ impl Echo {
     /// or refuses it: 503 when full, 420/422 for 100rel/session timer
     /// mismatches, 488 with a Warning when the offer is malformed or has
     /// nothing we can echo.
-    pub fn on_invite(&mut self, now: Instant, worker: u16, tx: TxId, peer: Peer, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+    /// `caller_imei`: the IMEI the caller registered with, when a modifier asks.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_invite(&mut self, now: Instant, worker: u16, tx: TxId, peer: Peer, msg: &Message<'_>, caller_imei: Option<String>, ports: &mut MediaPorts) -> Vec<Out> {
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
         if self.calls.len() >= self.max_calls {
             // RFC 3261 21.5.4: overload; Retry-After tells when to come back.
@@ -218,6 +226,8 @@ impl Echo {
         let call = EchoCall {
             worker: w as u16,
             callee,
+            caller_imei,
+            ended: false,
             port,
             dialog,
             invite: msg.buffer().to_vec(),
@@ -313,13 +323,15 @@ impl Echo {
         let msg = self.response(c, code, reason, headers, sdp);
         let (rel100, worker) = (c.rel100, c.tx_worker);
         let cseq = Message::parse(&c.invite).ok().and_then(|m| m.cseq().ok().map(|s| s.seq)).unwrap_or(1);
-        if let Some(c) = self.calls.get_mut(id) {
-            if rel100 {
+        // seed 000 callflow_modifier INVITE.RINGING / INVITE.SESSION_PROGRESS.
+        let outcome = self.modified_response(now, id, code, msg);
+        if let (Some(c), Some(msg)) = (self.calls.get_mut(id), outcome.normal.as_ref()) {
+            if rel100 && !outcome.ends {
                 c.reliable = Some(Reliable::new(now, t1, rseq, cseq, msg.clone()));
                 c.next_rseq = rseq.wrapping_add(1);
             }
         }
-        vec![(worker, ToWorker::Respond { tx, msg })]
+        [outcome.generated, outcome.normal].into_iter().flatten().map(|msg| (worker, ToWorker::Respond { tx, msg })).collect()
     }
 
     /// Moves the call on as far as it can go now: alerting once the
@@ -358,13 +370,15 @@ impl Echo {
         }
         let msg = self.response(c, 200, "OK", headers, true);
         let worker = c.tx_worker;
-        if let Some(c) = self.calls.get_mut(id) {
+        // seed 000 callflow_modifier INVITE.OK.
+        let outcome = self.modified_response(now, id, 200, msg);
+        if let Some(c) = self.calls.get_mut(id).filter(|_| !outcome.ends) {
             c.stage = Stage::Answered;
             c.tx = None;
             c.reliable = None;
             c.timer = c.se.map(|(i, r)| SessionTimer::new(now, i, r == Refresher::Uas));
         }
-        vec![(worker, ToWorker::Respond { tx, msg })]
+        [outcome.generated, outcome.normal].into_iter().flatten().map(|msg| (worker, ToWorker::Respond { tx, msg })).collect()
     }
 
     pub(super) fn schedule(&mut self, id: &str) {
@@ -410,6 +424,10 @@ impl Echo {
     fn call_timeout(&mut self, now: Instant, id: &str, ports: &mut MediaPorts) -> Vec<Out> {
         let dialog_timeout = self.policy.dialog_timeout;
         let Some(c) = self.calls.get(id) else { return vec![] };
+        if c.ended {
+            // A callflow_modifier answered or stopped the call.
+            return self.release(id, ports);
+        }
         if c.stage != Stage::Answered && now >= c.started + dialog_timeout {
             // seed 000 dialog_timeout: the unanswered call is given up.
             return self.reject(id, 480, "Temporarily Unavailable", "dialog_timeout", ports);
