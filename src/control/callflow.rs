@@ -118,7 +118,7 @@ impl Modifiers {
             let step_ok = r.method.map_or(any_covers(step), |m| m == step);
             let peer_ok = r.impu.as_deref().is_none_or(|p| p == counterpart);
             let rat_ok = r.access_network.is_empty() || r.access_network.iter().any(|&rat| rat_matches(rat, access));
-            let imei_ok = r.imei.as_deref().is_none_or(|want| imei.is_some_and(|have| same_imei(want, have)));
+            let imei_ok = r.imei.as_deref().map_or(true, |want| imei.is_some_and(|have| same_imei(want, have)));
             dir_ok && step_ok && peer_ok && rat_ok && imei_ok && *left != Some(0)
         })?;
         let r = e.rules.get(i)?;
@@ -311,6 +311,42 @@ mod tests {
         let out = String::from_utf8(render(msg, &eff)).expect("text");
         assert_eq!(out, "SIP/2.0 486 Busy Here\r\nX-A: 1\r\nVia: x\r\nContent-Type: application/xml\r\nContent-Length: 7\r\n\r\n<busy/>");
         assert!(Message::parse(out.as_bytes()).is_ok_and(|m| m.body() == b"<busy/>"));
+    }
+
+    fn effect(code: Option<u16>, stop: bool, transparent: bool) -> Effect {
+        Effect { code, stop: stop && !transparent, transparent, headers: vec![("X-M".into(), "1".into())], body: None }
+    }
+
+    #[test]
+    fn local_responses_follow_code_stop_and_transparent() {
+        let make = |c: u16| format!("SIP/2.0 {c} X\r\n\r\n").into_bytes();
+        let normal = || make(180);
+        let text = |m: &Option<Vec<u8>>| m.as_ref().map(|m| String::from_utf8_lossy(m).into_owned());
+        // Transparent, no code: the normal response, decorated.
+        let o = local_response(&effect(None, true, true), normal(), &make);
+        assert_eq!((text(&o.generated), text(&o.normal), o.ends), (None, Some("SIP/2.0 180 X\r\nX-M: 1\r\n\r\n".into()), false));
+        // Transparent with a provisional code: both, generated first.
+        let o = local_response(&effect(Some(183), true, true), normal(), &make);
+        assert_eq!((text(&o.generated).is_some(), text(&o.normal), o.ends), (true, Some("SIP/2.0 180 X\r\n\r\n".into()), false));
+        // stop false: the generated response replaces the normal one.
+        let o = local_response(&effect(Some(183), false, false), normal(), &make);
+        assert_eq!((text(&o.generated), o.normal, o.ends), (Some("SIP/2.0 183 X\r\nX-M: 1\r\n\r\n".into()), None, false));
+        // stop: a final code ends the call; without one a 480 closes the INVITE.
+        let o = local_response(&effect(Some(486), true, false), normal(), &make);
+        assert_eq!((o.normal, o.ends), (None, true));
+        let o = local_response(&effect(None, true, false), normal(), &make);
+        assert_eq!((o.generated, text(&o.normal), o.ends), (None, Some("SIP/2.0 480 X\r\n\r\n".into()), true));
+    }
+
+    #[test]
+    fn without_a_method_rules_leave_register_message_and_subscribe_alone() {
+        let mut m = modifiers("{ code: 480 }");
+        let msg = Message::parse(INVITE).expect("valid request");
+        assert!(m.fire("sip:b@ims", ModifierMethod::Message, Some(Dir::Rx), "sip:a@ims", None, &msg).is_none());
+        assert!(m.fire("sip:b@ims", ModifierMethod::Register, Some(Dir::Rx), "", None, &msg).is_none());
+        assert!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", None, &msg).is_some());
+        let mut m = modifiers("{ method: \"MESSAGE\", code: 500 }");
+        assert!(m.fire("sip:b@ims", ModifierMethod::Message, Some(Dir::Rx), "sip:a@ims", None, &msg).is_some());
     }
 
     #[test]

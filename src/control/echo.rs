@@ -34,6 +34,9 @@ use std::time::Instant;
 mod dialog;
 #[path = "echo_modifier.rs"]
 mod modifier;
+#[cfg(test)]
+#[path = "echo_tests.rs"]
+mod tests;
 
 /// A command for a worker.
 pub type Out = (u16, ToWorker);

@@ -67,7 +67,7 @@ impl Echo {
         if !eff.stop && eff.code.is_none() {
             return None;
         }
-        if eff.transparent && eff.code.is_none_or(|c| c < 200) {
+        if eff.transparent && eff.code.map_or(true, |c| c < 200) {
             // The echo still answers the re-INVITE.
             return if out.is_empty() { None } else { Some(out) };
         }

@@ -39,11 +39,6 @@ pub fn active(f: Feature) -> bool {
 /// Properties of active features that this build still does not carry out (generic paths;
 /// a listed path covers its children).
 const NOT_BUILT: &[&str] = &[
-    "ue_db.impu.callflow_modifier.content",
-    "ue_db.impu.callflow_modifier.content_type",
-    "ue_db.impu.callflow_modifier.imei",
-    "ue_db.impu.p_called_party_id",
-    "p_called_party_id",
     "sms_forced_cp_cause",
     "sctp_addr",
 ];
