@@ -197,7 +197,7 @@ pub fn with_headers(msg: Vec<u8>, headers: &[(String, String)]) -> Vec<u8> {
 pub struct Outcome {
     /// The generated response, sent first.
     pub generated: Option<Vec<u8>>,
-    /// The normal response (with the headers and body when no code was
+    /// The normal response (with the modifier's headers when no code was
     /// generated), unless replaced or stopped.
     pub normal: Option<Vec<u8>>,
     /// The INVITE got its final answer this way, or the dialog is stopped.
@@ -211,7 +211,8 @@ pub struct Outcome {
 pub fn local_response(eff: &Effect, normal: Vec<u8>, make: &dyn Fn(u16) -> Vec<u8>) -> Outcome {
     let generated = eff.code.map(|c| render(make(c), eff));
     let gen_final = eff.code.is_some_and(|c| c >= 200);
-    let decorated = if eff.code.is_none() { render(normal, eff) } else { normal };
+    // seed 000 `content` fills generated messages only; the normal one gets the headers.
+    let decorated = if eff.code.is_none() { with_headers(normal, &eff.headers) } else { normal };
     if eff.transparent || (!eff.stop && generated.is_none()) {
         return Outcome { normal: (!gen_final).then_some(decorated), generated, ends: gen_final };
     }

@@ -499,11 +499,11 @@ impl Calls {
             call.b.target = text(na.uri.raw);
         }
         // seed 000 callflow_modifier on the callee's answer.
-        let relay = match self.modify_response(id, code, &branch, msg, ports) {
+        let (relay, decorate) = match self.modify_response(id, code, &branch, msg, ports) {
             modifier::Next::Done(out) => return out,
-            modifier::Next::Continue { out: generated, relay } => {
+            modifier::Next::Continue { out: generated, relay, decorate } => {
                 out.extend(generated);
-                relay
+                (relay, decorate)
             }
         };
         let Some(call) = self.calls.get_mut(&id) else { return out };
@@ -552,6 +552,10 @@ impl Calls {
         }
         let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
         let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, &local_tag);
+        let resp = match &decorate {
+            Some(eff) => super::callflow::with_headers(resp, &eff.headers),
+            None => resp,
+        };
         out.extend(media_cmds);
         if let Some(tx) = call.a_tx.filter(|_| relay) {
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));

@@ -18,8 +18,9 @@ pub(super) enum Next {
     /// Nothing: the modifier handled the message.
     Done(Vec<Out>),
     /// Continue, after sending these; `relay` false when the generated
-    /// response replaced the relayed one.
-    Continue { out: Vec<Out>, relay: bool },
+    /// response replaced the relayed one; `decorate`: a modifier without
+    /// code whose headers go on the relayed response.
+    Continue { out: Vec<Out>, relay: bool, decorate: Option<Effect> },
 }
 
 impl Calls {
@@ -30,15 +31,16 @@ impl Calls {
             180 => ModifierMethod::InviteRinging,
             183 => ModifierMethod::InviteSessionProgress,
             200..=699 => ModifierMethod::InviteOk,
-            _ => return Next::Continue { out: vec![], relay: true },
+            _ => return Next::Continue { out: vec![], relay: true, decorate: None },
         };
-        let Some(eff) = self.fire(id, step, msg) else { return Next::Continue { out: vec![], relay: true } };
+        let Some(eff) = self.fire(id, step, msg) else { return Next::Continue { out: vec![], relay: true, decorate: None } };
         let out = self.generated(id, &eff);
+        let decorate = eff.code.is_none().then(|| eff.clone());
         if eff.transparent {
-            return Next::Continue { out, relay: true };
+            return Next::Continue { out, relay: true, decorate };
         }
         if !eff.stop {
-            return Next::Continue { out, relay: eff.code.is_none() };
+            return Next::Continue { out, relay: eff.code.is_none(), decorate };
         }
         Next::Done(self.stop_call(id, code, branch, ports, out))
     }
