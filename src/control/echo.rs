@@ -255,6 +255,13 @@ impl Echo {
         };
         let mut out = vec![(w as u16, ToWorker::MediaInstall { port, spec: MediaSpec::echo() })];
         self.calls.insert(call_id.clone(), call);
+        // seed 000 callflow_modifier INVITE.TRYING (the 100 already left from the worker).
+        let trying = self.modified_response(now, &call_id, 100, Vec::new());
+        let sent = [trying.generated, trying.normal].into_iter().flatten().filter(|m| !m.is_empty());
+        out.extend(sent.map(|msg| (worker, ToWorker::Respond { tx, msg })));
+        if trying.ends {
+            return out;
+        }
         if stage == Stage::Preconditions {
             // RFC 3312 5.1 / TS 24.229 5.4.7: the answer goes in a reliable 183.
             out.extend(self.provisional(now, &call_id, 183, "Session Progress", true));

@@ -1,6 +1,7 @@
 //! `callflow_modifier` on echo calls (seed 000 5.2.1; the echo IMPU is the
 //! callee of an MO dialog, so its modifiers apply, matched against the
-//! caller): the responses the echo sends (`INVITE.RINGING` on its 180,
+//! caller): the responses the echo sends (`INVITE.TRYING` when it takes
+//! the INVITE — the 100 itself leaves from the worker —, `INVITE.RINGING` on its 180,
 //! `INVITE.SESSION_PROGRESS` on its 183, `INVITE.OK` on its 200, direction
 //! tx) and the UE's re-INVITEs (`REINVITE`, direction rx).
 
@@ -22,6 +23,7 @@ impl Echo {
     pub(super) fn modified_response(&mut self, now: Instant, id: &str, code: u16, normal: Vec<u8>) -> Outcome {
         let unchanged = |normal| Outcome { generated: None, normal: Some(normal), ends: false };
         let step = match code {
+            100 => ModifierMethod::InviteTrying,
             180 => ModifierMethod::InviteRinging,
             183 => ModifierMethod::InviteSessionProgress,
             200..=699 => ModifierMethod::InviteOk,

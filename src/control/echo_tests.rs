@@ -128,3 +128,13 @@ fn an_ok_modifier_with_a_final_code_ends_the_call() {
     let again = w.invite(2);
     assert!(again.iter().any(|m| status(m) == "200"), "{again:?}");
 }
+
+#[test]
+fn a_trying_modifier_answers_the_invite_at_once() {
+    let mut w = world(", answer_delay: 2, callflow_modifier: { method: \"INVITE.TRYING\", code: 503, custom_headers: [ { name: \"Retry-After\", value: \"9\" } ] }", &[]);
+    let out = w.invite(1);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(status(&out[0]) == "503" && out[0].contains("Retry-After: 9\r\n"), "{}", out[0]);
+    w.timeout(Duration::ZERO);
+    assert!(w.echo.is_empty());
+}
