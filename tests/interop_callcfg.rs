@@ -181,7 +181,9 @@ fn mt_calls_offer_the_mt_call_sdp_file_or_the_requests_file() {
         format!(
             "{{ sip_addr: {{ addr: \"{sip}\", port_min: 44000, port_max: 44999 }}, domain: \"{DOMAIN}\", log_filename: \"{}\",\n\
              engine: {{ backend: \"{}\", workers: 1 }}, mt_call_sdp_file: \"{}\",\n\
-             ue_db: [ {{ imsi: \"001010000000891\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }} ] }}\n",
+             ue_db: [ {{ imsi: \"001010000000891\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }},\n\
+               {{ imsi: \"001010000000892\", impi: \"boss@{DOMAIN}\", authent_type: \"none\",\n\
+                  impu: [ {{ impu: \"sip:boss\", callflow_modifier: {{ method: \"INVITE.RINGING\" }} }} ] }} ] }}\n",
             dir.join("ims.log").display(),
             common::backend(),
             files.join("mt.sdp").display()
@@ -232,6 +234,25 @@ fn mt_calls_offer_the_mt_call_sdp_file_or_the_requests_file() {
     assert!(sdp.contains("s=lab-request") && sdp.contains("RTP/AVP 0\r\n"), "the request's file overrides: {sdp}");
     let (_, from) = (inv.clone(), from);
     ue.send_to(respond(&inv, "486 Busy Here", Some("u2"), "", "").as_bytes(), from).unwrap();
+
+    // seed 000 mt_call caller: a subscriber is asserted, and on this MT dialog
+    // its callflow_modifier applies: INVITE.RINGING with stop (default) cancels.
+    writeln!(stdin, "mt_call sip:ue@{DOMAIN} {} boss", request.display()).unwrap();
+    let inv = loop {
+        let (m, _) = recv_sip(&ue);
+        if m.starts_with("INVITE ") {
+            break m;
+        }
+    };
+    assert!(header_line(&inv, "From:").contains(&format!("<sip:boss@{DOMAIN}>")), "{inv}");
+    assert_eq!(header_line(&inv, "P-Asserted-Identity:"), format!("P-Asserted-Identity: <sip:boss@{DOMAIN}>"));
+    let contact = format!("Contact: <sip:ue@{}>\r\n", ue.local_addr().unwrap());
+    ue.send_to(respond(&inv, "180 Ringing", Some("u3"), &contact, "").as_bytes(), from).unwrap();
+    let (cancel, cfrom) = recv_sip(&ue);
+    assert!(cancel.starts_with("CANCEL ") && header_line(&cancel, "CSeq:").contains("1 CANCEL"), "the modifier stops the call: {cancel}");
+    assert_eq!(header_line(&cancel, "Via:"), header_line(&inv, "Via:"), "RFC 3261 9.1: the INVITE's branch");
+    ue.send_to(respond(&cancel, "200 OK", Some("u3"), "", "").as_bytes(), cfrom).unwrap();
+    ue.send_to(respond(&inv, "487 Request Terminated", Some("u3"), "", "").as_bytes(), from).unwrap();
 
     writeln!(stdin, "mt_call sip:ue@{DOMAIN} /nonexistent/x.sdp").unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -212,7 +212,7 @@ impl ApiContext for Control {
     fn mt_call(&mut self, req: &MtCall) -> Reply {
         let impu = self.mt_target(req)?;
         let d = req.duration.map(Duration::from_secs_f64);
-        let id = Control::mt_call(self, &impu, d, req.sdp_file.as_deref())?;
+        let id = Control::mt_call(self, &impu, d, req.sdp_file.as_deref(), req.caller.as_deref())?;
         Ok(map(json!({"session_id": id})))
     }
 

@@ -86,10 +86,13 @@ impl Echo {
                 out
             }
             // seed 000 callflow_modifier REINVITE: the UE's INVITE in the established dialog.
-            Some(Method::Invite) if self.calls.get(&call_id).is_some_and(|c| c.stage == Stage::Answered) => match self.modified_reinvite(now, &call_id, worker, tx, msg) {
-                Some(out) => out,
-                None => self.on_offer(now, worker, tx, msg, ports),
-            },
+            Some(Method::Invite) if self.calls.get(&call_id).is_some_and(|c| c.stage == Stage::Answered) => {
+                let (mut out, normal) = self.modified_reinvite(now, &call_id, worker, tx, msg);
+                if normal {
+                    out.extend(self.on_offer(now, worker, tx, msg, ports));
+                }
+                out
+            }
             Some(Method::Update) | Some(Method::Invite) => self.on_offer(now, worker, tx, msg, ports),
             _ => respond(reply_to(msg, 501, "Not Implemented", &Extra::warning("request not handled on an echo call"))),
         }

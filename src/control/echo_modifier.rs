@@ -52,26 +52,29 @@ impl Echo {
     }
 
     /// The echo IMPU's `REINVITE` modifier for the UE's re-INVITE on call
-    /// `id`: `None` lets the echo answer it; otherwise what to send (the
-    /// modifier's response; with `stop`, the BYE that ends the call).
-    pub(super) fn modified_reinvite(&mut self, now: Instant, id: &str, worker: u16, tx: TxId, msg: &Message<'_>) -> Option<Vec<Out>> {
+    /// `id`: what to send (the modifier's response; with `stop`, the BYE
+    /// that ends the call), and whether the echo still answers it after.
+    pub(super) fn modified_reinvite(&mut self, now: Instant, id: &str, worker: u16, tx: TxId, msg: &Message<'_>) -> (Vec<Out>, bool) {
+        let normal = (Vec::new(), true);
         if self.policy.modifiers.is_empty() {
-            return None;
+            return normal;
         }
-        let c = self.calls.get(id)?;
+        let Some(c) = self.calls.get(id) else { return normal };
         let caller = normalize_impu(&String::from_utf8_lossy(msg.from().map(|f| f.uri.raw).unwrap_or(b"")));
-        let eff = self.policy.modifiers.fire(&c.callee, ModifierMethod::Reinvite, Some(Dir::Rx), &caller, c.caller_imei.as_deref(), msg)?;
+        let Some(eff) = self.policy.modifiers.fire(&c.callee, ModifierMethod::Reinvite, Some(Dir::Rx), &caller, c.caller_imei.as_deref(), msg) else {
+            return normal;
+        };
         let mut out = Vec::new();
         if let Some(code) = eff.code {
             let resp = callflow::render(reply_to(msg, code, callflow::reason(code), &Extra::default()), &eff);
             out.push((worker, ToWorker::Respond { tx, msg: resp }));
         }
         if !eff.stop && eff.code.is_none() {
-            return None;
+            return normal;
         }
         if eff.transparent && eff.code.map_or(true, |c| c < 200) {
             // The echo still answers the re-INVITE.
-            return if out.is_empty() { None } else { Some(out) };
+            return (out, true);
         }
         if eff.stop {
             if eff.code.is_none() {
@@ -84,6 +87,6 @@ impl Echo {
             }
             self.deadlines.push(Reverse((now, id.to_owned())));
         }
-        Some(out)
+        (out, false)
     }
 }

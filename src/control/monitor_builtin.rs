@@ -30,12 +30,12 @@ pub const USERS: Command = Command {
 /// `mt_call`.
 pub const MT_CALL: Command = Command {
     name: "mt_call",
-    usage: "mt_call IMPU [-d duration] [sip_file]",
+    usage: "mt_call IMPU [-d duration] [sip_file] [caller]",
     help: "Call the registered UE of IMPU from the network. The UE's media is echoed back; \
            after duration seconds (if given) ringcore hangs up. sip_file: the SDP offered \
-           (overrides mt_call_sdp_file).",
+           (overrides mt_call_sdp_file); caller: the calling IMPU (asserted when a subscriber).",
     min_args: 1,
-    max_args: 4,
+    max_args: 5,
     handler: mt_call,
 };
 
@@ -109,7 +109,7 @@ fn users(ctx: &mut dyn MonitorContext, _args: &[&str], out: &mut dyn Write) -> i
 /// seed 000 7: `mt_call callee [-d duration] [sip_file] [caller]`; a bare
 /// number after the callee is a duration too (earlier form).
 fn mt_call(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
-    let (mut duration, mut file) = (None, None);
+    let (mut duration, mut file, mut caller) = (None, None, None);
     let mut rest = args.iter().skip(1).copied();
     while let Some(a) = rest.next() {
         let d = if a == "-d" { rest.next().unwrap_or("") } else { a };
@@ -121,11 +121,13 @@ fn mt_call(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> 
             }
         } else if file.is_none() {
             file = Some(a);
+        } else if caller.is_none() {
+            caller = Some(a);
         } else {
-            return writeln!(out, "mt_call: forcing the caller is not supported");
+            return writeln!(out, "mt_call: too many arguments");
         }
     }
-    match ctx.mt_call(args.first().copied().unwrap_or(""), duration, file) {
+    match ctx.mt_call(args.first().copied().unwrap_or(""), duration, file, caller) {
         Ok(line) => writeln!(out, "{line}"),
         Err(e) => writeln!(out, "mt_call: {e}"),
     }

@@ -27,6 +27,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+#[path = "mt_call_modifier.rs"]
+mod modifier;
+
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
 
@@ -48,6 +51,22 @@ struct MtCall {
     started: Instant,
     /// A 422 was answered with a new INVITE already (RFC 4028 7.3).
     retried_422: bool,
+    /// The caller (normalised; ringcore's identity unless forced) and the
+    /// IMEI the callee registered with: callflow_modifier owner and counterpart.
+    caller: String,
+    callee_imei: Option<String>,
+}
+
+/// What an `mt_call` request asks besides the callee (seed 000 `mt_call`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MtRequest<'a> {
+    /// Call duration, after which ringcore hangs up.
+    pub duration: Option<Duration>,
+    /// SDP offered (the request's `sip_file`), overriding `mt_call_sdp_file`.
+    pub template: Option<&'a SessionDescription>,
+    /// Forced caller IMPU (normalised), and whether it is a subscriber
+    /// (then asserted in P-Asserted-Identity).
+    pub caller: Option<(&'a str, bool)>,
 }
 
 /// The MT calls in progress.
@@ -85,19 +104,11 @@ impl MtCalls {
         msg.call_id().is_ok_and(|c| self.calls.contains_key(std::str::from_utf8(c).unwrap_or("")))
     }
 
-    /// Calls `impu`'s registered contact; the call ends after `duration` (None: when the UE hangs up).
-    /// The offer is `template` (the request's SDP file), else the callee's or
+    /// Calls `impu`'s registered contact; the call ends after `req.duration` (None: when the UE hangs up).
+    /// The offer is `req.template` (the request's SDP file), else the callee's or
     /// the global `mt_call_sdp_file`, else built from our capabilities.
-    #[allow(clippy::too_many_arguments)]
-    pub fn start(
-        &mut self,
-        now: Instant,
-        impu: &str,
-        duration: Option<Duration>,
-        template: Option<&SessionDescription>,
-        bindings: &Bindings,
-        ports: &mut MediaPorts,
-    ) -> Result<(String, Vec<Out>), String> {
+    pub fn start(&mut self, now: Instant, impu: &str, req: MtRequest<'_>, bindings: &Bindings, ports: &mut MediaPorts) -> Result<(String, Vec<Out>), String> {
+        let (duration, template) = (req.duration, req.template);
         if self.calls.len() >= self.max_calls {
             return Err("too many MT calls in progress".into());
         }
@@ -136,7 +147,7 @@ impl MtCalls {
         let call = MtCall {
             dialog: Dialog {
                 call_id: format!("rcmt{:x}@{}", self.seq, self.local_addr),
-                local: format!("<{}>;tag=rcm{:x}", self.caller, self.seq),
+                local: format!("<{}>;tag=rcm{:x}", req.caller.map_or(self.caller.as_str(), |(c, _)| c), self.seq),
                 remote: format!("<{impu}>"),
                 target: contact.uri.clone(),
                 // RFC 3327 5.3: requests to the UE follow its registered Path.
@@ -156,9 +167,16 @@ impl MtCalls {
             method: pol.session.method,
             started: now,
             retried_422: false,
+            caller: normalize_impu(req.caller.map_or(self.caller.as_str(), |(c, _)| c)),
+            callee_imei: contact.imei.clone(),
         };
         let branch = format!("z9hG4bKrcm{:x}", self.seq);
-        let invite = self.request(&call, "INVITE", &branch, true, &pol.uac_options());
+        let mut headers = pol.uac_options();
+        if let Some((caller, true)) = req.caller {
+            // seed 000 mt_call caller: a subscriber's identity is asserted (TS 24.229 5.4.3.3).
+            headers.push(("P-Asserted-Identity", format!("<{caller}>")));
+        }
+        let invite = self.request(&call, "INVITE", &branch, true, &headers);
         let id = call.dialog.call_id.clone();
         self.by_branch.insert(branch, id.clone());
         self.calls.insert(id.clone(), call);
@@ -228,6 +246,13 @@ impl MtCalls {
         if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
             call.dialog.target = String::from_utf8_lossy(na.uri.raw).into_owned();
         }
+        // seed 000 callflow_modifier on the UE's answer to the INVITE (the caller's; `stop` ends the call).
+        if !call.answered {
+            if let Some(out) = self.modified_response(&id, code, &branch, seq, msg, ports) {
+                return Some(out);
+            }
+        }
+        let call = self.calls.get_mut(&id)?;
         if code < 200 {
             return Some(self.prack(&id, msg));
         }
@@ -329,8 +354,16 @@ impl MtCalls {
                 out
             }
             Some(Method::Update) | Some(Method::Invite) => {
-                let resp = self.answer_refresh(now, &id, msg, ports.ip);
-                vec![(worker, ToWorker::Respond { tx, msg: resp })]
+                // seed 000 callflow_modifier REINVITE (the caller's).
+                let (mut out, normal) = match msg.method() {
+                    Some(Method::Invite) => self.modified_reinvite(&id, worker, tx, msg, ports),
+                    _ => (Vec::new(), true),
+                };
+                if normal {
+                    let resp = self.answer_refresh(now, &id, msg, ports.ip);
+                    out.push((worker, ToWorker::Respond { tx, msg: resp }));
+                }
+                out
             }
             _ => {
                 let w = Extra::warning("request not handled inside an MT call");
