@@ -3,8 +3,10 @@
 //! media (and echoes RTP on that answer), an echo IMPU's `callflow_modifier`
 //! on `INVITE.RINGING` turns its 180 into a 183 with the modifier's header
 //! and `content` body, MT calls offer `mt_call_sdp_file` (and the monitor's
-//! `mt_call ... sip_file`), and `p_called_party_id` (global and per IMPU)
-//! puts P-Called-Party-ID (RFC 3455 4.2) in the INVITE to the callee.
+//! `mt_call ... sip_file`; its `caller` is asserted and that caller's
+//! INVITE.RINGING modifier cancels the call), and `p_called_party_id` (global
+//! and per IMPU) puts P-Called-Party-ID (RFC 3455 4.2) in the INVITE to the
+//! callee, the MT call's INVITE and the MESSAGE to a UE.
 
 mod common;
 use common::{header_line, recv_sip, register_open_ue, respond, scratch_dir, Core};
@@ -180,7 +182,7 @@ fn mt_calls_offer_the_mt_call_sdp_file_or_the_requests_file() {
         &cfg,
         format!(
             "{{ sip_addr: {{ addr: \"{sip}\", port_min: 44000, port_max: 44999 }}, domain: \"{DOMAIN}\", log_filename: \"{}\",\n\
-             engine: {{ backend: \"{}\", workers: 1 }}, mt_call_sdp_file: \"{}\",\n\
+             engine: {{ backend: \"{}\", workers: 1 }}, mt_call_sdp_file: \"{}\", p_called_party_id: true,\n\
              ue_db: [ {{ imsi: \"001010000000891\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }},\n\
                {{ imsi: \"001010000000892\", impi: \"boss@{DOMAIN}\", authent_type: \"none\",\n\
                   impu: [ {{ impu: \"sip:boss\", callflow_modifier: {{ method: \"INVITE.RINGING\" }} }} ] }} ] }}\n",
@@ -220,6 +222,7 @@ fn mt_calls_offer_the_mt_call_sdp_file_or_the_requests_file() {
     let m = sdp.lines().find(|l| l.starts_with("m=audio ")).expect("audio");
     assert!(m.starts_with("m=audio 44") && m.ends_with("RTP/AVP 8 101"), "our echo port, the file's formats: {m}");
     assert!(!sdp.contains("o=lab "), "our own o= line: {sdp}");
+    assert_eq!(header_line(&inv, "P-Called-Party-ID:"), format!("P-Called-Party-ID: <sip:ue@{DOMAIN}>"));
     ue.send_to(respond(&inv, "486 Busy Here", Some("u1"), "", "").as_bytes(), from).unwrap();
 
     let request = files.join("request.sdp");
@@ -253,6 +256,17 @@ fn mt_calls_offer_the_mt_call_sdp_file_or_the_requests_file() {
     assert_eq!(header_line(&cancel, "Via:"), header_line(&inv, "Via:"), "RFC 3261 9.1: the INVITE's branch");
     ue.send_to(respond(&cancel, "200 OK", Some("u3"), "", "").as_bytes(), cfrom).unwrap();
     ue.send_to(respond(&inv, "487 Request Terminated", Some("u3"), "", "").as_bytes(), from).unwrap();
+
+    // p_called_party_id on the MESSAGEs to the UE too (a plain SIP client gets the text).
+    writeln!(stdin, "sms ue@{DOMAIN} hello").unwrap();
+    let msg = loop {
+        let (m, _) = recv_sip(&ue);
+        if m.starts_with("MESSAGE ") {
+            break m;
+        }
+    };
+    assert_eq!(header_line(&msg, "P-Called-Party-ID:"), format!("P-Called-Party-ID: <sip:ue@{DOMAIN}>"), "{msg}");
+    ue.send_to(respond(&msg, "200 OK", Some("m1"), "", "").as_bytes(), from).unwrap();
 
     writeln!(stdin, "mt_call sip:ue@{DOMAIN} /nonexistent/x.sdp").unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);

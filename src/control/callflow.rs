@@ -49,6 +49,8 @@ struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct Modifiers {
     by_impu: HashMap<String, Entry>,
+    /// Some rule matches on `imei` (start-up: saves IMEI look-ups otherwise).
+    imei_rules: bool,
 }
 
 /// TS 24.229 7.2A.4: the access types of P-Access-Network-Info per RAT.
@@ -92,6 +94,7 @@ impl Modifiers {
             e.impu.iter().for_each(|i| add(i, d));
         }
         cfg.calls.echo.iter().for_each(|i| add(i, domain.unwrap_or("")));
+        m.imei_rules = m.by_impu.values().any(|e| e.rules.iter().any(|r| r.imei.is_some()));
         m
     }
 
@@ -102,7 +105,7 @@ impl Modifiers {
 
     /// True when a rule asks for the counterpart's IMEI (worth looking up).
     pub fn uses_imei(&self) -> bool {
-        self.by_impu.values().any(|e| e.rules.iter().any(|r| r.imei.is_some()))
+        self.imei_rules
     }
 
     /// The first modifier of `owner` applying to `step` seen in direction

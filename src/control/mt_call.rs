@@ -176,6 +176,10 @@ impl MtCalls {
             // seed 000 mt_call caller: a subscriber's identity is asserted (TS 24.229 5.4.3.3).
             headers.push(("P-Asserted-Identity", format!("<{caller}>")));
         }
+        // seed 000 p_called_party_id: the called IMPU (TS 24.229 5.4.3.2, RFC 3455 4.2).
+        if let Some(v) = self.policy.called_party.header(&impu, &impu) {
+            headers.push(("P-Called-Party-ID", v));
+        }
         let invite = self.request(&call, "INVITE", &branch, true, &headers);
         let id = call.dialog.call_id.clone();
         self.by_branch.insert(branch, id.clone());
