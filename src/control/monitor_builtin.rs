@@ -164,3 +164,44 @@ fn quit(ctx: &mut dyn MonitorContext, _args: &[&str], _out: &mut dyn Write) -> i
     ctx.request_quit();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records the `mt_call` requests.
+    #[derive(Default)]
+    struct Rec(Vec<(String, Option<f64>, Option<String>, Option<String>)>);
+
+    impl MonitorContext for Rec {
+        fn log_options(&self) -> String {
+            String::new()
+        }
+        fn set_log_options(&mut self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn request_quit(&mut self) {}
+        fn mt_call(&mut self, impu: &str, duration: Option<f64>, sdp_file: Option<&str>, caller: Option<&str>) -> Result<String, String> {
+            self.0.push((impu.to_owned(), duration, sdp_file.map(str::to_owned), caller.map(str::to_owned)));
+            Ok("started".into())
+        }
+    }
+
+    fn run(args: &[&str]) -> (Rec, String) {
+        let (mut rec, mut out) = (Rec::default(), Vec::new());
+        mt_call(&mut rec, args, &mut out).expect("writes to memory");
+        (rec, String::from_utf8_lossy(&out).into_owned())
+    }
+
+    #[test]
+    fn mt_call_takes_duration_sip_file_and_caller_as_seed_000_section_7_writes_them() {
+        let s = |x: &str| Some(x.to_owned());
+        assert_eq!(run(&["sip:ue", "-d", "5", "a.sdp", "sip:boss"]).0 .0, vec![("sip:ue".to_owned(), Some(5.0), s("a.sdp"), s("sip:boss"))]);
+        assert_eq!(run(&["sip:ue", "a.sdp"]).0 .0, vec![("sip:ue".to_owned(), None, s("a.sdp"), None)]);
+        assert_eq!(run(&["sip:ue", "10"]).0 .0, vec![("sip:ue".to_owned(), Some(10.0), None, None)], "the earlier IMPU duration form");
+        let (rec, out) = run(&["sip:ue", "-d", "x"]);
+        assert!(rec.0.is_empty() && out.contains("duration must be"), "{out}");
+        let (rec, out) = run(&["sip:ue", "a.sdp", "sip:boss", "more"]);
+        assert!(rec.0.is_empty() && out.contains("too many arguments"), "{out}");
+    }
+}
