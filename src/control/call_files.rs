@@ -9,7 +9,7 @@
 use super::callflow::full;
 use crate::config::typed::{Config, FileText, Impu, MAX_CONTENT_FILE};
 use crate::ims::hss::normalize_impu;
-use crate::sdp::{LocalCaps, SessionDescription};
+use crate::sdp::{LocalCaps, MediaKind, SessionDescription};
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -31,12 +31,15 @@ fn impus(cfg: &Config) -> Vec<(&Impu, &str, usize)> {
 }
 
 /// The answer capabilities of each echo IMPU with an `sdp_file` (by
-/// normalised IMPU): the file's media, negotiated against each offer.
+/// normalised IMPU): the file's audio, negotiated against each offer (the
+/// echo serves one audio stream: other offered streams are refused, port 0).
 pub fn echo_templates(cfg: &Config) -> HashMap<String, LocalCaps> {
-    impus(cfg)
-        .into_iter()
-        .filter_map(|(i, d, _)| Some((normalize_impu(&i.public_identity(d)), LocalCaps::from_template(&sdp_of(i.sdp_file.as_ref()?)?))))
-        .collect()
+    let audio_caps = |sd: &SessionDescription| {
+        let mut caps = LocalCaps::from_template(sd);
+        caps.media.retain(|m| m.kind == MediaKind::Audio);
+        caps
+    };
+    impus(cfg).into_iter().filter_map(|(i, d, _)| Some((normalize_impu(&i.public_identity(d)), audio_caps(&sdp_of(i.sdp_file.as_ref()?)?)))).collect()
 }
 
 /// The SDP offers of MT calls: the callee's `ue_db.mt_call_sdp_file`, else
@@ -160,6 +163,40 @@ mod tests {
         let forced = CalledParty::from_config(&cfg("", ", p_called_party_id: \"sip:pcpi\""));
         assert_eq!(forced.header("sip:b@ims", "sip:b@ims").as_deref(), Some("<sip:pcpi@ims>"), "forced even when the flag is off");
         assert_eq!(forced.header("tel:+331", "tel:+331"), None);
+    }
+
+    #[test]
+    fn echo_templates_keep_the_audio_of_the_file() {
+        let dir = std::env::temp_dir().join(format!("ringcore-call-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let sdp = "v=0\no=- 1 1 IN IP4 1.1.1.1\ns=-\nc=IN IP4 1.1.1.1\nt=0 0\nm=audio 4000 RTP/AVP 8\nm=video 4002 RTP/AVP 96\na=rtpmap:96 H264/90000\n";
+        std::fs::write(dir.join("av.sdp"), sdp).expect("write");
+        let text = "{ domain: \"ims\", echo: [ { impu: \"sip:echo\", sdp_file: \"av.sdp\" }, \"sip:plain\" ] }";
+        let cfg = crate::config::load_str("t", text, &dir).expect("loads").config;
+        let t = echo_templates(&cfg);
+        assert_eq!(t.len(), 1, "only IMPUs with a file");
+        let caps = t.get("sip:echo@ims").expect("by normalised IMPU");
+        assert_eq!(caps.media.len(), 1);
+        assert_eq!((caps.media[0].kind, caps.media[0].codecs[0].encoding.as_str()), (MediaKind::Audio, "PCMA"));
+    }
+
+    #[test]
+    fn the_callees_mt_call_sdp_file_overrides_the_global_one() {
+        let dir = std::env::temp_dir().join(format!("ringcore-call-files-mt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for (f, s) in [("g.sdp", "global"), ("u.sdp", "user")] {
+            let sdp = format!("v=0\no=- 1 1 IN IP4 1.1.1.1\ns={s}\nc=IN IP4 1.1.1.1\nt=0 0\nm=audio 4000 RTP/AVP 0\n");
+            std::fs::write(dir.join(f), sdp).expect("write");
+        }
+        let text = "{ domain: \"ims\", mt_call_sdp_file: \"g.sdp\", ue_db: [ \
+            { imsi: \"001010000000001\", impi: \"a@ims\", authent_type: \"none\", impu: [\"sip:a\", \"tel:+331\"], mt_call_sdp_file: \"u.sdp\" }, \
+            { imsi: \"001010000000002\", impi: \"b@ims\", authent_type: \"none\", impu: [\"sip:b\"] } ] }";
+        let mt = MtSdp::from_config(&crate::config::load_str("t", text, &dir).expect("loads").config);
+        let name = |impu: &str| mt.for_impu(impu).map(|sd| sd.session_name.clone());
+        assert_eq!(name("sip:a@ims").as_deref(), Some("user"));
+        assert_eq!(name("tel:+331").as_deref(), Some("user"), "every IMPU of the entry");
+        assert_eq!(name("sip:b@ims").as_deref(), Some("global"));
+        assert!(MtSdp::default().for_impu("sip:b@ims").is_none());
     }
 
     #[test]
