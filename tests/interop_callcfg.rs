@@ -9,7 +9,7 @@
 //! callee, the MT call's INVITE and the MESSAGE to a UE.
 
 mod common;
-use common::{header_line, recv_sip, register_open_ue, respond, scratch_dir, Core};
+use common::{header_line, recv_sip, register_open_ue, respond, scratch_dir, tshark_check, Capture, Core};
 use std::io::{BufRead, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -95,6 +95,8 @@ fn echo_answers_with_its_sdp_file_and_a_ringing_modifier_changes_its_180() {
         note = dir.join("note.txt").display()
     );
     let core = Core::start("cfg-echo", &cfg);
+    let pcap = scratch_dir("cfg-echo-cap").join("echo.pcap");
+    let mut cap = Capture::start(&pcap, core.sip.port());
     let ue = UdpSocket::bind("127.0.0.1:0").unwrap();
     ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
 
@@ -125,6 +127,13 @@ fn echo_answers_with_its_sdp_file_and_a_ringing_modifier_changes_its_180() {
     let ok = next(&ue);
     assert!(ok.starts_with("SIP/2.0 200") && body(&ok).contains("m=audio "), "stop: false, the call goes on: {ok}");
     ack_and_bye(&ue, core.sip, &ok, "ue", "echo2", "cfg-echo-2");
+    cap.stop();
+    // tshark decodes every message, the file SDP and the modifier's text body included.
+    let (bad, decoded) = tshark_check(&pcap, &["sip.Status-Code", "sip.Method", "sdp.media"]);
+    assert!(bad.is_empty(), "tshark flags packets: {bad}");
+    for what in ["INVITE", "183", "200", "BYE", "audio"] {
+        assert!(decoded.contains(what), "{what} decoded: {decoded}");
+    }
 }
 
 /// seed 000 `p_called_party_id` (global) and `ue_db.impu.p_called_party_id`
@@ -147,6 +156,9 @@ fn p_called_party_id_is_added_to_the_invite_to_the_callee() {
             user(3, "c", ", p_called_party_id: \"sip:forced\"")
         );
         let core = Core::start("cfg-pcpi", &cfg);
+        let pcap = scratch_dir("cfg-pcpi-cap").join("pcpi.pcap");
+        // One capture shows tshark decoding the header (RFC 3455 4.2).
+        let mut cap = global.then(|| Capture::start(&pcap, core.sip.port()));
         let callee_ue = register_open_ue(core.sip, callee, DOMAIN);
         let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
         caller.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -158,6 +170,12 @@ fn p_called_party_id_is_added_to_the_invite_to_the_callee() {
         callee_ue.send_to(respond(&inv, "486 Busy Here", Some("b1"), "", "").as_bytes(), from).unwrap();
         let r = next(&caller);
         assert!(r.starts_with("SIP/2.0 486"), "{r}");
+        if let Some(cap) = cap.as_mut() {
+            cap.stop();
+            let (bad, decoded) = tshark_check(&pcap, &["sip.Method", "sip.P-Called-Party-ID"]);
+            assert!(bad.is_empty(), "tshark flags packets: {bad}");
+            assert!(decoded.contains(&format!("INVITE\t<sip:b@{DOMAIN}>")), "P-Called-Party-ID decoded: {decoded}");
+        }
     }
 }
 
