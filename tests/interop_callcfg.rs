@@ -241,7 +241,31 @@ fn mt_calls_offer_the_mt_call_sdp_file_or_the_requests_file() {
     assert!(m.starts_with("m=audio 44") && m.ends_with("RTP/AVP 8 101"), "our echo port, the file's formats: {m}");
     assert!(!sdp.contains("o=lab "), "our own o= line: {sdp}");
     assert_eq!(header_line(&inv, "P-Called-Party-ID:"), format!("P-Called-Party-ID: <sip:ue@{DOMAIN}>"));
-    ue.send_to(respond(&inv, "486 Busy Here", Some("u1"), "", "").as_bytes(), from).unwrap();
+    // Answered; the UE's re-offer is answered with the file's media too.
+    let l = ue.local_addr().unwrap();
+    let answer = "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n";
+    ue.send_to(respond(&inv, "200 OK", Some("u1"), &format!("Contact: <sip:ue@{l}>\r\n"), answer).as_bytes(), from).unwrap();
+    let (ack, _) = recv_sip(&ue);
+    assert!(ack.starts_with("ACK "), "{ack}");
+    let ours = header_line(&inv, "From:").trim_start_matches("From:").trim();
+    let target = header_line(&inv, "Contact:").trim_start_matches("Contact:").trim().trim_matches(['<', '>']).to_owned();
+    let call_id = header_line(&inv, "Call-ID:").to_owned();
+    let reinvite = format!(
+        "INVITE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKre1\r\nMax-Forwards: 70\r\nFrom: <sip:ue@{DOMAIN}>;tag=u1\r\n\
+         To: {ours}\r\n{call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:ue@{l}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{OFFER}",
+        OFFER.len()
+    );
+    ue.send_to(reinvite.as_bytes(), from).unwrap();
+    let ok = next(&ue);
+    assert!(ok.starts_with("SIP/2.0 200") && header_line(&ok, "CSeq:").contains("INVITE"), "{ok}");
+    let m = body(&ok).lines().find(|l| l.starts_with("m=audio ")).unwrap_or("").to_owned();
+    assert!(m.ends_with(" RTP/AVP 8"), "the file's PCMA, not the offered AMR-WB: {ok}");
+    let bye = format!(
+        "BYE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch=z9hG4bKbye1\r\nMax-Forwards: 70\r\nFrom: <sip:ue@{DOMAIN}>;tag=u1\r\n\
+         To: {ours}\r\n{call_id}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+    );
+    ue.send_to(bye.as_bytes(), from).unwrap();
+    assert!(next(&ue).starts_with("SIP/2.0 200"));
 
     let request = files.join("request.sdp");
     writeln!(stdin, "mt_call sip:ue@{DOMAIN} -d 1 {}", request.display()).unwrap();

@@ -34,12 +34,16 @@ fn impus(cfg: &Config) -> Vec<(&Impu, &str, usize)> {
 /// normalised IMPU): the file's audio, negotiated against each offer (the
 /// echo serves one audio stream: other offered streams are refused, port 0).
 pub fn echo_templates(cfg: &Config) -> HashMap<String, LocalCaps> {
-    let audio_caps = |sd: &SessionDescription| {
-        let mut caps = LocalCaps::from_template(sd);
-        caps.media.retain(|m| m.kind == MediaKind::Audio);
-        caps
-    };
     impus(cfg).into_iter().filter_map(|(i, d, _)| Some((normalize_impu(&i.public_identity(d)), audio_caps(&sdp_of(i.sdp_file.as_ref()?)?)))).collect()
+}
+
+/// The answering capabilities of an SDP file for a call whose media the
+/// worker echoes: the file's audio only (one audio stream is served; other
+/// offered streams are refused with port 0, RFC 3264 6).
+pub fn audio_caps(sd: &SessionDescription) -> LocalCaps {
+    let mut caps = LocalCaps::from_template(sd);
+    caps.media.retain(|m| m.kind == MediaKind::Audio);
+    caps
 }
 
 /// The SDP offers of MT calls: the callee's `ue_db.mt_call_sdp_file`, else

@@ -55,6 +55,9 @@ struct MtCall {
     /// IMEI the callee registered with: callflow_modifier owner and counterpart.
     caller: String,
     callee_imei: Option<String>,
+    /// The offer came from an SDP file: the UE's later offers are answered
+    /// with that file's media too (else the built-in capabilities).
+    answer_caps: Option<Box<LocalCaps>>,
 }
 
 /// What an `mt_call` request asks besides the callee (seed 000 `mt_call`).
@@ -131,7 +134,9 @@ impl MtCalls {
         let local = LocalSession { addr: ports.ip, session_id: self.seq, session_version: 1 };
         let mut given = Some(port);
         let mut alloc = |k| if k == MediaKind::Audio { given.take() } else { None };
-        let built = match template.or_else(|| self.sdp.for_impu(&impu)) {
+        let template = template.or_else(|| self.sdp.for_impu(&impu));
+        let answer_caps = template.map(|t| Box::new(super::call_files::audio_caps(t)));
+        let built = match template {
             // The file's media as is, with our o=, c= and echo port (one audio stream is served).
             Some(t) => sdp::offer_from_template(t, &caps, &local, &mut alloc),
             None => sdp::build_offer(&caps, &local, &mut alloc),
@@ -169,6 +174,7 @@ impl MtCalls {
             retried_422: false,
             caller: normalize_impu(req.caller.map_or(self.caller.as_str(), |(c, _)| c)),
             callee_imei: contact.imei.clone(),
+            answer_caps,
         };
         let branch = format!("z9hG4bKrcm{:x}", self.seq);
         let mut headers = pol.uac_options();
@@ -387,10 +393,16 @@ impl MtCalls {
                 Ok(o) => o,
                 Err(e) => return reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string())),
             };
-            let mut caps = LocalCaps::volte_default();
-            if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
-                audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
-            }
+            let caps = match c.answer_caps.as_deref() {
+                Some(file) => file.clone(),
+                None => {
+                    let mut caps = LocalCaps::volte_default();
+                    if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
+                        audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
+                    }
+                    caps
+                }
+            };
             let local = LocalSession { addr: ip, session_id: 1, session_version: c.offer.origin.session_version + 1 };
             let mut port = Some(c.port);
             match sdp::answer(&offer, &caps, &local, &mut |k| if k == MediaKind::Audio { port.take() } else { None }) {
