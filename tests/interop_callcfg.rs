@@ -1,5 +1,5 @@
 //! The call configuration of seed 000 on the wire, with a running ringcore
-//! and scripted UEs over UDP: the echo service answers with its `sdp_file`
+//! and scripted UEs over UDP (and SIPp for the echo answer): the echo service answers with its `sdp_file`
 //! media (and echoes RTP on that answer), an echo IMPU's `callflow_modifier`
 //! on `INVITE.RINGING` turns its 180 into a 183 with the modifier's header
 //! and `content` body, MT calls offer `mt_call_sdp_file` (and the monitor's
@@ -9,7 +9,7 @@
 //! callee, the MT call's INVITE and the MESSAGE to a UE.
 
 mod common;
-use common::{header_line, recv_sip, register_open_ue, respond, scratch_dir, tshark_check, Capture, Core};
+use common::{header_line, recv_sip, register_open_ue, respond, scratch_dir, sipp, test_file, tshark_check, Capture, Core};
 use std::io::{BufRead, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -134,6 +134,24 @@ fn echo_answers_with_its_sdp_file_and_a_ringing_modifier_changes_its_180() {
     for what in ["INVITE", "183", "200", "BYE", "audio"] {
         assert!(decoded.contains(what), "{what} decoded: {decoded}");
     }
+}
+
+/// The same echo sdp_file answer seen by SIPp: its scenario checks the
+/// 200's SDP with regular expressions (the call fails otherwise), 3 calls.
+#[test]
+fn sipp_calls_the_echo_and_gets_the_sdp_file_answer() {
+    let dir = files("cfg-sipp");
+    let cfg = format!(
+        "echo: [ {{ impu: \"sip:echo\", sdp_file: \"{}\" }} ],\n\
+         ue_db: [ {{ imsi: \"001010000000881\", impi: \"uac@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:uac\"] }} ],",
+        dir.join("echo.sdp").display()
+    );
+    let core = Core::start("cfg-sipp", &cfg);
+    let sf = test_file("sipp/echo_sdp_file_uac.xml");
+    let target = core.sip.to_string();
+    let args = ["-sf", sf.to_str().unwrap_or(""), "-key", "caller", "uac", "-key", "callee", "echo", "-m", "3", "-r", "10", "-i", "127.0.0.1"];
+    let (ok, out) = sipp(&[&args[..], &["-timeout", "20", "-recv_timeout", "5000", "-nostdin", "-trace_err", &target]].concat(), &core.dir);
+    assert!(ok, "SIPp calls to the echo failed:\n{out}");
 }
 
 /// seed 000 `p_called_party_id` (global) and `ue_db.impu.p_called_party_id`
