@@ -5,7 +5,9 @@
 //! A match sends the caller a response with the modifier's `code`; with
 //! `stop` the call ends (CANCEL, or ACK and BYE, towards the callee);
 //! without it the generated response replaces the relayed one; with
-//! `transparent` it is sent besides the normal flow.
+//! `transparent` it is sent besides the normal flow. The generated response
+//! carries the modifier's headers and `content` body; a modifier without
+//! `code` that lets the flow go on puts its headers on the relayed response.
 
 use super::super::callflow::{reason, render, Effect};
 use super::super::reply::reply_to_tagged;
