@@ -230,6 +230,10 @@ fn all_properties_round_trip() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let printed = dir.join("effective.cfg");
     std::fs::write(&printed, &first.stdout).expect("write effective config");
+    // The files it names (SDP, modifier bodies) are read at load, next to it.
+    for f in ["echo.sdp", "mt.sdp", "a.sdp", "u.sdp", "busy.xml", "x.txt"] {
+        std::fs::copy(root().join(DATA).join(f), dir.join(f)).expect("copy a named file");
+    }
     let second = check_config(&printed);
     assert_eq!(second.code, Some(0), "the printed configuration does not load:\n{}", second.stderr);
     assert!(second.stdout == first.stdout, "the printed configuration does not reprint identically");
@@ -300,7 +304,7 @@ fn seed_backquote_strings() {
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     assert_eq!(cfg["user_agent"], "abc3d");
     assert_eq!(cfg["com_name"], "IMS on 5060");
-    assert_eq!(cfg["mt_call_sdp_file"], "line1\nline2 5061");
+    assert_eq!(cfg["log_filename"], "line1\nline2 5061");
 }
 
 // ---------------------------------------------------------------------------

@@ -6,9 +6,9 @@
 //! UPDATE itself.
 
 mod common;
-use common::{header_line, recv_sip, Core};
+use common::{header_line, recv_sip, Capture, Core};
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
@@ -201,36 +201,6 @@ fn echo_with_preconditions_answers_in_183_then_alerts_after_update() {
     }
     let bad = Command::new("tshark").args(["-r", pcap.to_str().unwrap(), "-Y", "_ws.malformed || _ws.expert.severity >= \"error\""]).output().expect("tshark -r");
     assert!(String::from_utf8_lossy(&bad.stdout).trim().is_empty(), "tshark flags packets: {}", String::from_utf8_lossy(&bad.stdout));
-}
-
-/// tshark capturing ringcore's SIP port on loopback.
-struct Capture(std::process::Child);
-
-impl Capture {
-    fn start(pcap: &std::path::Path, port: u16) -> Capture {
-        let c = Command::new("tshark")
-            .args(["-i", "lo", "-f", &format!("udp port {port}"), "-w", pcap.to_str().unwrap(), "-q"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tshark (apt-get install tshark)");
-        std::thread::sleep(Duration::from_secs(2));
-        Capture(c)
-    }
-
-    fn stop(&mut self) {
-        std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill").args(["-INT", &self.0.id().to_string()]).status();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        // A failed test must not leave tshark running.
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// RFC 4028: the UE asks ringcore to refresh (refresher=uas, 90 s): the

@@ -33,22 +33,26 @@ impl fmt::Display for LoadError {
     }
 }
 
-/// Reads, preprocesses, evaluates and types the configuration file `path`.
+/// Reads, preprocesses, evaluates and types the configuration file `path`,
+/// and reads the files it names.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let value = lang::load_file(path).map_err(|e| LoadError(vec![e.to_string()]))?;
-    typed_of(&value)
+    let dir = path.parent().unwrap_or(Path::new(""));
+    typed_of(&value, &path.display().to_string(), dir)
 }
 
 /// Like [`load`] for a configuration held in memory (the embedded default);
 /// includes are resolved against `base_dir`.
 pub fn load_str(name: &str, text: &str, base_dir: &Path) -> Result<Loaded, LoadError> {
     let value = lang::load_str(name, text, base_dir).map_err(|e| LoadError(vec![e.to_string()]))?;
-    typed_of(&value)
+    typed_of(&value, name, base_dir)
 }
 
-fn typed_of(value: &value::Value) -> Result<Loaded, LoadError> {
-    match typed::from_value(value) {
-        Ok((config, warnings)) => Ok(Loaded { config, warnings }),
-        Err(errors) => Err(LoadError(errors.iter().map(|e| format!("{e}")).collect())),
-    }
+/// Types the tree, then reads the files it names (`sdp_file`, `content`...)
+/// relative to the configuration that named them (`root_name` in `root_dir`).
+fn typed_of(value: &value::Value, root_name: &str, root_dir: &Path) -> Result<Loaded, LoadError> {
+    let located = |errors: Vec<typed::TypedError>| LoadError(errors.iter().map(|e| format!("{e}")).collect());
+    let (mut config, warnings) = typed::from_value(value).map_err(located)?;
+    config.load_files(root_name, root_dir).map_err(located)?;
+    Ok(Loaded { config, warnings })
 }

@@ -34,6 +34,9 @@ impl ApiContext for Control {
         if let Some(v) = req.binding_expires {
             self.registrar.config_mut().binding_expires = v;
         }
+        if let Some(on) = req.p_called_party_id {
+            self.set_called_party_global(on);
+        }
         Ok(Map::new())
     }
 
@@ -210,7 +213,7 @@ impl ApiContext for Control {
     fn mt_call(&mut self, req: &MtCall) -> Reply {
         let impu = self.mt_target(req)?;
         let d = req.duration.map(Duration::from_secs_f64);
-        let id = Control::mt_call(self, &impu, d)?;
+        let id = Control::mt_call(self, &impu, d, req.sdp_file.as_deref(), req.caller.as_deref())?;
         Ok(map(json!({"session_id": id})))
     }
 

@@ -3,6 +3,7 @@
 //! their per-IMPU overrides in `ue_db` and `echo` (`100rel`, `precondition`,
 //! `session_expires`, `ring_only`, `answer_delay`), looked up by normalised IMPU.
 
+use super::call_files::CalledParty;
 use super::callflow::Modifiers;
 use super::emergency::Emergency;
 use crate::config::typed::{Config, Impu, Precondition, SessionExpires, Trunk};
@@ -42,6 +43,8 @@ pub struct CallPolicy {
     pub trunk: Option<Trunk>,
     /// ue_db `callflow_modifier` rules with their remaining ttl.
     pub modifiers: Modifiers,
+    /// seed 000 `p_called_party_id` (global and per IMPU).
+    pub called_party: CalledParty,
 }
 
 impl Default for CallPolicy {
@@ -54,6 +57,7 @@ impl Default for CallPolicy {
             emergency: Emergency::default(),
             trunk: None,
             modifiers: Modifiers::default(),
+            called_party: CalledParty::default(),
         }
     }
 }
@@ -89,7 +93,8 @@ impl CallPolicy {
         let dialog_timeout = Duration::from_secs(u64::from(c.dialog_timeout));
         let (emergency, trunk) = (Emergency::from_config(cfg), c.trunk.clone());
         let modifiers = Modifiers::from_config(cfg);
-        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout, t1, emergency, trunk, modifiers };
+        let called_party = CalledParty::from_config(cfg);
+        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout, t1, emergency, trunk, modifiers, called_party };
         let domain = cfg.sip.domain.as_deref();
         for e in &cfg.ue_db {
             let d = e.domain_or(domain).unwrap_or("");

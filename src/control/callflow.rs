@@ -1,15 +1,17 @@
 //! `ue_db.impu.callflow_modifier` (seed 000 5.2.1) applied to calls: the
 //! modifiers of the served IMPU (the callee of MO dialogs) are matched by
 //! step (`method`), direction (`dir`), counterpart (`impu`), radio access
-//! (`access_network`, from P-Access-Network-Info, TS 24.229 7.2A.4) and
-//! remaining `ttl`; a match generates a response with `code` and the
-//! modifier's `custom_headers`, and stops the dialog unless `stop` is false
-//! or `transparent` is set. `content`, `imei` are not applied yet.
+//! (`access_network`, from P-Access-Network-Info, TS 24.229 7.2A.4), the
+//! counterpart's registered IMEI (`imei`) and remaining `ttl`; a match
+//! generates a response with `code`, the modifier's `custom_headers` and its
+//! `content` file as body (`content_type`), and stops the dialog unless
+//! `stop` is false or `transparent` is set.
 
 use crate::config::typed::{CallflowModifier, Config, Direction, ModifierMethod, Rat};
 use crate::ims::hss::normalize_impu;
 use crate::sip::{HeaderName, Message};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Whether ringcore receives or sends the message a step is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +33,8 @@ pub struct Effect {
     pub transparent: bool,
     /// Header lines added to the generated response.
     pub headers: Vec<(String, String)>,
+    /// seed 000 `content` (loaded file) and `content_type`: the generated body.
+    pub body: Option<(String, Arc<str>)>,
 }
 
 /// One IMPU's modifiers with the remaining trigger counts.
@@ -45,6 +49,8 @@ struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct Modifiers {
     by_impu: HashMap<String, Entry>,
+    /// Some rule matches on `imei` (start-up: saves IMEI look-ups otherwise).
+    imei_rules: bool,
 }
 
 /// TS 24.229 7.2A.4: the access types of P-Access-Network-Info per RAT.
@@ -88,6 +94,7 @@ impl Modifiers {
             e.impu.iter().for_each(|i| add(i, d));
         }
         cfg.calls.echo.iter().for_each(|i| add(i, domain.unwrap_or("")));
+        m.imei_rules = m.by_impu.values().any(|e| e.rules.iter().any(|r| r.imei.is_some()));
         m
     }
 
@@ -96,27 +103,52 @@ impl Modifiers {
         self.by_impu.is_empty()
     }
 
+    /// True when a rule asks for the counterpart's IMEI (worth looking up).
+    pub fn uses_imei(&self) -> bool {
+        self.imei_rules
+    }
+
     /// The first modifier of `owner` applying to `step` seen in direction
     /// `dir` (`None`: relayed, so both received and sent), with
-    /// `counterpart` the other party and `msg` the message concerned; its
-    /// ttl is consumed (seed 000 `ttl`: removed after being triggered ttl times).
-    pub fn fire(&mut self, owner: &str, step: ModifierMethod, dir: Option<Dir>, counterpart: &str, msg: &Message<'_>) -> Option<Effect> {
+    /// `counterpart` the other party (and `imei`, the IMEI it registered
+    /// with) and `msg` the message concerned; its ttl is consumed (seed 000
+    /// `ttl`: removed after being triggered ttl times).
+    pub fn fire(&mut self, owner: &str, step: ModifierMethod, dir: Option<Dir>, counterpart: &str, imei: Option<&str>, msg: &Message<'_>) -> Option<Effect> {
         let e = self.by_impu.get_mut(owner)?;
         let access = msg.header(HeaderName::PAccessNetworkInfo).unwrap_or(b"");
         let i = e.rules.iter().zip(&e.left).position(|(r, left)| {
             let dir_ok = matches!((r.dir, dir), (Direction::Both, _) | (_, None) | (Direction::Rx, Some(Dir::Rx)) | (Direction::Tx, Some(Dir::Tx)));
-            let step_ok = r.method.is_none_or(|m| m == step);
+            let step_ok = r.method.map_or(any_covers(step), |m| m == step);
             let peer_ok = r.impu.as_deref().is_none_or(|p| p == counterpart);
             let rat_ok = r.access_network.is_empty() || r.access_network.iter().any(|&rat| rat_matches(rat, access));
-            dir_ok && step_ok && peer_ok && rat_ok && *left != Some(0)
+            let imei_ok = r.imei.as_deref().map_or(true, |want| imei.is_some_and(|have| same_imei(want, have)));
+            dir_ok && step_ok && peer_ok && rat_ok && imei_ok && *left != Some(0)
         })?;
         let r = e.rules.get(i)?;
         if let Some(Some(n)) = e.left.get_mut(i) {
             *n = n.saturating_sub(1);
         }
         let headers = r.custom_headers.iter().map(|h| (h.name.clone(), h.value.clone())).collect();
-        Some(Effect { code: r.code, stop: r.stop && !r.transparent, transparent: r.transparent, headers })
+        let body = match (&r.content, &r.content_type) {
+            (Some(f), Some(t)) => f.text.clone().map(|text| (t.clone(), text)),
+            _ => None,
+        };
+        Some(Effect { code: r.code, stop: r.stop && !r.transparent, transparent: r.transparent, headers, body })
     }
+}
+
+/// The steps a modifier without `method` applies to: the call steps and
+/// emergency registration. Plain REGISTER, SUBSCRIBE and MESSAGE need the
+/// method named, so an IMPU's call rule (or the deprecated per-IMPU `code`,
+/// the echo answer of seed 001) never blocks its registration or its SMS.
+fn any_covers(step: ModifierMethod) -> bool {
+    !matches!(step, ModifierMethod::Register | ModifierMethod::Subscribe | ModifierMethod::Message)
+}
+
+/// IMEIs compare on TAC and serial number (the first 14 digits, TS 23.003
+/// 6.2): the configuration may write the check digit or the software version.
+fn same_imei(a: &str, b: &str) -> bool {
+    a.get(..14).is_some_and(|x| b.get(..14) == Some(x))
 }
 
 /// RFC 3261 21: the reason phrase of a generated status code.
@@ -162,6 +194,69 @@ pub fn with_headers(msg: Vec<u8>, headers: &[(String, String)]) -> Vec<u8> {
     out
 }
 
+/// What a response ringcore itself sends (echo, MT calls) becomes under a
+/// modifier's effect.
+#[derive(Debug, PartialEq)]
+pub struct Outcome {
+    /// The generated response, sent first.
+    pub generated: Option<Vec<u8>>,
+    /// The normal response (with the modifier's headers when no code was
+    /// generated), unless replaced or stopped.
+    pub normal: Option<Vec<u8>>,
+    /// The INVITE got its final answer this way, or the dialog is stopped.
+    pub ends: bool,
+}
+
+/// seed 000 `code`, `transparent`, `stop` on a response of ours (`normal`);
+/// `make(code)` builds a bare response to the same INVITE. Transparent: the
+/// generated response goes besides the normal one; `stop` false: it replaces
+/// it; `stop`: the dialog ends (with a 480 when no final answer was generated).
+pub fn local_response(eff: &Effect, normal: Vec<u8>, make: &dyn Fn(u16) -> Vec<u8>) -> Outcome {
+    let generated = eff.code.map(|c| render(make(c), eff));
+    let gen_final = eff.code.is_some_and(|c| c >= 200);
+    // seed 000 `content` fills generated messages only; the normal one gets the headers.
+    let decorated = if eff.code.is_none() { with_headers(normal, &eff.headers) } else { normal };
+    if eff.transparent || (!eff.stop && generated.is_none()) {
+        return Outcome { normal: (!gen_final).then_some(decorated), generated, ends: gen_final };
+    }
+    if !eff.stop {
+        return Outcome { generated, normal: None, ends: gen_final };
+    }
+    // RFC 3261 13.3.1.3: the INVITE still needs a final answer when the dialog stops.
+    let closing = (!gen_final).then(|| make(480));
+    Outcome { generated, normal: closing, ends: true }
+}
+
+/// A generated or decorated message with the effect applied: its header
+/// lines, and its body replaced by the `content` file when there is one.
+pub fn render(msg: Vec<u8>, eff: &Effect) -> Vec<u8> {
+    let msg = with_headers(msg, &eff.headers);
+    match &eff.body {
+        Some((ctype, body)) => replace_body(&msg, ctype, body.as_bytes()),
+        None => msg,
+    }
+}
+
+/// `msg` with `body` of type `ctype` instead of its own (RFC 3261 20.14,
+/// 20.15: Content-Length and Content-Type, long or compact form, rewritten).
+pub fn replace_body(msg: &[u8], ctype: &str, body: &[u8]) -> Vec<u8> {
+    let head_len = msg.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(msg.len());
+    let head = msg.get(..head_len).unwrap_or(msg);
+    let mut out = Vec::with_capacity(head_len + body.len() + 64);
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let name = line.split(|&b| b == b':').next().unwrap_or(b"");
+        let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
+        if !matches!(name.as_str(), "content-type" | "c" | "content-length" | "l") {
+            out.extend_from_slice(line);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    out.extend_from_slice(format!("Content-Type: {ctype}\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,22 +273,84 @@ mod tests {
     fn method_dir_impu_access_network_and_ttl_select() {
         let mut m = modifiers("[ { method: \"INVITE.RINGING\", code: 183, dir: \"tx\" }, { method: \"INVITE\", code: 486, impu: \"sip:a\", access_network: \"nr\", ttl: 1, custom_headers: [ { name: \"X-Why\", value: \"busy\" } ] } ]");
         let msg = Message::parse(INVITE).expect("valid request");
-        let e = m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", &msg).expect("INVITE rule");
+        let e = m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", None, &msg).expect("INVITE rule");
         assert_eq!((e.code, e.stop), (Some(486), true));
         assert_eq!(e.headers, vec![("X-Why".to_string(), "busy".to_string())]);
-        assert_eq!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", &msg), None, "ttl 1 used up");
-        assert!(m.fire("sip:b@ims", ModifierMethod::InviteRinging, Some(Dir::Rx), "sip:a@ims", &msg).is_none(), "tx only");
-        assert!(m.fire("sip:b@ims", ModifierMethod::InviteRinging, Some(Dir::Tx), "sip:a@ims", &msg).is_some());
-        assert!(m.fire("sip:other@ims", ModifierMethod::InviteRinging, Some(Dir::Tx), "sip:a@ims", &msg).is_none());
+        assert_eq!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", None, &msg), None, "ttl 1 used up");
+        assert!(m.fire("sip:b@ims", ModifierMethod::InviteRinging, Some(Dir::Rx), "sip:a@ims", None, &msg).is_none(), "tx only");
+        assert!(m.fire("sip:b@ims", ModifierMethod::InviteRinging, Some(Dir::Tx), "sip:a@ims", None, &msg).is_some());
+        assert!(m.fire("sip:other@ims", ModifierMethod::InviteRinging, Some(Dir::Tx), "sip:a@ims", None, &msg).is_none());
     }
 
     #[test]
     fn counterpart_and_rat_mismatch_do_not_fire() {
         let mut m = modifiers("{ method: \"INVITE\", code: 403, impu: \"sip:c\" }");
         let msg = Message::parse(INVITE).expect("valid request");
-        assert!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", &msg).is_none());
+        assert!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", None, &msg).is_none());
         let mut m = modifiers("{ code: 403, access_network: \"lte\" }");
-        assert!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", &msg).is_none());
+        assert!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", None, &msg).is_none());
+    }
+
+    #[test]
+    fn imei_selects_on_the_counterparts_registered_imei() {
+        let mut m = modifiers("{ method: \"INVITE\", code: 403, imei: \"352099001761481\" }");
+        assert!(m.uses_imei());
+        let msg = Message::parse(INVITE).expect("valid request");
+        assert!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", None, &msg).is_none(), "no IMEI registered");
+        assert!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", Some("35209900176149"), &msg).is_none());
+        let e = m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", Some("35209900176148"), &msg);
+        assert_eq!(e.and_then(|e| e.code), Some(403), "TAC+SNR match, check digit ignored");
+    }
+
+    #[test]
+    fn content_replaces_the_body_of_the_generated_message() {
+        let eff = Effect {
+            code: Some(486),
+            stop: true,
+            transparent: false,
+            headers: vec![("X-A".into(), "1".into())],
+            body: Some(("application/xml".into(), Arc::from("<busy/>"))),
+        };
+        let msg = b"SIP/2.0 486 Busy Here\r\nVia: x\r\nContent-Type: application/sdp\r\nl: 3\r\n\r\nabc".to_vec();
+        let out = String::from_utf8(render(msg, &eff)).expect("text");
+        assert_eq!(out, "SIP/2.0 486 Busy Here\r\nX-A: 1\r\nVia: x\r\nContent-Type: application/xml\r\nContent-Length: 7\r\n\r\n<busy/>");
+        assert!(Message::parse(out.as_bytes()).is_ok_and(|m| m.body() == b"<busy/>"));
+    }
+
+    fn effect(code: Option<u16>, stop: bool, transparent: bool) -> Effect {
+        Effect { code, stop: stop && !transparent, transparent, headers: vec![("X-M".into(), "1".into())], body: None }
+    }
+
+    #[test]
+    fn local_responses_follow_code_stop_and_transparent() {
+        let make = |c: u16| format!("SIP/2.0 {c} X\r\n\r\n").into_bytes();
+        let normal = || make(180);
+        let text = |m: &Option<Vec<u8>>| m.as_ref().map(|m| String::from_utf8_lossy(m).into_owned());
+        // Transparent, no code: the normal response, decorated.
+        let o = local_response(&effect(None, true, true), normal(), &make);
+        assert_eq!((text(&o.generated), text(&o.normal), o.ends), (None, Some("SIP/2.0 180 X\r\nX-M: 1\r\n\r\n".into()), false));
+        // Transparent with a provisional code: both, generated first.
+        let o = local_response(&effect(Some(183), true, true), normal(), &make);
+        assert_eq!((text(&o.generated).is_some(), text(&o.normal), o.ends), (true, Some("SIP/2.0 180 X\r\n\r\n".into()), false));
+        // stop false: the generated response replaces the normal one.
+        let o = local_response(&effect(Some(183), false, false), normal(), &make);
+        assert_eq!((text(&o.generated), o.normal, o.ends), (Some("SIP/2.0 183 X\r\nX-M: 1\r\n\r\n".into()), None, false));
+        // stop: a final code ends the call; without one a 480 closes the INVITE.
+        let o = local_response(&effect(Some(486), true, false), normal(), &make);
+        assert_eq!((o.normal, o.ends), (None, true));
+        let o = local_response(&effect(None, true, false), normal(), &make);
+        assert_eq!((o.generated, text(&o.normal), o.ends), (None, Some("SIP/2.0 480 X\r\n\r\n".into()), true));
+    }
+
+    #[test]
+    fn without_a_method_rules_leave_register_message_and_subscribe_alone() {
+        let mut m = modifiers("{ code: 480 }");
+        let msg = Message::parse(INVITE).expect("valid request");
+        assert!(m.fire("sip:b@ims", ModifierMethod::Message, Some(Dir::Rx), "sip:a@ims", None, &msg).is_none());
+        assert!(m.fire("sip:b@ims", ModifierMethod::Register, Some(Dir::Rx), "", None, &msg).is_none());
+        assert!(m.fire("sip:b@ims", ModifierMethod::Invite, Some(Dir::Rx), "sip:a@ims", None, &msg).is_some());
+        let mut m = modifiers("{ method: \"MESSAGE\", code: 500 }");
+        assert!(m.fire("sip:b@ims", ModifierMethod::Message, Some(Dir::Rx), "sip:a@ims", None, &msg).is_some());
     }
 
     #[test]

@@ -111,6 +111,8 @@ struct Call {
     /// Normalised caller and callee IMPUs (callflow_modifier owner and counterpart).
     caller: String,
     callee: String,
+    /// The IMEI the caller registered with, when a modifier matches on `imei`.
+    caller_imei: Option<String>,
 }
 
 impl Call {
@@ -337,7 +339,6 @@ impl Calls {
         };
         let caller = normalize_impu(&text(from.uri.raw));
         let callee = route.callee;
-        let _ = ruri;
         // TS 24.229 5.2.6.3.1: requests from unknown identities are refused
         // (not those of the trunk, nor allowed emergency calls).
         if !route.trusted && hss.impi_of_impu(&caller).is_none() {
@@ -434,7 +435,11 @@ impl Calls {
             Check::Use { interval, refresher, min_se } => Some((interval, refresher, min_se)),
             _ => None,
         };
-        let headers = b_leg_options(msg, pol.rel100, pol.precondition != Precondition::Off, se);
+        let mut headers = b_leg_options(msg, pol.rel100, pol.precondition != Precondition::Off, se);
+        // TS 24.229 5.4.3.2 / RFC 3455 4.2: the called identity, when configured.
+        if let Some(v) = self.policy.called_party.header(&callee, &text(ruri.raw)).filter(|_| !to_trunk) {
+            headers.push(("P-Called-Party-ID", v));
+        }
         let invite = build_request_ext(&self.local_addr, &b, "INVITE", 1, &branch, ctype.as_deref(), &body, Some(&caller), &headers);
         self.by_branch.insert(branch.clone(), id);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
@@ -454,6 +459,7 @@ impl Calls {
             timer: None,
             rang: false,
             qos,
+            caller_imei: self.policy.modifiers.uses_imei().then(|| caller_imei(bindings, &caller)).flatten(),
             caller,
             callee,
         };
@@ -498,11 +504,11 @@ impl Calls {
             call.b.target = text(na.uri.raw);
         }
         // seed 000 callflow_modifier on the callee's answer.
-        let relay = match self.modify_response(id, code, &branch, msg, ports) {
+        let (relay, decorate) = match self.modify_response(id, code, &branch, msg, ports) {
             modifier::Next::Done(out) => return out,
-            modifier::Next::Continue { out: generated, relay } => {
+            modifier::Next::Continue { out: generated, relay, decorate } => {
                 out.extend(generated);
-                relay
+                (relay, decorate)
             }
         };
         let Some(call) = self.calls.get_mut(&id) else { return out };
@@ -551,6 +557,10 @@ impl Calls {
         }
         let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
         let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, &local_tag);
+        let resp = match &decorate {
+            Some(eff) => super::callflow::with_headers(resp, &eff.headers),
+            None => resp,
+        };
         out.extend(media_cmds);
         if let Some(tx) = call.a_tx.filter(|_| relay) {
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
@@ -808,6 +818,11 @@ fn b_leg_options(msg: &Message<'_>, rel100: bool, precondition: bool, se: Option
     // The caller's User-Agent stays unless force_user_agent replaces it (custom_headers).
     copy_headers(msg, &[HeaderName::UserAgent], &mut h);
     h
+}
+
+/// seed 000 `callflow_modifier.imei`: the IMEI the caller registered with.
+fn caller_imei(bindings: &Bindings, caller: &str) -> Option<String> {
+    bindings.lookup(caller).flat_map(|r| r.contacts.iter()).find_map(|c| c.imei.clone())
 }
 
 /// Copies the end-to-end extension headers of a relayed message.

@@ -5,9 +5,11 @@
 //! A match sends the caller a response with the modifier's `code`; with
 //! `stop` the call ends (CANCEL, or ACK and BYE, towards the callee);
 //! without it the generated response replaces the relayed one; with
-//! `transparent` it is sent besides the normal flow.
+//! `transparent` it is sent besides the normal flow. The generated response
+//! carries the modifier's headers and `content` body; a modifier without
+//! `code` that lets the flow go on puts its headers on the relayed response.
 
-use super::super::callflow::{reason, with_headers, Effect};
+use super::super::callflow::{reason, render, Effect};
 use super::super::reply::reply_to_tagged;
 use super::{anchor, tag_of, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
 use crate::config::typed::ModifierMethod;
@@ -18,8 +20,9 @@ pub(super) enum Next {
     /// Nothing: the modifier handled the message.
     Done(Vec<Out>),
     /// Continue, after sending these; `relay` false when the generated
-    /// response replaced the relayed one.
-    Continue { out: Vec<Out>, relay: bool },
+    /// response replaced the relayed one; `decorate`: a modifier without
+    /// code whose headers go on the relayed response.
+    Continue { out: Vec<Out>, relay: bool, decorate: Option<Effect> },
 }
 
 impl Calls {
@@ -30,15 +33,16 @@ impl Calls {
             180 => ModifierMethod::InviteRinging,
             183 => ModifierMethod::InviteSessionProgress,
             200..=699 => ModifierMethod::InviteOk,
-            _ => return Next::Continue { out: vec![], relay: true },
+            _ => return Next::Continue { out: vec![], relay: true, decorate: None },
         };
-        let Some(eff) = self.fire(id, step, msg) else { return Next::Continue { out: vec![], relay: true } };
+        let Some(eff) = self.fire(id, step, msg) else { return Next::Continue { out: vec![], relay: true, decorate: None } };
         let out = self.generated(id, &eff);
+        let decorate = eff.code.is_none().then(|| eff.clone());
         if eff.transparent {
-            return Next::Continue { out, relay: true };
+            return Next::Continue { out, relay: true, decorate };
         }
         if !eff.stop {
-            return Next::Continue { out, relay: eff.code.is_none() };
+            return Next::Continue { out, relay: eff.code.is_none(), decorate };
         }
         Next::Done(self.stop_call(id, code, branch, ports, out))
     }
@@ -49,7 +53,7 @@ impl Calls {
         let eff = self.fire(id, ModifierMethod::Reinvite, msg)?;
         let mut out = Vec::new();
         if let Some(code) = eff.code {
-            let resp = with_headers(super::super::reply::reply_to(msg, code, reason(code), &Extra::default()), &eff.headers);
+            let resp = render(super::super::reply::reply_to(msg, code, reason(code), &Extra::default()), &eff);
             out.push((worker, ToWorker::Respond { tx, msg: resp }));
         }
         if eff.transparent && eff.code.is_some_and(|c| c < 200) {
@@ -73,7 +77,7 @@ impl Calls {
             return None;
         }
         let call = self.calls.get(&id)?;
-        self.policy.modifiers.fire(&call.callee, step, None, &call.caller, msg)
+        self.policy.modifiers.fire(&call.callee, step, None, &call.caller, call.caller_imei.as_deref(), msg)
     }
 
     /// The response the modifier generates towards the caller.
@@ -83,7 +87,7 @@ impl Calls {
         let tag = tag_of(&call.a.local).unwrap_or("").to_owned();
         let mut extra = Extra::default();
         extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
-        let resp = with_headers(reply_to_tagged(&req, code, reason(code), &extra, &tag), &eff.headers);
+        let resp = render(reply_to_tagged(&req, code, reason(code), &extra, &tag), eff);
         if code >= 200 {
             call.a_tx = None;
         }

@@ -29,9 +29,14 @@ fn callee_addr() -> SocketAddr {
 }
 
 fn world() -> World {
+    world_with("", "")
+}
+
+/// `global`: top-level properties; `b_props`: more properties of the callee's IMPU.
+fn world_with(global: &str, b_props: &str) -> World {
     let cfg = format!(
-        "{{ domain: \"{D}\", ue_db: [ {{ imsi: \"001010000000001\", impi: \"a@{D}\", authent_type: \"none\", impu: [\"sip:a\"] }},\n\
-         {{ imsi: \"001010000000002\", impi: \"b@{D}\", authent_type: \"none\", impu: [\"sip:b\"] }} ] }}"
+        "{{ domain: \"{D}\", {global} ue_db: [ {{ imsi: \"001010000000001\", impi: \"a@{D}\", authent_type: \"none\", impu: [\"sip:a\"] }},\n\
+         {{ imsi: \"001010000000002\", impi: \"b@{D}\", authent_type: \"none\", impu: [ {{ impu: \"sip:b\" {b_props} }} ] }} ] }}"
     );
     let loaded = crate::config::load_str("test", &cfg, std::path::Path::new(".")).expect("test config loads");
     let hss = Hss::from_config(&loaded.config).expect("test HSS");
@@ -259,4 +264,24 @@ fn ringcore_re_invites_each_leg_and_acknowledges_the_2xx() {
     assert!(w.respond(Duration::from_secs(5), &reinvites[0], "180 Ringing", "", "").is_empty());
     assert!(w.respond(Duration::from_secs(5), &reinvites[0], "491 Request Pending", "", "").is_empty());
     assert!(w.calls.reoffer("nope", Vec::new()).is_none());
+}
+
+#[test]
+fn a_transparent_modifier_without_code_decorates_the_relayed_180() {
+    let rule = ", callflow_modifier: { method: \"INVITE.RINGING\", transparent: true, custom_headers: [ { name: \"X-Lab\", value: \"ringing\" } ] }";
+    let mut w = world_with("", rule);
+    let b = w.invite("");
+    let to_a = w.respond(Duration::from_millis(10), &b[0], "180 Ringing", "", "");
+    assert_eq!(to_a.len(), 1, "{to_a:?}");
+    assert!(to_a[0].starts_with("SIP/2.0 180") && header(&to_a[0], "X-Lab:") == "X-Lab: ringing", "{}", to_a[0]);
+}
+
+#[test]
+fn p_called_party_id_goes_on_leg_b_when_configured() {
+    let mut w = world_with("p_called_party_id: true,", "");
+    let b = w.invite("");
+    assert_eq!(header(&b[0], "P-Called-Party-ID:"), format!("P-Called-Party-ID: <sip:b@{D}>"));
+    let mut w = world();
+    let b = w.invite("");
+    assert!(!b[0].contains("P-Called-Party-ID"), "default false: {}", b[0]);
 }

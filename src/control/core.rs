@@ -317,8 +317,14 @@ impl Control {
     }
 
     /// Starts a network-initiated call (the monitor's and the remote API's `mt_call`).
-    pub fn mt_call(&mut self, impu: &str, duration: Option<Duration>) -> Result<String, String> {
-        let (id, out) = self.mt.start(Instant::now(), impu, duration, &self.registrar.bindings, &mut self.media_ports)?;
+    /// `sdp_file`: the request's SDP file (seed 000 `sip_file`), overriding
+    /// `mt_call_sdp_file`; `caller`: the forced caller IMPU.
+    pub fn mt_call(&mut self, impu: &str, duration: Option<Duration>, sdp_file: Option<&str>, caller: Option<&str>) -> Result<String, String> {
+        let template = sdp_file.map(super::call_files::read_request_sdp).transpose()?;
+        let caller = caller.map(|c| self.impu_uri(c));
+        let asserted = caller.as_deref().is_some_and(|c| self.registrar.hss.impi_of_impu(c).is_some());
+        let req = super::mt_call::MtRequest { duration, template: template.as_ref(), caller: caller.as_deref().map(|c| (c, asserted)) };
+        let (id, out) = self.mt.start(Instant::now(), impu, req, &self.registrar.bindings, &mut self.media_ports)?;
         self.send_all(out);
         Ok(id)
     }
@@ -367,7 +373,8 @@ impl Control {
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_modified_invite(worker, tx, peer, &msg) => return,
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_emergency_invite(now, worker, tx, peer, &msg) => return,
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(&msg) => {
-                let out = self.echo.on_invite(now, worker, tx, peer, &msg, &mut self.media_ports);
+                let imei = self.caller_imei(&msg);
+                let out = self.echo.on_invite(now, worker, tx, peer, &msg, imei, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }
@@ -391,6 +398,8 @@ impl Control {
                 self.log_ipsec();
                 return;
             }
+            // seed 000 callflow_modifier methods MESSAGE and SUBSCRIBE.
+            Some(Method::Message | Method::Subscribe) if self.on_modified_request(worker, tx, peer, &msg) => return,
             Some(Method::Subscribe) if msg.event().is_some_and(|e| e.value.eq_ignore_ascii_case(b"reg")) => {
                 let bindings = &self.registrar.bindings;
                 let current = |impu: &str| bindings.lookup(impu).next().cloned();

@@ -34,7 +34,10 @@ impl Control {
                 self.respond(worker, tx, peer, resp);
                 return true;
             }
-            Decision::Echo => self.echo.on_invite(now, worker, tx, peer, msg, &mut self.media_ports),
+            Decision::Echo => {
+                let imei = self.caller_imei(msg);
+                self.echo.on_invite(now, worker, tx, peer, msg, imei, &mut self.media_ports)
+            }
             Decision::Target(callee) => {
                 let route = Route { callee, trusted: true };
                 self.calls.on_invite_routed(now, worker, tx, peer, msg, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports, route)

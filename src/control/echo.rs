@@ -32,6 +32,11 @@ use std::time::Instant;
 
 #[path = "echo_dialog.rs"]
 mod dialog;
+#[path = "echo_modifier.rs"]
+mod modifier;
+#[cfg(test)]
+#[path = "echo_tests.rs"]
+mod tests;
 
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
@@ -51,6 +56,12 @@ enum Stage {
 
 struct EchoCall {
     worker: u16,
+    /// The echo IMPU called (normalised): its `sdp_file` and modifiers.
+    callee: String,
+    /// The IMEI the caller registered with (callflow_modifier `imei`).
+    caller_imei: Option<String>,
+    /// A callflow_modifier ended the call: released at the next timeout.
+    ended: bool,
     port: u16,
     /// The dialog with the UE (ringcore's refreshes and BYE).
     dialog: Dialog,
@@ -87,6 +98,8 @@ pub struct Echo {
     contact: String,
     max_calls: usize,
     caps: LocalCaps,
+    /// seed 000 `sdp_file`: the answer capabilities of echo IMPUs that have one.
+    templates: HashMap<String, LocalCaps>,
     version: u64,
     local_addr: String,
     policy: CallPolicy,
@@ -111,6 +124,7 @@ impl Echo {
             contact: format!("<sip:echo@{local_addr}>"),
             max_calls,
             caps,
+            templates: HashMap::new(),
             version: 0,
             local_addr: local_addr.to_owned(),
             policy: CallPolicy::default(),
@@ -122,6 +136,12 @@ impl Echo {
     /// Replaces the global and per-IMPU call settings.
     pub fn set_policy(&mut self, policy: CallPolicy) {
         self.policy = policy;
+    }
+
+    /// seed 000 `sdp_file`: echo IMPUs (normalised) answer with these
+    /// capabilities instead of the built-in ones.
+    pub fn set_templates(&mut self, templates: HashMap<String, LocalCaps>) {
+        self.templates = templates;
     }
 
     /// True when `impu` (normalised) is an echo identity.
@@ -138,7 +158,9 @@ impl Echo {
     /// or refuses it: 503 when full, 420/422 for 100rel/session timer
     /// mismatches, 488 with a Warning when the offer is malformed or has
     /// nothing we can echo.
-    pub fn on_invite(&mut self, now: Instant, worker: u16, tx: TxId, peer: Peer, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+    /// `caller_imei`: the IMEI the caller registered with, when a modifier asks.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_invite(&mut self, now: Instant, worker: u16, tx: TxId, peer: Peer, msg: &Message<'_>, caller_imei: Option<String>, ports: &mut MediaPorts) -> Vec<Out> {
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
         if self.calls.len() >= self.max_calls {
             // RFC 3261 21.5.4: overload; Retry-After tells when to come back.
@@ -175,7 +197,7 @@ impl Echo {
         // RFC 3312 5.1: our curr local status is what the bearers say.
         self.caps.preconditions.local_reserved = qos.local_reserved();
         let w = ports.pick_worker();
-        let (answer, port) = match self.answer(&offer, ports, w, None) {
+        let (answer, port) = match self.answer(&offer, ports, w, None, &callee) {
             Ok(a) => a,
             Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
         };
@@ -206,6 +228,9 @@ impl Echo {
         let stage = if qos.in_use() && !met && rel100 { Stage::Preconditions } else { Stage::Alerting };
         let call = EchoCall {
             worker: w as u16,
+            callee,
+            caller_imei,
+            ended: false,
             port,
             dialog,
             invite: msg.buffer().to_vec(),
@@ -230,6 +255,13 @@ impl Echo {
         };
         let mut out = vec![(w as u16, ToWorker::MediaInstall { port, spec: MediaSpec::echo() })];
         self.calls.insert(call_id.clone(), call);
+        // seed 000 callflow_modifier INVITE.TRYING (the 100 already left from the worker).
+        let trying = self.modified_response(now, &call_id, 100, Vec::new());
+        let sent = [trying.generated, trying.normal].into_iter().flatten().filter(|m| !m.is_empty());
+        out.extend(sent.map(|msg| (worker, ToWorker::Respond { tx, msg })));
+        if trying.ends {
+            return out;
+        }
         if stage == Stage::Preconditions {
             // RFC 3312 5.1 / TS 24.229 5.4.7: the answer goes in a reliable 183.
             out.extend(self.provisional(now, &call_id, 183, "Session Progress", true));
@@ -239,8 +271,9 @@ impl Echo {
         out
     }
 
-    /// The SDP answer to `offer` on media worker `w` (reusing `port` when given).
-    fn answer(&mut self, offer: &SessionDescription, ports: &mut MediaPorts, w: usize, port: Option<u16>) -> Result<(SessionDescription, u16), String> {
+    /// The SDP answer to `offer` on media worker `w` (reusing `port` when
+    /// given), with `callee`'s `sdp_file` capabilities when it has one.
+    fn answer(&mut self, offer: &SessionDescription, ports: &mut MediaPorts, w: usize, port: Option<u16>, callee: &str) -> Result<(SessionDescription, u16), String> {
         let mut given: Option<u16> = None;
         let media_ip = ports.ip;
         // One audio section is echoed: the call's port, or a new one.
@@ -253,7 +286,15 @@ impl Echo {
         };
         self.version += 1;
         let local = LocalSession { addr: media_ip, session_id: self.version, session_version: 1 };
-        let answer = sdp::answer(offer, &self.caps, &local, &mut alloc);
+        let reserved = self.caps.preconditions.local_reserved;
+        let caps = match self.templates.get_mut(callee) {
+            Some(t) => {
+                t.preconditions.local_reserved = reserved;
+                &*t
+            }
+            None => &self.caps,
+        };
+        let answer = sdp::answer(offer, caps, &local, &mut alloc);
         let free = |p: Option<u16>, ports: &mut MediaPorts| {
             if let (Some(p), None) = (p, port) {
                 ports.free(p);
@@ -292,13 +333,15 @@ impl Echo {
         let msg = self.response(c, code, reason, headers, sdp);
         let (rel100, worker) = (c.rel100, c.tx_worker);
         let cseq = Message::parse(&c.invite).ok().and_then(|m| m.cseq().ok().map(|s| s.seq)).unwrap_or(1);
-        if let Some(c) = self.calls.get_mut(id) {
-            if rel100 {
+        // seed 000 callflow_modifier INVITE.RINGING / INVITE.SESSION_PROGRESS.
+        let outcome = self.modified_response(now, id, code, msg);
+        if let (Some(c), Some(msg)) = (self.calls.get_mut(id), outcome.normal.as_ref()) {
+            if rel100 && !outcome.ends {
                 c.reliable = Some(Reliable::new(now, t1, rseq, cseq, msg.clone()));
                 c.next_rseq = rseq.wrapping_add(1);
             }
         }
-        vec![(worker, ToWorker::Respond { tx, msg })]
+        [outcome.generated, outcome.normal].into_iter().flatten().map(|msg| (worker, ToWorker::Respond { tx, msg })).collect()
     }
 
     /// Moves the call on as far as it can go now: alerting once the
@@ -337,13 +380,15 @@ impl Echo {
         }
         let msg = self.response(c, 200, "OK", headers, true);
         let worker = c.tx_worker;
-        if let Some(c) = self.calls.get_mut(id) {
+        // seed 000 callflow_modifier INVITE.OK.
+        let outcome = self.modified_response(now, id, 200, msg);
+        if let Some(c) = self.calls.get_mut(id).filter(|_| !outcome.ends) {
             c.stage = Stage::Answered;
             c.tx = None;
             c.reliable = None;
             c.timer = c.se.map(|(i, r)| SessionTimer::new(now, i, r == Refresher::Uas));
         }
-        vec![(worker, ToWorker::Respond { tx, msg })]
+        [outcome.generated, outcome.normal].into_iter().flatten().map(|msg| (worker, ToWorker::Respond { tx, msg })).collect()
     }
 
     pub(super) fn schedule(&mut self, id: &str) {
@@ -389,6 +434,10 @@ impl Echo {
     fn call_timeout(&mut self, now: Instant, id: &str, ports: &mut MediaPorts) -> Vec<Out> {
         let dialog_timeout = self.policy.dialog_timeout;
         let Some(c) = self.calls.get(id) else { return vec![] };
+        if c.ended {
+            // A callflow_modifier answered or stopped the call.
+            return self.release(id, ports);
+        }
         if c.stage != Stage::Answered && now >= c.started + dialog_timeout {
             // seed 000 dialog_timeout: the unanswered call is given up.
             return self.reject(id, 480, "Temporarily Unavailable", "dialog_timeout", ports);

@@ -110,6 +110,14 @@ impl Echo {
                 out.extend(self.call_timeout(now, &call_id, ports));
                 out
             }
+            // seed 000 callflow_modifier REINVITE: the UE's INVITE in the established dialog.
+            Some(Method::Invite) if self.calls.get(&call_id).is_some_and(|c| c.stage == Stage::Answered) => {
+                let (mut out, normal) = self.modified_reinvite(now, &call_id, worker, tx, msg);
+                if normal {
+                    out.extend(self.on_offer(now, worker, tx, msg, ports));
+                }
+                out
+            }
             Some(Method::Update) | Some(Method::Invite) => self.on_offer(now, worker, tx, msg, ports),
             _ => respond(reply_to(msg, 501, "Not Implemented", &Extra::warning("request not handled on an echo call"))),
         }
@@ -121,7 +129,7 @@ impl Echo {
         let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
         let Some(c) = self.calls.get(&call_id) else { return vec![] };
-        let (w, port) = (c.worker as usize, c.port);
+        let (w, port, callee) = (c.worker as usize, c.port, c.callee.clone());
         self.caps.preconditions.local_reserved = c.qos.local_reserved();
         let mut met = false;
         if !msg.body().is_empty() {
@@ -129,7 +137,7 @@ impl Echo {
                 Ok(o) => o,
                 Err(e) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string()))),
             };
-            let (mut answer, _) = match self.answer(&offer, ports, w, Some(port)) {
+            let (mut answer, _) = match self.answer(&offer, ports, w, Some(port), &callee) {
                 Ok(a) => a,
                 Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
             };

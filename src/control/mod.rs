@@ -9,6 +9,7 @@ mod api_ctx;
 mod api_setup;
 mod api_tls;
 mod api_views;
+mod call_files;
 mod call_policy;
 mod callflow;
 mod calls;

@@ -33,9 +33,10 @@ pub trait MonitorContext {
     /// Asks the program to stop (monitor `quit`).
     fn request_quit(&mut self);
     /// Starts a network-initiated call to `impu` lasting `duration` seconds
-    /// (None: until the UE hangs up); returns a line describing the call.
-    fn mt_call(&mut self, impu: &str, duration: Option<f64>) -> Result<String, String> {
-        let _ = (impu, duration);
+    /// (None: until the UE hangs up), offering `sdp_file` when given, from
+    /// `caller` when given; returns a line describing the call.
+    fn mt_call(&mut self, impu: &str, duration: Option<f64>, sdp_file: Option<&str>, caller: Option<&str>) -> Result<String, String> {
+        let _ = (impu, duration, sdp_file, caller);
         Err("MT calls are not available".into())
     }
     /// Sends an SMS with `text` to the user of `user` (an IMPI, else an IMPU); returns a line

@@ -30,11 +30,12 @@ pub const USERS: Command = Command {
 /// `mt_call`.
 pub const MT_CALL: Command = Command {
     name: "mt_call",
-    usage: "mt_call IMPU [duration]",
+    usage: "mt_call IMPU [-d duration] [sip_file] [caller]",
     help: "Call the registered UE of IMPU from the network. The UE's media is echoed back; \
-           after duration seconds (if given) ringcore hangs up.",
+           after duration seconds (if given) ringcore hangs up. sip_file: the SDP offered \
+           (overrides mt_call_sdp_file); caller: the calling IMPU (asserted when a subscriber).",
     min_args: 1,
-    max_args: 2,
+    max_args: 5,
     handler: mt_call,
 };
 
@@ -107,13 +108,28 @@ fn users(ctx: &mut dyn MonitorContext, _args: &[&str], out: &mut dyn Write) -> i
     ctx.users(out)
 }
 
+/// seed 000 7: `mt_call callee [-d duration] [sip_file] [caller]`; a bare
+/// number after the callee is a duration too (earlier form).
 fn mt_call(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) -> io::Result<()> {
-    let duration = match args.get(1).map(|d| d.parse::<f64>()) {
-        Some(Ok(d)) if d > 0.0 && d <= 86_400.0 => Some(d),
-        Some(_) => return writeln!(out, "mt_call: duration must be a number of seconds in 0..86400"),
-        None => None,
-    };
-    match ctx.mt_call(args.first().copied().unwrap_or(""), duration) {
+    let (mut duration, mut file, mut caller) = (None, None, None);
+    let mut rest = args.iter().skip(1).copied();
+    while let Some(a) = rest.next() {
+        let d = if a == "-d" { rest.next().unwrap_or("") } else { a };
+        let is_duration = a == "-d" || (duration.is_none() && file.is_none() && a.parse::<f64>().is_ok());
+        if is_duration {
+            match d.parse::<f64>() {
+                Ok(d) if d > 0.0 && d <= 86_400.0 => duration = Some(d),
+                _ => return writeln!(out, "mt_call: duration must be a number of seconds in 0..86400"),
+            }
+        } else if file.is_none() {
+            file = Some(a);
+        } else if caller.is_none() {
+            caller = Some(a);
+        } else {
+            return writeln!(out, "mt_call: too many arguments");
+        }
+    }
+    match ctx.mt_call(args.first().copied().unwrap_or(""), duration, file, caller) {
         Ok(line) => writeln!(out, "{line}"),
         Err(e) => writeln!(out, "mt_call: {e}"),
     }
@@ -149,4 +165,45 @@ fn dialog_set(ctx: &mut dyn MonitorContext, args: &[&str], out: &mut dyn Write) 
 fn quit(ctx: &mut dyn MonitorContext, _args: &[&str], _out: &mut dyn Write) -> io::Result<()> {
     ctx.request_quit();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records the `mt_call` requests.
+    #[derive(Default)]
+    struct Rec(Vec<(String, Option<f64>, Option<String>, Option<String>)>);
+
+    impl MonitorContext for Rec {
+        fn log_options(&self) -> String {
+            String::new()
+        }
+        fn set_log_options(&mut self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn request_quit(&mut self) {}
+        fn mt_call(&mut self, impu: &str, duration: Option<f64>, sdp_file: Option<&str>, caller: Option<&str>) -> Result<String, String> {
+            self.0.push((impu.to_owned(), duration, sdp_file.map(str::to_owned), caller.map(str::to_owned)));
+            Ok("started".into())
+        }
+    }
+
+    fn run(args: &[&str]) -> (Rec, String) {
+        let (mut rec, mut out) = (Rec::default(), Vec::new());
+        mt_call(&mut rec, args, &mut out).expect("writes to memory");
+        (rec, String::from_utf8_lossy(&out).into_owned())
+    }
+
+    #[test]
+    fn mt_call_takes_duration_sip_file_and_caller_as_seed_000_section_7_writes_them() {
+        let s = |x: &str| Some(x.to_owned());
+        assert_eq!(run(&["sip:ue", "-d", "5", "a.sdp", "sip:boss"]).0 .0, vec![("sip:ue".to_owned(), Some(5.0), s("a.sdp"), s("sip:boss"))]);
+        assert_eq!(run(&["sip:ue", "a.sdp"]).0 .0, vec![("sip:ue".to_owned(), None, s("a.sdp"), None)]);
+        assert_eq!(run(&["sip:ue", "10"]).0 .0, vec![("sip:ue".to_owned(), Some(10.0), None, None)], "the earlier IMPU duration form");
+        let (rec, out) = run(&["sip:ue", "-d", "x"]);
+        assert!(rec.0.is_empty() && out.contains("duration must be"), "{out}");
+        let (rec, out) = run(&["sip:ue", "a.sdp", "sip:boss", "more"]);
+        assert!(rec.0.is_empty() && out.contains("too many arguments"), "{out}");
+    }
 }

@@ -78,9 +78,9 @@ impl MonitorContext for Ctx<'_> {
         self.control.dialog_set(id, cmd).map(|()| format!("dialog {id}: {action}"))
     }
 
-    fn mt_call(&mut self, impu: &str, duration: Option<f64>) -> Result<String, String> {
+    fn mt_call(&mut self, impu: &str, duration: Option<f64>, sdp_file: Option<&str>, caller: Option<&str>) -> Result<String, String> {
         let d = duration.map(std::time::Duration::from_secs_f64);
-        self.control.mt_call(impu, d).map(|id| format!("MT call {id} to {impu} started"))
+        self.control.mt_call(impu, d, sdp_file, caller).map(|id| format!("MT call {id} to {impu} started"))
     }
 
     fn sms(&mut self, user: &str, text: &str) -> Result<String, String> {

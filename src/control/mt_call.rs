@@ -27,6 +27,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+#[path = "mt_call_modifier.rs"]
+mod modifier;
+
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
 
@@ -48,6 +51,25 @@ struct MtCall {
     started: Instant,
     /// A 422 was answered with a new INVITE already (RFC 4028 7.3).
     retried_422: bool,
+    /// The caller (normalised; ringcore's identity unless forced) and the
+    /// IMEI the callee registered with: callflow_modifier owner and counterpart.
+    caller: String,
+    callee_imei: Option<String>,
+    /// The offer came from an SDP file: the UE's later offers are answered
+    /// with that file's media too (else the built-in capabilities).
+    answer_caps: Option<Box<LocalCaps>>,
+}
+
+/// What an `mt_call` request asks besides the callee (seed 000 `mt_call`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MtRequest<'a> {
+    /// Call duration, after which ringcore hangs up.
+    pub duration: Option<Duration>,
+    /// SDP offered (the request's `sip_file`), overriding `mt_call_sdp_file`.
+    pub template: Option<&'a SessionDescription>,
+    /// Forced caller IMPU (normalised), and whether it is a subscriber
+    /// (then asserted in P-Asserted-Identity).
+    pub caller: Option<(&'a str, bool)>,
 }
 
 /// The MT calls in progress.
@@ -60,12 +82,14 @@ pub struct MtCalls {
     seq: u64,
     max_calls: usize,
     policy: CallPolicy,
+    /// seed 000 `mt_call_sdp_file` (global and per callee).
+    sdp: super::call_files::MtSdp,
 }
 
 impl MtCalls {
     /// MT calls presented as coming from `caller` (a SIP URI of the core).
     pub fn new(local_addr: String, caller: String, n_workers: usize, max_calls: usize) -> Self {
-        MtCalls { calls: HashMap::new(), by_branch: HashMap::new(), local_addr, caller, n_workers, seq: 0, max_calls, policy: CallPolicy::default() }
+        MtCalls { calls: HashMap::new(), by_branch: HashMap::new(), local_addr, caller, n_workers, seq: 0, max_calls, policy: CallPolicy::default(), sdp: Default::default() }
     }
 
     /// Replaces the global and per-IMPU call settings.
@@ -73,13 +97,21 @@ impl MtCalls {
         self.policy = policy;
     }
 
+    /// seed 000 `mt_call_sdp_file`: the offers of MT calls.
+    pub fn set_sdp(&mut self, sdp: super::call_files::MtSdp) {
+        self.sdp = sdp;
+    }
+
     /// True when the Call-ID is one of ours.
     pub fn owns(&self, msg: &Message<'_>) -> bool {
         msg.call_id().is_ok_and(|c| self.calls.contains_key(std::str::from_utf8(c).unwrap_or("")))
     }
 
-    /// Calls `impu`'s registered contact; the call ends after `duration` (None: when the UE hangs up).
-    pub fn start(&mut self, now: Instant, impu: &str, duration: Option<Duration>, bindings: &Bindings, ports: &mut MediaPorts) -> Result<(String, Vec<Out>), String> {
+    /// Calls `impu`'s registered contact; the call ends after `req.duration` (None: when the UE hangs up).
+    /// The offer is `req.template` (the request's SDP file), else the callee's or
+    /// the global `mt_call_sdp_file`, else built from our capabilities.
+    pub fn start(&mut self, now: Instant, impu: &str, req: MtRequest<'_>, bindings: &Bindings, ports: &mut MediaPorts) -> Result<(String, Vec<Out>), String> {
+        let (duration, template) = (req.duration, req.template);
         if self.calls.len() >= self.max_calls {
             return Err("too many MT calls in progress".into());
         }
@@ -101,7 +133,15 @@ impl MtCalls {
         self.seq += 1;
         let local = LocalSession { addr: ports.ip, session_id: self.seq, session_version: 1 };
         let mut given = Some(port);
-        let offer = match sdp::build_offer(&caps, &local, &mut |k| if k == MediaKind::Audio { given.take() } else { None }) {
+        let mut alloc = |k| if k == MediaKind::Audio { given.take() } else { None };
+        let template = template.or_else(|| self.sdp.for_impu(&impu));
+        let answer_caps = template.map(|t| Box::new(super::call_files::audio_caps(t)));
+        let built = match template {
+            // The file's media as is, with our o=, c= and echo port (one audio stream is served).
+            Some(t) => sdp::offer_from_template(t, &caps, &local, &mut alloc),
+            None => sdp::build_offer(&caps, &local, &mut alloc),
+        };
+        let offer = match built {
             Ok(o) => o,
             Err(e) => {
                 ports.free(port);
@@ -112,7 +152,7 @@ impl MtCalls {
         let call = MtCall {
             dialog: Dialog {
                 call_id: format!("rcmt{:x}@{}", self.seq, self.local_addr),
-                local: format!("<{}>;tag=rcm{:x}", self.caller, self.seq),
+                local: format!("<{}>;tag=rcm{:x}", req.caller.map_or(self.caller.as_str(), |(c, _)| c), self.seq),
                 remote: format!("<{impu}>"),
                 target: contact.uri.clone(),
                 // RFC 3327 5.3: requests to the UE follow its registered Path.
@@ -132,9 +172,21 @@ impl MtCalls {
             method: pol.session.method,
             started: now,
             retried_422: false,
+            caller: normalize_impu(req.caller.map_or(self.caller.as_str(), |(c, _)| c)),
+            callee_imei: contact.imei.clone(),
+            answer_caps,
         };
         let branch = format!("z9hG4bKrcm{:x}", self.seq);
-        let invite = self.request(&call, "INVITE", &branch, true, &pol.uac_options());
+        let mut headers = pol.uac_options();
+        if let Some((caller, true)) = req.caller {
+            // seed 000 mt_call caller: a subscriber's identity is asserted (TS 24.229 5.4.3.3).
+            headers.push(("P-Asserted-Identity", format!("<{caller}>")));
+        }
+        // seed 000 p_called_party_id: the called IMPU (TS 24.229 5.4.3.2, RFC 3455 4.2).
+        if let Some(v) = self.policy.called_party.header(&impu, &impu) {
+            headers.push(("P-Called-Party-ID", v));
+        }
+        let invite = self.request(&call, "INVITE", &branch, true, &headers);
         let id = call.dialog.call_id.clone();
         self.by_branch.insert(branch, id.clone());
         self.calls.insert(id.clone(), call);
@@ -204,6 +256,13 @@ impl MtCalls {
         if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
             call.dialog.target = String::from_utf8_lossy(na.uri.raw).into_owned();
         }
+        // seed 000 callflow_modifier on the UE's answer to the INVITE (the caller's; `stop` ends the call).
+        if !call.answered {
+            if let Some(out) = self.modified_response(&id, code, &branch, seq, msg, ports) {
+                return Some(out);
+            }
+        }
+        let call = self.calls.get_mut(&id)?;
         if code < 200 {
             return Some(self.prack(&id, msg));
         }
@@ -305,8 +364,16 @@ impl MtCalls {
                 out
             }
             Some(Method::Update) | Some(Method::Invite) => {
-                let resp = self.answer_refresh(now, &id, msg, ports.ip);
-                vec![(worker, ToWorker::Respond { tx, msg: resp })]
+                // seed 000 callflow_modifier REINVITE (the caller's).
+                let (mut out, normal) = match msg.method() {
+                    Some(Method::Invite) => self.modified_reinvite(&id, worker, tx, msg, ports),
+                    _ => (Vec::new(), true),
+                };
+                if normal {
+                    let resp = self.answer_refresh(now, &id, msg, ports.ip);
+                    out.push((worker, ToWorker::Respond { tx, msg: resp }));
+                }
+                out
             }
             _ => {
                 let w = Extra::warning("request not handled inside an MT call");
@@ -326,10 +393,16 @@ impl MtCalls {
                 Ok(o) => o,
                 Err(e) => return reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string())),
             };
-            let mut caps = LocalCaps::volte_default();
-            if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
-                audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
-            }
+            let caps = match c.answer_caps.as_deref() {
+                Some(file) => file.clone(),
+                None => {
+                    let mut caps = LocalCaps::volte_default();
+                    if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
+                        audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
+                    }
+                    caps
+                }
+            };
             let local = LocalSession { addr: ip, session_id: 1, session_version: c.offer.origin.session_version + 1 };
             let mut port = Some(c.port);
             match sdp::answer(&offer, &caps, &local, &mut |k| if k == MediaKind::Audio { port.take() } else { None }) {

@@ -8,7 +8,7 @@
 //! `text/plain` MESSAGE from such a client becomes SMS for its recipient. The remote API's
 //! `sms` / `sms_flush` and the `sms` event are served from here too.
 
-use super::calls::{build_request, route_to, Dialog};
+use super::calls::{build_request_ext, route_to, Dialog};
 use super::core::Control;
 use super::reply::{reply_to, Extra};
 use super::sms_http::{HttpCounters, HttpLink, Inbound};
@@ -81,6 +81,8 @@ pub struct SmsService {
     delays: HashMap<String, Duration>,
     /// HTTP interworking.
     http: HttpLink,
+    /// seed 000 `p_called_party_id` of the MESSAGEs to recipients.
+    pub(super) called_party: super::call_files::CalledParty,
 }
 
 pub(super) fn unix_now() -> u64 {
@@ -114,6 +116,7 @@ impl SmsService {
             dirty: false,
             delays: sms_delays(cfg, &domain),
             http,
+            called_party: super::call_files::CalledParty::from_config(cfg),
         }
     }
 
@@ -182,7 +185,9 @@ impl SmsService {
             peer: t.peer,
         };
         let branch = format!("z9hG4bKrcs{seq:x}");
-        let msg = build_request(&self.local_addr, &d, "MESSAGE", 1, &branch, Some(ctype), body, Some(from));
+        // TS 24.229 5.4.3.2: P-Called-Party-ID names the recipient, when configured.
+        let called: Vec<(&'static str, String)> = self.called_party.header(&normalize_impu(to), to).map(|v| ("P-Called-Party-ID", v)).into_iter().collect();
+        let msg = build_request_ext(&self.local_addr, &d, "MESSAGE", 1, &branch, Some(ctype), body, Some(from), &called);
         self.sent.insert(branch, what);
         Some((t.worker, ToWorker::SendRequest { peer: t.peer, msg }))
     }

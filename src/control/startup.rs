@@ -39,14 +39,6 @@ pub fn active(f: Feature) -> bool {
 /// Properties of active features that this build still does not carry out (generic paths;
 /// a listed path covers its children).
 const NOT_BUILT: &[&str] = &[
-    "ue_db.impu.callflow_modifier.content",
-    "ue_db.impu.callflow_modifier.content_type",
-    "ue_db.impu.callflow_modifier.imei",
-    "ue_db.impu.sdp_file",
-    "ue_db.impu.p_called_party_id",
-    "p_called_party_id",
-    "mt_call_sdp_file",
-    "ue_db.mt_call_sdp_file",
     "sms_forced_cp_cause",
     "sctp_addr",
 ];
@@ -203,8 +195,10 @@ pub fn start(loaded: Loaded, path: Option<&Path>) -> Result<Control, String> {
         (cfg.engine.limits.max_dialogs as usize).min(2048 * n),
     );
     echo.set_policy(policy.clone());
+    echo.set_templates(super::call_files::echo_templates(&cfg));
     let mut mt = super::mt_call::MtCalls::new(local.clone(), format!("sip:ringcore@{domain}"), n, 1024);
     mt.set_policy(policy);
+    mt.set_sdp(super::call_files::MtSdp::from_config(&cfg));
     let media_ports = super::anchor::MediaPorts::new(
         first.map_or(10000, |a| a.port_min),
         first.map_or(20000, |a| a.port_max),

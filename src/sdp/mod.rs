@@ -19,6 +19,7 @@ mod offer;
 mod parse;
 mod precond;
 mod repr;
+mod template;
 mod view;
 
 #[doc(hidden)]

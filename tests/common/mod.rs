@@ -201,3 +201,51 @@ pub fn register_open_ue(core: SocketAddr, user: &str, domain: &str) -> UdpSocket
     ue.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     ue
 }
+
+/// tshark capturing ringcore's SIP port on loopback.
+pub struct Capture(std::process::Child);
+
+impl Capture {
+    /// Starts capturing UDP `port` into `pcap` (after 2 s, tshark is listening).
+    pub fn start(pcap: &std::path::Path, port: u16) -> Capture {
+        let c = Command::new("tshark")
+            .args(["-i", "lo", "-f", &format!("udp port {port}"), "-w", pcap.to_str().unwrap(), "-q"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tshark (apt-get install tshark)");
+        std::thread::sleep(Duration::from_secs(2));
+        Capture(c)
+    }
+
+    /// Stops the capture, flushing the file.
+    pub fn stop(&mut self) {
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = Command::new("kill").args(["-INT", &self.0.id().to_string()]).status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        // A failed test must not leave tshark running.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The SIP messages of a capture that tshark flags as malformed or in error
+/// (empty when every message decodes), and the `fields` it decodes per SIP
+/// packet, tab-separated.
+pub fn tshark_check(pcap: &std::path::Path, fields: &[&str]) -> (String, String) {
+    let mut args: Vec<&str> = vec!["-r", pcap.to_str().unwrap_or(""), "-Y", "sip", "-T", "fields"];
+    for f in fields {
+        args.extend(["-e", f]);
+    }
+    let decoded = Command::new("tshark").args(&args).output().expect("tshark -r");
+    let bad = Command::new("tshark")
+        .args(["-r", pcap.to_str().unwrap_or(""), "-Y", "_ws.malformed || _ws.expert.severity >= \"error\""])
+        .output()
+        .expect("tshark -r");
+    (String::from_utf8_lossy(&bad.stdout).trim().to_owned(), String::from_utf8_lossy(&decoded.stdout).into_owned())
+}

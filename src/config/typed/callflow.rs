@@ -5,6 +5,7 @@
 
 use serde::{Serialize, Serializer};
 
+use super::file_ref::{FileKind, FileText};
 use super::headers::{read_custom_headers, CustomHeader};
 use super::reader::{Ctx, Field, Obj};
 
@@ -123,7 +124,7 @@ pub struct CallflowModifier {
     pub transparent: bool,
     /// File whose content fills the generated body.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
+    pub content: Option<FileText>,
     /// Content type of `content`; required with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
@@ -180,7 +181,7 @@ impl CallflowModifier {
 
 /// The fields shared by a modifier and the deprecated per-IMPU form.
 fn read_common(ctx: &mut Ctx, o: &mut Obj<'_>) -> CallflowModifier {
-    let content = o.opt_string(ctx, "content");
+    let content = FileText::read(ctx, o, "content", FileKind::Body);
     let content_type = o.opt_string(ctx, "content_type");
     if content.is_some() && content_type.is_none() {
         o.missing(ctx, "content_type");

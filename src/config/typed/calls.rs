@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
 
+use super::file_ref::{FileKind, FileText};
 use super::impu::{Impu, Precondition, PRECONDITIONS};
 use super::reader::{Ctx, Field, Obj};
 use super::session::SessionExpires;
@@ -40,7 +41,7 @@ pub struct CallSettings {
     pub echo: Vec<Impu>,
     /// SDP file used for MT calls.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mt_call_sdp_file: Option<String>,
+    pub mt_call_sdp_file: Option<FileText>,
     /// SIP trunk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trunk: Option<Trunk>,
@@ -67,7 +68,7 @@ impl CallSettings {
             precondition: o.enumeration(ctx, "precondition", Precondition::On, PRECONDITIONS),
             dialog_timeout: o.int(ctx, "dialog_timeout", 30, 1..=86_400),
             echo: o.take(ctx, "echo").map(|f| Impu::read_list(ctx, &f, session_expires)).unwrap_or_default(),
-            mt_call_sdp_file: o.opt_string(ctx, "mt_call_sdp_file"),
+            mt_call_sdp_file: FileText::read(ctx, o, "mt_call_sdp_file", FileKind::Sdp),
             trunk: o.take(ctx, "trunk").and_then(|f| read_trunk(ctx, &f)),
             emergency_target: o.opt_string(ctx, "emergency_target"),
             emergency_numbers: o.take(ctx, "emergency_numbers").map(|f| read_strings(ctx, &f)).unwrap_or_default(),

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::callflow::CallflowModifier;
+use super::file_ref::{FileKind, FileText};
 use super::reader::{Ctx, Field, Obj};
 use super::session::SessionExpires;
 use crate::config::value::ValueKind;
@@ -91,7 +92,7 @@ pub struct Impu {
     pub remote_control: bool,
     /// Echo: SDP file forcing the answered media.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sdp_file: Option<String>,
+    pub sdp_file: Option<FileText>,
     /// Session timer override, resolved against the global setting.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_expires: Option<SessionExpires>,
@@ -192,7 +193,7 @@ fn read_flags(ctx: &mut Ctx, o: &mut Obj<'_>, imp: &mut Impu, session: SessionEx
     imp.sms_delay = o.opt_num(ctx, "sms_delay", delay.clone());
     imp.media_delay = o.opt_num(ctx, "media_delay", delay);
     imp.remote_control = o.bool(ctx, "remote_control", false);
-    imp.sdp_file = o.opt_string(ctx, "sdp_file");
+    imp.sdp_file = FileText::read(ctx, o, "sdp_file", FileKind::Sdp);
     imp.session_expires = o.take(ctx, "session_expires").and_then(|s| SessionExpires::read(ctx, &s, session));
     imp.callflow_modifier = o.take(ctx, "callflow_modifier").map(|c| CallflowModifier::read_all(ctx, &c)).unwrap_or_default();
     imp.callflow_modifier.extend(CallflowModifier::read_legacy(ctx, o));

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::common::Hex;
+use super::file_ref::{FileKind, FileText};
 use super::impu::Impu;
 use super::reader::{Ctx, Field, Obj};
 use super::session::SessionExpires;
@@ -76,7 +77,7 @@ pub struct UeEntry {
     pub pwd: Option<String>,
     /// MT call SDP file override.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mt_call_sdp_file: Option<String>,
+    pub mt_call_sdp_file: Option<FileText>,
     /// Domain override.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
@@ -135,7 +136,7 @@ fn read_entry(ctx: &mut Ctx, f: &Field<'_>, g: &UeDefaults<'_>) -> Option<UeEntr
         authent_type: o.enumeration(ctx, "authent_type", implied, &types),
         authent_qop: o.enumeration(ctx, "authent_qop", AuthentQop::None, &[("none", AuthentQop::None), ("auth", AuthentQop::Auth)]),
         pwd,
-        mt_call_sdp_file: o.opt_string(ctx, "mt_call_sdp_file"),
+        mt_call_sdp_file: FileText::read(ctx, &mut o, "mt_call_sdp_file", FileKind::Sdp),
         domain: o.take(ctx, "domain").and_then(|d| super::sip::read_domain(ctx, &d)),
         auth_on_register_only: o.opt_bool(ctx, "auth_on_register_only"),
         force_sms_over_sg: o.opt_bool(ctx, "force_sms_over_sg"),

@@ -1,0 +1,140 @@
+//! Echo calls driven on a virtual clock with a configuration: the answer of
+//! an echo IMPU with an `sdp_file`, and its `callflow_modifier` rules on the
+//! 180 and the 200 it sends.
+
+use super::*;
+use crate::sip::transaction::{Config as TxConfig, Inbound, TransactionLayer};
+use crate::sip::TxView;
+use std::time::Duration;
+
+const D: &str = "ims";
+const OFFER: &str = "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+    m=audio 4000 RTP/AVP 104 0 8\r\na=rtpmap:104 AMR-WB/16000\r\na=fmtp:104 mode-set=2\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n";
+
+struct World {
+    echo: Echo,
+    ports: MediaPorts,
+    txl: TransactionLayer<u8>,
+    t0: Instant,
+}
+
+/// An echo service for `sip:echo@ims` configured with `props` (written in
+/// the echo IMPU object); files are looked up in the temp directory.
+fn world(props: &str, files: &[(&str, &str)]) -> World {
+    let dir = std::env::temp_dir().join(format!("ringcore-echo-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write test file");
+    }
+    let text = format!("{{ domain: \"{D}\", echo: [ {{ impu: \"sip:echo\" {props} }} ] }}");
+    let cfg = crate::config::load_str("t.cfg", &text, &dir).expect("test config loads").config;
+    let mut echo = Echo::new(vec![format!("sip:echo@{D}")], "10.0.0.9:5060", 8);
+    echo.set_policy(CallPolicy::from_config(&cfg));
+    echo.set_templates(super::super::call_files::echo_templates(&cfg));
+    World {
+        echo,
+        ports: MediaPorts::new(20000, 20099, 1, "10.0.0.9".parse().expect("literal address")),
+        txl: TransactionLayer::new(TxConfig::with_capacity(16)),
+        t0: Instant::now(),
+    }
+}
+
+fn peer() -> Peer {
+    Peer { transport: crate::endpoint::Transport::Udp(crate::engine::SocketId(0)), addr: "10.0.0.1:5060".parse().expect("literal address") }
+}
+
+fn texts(out: &[Out]) -> Vec<String> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } => Some(String::from_utf8_lossy(msg).into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl World {
+    /// The UE's INVITE; returns what the echo sends at once.
+    fn invite(&mut self, n: u32) -> Vec<String> {
+        let raw = format!(
+            "INVITE sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKe{n}\r\nMax-Forwards: 70\r\n\
+             From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>\r\nCall-ID: echo-{n}\r\nCSeq: 1 INVITE\r\n\
+             Contact: <sip:a@10.0.0.1:5060>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{OFFER}",
+            OFFER.len()
+        );
+        let msg = Message::parse(raw.as_bytes()).expect("test INVITE parses");
+        let view = TxView::new(&msg).expect("transaction headers");
+        let Ok(Inbound::New(tx)) = self.txl.handle_request(self.t0, &view, 1, false) else { panic!("new transaction") };
+        texts(&self.echo.on_invite(self.t0, 0, tx, peer(), &msg, None, &mut self.ports))
+    }
+
+    fn timeout(&mut self, after: Duration) -> Vec<String> {
+        texts(&self.echo.handle_timeout(self.t0 + after, &mut self.ports))
+    }
+}
+
+fn status(m: &str) -> &str {
+    m.get(8..11).unwrap_or("")
+}
+
+#[test]
+fn an_sdp_file_decides_the_answered_media() {
+    let file = "v=0\no=lab 1 1 IN IP4 1.2.3.4\ns=-\nc=IN IP4 1.2.3.4\nt=0 0\nm=audio 4000 RTP/AVP 8\na=rtpmap:8 PCMA/8000\na=ptime:30\n";
+    let mut w = world(", sdp_file: \"pcma.sdp\"", &[("pcma.sdp", file)]);
+    let out = w.invite(1);
+    let ok = out.iter().find(|m| status(m) == "200").expect("answered at once");
+    let body = ok.split("\r\n\r\n").nth(1).unwrap_or("");
+    assert!(body.contains("m=audio 200") && body.contains(" RTP/AVP 8\r\n"), "PCMA only, on our echo port: {body}");
+    assert!(body.contains("a=ptime:30") && body.contains("c=IN IP4 10.0.0.9"), "{body}");
+
+    // Without the file, the built-in capabilities answer AMR-WB with the offered mode-set.
+    let mut w = world("", &[]);
+    let out = w.invite(1);
+    let ok = out.iter().find(|m| status(m) == "200").expect("answered");
+    assert!(ok.contains("a=rtpmap:104 AMR-WB/16000") && ok.contains("mode-set=2"), "{ok}");
+}
+
+#[test]
+fn a_ringing_modifier_replaces_the_180_and_keeps_the_call() {
+    let rule = ", answer_delay: 1, callflow_modifier: { method: \"INVITE.RINGING\", code: 183, stop: false, content: \"note.txt\", \
+                content_type: \"text/plain\", custom_headers: [ { name: \"X-Lab\", value: \"ringing\" } ] }";
+    let mut w = world(rule, &[("note.txt", "hello")]);
+    let out = w.invite(1);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let m = &out[0];
+    assert_eq!(status(m), "183");
+    assert!(m.contains("X-Lab: ringing\r\n") && m.contains("Content-Type: text/plain\r\n") && m.ends_with("\r\n\r\nhello"), "{m}");
+    let later = w.timeout(Duration::from_secs(1));
+    assert!(later.iter().any(|m| status(m) == "200"), "the call goes on: {later:?}");
+}
+
+#[test]
+fn a_transparent_ringing_modifier_decorates_the_180() {
+    let rule = ", answer_delay: 1, callflow_modifier: { method: \"INVITE.RINGING\", transparent: true, custom_headers: [ { name: \"X-Lab\", value: \"1\" } ] }";
+    let mut w = world(rule, &[]);
+    let out = w.invite(1);
+    assert_eq!(out.len(), 1);
+    assert!(status(&out[0]) == "180" && out[0].contains("X-Lab: 1\r\n"), "{}", out[0]);
+}
+
+#[test]
+fn an_ok_modifier_with_a_final_code_ends_the_call() {
+    let mut w = world(", callflow_modifier: { method: \"INVITE.OK\", code: 486, ttl: 1 }", &[]);
+    let out = w.invite(1);
+    assert_eq!(out.iter().map(|m| status(m)).collect::<Vec<_>>(), vec!["486"], "{out:?}");
+    assert_eq!(w.echo.len(), 1);
+    w.timeout(Duration::ZERO);
+    assert_eq!(w.echo.len(), 0, "released with its media port");
+        // ttl 1: the next call is answered normally.
+    let again = w.invite(2);
+    assert!(again.iter().any(|m| status(m) == "200"), "{again:?}");
+}
+
+#[test]
+fn a_trying_modifier_answers_the_invite_at_once() {
+    let mut w = world(", answer_delay: 2, callflow_modifier: { method: \"INVITE.TRYING\", code: 503, custom_headers: [ { name: \"Retry-After\", value: \"9\" } ] }", &[]);
+    let out = w.invite(1);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(status(&out[0]) == "503" && out[0].contains("Retry-After: 9\r\n"), "{}", out[0]);
+    w.timeout(Duration::ZERO);
+    assert!(w.echo.is_empty());
+}
