@@ -5,7 +5,8 @@
 # (uac_call_rr.xml) and registered UAS (uas_rr.xml), two processes. ringload: UE i calls
 # UE i + UES/2 (both ends emulated in one process, after registering UES XOR-SIM UEs with
 # AKAv1-MD5), on the default backend (io_uring), with --epoll, and with --epoll
-# --shared-socket (one socket for all UEs, as SIPp -t u1). The generators are pinned
+# --shared-socket (one socket for all UEs, as SIPp -t u1), the latter also with --batch-us 1000
+# (sockets read at most once a millisecond). The generators are pinned
 # to CPU 0, ringcore to CPU 1. Reported per rate: calls per
 # load-generator core-second (SIPp: UAC + UAS CPU; ringload: its CPU during the call phase)
 # and the INVITE -> 200 latency each one measures (SIPp: 1 ms resolution; ringload: from
@@ -88,6 +89,9 @@ for rep in $(seq 1 "$REPS"); do
         run_ringload ringload-epoll "$R" "$N" --epoll
         sleep 2
         run_ringload ringload-epoll-shared "$R" "$N" --epoll --shared-socket
+        sleep 2
+        # Reading sockets at most once a millisecond (SIPp's default timer resolution).
+        run_ringload ringload-epoll-shared-batch1ms "$R" "$N" --epoll --shared-socket --batch-us 1000
         stop_pid $UP; stop_pid $CP; sleep 1
     done
 done
