@@ -1,0 +1,142 @@
+//! ringload with IMS access security against a running ringcore (issue 9 acceptance):
+//! 1,000 UEs register with sec-agree and UDP-encapsulated ESP (half the run with aes-cbc +
+//! hmac-sha-1-96, the other with null + hmac-md5-96), place UE-to-UE and echo calls whose
+//! INVITEs travel over TCP inside the SAs (their responses come back on that connection;
+//! the callee's requests and responses travel over protected UDP), and de-register, with
+//! zero failures. The core's /metrics ESP counters show the packets went through SAs and
+//! that none failed; the core's SA sets are gone after de-registration.
+
+mod common;
+use common::{free_port, scratch_dir, Core};
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
+const K: &str = "00112233445566778899aabbccddeeff";
+
+/// ringload's default range: XOR USIMs from IMSI 001011000000000.
+fn users(n: usize) -> String {
+    let mut s = String::from("echo: [\"sip:echo\"],\nue_db: [\n");
+    for i in 0..n {
+        let imsi = format!("00101100{i:07}");
+        let _ = writeln!(s, "{{ sim_algo: \"xor\", imsi: \"{imsi}\", K: \"{K}\", impi: \"{imsi}@{DOMAIN}\", impu: [\"sip:{imsi}\"] }},");
+    }
+    s.push_str("],\n");
+    s
+}
+
+fn start(name: &str, n: usize, metrics: u16) -> Core {
+    let body = format!(
+        "{}  ipsec_port: {},\n  ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  \
+         ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],\n  metrics_addr: \"127.0.0.1:{metrics}\",\n  \
+         log_options: \"all.level=error,sip.level=debug\",\n",
+        users(n),
+        free_port()
+    );
+    Core::start(name, &body)
+}
+
+fn ringload(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ringload")).args(args).output().expect("run ringload")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn scrape(port: u16) -> String {
+    let addr = format!("127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut s = loop {
+        match TcpStream::connect(&addr) {
+            Ok(s) => break s,
+            Err(e) if std::time::Instant::now() > deadline => panic!("connect metrics at {addr}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+}
+
+fn sample(body: &str, prefix: &str) -> u64 {
+    body.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or_else(|| panic!("{prefix} in\n{body}"), |v| v as u64)
+}
+
+/// Runs ringload over UEs `first..first + n` with `ipsec`; checks the JSON report.
+fn run(core: &Core, ipsec: &str, first: usize, n: usize, ue_calls: u64, echo_calls: u64) -> serde_json::Value {
+    let dir = scratch_dir(&format!("ringload-ipsec-{first}"));
+    let json = dir.join("r.json");
+    let (target, n_s, first_imsi) = (core.sip.to_string(), n.to_string(), format!("00101100{first:07}"));
+    let (ue_calls_s, calls_s) = (ue_calls.to_string(), echo_calls.to_string());
+    let out = ringload(&[
+        "--target", &target, "--ipsec", ipsec, "--ues", &n_s, "--first-imsi", &first_imsi, "--reg-rate", "500",
+        "--ue-calls", &ue_calls_s, "--calls", &calls_s, "--rate", "100", "--hold", "0.2", "--timeout", "8",
+        "--max-time", "60", "--quiet", "--report-json", json.to_str().unwrap(),
+    ]);
+    let report = text(&out);
+    assert!(out.status.success(), "ringload --ipsec {ipsec} failed ({:?}):\n{report}", out.status);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for (action, want) in [("register", n as u64), ("ue_call", ue_calls), ("echo_call", echo_calls), ("deregister", n as u64)] {
+        let a = &v["actions"][action];
+        assert_eq!((a["attempted"].as_u64(), a["succeeded"].as_u64(), a["failed"].as_u64()), (Some(want), Some(want), Some(0)), "{action}: {report}");
+    }
+    assert_eq!(v["failures"]["total"], 0, "{report}");
+    assert_eq!(v["histograms"]["invite_to_200"]["count"].as_u64(), Some(ue_calls + echo_calls), "{report}");
+    v
+}
+
+#[test]
+fn ringload_registers_1000_ues_with_ipsec_and_calls_over_protected_tcp() {
+    let metrics = free_port();
+    let core = start("ringload-ipsec", 1000, metrics);
+    let before = scrape(metrics);
+    assert_eq!(sample(&before, "ringcore_esp_rx_packets_total"), 0);
+    run(&core, "aes-cbc/hmac-sha-1-96", 0, 500, 50, 50);
+    let mid = scrape(metrics);
+    run(&core, "null/hmac-md5-96", 500, 500, 50, 50);
+    let after = scrape(metrics);
+    let (rx, tx) = (sample(&after, "ringcore_esp_rx_packets_total"), sample(&after, "ringcore_esp_tx_packets_total"));
+    // Per UE at least: the protected REGISTER and de-REGISTER in, their 200s out; per call
+    // the INVITE's TCP handshake and segments, the ACK and BYE, and the callee's answers.
+    assert!(rx >= 1000 * 2 + 200 * 5, "ESP in: {rx}");
+    assert!(tx >= 1000 * 2 + 200 * 4, "ESP out: {tx}");
+    assert!(sample(&mid, "ringcore_esp_rx_packets_total") >= 500 * 2, "the first half went through SAs");
+    let dropped = |why: &str| sample(&after, &format!("ringcore_esp_dropped_packets_total{{reason=\"{why}\"}}"));
+    for why in ["bad_icv", "replay", "unknown_spi", "truncated", "malformed", "selector"] {
+        assert_eq!(dropped(why), 0, "{why}:\n{after}");
+    }
+    // The core resets a UE's TCP connection when de-registration removes its SAs; that
+    // RST has no SA left to leave through: at most one per caller's connection.
+    assert!(dropped("out_failed") <= 200, "{after}");
+    // Every INVITE from a UE came over TCP inside the SAs (the core's SIP log).
+    let log = std::fs::read_to_string(core.dir.join("ims.log")).unwrap_or_default();
+    let invites: Vec<String> = blocks(&log).into_iter().filter(|b| b.contains("[SIP] FROM 127.1.") && b.contains(" INVITE sip:")).collect();
+    assert_eq!(invites.len(), 200, "every INVITE from a UE logged");
+    let over_tcp = invites.iter().filter(|b| b.contains("Via: SIP/2.0/TCP ")).count();
+    assert_eq!(over_tcp, 200, "INVITEs over protected TCP");
+}
+
+/// The log's entries: a time-stamped line and its indented continuation lines.
+fn blocks(log: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in log.lines() {
+        match out.last_mut() {
+            Some(b) if line.starts_with(' ') => {
+                b.push('\n');
+                b.push_str(line);
+            }
+            _ => out.push(line.to_owned()),
+        }
+    }
+    out
+}
