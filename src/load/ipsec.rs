@@ -174,8 +174,7 @@ pub struct UeIpsec {
     deregistering: bool,
     rng: u64,
     tcp: Option<Box<TcpClient>>,
-    /// Packets protected and delivered, for tests and reports.
-    pub stats: UeIpsecStats,
+    stats: UeIpsecStats,
 }
 
 /// Per-UE ESP counts.
@@ -189,6 +188,12 @@ pub struct UeIpsecStats {
     pub bad_in: u64,
     /// SA sets created from 401s.
     pub sets: u64,
+    /// SIP messages (INVITEs) sent over TCP inside the SAs (retransmissions absorbed).
+    pub tcp_messages: u64,
+    /// TCP connections opened inside the SAs.
+    pub tcp_connects: u64,
+    /// SIP messages received over TCP inside the SAs.
+    pub tcp_received: u64,
 }
 
 impl std::fmt::Debug for UeIpsec {
@@ -225,6 +230,12 @@ impl UeIpsec {
     pub fn with_tcp(mut self, tcp: TcpClient) -> UeIpsec {
         self.tcp = Some(Box::new(tcp));
         self
+    }
+
+    /// What this UE sent and received through its SAs.
+    pub fn stats(&self) -> UeIpsecStats {
+        let (tcp_connects, tcp_messages) = self.tcp.as_ref().map_or((0, 0), |t| (t.connects, t.messages));
+        UeIpsecStats { tcp_connects, tcp_messages, ..self.stats }
     }
 
     /// True while an SA set is in use.
@@ -346,6 +357,7 @@ impl UeIpsec {
             let Some(tcp) = self.tcp.as_mut() else { return self.bad() };
             tcp.input(now, payload);
             while let Some(msg) = self.tcp.as_mut().and_then(|t| t.next_message()) {
+                self.stats.tcp_received += 1;
                 self.inspect(&msg);
                 deliver(&msg);
             }
@@ -439,7 +451,11 @@ impl UeIpsec {
     /// Writes the next TCP segment to send (ESP over the current set) into `out`.
     pub fn poll_transmit(&mut self, now: Instant, out: &mut [u8]) -> Option<Datagram> {
         let tcp = self.tcp.as_mut()?;
-        let set = self.current.as_deref_mut()?;
+        let Some(set) = self.current.as_deref_mut() else {
+            // No SA to carry them (after de-registration): the segments go nowhere.
+            tcp.discard_frames();
+            return None;
+        };
         let mut frame = [0u8; MAX_SIP];
         let n = tcp.poll_frame(now, &mut frame)?;
         let inner = frame.get(..n)?;
@@ -451,6 +467,7 @@ impl UeIpsec {
 
     /// When [`Self::poll_transmit`] needs to run again (TCP timers).
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.current.as_ref()?;
         self.tcp.as_mut().and_then(|t| t.poll_at())
     }
 }

@@ -101,13 +101,26 @@ impl ShardIpsec {
 
     /// The ESP counts summed over the shard's UEs.
     pub fn stats(&self) -> UeIpsecStats {
-        self.layers.iter().fold(UeIpsecStats::default(), |mut t, l| {
-            t.out += l.stats.out;
-            t.ok_in += l.stats.ok_in;
-            t.bad_in += l.stats.bad_in;
-            t.sets += l.stats.sets;
+        self.layers.iter().map(UeIpsec::stats).fold(UeIpsecStats::default(), |mut t, l| {
+            t.out += l.out;
+            t.ok_in += l.ok_in;
+            t.bad_in += l.bad_in;
+            t.sets += l.sets;
+            t.tcp_messages += l.tcp_messages;
+            t.tcp_received += l.tcp_received;
+            t.tcp_connects += l.tcp_connects;
             t
         })
+    }
+
+    /// One line of totals for worker `w` (printed at the end of a run), `None` without IPsec.
+    pub fn summary(&self, w: usize) -> Option<String> {
+        self.choice?;
+        let s = self.stats();
+        Some(format!(
+            "ringload: ipsec worker {w}: {} SA sets, ESP out {} in {} bad {}, TCP connections {} messages out {} in {}",
+            s.sets, s.out, s.ok_in, s.bad_in, s.tcp_connects, s.tcp_messages, s.tcp_received
+        ))
     }
 }
 

@@ -97,6 +97,8 @@ pub struct TcpClient {
     last: u64,
     /// Connections opened.
     pub connects: u64,
+    /// Messages queued (retransmissions absorbed not counted).
+    pub messages: u64,
 }
 
 impl TcpClient {
@@ -127,6 +129,7 @@ impl TcpClient {
             stream: Vec::new(),
             last: 0,
             connects: 0,
+            messages: 0,
         })
     }
 
@@ -158,6 +161,7 @@ impl TcpClient {
             self.connects += 1;
         }
         self.last = h;
+        self.messages += 1;
         let start = self.out.len();
         self.out.extend_from_slice(sip);
         via_tcp(self.out.get_mut(start..).unwrap_or_default());
@@ -237,6 +241,13 @@ impl TcpClient {
         let r = out.get_mut(..n).map(|o| o.copy_from_slice(&frame));
         self.dev.free.push(frame);
         r.map(|()| n)
+    }
+
+    /// Forgets the frames waiting to be encapsulated.
+    pub fn discard_frames(&mut self) {
+        while let Some(f) = self.dev.tx.pop_front() {
+            self.dev.free.push(f);
+        }
     }
 
     /// When the stack next needs to run (retransmission, delayed ACK).

@@ -435,6 +435,9 @@ impl Handler for Shard {
                 self.next_progress = Some(now);
             }
             Command::Finish => {
+                if let Some(line) = self.ipsec.summary(self.worker) {
+                    eprintln!("{line}");
+                }
                 self.phase = None;
                 self.next_progress = None;
                 self.send_final();
