@@ -262,14 +262,11 @@ impl UeIpsec {
             return self.send_register(sip, out);
         }
         let response = sip.starts_with(b"SIP/2.0 ");
-        if !response && sip.starts_with(b"INVITE ") && self.current.is_some() {
-            if let Some(tcp) = self.tcp.as_mut().filter(|_| self.choice.invite_tcp) {
-                // Invariant: checked just above.
-                let set = self.current.as_deref().map(SaSet::core_port_s);
-                return match set.is_some_and(|core| tcp.send_message(now, core, sip)) {
-                    true => Sent::Stream,
-                    false => Sent::Dropped,
-                };
+        // TS 24.229 5.1.1.1 / RFC 3261 18.1.1: INVITEs over TCP inside the SA.
+        if !response && sip.starts_with(b"INVITE ") {
+            let tcp = self.tcp.as_mut().filter(|_| self.choice.invite_tcp);
+            if let (Some(tcp), Some(set)) = (tcp, self.current.as_deref()) {
+                return if tcp.send_message(now, set.core_port_s(), sip) { Sent::Stream } else { Sent::Dropped };
             }
         }
         let Some(set) = self.current.as_deref_mut() else {
