@@ -10,7 +10,10 @@ use ringcore::ipsec::inner::{emit_inner, parse_inner};
 use ringcore::ipsec::{Direction, Sa, SaParams};
 use std::net::SocketAddr;
 
-const PAIRS: [(&str, EncrAlg, &[u8], IntegAlg, &[u8]); 3] = [
+/// Name, cipher and CK_ESP, integrity and IK_ESP.
+type Pair = (&'static str, EncrAlg, &'static [u8], IntegAlg, &'static [u8]);
+
+const PAIRS: [Pair; 3] = [
     ("aes-cbc+hmac-sha-1-96", EncrAlg::AesCbc, &[0x11; 16], IntegAlg::HmacSha1_96, &[0x22; 20]),
     ("null+hmac-md5-96", EncrAlg::Null, &[], IntegAlg::HmacMd5_96, &[0x22; 16]),
     ("des-ede3-cbc+hmac-sha-1-96", EncrAlg::DesEde3Cbc, &[0x13; 24], IntegAlg::HmacSha1_96, &[0x22; 20]),
