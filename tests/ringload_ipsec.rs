@@ -3,7 +3,7 @@
 //! hmac-sha-1-96, the other with null + hmac-md5-96), place UE-to-UE and echo calls whose
 //! INVITEs travel over TCP inside the SAs (their responses come back on that connection;
 //! the callee's requests and responses travel over protected UDP), and de-register, with
-//! zero failures. The core's /metrics ESP counters show the packets went through SAs and
+//! zero failures; the second half also re-registers every UE over its SAs. The core's /metrics ESP counters show the packets went through SAs and
 //! that none failed; the core's SA sets are gone after de-registration.
 
 mod common;
@@ -71,22 +71,28 @@ fn sample(body: &str, prefix: &str) -> u64 {
         .map_or_else(|| panic!("{prefix} in\n{body}"), |v| v as u64)
 }
 
-/// Runs ringload over UEs `first..first + n` with `ipsec`; checks the JSON report.
-/// Returns the SA sets made beyond two per UE (401s to retransmitted REGISTERs).
-fn run(core: &Core, ipsec: &str, first: usize, n: usize, ue_calls: u64, echo_calls: u64) -> u64 {
+/// Runs ringload over UEs `first..first + n` with `ipsec` (and a re-registration of every
+/// UE after the calls with `rereg`); checks the JSON report. Returns the SA sets made
+/// beyond one per REGISTER challenge (401s to retransmitted REGISTERs).
+fn run(core: &Core, ipsec: &str, first: usize, n: usize, ue_calls: u64, echo_calls: u64, rereg: bool) -> u64 {
     let dir = scratch_dir(&format!("ringload-ipsec-{first}"));
     let json = dir.join("r.json");
     let (target, n_s, first_imsi) = (core.sip.to_string(), n.to_string(), format!("00101100{first:07}"));
     let (ue_calls_s, calls_s) = (ue_calls.to_string(), echo_calls.to_string());
-    let out = ringload(&[
+    let mut args = vec![
         "--target", &target, "--ipsec", ipsec, "--ues", &n_s, "--first-imsi", &first_imsi, "--reg-rate", "250",
         "--ue-calls", &ue_calls_s, "--calls", &calls_s, "--rate", "100", "--hold", "0.2", "--timeout", "8",
         "--max-time", "60", "--quiet", "--report-json", json.to_str().unwrap(),
-    ]);
+    ];
+    if rereg {
+        args.push("--rereg");
+    }
+    let out = ringload(&args);
     let report = text(&out);
     assert!(out.status.success(), "ringload --ipsec {ipsec} failed ({:?}):\n{report}", out.status);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    for (action, want) in [("register", n as u64), ("ue_call", ue_calls), ("echo_call", echo_calls), ("deregister", n as u64)] {
+    let reregs = if rereg { n as u64 } else { 0 };
+    for (action, want) in [("register", n as u64), ("ue_call", ue_calls), ("echo_call", echo_calls), ("reregister", reregs), ("deregister", n as u64)] {
         let a = &v["actions"][action];
         assert_eq!((a["attempted"].as_u64(), a["succeeded"].as_u64(), a["failed"].as_u64()), (Some(want), Some(want), Some(0)), "{action}: {report}");
     }
@@ -97,16 +103,18 @@ fn run(core: &Core, ipsec: &str, first: usize, n: usize, ue_calls: u64, echo_cal
     let nums: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
     let [_, sets, out, ok_in, bad, connects, tcp_out, tcp_in] = nums[..] else { panic!("{line}") };
     let calls = ue_calls + echo_calls;
-    // A set from the registration's 401 and one from the de-registration's (a 401 that
-    // answers a retransmitted REGISTER rebuilds the same set).
-    assert!(sets >= 2 * n as u64 && sets <= 3 * n as u64, "{line}");
+    // A set from the registration's 401, one from the re-registration's (the refresh goes
+    // over the set in use and moves to the new one) and one from the de-registration's (a
+    // 401 that answers a retransmitted REGISTER rebuilds the set).
+    let challenges = 2 * n as u64 + reregs;
+    assert!(sets >= challenges && sets <= challenges + n as u64, "{line}");
     assert_eq!(bad, 0, "{line}");
-    assert!(out >= 2 * n as u64 + 3 * calls && ok_in >= 2 * n as u64 + 2 * calls, "{line}");
+    assert!(out >= challenges + 3 * calls && ok_in >= challenges + 2 * calls, "{line}");
     // Every INVITE went over TCP inside the SAs and got its 100/180/200 back on it.
     assert_eq!(tcp_out, calls, "{line}");
     assert!(tcp_in >= 2 * calls, "{line}");
     assert!(connects >= 1 && connects <= calls, "{line}");
-    sets - 2 * n as u64
+    sets - challenges
 }
 
 #[test]
@@ -115,9 +123,9 @@ fn ringload_registers_1000_ues_with_ipsec_and_calls_over_protected_tcp() {
     let core = start("ringload-ipsec", 1000, metrics);
     let before = scrape(metrics);
     assert_eq!(sample(&before, "ringcore_esp_rx_packets_total"), 0);
-    let mut extra = run(&core, "aes-cbc/hmac-sha-1-96", 0, 500, 50, 50);
+    let mut extra = run(&core, "aes-cbc/hmac-sha-1-96", 0, 500, 50, 50, false);
     let mid = scrape(metrics);
-    extra += run(&core, "null/hmac-md5-96", 500, 500, 50, 50);
+    extra += run(&core, "null/hmac-md5-96", 500, 500, 50, 50, true);
     let after = scrape(metrics);
     let (rx, tx) = (sample(&after, "ringcore_esp_rx_packets_total"), sample(&after, "ringcore_esp_tx_packets_total"));
     // Per UE at least: the protected REGISTER and de-REGISTER in, their 200s out; per call
@@ -137,4 +145,21 @@ fn ringload_registers_1000_ues_with_ipsec_and_calls_over_protected_tcp() {
     // The core resets a UE's TCP connection when de-registration removes its SAs; that
     // RST has no SA left to leave through: at most one per caller's connection.
     assert!(dropped("out_failed") <= 200, "{after}");
+}
+
+#[test]
+fn bad_ipsec_arguments_exit_2_with_a_message() {
+    for (args, needle) in [
+        (&["--ipsec", "aes-cbc"][..], "EALG/AALG"),
+        (&["--ipsec", "aes-gcm/hmac-sha-1-96"], "encryption 'aes-gcm'"),
+        (&["--ipsec", "null/hmac-sha-256"], "integrity 'hmac-sha-256'"),
+        (&["--ipsec", "null/hmac-md5-96", "--shared-socket"], "--shared-socket"),
+        (&["--ipsec", "null/hmac-md5-96", "--algo", "md5", "--password", "pw"], "AKA"),
+    ] {
+        let mut all = vec!["--target", "127.0.0.1:5060"];
+        all.extend_from_slice(args);
+        let out = ringload(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(needle), "{args:?}: {}", text(&out));
+    }
 }
