@@ -3,8 +3,9 @@
 //! hmac-sha-1-96, the other with null + hmac-md5-96), place UE-to-UE and echo calls whose
 //! INVITEs travel over TCP inside the SAs (their responses come back on that connection;
 //! the callee's requests and responses travel over protected UDP), and de-register, with
-//! zero failures; the second half also re-registers every UE over its SAs. The core's /metrics ESP counters show the packets went through SAs and
-//! that none failed; the core's SA sets are gone after de-registration.
+//! zero failures; the second half also re-registers every UE over its SAs. The core's
+//! /metrics ESP counters show the packets went through SAs and that none failed; its ipsec
+//! log shows every SA set gone after the de-registrations.
 
 mod common;
 use common::{free_port, scratch_dir, Core};
@@ -31,7 +32,8 @@ fn users(n: usize) -> String {
 fn start(name: &str, n: usize, metrics: u16) -> Core {
     let body = format!(
         "{}  ipsec_port: {},\n  ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  \
-         ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],\n  metrics_addr: \"127.0.0.1:{metrics}\",\n",
+         ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],\n  metrics_addr: \"127.0.0.1:{metrics}\",\n  \
+         log_options: \"all.level=error,ipsec.level=debug\",\n",
         users(n),
         free_port()
     );
@@ -142,6 +144,17 @@ fn ringload_registers_1000_ues_with_ipsec_and_calls_over_protected_tcp() {
     // REGISTER (and its retransmissions) over the replaced set meet an unknown SPI. None
     // without such retransmissions.
     assert!(dropped("unknown_spi") <= 4 * extra, "unknown_spi {} with {extra} extra sets", dropped("unknown_spi"));
+    // The log is written asynchronously: wait for its last SA count to reach zero.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let last_sets = || {
+        let log = std::fs::read_to_string(core.dir.join("ims.log")).unwrap_or_default();
+        let line = log.lines().rev().find(|l| l.contains(" sets=")).map(str::to_owned).unwrap_or_default();
+        line.split_whitespace().find_map(|w| w.strip_prefix("sets=")?.parse::<u64>().ok())
+    };
+    while last_sets() != Some(0) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(last_sets(), Some(0), "every SA set removed at de-registration");
     // The core resets a UE's TCP connection when de-registration removes its SAs; that
     // RST has no SA left to leave through: at most one per caller's connection.
     assert!(dropped("out_failed") <= 200, "{after}");
