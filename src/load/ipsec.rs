@@ -399,6 +399,10 @@ impl UeIpsec {
         match code {
             401 => {
                 if let Some(set) = self.set_from_challenge(&msg) {
+                    // A retransmitted 401 names the set we hold: keep its counters (RFC 4303 3.3.3).
+                    if self.pending.as_ref().is_some_and(|p| p.server == set.server) {
+                        return;
+                    }
                     self.pending = Some(Box::new(set));
                     self.stats.sets += 1;
                     if self.sent == self.offered {

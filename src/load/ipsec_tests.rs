@@ -116,6 +116,10 @@ fn registered(u: &mut UeIpsec) -> Pcscf {
     let mut core = Pcscf::from_register(&plain, 0x50_0000, RAND);
     assert_eq!(recv(u, Port::Server, target(), &core.challenge(1)).len(), 1);
     let (d, esp) = send(u, &register(2, 600), target());
+    // The same 401 again (retransmitted) changes nothing: a rebuilt set would restart at
+    // sequence number 1, which the P-CSCF's window drops as a replay (see the BYE below).
+    assert_eq!(recv(u, Port::Server, target(), &core.challenge(1)).len(), 1);
+    assert_eq!(u.stats().sets, 1);
     assert_eq!((d.port, d.dst), (Port::Client, at("127.0.0.1:6101")), "port-c to the P-CSCF's port-s");
     let (sport, dport, sip) = core.open(0, &esp).unwrap();
     assert_eq!((sport, dport), (40000, 6101));
