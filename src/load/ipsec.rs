@@ -192,6 +192,8 @@ pub struct UeIpsecStats {
     pub tcp_messages: u64,
     /// TCP connections opened inside the SAs.
     pub tcp_connects: u64,
+    /// REGISTERs sent over SAs (retransmissions included).
+    pub registers: u64,
     /// SIP messages received over TCP inside the SAs.
     pub tcp_received: u64,
 }
@@ -307,6 +309,7 @@ impl UeIpsec {
         match seal_udp(&mut set.to_ps, &mut self.rng, src, to, text, out) {
             Some(len) => {
                 self.stats.out += 1;
+                self.stats.registers += 1;
                 Sent::Datagram(Datagram { port: Port::Client, dst: to, len })
             }
             None => Sent::Dropped,
@@ -399,8 +402,9 @@ impl UeIpsec {
         match code {
             401 => {
                 if let Some(set) = self.set_from_challenge(&msg) {
-                    // A retransmitted 401 names the set we hold: keep its counters (RFC 4303 3.3.3).
-                    if self.pending.as_ref().is_some_and(|p| p.server == set.server) {
+                    // A retransmitted 401 names a set we hold: keep its counters (RFC 4303 3.3.3).
+                    let held = |s: &Option<Box<SaSet>>| s.as_ref().is_some_and(|h| h.server == set.server);
+                    if held(&self.pending) || held(&self.current) {
                         return;
                     }
                     self.pending = Some(Box::new(set));

@@ -109,6 +109,7 @@ impl ShardIpsec {
             t.tcp_messages += l.tcp_messages;
             t.tcp_received += l.tcp_received;
             t.tcp_connects += l.tcp_connects;
+            t.registers += l.registers;
             t
         })
     }
@@ -118,8 +119,8 @@ impl ShardIpsec {
         self.choice?;
         let s = self.stats();
         Some(format!(
-            "ringload: ipsec worker {w}: {} SA sets, ESP out {} in {} bad {}, TCP connections {} messages out {} in {}",
-            s.sets, s.out, s.ok_in, s.bad_in, s.tcp_connects, s.tcp_messages, s.tcp_received
+            "ringload: ipsec worker {w}: {} SA sets, ESP out {} in {} bad {}, TCP connections {} messages out {} in {}, REGISTERs over SAs {}",
+            s.sets, s.out, s.ok_in, s.bad_in, s.tcp_connects, s.tcp_messages, s.tcp_received, s.registers
         ))
     }
 }

@@ -129,6 +129,9 @@ fn registered(u: &mut UeIpsec) -> Pcscf {
     let ok = core.seal(1, 6101, 40000, &response(200, 2, ""));
     assert_eq!(recv(u, Port::Client, at("127.0.0.1:6101"), &ok), [response(200, 2, "")]);
     assert!(u.is_protected());
+    // ... and so does a late copy once the set is in use.
+    assert_eq!(recv(u, Port::Server, target(), &core.challenge(1)).len(), 1);
+    assert_eq!(u.stats().sets, 1);
     core
 }
 
