@@ -436,7 +436,7 @@ fn seed() -> u64 {
 }
 
 /// RFC 3602 2.1: CBC IVs must not be predictable. splitmix64 over a random seed.
-fn fill_iv(state: &mut u64, iv: &mut [u8]) {
+pub fn fill_iv(state: &mut u64, iv: &mut [u8]) {
     for chunk in iv.chunks_mut(8) {
         *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = *state;

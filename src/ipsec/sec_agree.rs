@@ -165,6 +165,24 @@ impl RawMechanism<'_> {
     }
 }
 
+impl<'a> From<&crate::sip::SecMechanism<'a>> for RawMechanism<'a> {
+    /// The parameters of a parsed Security-Client / -Server / -Verify entry.
+    fn from(m: &crate::sip::SecMechanism<'a>) -> RawMechanism<'a> {
+        RawMechanism {
+            mechanism: m.mechanism,
+            alg: m.alg(),
+            ealg: m.ealg(),
+            spi_c: m.spi_c(),
+            spi_s: m.spi_s(),
+            port_c: m.port_c(),
+            port_s: m.port_s(),
+            mode: m.mode(),
+            prot: m.prot(),
+            q: m.q(),
+        }
+    }
+}
+
 impl IpsecMechanism {
     /// Usable as an `ipsec-3gpp` offer with known algorithms: ESP, a mode `modes` allows,
     /// SPIs outside 0..=255 (RFC 4303 2.1) and non-zero ports.

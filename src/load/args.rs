@@ -29,6 +29,9 @@ UEs (defaults: ringcore's load range, config/ue_db-ims.cfg):
   --local-ip IP         bind every UE here (default: 127.x.y.z per UE, loopback targets)
   --shared-socket       one socket per worker for all its UEs (batched I/O, like SIPp -t u1;
                         UEs then share one address and are told apart by user part/SSRC)
+  --ipsec EALG/AALG     IMS access security: sec-agree and UDP-encapsulated ESP with the
+                        P-CSCF (e.g. aes-cbc/hmac-sha-1-96, null/hmac-md5-96); INVITEs go
+                        over TCP inside the SAs. Needs AKA credentials (xor or milenage)
 Scenario (phases in order: register, echo calls, UE-to-UE calls, SMS, re-register, de-register):
   --reg-rate R          registrations per second (500)
   --rate R              calls per second (50)
@@ -190,6 +193,7 @@ struct Opts {
     keep: bool,
     epoll: bool,
     shared_socket: bool,
+    ipsec: Option<super::ipsec::IpsecChoice>,
 }
 
 impl Opts {
@@ -249,6 +253,7 @@ impl Opts {
             "--report-json" => self.report_json = Some(v.into()),
             "--hdr-log" => self.hdr_log = Some(v.into()),
             "--plot" => self.plot = Some(v.into()),
+            "--ipsec" => self.ipsec = Some(super::ipsec::IpsecChoice::parse(v)?),
             _ => return Err(format!("unknown option {n} (see --help)")),
         }
         Ok(())
@@ -372,6 +377,12 @@ impl Opts {
         if timeout < Duration::from_millis(100) {
             return Err("--timeout: at least 0.1 s".into());
         }
+        if self.ipsec.is_some() && self.shared_socket {
+            return Err("--ipsec gives every UE its own protected ports: it cannot be used with --shared-socket".into());
+        }
+        if self.ipsec.is_some() && matches!(population.credentials, super::profile::Credentials::Md5 { .. }) {
+            return Err("--ipsec derives its keys from AKA: use --algo xor or milenage".into());
+        }
         let echo_uri = self.echo.unwrap_or_else(|| format!("sip:echo@{}", population.domain));
         let run = RunConfig {
             target,
@@ -399,6 +410,7 @@ impl Opts {
             deregister: !self.keep,
             max_time: self.max_time.unwrap_or(Duration::from_secs(600)),
             local_ip: self.local_ip,
+            ipsec: self.ipsec,
             population,
         };
         Ok(Args { run, report_json: self.report_json, hdr_log: self.hdr_log, plot: self.plot, quiet: self.quiet })

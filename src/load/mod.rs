@@ -9,6 +9,9 @@
 pub mod answer;
 pub mod args;
 pub mod demux;
+pub mod ipsec;
+pub mod ipsec_shard;
+pub mod ipsec_tcp;
 pub mod metrics;
 pub mod plan;
 pub mod plot;

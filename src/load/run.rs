@@ -71,6 +71,8 @@ pub struct RunConfig {
     pub max_time: Duration,
     /// Local address of the UEs (`None`: 127.x.y.z per UE; needs a loopback target).
     pub local_ip: Option<IpAddr>,
+    /// `--ipsec EALG/AALG`: sec-agree and ESP towards the P-CSCF.
+    pub ipsec: Option<super::ipsec::IpsecChoice>,
 }
 
 /// One phase as it went.
@@ -231,6 +233,7 @@ pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<Ru
         shared_socket: cfg.shared_socket,
         sqn_store,
         sms: cfg.sms.as_ref().map(|o| Arc::new(super::sms::SmsConfig::new(o, cfg.timeout, shared.run_id))),
+        ipsec: cfg.ipsec,
         shared,
     });
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -240,8 +243,9 @@ pub fn run(cfg: &RunConfig, on_progress: &mut dyn FnMut(&Snapshot)) -> Result<Ru
         cpus: if cfg.cpus.is_empty() { (0..workers).map(|i| i % cores).collect() } else { cfg.cpus.clone() },
         queue_capacity: 1024,
         out_slots: 4096,
-        out_slot_size: super::sipmsg::MAX_MSG,
-        max_media_sockets: per_worker.clamp(1, MAX_UES_PER_WORKER),
+        out_slot_size: if cfg.ipsec.is_some() { super::ipsec::MAX_ESP } else { super::sipmsg::MAX_MSG },
+        // --ipsec: a second socket per UE (its protected client port).
+        max_media_sockets: per_worker.clamp(1, MAX_UES_PER_WORKER) * if cfg.ipsec.is_some() { 2 } else { 1 },
         coalesce: cfg.batch,
         ..EngineConfig::default()
     };

@@ -41,6 +41,8 @@ pub struct Setup {
     pub shared_socket: bool,
     /// True when the SIM needs an SQN store per UE (Milenage).
     pub sqn_store: bool,
+    /// `--ipsec`: sec-agree and ESP towards the P-CSCF (see [`super::ipsec`]).
+    pub ipsec: Option<super::ipsec::IpsecChoice>,
     /// SMS on: every UE takes SMS over IP (see [`super::sms`]).
     pub sms: Option<Arc<super::sms::SmsConfig>>,
 }
@@ -120,13 +122,13 @@ pub struct Shard {
     final_pending: bool,
     uri: String,
     shared: Option<SocketId>,
+    ipsec: super::ipsec_shard::ShardIpsec,
 }
 
 impl Shard {
     /// The shard of worker `ctx.worker`.
     pub fn new(setup: Arc<Setup>, ctx: WorkerCtx<Event>) -> Shard {
         Shard {
-            setup,
             worker: ctx.worker,
             n_workers: ctx.n_workers.max(1),
             ues: Vec::new(),
@@ -143,6 +145,8 @@ impl Shard {
             final_pending: false,
             uri: String::new(),
             shared: None,
+            ipsec: super::ipsec_shard::ShardIpsec::new(setup.ipsec),
+            setup,
         }
     }
 
@@ -151,7 +155,7 @@ impl Shard {
         (ues + n - 1 - w.min(n - 1)) / n
     }
 
-    fn open(&mut self, out: &mut Outbox) -> Result<usize, String> {
+    fn open(&mut self, now: Instant, out: &mut Outbox) -> Result<usize, String> {
         let s = self.setup.clone();
         let mine = Self::share(s.ues, self.worker, self.n_workers);
         self.ues.reserve_exact(mine);
@@ -185,6 +189,10 @@ impl Shard {
             });
             self.by_sock.insert(sock, k as u32);
             self.socks.push(sock);
+            let sim = listed.and_then(|l| l.sim).or(s.shared.sim);
+            if let Some(c) = self.ipsec.open_ue(now, out, sock, local, s.shared.target, sim).map_err(|e| format!("UE {i}: {e}"))? {
+                self.by_sock.insert(c, k as u32);
+            }
         }
         Ok(mine)
     }
@@ -193,11 +201,12 @@ impl Shard {
     fn service(&mut self, k: usize, now: Instant, out: &mut Outbox) {
         let (Some(ue), Some(&sock)) = (self.ues.get_mut(k), self.socks.get(k)) else { return };
         while let Some(t) = ue.poll_transmit(now, &mut self.scratch) {
-            if out.send_udp(sock, t.dst, self.scratch.get(..t.len).unwrap_or(&[])).is_err() {
+            if !self.ipsec.transmit(now, k, sock, t.dst, self.scratch.get(..t.len).unwrap_or(&[]), out) {
                 // Counted; the UE's retransmission timers recover SIP, RTP is lost.
                 self.dropped += 1;
             }
         }
+        self.dropped += self.ipsec.flush(now, k, out);
         let mut sms_delivered = None;
         while let Some(e) = ue.poll_event() {
             match e {
@@ -223,7 +232,8 @@ impl Shard {
                 }
             }
         }
-        if let Some(t) = ue.poll_timeout() {
+        let tcp = self.ipsec.poll_timeout(k);
+        if let Some(t) = [ue.poll_timeout(), tcp].into_iter().flatten().min() {
             let slot = self.armed.get_mut(k);
             if let Some(a) = slot.filter(|a| a.map_or(true, |a| t < a)) {
                 *a = Some(t);
@@ -422,7 +432,9 @@ impl Handler for Shard {
         }
         let Some(&k) = self.by_sock.get(&sock) else { return };
         if let Some(ue) = self.ues.get_mut(k as usize) {
-            ue.handle_datagram(now, src, data);
+            if !self.ipsec.receive(now, k as usize, sock, src, data, ue) {
+                ue.handle_datagram(now, src, data);
+            }
         }
         self.service(k as usize, now, out);
     }
@@ -434,7 +446,7 @@ impl Handler for Shard {
     fn on_command(&mut self, now: Instant, cmd: Command, out: &mut Outbox) {
         match cmd {
             Command::Open => {
-                let r = self.open(out);
+                let r = self.open(now, out);
                 // The run waits for this answer; the queue has room for one per worker.
                 let _ = self.events.send(Event::Opened(r));
             }
@@ -444,6 +456,9 @@ impl Handler for Shard {
                 self.next_progress = Some(now);
             }
             Command::Finish => {
+                if let Some(line) = self.ipsec.summary(self.worker) {
+                    eprintln!("{line}");
+                }
                 self.phase = None;
                 self.next_progress = None;
                 self.send_final();
