@@ -6,36 +6,18 @@
 //! arguments (exit 2 with the reason) are covered too.
 
 mod common;
+use common::load::{self, ringload, text};
 use common::{free_port, scratch_dir, Core};
-use std::fmt::Write as _;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
-const K: &str = "00112233445566778899aabbccddeeff";
 
-/// ringload's default range (config/ue_db-ims.cfg): XOR USIMs from IMSI 001011000000000.
-fn users(n: usize) -> String {
-    let mut s = String::from("echo: [\"sip:echo\"],\nue_db: [\n");
-    for i in 0..n {
-        let imsi = format!("00101100{i:07}");
-        let _ = writeln!(s, "{{ sim_algo: \"xor\", imsi: \"{imsi}\", K: \"{K}\", impi: \"{imsi}@{DOMAIN}\", impu: [\"sip:{imsi}\"] }},");
-    }
-    s.push_str("]\n");
-    s
-}
 
-fn ringload(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ringload")).args(args).output().expect("run ringload")
-}
 
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 #[test]
 fn registers_2000_aka_ues_then_200_echo_calls_and_200_ue_calls_with_rtp_without_failure() {
-    let core = Core::start("ringload", &users(2000));
+    let core = Core::start("ringload", &load::users(2000, true));
     let dir = scratch_dir("ringload-out");
     let (json, plot, hdr) = (dir.join("report.json"), dir.join("plot.svg"), dir.join("latency.hlog"));
     let target = core.sip.to_string();
@@ -113,7 +95,7 @@ fn bad_arguments_exit_2_with_a_message() {
 
 #[test]
 fn shared_socket_mode_routes_every_ue_and_two_workers_share_the_ues() {
-    let core = Core::start("ringload-shared", &users(200));
+    let core = Core::start("ringload-shared", &load::users(200, true));
     let dir = scratch_dir("ringload-shared-out");
     let (json, png) = (dir.join("r.json"), dir.join("plot.png"));
     let target = core.sip.to_string();

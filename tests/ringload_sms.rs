@@ -5,32 +5,13 @@
 //! that refuses every RP-DATA shows up as failures by RP cause.
 
 mod common;
+use common::load::{self, ringload, text};
 use common::{scratch_dir, Core};
-use std::fmt::Write as _;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
-const K: &str = "00112233445566778899aabbccddeeff";
 
-/// ringload's default range (config/ue_db-ims.cfg): XOR USIMs from IMSI 001011000000000.
-fn users(n: usize) -> String {
-    let mut s = String::from("ue_db: [\n");
-    for i in 0..n {
-        let imsi = format!("00101100{i:07}");
-        let _ = writeln!(s, "{{ sim_algo: \"xor\", imsi: \"{imsi}\", K: \"{K}\", impi: \"{imsi}@{DOMAIN}\", impu: [\"sip:{imsi}\"] }},");
-    }
-    s.push_str("],\n");
-    s
-}
 
-fn ringload(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ringload")).args(args).output().expect("run ringload")
-}
 
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 fn json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).expect("report")).expect("JSON report")
@@ -38,7 +19,7 @@ fn json(path: &std::path::Path) -> serde_json::Value {
 
 #[test]
 fn registers_200_aka_ues_then_100_sms_ue_to_ue_all_delivered() {
-    let cfg = format!("{}log_options: \"all.level=error,sms.level=info\",\nlog_sync: true,\n", users(200));
+    let cfg = format!("{}log_options: \"all.level=error,sms.level=info\",\nlog_sync: true,\n", load::users(200, false));
     let core = Core::start("ringload-sms", &cfg);
     let dir = scratch_dir("ringload-sms-out");
     let (report_path, plot, hdr) = (dir.join("report.json"), dir.join("plot.svg"), dir.join("latency.hlog"));
@@ -87,7 +68,7 @@ fn registers_200_aka_ues_then_100_sms_ue_to_ue_all_delivered() {
 /// MESSAGEs find their UE by Request-URI user part and Via branch.
 #[test]
 fn two_workers_with_shared_sockets_deliver_every_sms() {
-    let core = Core::start("ringload-sms-shared", &users(100));
+    let core = Core::start("ringload-sms-shared", &load::users(100, false));
     let dir = scratch_dir("ringload-sms-shared-out");
     let report_path = dir.join("report.json");
     let target = core.sip.to_string();
@@ -104,7 +85,7 @@ fn two_workers_with_shared_sockets_deliver_every_sms() {
 
 #[test]
 fn a_core_refusing_every_rp_data_shows_failures_by_rp_cause() {
-    let cfg = format!("{}sms_message_filter: {{ rp_data: \"reject\" }},\n", users(20));
+    let cfg = format!("{}sms_message_filter: {{ rp_data: \"reject\" }},\n", load::users(20, false));
     let core = Core::start("ringload-sms-refused", &cfg);
     let dir = scratch_dir("ringload-sms-refused-out");
     let report_path = dir.join("report.json");

@@ -3,6 +3,8 @@
 //! stop it when the test ends (also on panic).
 #![allow(dead_code)]
 
+pub mod load;
+
 use std::io::Read;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
