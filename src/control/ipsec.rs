@@ -422,21 +422,7 @@ fn strip_quotes(b: &[u8]) -> &[u8] {
 
 fn mechanisms<'a>(list: impl Iterator<Item = crate::sip::SecMechanism<'a>>) -> Vec<IpsecMechanism> {
     list.take(MAX_OFFERS)
-        .map(|m| {
-            RawMechanism {
-                mechanism: m.mechanism,
-                alg: m.alg(),
-                ealg: m.ealg(),
-                spi_c: m.spi_c(),
-                spi_s: m.spi_s(),
-                port_c: m.port_c(),
-                port_s: m.port_s(),
-                mode: m.mode(),
-                prot: m.prot(),
-                q: m.q(),
-            }
-            .resolve()
-        })
+        .map(|m| RawMechanism::from(&m).resolve())
         .collect()
 }
 
