@@ -29,6 +29,9 @@ use std::time::{Duration, Instant};
 
 #[path = "mt_call_modifier.rs"]
 mod modifier;
+#[path = "mt_call_dialog.rs"]
+mod dialog;
+pub use dialog::Reoffer;
 
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
@@ -58,6 +61,11 @@ struct MtCall {
     /// The offer came from an SDP file: the UE's later offers are answered
     /// with that file's media too (else the built-in capabilities).
     answer_caps: Option<Box<LocalCaps>>,
+    /// Our INVITE as a CANCEL repeats it (RFC 3261 9.1): branch, CSeq number, Request-URI.
+    invite: (String, u32, String),
+    /// `dialog_set stop` cancelled the INVITE: a 2xx crossing the CANCEL is hung up
+    /// with a BYE carrying these headers (its Reason, RFC 3326).
+    cancelled: Option<Headers>,
 }
 
 /// What an `mt_call` request asks besides the callee (seed 000 `mt_call`).
@@ -175,8 +183,10 @@ impl MtCalls {
             caller: normalize_impu(req.caller.map_or(self.caller.as_str(), |(c, _)| c)),
             callee_imei: contact.imei.clone(),
             answer_caps,
+            invite: (format!("z9hG4bKrcm{:x}", self.seq), 1, contact.uri.clone()),
+            cancelled: None,
         };
-        let branch = format!("z9hG4bKrcm{:x}", self.seq);
+        let branch = call.invite.0.clone();
         let mut headers = pol.uac_options();
         if let Some((caller, true)) = req.caller {
             // seed 000 mt_call caller: a subscriber's identity is asserted (TS 24.229 5.4.3.3).
@@ -209,6 +219,10 @@ impl MtCalls {
         if sdp {
             c.offer.origin.session_version += 1;
         }
+        if method == "INVITE" && !c.answered {
+            // A new initial INVITE (RFC 4028 7.3 retry): the one a CANCEL targets.
+            c.invite = (branch.clone(), c.dialog.cseq, c.dialog.target.clone());
+        }
         let Some(c) = self.calls.get(id) else { return vec![] };
         let req = self.request(c, method, &branch, sdp, headers);
         let out = vec![(c.dialog.worker, ToWorker::SendRequest { peer: c.dialog.peer, msg: req })];
@@ -238,7 +252,8 @@ impl MtCalls {
         let code = msg.status()?;
         let cseq = msg.cseq().ok()?;
         if !matches!(cseq.method, Method::Invite) {
-            if code >= 200 {
+            // A CANCEL shares its INVITE's branch (RFC 3261 9.1): kept for the INVITE's 487.
+            if code >= 200 && !matches!(cseq.method, Method::Cancel) {
                 self.by_branch.remove(&branch);
             }
             if matches!(cseq.method, Method::Update) {
@@ -304,6 +319,11 @@ impl MtCalls {
         let call = self.calls.get(&id)?;
         let ack = build_request_ext(&self.local_addr, &call.dialog, "ACK", seq, &format!("{branch}a"), None, b"", None, &[]);
         out.push((call.dialog.worker, ToWorker::SendStateless { peer: call.dialog.peer, msg: ack }));
+        if let Some(headers) = call.cancelled.clone() {
+            // RFC 3261 15: a 2xx that crossed our CANCEL, acknowledged then hung up.
+            out.extend(self.send_in_dialog(&id, "BYE", false, &headers));
+            out.extend(self.release(&id, ports));
+        }
         Some(out)
     }
 
@@ -487,34 +507,6 @@ impl MtCalls {
         let c = self.calls.get(call_id)?;
         let state = if c.answered { "start" } else { "init" };
         Some(super::dialogs::DialogRef { id: call_id.to_owned(), state, age: now.saturating_duration_since(c.started), ue_leg: true })
-    }
-
-    /// `dialog_set ID reinvite` on an answered MT call: a re-INVITE with our current offer.
-    pub fn reinvite(&mut self, id: &str) -> Option<Result<Vec<Out>, String>> {
-        let answered = self.calls.get(id)?.answered;
-        Some(if answered { Ok(self.send_in_dialog(id, "INVITE", true, &[])) } else { Err("the call is not answered".into()) })
-    }
-
-    /// `dialog_set ID stop|hold` on an answered MT call: BYE, or a
-    /// re-INVITE with our media `a=sendonly` (RFC 3264 8.4). None when ID
-    /// is not an MT call.
-    pub fn dialog_set(&mut self, id: &str, action: super::dialogs::Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
-        let c = self.calls.get_mut(id)?;
-        if !c.answered {
-            return Some(Err("the call is not answered".into()));
-        }
-        Some(Ok(match action {
-            super::dialogs::Action::Answer => return Some(Err("MT calls are answered by the UE".into())),
-            super::dialogs::Action::Stop => {
-                let mut out = self.send_in_dialog(id, "BYE", false, &[]);
-                out.extend(self.release(id, ports));
-                out
-            }
-            super::dialogs::Action::Hold => {
-                super::dialogs::set_direction(&mut c.offer, sdp::Direction::SendOnly);
-                self.send_in_dialog(id, "INVITE", true, &[])
-            }
-        }))
     }
 
     /// MT calls in progress.
