@@ -32,6 +32,9 @@ mod modifier;
 #[path = "mt_call_dialog.rs"]
 mod dialog;
 pub use dialog::Reoffer;
+#[cfg(test)]
+#[path = "mt_call_tests.rs"]
+mod tests;
 
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
