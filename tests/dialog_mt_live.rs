@@ -3,7 +3,8 @@
 //! a=sendrecv (RFC 3264 8.4) and dialog_get shows hold then start; `reinvite` with
 //! `sdp_file` offers that file's media on ringcore's port (seed 000 dialog_set.sdp_file);
 //! `downgrade` offers the audio at port 0 (RFC 3264 8.2); `stop` with code, reason and
-//! reason_protocol sends a BYE with `Reason: SIP ;cause=480 ;text="..."` (RFC 3326).
+//! reason_protocol sends a BYE with `Reason: SIP ;cause=480 ;text="..."` (RFC 3326),
+//! and before the answer a CANCEL with `Reason: Q.850 ;cause=19`.
 //! tshark decodes the capture (Reason cause and text, SDP ports) when installed.
 
 mod common;
@@ -119,6 +120,22 @@ fn mt_call_hold_toggle_sdp_file_reinvite_downgrade_and_stop_with_reason() {
     ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
     assert_eq!(state(), "stop");
 
+    // stop before the answer: CANCEL with the Reason (RFC 3261 9.1, after the 180), then 487.
+    let r = api(&addr, json!({"message": "mt_call", "impu": format!("sip:ue@{DOMAIN}")}));
+    let id2 = r["session_id"].as_str().unwrap_or_else(|| panic!("{r}")).to_owned();
+    let (invite, from) = recv(&ue);
+    ue.send_to(respond(&invite, "180 Ringing", Some("ue2"), &format!("Contact: <sip:ue@{l}>\r\n"), "").as_bytes(), from).unwrap();
+    let stop = json!({"message": "dialog_set", "session_id": id2, "action": "stop", "code": 19, "reason_protocol": "Q.850"});
+    assert!(api(&addr, stop).get("error").is_none());
+    let (cancel, from) = recv(&ue);
+    assert!(cancel.starts_with("CANCEL ") && header_line(&cancel, "Via:") == header_line(&invite, "Via:"), "{cancel}");
+    assert_eq!(header_line(&cancel, "Reason:").trim(), "Reason: Q.850 ;cause=19", "{cancel}");
+    ue.send_to(respond(&cancel, "200 OK", None, "", "").as_bytes(), from).unwrap();
+    ue.send_to(respond(&invite, "487 Request Terminated", Some("ue2"), "", "").as_bytes(), from).unwrap();
+    assert!(recv(&ue).0.starts_with("ACK "), "the 487 is acknowledged");
+    let d = api(&addr, json!({"message": "dialog_get", "session_id": id2}));
+    assert_eq!(d["dialogs"][0]["state"].as_str(), Some("stop"), "{d}");
+
     if let Some(c) = cap.as_mut() {
         c.stop();
         // tshark 4.0 names the protocol "SIP " (space kept) and so files the cause as "other".
@@ -127,5 +144,7 @@ fn mt_call_hold_toggle_sdp_file_reinvite_downgrade_and_stop_with_reason() {
         assert!(bad.is_empty(), "tshark flags: {bad}");
         assert!(decoded.lines().any(|l| l.starts_with("BYE\t") && l.contains("\t480\t") && l.contains("\toperator stop")), "{decoded}");
         assert!(decoded.lines().any(|l| l.starts_with("INVITE\t") && l.ends_with("\t0")), "port 0 offer decoded: {decoded}");
+        let (_, q850) = tshark_check(&pcap, &["sip.Method", "sip.reason_protocols", "sip.reason_cause_q850", "sip.reason_cause_other"]);
+        assert!(q850.lines().any(|l| l.starts_with("CANCEL\tQ.850") && l.contains("\t19")), "{q850}");
     }
 }

@@ -69,6 +69,8 @@ struct MtCall {
     /// `dialog_set stop` cancelled the INVITE: a 2xx crossing the CANCEL is hung up
     /// with a BYE carrying these headers (its Reason, RFC 3326).
     cancelled: Option<Headers>,
+    /// A provisional response came: a CANCEL may be sent (RFC 3261 9.1).
+    early: bool,
 }
 
 /// What an `mt_call` request asks besides the callee (seed 000 `mt_call`).
@@ -188,6 +190,7 @@ impl MtCalls {
             answer_caps,
             invite: (format!("z9hG4bKrcm{:x}", self.seq), 1, contact.uri.clone()),
             cancelled: None,
+            early: false,
         };
         let branch = call.invite.0.clone();
         let mut headers = pol.uac_options();
@@ -282,7 +285,9 @@ impl MtCalls {
         }
         let call = self.calls.get_mut(&id)?;
         if code < 200 {
-            return Some(self.prack(&id, msg));
+            let mut out = self.on_provisional(&id);
+            out.extend(self.prack(&id, msg));
+            return Some(out);
         }
         if code >= 300 && call.answered {
             // A refreshing re-INVITE failed.

@@ -91,19 +91,44 @@ impl MtCalls {
         })
     }
 
-    /// RFC 3261 9.1: CANCEL of our INVITE (its branch, Request-URI, Call-ID, From,
-    /// To without tag, CSeq number), with `headers`; a 2xx crossing it is hung up.
+    /// `dialog_set stop` before the answer: the INVITE is cancelled with `headers`,
+    /// at once when a provisional response came, else at the first one (RFC 3261 9.1);
+    /// a 2xx crossing it is hung up.
     fn cancel(&mut self, id: &str, headers: Headers) -> Vec<Out> {
         let Some(c) = self.calls.get_mut(id) else { return vec![] };
         if c.cancelled.is_some() {
             return vec![];
         }
+        c.cancelled = Some(headers);
+        if c.early {
+            self.cancel_request(id)
+        } else {
+            vec![]
+        }
+    }
+
+    /// A provisional response to our INVITE: a CANCEL waiting for one goes now.
+    pub(super) fn on_provisional(&mut self, id: &str) -> Vec<Out> {
+        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        let first = !c.early;
+        c.early = true;
+        if first && c.cancelled.is_some() {
+            self.cancel_request(id)
+        } else {
+            vec![]
+        }
+    }
+
+    /// RFC 3261 9.1: CANCEL of our INVITE (its branch, Request-URI, Call-ID, From,
+    /// To without tag, CSeq number, Route), with the stop's headers.
+    fn cancel_request(&self, id: &str) -> Vec<Out> {
+        let Some(c) = self.calls.get(id) else { return vec![] };
         let mut d = c.dialog.clone();
         d.remote = d.remote.split(";tag=").next().unwrap_or("").to_owned();
-        let (branch, cseq, target) = c.invite.clone();
-        d.target = target;
-        let cancel = build_request_ext(&self.local_addr, &d, "CANCEL", cseq, &branch, None, b"", None, &headers);
-        c.cancelled = Some(headers);
+        let (branch, cseq, target) = &c.invite;
+        d.target = target.clone();
+        let headers = c.cancelled.as_deref().unwrap_or(&[]);
+        let cancel = build_request_ext(&self.local_addr, &d, "CANCEL", *cseq, branch, None, b"", None, headers);
         vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: cancel })]
     }
 }

@@ -133,10 +133,14 @@ fn stop_before_the_answer_cancels_the_invite_with_the_reason() {
     w.respond(&invite, "487 Request Terminated", "");
     assert!(w.mt.is_empty());
 
-    // A 2xx crossing the CANCEL is acknowledged, then hung up with the same Reason.
+    // RFC 3261 9.1: no CANCEL before a provisional response; it goes with the first one.
     let mut w = world();
     let (id, invite) = w.call();
-    w.set(&id, Action::Stop(Reason::new(None, Some(480), None).expect("valid"))).expect("cancelled");
+    assert!(w.set(&id, Action::Stop(Reason::new(None, Some(480), None).expect("valid"))).expect("stopping").is_empty());
+    let out = w.respond(&invite, "100 Trying", "");
+    assert!(out.len() == 1 && out[0].starts_with("CANCEL ") && header(&out[0], "Reason:") == "Reason: SIP ;cause=480", "{out:?}");
+    assert!(w.respond(&invite, "180 Ringing", "").is_empty(), "cancelled once");
+    // A 2xx crossing the CANCEL is acknowledged, then hung up with the same Reason.
     let out = w.respond(&invite, "200 OK", UE_SDP);
     assert!(out[0].starts_with("ACK ") && out[1].starts_with("BYE "), "{out:?}");
     assert_eq!(header(&out[1], "Reason:"), "Reason: SIP ;cause=480");
