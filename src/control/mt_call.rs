@@ -73,6 +73,16 @@ struct MtCall {
     early: bool,
 }
 
+/// The built-in capabilities of MT calls (RFC 3264 5): the VoLTE codecs, plus
+/// G.711 µ-law for test tools.
+fn builtin_caps() -> LocalCaps {
+    let mut caps = LocalCaps::volte_default();
+    if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
+        audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
+    }
+    caps
+}
+
 /// What an `mt_call` request asks besides the callee (seed 000 `mt_call`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MtRequest<'a> {
@@ -138,10 +148,7 @@ impl MtCalls {
         let port = ports.alloc_on(w).ok_or("no free media port")?;
         // seed 000: for MT calls the callee's settings apply.
         let pol = *self.policy.for_impu(&impu);
-        let mut caps = LocalCaps::volte_default();
-        if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
-            audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
-        }
+        let mut caps = builtin_caps();
         caps.preconditions.offer = pol.precondition != Precondition::Off;
         self.seq += 1;
         let local = LocalSession { addr: ports.ip, session_id: self.seq, session_version: 1 };
@@ -423,13 +430,7 @@ impl MtCalls {
             };
             let caps = match c.answer_caps.as_deref() {
                 Some(file) => file.clone(),
-                None => {
-                    let mut caps = LocalCaps::volte_default();
-                    if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
-                        audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
-                    }
-                    caps
-                }
+                None => builtin_caps(),
             };
             let local = LocalSession { addr: ip, session_id: 1, session_version: c.offer.origin.session_version + 1 };
             let mut port = Some(c.port);

@@ -9,7 +9,7 @@
 use super::super::dialogs::{self, Action, Reason};
 use super::{build_request_ext, Headers, MediaPorts, MtCalls, Out};
 use crate::endpoint::ToWorker;
-use crate::sdp::{self, CodecCap, LocalCaps, LocalSession, MediaKind, SessionDescription};
+use crate::sdp::{self, LocalSession, MediaKind, SessionDescription};
 
 /// The new offer of a `dialog_set` re-INVITE on an MT call (RFC 3264 8).
 #[derive(Clone, Copy, Debug)]
@@ -26,10 +26,7 @@ pub enum Reoffer<'a> {
 /// session's `o=` id and version (the caller increments the version when sending):
 /// built as the initial offers from `mt_call_sdp_file` are (one audio stream echoed).
 fn offer_from_file(file: &SessionDescription, current: &SessionDescription, ip: std::net::IpAddr, port: u16) -> Result<SessionDescription, String> {
-    let mut caps = LocalCaps::volte_default();
-    if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
-        audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
-    }
+    let caps = super::builtin_caps();
     let local = LocalSession { addr: ip, session_id: 0, session_version: current.origin.session_version };
     let mut given = Some(port);
     let mut alloc = |k| if k == MediaKind::Audio { given.take() } else { None };
