@@ -4,7 +4,8 @@
 //! the relay both ways, `hold` re-INVITEs both UEs with a=sendonly and the dialog
 //! shows `hold` once the caller answers recvonly (a second `hold` resumes), `downgrade` offers the video at
 //! port 0 (RFC 3264 8.2) and `reinvite` re-offers the current SDP; every 2xx is
-//! acknowledged by ringcore.
+//! acknowledged by ringcore; `stop` with code/reason/reason_protocol puts a Reason
+//! header (RFC 3326) on the BYE of each leg.
 
 mod common;
 use common::{free_port, header_line, recv_sip as recv, register_open_ue, respond, Core};
@@ -175,10 +176,13 @@ fn relayed_call_medias_events_media_switch_hold_downgrade_and_reinvite() {
 
     // stop: BYE on both legs; the dialog stays listed in state stop with its final counters.
     let before = dialog(&addr, "dlg-relay-1")["medias"][0].clone();
-    api(&addr, serde_json::json!({"message": "dialog_set", "session_id": "dlg-relay-1", "action": "stop"}));
+    let stop = serde_json::json!({"message": "dialog_set", "session_id": "dlg-relay-1", "action": "stop", "code": 16, "reason": "normal clearing", "reason_protocol": "Q.850"});
+    api(&addr, stop);
     for ue in [&a_sip, &b_sip] {
         let (bye, from) = recv(ue);
         assert!(bye.starts_with("BYE "), "{bye}");
+        // RFC 3326: the stop's code, reason and reason_protocol on both legs.
+        assert_eq!(header_line(&bye, "Reason:").trim(), "Reason: Q.850 ;cause=16 ;text=\"normal clearing\"", "{bye}");
         ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
     }
     let d = dialog(&addr, "dlg-relay-1");

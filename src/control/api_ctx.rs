@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use super::dialogs::{Action, Command};
+use super::dialogs::{Action, Command, Reason};
 
 use super::core::Control;
 use super::api_views::{log_options_text, map};
@@ -231,11 +231,15 @@ impl ApiContext for Control {
         if !self.dialogs().iter().any(|d| d.id == req.session_id) {
             return Err(format!("Unknown dialog: {}", req.session_id));
         }
+        if req.sdp_file.is_some() && req.action != DialogAction::Reinvite {
+            return Err("sdp_file applies to action reinvite (MT call dialogs)".into());
+        }
         let cmd = match req.action {
-            DialogAction::Stop => Command::Basic(Action::Stop),
+            // seed 000 dialog_set code, reason, reason_protocol: the Reason header (RFC 3326).
+            DialogAction::Stop => Command::Basic(Action::Stop(Reason::new(req.reason_protocol.as_deref(), req.code, req.reason.as_deref())?)),
             DialogAction::Hold => Command::Basic(Action::Hold),
             DialogAction::Answer => Command::Basic(Action::Answer),
-            DialogAction::Reinvite => Command::Reinvite,
+            DialogAction::Reinvite => Command::Reinvite(req.sdp_file.clone()),
             // seed 000 dialog_set.media: the media to remove (the video of a video call by default).
             DialogAction::Downgrade => Command::Downgrade { video: req.media != Some(MediaKind::Audio) },
             // seed 000 dialog_set.rtp / rtcp: optional, default false.

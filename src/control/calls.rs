@@ -627,7 +627,7 @@ impl Calls {
                     out.extend(anchor::release(ports, &call.anchors));
                     call.anchors.clear();
                 }
-                out.extend(self.hang_up(id, leg));
+                out.extend(self.hang_up(id, leg, &[]));
                 self.remove(id);
                 out
             }
@@ -724,14 +724,14 @@ impl Calls {
     /// afterwards ([`Calls::remove`]); the BYE's answer needs no state (its
     /// branch is unknown here, so it is absorbed), and a BYE never answered
     /// leaves nothing behind.
-    fn hang_up(&mut self, id: u64, from: Leg) -> Vec<Out> {
+    fn hang_up(&mut self, id: u64, from: Leg, extra: &[(&'static str, String)]) -> Vec<Out> {
         let branch = format!("z9hG4bKrc{id:x}b{:x}", self.next());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         call.state = CallState::Stopped;
         let other = if from == Leg::A { &mut call.b } else { &mut call.a };
         other.cseq += 1;
         let d = other.clone();
-        let bye = self.request(&d, "BYE", d.cseq, &branch, None, b"", None);
+        let bye = build_request_ext(&self.local_addr, &d, "BYE", d.cseq, &branch, None, b"", None, extra);
         vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: bye })]
     }
 

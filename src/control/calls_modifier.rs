@@ -66,8 +66,8 @@ impl Calls {
                 call.anchors.clear();
             }
             let _ = from;
-            out.extend(self.hang_up(id, Leg::A));
-            out.extend(self.hang_up(id, Leg::B));
+            out.extend(self.hang_up(id, Leg::A, &[]));
+            out.extend(self.hang_up(id, Leg::B, &[]));
         }
         Some(out)
     }
@@ -113,7 +113,7 @@ impl Calls {
             200..=299 => {
                 let ack = self.request(&b, "ACK", 1, &format!("{branch}a"), None, b"", None);
                 out.push((b.worker, ToWorker::SendStateless { peer: b.peer, msg: ack }));
-                out.extend(self.hang_up(id, Leg::A));
+                out.extend(self.hang_up(id, Leg::A, &[]));
             }
             _ => {
                 self.by_branch.remove(branch);

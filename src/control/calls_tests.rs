@@ -285,3 +285,33 @@ fn p_called_party_id_goes_on_leg_b_when_configured() {
     let b = w.invite("");
     assert!(!b[0].contains("P-Called-Party-ID"), "default false: {}", b[0]);
 }
+
+#[test]
+fn dialog_set_stop_puts_the_reason_on_both_legs() {
+    // seed 000 dialog_set stop with code/reason/reason_protocol: RFC 3326 Reason on each BYE.
+    let reason = crate::control::dialogs::Reason::new(Some("Q.850"), Some(16), Some("operator")).expect("valid").expect("given");
+    let mut w = world();
+    let b = w.invite("");
+    w.respond(Duration::from_millis(10), &b[0], "200 OK", "", SDP);
+    let out = texts(&w.calls.stop("call-1", Some(&reason), &mut w.ports).expect("a relayed call"));
+    let byes: Vec<_> = out.iter().filter(|m| m.starts_with("BYE ")).collect();
+    assert_eq!(byes.len(), 2, "{out:?}");
+    assert!(byes.iter().all(|m| header(m, "Reason:") == "Reason: Q.850 ;cause=16 ;text=\"operator\""), "{byes:?}");
+
+    // Unanswered: the 408 to the caller and the CANCEL to the callee carry it.
+    let reason = crate::control::dialogs::Reason::new(None, Some(480), None).expect("valid");
+    let mut w = world();
+    let b = w.invite("");
+    w.respond(Duration::from_millis(10), &b[0], "180 Ringing", "", "");
+    let out = texts(&w.calls.stop("call-1", reason.as_ref(), &mut w.ports).expect("a relayed call"));
+    let cancel = out.iter().find(|m| m.starts_with("CANCEL ")).expect("CANCEL on leg B");
+    let rejected = out.iter().find(|m| m.starts_with("SIP/2.0 408")).expect("408 to the caller");
+    assert_eq!(header(cancel, "Reason:"), "Reason: SIP ;cause=480");
+    assert_eq!(header(rejected, "Reason:"), "Reason: SIP ;cause=480");
+    // Without a reason (dialog_timeout), no Reason header.
+    let mut w = world();
+    let b = w.invite("");
+    w.respond(Duration::from_millis(10), &b[0], "200 OK", "", SDP);
+    let out = texts(&w.calls.stop("call-1", None, &mut w.ports).expect("a relayed call"));
+    assert!(out.iter().all(|m| !m.contains("\r\nReason:")), "{out:?}");
+}

@@ -2,7 +2,7 @@
 //! `dialog_timeout` (unanswered calls) and of session timers (RFC 4028 10,
 //! BYE on both legs), and the monitor's listing and `dialog_set ID stop`.
 
-use super::super::dialogs::{self, DialogRow};
+use super::super::dialogs::{self, DialogRow, Reason};
 use super::{anchor, session_timer, tag_of, Call, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
 use std::cmp::Reverse;
 use std::time::Instant;
@@ -64,9 +64,9 @@ impl Calls {
                 Some(_) => {}
             }
             match call.state {
-                CallState::Init | CallState::Ringing => out.extend(self.give_up(id)),
+                CallState::Init | CallState::Ringing => out.extend(self.give_up(id, None)),
                 CallState::Started => match call.timer.as_mut().and_then(|t| t.handle_timeout(now)) {
-                    Some(session_timer::Due::Expire) => out.extend(self.end_both(id, ports)),
+                    Some(session_timer::Due::Expire) => out.extend(self.end_both(id, &[], ports)),
                     // Relayed calls never refresh themselves (the UEs do).
                     _ => self.schedule(id),
                 },
@@ -76,37 +76,42 @@ impl Calls {
         out
     }
 
-    /// seed 000 dialog_timeout: an unanswered call is given up: 408 to the
-    /// caller (RFC 3261 21.4.9), CANCEL to the callee (9.1).
-    fn give_up(&mut self, id: u64) -> Vec<Out> {
+    /// seed 000 dialog_timeout (or `dialog_set stop` with `reason`): an unanswered
+    /// call is given up: 408 to the caller (RFC 3261 21.4.9), CANCEL to the callee
+    /// (9.1), both with the Reason header of the stop (RFC 3326).
+    fn give_up(&mut self, id: u64, reason: Option<&Reason>) -> Vec<Out> {
         if self.calls.contains_key(&id) {
             self.count_outcome(408);
         }
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         call.state = CallState::Stopped;
         let mut out = Vec::new();
+        let why = if reason.is_some() { "stopped by the operator" } else { "dialog_timeout" };
+        let mut extra = Extra::warning(why);
+        extra.headers.extend(Reason::headers(reason));
         if let (Some(tx), Ok(req)) = (call.a_tx.take(), Message::parse(&call.a_invite)) {
             let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
-            let resp = super::super::reply::reply_to_tagged(&req, 408, "Request Timeout", &Extra::warning("dialog_timeout"), &local_tag);
+            let resp = super::super::reply::reply_to_tagged(&req, 408, "Request Timeout", &extra, &local_tag);
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }
         let mut b = call.b.clone();
         b.remote = b.remote.split(";tag=").next().unwrap_or("").to_owned();
         let branch = call.b_invite_branch.clone();
-        let cancel = self.request(&b, "CANCEL", 1, &branch, None, b"", None);
+        let cancel = super::build_request_ext(&self.local_addr, &b, "CANCEL", 1, &branch, None, b"", None, &Reason::headers(reason));
         out.push((b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel }));
         out
     }
 
-    /// RFC 4028 10: no refresh before the session expired: BYE on both legs.
-    fn end_both(&mut self, id: u64, ports: &mut MediaPorts) -> Vec<Out> {
+    /// RFC 4028 10: no refresh before the session expired (or `dialog_set stop`):
+    /// BYE on both legs, with `extra` header lines (a Reason, RFC 3326).
+    fn end_both(&mut self, id: u64, extra: &[(&'static str, String)], ports: &mut MediaPorts) -> Vec<Out> {
         let mut out = Vec::new();
         if let Some(call) = self.calls.get_mut(&id) {
             out.extend(anchor::release(ports, &call.anchors));
             call.anchors.clear();
         }
-        out.extend(self.hang_up(id, Leg::A));
-        out.extend(self.hang_up(id, Leg::B));
+        out.extend(self.hang_up(id, Leg::A, extra));
+        out.extend(self.hang_up(id, Leg::B, extra));
         self.remove(id);
         out
     }
@@ -119,11 +124,11 @@ impl Calls {
     /// `dialog_set ID stop` on a relayed call (ID: the caller's Call-ID):
     /// BYE on both legs once answered, else 408 to the caller and CANCEL
     /// to the callee. None when ID is not a relayed call.
-    pub fn stop(&mut self, call_id: &str, ports: &mut MediaPorts) -> Option<Vec<Out>> {
+    pub fn stop(&mut self, call_id: &str, reason: Option<&Reason>, ports: &mut MediaPorts) -> Option<Vec<Out>> {
         let &(id, _) = self.by_call_id.get(call_id)?;
         match self.calls.get(&id)?.state {
-            CallState::Started => Some(self.end_both(id, ports)),
-            CallState::Init | CallState::Ringing => Some(self.give_up(id)),
+            CallState::Started => Some(self.end_both(id, &Reason::headers(reason), ports)),
+            CallState::Init | CallState::Ringing => Some(self.give_up(id, reason)),
             CallState::Stopped => Some(Vec::new()),
         }
     }

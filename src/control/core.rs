@@ -429,6 +429,11 @@ impl Control {
             return;
         }
         let out = match self.mt.on_response(now, &msg, &mut self.media_ports) {
+            Some(out) if msg.status().is_some_and(|c| c >= 300) => {
+                // A final error can end an MT call (no message from ringcore follows).
+                self.log_dialog_ended(now, &String::from_utf8_lossy(msg.call_id().unwrap_or(b"")));
+                out
+            }
             Some(out) => out,
             None => match self.echo.on_response(now, &msg, &mut self.media_ports) {
                 Some(out) => out,

@@ -81,6 +81,15 @@ impl Control {
         self.dialog_log.handle_stop(now, id, media);
     }
 
+    /// A response to ringcore's request on Call-ID `call_id` was handled: when it ended
+    /// the dialog (a UE's final error to an MT INVITE, its 487 after a CANCEL), the
+    /// dialog is listed as stopped now rather than at the next sweep.
+    pub(super) fn log_dialog_ended(&mut self, now: Instant, call_id: &str) {
+        if self.dialog_ref(now, call_id).is_none() {
+            self.dialog_stopped(now, call_id);
+        }
+    }
+
     /// Records every SIP message of `out` (before it is sent).
     pub(super) fn log_dialog_sends(&mut self, out: &[(u16, ToWorker)]) {
         let now = Instant::now();

@@ -5,6 +5,7 @@
 //! ([`super::super::dialog_log::DialogLog`]).
 
 use super::super::dialogs::{self, Action, Command, DialogRow};
+use super::super::mt_call::Reoffer;
 use super::Control;
 use crate::endpoint::ToWorker;
 use crate::sdp::{self, MediaKind, SessionDescription};
@@ -22,16 +23,6 @@ fn reoffer_body(sent: Option<&[u8]>, change: impl FnOnce(&mut SessionDescription
     change(&mut sd)?;
     sd.origin.session_version += 1;
     Ok(sd.to_string().into_bytes())
-}
-
-/// RFC 3264 8.2: a stream is removed by offering its section with port 0.
-fn remove_media(sd: &mut SessionDescription, kind: MediaKind) -> Result<(), String> {
-    let mut hit = false;
-    for m in sd.media.iter_mut().filter(|m| m.kind == kind && m.port != 0) {
-        m.port = 0;
-        hit = true;
-    }
-    hit.then_some(()).ok_or_else(|| format!("no active {} media", kind.as_str()))
 }
 
 impl Control {
@@ -56,6 +47,7 @@ impl Control {
         if self.dialog_log.is_stopped(id) {
             return Err(format!("dialog {id} is stopped"));
         }
+        let ip = self.media_ports.ip;
         let out = match cmd {
             Command::Basic(Action::Hold) if self.calls.legs(id).is_some() => {
                 // seed 000 "hold or unhold": a held call is resumed (RFC 3264 8.4).
@@ -65,16 +57,24 @@ impl Control {
                     Ok(())
                 })?
             }
-            Command::Basic(action) => self.dialog_action(id, action)?,
-            Command::Reinvite => match self.echo.reoffer(id, None).or_else(|| self.mt.reinvite(id)) {
+            Command::Basic(action) => self.dialog_action(id, &action)?,
+            Command::Reinvite(None) => match self.echo.reoffer(id, None).or_else(|| self.mt.reoffer(id, Reoffer::Same, ip)) {
                 Some(r) => r?,
                 None => self.relayed_reoffer(id, false, |_| Ok(()))?,
             },
+            Command::Reinvite(Some(file)) => {
+                // seed 000 dialog_set.sdp_file: "applicable on MT call dialogs only", read now.
+                if self.mt.dialog_of(Instant::now(), id).is_none() {
+                    return Err(format!("sdp_file applies to MT call dialogs only, not to {id}"));
+                }
+                let sd = super::super::call_files::read_request_sdp(&file)?;
+                self.mt.reoffer(id, Reoffer::File(&sd), ip).ok_or_else(|| format!("no dialog {id}"))??
+            }
             Command::Downgrade { video } => {
                 let kind = if video { MediaKind::Video } else { MediaKind::Audio };
-                match self.echo.reoffer(id, Some(kind)) {
+                match self.echo.reoffer(id, Some(kind)).or_else(|| self.mt.reoffer(id, Reoffer::Remove(kind), ip)) {
                     Some(r) => r?,
-                    None if self.calls.legs(id).is_some() => self.relayed_reoffer(id, true, |sd| remove_media(sd, kind))?,
+                    None if self.calls.legs(id).is_some() => self.relayed_reoffer(id, true, |sd| dialogs::remove_media(sd, kind))?,
                     None => return Err(format!("downgrade is not available on {id}")),
                 }
             }
@@ -85,13 +85,13 @@ impl Control {
     }
 
     /// stop, hold, answer as each dialog type implements them.
-    fn dialog_action(&mut self, id: &str, action: Action) -> Result<Vec<(u16, ToWorker)>, String> {
+    fn dialog_action(&mut self, id: &str, action: &Action) -> Result<Vec<(u16, ToWorker)>, String> {
         let ports = &mut self.media_ports;
         let now = Instant::now();
         Ok(match self.echo.dialog_set(now, id, action, ports).or_else(|| self.mt.dialog_set(id, action, ports)) {
             Some(r) => r?,
             None => match action {
-                Action::Stop => self.calls.stop(id, ports).ok_or_else(|| format!("no dialog {id}"))?,
+                Action::Stop(reason) => self.calls.stop(id, reason.as_ref(), ports).ok_or_else(|| format!("no dialog {id}"))?,
                 Action::Hold | Action::Answer => return Err(format!("{action:?} is available on echo (and MT) dialogs, not on {id}")),
             },
         })

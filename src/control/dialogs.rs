@@ -59,12 +59,13 @@ pub struct DialogRef {
 
 /// A `dialog_set` request (seed 000 6.6): the actions each dialog type implements
 /// ([`Action`]) and those the core handles for every type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// stop, hold, answer.
     Basic(Action),
-    /// Re-INVITE with the current SDP (RFC 3264 8).
-    Reinvite,
+    /// Re-INVITE with the current SDP (RFC 3264 8), or on an MT call with the SDP of
+    /// this file (seed 000 dialog_set.sdp_file, read when the request is applied).
+    Reinvite(Option<String>),
     /// Re-INVITE with the sections of `video` (or audio when false) at port 0 (RFC 3264 8.2).
     Downgrade {
         /// Remove the video sections (else the audio ones).
@@ -80,9 +81,9 @@ pub enum Command {
 }
 
 impl Command {
-    /// Parses the monitor's `ACTION [ARG...]`: `stop`, `hold`, `answer`, `reinvite`,
-    /// `downgrade [audio|video]` (default video), `media [rtp=on|off] [rtcp=on|off]`
-    /// (seed 000: a switch not given is off).
+    /// Parses the monitor's `ACTION [ARG...]`: `stop [cause=N] [protocol=P] [text=WORDS...]`,
+    /// `hold`, `answer`, `reinvite [SDP_FILE]`, `downgrade [audio|video]` (default video),
+    /// `media [rtp=on|off] [rtcp=on|off]` (seed 000: a switch not given is off).
     pub fn parse(args: &[&str]) -> Result<Command, String> {
         let (Some(&action), rest) = (args.first(), args.get(1..).unwrap_or(&[])) else { return Err("missing action".into()) };
         let flag = |v: &str| match v {
@@ -91,7 +92,8 @@ impl Command {
             _ => Err(format!("bad switch value {v}")),
         };
         match action {
-            "reinvite" => Ok(Command::Reinvite),
+            "reinvite" => Ok(Command::Reinvite(rest.first().map(|f| (*f).to_owned()))),
+            "stop" => Reason::parse_args(rest).map(|r| Command::Basic(Action::Stop(r))),
             "downgrade" => match rest.first().copied().unwrap_or("video") {
                 "video" => Ok(Command::Downgrade { video: true }),
                 "audio" => Ok(Command::Downgrade { video: false }),
@@ -114,10 +116,11 @@ impl Command {
 }
 
 /// A `dialog_set` action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// End the dialog (BYE, or a final answer / CANCEL when not answered).
-    Stop,
+    /// End the dialog (BYE, or a final answer / CANCEL when not answered), with
+    /// a Reason header when given (RFC 3326).
+    Stop(Option<Reason>),
     /// Put the UE on hold: re-INVITE with `a=sendonly` (RFC 3264 8.4).
     Hold,
     /// Answer a ringing echo call now (seed 000 remote_control, ring_only).
@@ -128,11 +131,100 @@ impl Action {
     /// Parses `stop` or `hold`.
     pub fn parse(s: &str) -> Option<Action> {
         match s {
-            "stop" => Some(Action::Stop),
+            "stop" => Some(Action::Stop(None)),
             "hold" => Some(Action::Hold),
             "answer" => Some(Action::Answer),
             _ => None,
         }
+    }
+}
+
+/// Longest Reason text accepted (bounds the header; seed 000 gives no limit).
+const MAX_REASON_TEXT: usize = 256;
+
+/// The Reason header of a `dialog_set stop` (RFC 3326 2: `Reason: SIP ;cause=480
+/// ;text="..."`), carried by the BYE, the CANCEL or the final response that ends the dialog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// Protocol token (seed 000 dialog_set.reason_protocol: `SIP` by default, `Q.850`, ...).
+    pub protocol: String,
+    /// Protocol cause (dialog_set.code): a SIP status code, a Q.850 cause value.
+    pub cause: Option<u16>,
+    /// Reason text (dialog_set.reason).
+    pub text: Option<String>,
+}
+
+impl Reason {
+    /// The Reason of seed 000 dialog_set `code`, `reason`, `reason_protocol`: None when
+    /// none is given; checked so that the header stays well formed (RFC 3326 2:
+    /// protocol a token, cause a SIP status code (RFC 3261 7.2) or a Q.850 cause
+    /// value (1 to 127), text a quoted-string of printable characters).
+    pub fn new(protocol: Option<&str>, cause: Option<u16>, text: Option<&str>) -> Result<Option<Reason>, String> {
+        if protocol.is_none() && cause.is_none() && text.is_none() {
+            return Ok(None);
+        }
+        let protocol = protocol.unwrap_or("SIP");
+        // RFC 3261 25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~").
+        let token = |c: char| c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c);
+        if protocol.is_empty() || protocol.len() > 32 || !protocol.chars().all(token) {
+            return Err(format!("bad reason_protocol {protocol:?} (a token such as SIP or Q.850)"));
+        }
+        match (protocol, cause) {
+            ("SIP", Some(c)) if !(100..=699).contains(&c) => return Err(format!("bad SIP cause {c} (100 to 699)")),
+            ("Q.850", Some(c)) if !(1..=127).contains(&c) => return Err(format!("bad Q.850 cause {c} (1 to 127)")),
+            _ => {}
+        }
+        if let Some(t) = text {
+            if t.len() > MAX_REASON_TEXT || t.chars().any(|c| c.is_control()) {
+                return Err(format!("bad reason text (at most {MAX_REASON_TEXT} bytes, no control characters)"));
+            }
+        }
+        Ok(Some(Reason { protocol: protocol.to_owned(), cause, text: text.map(str::to_owned) }))
+    }
+
+    /// The monitor's `stop` arguments: `cause=N`, `protocol=P`, then `text=` and the
+    /// rest of the line.
+    fn parse_args(args: &[&str]) -> Result<Option<Reason>, String> {
+        let (mut protocol, mut cause, mut text) = (None, None, None);
+        for (i, a) in args.iter().enumerate() {
+            match a.split_once('=') {
+                Some(("cause", v)) => cause = Some(v.parse::<u16>().map_err(|_| format!("bad cause {v}"))?),
+                Some(("protocol", v)) => protocol = Some(v),
+                Some(("text", v)) => {
+                    let mut words = vec![v];
+                    words.extend(args.get(i + 1..).unwrap_or(&[]));
+                    text = Some(words.join(" "));
+                    break;
+                }
+                _ => return Err(format!("bad argument {a} (cause=N protocol=P text=...)")),
+            }
+        }
+        Reason::new(protocol, cause, text.as_deref())
+    }
+
+    /// The header line (name, value): RFC 3326 2 `protocol *(SEMI reason-params)`, the
+    /// text a quoted-string with `"` and `\` escaped (RFC 3261 25.1 quoted-pair).
+    pub fn header(&self) -> (&'static str, String) {
+        let mut v = self.protocol.clone();
+        if let Some(c) = self.cause {
+            v.push_str(&format!(" ;cause={c}"));
+        }
+        if let Some(t) = &self.text {
+            v.push_str(" ;text=\"");
+            for c in t.chars() {
+                if c == '"' || c == '\\' {
+                    v.push('\\');
+                }
+                v.push(c);
+            }
+            v.push('"');
+        }
+        ("Reason", v)
+    }
+
+    /// The header lines of an optional Reason (none, or one).
+    pub fn headers(reason: Option<&Reason>) -> Vec<(&'static str, String)> {
+        reason.map(Reason::header).into_iter().collect()
     }
 }
 
@@ -153,6 +245,17 @@ pub fn set_direction(sd: &mut crate::sdp::SessionDescription, dir: crate::sdp::D
     }
 }
 
+/// RFC 3264 8.2: a stream is removed by offering its section with port 0 (every
+/// active section of `kind`); an error when none is active.
+pub fn remove_media(sd: &mut crate::sdp::SessionDescription, kind: crate::sdp::MediaKind) -> Result<(), String> {
+    let mut hit = false;
+    for m in sd.media.iter_mut().filter(|m| m.kind == kind && m.port != 0) {
+        m.port = 0;
+        hit = true;
+    }
+    hit.then_some(()).ok_or_else(|| format!("no active {} media", kind.as_str()))
+}
+
 /// Writes the monitor table.
 pub fn write_table(rows: &[DialogRow], out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{:<40} {:<6} {:<7} {:>6} {:>5} {:<12} FROM -> TO", "ID", "TYPE", "STATE", "AGE", "SE", "QOS")?;
@@ -167,6 +270,23 @@ pub fn write_table(rows: &[DialogRow], out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reason_header_follows_rfc_3326() {
+        assert_eq!(Reason::new(None, None, None), Ok(None));
+        let r = Reason::new(None, Some(480), Some("gone \"away\"")).expect("valid").expect("given");
+        // RFC 3326 2 example form: `SIP ;cause=200 ;text="Call completed elsewhere"`.
+        assert_eq!(r.header(), ("Reason", "SIP ;cause=480 ;text=\"gone \\\"away\\\"\"".to_owned()));
+        let q = Reason::new(Some("Q.850"), Some(16), None).expect("valid").expect("given");
+        assert_eq!(q.header().1, "Q.850 ;cause=16");
+        assert_eq!(Reason::new(None, None, Some("bye")).expect("valid").expect("given").header().1, "SIP ;text=\"bye\"");
+        assert!(Reason::new(None, Some(99), None).is_err());
+        assert!(Reason::new(Some("Q.850"), Some(200), None).is_err());
+        assert!(Reason::new(Some("SIP\r\nX: y"), Some(200), None).is_err());
+        assert!(Reason::new(None, Some(200), Some("a\r\nX: y")).is_err());
+        assert!(Reason::new(None, None, Some(&"x".repeat(MAX_REASON_TEXT + 1))).is_err());
+        assert_eq!(Reason::headers(None), vec![]);
+    }
 
     #[test]
     fn identity_strips_name_brackets_and_tag() {
@@ -200,8 +320,12 @@ mod tests {
 
     #[test]
     fn commands_parse_with_seed_000_defaults() {
-        assert_eq!(Command::parse(&["stop"]), Ok(Command::Basic(Action::Stop)));
-        assert_eq!(Command::parse(&["reinvite"]), Ok(Command::Reinvite));
+        assert_eq!(Command::parse(&["stop"]), Ok(Command::Basic(Action::Stop(None))));
+        assert_eq!(Command::parse(&["reinvite"]), Ok(Command::Reinvite(None)));
+        assert_eq!(Command::parse(&["reinvite", "b.sdp"]), Ok(Command::Reinvite(Some("b.sdp".into()))));
+        let r = Reason { protocol: "Q.850".into(), cause: Some(16), text: Some("normal clearing".into()) };
+        assert_eq!(Command::parse(&["stop", "protocol=Q.850", "cause=16", "text=normal", "clearing"]), Ok(Command::Basic(Action::Stop(Some(r)))));
+        assert!(Command::parse(&["stop", "cause=x"]).is_err());
         assert_eq!(Command::parse(&["downgrade"]), Ok(Command::Downgrade { video: true }));
         assert_eq!(Command::parse(&["downgrade", "audio"]), Ok(Command::Downgrade { video: false }));
         // seed 000 dialog_set.rtp / rtcp: default false.

@@ -440,7 +440,7 @@ impl Echo {
         }
         if c.stage != Stage::Answered && now >= c.started + dialog_timeout {
             // seed 000 dialog_timeout: the unanswered call is given up.
-            return self.reject(id, 480, "Temporarily Unavailable", "dialog_timeout", ports);
+            return self.reject(id, 480, "Temporarily Unavailable", Extra::warning("dialog_timeout").headers, ports);
         }
         let mut out = Vec::new();
         let rel = self.calls.get_mut(id).and_then(|c| c.reliable.as_mut()).and_then(|r| r.handle_timeout(now));
@@ -451,7 +451,7 @@ impl Echo {
                 }
             }
             // RFC 3262 3: no PRACK for 64*T1: reject the INVITE with a 5xx.
-            Some(RelTimer::GiveUp) => return self.reject(id, 504, "Server Time-out", "no PRACK", ports),
+            Some(RelTimer::GiveUp) => return self.reject(id, 504, "Server Time-out", Extra::warning("no PRACK").headers, ports),
             None => {}
         }
         let due = self.calls.get_mut(id).and_then(|c| c.timer.as_mut()).and_then(|t| t.handle_timeout(now));
@@ -471,11 +471,11 @@ impl Echo {
     }
 
     /// Answers the pending INVITE with `code` (when still pending) and frees the call.
-    fn reject(&mut self, id: &str, code: u16, reason: &str, why: &str, ports: &mut MediaPorts) -> Vec<Out> {
+    fn reject(&mut self, id: &str, code: u16, reason: &str, headers: Headers, ports: &mut MediaPorts) -> Vec<Out> {
         let mut out = Vec::new();
         if let Some(c) = self.calls.get(id) {
             if let Some(tx) = c.tx {
-                let msg = self.response(c, code, reason, Extra::warning(why).headers, false);
+                let msg = self.response(c, code, reason, headers, false);
                 out.push((c.tx_worker, ToWorker::Respond { tx, msg }));
             }
         }

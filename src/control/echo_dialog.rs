@@ -2,7 +2,7 @@
 //! UPDATE, re-INVITE, BYE), the answers to ringcore's own refreshes, CANCEL,
 //! and the monitor's view and actions (`dialog`, `dialog_set`).
 
-use super::super::dialogs::{self, Action, DialogRow};
+use super::super::dialogs::{self, Action, DialogRow, Reason};
 use super::super::reply::{reply_to, Extra};
 use super::{build_request_ext, precondition, session_timer, Echo, EchoCall, Headers, MediaPorts, Out, Stage};
 use crate::config::typed::Refresher;
@@ -198,13 +198,8 @@ impl Echo {
             return Some(Err("the call is not answered".into()));
         }
         if let Some(kind) = remove {
-            let mut hit = false;
-            for m in c.sdp.media.iter_mut().filter(|m| m.kind == kind && m.port != 0) {
-                m.port = 0;
-                hit = true;
-            }
-            if !hit {
-                return Some(Err(format!("no active {} media", kind.as_str())));
+            if let Err(e) = dialogs::remove_media(&mut c.sdp, kind) {
+                return Some(Err(e));
             }
         }
         Some(Ok(self.send_in_dialog(id, "INVITE", Headers::new(), true)))
@@ -214,17 +209,22 @@ impl Echo {
     /// once answered, else 480); hold re-INVITEs the UE with our media
     /// `a=sendonly` (RFC 3264 8.4), or `a=sendrecv` when it is held already; answer sends the 200 of a ringing call
     /// (ring_only, remote_control). None when ID is not an echo call.
-    pub fn dialog_set(&mut self, now: Instant, id: &str, action: Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
+    pub fn dialog_set(&mut self, now: Instant, id: &str, action: &Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
         let c = self.calls.get_mut(id)?;
         let answered = c.stage == Stage::Answered;
         let ringing = c.stage == Stage::Ringing;
         Some(match (action, answered) {
-            (Action::Stop, true) => {
-                let mut out = self.send_in_dialog(id, "BYE", Headers::new(), false);
+            (Action::Stop(reason), true) => {
+                // RFC 3326 2: the operator's Reason goes with the BYE.
+                let mut out = self.send_in_dialog(id, "BYE", Reason::headers(reason.as_ref()), false);
                 out.extend(self.release(id, ports));
                 Ok(out)
             }
-            (Action::Stop, false) => Ok(self.reject(id, 480, "Temporarily Unavailable", "stopped by the operator", ports)),
+            (Action::Stop(reason), false) => {
+                let mut headers = Extra::warning("stopped by the operator").headers;
+                headers.extend(Reason::headers(reason.as_ref()));
+                Ok(self.reject(id, 480, "Temporarily Unavailable", headers, ports))
+            }
             (Action::Hold, true) => {
                 // seed 000 "hold or unhold": a held call (our media sendonly) is resumed.
                 let held = c.sdp.media.first().and_then(|m| m.direction()) == Some(sdp::Direction::SendOnly);

@@ -29,6 +29,12 @@ use std::time::{Duration, Instant};
 
 #[path = "mt_call_modifier.rs"]
 mod modifier;
+#[path = "mt_call_dialog.rs"]
+mod dialog;
+pub use dialog::Reoffer;
+#[cfg(test)]
+#[path = "mt_call_tests.rs"]
+mod tests;
 
 /// A command for a worker.
 pub type Out = (u16, ToWorker);
@@ -58,6 +64,23 @@ struct MtCall {
     /// The offer came from an SDP file: the UE's later offers are answered
     /// with that file's media too (else the built-in capabilities).
     answer_caps: Option<Box<LocalCaps>>,
+    /// Our INVITE as a CANCEL repeats it (RFC 3261 9.1): branch, CSeq number, Request-URI.
+    invite: (String, u32, String),
+    /// `dialog_set stop` cancelled the INVITE: a 2xx crossing the CANCEL is hung up
+    /// with a BYE carrying these headers (its Reason, RFC 3326).
+    cancelled: Option<Headers>,
+    /// A provisional response came: a CANCEL may be sent (RFC 3261 9.1).
+    early: bool,
+}
+
+/// The built-in capabilities of MT calls (RFC 3264 5): the VoLTE codecs, plus
+/// G.711 µ-law for test tools.
+fn builtin_caps() -> LocalCaps {
+    let mut caps = LocalCaps::volte_default();
+    if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
+        audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
+    }
+    caps
 }
 
 /// What an `mt_call` request asks besides the callee (seed 000 `mt_call`).
@@ -125,10 +148,7 @@ impl MtCalls {
         let port = ports.alloc_on(w).ok_or("no free media port")?;
         // seed 000: for MT calls the callee's settings apply.
         let pol = *self.policy.for_impu(&impu);
-        let mut caps = LocalCaps::volte_default();
-        if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
-            audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
-        }
+        let mut caps = builtin_caps();
         caps.preconditions.offer = pol.precondition != Precondition::Off;
         self.seq += 1;
         let local = LocalSession { addr: ports.ip, session_id: self.seq, session_version: 1 };
@@ -175,8 +195,11 @@ impl MtCalls {
             caller: normalize_impu(req.caller.map_or(self.caller.as_str(), |(c, _)| c)),
             callee_imei: contact.imei.clone(),
             answer_caps,
+            invite: (format!("z9hG4bKrcm{:x}", self.seq), 1, contact.uri.clone()),
+            cancelled: None,
+            early: false,
         };
-        let branch = format!("z9hG4bKrcm{:x}", self.seq);
+        let branch = call.invite.0.clone();
         let mut headers = pol.uac_options();
         if let Some((caller, true)) = req.caller {
             // seed 000 mt_call caller: a subscriber's identity is asserted (TS 24.229 5.4.3.3).
@@ -209,6 +232,10 @@ impl MtCalls {
         if sdp {
             c.offer.origin.session_version += 1;
         }
+        if method == "INVITE" && !c.answered {
+            // A new initial INVITE (RFC 4028 7.3 retry): the one a CANCEL targets.
+            c.invite = (branch.clone(), c.dialog.cseq, c.dialog.target.clone());
+        }
         let Some(c) = self.calls.get(id) else { return vec![] };
         let req = self.request(c, method, &branch, sdp, headers);
         let out = vec![(c.dialog.worker, ToWorker::SendRequest { peer: c.dialog.peer, msg: req })];
@@ -238,7 +265,8 @@ impl MtCalls {
         let code = msg.status()?;
         let cseq = msg.cseq().ok()?;
         if !matches!(cseq.method, Method::Invite) {
-            if code >= 200 {
+            // A CANCEL shares its INVITE's branch (RFC 3261 9.1): kept for the INVITE's 487.
+            if code >= 200 && !matches!(cseq.method, Method::Cancel) {
                 self.by_branch.remove(&branch);
             }
             if matches!(cseq.method, Method::Update) {
@@ -264,7 +292,9 @@ impl MtCalls {
         }
         let call = self.calls.get_mut(&id)?;
         if code < 200 {
-            return Some(self.prack(&id, msg));
+            let mut out = self.on_provisional(&id);
+            out.extend(self.prack(&id, msg));
+            return Some(out);
         }
         if code >= 300 && call.answered {
             // A refreshing re-INVITE failed.
@@ -304,6 +334,11 @@ impl MtCalls {
         let call = self.calls.get(&id)?;
         let ack = build_request_ext(&self.local_addr, &call.dialog, "ACK", seq, &format!("{branch}a"), None, b"", None, &[]);
         out.push((call.dialog.worker, ToWorker::SendStateless { peer: call.dialog.peer, msg: ack }));
+        if let Some(headers) = call.cancelled.clone() {
+            // RFC 3261 15: a 2xx that crossed our CANCEL, acknowledged then hung up.
+            out.extend(self.send_in_dialog(&id, "BYE", false, &headers));
+            out.extend(self.release(&id, ports));
+        }
         Some(out)
     }
 
@@ -395,13 +430,7 @@ impl MtCalls {
             };
             let caps = match c.answer_caps.as_deref() {
                 Some(file) => file.clone(),
-                None => {
-                    let mut caps = LocalCaps::volte_default();
-                    if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
-                        audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
-                    }
-                    caps
-                }
+                None => builtin_caps(),
             };
             let local = LocalSession { addr: ip, session_id: 1, session_version: c.offer.origin.session_version + 1 };
             let mut port = Some(c.port);
@@ -487,34 +516,6 @@ impl MtCalls {
         let c = self.calls.get(call_id)?;
         let state = if c.answered { "start" } else { "init" };
         Some(super::dialogs::DialogRef { id: call_id.to_owned(), state, age: now.saturating_duration_since(c.started), ue_leg: true })
-    }
-
-    /// `dialog_set ID reinvite` on an answered MT call: a re-INVITE with our current offer.
-    pub fn reinvite(&mut self, id: &str) -> Option<Result<Vec<Out>, String>> {
-        let answered = self.calls.get(id)?.answered;
-        Some(if answered { Ok(self.send_in_dialog(id, "INVITE", true, &[])) } else { Err("the call is not answered".into()) })
-    }
-
-    /// `dialog_set ID stop|hold` on an answered MT call: BYE, or a
-    /// re-INVITE with our media `a=sendonly` (RFC 3264 8.4). None when ID
-    /// is not an MT call.
-    pub fn dialog_set(&mut self, id: &str, action: super::dialogs::Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
-        let c = self.calls.get_mut(id)?;
-        if !c.answered {
-            return Some(Err("the call is not answered".into()));
-        }
-        Some(Ok(match action {
-            super::dialogs::Action::Answer => return Some(Err("MT calls are answered by the UE".into())),
-            super::dialogs::Action::Stop => {
-                let mut out = self.send_in_dialog(id, "BYE", false, &[]);
-                out.extend(self.release(id, ports));
-                out
-            }
-            super::dialogs::Action::Hold => {
-                super::dialogs::set_direction(&mut c.offer, sdp::Direction::SendOnly);
-                self.send_in_dialog(id, "INVITE", true, &[])
-            }
-        }))
     }
 
     /// MT calls in progress.

@@ -339,7 +339,7 @@ def dialog(addr, core):
     check(len(d) == 1 and d[0]["state"] == "start" and d[0]["type"] == "mt call" and "ue@" in d[0]["to"], f"dialog_get: {d}")
     check(c.ok("dialog_get", session_id="other")["dialogs"] == [], "dialog_get filter")
     r = c.call("dialog_set", session_id=sid, action="downgrade")
-    check("not available" in r.get("error", ""), f"dialog_set downgrade of an audio-only MT call: {r}")
+    check("no active video media" in r.get("error", ""), f"dialog_set downgrade of an audio-only MT call: {r}")
     # hold: a re-INVITE whose offer puts our media on sendonly (RFC 3264 8.4).
     c.ok("dialog_set", session_id=sid, action="hold")
     reinvite, frm = ue.recv()
@@ -360,9 +360,11 @@ def dialog(addr, core):
     ev = next_event(c, "dialog")["dialog"]
     check(ev["session_id"] == sid and ev["state"] == "start", f"unheld dialog event: {ev}")
     c.ok("dialog_set", session_id=sid, action="media", rtp=True)
-    c.ok("dialog_set", session_id=sid, action="stop")
+    c.ok("dialog_set", session_id=sid, action="stop", code=200, reason="done")
     bye, frm = ue.recv()
     check(bye.startswith("BYE "), f"BYE after dialog_set stop: {bye}")
+    # RFC 3326: the stop's code and reason in a Reason header (protocol SIP by default).
+    check('\r\nReason: SIP ;cause=200 ;text="done"\r\n' in bye, f"Reason of the BYE: {bye}")
     ue.respond(bye, "200 OK", frm)
     ev = next_event(c, "dialog")["dialog"]
     check(ev["session_id"] == sid and ev["state"] == "stop", f"stop dialog event: {ev}")

@@ -1,0 +1,198 @@
+//! MT calls driven on a virtual clock: ringcore's INVITE to a registered UE,
+//! the UE's answers as SIP text, and `dialog_set` on the call: stop with a
+//! Reason (RFC 3326), hold as a toggle (RFC 3264 8.4), downgrade (8.2), and
+//! reinvite with a new SDP (seed 000 dialog_set.sdp_file).
+
+use super::*;
+use crate::control::dialogs::{Action, Reason};
+use crate::ims::bindings::{Contact, ContactUpdate, Flow, RecordKey};
+
+const D: &str = "ims";
+const UE_SDP: &str = "v=0\r\no=b 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+struct World {
+    mt: MtCalls,
+    bindings: Bindings,
+    ports: MediaPorts,
+    t0: Instant,
+}
+
+fn world() -> World {
+    let t0 = Instant::now();
+    let mut bindings = Bindings::new(4);
+    let peer: SocketAddr = "10.0.0.2:5060".parse().expect("literal address");
+    let contact = Contact {
+        uri: format!("sip:b@{peer}"),
+        expires_at: t0 + Duration::from_secs(3600),
+        q: 1000,
+        instance: None,
+        imei: None,
+        sms: false,
+        video: false,
+        icsi: Vec::new(),
+        path: Vec::new(),
+        call_id: "reg-b".into(),
+        cseq: 1,
+        flow: Flow { worker: 0, conn: None, peer, tcp: false, sock: 0 },
+        id: 0,
+    };
+    let key = RecordKey { impi: format!("b@{D}"), imei: String::new(), emergency: false };
+    bindings.update(t0, &key, &[format!("sip:b@{D}")], vec![ContactUpdate { contact, remove: false }]).expect("binding stored");
+    World {
+        mt: MtCalls::new("10.0.0.9:5060".into(), format!("sip:ringcore@{D}"), 1, 8),
+        bindings,
+        ports: MediaPorts::new(20000, 20099, 1, "10.0.0.9".parse().expect("literal address")),
+        t0,
+    }
+}
+
+fn texts(out: &[Out]) -> Vec<String> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } => Some(String::from_utf8_lossy(msg).into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn header<'a>(m: &'a str, name: &str) -> &'a str {
+    m.lines().find(|l| l.starts_with(name)).unwrap_or("")
+}
+
+fn body(m: &str) -> &str {
+    m.split("\r\n\r\n").nth(1).unwrap_or("")
+}
+
+impl World {
+    /// Starts an MT call to b; returns its id and INVITE.
+    fn call(&mut self) -> (String, String) {
+        let (id, out) = self.mt.start(self.t0, &format!("sip:b@{D}"), MtRequest::default(), &self.bindings, &mut self.ports).expect("b is registered");
+        (id, texts(&out).remove(0))
+    }
+
+    /// The UE's response to our request `req`.
+    fn respond(&mut self, req: &str, status: &str, body: &str) -> Vec<String> {
+        let ctype = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
+        let raw = format!(
+            "SIP/2.0 {status}\r\n{}\r\n{}\r\n{};tag=ub\r\n{}\r\n{}\r\nContact: <sip:b@10.0.0.2:5060>\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
+            header(req, "Via:"),
+            header(req, "From:"),
+            header(req, "To:").split(";tag=").next().unwrap_or(""),
+            header(req, "Call-ID:"),
+            header(req, "CSeq:"),
+            body.len()
+        );
+        let msg = Message::parse(raw.as_bytes()).expect("test response parses");
+        texts(&self.mt.on_response(self.t0, &msg, &mut self.ports).unwrap_or_default())
+    }
+
+    /// An answered call: its id.
+    fn answered(&mut self) -> String {
+        let (id, invite) = self.call();
+        let acks = self.respond(&invite, "200 OK", UE_SDP);
+        assert!(acks.iter().any(|m| m.starts_with("ACK ")), "{acks:?}");
+        id
+    }
+
+    fn set(&mut self, id: &str, action: Action) -> Result<Vec<String>, String> {
+        self.mt.dialog_set(id, &action, &mut self.ports).expect("an MT call").map(|o| texts(&o))
+    }
+
+    fn reoffer(&mut self, id: &str, change: Reoffer<'_>) -> Result<String, String> {
+        let ip = self.ports.ip;
+        self.mt.reoffer(id, change, ip).expect("an MT call").map(|o| texts(&o).remove(0))
+    }
+}
+
+#[test]
+fn stop_sends_bye_with_the_reason_once_answered() {
+    let mut w = world();
+    let id = w.answered();
+    let out = w.set(&id, Action::Stop(Reason::new(None, Some(486), Some("busy here")).expect("valid"))).expect("stopped");
+    assert!(out[0].starts_with("BYE sip:b@10.0.0.2:5060 "), "{out:?}");
+    assert_eq!(header(&out[0], "Reason:"), "Reason: SIP ;cause=486 ;text=\"busy here\"");
+    assert!(w.mt.is_empty(), "the call is released");
+}
+
+#[test]
+fn stop_before_the_answer_cancels_the_invite_with_the_reason() {
+    let mut w = world();
+    let (id, invite) = w.call();
+    w.respond(&invite, "180 Ringing", "");
+    let out = w.set(&id, Action::Stop(Reason::new(Some("Q.850"), Some(16), None).expect("valid"))).expect("stopped");
+    // RFC 3261 9.1: the INVITE's branch, Request-URI and CSeq number, method CANCEL.
+    assert!(out[0].starts_with("CANCEL sip:b@10.0.0.2:5060 SIP/2.0"), "{out:?}");
+    assert_eq!(header(&out[0], "Via:"), header(&invite, "Via:"));
+    assert_eq!(header(&out[0], "CSeq:"), "CSeq: 1 CANCEL");
+    assert!(!header(&out[0], "To:").contains("tag="), "{}", out[0]);
+    assert_eq!(header(&out[0], "Reason:"), "Reason: Q.850 ;cause=16");
+    assert!(w.set(&id, Action::Stop(None)).expect("still there").is_empty(), "cancelled once");
+    // The CANCEL's 200 keeps the call, the INVITE's 487 ends it.
+    w.respond(&out[0], "200 OK", "");
+    assert_eq!(w.mt.len(), 1);
+    w.respond(&invite, "487 Request Terminated", "");
+    assert!(w.mt.is_empty());
+
+    // RFC 3261 9.1: no CANCEL before a provisional response; it goes with the first one.
+    let mut w = world();
+    let (id, invite) = w.call();
+    assert!(w.set(&id, Action::Stop(Reason::new(None, Some(480), None).expect("valid"))).expect("stopping").is_empty());
+    let out = w.respond(&invite, "100 Trying", "");
+    assert!(out.len() == 1 && out[0].starts_with("CANCEL ") && header(&out[0], "Reason:") == "Reason: SIP ;cause=480", "{out:?}");
+    assert!(w.respond(&invite, "180 Ringing", "").is_empty(), "cancelled once");
+    // A 2xx crossing the CANCEL is acknowledged, then hung up with the same Reason.
+    let out = w.respond(&invite, "200 OK", UE_SDP);
+    assert!(out[0].starts_with("ACK ") && out[1].starts_with("BYE "), "{out:?}");
+    assert_eq!(header(&out[1], "Reason:"), "Reason: SIP ;cause=480");
+    assert!(w.mt.is_empty());
+}
+
+#[test]
+fn hold_toggles_sendonly_and_sendrecv() {
+    let mut w = world();
+    let (id, invite) = w.call();
+    assert!(w.set(&id, Action::Hold).is_err(), "not answered yet");
+    w.respond(&invite, "200 OK", UE_SDP);
+    let held = w.set(&id, Action::Hold).expect("held").remove(0);
+    assert!(held.starts_with("INVITE ") && body(&held).contains("a=sendonly") && !body(&held).contains("a=sendrecv"), "{held}");
+    assert!(w.respond(&held, "200 OK", &UE_SDP.replace("PCMU/8000\r\n", "PCMU/8000\r\na=recvonly\r\n"))[0].starts_with("ACK "));
+    let resumed = w.set(&id, Action::Hold).expect("resumed").remove(0);
+    assert!(body(&resumed).contains("a=sendrecv") && !body(&resumed).contains("a=sendonly"), "{resumed}");
+    // RFC 3264 8: each new offer increments the o= version, same session id.
+    let version = |m: &str| header(body(m), "o=").split(' ').nth(2).unwrap_or("").parse::<u64>().unwrap_or(0);
+    let session = |m: &str| header(body(m), "o=").split(' ').nth(1).unwrap_or("").to_owned();
+    assert!(version(&resumed) == version(&held) + 1 && version(&held) > version(&invite), "{held}\n{resumed}");
+    assert_eq!(session(&resumed), session(&invite));
+}
+
+#[test]
+fn downgrade_offers_the_removed_media_at_port_0() {
+    let mut w = world();
+    let id = w.answered();
+    assert_eq!(w.reoffer(&id, Reoffer::Remove(MediaKind::Video)), Err("no active video media".into()));
+    let re = w.reoffer(&id, Reoffer::Remove(MediaKind::Audio)).expect("downgraded");
+    assert!(re.starts_with("INVITE ") && body(&re).contains("m=audio 0 "), "{re}");
+    assert!(w.reoffer(&id, Reoffer::Remove(MediaKind::Audio)).is_err(), "nothing left to remove");
+}
+
+#[test]
+fn reinvite_with_an_sdp_file_offers_its_media_on_our_port() {
+    let mut w = world();
+    let (id, invite) = w.call();
+    let file = SessionDescription::parse(b"v=0\r\no=lab 7 7 IN IP4 1.2.3.4\r\ns=file\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=ptime:40\r\n").expect("valid SDP");
+    assert!(w.reoffer(&id, Reoffer::File(&file)).is_err(), "not answered yet");
+    w.respond(&invite, "200 OK", UE_SDP);
+    let port = header(body(&invite), "m=audio").split(' ').nth(1).unwrap_or("").to_owned();
+    let re = w.reoffer(&id, Reoffer::File(&file)).expect("re-offered");
+    let sdp = body(&re);
+    assert!(sdp.contains(&format!("m=audio {port} RTP/AVP 8\r\n")) && sdp.contains("a=rtpmap:8 PCMA/8000") && sdp.contains("a=ptime:40"), "{sdp}");
+    assert!(sdp.contains("c=IN IP4 10.0.0.9") && !sdp.contains("1.2.3.4") && !sdp.contains("AMR"), "our o=/c=, the file's codecs only: {sdp}");
+    assert_eq!(header(sdp, "o=").split(' ').nth(1), header(body(&invite), "o=").split(' ').nth(1), "same session id");
+    // A file without audio cannot be served by the echo.
+    let video = SessionDescription::parse(b"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=video 4000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n").expect("valid");
+    assert!(w.reoffer(&id, Reoffer::File(&video)).is_err());
+    // A plain reinvite now repeats the file's offer.
+    let again = w.reoffer(&id, Reoffer::Same).expect("re-offered");
+    assert!(body(&again).contains("PCMA/8000") && !body(&again).contains("AMR"), "{again}");
+    assert!(w.mt.reoffer("nope", Reoffer::Same, w.ports.ip).is_none());
+}
