@@ -182,7 +182,7 @@ fn relayed_call_medias_events_media_switch_hold_downgrade_and_reinvite() {
         let (bye, from) = recv(ue);
         assert!(bye.starts_with("BYE "), "{bye}");
         // RFC 3326: the stop's code, reason and reason_protocol on both legs.
-        assert_eq!(header_line(&bye, "Reason:").trim(), "Reason: Q.850 ;cause=16 ;text=\"normal clearing\"", "{bye}");
+        assert_eq!(header_line(&bye, "Reason:").trim(), "Reason: Q.850;cause=16;text=\"normal clearing\"", "{bye}");
         ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
     }
     let d = dialog(&addr, "dlg-relay-1");

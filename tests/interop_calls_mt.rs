@@ -179,7 +179,7 @@ fn monitor_lists_an_echo_dialog_holds_and_stops_it() {
     writeln!(stdin, "dialog_set mon-1 stop cause=503 text=back soon").unwrap();
     let (bye, from) = recv(&ue);
     assert!(bye.starts_with("BYE "), "{bye}");
-    assert_eq!(header_line(&bye, "Reason:").trim(), "Reason: SIP ;cause=503 ;text=\"back soon\"", "RFC 3326: {bye}");
+    assert_eq!(header_line(&bye, "Reason:").trim(), "Reason: SIP;cause=503;text=\"back soon\"", "RFC 3326: {bye}");
     ue.send_to(respond(&bye, "200 OK", None, "", "").as_bytes(), from).unwrap();
     // seed 000: a stopped dialog stays listed (30 s), in state stop.
     writeln!(core.0.stdin.as_mut().unwrap(), "dialog").unwrap();

@@ -296,7 +296,7 @@ fn dialog_set_stop_puts_the_reason_on_both_legs() {
     let out = texts(&w.calls.stop("call-1", Some(&reason), &mut w.ports).expect("a relayed call"));
     let byes: Vec<_> = out.iter().filter(|m| m.starts_with("BYE ")).collect();
     assert_eq!(byes.len(), 2, "{out:?}");
-    assert!(byes.iter().all(|m| header(m, "Reason:") == "Reason: Q.850 ;cause=16 ;text=\"operator\""), "{byes:?}");
+    assert!(byes.iter().all(|m| header(m, "Reason:") == "Reason: Q.850;cause=16;text=\"operator\""), "{byes:?}");
 
     // Unanswered: the 408 to the caller and the CANCEL to the callee carry it.
     let reason = crate::control::dialogs::Reason::new(None, Some(480), None).expect("valid");
@@ -306,8 +306,8 @@ fn dialog_set_stop_puts_the_reason_on_both_legs() {
     let out = texts(&w.calls.stop("call-1", reason.as_ref(), &mut w.ports).expect("a relayed call"));
     let cancel = out.iter().find(|m| m.starts_with("CANCEL ")).expect("CANCEL on leg B");
     let rejected = out.iter().find(|m| m.starts_with("SIP/2.0 408")).expect("408 to the caller");
-    assert_eq!(header(cancel, "Reason:"), "Reason: SIP ;cause=480");
-    assert_eq!(header(rejected, "Reason:"), "Reason: SIP ;cause=480");
+    assert_eq!(header(cancel, "Reason:"), "Reason: SIP;cause=480");
+    assert_eq!(header(rejected, "Reason:"), "Reason: SIP;cause=480");
     // Without a reason (dialog_timeout), no Reason header.
     let mut w = world();
     let b = w.invite("");

@@ -142,8 +142,8 @@ impl Action {
 /// Longest Reason text accepted (bounds the header; seed 000 gives no limit).
 const MAX_REASON_TEXT: usize = 256;
 
-/// The Reason header of a `dialog_set stop` (RFC 3326 2: `Reason: SIP ;cause=480
-/// ;text="..."`), carried by the BYE, the CANCEL or the final response that ends the dialog.
+/// The Reason header of a `dialog_set stop` (RFC 3326 2: `Reason: SIP;cause=480
+///;text="..."`), carried by the BYE, the CANCEL or the final response that ends the dialog.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason {
     /// Protocol token (seed 000 dialog_set.reason_protocol: `SIP` by default, `Q.850`, ...).
@@ -207,10 +207,10 @@ impl Reason {
     pub fn header(&self) -> (&'static str, String) {
         let mut v = self.protocol.clone();
         if let Some(c) = self.cause {
-            v.push_str(&format!(" ;cause={c}"));
+            v.push_str(&format!(";cause={c}"));
         }
         if let Some(t) = &self.text {
-            v.push_str(" ;text=\"");
+            v.push_str(";text=\"");
             for c in t.chars() {
                 if c == '"' || c == '\\' {
                     v.push('\\');
@@ -275,11 +275,11 @@ mod tests {
     fn reason_header_follows_rfc_3326() {
         assert_eq!(Reason::new(None, None, None), Ok(None));
         let r = Reason::new(None, Some(480), Some("gone \"away\"")).expect("valid").expect("given");
-        // RFC 3326 2 example form: `SIP ;cause=200 ;text="Call completed elsewhere"`.
-        assert_eq!(r.header(), ("Reason", "SIP ;cause=480 ;text=\"gone \\\"away\\\"\"".to_owned()));
+        // RFC 3326 2 grammar, compact form: `SIP;cause=200;text="Call completed elsewhere"`.
+        assert_eq!(r.header(), ("Reason", "SIP;cause=480;text=\"gone \\\"away\\\"\"".to_owned()));
         let q = Reason::new(Some("Q.850"), Some(16), None).expect("valid").expect("given");
-        assert_eq!(q.header().1, "Q.850 ;cause=16");
-        assert_eq!(Reason::new(None, None, Some("bye")).expect("valid").expect("given").header().1, "SIP ;text=\"bye\"");
+        assert_eq!(q.header().1, "Q.850;cause=16");
+        assert_eq!(Reason::new(None, None, Some("bye")).expect("valid").expect("given").header().1, "SIP;text=\"bye\"");
         assert!(Reason::new(None, Some(99), None).is_err());
         assert!(Reason::new(Some("Q.850"), Some(200), None).is_err());
         assert!(Reason::new(Some("SIP\r\nX: y"), Some(200), None).is_err());

@@ -143,14 +143,14 @@ fn a_trying_modifier_answers_the_invite_at_once() {
 fn dialog_set_stop_sends_the_reason_with_the_bye_or_the_final_answer() {
     use super::super::dialogs::{Action, Reason};
     let header = |m: &str| m.lines().find(|l| l.starts_with("Reason:")).unwrap_or("").to_owned();
-    // Answered: BYE with `Reason: SIP ;cause=...` (RFC 3326 2).
+    // Answered: BYE with `Reason: SIP;cause=...` (RFC 3326 2).
     let mut w = world("", &[]);
     assert!(w.invite(1).iter().any(|m| status(m) == "200"));
     let reason = Reason::new(None, Some(503), Some("maintenance")).expect("valid");
     let out = w.echo.dialog_set(w.t0, "echo-1", &Action::Stop(reason), &mut w.ports).expect("an echo call").expect("stopped");
     let out = texts(&out);
     let bye = out.iter().find(|m| m.starts_with("BYE ")).expect("BYE");
-    assert_eq!(header(bye), "Reason: SIP ;cause=503 ;text=\"maintenance\"");
+    assert_eq!(header(bye), "Reason: SIP;cause=503;text=\"maintenance\"");
     assert!(w.echo.dialog_set(w.t0, "echo-1", &Action::Stop(None), &mut w.ports).is_none(), "the call is gone");
 
     // Ringing (answer_delay): the INVITE's 480 carries it.
@@ -159,5 +159,5 @@ fn dialog_set_stop_sends_the_reason_with_the_bye_or_the_final_answer() {
     let reason = Reason::new(Some("Q.850"), Some(21), None).expect("valid");
     let out = texts(&w.echo.dialog_set(w.t0, "echo-2", &Action::Stop(reason), &mut w.ports).expect("an echo call").expect("stopped"));
     let rejected = out.iter().find(|m| status(m) == "480").expect("480");
-    assert_eq!(header(rejected), "Reason: Q.850 ;cause=21");
+    assert_eq!(header(rejected), "Reason: Q.850;cause=21");
 }

@@ -110,7 +110,7 @@ fn stop_sends_bye_with_the_reason_once_answered() {
     let id = w.answered();
     let out = w.set(&id, Action::Stop(Reason::new(None, Some(486), Some("busy here")).expect("valid"))).expect("stopped");
     assert!(out[0].starts_with("BYE sip:b@10.0.0.2:5060 "), "{out:?}");
-    assert_eq!(header(&out[0], "Reason:"), "Reason: SIP ;cause=486 ;text=\"busy here\"");
+    assert_eq!(header(&out[0], "Reason:"), "Reason: SIP;cause=486;text=\"busy here\"");
     assert!(w.mt.is_empty(), "the call is released");
 }
 
@@ -125,7 +125,7 @@ fn stop_before_the_answer_cancels_the_invite_with_the_reason() {
     assert_eq!(header(&out[0], "Via:"), header(&invite, "Via:"));
     assert_eq!(header(&out[0], "CSeq:"), "CSeq: 1 CANCEL");
     assert!(!header(&out[0], "To:").contains("tag="), "{}", out[0]);
-    assert_eq!(header(&out[0], "Reason:"), "Reason: Q.850 ;cause=16");
+    assert_eq!(header(&out[0], "Reason:"), "Reason: Q.850;cause=16");
     assert!(w.set(&id, Action::Stop(None)).expect("still there").is_empty(), "cancelled once");
     // The CANCEL's 200 keeps the call, the INVITE's 487 ends it.
     w.respond(&out[0], "200 OK", "");
@@ -138,12 +138,12 @@ fn stop_before_the_answer_cancels_the_invite_with_the_reason() {
     let (id, invite) = w.call();
     assert!(w.set(&id, Action::Stop(Reason::new(None, Some(480), None).expect("valid"))).expect("stopping").is_empty());
     let out = w.respond(&invite, "100 Trying", "");
-    assert!(out.len() == 1 && out[0].starts_with("CANCEL ") && header(&out[0], "Reason:") == "Reason: SIP ;cause=480", "{out:?}");
+    assert!(out.len() == 1 && out[0].starts_with("CANCEL ") && header(&out[0], "Reason:") == "Reason: SIP;cause=480", "{out:?}");
     assert!(w.respond(&invite, "180 Ringing", "").is_empty(), "cancelled once");
     // A 2xx crossing the CANCEL is acknowledged, then hung up with the same Reason.
     let out = w.respond(&invite, "200 OK", UE_SDP);
     assert!(out[0].starts_with("ACK ") && out[1].starts_with("BYE "), "{out:?}");
-    assert_eq!(header(&out[1], "Reason:"), "Reason: SIP ;cause=480");
+    assert_eq!(header(&out[1], "Reason:"), "Reason: SIP;cause=480");
     assert!(w.mt.is_empty());
 }
 

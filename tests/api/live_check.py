@@ -364,7 +364,7 @@ def dialog(addr, core):
     bye, frm = ue.recv()
     check(bye.startswith("BYE "), f"BYE after dialog_set stop: {bye}")
     # RFC 3326: the stop's code and reason in a Reason header (protocol SIP by default).
-    check('\r\nReason: SIP ;cause=200 ;text="done"\r\n' in bye, f"Reason of the BYE: {bye}")
+    check('\r\nReason: SIP;cause=200;text="done"\r\n' in bye, f"Reason of the BYE: {bye}")
     ue.respond(bye, "200 OK", frm)
     ev = next_event(c, "dialog")["dialog"]
     check(ev["session_id"] == sid and ev["state"] == "stop", f"stop dialog event: {ev}")
