@@ -254,14 +254,25 @@ impl SaTable {
     }
 
     /// Puts an SA in a free slot at the head of its binding's list.
-    fn store(&mut self, sa: Sa, binding: u64, key: Option<OutboundKey>) -> Result<usize, TableError> {
+    fn store(
+        &mut self,
+        sa: Sa,
+        binding: u64,
+        key: Option<OutboundKey>,
+    ) -> Result<usize, TableError> {
         let i = self.free.pop().ok_or(TableError::Full)?;
         let next = self.heads.get(&binding).copied().unwrap_or(NIL);
         if let Some(Some(old)) = self.slots.get_mut(next) {
             old.prev = i;
         }
         if let Some(s) = self.slots.get_mut(i) {
-            *s = Some(Slot { sa, binding, key, prev: NIL, next });
+            *s = Some(Slot {
+                sa,
+                binding,
+                key,
+                prev: NIL,
+                next,
+            });
         }
         // Bounded: one binding per held SA at most, and `heads` was sized for all of them.
         self.heads.insert(binding, i);
@@ -340,7 +351,9 @@ impl SaTable {
         let mut i = self.heads.remove(&binding).unwrap_or(NIL);
         let mut n = 0;
         while n < self.cfg.capacity {
-            let Some(slot) = self.slots.get_mut(i).and_then(Option::take) else { break };
+            let Some(slot) = self.slots.get_mut(i).and_then(Option::take) else {
+                break;
+            };
             self.free.push(i);
             debug_assert_eq!(slot.binding, binding, "a binding's list holds only its SAs");
             match slot.key {

@@ -27,12 +27,20 @@ fn sa(spi: u32, direction: Direction) -> Sa {
 }
 
 fn table(capacity: usize) -> SaTable {
-    let cfg = SaTableConfig { worker: 0, worker_bits: 0, capacity };
+    let cfg = SaTableConfig {
+        worker: 0,
+        worker_bits: 0,
+        capacity,
+    };
     SaTable::new(cfg).expect("valid table configuration")
 }
 
 fn key(port: u16) -> OutboundKey {
-    OutboundKey { ue_addr: UE, ue_port: port, proto: SelectorProto::Any }
+    OutboundKey {
+        ue_addr: UE,
+        ue_port: port,
+        proto: SelectorProto::Any,
+    }
 }
 
 fn no_iv(_: &mut [u8]) {}
@@ -41,14 +49,18 @@ fn no_iv(_: &mut [u8]) {}
 fn decaps(t: &mut SaTable, spi: u32) -> bool {
     let mut peer = sa(spi, Direction::Outbound);
     let mut buf = [0u8; 128];
-    let n = peer.encap(b"REGISTER", IPPROTO_UDP, &mut no_iv, &mut buf).expect("fits");
+    let n = peer
+        .encap(b"REGISTER", IPPROTO_UDP, &mut no_iv, &mut buf)
+        .expect("fits");
     t.decap(&mut buf[..n]).is_ok()
 }
 
 /// True when `t` encapsulates towards `port` with the SA `spi` the peer can open.
 fn encaps(t: &mut SaTable, port: u16, spi: u32) -> bool {
     let mut buf = [0u8; 128];
-    let Ok(n) = t.encap(UE, port, IPPROTO_UDP, b"200 OK", &mut no_iv, &mut buf) else { return false };
+    let Ok(n) = t.encap(UE, port, IPPROTO_UDP, b"200 OK", &mut no_iv, &mut buf) else {
+        return false;
+    };
     sa(spi, Direction::Inbound).decap(&mut buf[..n]).is_ok()
 }
 
@@ -57,14 +69,22 @@ fn encaps(t: &mut SaTable, port: u16, spi: u32) -> bool {
 fn insert_set(t: &mut SaTable, b: u64) {
     let (spi, port) = (1000 * b as u32 + 256, 100 * b as u16);
     t.insert_inbound(sa(spi, Direction::Inbound), b).unwrap();
-    t.insert_inbound(sa(spi + 1, Direction::Inbound), b).unwrap();
-    t.insert_outbound(key(port), sa(spi + 2, Direction::Outbound), b).unwrap();
-    t.insert_outbound(key(port + 1), sa(spi + 3, Direction::Outbound), b).unwrap();
+    t.insert_inbound(sa(spi + 1, Direction::Inbound), b)
+        .unwrap();
+    t.insert_outbound(key(port), sa(spi + 2, Direction::Outbound), b)
+        .unwrap();
+    t.insert_outbound(key(port + 1), sa(spi + 3, Direction::Outbound), b)
+        .unwrap();
 }
 
 fn set_works(t: &mut SaTable, b: u64) -> [bool; 4] {
     let (spi, port) = (1000 * b as u32 + 256, 100 * b as u16);
-    [decaps(t, spi), decaps(t, spi + 1), encaps(t, port, spi + 2), encaps(t, port + 1, spi + 3)]
+    [
+        decaps(t, spi),
+        decaps(t, spi + 1),
+        encaps(t, port, spi + 2),
+        encaps(t, port + 1, spi + 3),
+    ]
 }
 
 #[test]
@@ -75,7 +95,12 @@ fn removing_one_binding_leaves_the_others_working() {
     }
     let mut gone = HashSet::new();
     assert_eq!(t.remove_binding_with(2, |k| assert!(gone.insert(k))), 4);
-    let want = HashSet::from([SaKey::Inbound(2256), SaKey::Inbound(2257), SaKey::Outbound(key(200)), SaKey::Outbound(key(201))]);
+    let want = HashSet::from([
+        SaKey::Inbound(2256),
+        SaKey::Inbound(2257),
+        SaKey::Outbound(key(200)),
+        SaKey::Outbound(key(201)),
+    ]);
     assert_eq!(gone, want);
     assert_eq!(t.len(), 12);
     assert_eq!(set_works(&mut t, 2), [false; 4]);
@@ -95,7 +120,15 @@ fn individual_removals_keep_the_list_whole() {
     insert_set(&mut t, 2);
     let list = |t: &SaTable| t.binding_sas(1).collect::<Vec<_>>();
     // Newest first.
-    assert_eq!(list(&t), [SaKey::Outbound(key(101)), SaKey::Outbound(key(100)), SaKey::Inbound(1257), SaKey::Inbound(1256)]);
+    assert_eq!(
+        list(&t),
+        [
+            SaKey::Outbound(key(101)),
+            SaKey::Outbound(key(100)),
+            SaKey::Inbound(1257),
+            SaKey::Inbound(1256)
+        ]
+    );
     assert!(t.remove_outbound(&key(100)), "middle");
     assert!(t.remove_outbound(&key(101)), "head");
     assert!(t.remove_inbound(1256), "tail");
@@ -113,7 +146,10 @@ fn individual_removals_keep_the_list_whole() {
 fn freed_slots_are_reused_by_other_bindings() {
     let mut t = table(4);
     insert_set(&mut t, 1);
-    assert_eq!(t.insert_inbound(sa(9000, Direction::Inbound), 5), Err(TableError::Full));
+    assert_eq!(
+        t.insert_inbound(sa(9000, Direction::Inbound), 5),
+        Err(TableError::Full)
+    );
     for round in 0..3u64 {
         assert_eq!(t.remove_binding(1 + 2 * round), 4);
         assert!(t.is_empty());
@@ -123,11 +159,16 @@ fn freed_slots_are_reused_by_other_bindings() {
     // Two bindings sharing the slots, interleaved.
     assert_eq!(t.remove_binding(7), 4);
     t.insert_inbound(sa(256, Direction::Inbound), 1).unwrap();
-    t.insert_outbound(key(1), sa(257, Direction::Outbound), 2).unwrap();
+    t.insert_outbound(key(1), sa(257, Direction::Outbound), 2)
+        .unwrap();
     t.insert_inbound(sa(258, Direction::Inbound), 1).unwrap();
-    t.insert_outbound(key(2), sa(259, Direction::Outbound), 2).unwrap();
+    t.insert_outbound(key(2), sa(259, Direction::Outbound), 2)
+        .unwrap();
     assert_eq!(t.remove_binding(1), 2);
-    assert_eq!(t.binding_sas(2).collect::<Vec<_>>(), [SaKey::Outbound(key(2)), SaKey::Outbound(key(1))]);
+    assert_eq!(
+        t.binding_sas(2).collect::<Vec<_>>(),
+        [SaKey::Outbound(key(2)), SaKey::Outbound(key(1))]
+    );
     assert!(encaps(&mut t, 1, 257) && encaps(&mut t, 2, 259));
 }
 
@@ -154,7 +195,11 @@ impl Model {
     }
 
     fn of(&self, b: u64) -> HashSet<SaKey> {
-        self.0.iter().filter(|(_, mb)| *mb == b).map(|(k, _)| *k).collect()
+        self.0
+            .iter()
+            .filter(|(_, mb)| *mb == b)
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     fn remove(&mut self, k: SaKey) -> bool {
@@ -183,13 +228,19 @@ fn step(t: &mut SaTable, m: &mut Model, rng: &mut Rng) {
     };
     match rng.below(10) {
         0..=2 => {
-            assert_eq!(t.insert_inbound(sa(spi, Direction::Inbound), b), expect_insert(m, ik));
+            assert_eq!(
+                t.insert_inbound(sa(spi, Direction::Inbound), b),
+                expect_insert(m, ik)
+            );
             if !m.has(ik) && m.0.len() < CAP {
                 m.0.push((ik, b));
             }
         }
         3..=5 => {
-            assert_eq!(t.insert_outbound(key(port), sa(spi, Direction::Outbound), b), expect_insert(m, ok));
+            assert_eq!(
+                t.insert_outbound(key(port), sa(spi, Direction::Outbound), b),
+                expect_insert(m, ok)
+            );
             if !m.has(ok) && m.0.len() < CAP {
                 m.0.push((ok, b));
             }
@@ -199,7 +250,10 @@ fn step(t: &mut SaTable, m: &mut Model, rng: &mut Rng) {
         _ => {
             let want = m.of(b);
             let mut got = HashSet::new();
-            assert_eq!(t.remove_binding_with(b, |k| assert!(got.insert(k))), want.len());
+            assert_eq!(
+                t.remove_binding_with(b, |k| assert!(got.insert(k))),
+                want.len()
+            );
             assert_eq!(got, want);
             m.0.retain(|(_, mb)| *mb != b);
         }
@@ -211,13 +265,20 @@ fn check(t: &mut SaTable, m: &Model) {
     for b in 0..BINDINGS {
         let list: Vec<SaKey> = t.binding_sas(b).collect();
         assert_eq!(list.len(), m.of(b).len(), "no SA listed twice");
-        assert_eq!(list.into_iter().collect::<HashSet<_>>(), m.of(b), "binding {b}");
+        assert_eq!(
+            list.into_iter().collect::<HashSet<_>>(),
+            m.of(b),
+            "binding {b}"
+        );
     }
     for spi in 256..296 {
         assert_eq!(t.inbound_mut(spi).is_some(), m.has(SaKey::Inbound(spi)));
     }
     for port in 0..40 {
-        assert_eq!(t.outbound_mut(UE, port, IPPROTO_UDP).is_some(), m.has(SaKey::Outbound(key(port))));
+        assert_eq!(
+            t.outbound_mut(UE, port, IPPROTO_UDP).is_some(),
+            m.has(SaKey::Outbound(key(port)))
+        );
     }
 }
 
