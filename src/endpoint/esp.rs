@@ -25,6 +25,7 @@ use crate::ipsec::inner::{emit_inner, parse_inner};
 use crate::ipsec::ip::{Ipv4Repr, IPPROTO_ESP};
 use crate::ipsec::natt::{classify, UdpEncap};
 use crate::ipsec::sa::Direction;
+use crate::ipsec::table::SaKey;
 use crate::ipsec::{EspCounters, EspMode, OutboundKey, Sa, SaSpec, SaTable, SaTableConfig, SelectorProto};
 
 /// Largest ESP datagram handled (a UDP payload).
@@ -293,17 +294,31 @@ impl EspPlane {
     }
 
     /// Removes every SA of set `binding` (de-registration, expiry, a newer set); an
-    /// outbound SA waiting for the removed one's UE port takes its place.
+    /// outbound SA waiting for the removed one's UE port takes its place. Costs O(SAs of
+    /// the set) through the table's per-set list, plus O(standby): the standby list holds
+    /// only the outbound SAs of sets installed while an older set of the same UE port is
+    /// still in use (a re-registration or de-registration in progress), at most
+    /// capacity / 4, and is usually empty or small.
     pub fn remove(&mut self, binding: u64) {
         let Some(table) = self.table.as_mut() else { return };
-        table.remove_binding(binding);
-        if let Some(tcp) = self.tcp.as_mut() {
-            for sel in self.inbound.values().filter(|s| s.binding == binding) {
-                tcp.abort_peer(sel.ue);
+        let (inbound, outbound, tcp) = (&mut self.inbound, &mut self.outbound, &mut self.tcp);
+        // Every inbound/outbound selector has its SA in the table under the same set (both
+        // are inserted and removed together), so the set's list names all of them.
+        table.remove_binding_with(binding, |sa| match sa {
+            SaKey::Inbound(spi) => {
+                if let (Some(sel), Some(tcp)) = (inbound.remove(&spi), tcp.as_mut()) {
+                    debug_assert_eq!(sel.binding, binding);
+                    tcp.abort_peer(sel.ue);
+                }
             }
+            SaKey::Outbound(key) => {
+                let sel = outbound.remove(&SocketAddr::new(key.ue_addr, key.ue_port));
+                debug_assert!(sel.is_some_and(|s| s.binding == binding));
+            }
+        });
+        if self.standby.is_empty() {
+            return;
         }
-        self.inbound.retain(|_, s| s.binding != binding);
-        self.outbound.retain(|_, s| s.binding != binding);
         self.standby.retain(|(_, _, s)| s.binding != binding);
         let mut i = 0;
         while i < self.standby.len() {

@@ -1,5 +1,6 @@
 //! The worker's ESP plane against a UE made of the sans-IO SAs with the mirrored keys:
-//! delivery of decapsulated SIP, drops that are counted, outbound encapsulation, removal.
+//! delivery of decapsulated SIP, drops that are counted, outbound encapsulation, removal,
+//! and a newer SA set taking over from an older one.
 
 use super::*;
 use crate::engine::{Op, WorkerCounters};
@@ -32,14 +33,15 @@ fn flip(p: &SaParams<'_>) -> Sa {
     Sa::new(&SaParams { direction, ..*p }).expect("UE SA")
 }
 
-fn fixture() -> Fixture {
-    let (pc, ps) = (free_port(), free_port());
+/// The SA set `binding` between the UE's ports 40000/40001 and our `pc`/`ps`, our SPIs
+/// from `first_spi`.
+fn sa_set(binding: u64, first_spi: u32, pc: u16, ps: u16, stats: &Arc<EspStats>) -> SaInstall {
     let offer = RawMechanism {
         mechanism: b"ipsec-3gpp",
         alg: Some(b"hmac-sha-1-96"),
         ealg: Some(b"aes-cbc"),
-        spi_c: Some(0x1111),
-        spi_s: Some(0x2222),
+        spi_c: Some(0x1111 + first_spi),
+        spi_s: Some(0x2222 + first_spi),
         port_c: Some(40_000),
         port_s: Some(40_001),
         mode: Some(b"UDP-enc-tun"),
@@ -47,24 +49,29 @@ fn fixture() -> Fixture {
         q: None,
     }
     .resolve();
-    let mut spis = SpiAllocator::new(0, 0, 4096).expect("allocator");
+    let mut spis = SpiAllocator::new(0, 0, first_spi).expect("allocator");
     let local = LocalSecParams { spi_c: spis.next_spi(), spi_s: spis.next_spi(), port_c: pc, port_s: ps };
     let policy = SecAgreePolicy::from_lists(&["hmac-sha-1-96"], &["aes-cbc"]).with_modes(false, true);
     let agreement = negotiate(&policy, &[offer], local).expect("agreement");
-    let specs = agreement.sa_specs(&[0x11; 16], &[0x22; 16]);
-    let stats = Arc::new(EspStats::default());
-    let cmd = SaInstall {
-        binding: 7,
+    SaInstall {
+        binding,
         capacity: 16,
         worker_bits: 0,
         local_ip: IpAddr::from(UE_IP),
         ue_ip: IpAddr::from(UE_IP),
         mode: EspMode::UdpEncTunnel,
-        specs,
+        specs: agreement.sa_specs(&[0x11; 16], &[0x22; 16]),
         replay_window: 64,
         mtu: 1400,
         stats: stats.clone(),
-    };
+    }
+}
+
+fn fixture() -> Fixture {
+    let (pc, ps) = (free_port(), free_port());
+    let stats = Arc::new(EspStats::default());
+    let cmd = sa_set(7, 4096, pc, ps, &stats);
+    let specs = cmd.specs;
     let mut plane = EspPlane::new(0);
     let mut out = Outbox::with_sockets(8, 2048, 4, Arc::new(WorkerCounters::default()));
     assert!(plane.install(std::time::Instant::now(), &cmd, &mut out));
@@ -89,6 +96,19 @@ impl Fixture {
         let mut buf = [0u8; 600];
         let len = self.ue_out.encap(&inner[..n], nh, &mut |iv: &mut [u8]| iv.fill(3), &mut buf).expect("encap");
         buf[..len].to_vec()
+    }
+
+    /// Sends `sip` to the UE's port-c and returns the ESP packet queued (the last one).
+    fn sent(&mut self, sip: &[u8]) -> Vec<u8> {
+        assert!(self.plane.send(&mut self.out, self.ue, sip));
+        let ops = self.out.take_ops();
+        let last = ops.iter().rev().find_map(|op| match op {
+            Op::SendUdp { buf, .. } => Some(self.out.pool().bytes(buf).to_vec()),
+            _ => None,
+        });
+        let pkt = last.unwrap_or_else(|| panic!("{ops:?}"));
+        self.out.restore_ops(ops);
+        pkt
     }
 
     fn rx(&mut self, pkt: &[u8]) -> Option<Vec<u8>> {
@@ -151,4 +171,26 @@ fn sends_through_the_outbound_sa_until_removed() {
     assert_eq!(f.rx(&good), None);
     let s = f.stats.snapshot();
     assert_eq!((s.esp.ok_out, s.esp.out_failed, s.esp.unknown_spi), (1, 2, 1));
+}
+
+#[test]
+fn a_newer_set_waits_for_the_older_one_then_takes_over() {
+    let mut f = fixture();
+    let (pc, ps) = (f.plane.socks[0].0, f.core.port());
+    let newer = sa_set(8, 8192, pc, ps, &f.stats);
+    assert!(f.plane.install(std::time::Instant::now(), &newer, &mut f.out));
+    let mut new_ue_in = flip(&newer.specs[1].params(64));
+    // TS 33.203 7.4: the old set keeps sending to the UE until it is removed.
+    let mut pkt = f.sent(b"NOTIFY");
+    assert!(f.ue_in.decap(&mut pkt).is_ok(), "still the old outbound SA");
+    f.plane.remove(7);
+    let mut pkt = f.sent(b"NOTIFY");
+    assert!(new_ue_in.decap(&mut pkt).is_ok(), "the waiting SA took the port over");
+    let old = f.packet(f.ue, b"REGISTER");
+    assert_eq!(f.rx(&old), None, "the old inbound SAs are gone");
+    f.ue_out = flip(&newer.specs[0].params(64));
+    let new = f.packet(f.ue, b"REGISTER");
+    assert_eq!(f.rx(&new).as_deref(), Some(&b"REGISTER"[..]), "the newer inbound SA stays");
+    f.plane.remove(8);
+    assert!(!f.plane.send(&mut f.out, f.ue, b"x"), "nothing left");
 }

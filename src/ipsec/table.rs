@@ -1,6 +1,10 @@
 //! The SA table of one data-plane worker: a bounded set of SAs found by SPI (inbound) or by
 //! the UE's address, port and protocol (outbound), SPI allocation that makes the owning
 //! worker derivable from the SPI, and the ESP counters.
+//!
+//! The SAs of one registration (binding) are chained in an intrusive doubly linked list of
+//! slots, so removing a binding costs O(its SAs), not O(table): a de-registration storm
+//! stays linear in the number of de-registrations.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -129,10 +133,34 @@ pub struct EspCounters {
     pub out_failed: u64,
 }
 
+/// How an SA is found: what [`SaTable::remove_binding_with`] reports for each SA removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SaKey {
+    /// An inbound SA, by its SPI.
+    Inbound(u32),
+    /// An outbound SA, by its selector.
+    Outbound(OutboundKey),
+}
+
+/// No slot (end of a binding's list).
+const NIL: usize = usize::MAX;
+
 struct Slot {
     sa: Sa,
     binding: u64,
     key: Option<OutboundKey>,
+    /// The previous and next slot of the same binding, or `NIL`.
+    prev: usize,
+    next: usize,
+}
+
+impl Slot {
+    fn sa_key(&self) -> SaKey {
+        match self.key {
+            Some(k) => SaKey::Outbound(k),
+            None => SaKey::Inbound(self.sa.spi()),
+        }
+    }
 }
 
 /// The SAs of one worker. Storage is reserved at construction; inserts beyond `capacity`
@@ -143,6 +171,8 @@ pub struct SaTable {
     free: Vec<usize>,
     by_spi: HashMap<u32, usize>,
     by_key: HashMap<OutboundKey, usize>,
+    /// The first slot of each binding's list (at most one binding per SA held).
+    heads: HashMap<u64, usize>,
     counters: EspCounters,
 }
 
@@ -163,6 +193,7 @@ impl SaTable {
             free: (0..cfg.capacity).rev().collect(),
             by_spi: HashMap::with_capacity(cfg.capacity),
             by_key: HashMap::with_capacity(cfg.capacity),
+            heads: HashMap::with_capacity(cfg.capacity),
             counters: EspCounters::default(),
         })
     }
@@ -199,11 +230,7 @@ impl SaTable {
             return Err(TableError::InUse);
         }
         let spi = sa.spi();
-        let i = self.store(Slot {
-            sa,
-            binding,
-            key: None,
-        })?;
+        let i = self.store(sa, binding, None)?;
         self.by_spi.insert(spi, i);
         Ok(())
     }
@@ -221,26 +248,51 @@ impl SaTable {
         if self.by_key.contains_key(&key) {
             return Err(TableError::InUse);
         }
-        let i = self.store(Slot {
-            sa,
-            binding,
-            key: Some(key),
-        })?;
+        let i = self.store(sa, binding, Some(key))?;
         self.by_key.insert(key, i);
         Ok(())
     }
 
-    fn store(&mut self, slot: Slot) -> Result<usize, TableError> {
+    /// Puts an SA in a free slot at the head of its binding's list.
+    fn store(
+        &mut self,
+        sa: Sa,
+        binding: u64,
+        key: Option<OutboundKey>,
+    ) -> Result<usize, TableError> {
         let i = self.free.pop().ok_or(TableError::Full)?;
-        if let Some(s) = self.slots.get_mut(i) {
-            *s = Some(slot);
+        let next = self.heads.get(&binding).copied().unwrap_or(NIL);
+        if let Some(Some(old)) = self.slots.get_mut(next) {
+            old.prev = i;
         }
+        if let Some(s) = self.slots.get_mut(i) {
+            *s = Some(Slot {
+                sa,
+                binding,
+                key,
+                prev: NIL,
+                next,
+            });
+        }
+        // Bounded: one binding per held SA at most, and `heads` was sized for all of them.
+        self.heads.insert(binding, i);
         Ok(i)
     }
 
+    /// Empties slot `i`, unlinking it from its binding's list.
     fn take(&mut self, i: usize) -> Option<Slot> {
         let slot = self.slots.get_mut(i)?.take()?;
         self.free.push(i);
+        if let Some(Some(p)) = self.slots.get_mut(slot.prev) {
+            p.next = slot.next;
+        } else if slot.next == NIL {
+            self.heads.remove(&slot.binding);
+        } else {
+            self.heads.insert(slot.binding, slot.next);
+        }
+        if let Some(Some(n)) = self.slots.get_mut(slot.next) {
+            n.prev = slot.prev;
+        }
         Some(slot)
     }
 
@@ -288,21 +340,29 @@ impl SaTable {
     }
 
     /// Removes every SA of registration `binding` (at expiry or deregistration); returns how
-    /// many. Walks the whole table: a control operation, not a per-packet one.
+    /// many.
     pub fn remove_binding(&mut self, binding: u64) -> usize {
+        self.remove_binding_with(binding, |_| {})
+    }
+
+    /// Removes every SA of registration `binding`, telling `removed` about each; returns how
+    /// many. Walks only that binding's list: O(its SAs), at most `capacity` steps.
+    pub fn remove_binding_with(&mut self, binding: u64, mut removed: impl FnMut(SaKey)) -> usize {
+        let mut i = self.heads.remove(&binding).unwrap_or(NIL);
         let mut n = 0;
-        for i in 0..self.slots.len() {
-            let hit = matches!(self.slots.get(i), Some(Some(s)) if s.binding == binding);
-            if !hit {
-                continue;
-            }
-            if let Some(slot) = self.take(i) {
-                match slot.key {
-                    Some(k) => self.by_key.remove(&k),
-                    None => self.by_spi.remove(&slot.sa.spi()),
-                };
-                n += 1;
-            }
+        while n < self.cfg.capacity {
+            let Some(slot) = self.slots.get_mut(i).and_then(Option::take) else {
+                break;
+            };
+            self.free.push(i);
+            debug_assert_eq!(slot.binding, binding, "a binding's list holds only its SAs");
+            match slot.key {
+                Some(k) => self.by_key.remove(&k),
+                None => self.by_spi.remove(&slot.sa.spi()),
+            };
+            removed(slot.sa_key());
+            i = slot.next;
+            n += 1;
         }
         n
     }
@@ -342,6 +402,17 @@ impl SaTable {
         result
     }
 
+    /// The SAs of `binding`, newest first (at most `capacity`).
+    pub fn binding_sas(&self, binding: u64) -> impl Iterator<Item = SaKey> + '_ {
+        let mut i = self.heads.get(&binding).copied().unwrap_or(NIL);
+        std::iter::from_fn(move || {
+            let slot = self.slots.get(i)?.as_ref()?;
+            i = slot.next;
+            Some(slot.sa_key())
+        })
+        .take(self.cfg.capacity)
+    }
+
     fn count_in(&mut self, result: &Result<Inner, EspError>) {
         let c = &mut self.counters;
         let field = match result {
@@ -355,3 +426,7 @@ impl SaTable {
         *field += 1;
     }
 }
+
+#[cfg(test)]
+#[path = "table_tests.rs"]
+mod tests;
