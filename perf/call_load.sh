@@ -25,13 +25,13 @@ timeout $((UAS_LIFE + 10)) sipp -sf "$ANCH/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5
     -timeout $UAS_LIFE > "$OUT/uas.log" 2>&1 < /dev/null &
 UP=$!
 trap 'stop_pid $UP' EXIT
-SIPP_ARGS=(127.0.0.1:5070 -sf "$ANCH/2-proxy/uac_call_rr.xml" -i 127.0.0.1 -p 5061 -t u1 -buff_size 4194304 -l 20000 -recv_timeout 5000)
+SIPP_ARGS=(127.0.0.1:5070 -sf "$ANCH/2-proxy/uac_call_rr.xml" -i 127.0.0.1 -p 5161 -t u1 -buff_size 4194304 -l 20000 -recv_timeout 5000)
 
 run_server() {  # label start-cmd...
     local label=$1; shift
     "$@" > "$OUT/$label.log" 2>&1 < /dev/null &
     SP=$!; sleep 1.5
-    timeout 20 sipp 127.0.0.1:5070 -sf "$ANCH/2-proxy/reg_uas.xml" -i 127.0.0.1 -p 5062 -m 1 -nostdin -timeout 10 > "$OUT/reg_$label.log" 2>&1
+    timeout 20 sipp 127.0.0.1:5070 -sf "$ANCH/2-proxy/reg_uas.xml" -i 127.0.0.1 -p 5262 -m 1 -nostdin -timeout 10 > "$OUT/reg_$label.log" 2>&1
     for R in $RATES; do
         sipp_measure "$OUT/${label}_r${R}_$rep" "$R" $((R * DUR)) "server:$SP" -- "${SIPP_ARGS[@]}" | sed "s/^/$label /" | tee -a "$OUT/summary.txt"
         sleep 5
