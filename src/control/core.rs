@@ -117,6 +117,8 @@ pub struct Control {
     rewriter: super::custom_headers::Rewriter,
     /// SMS over IP (see super::sms).
     pub(super) sms: super::sms::SmsService,
+    /// Commands were queued this loop turn and the workers not woken yet.
+    commands_queued: bool,
 }
 
 /// The `host:port` requests leave from (the first sip_addr).
@@ -158,6 +160,7 @@ impl Control {
             dirty: false,
             last_save: Instant::now(),
             sms,
+            commands_queued: false,
         }
     }
 
@@ -219,6 +222,7 @@ impl Control {
                     self.monitor_line(&line);
                 }
             }
+            self.wake_workers();
         }
         if let Some(n) = &mut net {
             // RFC 6455 7.4.1 1001 "going away" to every API client still connected.
@@ -443,9 +447,22 @@ impl Control {
         }
     }
 
+    /// Wakes the workers that sleep after commands were queued this turn.
+    fn wake_workers(&mut self) {
+        if std::mem::take(&mut self.commands_queued) {
+            for w in 0..self.engine.n_workers() {
+                if let Some(q) = self.engine.commands(w) {
+                    q.wake();
+                }
+            }
+        }
+    }
+
     fn command(&mut self, worker: u16, mut cmd: ToWorker) {
         self.rewriter.apply_cmd(&mut cmd);
-        let ok = self.engine.commands(worker as usize).map(|q| q.send(cmd).is_ok()).unwrap_or(false);
+        // Woken once per loop turn (`wake_workers`), not once per command.
+        self.commands_queued = true;
+        let ok = self.engine.commands(worker as usize).map(|q| q.send_batched(cmd).is_ok()).unwrap_or(false);
         if !ok {
             self.counters.command_queue_full.inc();
         }

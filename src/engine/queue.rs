@@ -171,6 +171,20 @@ impl<T> Sender<T> {
         }
     }
 
+    /// Enqueues `item` without waking the consumer: the producer calls [`Sender::wake`]
+    /// once after a batch (one eventfd write per batch instead of one per sleep the
+    /// consumer starts between two items). A full queue hands the item back.
+    pub fn send_batched(&self, item: T) -> Result<(), T> {
+        self.chan.q.push(item).inspect_err(|_| {
+            self.chan.full.fetch_add(1, Ordering::Relaxed);
+        })
+    }
+
+    /// Wakes the consumer if it sleeps (the end of a [`Sender::send_batched`] batch).
+    pub fn wake(&self) {
+        self.chan.waker.wake();
+    }
+
     /// How many `send` calls found the queue full.
     pub fn full_count(&self) -> u64 {
         self.chan.full.load(Ordering::Relaxed)
