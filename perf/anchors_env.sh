@@ -4,7 +4,9 @@
 # usage: source perf/anchors_env.sh NAME   (from the repository root)
 ROOT=$(pwd)
 OUT=$ROOT/perf/out/$1-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
-ANCH=$OUT/anchors; cp -r "$ROOT/../shared/anchors" "$ANCH"
+# A git worktree (/work/wt/NAME) has no ../shared next to it: fall back to /work/shared.
+ANCH_SRC=$ROOT/../shared/anchors; [ -d "$ANCH_SRC" ] || ANCH_SRC=/work/shared/anchors
+ANCH=$OUT/anchors; cp -r "$ANCH_SRC" "$ANCH"
 source "$ANCH/common.sh"
 RESULTS=$OUT
 cargo build --release --quiet --bin ringcore

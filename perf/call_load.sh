@@ -3,7 +3,9 @@
 # opened and closed per call) against Kamailio 5.6 as a stateful proxy (the anchor's
 # kamailio-proxy.cfg, Record-Route), same SIPp UAC (INVITE -> 180 -> 200 -> ACK -> BYE -> 200)
 # and SIPp UAS, in one run. Server CPU is read from /proc for the whole process tree.
-# usage: [DUR=10] [REPS=3] perf/call_load.sh RATE...
+# usage: [DUR=10] [REPS=3] [BASE_BIN=path/to/older/ringcore] perf/call_load.sh RATE...
+# BASE_BIN adds a third server, an older ringcore build (label ringcore-base), to each rep
+# for before/after comparisons in the same run.
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10}; REPS=${REPS:-3}; RATES=${*:-"500 1000 2000"}
@@ -20,18 +22,18 @@ cat > "$OUT/ringcore.cfg" <<CFG
   ],
 }
 CFG
-UAS_LIFE=$(( $(echo $RATES | wc -w) * REPS * (DUR + 8) * 2 + 60 ))
+UAS_LIFE=$(( $(echo $RATES | wc -w) * REPS * (DUR + 8) * 3 + 60 ))
 timeout $((UAS_LIFE + 10)) sipp -sf "$ANCH/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5090 -t u1 -buff_size 4194304 -nostdin \
     -timeout $UAS_LIFE > "$OUT/uas.log" 2>&1 < /dev/null &
 UP=$!
 trap 'stop_pid $UP' EXIT
-SIPP_ARGS=(127.0.0.1:5070 -sf "$ANCH/2-proxy/uac_call_rr.xml" -i 127.0.0.1 -p 5061 -t u1 -buff_size 4194304 -l 20000 -recv_timeout 5000)
+SIPP_ARGS=(127.0.0.1:5070 -sf "$ANCH/2-proxy/uac_call_rr.xml" -i 127.0.0.1 -p 5161 -t u1 -buff_size 4194304 -l 20000 -recv_timeout 5000)
 
 run_server() {  # label start-cmd...
     local label=$1; shift
     "$@" > "$OUT/$label.log" 2>&1 < /dev/null &
     SP=$!; sleep 1.5
-    timeout 20 sipp 127.0.0.1:5070 -sf "$ANCH/2-proxy/reg_uas.xml" -i 127.0.0.1 -p 5062 -m 1 -nostdin -timeout 10 > "$OUT/reg_$label.log" 2>&1
+    timeout 20 sipp 127.0.0.1:5070 -sf "$ANCH/2-proxy/reg_uas.xml" -i 127.0.0.1 -p 5262 -m 1 -nostdin -timeout 10 > "$OUT/reg_$label.log" 2>&1
     for R in $RATES; do
         sipp_measure "$OUT/${label}_r${R}_$rep" "$R" $((R * DUR)) "server:$SP" -- "${SIPP_ARGS[@]}" | sed "s/^/$label /" | tee -a "$OUT/summary.txt"
         sleep 5
@@ -43,6 +45,9 @@ for rep in $(seq 1 "$REPS"); do
     run_server kamailio-proxy kamailio -f "$ANCH/2-proxy/kamailio-proxy.cfg" -DD -E -P "$OUT/kam.pid"
     pkill -f kamailio-proxy.cfg || true
     run_server ringcore-b2bua target/release/ringcore "$OUT/ringcore.cfg" --no-monitor
+    if [ -n "${BASE_BIN:-}" ]; then
+        run_server ringcore-base "$BASE_BIN" "$OUT/ringcore.cfg" --no-monitor
+    fi
 done
 awk '{
   lab=$1; r=""; a=""; c="";

@@ -4,6 +4,13 @@ use ringcore::config;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// mimalloc: per-thread heaps with lock-free frees from other threads. SIP messages are
+/// built on one thread and freed on another (worker -> control -> worker); with glibc's
+/// malloc those frees took the other thread's arena lock, and the futex waits and wakes
+/// of that contention were ~10% of the server's CPU per call (perf/RESULTS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The embedded default configuration (config/ims.cfg), used when no file is given.
 const DEFAULT_CONFIG: &str = include_str!("../config/ims.cfg");
 /// Where the embedded configuration's includes are looked up.

@@ -128,6 +128,8 @@ pub struct Control {
     pub(super) dialog_log: super::dialog_log::DialogLog,
     /// Messages recorded since start (paces the sweep of `dialog_log`).
     dialog_log_ticks: u32,
+    /// Commands were queued this loop turn and the workers not woken yet.
+    commands_queued: bool,
 }
 
 /// The `host:port` requests leave from (the first sip_addr).
@@ -173,6 +175,7 @@ impl Control {
             dialog_log: super::dialog_log::DialogLog::new(max_dialogs),
             dialog_log_ticks: 0,
             media_board: p.media_board,
+            commands_queued: false,
         }
     }
 
@@ -234,6 +237,7 @@ impl Control {
                     self.monitor_line(&line);
                 }
             }
+            self.wake_workers();
         }
         if let Some(n) = &mut net {
             // RFC 6455 7.4.1 1001 "going away" to every API client still connected.
@@ -479,9 +483,22 @@ impl Control {
         }
     }
 
+    /// Wakes the workers that sleep after commands were queued this turn.
+    fn wake_workers(&mut self) {
+        if std::mem::take(&mut self.commands_queued) {
+            for w in 0..self.engine.n_workers() {
+                if let Some(q) = self.engine.commands(w) {
+                    q.wake();
+                }
+            }
+        }
+    }
+
     fn command(&mut self, worker: u16, mut cmd: ToWorker) {
         self.rewriter.apply_cmd(&mut cmd);
-        let ok = self.engine.commands(worker as usize).map(|q| q.send(cmd).is_ok()).unwrap_or(false);
+        // Woken once per loop turn (`wake_workers`), not once per command.
+        self.commands_queued = true;
+        let ok = self.engine.commands(worker as usize).map(|q| q.send_batched(cmd).is_ok()).unwrap_or(false);
         if !ok {
             self.counters.command_queue_full.inc();
         }

@@ -40,6 +40,19 @@ impl Rewriter {
         Rewriter { rules, user_agent: user_agent.to_owned(), force_user_agent }
     }
 
+    /// True when `head` holds exactly one `ua_name` header and it reads our user agent.
+    fn has_only_our_user_agent(&self, head: &[u8], ua_name: &str) -> bool {
+        let mut ours = false;
+        for line in head.split_inclusive(|b| *b == b'\n').filter(|l| line_is(l, ua_name)) {
+            let value = line.splitn(2, |b| *b == b':').nth(1).map(<[u8]>::trim_ascii);
+            if ours || value != Some(self.user_agent.as_bytes()) {
+                return false;
+            }
+            ours = true;
+        }
+        ours
+    }
+
     /// Rewrites the SIP message a worker command carries, if any.
     pub fn apply_cmd(&self, cmd: &mut ToWorker) {
         if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = cmd {
@@ -80,12 +93,17 @@ impl Rewriter {
         if rules.is_empty() && !want_ua {
             return None;
         }
-        let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 2;
+        let head_end = memchr::memmem::find(raw.get(..MAX_HEAD + 2).unwrap_or(raw), b"\r\n\r\n")? + 2;
         if head_end > MAX_HEAD {
             return None;
         }
+        let head = raw.get(..head_end)?;
+        if rules.is_empty() && self.has_only_our_user_agent(head, ua_name) {
+            // The common case: our own builders already wrote it; nothing to copy.
+            return None;
+        }
         let mut out = Vec::with_capacity(raw.len() + 128);
-        for line in raw[..head_end].split_inclusive(|b| *b == b'\n') {
+        for line in head.split_inclusive(|b| *b == b'\n') {
             let replaced = rules.iter().any(|r| r.replace && line_is(line, &r.name));
             if replaced || (want_ua && line_is(line, ua_name)) {
                 continue;
@@ -144,5 +162,17 @@ mod tests {
         assert!(apply(&r, INVITE).contains("User-Agent: Lab-IMS-1\r\n"));
         let r = Rewriter::new(Vec::new(), "Lab-IMS-1", false);
         assert!(r.apply(OK.as_bytes()).is_none(), "not forced and no rules: unchanged");
+    }
+
+    #[test]
+    fn forced_user_agent_already_present_once_leaves_the_message_alone() {
+        let r = Rewriter::new(Vec::new(), "ringcore", true);
+        assert!(r.apply(OK.as_bytes()).is_none(), "Server: ringcore already there");
+        let twice = OK.replace("Server: ringcore\r\n", "Server: ringcore\r\nServer: other\r\n");
+        let out = apply(&r, &twice);
+        assert_eq!(out.matches("Server: ").count(), 1, "{out}");
+        assert!(out.contains("Server: ringcore\r\n") && !out.contains("other"), "{out}");
+        let r = Rewriter::new(Vec::new(), "ringcore-2", true);
+        assert!(apply(&r, OK).contains("Server: ringcore-2\r\n"), "another value is replaced");
     }
 }

@@ -6,6 +6,18 @@
 //!
 //! Per packet: one copy into a preallocated scratch buffer (the table may rewrite it),
 //! one copy into an outbox slot; nothing is allocated.
+//!
+//! Socket pool: opening a pair costs socket, bind, getsockname and arming the receive,
+//! closing it a cancel and close, about a fifth of the worker's time per anchored call.
+//! So a removed session's pair stays open, bound and armed ("parked") and the next
+//! session on that port takes it over; the port allocator hands recently freed ports out
+//! first (after a quarantine, `media::port::REUSE_DISTANCE`), so the parked set stays
+//! small. Parked sockets are bounded by this worker's share of `port_min..port_max` and
+//! by the engine's socket table: a pair is parked only while at least [`PARK_RESERVE`]
+//! sockets stay free, and below [`EVICT_BELOW`] each new session closes one parked pair.
+//! Trade-off: a parked port keeps receiving; what arrives (late RTP of an ended call, a
+//! scan) meets no session in the table and is dropped and counted (`dropped_other`),
+//! at the cost of a receive, and the port shows as bound to other programs.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -17,6 +29,11 @@ use crate::media::{Action, DropReason, MediaSnapshot, MediaSpec, MediaTable, Por
 
 /// Largest RTP/RTCP packet handled; bigger ones are dropped and counted.
 const MAX_PACKET: usize = 8192;
+/// A removed session's sockets are parked only while this many run-time sockets stay free.
+pub const PARK_RESERVE: usize = 256;
+/// Below this many free run-time sockets, each new session closes one parked pair (the
+/// slots come back once the worker has run the close, before the next few sessions).
+pub const EVICT_BELOW: usize = 128;
 
 /// Sizing and addressing of a worker's media plane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +71,11 @@ pub struct MediaPlane {
     bind_ip: IpAddr,
     /// Per pair of this worker's share: the RTP and RTCP sockets.
     socks: Box<[[Option<SocketId>; 2]]>,
+    /// Per pair: open with no session (reused by the next session of the port).
+    parked: Box<[bool]>,
+    parked_count: usize,
+    /// Where the search for a parked pair to close resumes.
+    evict_cursor: usize,
     scratch: Box<[u8]>,
     oversize: u64,
 }
@@ -78,6 +100,9 @@ impl MediaPlane {
             n_workers,
             bind_ip: cfg.bind_ip,
             socks: vec![[None; 2]; range.pairs() / n_workers + 1].into_boxed_slice(),
+            parked: vec![false; range.pairs() / n_workers + 1].into_boxed_slice(),
+            parked_count: 0,
+            evict_cursor: 0,
             scratch: vec![0u8; MAX_PACKET].into_boxed_slice(),
             oversize: 0,
         }
@@ -88,16 +113,23 @@ impl MediaPlane {
         self.ports.alloc()
     }
 
-    /// Opens the RTP and RTCP sockets of `port` and installs its session. On failure
-    /// nothing stays open and the port goes back to the allocator.
+    /// Takes over the parked RTP and RTCP sockets of `port` or opens them, and installs
+    /// its session. On failure the sockets are parked or closed and the port goes back
+    /// to the allocator.
     pub fn install(&mut self, port: u16, spec: MediaSpec, out: &mut Outbox) -> Result<(), MediaError> {
         let j = self.share_index(port).ok_or(MediaError::NotOwned)?;
         if self.table.snapshot(port).is_some() {
             return Err(MediaError::Table(TableError::AlreadyInstalled));
         }
-        let r = self.open_pair(j, port, out).and_then(|()| self.table.install(port, spec).map_err(MediaError::Table));
+        let r = if self.unpark(j) {
+            Ok(())
+        } else {
+            self.evict_one(out);
+            self.open_pair(j, port, out)
+        };
+        let r = r.and_then(|()| self.table.install(port, spec).map_err(MediaError::Table));
         if r.is_err() {
-            self.close_pair(j, out);
+            self.release_pair(j, out);
             self.ports.free(port);
         }
         r
@@ -113,11 +145,12 @@ impl MediaPlane {
         self.table.set_switches(port, rtp, rtcp).map_err(MediaError::Table)
     }
 
-    /// Removes a session, closes its sockets and frees its port; returns its last state.
+    /// Removes a session, parks (or closes) its sockets and frees its port; returns its
+    /// last state.
     pub fn remove(&mut self, port: u16, out: &mut Outbox) -> Result<MediaSnapshot, MediaError> {
         let j = self.share_index(port).ok_or(MediaError::NotOwned)?;
         let snap = self.table.remove(port).map_err(MediaError::Table)?;
-        self.close_pair(j, out);
+        self.release_pair(j, out);
         self.ports.free(port);
         Ok(snap)
     }
@@ -130,6 +163,11 @@ impl MediaPlane {
     /// The `dialog_get` view of a session.
     pub fn snapshot(&self, port: u16) -> Option<MediaSnapshot> {
         self.table.snapshot(port)
+    }
+
+    /// Pairs open without a session, waiting for their port's next session.
+    pub fn parked_pairs(&self) -> usize {
+        self.parked_count
     }
 
     /// Packets dropped for exceeding the largest handled size.
@@ -205,6 +243,43 @@ impl MediaPlane {
             }
         }
         Ok(())
+    }
+
+    /// Marks pair `j` in use again if it was parked.
+    fn unpark(&mut self, j: usize) -> bool {
+        let Some(p) = self.parked.get_mut(j).filter(|p| **p) else { return false };
+        *p = false;
+        self.parked_count -= 1;
+        true
+    }
+
+    /// Parks pair `j` when both its sockets are open and the socket table has room to
+    /// spare; closes what is open otherwise.
+    fn release_pair(&mut self, j: usize, out: &mut Outbox) {
+        let open = self.socks.get(j).is_some_and(|pair| pair.iter().all(Option::is_some));
+        match self.parked.get_mut(j) {
+            Some(p) if open && !*p && out.udp_free() >= PARK_RESERVE => {
+                *p = true;
+                self.parked_count += 1;
+            }
+            _ => self.close_pair(j, out),
+        }
+    }
+
+    /// Closes one parked pair when the socket table runs low (bounded scan of the share).
+    fn evict_one(&mut self, out: &mut Outbox) {
+        if self.parked_count == 0 || out.udp_free() >= EVICT_BELOW {
+            return;
+        }
+        let n = self.parked.len();
+        for step in 0..n {
+            let j = (self.evict_cursor + step) % n;
+            if self.unpark(j) {
+                self.close_pair(j, out);
+                self.evict_cursor = (j + 1) % n;
+                return;
+            }
+        }
     }
 
     fn close_pair(&mut self, j: usize, out: &mut Outbox) {
@@ -479,6 +554,69 @@ mod tests {
             assert_eq!(recv(&ua), Some((pkt.clone(), lo(pa))), "{b:?}: delayed packet arrives");
             assert!(t0.elapsed() >= Duration::from_millis(150), "{b:?}: held {:?}", t0.elapsed());
         });
+    }
+
+    /// Clears the queued ops (keeping the outbox's capacity): how many arm and close.
+    fn drain_ops(out: &mut Outbox) -> (usize, usize) {
+        use crate::engine::Op;
+        let mut ops = out.take_ops();
+        let arms = ops.iter().filter(|op| matches!(op, Op::ArmUdp { .. })).count();
+        let closes = ops.iter().filter(|op| matches!(op, Op::CloseUdp { .. })).count();
+        ops.clear();
+        out.restore_ops(ops);
+        (arms, closes)
+    }
+
+    #[test]
+    fn a_removed_pair_is_parked_and_taken_over_without_new_sockets() {
+        let cfg = MediaPlaneConfig { max_sessions: 128, ..plane_cfg() };
+        let counters = std::sync::Arc::new(crate::engine::WorkerCounters::default());
+        let mut out = Outbox::with_sockets(8, 2048, 300, counters);
+        let mut plane = MediaPlane::new(&cfg, 0, 1);
+        let p = plane.alloc_pair().unwrap_or_else(|| panic!("ports"));
+        assert_eq!(plane.install(p, MediaSpec::echo(), &mut out), Ok(()));
+        assert_eq!((drain_ops(&mut out), out.udp_free()), ((2, 0), 298), "RTP and RTCP opened");
+        assert!(plane.remove(p, &mut out).is_ok());
+        assert_eq!((plane.parked_pairs(), out.udp_free()), (1, 298), "parked, still open");
+        assert_eq!(drain_ops(&mut out), (0, 0), "nothing closed");
+        assert!(plane.snapshot(p).is_none(), "no session: late packets are dropped");
+        assert_eq!(plane.install(p, MediaSpec::echo(), &mut out), Ok(()));
+        assert_eq!((drain_ops(&mut out), out.udp_free(), plane.parked_pairs()), ((0, 0), 298, 0), "taken over");
+        assert!(plane.snapshot(p).is_some());
+    }
+
+    #[test]
+    fn parking_is_bounded_by_the_socket_table() {
+        let cfg = MediaPlaneConfig { max_sessions: 128, ..plane_cfg() };
+        let counters = std::sync::Arc::new(crate::engine::WorkerCounters::default());
+        // Room to park one pair above PARK_RESERVE, not two.
+        let mut out = Outbox::with_sockets(8, 2048, PARK_RESERVE + 3, counters);
+        let mut plane = MediaPlane::new(&cfg, 0, 1);
+        let mut ports = Vec::new();
+        for parked in [1, 1] {
+            let p = plane.alloc_pair().unwrap_or_else(|| panic!("ports"));
+            assert!(!ports.contains(&p), "quarantine: a fresh pair");
+            assert_eq!(plane.install(p, MediaSpec::echo(), &mut out), Ok(()));
+            assert!(plane.remove(p, &mut out).is_ok());
+            assert_eq!(plane.parked_pairs(), parked, "{} free", out.udp_free());
+            ports.push(p);
+        }
+        // New sessions on other ports fill the table; under EVICT_BELOW free the parked
+        // pair is closed so that its sockets come back.
+        let _ = drain_ops(&mut out);
+        let fresh = (PARK_RESERVE - EVICT_BELOW) / 2 + 2;
+        for _ in 0..fresh {
+            let Some(p) = plane.alloc_pair() else { break };
+            if p == ports[0] {
+                continue;
+            }
+            assert_eq!(plane.install(p, MediaSpec::echo(), &mut out), Ok(()));
+            if plane.parked_pairs() == 0 {
+                break;
+            }
+        }
+        assert_eq!(plane.parked_pairs(), 0, "evicted at {} free", out.udp_free());
+        assert_eq!(drain_ops(&mut out).1, 2, "the parked RTP and RTCP sockets are closed");
     }
 
     #[test]

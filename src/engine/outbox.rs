@@ -183,6 +183,12 @@ impl Outbox {
         true
     }
 
+    /// Run-time sockets that can still be opened (`max_media_sockets` minus the open and
+    /// the closing ones; a closing socket's slot comes back after this callback).
+    pub fn udp_free(&self) -> usize {
+        self.media.free_slots()
+    }
+
     /// The bound address of an open run-time socket (`None` for listeners, closed or
     /// stale ids).
     pub fn udp_local_addr(&self, sock: SocketId) -> Option<SocketAddr> {

@@ -76,17 +76,20 @@ impl AsFd for EventFd {
     }
 }
 
-/// The consumer side's wake-up: an eventfd and a flag saying the consumer may sleep.
+/// The consumer side's wake-up: an eventfd, a flag saying the consumer may sleep and a
+/// flag saying the eventfd was written since the consumer last drained it (so a turn
+/// that nobody woke costs no read).
 #[derive(Debug)]
 pub struct Waker {
     efd: EventFd,
     sleeping: AtomicBool,
+    written: AtomicBool,
 }
 
 impl Waker {
     /// Creates a waker with a fresh eventfd.
     pub fn new() -> io::Result<Waker> {
-        Ok(Waker { efd: EventFd::new()?, sleeping: AtomicBool::new(false) })
+        Ok(Waker { efd: EventFd::new()?, sleeping: AtomicBool::new(false), written: AtomicBool::new(false) })
     }
 
     /// The eventfd the consumer polls.
@@ -97,14 +100,21 @@ impl Waker {
     /// Producer side: wakes the consumer if it announced it may sleep.
     pub fn wake(&self) {
         if self.sleeping.swap(false, Ordering::SeqCst) {
-            self.efd.notify();
+            self.notify();
         }
     }
 
     /// Wakes the consumer unconditionally (shutdown).
     pub fn force_wake(&self) {
         self.sleeping.store(false, Ordering::SeqCst);
+        self.notify();
+    }
+
+    /// Writes the eventfd, then records it: a consumer that sees `written` drains a
+    /// counter that already holds this write (one that misses it drains next turn).
+    fn notify(&self) {
         self.efd.notify();
+        self.written.store(true, Ordering::SeqCst);
     }
 
     /// Consumer side: announce sleep. The caller must re-check its queues after this and
@@ -113,10 +123,13 @@ impl Waker {
         self.sleeping.store(true, Ordering::SeqCst);
     }
 
-    /// Consumer side: after waking (or deciding not to sleep), clear the flag and the fd.
+    /// Consumer side: after waking (or deciding not to sleep), clear the flag, and the fd
+    /// when it was written.
     pub fn finish_sleep(&self) {
         self.sleeping.store(false, Ordering::SeqCst);
-        self.efd.drain();
+        if self.written.swap(false, Ordering::SeqCst) {
+            self.efd.drain();
+        }
     }
 
     pub(crate) fn eventfd(&self) -> &EventFd {
@@ -156,6 +169,20 @@ impl<T> Sender<T> {
                 Err(item)
             }
         }
+    }
+
+    /// Enqueues `item` without waking the consumer: the producer calls [`Sender::wake`]
+    /// once after a batch (one eventfd write per batch instead of one per sleep the
+    /// consumer starts between two items). A full queue hands the item back.
+    pub fn send_batched(&self, item: T) -> Result<(), T> {
+        self.chan.q.push(item).inspect_err(|_| {
+            self.chan.full.fetch_add(1, Ordering::Relaxed);
+        })
+    }
+
+    /// Wakes the consumer if it sleeps (the end of a [`Sender::send_batched`] batch).
+    pub fn wake(&self) {
+        self.chan.waker.wake();
     }
 
     /// How many `send` calls found the queue full.

@@ -63,6 +63,11 @@ impl MediaSockets {
         self.slots.len()
     }
 
+    /// Slots free for opening now.
+    pub(crate) fn free_slots(&self) -> usize {
+        self.free.len()
+    }
+
     fn id(&self, slot: u16) -> SocketId {
         let gen_mask = (1u16 << (15 - self.slot_bits)).wrapping_sub(1);
         let gen = self.gens.get(usize::from(slot)).copied().unwrap_or(0) & gen_mask;

@@ -235,6 +235,32 @@ fn full_queue_returns_the_item() {
     assert_eq!((rx.try_recv(), rx.try_recv(), rx.try_recv()), (Some(2), Some(4), None));
 }
 
+/// True when the eventfd is readable now.
+fn readable(w: &Waker) -> bool {
+    let mut pfd = libc::pollfd { fd: w.fd(), events: libc::POLLIN, revents: 0 };
+    // Safety: one valid pollfd on the stack, count 1, no wait.
+    unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
+}
+
+#[test]
+fn waker_writes_only_for_a_sleeper_and_is_drained_after() {
+    let waker = std::sync::Arc::new(Waker::new().unwrap_or_else(|e| panic!("{e}")));
+    let (tx, rx) = channel::<u32>(8, waker.clone());
+    assert_eq!(tx.send(1), Ok(()));
+    assert!(!readable(&waker), "consumer awake: no eventfd write");
+    waker.prepare_sleep();
+    assert_eq!(tx.send(2), Ok(()));
+    assert!(readable(&waker), "consumer asleep: woken");
+    assert_eq!(tx.send(3), Ok(()));
+    waker.finish_sleep();
+    assert!(!readable(&waker), "drained after the wake");
+    // A turn that nobody woke leaves nothing behind either.
+    waker.prepare_sleep();
+    waker.finish_sleep();
+    assert!(!readable(&waker));
+    assert_eq!((rx.try_recv(), rx.try_recv(), rx.try_recv(), rx.try_recv()), (Some(1), Some(2), Some(3), None));
+}
+
 #[test]
 fn handler_timeout_wakes_sleeping_worker() {
     for backend in backends() {
