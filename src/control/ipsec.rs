@@ -95,8 +95,9 @@ impl IpsecCore {
         let sip_port = first.map_or(5060, |a| a.bind_addr.port());
         let port_base = if s.ipsec_port != 0 { s.ipsec_port } else { sip_port.saturating_add(2) };
         let per_worker = cfg.engine.limits.max_security_associations as usize / n_workers.max(1);
-        // mod=trans needs raw ESP sockets (IPv4, CAP_NET_RAW); UDP-enc-tun works anywhere.
-        let transport = s.ipsec && local_ip.is_ipv4() && crate::engine::raw_esp::available();
+        // mod=trans needs raw ESP sockets of our address's family (CAP_NET_RAW); UDP-enc-tun
+        // works anywhere.
+        let transport = s.ipsec && crate::engine::raw_esp::available(local_ip);
         let policy = SecAgreePolicy::from_lists(&s.ipsec_aalg_list, &s.ipsec_ealg_list).with_modes(transport, true);
         let mut core = IpsecCore::with(s.ipsec, policy, SocketAddr::new(local_ip, port_base), n_workers, per_worker);
         core.mtu = u16::try_from(s.ipsec_mtu).unwrap_or(u16::MAX);
