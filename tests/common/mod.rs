@@ -56,9 +56,14 @@ impl Core {
     /// Starts ringcore with `body` (configuration properties, without braces)
     /// plus sip_addr on a free port; waits until it answers OPTIONS.
     pub fn start(name: &str, body: &str) -> Core {
+        Core::start_on(name, body, std::net::Ipv4Addr::LOCALHOST.into())
+    }
+
+    /// [`Core::start`] with sip_addr on `ip` (e.g. `::1`).
+    pub fn start_on(name: &str, body: &str, ip: std::net::IpAddr) -> Core {
         let port = free_port();
         let dir = scratch_dir(name);
-        let sip: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let sip = SocketAddr::new(ip, port);
         // Each core gets its own 1,000 media ports (derived from its SIP port), so cores that
         // tests run side by side do not both allocate from the bottom of the default range.
         let media = 10_000 + u32::from(port % 22) * 1000;
@@ -115,7 +120,7 @@ impl Drop for Core {
 
 /// Sends one OPTIONS over UDP and returns the response text, if one came in time.
 pub fn options_ping(to: SocketAddr, wait: Duration) -> Option<String> {
-    let sock = UdpSocket::bind("127.0.0.1:0").ok()?;
+    let sock = UdpSocket::bind(if to.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" }).ok()?;
     sock.set_read_timeout(Some(wait)).ok()?;
     let local = sock.local_addr().ok()?;
     let branch = format!("z9hG4bKping{}", Instant::now().elapsed().as_nanos() ^ local.port() as u128);
