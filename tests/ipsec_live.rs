@@ -226,4 +226,8 @@ fn transport_mode_over_ipv6_raw_esp_against_scapy() {
     let (ok, out) = ue(&core, 1, &["--alg", "hmac-md5-96", "--ealg", "null", "--mode", "trans", "--scenario", "basic", "--ue-ip", &ue_ip]);
     assert!(ok, "{out}");
     assert!(out.contains("mod=trans"), "{out}");
+    // A request other than REGISTER over the SA, answered over it.
+    let (ok, out) = ue(&core, 2, &["--mode", "trans", "--scenario", "options", "--ue-ip", &ue_ip]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\"options_over_sa\": \"SIP/2.0 200 OK\""), "{out}");
 }

@@ -10,6 +10,7 @@ Scenarios (--scenario):
   full     register over ESP, tamper (flipped bit, replay, unknown SPI), re-register,
            de-register; prints one JSON line of results.
   basic    register over ESP only.
+  options  register over ESP, then an OPTIONS over the SA.
   reject   offer only what the core must refuse; expect 494.
 Exit status 0 when every expectation held; an AssertionError otherwise.
 """
@@ -441,6 +442,27 @@ def scenario_basic(ue):
     return {"registered": ok.split("\r\n")[0], "server": sa["server"]}
 
 
+def scenario_options(ue):
+    """Register, then an OPTIONS to the core over the SA, answered over the SA."""
+    resp, client = ue.initial()
+    sa, ok = ue.authenticate(resp, client)
+    port = client["port_c"]
+    req = ("\r\n".join([
+        "OPTIONS sip:%s SIP/2.0" % DOMAIN,
+        "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%08x;rport" % (addr_text(ue.ip), port, random.getrandbits(32)),
+        "Max-Forwards: 70",
+        "From: <%s>;tag=%s" % (ue.a.impu, ue.tag),
+        "To: <sip:%s>" % DOMAIN,
+        "Call-ID: options-%08x@ue" % random.getrandbits(32),
+        "CSeq: 1 OPTIONS",
+        "Content-Length: 0",
+    ]) + "\r\n\r\n").encode()
+    ue.send_esp(sa, ue.esp_bytes(sa, req))
+    answer = ue.recv_esp(sa, WAIT)
+    assert answer and answer.startswith("SIP/2.0 200"), answer
+    return {"registered": ok.split("\r\n")[0], "options_over_sa": answer.split("\r\n")[0]}
+
+
 def scenario_reject(ue):
     resp, _ = ue.initial(mode=ue.a.reject_mode)
     assert resp.startswith("SIP/2.0 494"), resp
@@ -465,7 +487,7 @@ def main():
     a = ap.parse_args()
     ue = Ue(a)
     run = {"full": scenario_full, "basic": scenario_basic, "reject": scenario_reject,
-           "tcp": scenario_tcp}[a.scenario]
+           "tcp": scenario_tcp, "options": scenario_options}[a.scenario]
     print(json.dumps(run(ue)))
     sys.stdout.flush()
     os._exit(0)
