@@ -44,15 +44,19 @@ fn start_body(extra: &str) -> String {
 }
 
 fn ue(core: &Core, i: usize, extra: &[&str]) -> (bool, String) {
+    ue_at(&core.sip.to_string(), i, extra)
+}
+
+/// [`ue`] towards the core's SIP address `core_addr`.
+fn ue_at(core_addr: &str, i: usize, extra: &[&str]) -> (bool, String) {
     let script = test_file("ipsec/ue.py");
     let imsi = imsi(i);
     let impi = format!("{imsi}@{DOMAIN}");
     let impu = format!("sip:{imsi}@{DOMAIN}");
-    let core_addr = core.sip.to_string();
     let mut args = vec![
         script.to_str().unwrap_or_default(),
         "--core",
-        &core_addr,
+        core_addr,
         "--impi",
         &impi,
         "--impu",
@@ -218,7 +222,9 @@ fn transport_mode_over_ipv6_raw_esp_against_scapy() {
         eprintln!("SKIP: the UE needs a global IPv6 address of this host besides ::1");
         return;
     };
-    let core = Core::start_on("ipsec_live_trans6", &start_body(""), std::net::Ipv6Addr::LOCALHOST.into());
+    // The core listens on both families: each UE is protected over its own.
+    let ips = [std::net::Ipv6Addr::LOCALHOST.into(), std::net::Ipv4Addr::LOCALHOST.into()];
+    let core = Core::start_on("ipsec_live_trans6", &start_body(""), &ips);
     let ue_ip = ue_ip.to_string();
     // Register, tamper, re-register, de-register over IPv6 ESP (inner UDP checksums over
     // the IPv6 pseudo-header, RFC 8200 8.1, both ways).
@@ -228,6 +234,11 @@ fn transport_mode_over_ipv6_raw_esp_against_scapy() {
     assert!(out.contains("mod=trans"), "{out}");
     // A request other than REGISTER over the SA, answered over it.
     let (ok, out) = ue(&core, 2, &["--mode", "trans", "--scenario", "options", "--ue-ip", &ue_ip]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\"options_over_sa\": \"SIP/2.0 200 OK\""), "{out}");
+    // An IPv4 UE of the same core, over the worker's IPv4 raw ESP socket.
+    let v4 = format!("127.0.0.1:{}", core.sip.port());
+    let (ok, out) = ue_at(&v4, 3, &["--mode", "trans", "--scenario", "options"]);
     assert!(ok, "{out}");
     assert!(out.contains("\"options_over_sa\": \"SIP/2.0 200 OK\""), "{out}");
 }

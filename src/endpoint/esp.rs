@@ -157,7 +157,9 @@ pub enum EspRx {
 pub struct EspPlane {
     worker: u32,
     table: Option<SaTable>,
-    socks: Vec<(u16, SocketId)>,
+    /// Protected UDP sockets (UDP-enc-tun) by bound address (a core on both families has
+    /// one per family on the same port).
+    socks: Vec<(SocketAddr, SocketId)>,
     /// The raw ESP sockets (transport mode), IPv4 then IPv6, each opened on first use.
     raw: [Option<SocketId>; 2],
     inbound: HashMap<u32, InSel>,
@@ -277,11 +279,11 @@ impl EspPlane {
 
     /// The protected socket bound to `addr`, opened on first use.
     fn socket(&mut self, addr: SocketAddr, out: &mut Outbox) -> Option<SocketId> {
-        if let Some((_, s)) = self.socks.iter().find(|(p, _)| *p == addr.port()) {
+        if let Some((_, s)) = self.socks.iter().find(|(a, _)| *a == addr) {
             return Some(*s);
         }
         let sock = out.open_udp(addr).ok()?;
-        self.socks.push((addr.port(), sock));
+        self.socks.push((addr, sock));
         Some(sock)
     }
 

@@ -75,7 +75,7 @@ fn fixture() -> Fixture {
     let mut plane = EspPlane::new(0);
     let mut out = Outbox::with_sockets(8, 2048, 4, Arc::new(WorkerCounters::default()));
     assert!(plane.install(std::time::Instant::now(), &cmd, &mut out));
-    let sock = plane.socks.iter().find(|(p, _)| *p == ps).map(|(_, s)| *s).expect("port-s socket");
+    let sock = plane.socks.iter().find(|(a, _)| a.port() == ps).map(|(_, s)| *s).expect("port-s socket");
     Fixture {
         plane,
         out,
@@ -176,7 +176,7 @@ fn sends_through_the_outbound_sa_until_removed() {
 #[test]
 fn a_newer_set_waits_for_the_older_one_then_takes_over() {
     let mut f = fixture();
-    let (pc, ps) = (f.plane.socks[0].0, f.core.port());
+    let (pc, ps) = (f.plane.socks[0].0.port(), f.core.port());
     let newer = sa_set(8, 8192, pc, ps, &f.stats);
     assert!(f.plane.install(std::time::Instant::now(), &newer, &mut f.out));
     let mut new_ue_in = flip(&newer.specs[1].params(64));
