@@ -236,6 +236,10 @@ fn transport_mode_over_ipv6_raw_esp_against_scapy() {
     let (ok, out) = ue(&core, 2, &["--mode", "trans", "--scenario", "options", "--ue-ip", &ue_ip]);
     assert!(ok, "{out}");
     assert!(out.contains("\"options_over_sa\": \"SIP/2.0 200 OK\""), "{out}");
+    // UDP-encapsulated tunnel mode over IPv6 (inner IPv6 packets, Next Header 41).
+    let (ok, out) = ue(&core, 2, &["--mode", "UDP-enc-tun", "--scenario", "options"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\"options_over_sa\": \"SIP/2.0 200 OK\""), "{out}");
     // An IPv4 UE of the same core, over the worker's IPv4 raw ESP socket.
     let v4 = format!("127.0.0.1:{}", core.sip.port());
     let (ok, out) = ue_at(&v4, 3, &["--mode", "trans", "--scenario", "options"]);
