@@ -1,9 +1,10 @@
 //! ESP in a data-plane worker: the protected UDP ports of the P-CSCF SAs (TS 33.203 7.1)
 //! carrying UDP-encapsulated ESP (RFC 3948, `mod=UDP-enc-tun`; transport-mode payloads are
 //! accepted too), and raw ESP sockets for `mod=trans` (RFC 4303 transport mode over IPv4 and
-//! IPv6, one socket per family, steered to the worker by SPI). Inbound: decapsulate (RFC 4303 3.4), check the SA's selectors (RFC 4301
-//! 5.2: the inner source must be the UE's protected port the SA was made for) and hand the
-//! inner UDP payload to the SIP endpoint as a datagram from the UE's protected port.
+//! IPv6, one socket per family, steered to the worker by SPI). Inbound: decapsulate (RFC 4303
+//! 3.4), check the SA's selectors (RFC 4301 5.2: the inner source must be the UE's protected
+//! port the SA was made for) and hand the inner UDP payload to the SIP endpoint as a
+//! datagram from the UE's protected port.
 //! Outbound: everything the endpoint sends to a UE through a protected socket is wrapped in
 //! the UE's outbound SA.
 //!

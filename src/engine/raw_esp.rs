@@ -33,7 +33,7 @@ fn ins(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
     libc::sock_filter { code, jt, jf, k }
 }
 
-/// The last three instructions of every filter: keep the packet when the SPI in A names
+/// The last four instructions of every filter: keep the packet when the SPI in A names
 /// `worker` under `mask`, drop it otherwise.
 fn spi_test(worker: u32, mask: u32) -> [libc::sock_filter; 4] {
     [
