@@ -137,7 +137,14 @@ fn full_scenario_at(core: &Core, mode: &str, more: &[&str]) {
 /// The authenticated REGISTER over TCP inside the SA, answered over the same connection
 /// by the worker's userspace TCP.
 fn tcp_scenario(core: &Core, mode: &str, mtu: &str) {
-    let (ok, out) = ue(core, 3, &["--mode", mode, "--scenario", "tcp", "--mtu", mtu]);
+    tcp_scenario_at(core, mode, mtu, &[]);
+}
+
+/// [`tcp_scenario`] with more UE arguments.
+fn tcp_scenario_at(core: &Core, mode: &str, mtu: &str, more: &[&str]) {
+    let mut args = vec!["--mode", mode, "--scenario", "tcp", "--mtu", mtu];
+    args.extend_from_slice(more);
+    let (ok, out) = ue(core, 3, &args);
     assert!(ok, "{out}");
     eprintln!("TCP ({mode}): {out}");
     assert!(out.contains("\"registered_over_tcp\": \"SIP/2.0 200 OK\""), "{out}");
@@ -224,7 +231,7 @@ fn transport_mode_over_ipv6_raw_esp_against_scapy() {
     };
     // The core listens on both families: each UE is protected over its own.
     let ips = [std::net::Ipv6Addr::LOCALHOST.into(), std::net::Ipv4Addr::LOCALHOST.into()];
-    let core = Core::start_on("ipsec_live_trans6", &start_body(""), &ips);
+    let core = Core::start_on("ipsec_live_trans6", &start_body("  ipsec_mtu: 300,"), &ips);
     let ue_ip = ue_ip.to_string();
     // Register, tamper, re-register, de-register over IPv6 ESP (inner UDP checksums over
     // the IPv6 pseudo-header, RFC 8200 8.1, both ways).
@@ -236,6 +243,10 @@ fn transport_mode_over_ipv6_raw_esp_against_scapy() {
     let (ok, out) = ue(&core, 2, &["--mode", "trans", "--scenario", "options", "--ue-ip", &ue_ip]);
     assert!(ok, "{out}");
     assert!(out.contains("\"options_over_sa\": \"SIP/2.0 200 OK\""), "{out}");
+    // The authenticated REGISTER over TCP inside the SA (the worker's userspace TCP over
+    // IPv6), segments within a small ipsec_mtu; then the same in UDP-enc-tun mode.
+    tcp_scenario_at(&core, "trans", "300", &["--ue-ip", &ue_ip]);
+    tcp_scenario_at(&core, "UDP-enc-tun", "300", &[]);
     // UDP-encapsulated tunnel mode over IPv6 (inner IPv6 packets, Next Header 41).
     let (ok, out) = ue(&core, 2, &["--mode", "UDP-enc-tun", "--scenario", "options"]);
     assert!(ok, "{out}");
