@@ -174,8 +174,11 @@ mod tests {
         for local in [IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)] {
             match open(local, 1, 1) {
                 Ok(fd) => assert_eq!(sys::local_addr(fd.as_raw_fd()).map(|a| a.ip()).ok(), Some(local)),
-                // Without CAP_NET_RAW nothing more is testable here.
-                Err(e) => assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{local}: {e}"),
+                // Without CAP_NET_RAW (or without IPv6) nothing more is testable here.
+                Err(e) => assert!(
+                    matches!(e.kind(), io::ErrorKind::PermissionDenied | io::ErrorKind::AddrNotAvailable),
+                    "{local}: {e}"
+                ),
             }
         }
     }
