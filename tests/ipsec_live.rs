@@ -3,7 +3,8 @@
 //! (RFC 3948, mod=UDP-enc-tun) with aes-cbc + hmac-sha-1-96 and with null + hmac-md5-96,
 //! decrypts ringcore's 200 OK, sends a flipped-bit, a replayed and an unknown-SPI packet
 //! (dropped: no answer, and counted, read from the ipsec log layer), re-registers onto a
-//! new SA set, de-registers (SAs removed), and gets 494 for unacceptable offers.
+//! new SA set, de-registers (SAs removed), and gets 494 for unacceptable offers; the same
+//! in transport mode over raw ESP sockets, over IPv4 and over IPv6 (core on ::1).
 
 mod common;
 use common::{free_port, test_file, Core};
@@ -22,6 +23,11 @@ fn imsi(i: usize) -> String {
 }
 
 fn start(name: &str, extra: &str) -> Core {
+    Core::start(name, &start_body(extra))
+}
+
+/// The configuration of an IPsec test core (four UEs), with `extra` properties.
+fn start_body(extra: &str) -> String {
     let mut db = String::from("ue_db: [\n");
     for i in 0..4 {
         let imsi = imsi(i);
@@ -30,24 +36,27 @@ fn start(name: &str, extra: &str) -> Core {
         ));
     }
     db.push_str("],\n");
-    let body = format!(
+    format!(
         "{db}  log_options: \"all.level=error,ipsec.level=debug\",\n  log_sync: true,\n  engine: {{ workers: 2 }},\n  ipsec_port: {},\n  \
          ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],\n{extra}",
         free_port()
-    );
-    Core::start(name, &body)
+    )
 }
 
 fn ue(core: &Core, i: usize, extra: &[&str]) -> (bool, String) {
+    ue_at(&core.sip.to_string(), i, extra)
+}
+
+/// [`ue`] towards the core's SIP address `core_addr`.
+fn ue_at(core_addr: &str, i: usize, extra: &[&str]) -> (bool, String) {
     let script = test_file("ipsec/ue.py");
     let imsi = imsi(i);
     let impi = format!("{imsi}@{DOMAIN}");
     let impu = format!("sip:{imsi}@{DOMAIN}");
-    let core_addr = core.sip.to_string();
     let mut args = vec![
         script.to_str().unwrap_or_default(),
         "--core",
-        &core_addr,
+        core_addr,
         "--impi",
         &impi,
         "--impu",
@@ -95,7 +104,14 @@ fn get(c: &[(String, u64)], name: &str) -> u64 {
 /// Register, tamper (flipped bit, replay, unknown SPI), re-register onto a new SA set,
 /// de-register; checks what the UE saw and the core's counters.
 fn full_scenario(core: &Core, mode: &str) {
-    let (ok, out) = ue(core, 0, &["--alg", "hmac-sha-1-96", "--ealg", "aes-cbc", "--mode", mode, "--scenario", "full"]);
+    full_scenario_at(core, mode, &[]);
+}
+
+/// [`full_scenario`] with more UE arguments.
+fn full_scenario_at(core: &Core, mode: &str, more: &[&str]) {
+    let mut args = vec!["--alg", "hmac-sha-1-96", "--ealg", "aes-cbc", "--mode", mode, "--scenario", "full"];
+    args.extend_from_slice(more);
+    let (ok, out) = ue(core, 0, &args);
     assert!(ok, "{out}");
     let r: serde_json::Value = serde_json::from_str(out.lines().last().unwrap_or("")).expect("JSON result");
     assert_eq!(r["registered"], "SIP/2.0 200 OK", "{out}");
@@ -121,7 +137,14 @@ fn full_scenario(core: &Core, mode: &str) {
 /// The authenticated REGISTER over TCP inside the SA, answered over the same connection
 /// by the worker's userspace TCP.
 fn tcp_scenario(core: &Core, mode: &str, mtu: &str) {
-    let (ok, out) = ue(core, 3, &["--mode", mode, "--scenario", "tcp", "--mtu", mtu]);
+    tcp_scenario_at(core, mode, mtu, &[]);
+}
+
+/// [`tcp_scenario`] with more UE arguments.
+fn tcp_scenario_at(core: &Core, mode: &str, mtu: &str, more: &[&str]) {
+    let mut args = vec!["--mode", mode, "--scenario", "tcp", "--mtu", mtu];
+    args.extend_from_slice(more);
+    let (ok, out) = ue(core, 3, &args);
     assert!(ok, "{out}");
     eprintln!("TCP ({mode}): {out}");
     assert!(out.contains("\"registered_over_tcp\": \"SIP/2.0 200 OK\""), "{out}");
@@ -161,8 +184,24 @@ fn sec_agree_and_udp_encapsulated_esp_against_scapy() {
 }
 
 fn raw_esp_allowed() -> bool {
-    let probe = "import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)";
-    Command::new("python3").args(["-c", probe]).status().is_ok_and(|s| s.success())
+    raw_esp_allowed_in("AF_INET")
+}
+
+/// True when python3 may open a raw ESP socket of `family` (`AF_INET`, `AF_INET6`).
+fn raw_esp_allowed_in(family: &str) -> bool {
+    let probe = format!("import socket; socket.socket(socket.{family}, socket.SOCK_RAW, 50)");
+    Command::new("python3").args(["-c", &probe]).status().is_ok_and(|s| s.success())
+}
+
+/// The host's first global IPv6 address: the UE's address when the core is on ::1 (raw
+/// sockets of both on ::1 would see each other's packets).
+fn global_ipv6() -> Option<std::net::Ipv6Addr> {
+    let table = std::fs::read_to_string("/proc/net/if_inet6").ok()?;
+    table.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let hex = f.first().filter(|_| f.get(3) == Some(&"00"))?;
+        u128::from_str_radix(hex, 16).ok().map(std::net::Ipv6Addr::from)
+    })
 }
 
 #[test]
@@ -178,4 +217,43 @@ fn transport_mode_over_raw_esp_against_scapy() {
     let (ok, out) = ue(&core, 1, &["--alg", "hmac-md5-96", "--ealg", "null", "--mode", "trans", "--scenario", "basic"]);
     assert!(ok, "{out}");
     assert!(out.contains("mod=trans"), "{out}");
+}
+
+#[test]
+fn transport_mode_over_ipv6_raw_esp_against_scapy() {
+    if !scapy_available() || !raw_esp_allowed_in("AF_INET6") {
+        eprintln!("SKIP: needs scapy and IPv6 raw sockets (root or CAP_NET_RAW)");
+        return;
+    }
+    let Some(ue_ip) = global_ipv6() else {
+        eprintln!("SKIP: the UE needs a global IPv6 address of this host besides ::1");
+        return;
+    };
+    // The core listens on both families: each UE is protected over its own.
+    let ips = [std::net::Ipv6Addr::LOCALHOST.into(), std::net::Ipv4Addr::LOCALHOST.into()];
+    let core = Core::start_on("ipsec_live_trans6", &start_body("  ipsec_mtu: 300,"), &ips);
+    let ue_ip = ue_ip.to_string();
+    // Register, tamper, re-register, de-register over IPv6 ESP (inner UDP checksums over
+    // the IPv6 pseudo-header, RFC 8200 8.1, both ways).
+    full_scenario_at(&core, "trans", &["--ue-ip", &ue_ip]);
+    let (ok, out) = ue(&core, 1, &["--alg", "hmac-md5-96", "--ealg", "null", "--mode", "trans", "--scenario", "basic", "--ue-ip", &ue_ip]);
+    assert!(ok, "{out}");
+    assert!(out.contains("mod=trans"), "{out}");
+    // A request other than REGISTER over the SA, answered over it.
+    let (ok, out) = ue(&core, 2, &["--mode", "trans", "--scenario", "options", "--ue-ip", &ue_ip]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\"options_over_sa\": \"SIP/2.0 200 OK\""), "{out}");
+    // The authenticated REGISTER over TCP inside the SA (the worker's userspace TCP over
+    // IPv6), segments within a small ipsec_mtu; then the same in UDP-enc-tun mode.
+    tcp_scenario_at(&core, "trans", "300", &["--ue-ip", &ue_ip]);
+    tcp_scenario_at(&core, "UDP-enc-tun", "300", &[]);
+    // UDP-encapsulated tunnel mode over IPv6 (inner IPv6 packets, Next Header 41).
+    let (ok, out) = ue(&core, 2, &["--mode", "UDP-enc-tun", "--scenario", "options"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\"options_over_sa\": \"SIP/2.0 200 OK\""), "{out}");
+    // An IPv4 UE of the same core, over the worker's IPv4 raw ESP socket.
+    let v4 = format!("127.0.0.1:{}", core.sip.port());
+    let (ok, out) = ue_at(&v4, 3, &["--mode", "trans", "--scenario", "options"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\"options_over_sa\": \"SIP/2.0 200 OK\""), "{out}");
 }

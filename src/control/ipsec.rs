@@ -40,6 +40,8 @@ struct SaSet {
     id: u64,
     worker: u16,
     ue_ip: IpAddr,
+    /// Our address towards the UE (of the UE's family).
+    local_ip: IpAddr,
     agreement: Agreement,
     specs: [SaSpec; 4],
 }
@@ -65,6 +67,8 @@ pub struct IpsecCore {
     enabled: bool,
     policy: SecAgreePolicy,
     local_ip: IpAddr,
+    /// The first SIP address of the other family, when the core listens on both.
+    other_ip: Option<IpAddr>,
     port_base: u16,
     worker_bits: u8,
     capacity: usize,
@@ -95,10 +99,14 @@ impl IpsecCore {
         let sip_port = first.map_or(5060, |a| a.bind_addr.port());
         let port_base = if s.ipsec_port != 0 { s.ipsec_port } else { sip_port.saturating_add(2) };
         let per_worker = cfg.engine.limits.max_security_associations as usize / n_workers.max(1);
-        // mod=trans needs raw ESP sockets (IPv4, CAP_NET_RAW); UDP-enc-tun works anywhere.
-        let transport = s.ipsec && local_ip.is_ipv4() && crate::engine::raw_esp::available();
+        let other_ip = cfg.sip.sip_addr.iter().map(|a| a.bind_addr.ip()).find(|ip| ip.is_ipv4() != local_ip.is_ipv4());
+        // mod=trans needs raw ESP sockets of each family we listen on (CAP_NET_RAW);
+        // UDP-enc-tun works anywhere.
+        let raw_ok = |ip: IpAddr| crate::engine::raw_esp::available(ip);
+        let transport = s.ipsec && raw_ok(local_ip) && other_ip.is_none_or(raw_ok);
         let policy = SecAgreePolicy::from_lists(&s.ipsec_aalg_list, &s.ipsec_ealg_list).with_modes(transport, true);
         let mut core = IpsecCore::with(s.ipsec, policy, SocketAddr::new(local_ip, port_base), n_workers, per_worker);
+        core.other_ip = other_ip;
         core.mtu = u16::try_from(s.ipsec_mtu).unwrap_or(u16::MAX);
         core
     }
@@ -113,6 +121,7 @@ impl IpsecCore {
             enabled: enabled && worker_bits <= crate::ipsec::table::MAX_WORKER_BITS,
             policy,
             local_ip: base.ip(),
+            other_ip: None,
             port_base: base.port(),
             worker_bits,
             capacity: per_worker.clamp(16, MAX_SAS_PER_WORKER),
@@ -121,6 +130,15 @@ impl IpsecCore {
             stats: (0..n_workers).map(|_| Arc::new(EspStats::default())).collect(),
             sets: HashMap::new(),
             next_id: 1,
+        }
+    }
+
+    /// Our address towards a UE at `ue`: the first SIP address of the UE's family (a core
+    /// on both families protects each UE over its own), else the first SIP address.
+    fn local_ip_for(&self, ue: IpAddr) -> IpAddr {
+        match self.other_ip {
+            Some(other) if other.is_ipv4() == ue.is_ipv4() => other,
+            _ => self.local_ip,
         }
     }
 
@@ -224,7 +242,8 @@ impl IpsecCore {
         let id = self.next_id;
         self.next_id += 1;
         let specs = agreement.sa_specs(ik, ck);
-        Some(SaSet { id, worker: ctx.worker, ue_ip: ctx.peer.addr.ip(), agreement, specs })
+        let ue_ip = ctx.peer.addr.ip();
+        Some(SaSet { id, worker: ctx.worker, ue_ip, local_ip: self.local_ip_for(ue_ip), agreement, specs })
     }
 
     fn install_cmd(&self, set: &SaSet) -> SaInstall {
@@ -232,7 +251,7 @@ impl IpsecCore {
             binding: set.id,
             capacity: self.capacity,
             worker_bits: self.worker_bits,
-            local_ip: self.local_ip,
+            local_ip: set.local_ip,
             ue_ip: set.ue_ip,
             mode: set.agreement.client.mode,
             specs: set.specs,
@@ -310,7 +329,7 @@ impl IpsecCore {
     }
 
     fn sa_json(&self, set: &SaSet, spec: &SaSpec) -> Value {
-        let local = SocketAddr::new(self.local_ip, spec.local_port);
+        let local = SocketAddr::new(set.local_ip, spec.local_port);
         let ue = SocketAddr::new(set.ue_ip, spec.ue_port);
         let (dir, src, dst) = match spec.direction {
             Direction::Inbound => ("in", ue, local),
@@ -512,6 +531,24 @@ mod tests {
         assert_eq!(removed(&core.remove_impi("u@d")), [third]);
         assert_eq!(core.set_count(), 0);
         assert!(core.ipsec_sas()["SAs"].as_array().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_core_on_both_families_protects_each_ue_over_its_own() {
+        let mut core = core();
+        core.other_ip = Some("2001:db8::1".parse().unwrap());
+        let mut v6 = ctx(5062);
+        v6.peer.addr = "[2001:db8::5]:5062".parse().unwrap();
+        for (c, ours) in [(ctx(5062), "10.0.0.1"), (v6, "2001:db8::1")] {
+            let set = core.new_set(&c, &[1; 16], &[2; 16]).unwrap();
+            let cmd = core.install_cmd(&set);
+            assert_eq!((cmd.local_ip.to_string(), cmd.ue_ip), (ours.to_owned(), c.peer.addr.ip()));
+        }
+        core.other_ip = None;
+        let mut v6 = ctx(5062);
+        v6.peer.addr = "[2001:db8::5]:5062".parse().unwrap();
+        let set = core.new_set(&v6, &[1; 16], &[2; 16]).unwrap();
+        assert_eq!(set.local_ip.to_string(), "10.0.0.1", "one family: the first SIP address");
     }
 
     #[test]

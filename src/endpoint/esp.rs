@@ -1,9 +1,10 @@
 //! ESP in a data-plane worker: the protected UDP ports of the P-CSCF SAs (TS 33.203 7.1)
 //! carrying UDP-encapsulated ESP (RFC 3948, `mod=UDP-enc-tun`; transport-mode payloads are
-//! accepted too), and a raw ESP socket for `mod=trans` (RFC 4303 transport mode over IPv4,
-//! steered to the worker by SPI). Inbound: decapsulate (RFC 4303 3.4), check the SA's selectors (RFC 4301
-//! 5.2: the inner source must be the UE's protected port the SA was made for) and hand the
-//! inner UDP payload to the SIP endpoint as a datagram from the UE's protected port.
+//! accepted too), and raw ESP sockets for `mod=trans` (RFC 4303 transport mode over IPv4 and
+//! IPv6, one socket per family, steered to the worker by SPI). Inbound: decapsulate (RFC 4303
+//! 3.4), check the SA's selectors (RFC 4301 5.2: the inner source must be the UE's protected
+//! port the SA was made for) and hand the inner UDP payload to the SIP endpoint as a
+//! datagram from the UE's protected port.
 //! Outbound: everything the endpoint sends to a UE through a protected socket is wrapped in
 //! the UE's outbound SA.
 //!
@@ -157,9 +158,11 @@ pub enum EspRx {
 pub struct EspPlane {
     worker: u32,
     table: Option<SaTable>,
-    socks: Vec<(u16, SocketId)>,
-    /// The raw ESP socket (transport mode), once opened.
-    raw: Option<SocketId>,
+    /// Protected UDP sockets (UDP-enc-tun) by bound address (a core on both families has
+    /// one per family on the same port).
+    socks: Vec<(SocketAddr, SocketId)>,
+    /// The raw ESP sockets (transport mode), IPv4 then IPv6, each opened on first use.
+    raw: [Option<SocketId>; 2],
     inbound: HashMap<u32, InSel>,
     outbound: HashMap<SocketAddr, OutSel>,
     /// TCP inside the SAs (IPv4), once an SA set was installed.
@@ -182,7 +185,7 @@ impl EspPlane {
             worker: worker as u32,
             table: None,
             socks: Vec::new(),
-            raw: None,
+            raw: [None; 2],
             inbound: HashMap::new(),
             outbound: HashMap::new(),
             standby: Vec::new(),
@@ -210,7 +213,7 @@ impl EspPlane {
 
     /// True for a protected socket of this worker.
     pub fn is_protected(&self, sock: SocketId) -> bool {
-        sock.is_runtime() && (self.raw == Some(sock) || self.socks.iter().any(|(_, s)| *s == sock))
+        sock.is_runtime() && (self.raw.contains(&Some(sock)) || self.socks.iter().any(|(_, s)| *s == sock))
     }
 
     /// Installs an SA set: opens the protected sockets if needed, keys the four SAs. On
@@ -277,20 +280,22 @@ impl EspPlane {
 
     /// The protected socket bound to `addr`, opened on first use.
     fn socket(&mut self, addr: SocketAddr, out: &mut Outbox) -> Option<SocketId> {
-        if let Some((_, s)) = self.socks.iter().find(|(p, _)| *p == addr.port()) {
+        if let Some((_, s)) = self.socks.iter().find(|(a, _)| *a == addr) {
             return Some(*s);
         }
         let sock = out.open_udp(addr).ok()?;
-        self.socks.push((addr.port(), sock));
+        self.socks.push((addr, sock));
         Some(sock)
     }
 
-    /// This worker's raw ESP socket, opened on first use (TS 33.203 `mod=trans`).
+    /// This worker's raw ESP socket of `cmd.local_ip`'s family, opened on first use (TS
+    /// 33.203 `mod=trans`).
     fn raw_socket(&mut self, cmd: &SaInstall, out: &mut Outbox) -> Option<SocketId> {
-        if self.raw.is_none() {
-            self.raw = Some(out.open_raw_esp(cmd.local_ip, self.worker, cmd.worker_bits).ok()?);
+        let slot = self.raw.get_mut(usize::from(cmd.local_ip.is_ipv6()))?;
+        if slot.is_none() {
+            *slot = Some(out.open_raw_esp(cmd.local_ip, self.worker, cmd.worker_bits).ok()?);
         }
-        self.raw
+        *slot
     }
 
     /// Removes every SA of set `binding` (de-registration, expiry, a newer set); an
@@ -343,16 +348,21 @@ impl EspPlane {
         if matches!(classify(data), Ok(UdpEncap::Keepalive | UdpEncap::NonEsp)) {
             return EspRx::Dropped;
         }
-        let rx = match self.raw == Some(sock) {
-            true => self.decap_raw(sock, data),
+        let rx = match self.raw.contains(&Some(sock)) {
+            true => self.decap_raw(sock, src.ip(), data),
             false => self.decap(sock, src.ip(), None, data, Some(src)),
         };
         self.publish();
         rx.unwrap_or(EspRx::Dropped)
     }
 
-    /// A whole IPv4 packet from the raw socket: the ESP packet follows the IP header.
-    fn decap_raw(&mut self, sock: SocketId, packet: &[u8]) -> Option<EspRx> {
+    /// A packet from a raw socket: over IPv4 the whole packet (the ESP packet follows the
+    /// IP header); over IPv6 the ESP packet alone, from `src` to the address the socket is
+    /// bound to (RFC 3542 3: raw IPv6 sockets never pass the IPv6 header).
+    fn decap_raw(&mut self, sock: SocketId, src: IpAddr, packet: &[u8]) -> Option<EspRx> {
+        if src.is_ipv6() {
+            return self.decap(sock, src, None, packet, None);
+        }
         let (ip, span) = Ipv4Repr::parse(packet).ok()?;
         if ip.protocol != IPPROTO_ESP {
             return None;

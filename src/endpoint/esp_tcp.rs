@@ -1,6 +1,6 @@
 //! SIP over TCP inside the IPsec SAs (TS 33.203 7.1: the SAs carry TCP as well as UDP).
 //! The kernel never sees the decrypted segments, so the worker terminates TCP itself with
-//! smoltcp: decapsulated IPv4 TCP packets go into a virtual IP device, the segments smoltcp
+//! smoltcp: decapsulated TCP packets (IPv4 or IPv6) go into a virtual IP device, the segments smoltcp
 //! emits come back out to be encapsulated in the UE's outbound SA. Connections are opened by
 //! the UE towards our protected ports (one listening socket per port, replaced when it
 //! accepts); each gets a [`ConnId`] with [`ESP_SLOT_BIT`] set in its slot, so the SIP layer
@@ -9,7 +9,7 @@
 //! Bounds: at most `max_conns` connections per worker, fixed socket buffers, a fixed pool of
 //! output frames per poll; a message that outgrows `max_msg` closes its connection.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
@@ -134,8 +134,8 @@ pub struct EspTcp {
 }
 
 impl EspTcp {
-    /// A TCP endpoint on `local` (IPv4) for `worker` within `limits`.
-    pub fn new(worker: usize, local: Ipv4Addr, limits: TcpLimits, seed: u64, now: Instant) -> EspTcp {
+    /// A TCP endpoint on `local` for `worker` within `limits`.
+    pub fn new(worker: usize, local: IpAddr, limits: TcpLimits, seed: u64, now: Instant) -> EspTcp {
         let TcpLimits { max_conns, max_msg, mtu } = limits;
         // ipsec_mtu (seed 000): the MTU of the IPsec interface sizes our segments.
         let mtu = usize::from(mtu).max(68);
@@ -151,12 +151,8 @@ impl EspTcp {
         };
         let mut config = Config::new(HardwareAddress::Ip);
         config.random_seed = seed;
-        let mut iface = Interface::new(config, &mut dev, SmolInstant::from_micros(0));
-        // Every UE is on-link: packets go to the SA, not through a router.
-        iface.update_ip_addrs(|a| {
-            let _ = a.push(IpCidr::new(IpAddress::Ipv4(local), 0));
-        });
-        EspTcp {
+        let iface = Interface::new(config, &mut dev, SmolInstant::from_micros(0));
+        let mut tcp = EspTcp {
             iface,
             dev,
             sockets: SocketSet::new(Vec::new()),
@@ -168,7 +164,20 @@ impl EspTcp {
             max_msg,
             epoch: now,
             now,
-        }
+        };
+        tcp.add_local(local);
+        tcp
+    }
+
+    /// Also terminates connections to `local` (a core on both families has one address of
+    /// each). Every UE is on-link: packets go to the SA, not through a router.
+    pub fn add_local(&mut self, local: IpAddr) {
+        let addr = IpAddress::from(local);
+        self.iface.update_ip_addrs(|a| {
+            if !a.iter().any(|c| c.address() == addr) {
+                let _ = a.push(IpCidr::new(addr, 0));
+            }
+        });
     }
 
     fn smol_now(&self) -> SmolInstant {
@@ -187,7 +196,7 @@ impl EspTcp {
         }
     }
 
-    /// Hands a decapsulated IPv4 packet (header and TCP segment) to the stack; false when
+    /// Hands a decapsulated IP packet (header and TCP segment) to the stack; false when
     /// it does not fit.
     pub fn input(&mut self, packet_len: usize, fill: impl FnOnce(&mut [u8]) -> bool) -> bool {
         let Some(buf) = self.dev.rx_buf.get_mut(..packet_len) else { return false };
@@ -208,7 +217,7 @@ impl EspTcp {
         self.read();
     }
 
-    /// Frames smoltcp emitted (IPv4 packets), in order.
+    /// Frames smoltcp emitted (IPv4 or IPv6 packets), in order.
     pub fn frames(&self) -> impl Iterator<Item = &[u8]> {
         let used = self.dev.tx.used.min(TX_FRAMES);
         self.dev.tx.frames.iter().zip(&self.dev.tx.lens).take(used).map(|(f, l)| f.get(..*l).unwrap_or_default())
@@ -363,6 +372,7 @@ impl EspTcp {
 fn endpoint_addr(e: IpEndpoint) -> SocketAddr {
     let ip = match e.addr {
         IpAddress::Ipv4(a) => IpAddr::V4(a),
+        IpAddress::Ipv6(a) => IpAddr::V6(a),
     };
     SocketAddr::new(ip, e.port)
 }

@@ -75,7 +75,7 @@ fn fixture() -> Fixture {
     let mut plane = EspPlane::new(0);
     let mut out = Outbox::with_sockets(8, 2048, 4, Arc::new(WorkerCounters::default()));
     assert!(plane.install(std::time::Instant::now(), &cmd, &mut out));
-    let sock = plane.socks.iter().find(|(p, _)| *p == ps).map(|(_, s)| *s).expect("port-s socket");
+    let sock = plane.socks.iter().find(|(a, _)| a.port() == ps).map(|(_, s)| *s).expect("port-s socket");
     Fixture {
         plane,
         out,
@@ -176,7 +176,7 @@ fn sends_through_the_outbound_sa_until_removed() {
 #[test]
 fn a_newer_set_waits_for_the_older_one_then_takes_over() {
     let mut f = fixture();
-    let (pc, ps) = (f.plane.socks[0].0, f.core.port());
+    let (pc, ps) = (f.plane.socks[0].0.port(), f.core.port());
     let newer = sa_set(8, 8192, pc, ps, &f.stats);
     assert!(f.plane.install(std::time::Instant::now(), &newer, &mut f.out));
     let mut new_ue_in = flip(&newer.specs[1].params(64));
@@ -193,4 +193,64 @@ fn a_newer_set_waits_for_the_older_one_then_takes_over() {
     assert_eq!(f.rx(&new).as_deref(), Some(&b"REGISTER"[..]), "the newer inbound SA stays");
     f.plane.remove(8);
     assert!(!f.plane.send(&mut f.out, f.ue, b"x"), "nothing left");
+}
+
+/// TS 33.203 `mod=trans` over IPv6: the raw socket's datagrams are bare ESP packets from
+/// the recvmsg source, and the inner UDP checksums cover the IPv6 pseudo-header (RFC 8200
+/// 8.1) of that source and our address. Needs CAP_NET_RAW (skipped without).
+#[test]
+fn transport_mode_over_ipv6_raw_esp() {
+    let (core_ip, ue_ip) = (IpAddr::from(std::net::Ipv6Addr::LOCALHOST), "2001:db8::5".parse::<IpAddr>().unwrap());
+    if !crate::engine::raw_esp::available(core_ip) {
+        eprintln!("SKIP: raw IPv6 ESP sockets need CAP_NET_RAW");
+        return;
+    }
+    let stats = Arc::new(EspStats::default());
+    let (pc, ps) = (free_port(), free_port());
+    let cmd = SaInstall { local_ip: core_ip, ue_ip, mode: EspMode::Transport, ..sa_set(9, 8192, pc, ps, &stats) };
+    let mut plane = EspPlane::new(0);
+    let mut out = Outbox::with_sockets(8, 2048, 4, Arc::new(WorkerCounters::default()));
+    assert!(plane.install(std::time::Instant::now(), &cmd, &mut out));
+    let raw6 = plane.raw[1].expect("IPv6 raw socket");
+    assert!(plane.raw[0].is_none() && plane.socks.is_empty(), "only the IPv6 raw socket");
+    let (mut ue_out, mut ue_in) = (flip(&cmd.specs[0].params(64)), flip(&cmd.specs[1].params(64)));
+    let (ue, core) = (SocketAddr::new(ue_ip, 40_000), SocketAddr::new(core_ip, ps));
+
+    // UE -> core: an inner UDP datagram (Next Header 17), its checksum over ue_ip/core_ip.
+    let mut inner = [0u8; 256];
+    let (n, nh) = emit_inner(false, ue, core, b"OPTIONS", &mut inner).expect("inner");
+    assert_eq!(nh, crate::ipsec::udp::IPPROTO_UDP);
+    let mut esp = [0u8; 512];
+    let len = ue_out.encap(&inner[..n], nh, &mut |iv: &mut [u8]| iv.fill(5), &mut esp).expect("encap");
+    let from = SocketAddr::new(ue_ip, 0);
+    match plane.on_datagram(raw6, from, &esp[..len]) {
+        EspRx::Deliver { peer, data } => {
+            assert_eq!(peer, Peer { transport: Transport::Udp(raw6), addr: ue });
+            let buf = plane.take_buffer();
+            assert_eq!(buf.get(data), Some(&b"OPTIONS"[..]));
+            plane.put_buffer(buf);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same bytes claimed by another source: the pseudo-header no longer matches.
+    let len = ue_out.encap(&inner[..n], nh, &mut |iv: &mut [u8]| iv.fill(6), &mut esp).expect("encap");
+    let other = SocketAddr::new("2001:db8::6".parse().unwrap(), 0);
+    assert_eq!(plane.on_datagram(raw6, other, &esp[..len]), EspRx::Dropped);
+    assert_eq!(stats.snapshot().selector, 1);
+
+    // core -> UE: a bare ESP packet to (ue_ip, 0) on the IPv6 raw socket.
+    assert!(plane.send(&mut out, ue, b"SIP/2.0 200 OK"));
+    let ops = out.take_ops();
+    let (dst, mut pkt) = ops
+        .iter()
+        .find_map(|op| match op {
+            Op::SendUdp { local, dst, buf } if *local == raw6 => Some((*dst, out.pool().bytes(buf).to_vec())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{ops:?}"));
+    assert_eq!(dst, SocketAddr::new(ue_ip, 0));
+    let got = ue_in.decap(&mut pkt).expect("UE decapsulates");
+    let udp = parse_inner(got.next_header, &pkt[got.payload.clone()], core_ip, ue_ip).expect("checksum over IPv6");
+    assert_eq!((udp.src, udp.dst), (core, ue));
+    assert_eq!(&pkt[got.payload.start + udp.data.start..got.payload.start + udp.data.end], b"SIP/2.0 200 OK");
 }

@@ -151,10 +151,10 @@ impl Outbox {
         self.open_runtime(|m| m.open(addr))
     }
 
-    /// Opens this worker's raw ESP socket bound to `local` (IPv4, CAP_NET_RAW), filtered to
-    /// the SPIs whose `worker_bits` low bits are `worker`. Delivered datagrams are whole IP
-    /// packets from `(source, 0)`; sends to `(address, 0)` carry an ESP packet. Counted and
-    /// closed like [`Self::open_udp`] sockets.
+    /// Opens this worker's raw ESP socket of `local`'s family bound to `local` (CAP_NET_RAW),
+    /// filtered to the SPIs whose `worker_bits` low bits are `worker`. Delivered datagrams
+    /// come from `(source, 0)`: whole IPv4 packets, or over IPv6 the ESP packet alone; sends
+    /// to `(address, 0)` carry an ESP packet. Counted and closed like [`Self::open_udp`] sockets.
     pub fn open_raw_esp(&mut self, local: IpAddr, worker: u32, worker_bits: u8) -> io::Result<SocketId> {
         self.open_runtime(|m| m.open_raw_esp(local, worker, worker_bits))
     }

@@ -99,7 +99,7 @@ impl MediaSockets {
     }
 
     /// Opens a raw ESP socket of `worker` bound to `local` ([`super::raw_esp`]); its
-    /// datagrams are whole IPv4 packets, its sends ESP packets to `(address, 0)`.
+    /// datagrams are whole IPv4 packets or (IPv6) bare ESP packets, its sends ESP packets.
     pub(crate) fn open_raw_esp(&mut self, local: IpAddr, worker: u32, worker_bits: u8) -> io::Result<SocketId> {
         self.open_with(false, || Ok((super::raw_esp::open(local, worker, worker_bits)?, SocketAddr::new(local, 0))))
     }

@@ -56,16 +56,30 @@ impl Core {
     /// Starts ringcore with `body` (configuration properties, without braces)
     /// plus sip_addr on a free port; waits until it answers OPTIONS.
     pub fn start(name: &str, body: &str) -> Core {
+        Core::start_on(name, body, &[std::net::Ipv4Addr::LOCALHOST.into()])
+    }
+
+    /// [`Core::start`] with one sip_addr item per address of `ips` (e.g. `::1`), all on
+    /// the same port; `sip` is the first.
+    pub fn start_on(name: &str, body: &str, ips: &[std::net::IpAddr]) -> Core {
         let port = free_port();
         let dir = scratch_dir(name);
-        let sip: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let sip = SocketAddr::new(ips[0], port);
         // Each core gets its own 1,000 media ports (derived from its SIP port), so cores that
         // tests run side by side do not both allocate from the bottom of the default range.
         let media = 10_000 + u32::from(port % 22) * 1000;
+        let share = 1000 / ips.len() as u32;
+        let items: Vec<String> = (0u32..)
+            .zip(ips)
+            .map(|(i, ip)| {
+                let min = media + i * share;
+                format!("{{ addr: \"{}\", port_min: {min}, port_max: {} }}", SocketAddr::new(*ip, port), min + share - 1)
+            })
+            .collect();
         let cfg = format!(
-            "{{\n  sip_addr: {{ addr: \"{sip}\", port_min: {media}, port_max: {} }},\n  domain: \"ims.mnc001.mcc001.3gppnetwork.org\",\n  \
+            "{{\n  sip_addr: [{}],\n  domain: \"ims.mnc001.mcc001.3gppnetwork.org\",\n  \
              log_filename: \"{log}\",\n  engine: {{ backend: \"{backend}\", workers: 1 }},\n{body}\n}}\n",
-            media + 999,
+            items.join(", "),
             log = dir.join("ims.log").display(),
             backend = backend(),
         );
@@ -115,7 +129,7 @@ impl Drop for Core {
 
 /// Sends one OPTIONS over UDP and returns the response text, if one came in time.
 pub fn options_ping(to: SocketAddr, wait: Duration) -> Option<String> {
-    let sock = UdpSocket::bind("127.0.0.1:0").ok()?;
+    let sock = UdpSocket::bind(if to.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" }).ok()?;
     sock.set_read_timeout(Some(wait)).ok()?;
     let local = sock.local_addr().ok()?;
     let branch = format!("z9hG4bKping{}", Instant::now().elapsed().as_nanos() ^ local.port() as u128);

@@ -2,12 +2,15 @@
 """An IMS UE with IPsec built on scapy, independent of ringcore's code: sec-agree
 (RFC 3329, TS 33.203 7), AKA (Milenage, TS 35.206) and the RFC 3310 digest, SAs with
 keys from IK/CK (TS 33.203 Annex I) in scapy's SecurityAssociation, UDP-encapsulated
-tunnel-mode ESP (RFC 3948, mod=UDP-enc-tun) over the UE's protected UDP ports.
+tunnel-mode ESP (RFC 3948, mod=UDP-enc-tun) over the UE's protected UDP ports, or
+transport-mode ESP (mod=trans) over a raw ESP socket, over IPv4 or IPv6 (the core's
+address family; an IPv6 core takes `--ue-ip` or the host's first global IPv6 address).
 
 Scenarios (--scenario):
   full     register over ESP, tamper (flipped bit, replay, unknown SPI), re-register,
            de-register; prints one JSON line of results.
   basic    register over ESP only.
+  options  register over ESP, then an OPTIONS over the SA.
   reject   offer only what the core must refuse; expect 494.
 Exit status 0 when every expectation held; an AssertionError otherwise.
 """
@@ -20,14 +23,19 @@ import os
 import random
 import socket
 import sys
+import time
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.inet6 import IPv6
 from scapy.layers.ipsec import ESP, SecurityAssociation
 from scapy.packet import Raw
 
 WAIT = 1.5  # seconds to wait for an answer that must come
 SILENCE = 0.7  # seconds of silence that show a packet was dropped
+# The core removes an SA set just after the response that ends it (TS 33.203 7.4, 7.9);
+# probes of removed sets wait this long so they do not overtake the removal.
+SETTLE = 0.2
 
 
 # --- Milenage (TS 35.206 4.1) ---------------------------------------------------------
@@ -84,18 +92,43 @@ def digest_param(value, name):
     return None
 
 
+def global_ipv6():
+    """The host's first global-scope IPv6 address (/proc/net/if_inet6), or None."""
+    try:
+        with open("/proc/net/if_inet6") as f:
+            for line in f:
+                hexaddr, _, _, scope = line.split()[:4]
+                if scope == "00":
+                    return socket.inet_ntop(socket.AF_INET6, bytes.fromhex(hexaddr))
+    except OSError:
+        pass
+    return None
+
+
+def addr_text(ip):
+    return "[%s]" % ip if ":" in ip else ip
+
+
 class Ue:
     def __init__(self, a):
         self.a = a
         host, port = a.core.rsplit(":", 1)
-        self.core = (host, int(port))
+        self.core = (host.strip("[]"), int(port))
+        self.v6 = ":" in self.core[0]
+        self.family = socket.AF_INET6 if self.v6 else socket.AF_INET
+        self.L3 = IPv6 if self.v6 else IP
         self.transport = a.mode == "trans"
         # Transport mode runs over raw ESP sockets; a UE address of its own keeps the core's
-        # packets and the UE's apart on loopback.
-        self.ip = "127.0.0.2" if self.transport else "127.0.0.1"
+        # packets and the UE's apart on loopback (IPv6 has no second loopback address: a
+        # global address of the host, routed over lo all the same).
+        if self.v6:
+            self.ip = a.ue_ip or (global_ipv6() if self.transport else "::1")
+            assert self.ip, "no global IPv6 address for the UE (use --ue-ip)"
+        else:
+            self.ip = a.ue_ip or ("127.0.0.2" if self.transport else "127.0.0.1")
         self.raw = None
         if self.transport:
-            self.raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+            self.raw = socket.socket(self.family, socket.SOCK_RAW, 50)
             self.raw.bind((self.ip, 0))
         self.unprotected = self.udp(0)
         self.port_s_sock = self.udp(0)
@@ -108,7 +141,7 @@ class Ue:
         self.sa = None  # the SA set in use
 
     def udp(self, port):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(self.family, socket.SOCK_DGRAM)
         s.bind((self.ip, port))
         return s
 
@@ -131,13 +164,15 @@ class Ue:
         self.cseq += 1
         lines = [
             "REGISTER sip:%s SIP/2.0" % DOMAIN,
-            "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%08x;rport" % (transport, self.ip, src_port, random.getrandbits(32)),
+            "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%08x;rport" % (
+                transport, addr_text(self.ip), src_port, random.getrandbits(32)),
             "Max-Forwards: 70",
             "From: <%s>;tag=%s" % (self.a.impu, self.tag),
             "To: <%s>" % self.a.impu,
             "Call-ID: " + self.call_id,
             "CSeq: %d REGISTER" % self.cseq,
-            "Contact: <sip:%s@%s:%d>;expires=%d" % (self.a.impi.split("@")[0], self.ip, self.port_s, expires),
+            "Contact: <sip:%s@%s:%d>;expires=%d" % (
+                self.a.impi.split("@")[0], addr_text(self.ip), self.port_s, expires),
             "Expires: %d" % expires,
             "Supported: path, sec-agree",
         ] + extra
@@ -185,7 +220,7 @@ class Ue:
                     ESP, spi=spi, crypt_algo=calg, crypt_key=ckey, auth_algo=auth, auth_key=crypt)
             return SecurityAssociation(
                 ESP, spi=spi, crypt_algo=calg, crypt_key=ckey, auth_algo=auth, auth_key=crypt,
-                tunnel_header=IP(src=src, dst=dst), nat_t_header=UDP(sport=sport, dport=dport))
+                tunnel_header=self.L3(src=src, dst=dst), nat_t_header=UDP(sport=sport, dport=dport))
 
         return {
             "client": client,
@@ -199,7 +234,7 @@ class Ue:
         }
 
     def esp_bytes(self, sa, sip):
-        inner = IP(src=self.ip, dst=self.core[0]) / UDP(sport=sa["client"]["port_c"], dport=sa["core_port_s"]) / Raw(sip)
+        inner = self.L3(src=self.ip, dst=self.core[0]) / UDP(sport=sa["client"]["port_c"], dport=sa["core_port_s"]) / Raw(sip)
         return self.seal(sa, inner)
 
     def seal(self, sa, inner):
@@ -231,15 +266,19 @@ class Ue:
             data, frm = s.recvfrom(65536)
         except socket.timeout:
             return None
-        if self.transport:
+        if self.transport and self.v6:
+            # RFC 3542 3: an IPv6 raw socket passes the ESP packet without the IPv6 header.
+            assert frm[0] == self.core[0], frm
+            outer = IPv6(src=frm[0], dst=self.ip, nh=50) / ESP(data)
+        elif self.transport:
             outer = IP(data)
             assert outer.src == self.core[0] and outer.proto == 50, outer.summary()
         else:
-            assert frm == (self.core[0], sa["core_port_s"]), frm
-            outer = IP(src=self.core[0], dst=self.ip) / UDP(sport=frm[1], dport=sa["client"]["port_c"]) / ESP(data)
+            assert frm[:2] == (self.core[0], sa["core_port_s"]), frm
+            outer = self.L3(src=self.core[0], dst=self.ip) / UDP(sport=frm[1], dport=sa["client"]["port_c"]) / ESP(data)
         inner = sa["in"].decrypt(outer)
-        if not inner.haslayer(IP):
-            inner = IP(src=self.core[0], dst=self.ip, proto=6) / inner
+        if not inner.haslayer(self.L3):
+            inner = self.L3(src=self.core[0], dst=self.ip) / inner
         return inner
 
     def recv_plain(self, timeout=WAIT):
@@ -330,6 +369,7 @@ def scenario_full(ue):
     if answer.startswith("SIP/2.0 401"):
         sa2, _ = ue.authenticate(answer, c2)
         # The old set is gone once the new one carried a successful REGISTER.
+        time.sleep(SETTLE)
         ue.protected(sa1)
         results["old_set_removed"] = silent(ue, sa1)
         sa1 = sa2
@@ -345,6 +385,7 @@ def scenario_full(ue):
         answer = ue.recv_esp(sa1, WAIT)
     assert answer and answer.startswith("SIP/2.0 200"), answer
     results["deregistered"] = True
+    time.sleep(SETTLE)
     ue.protected(sa1)
     results["sas_removed_on_deregistration"] = silent(ue, sa1)
     # A plain REGISTER makes the core log its ESP counters.
@@ -361,7 +402,7 @@ def scenario_tcp(ue):
     server, challenge = header(resp, "Security-Server"), header(resp, "WWW-Authenticate")
     auth = ue.authorization(challenge)
     sa = ue.make_sas(client, server)
-    ip = IP(src=ue.ip, dst=ue.core[0])
+    ip = ue.L3(src=ue.ip, dst=ue.core[0])
     sport, dport = client["port_c"], sa["core_port_s"]
     seq = random.randint(1, 1 << 30)
     ue.send_esp(sa, ue.seal(sa, ip / TCP(sport=sport, dport=dport, flags="S", seq=seq, window=65535)))
@@ -401,6 +442,27 @@ def scenario_basic(ue):
     return {"registered": ok.split("\r\n")[0], "server": sa["server"]}
 
 
+def scenario_options(ue):
+    """Register, then an OPTIONS to the core over the SA, answered over the SA."""
+    resp, client = ue.initial()
+    sa, ok = ue.authenticate(resp, client)
+    port = client["port_c"]
+    req = ("\r\n".join([
+        "OPTIONS sip:%s SIP/2.0" % DOMAIN,
+        "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%08x;rport" % (addr_text(ue.ip), port, random.getrandbits(32)),
+        "Max-Forwards: 70",
+        "From: <%s>;tag=%s" % (ue.a.impu, ue.tag),
+        "To: <sip:%s>" % DOMAIN,
+        "Call-ID: options-%08x@ue" % random.getrandbits(32),
+        "CSeq: 1 OPTIONS",
+        "Content-Length: 0",
+    ]) + "\r\n\r\n").encode()
+    ue.send_esp(sa, ue.esp_bytes(sa, req))
+    answer = ue.recv_esp(sa, WAIT)
+    assert answer and answer.startswith("SIP/2.0 200"), answer
+    return {"registered": ok.split("\r\n")[0], "options_over_sa": answer.split("\r\n")[0]}
+
+
 def scenario_reject(ue):
     resp, _ = ue.initial(mode=ue.a.reject_mode)
     assert resp.startswith("SIP/2.0 494"), resp
@@ -420,11 +482,12 @@ def main():
     ap.add_argument("--mode", default="UDP-enc-tun")
     ap.add_argument("--reject-mode", default="UDP-enc-tun")
     ap.add_argument("--mtu", type=int, default=1400)
+    ap.add_argument("--ue-ip", default=None)
     ap.add_argument("--scenario", default="full")
     a = ap.parse_args()
     ue = Ue(a)
     run = {"full": scenario_full, "basic": scenario_basic, "reject": scenario_reject,
-           "tcp": scenario_tcp}[a.scenario]
+           "tcp": scenario_tcp, "options": scenario_options}[a.scenario]
     print(json.dumps(run(ue)))
     sys.stdout.flush()
     os._exit(0)
