@@ -43,21 +43,7 @@ fn world_with(global: &str, b_props: &str) -> World {
     let t0 = Instant::now();
     let mut bindings = Bindings::new(16);
     let key = RecordKey { impi: format!("b@{D}"), imei: String::new(), emergency: false };
-    let contact = Contact {
-        uri: format!("sip:b@{}", callee_addr()),
-        expires_at: t0 + Duration::from_secs(3600),
-        q: 1000,
-        instance: None,
-        imei: None,
-        sms: false,
-        video: false,
-        icsi: Vec::new(),
-        path: Vec::new(),
-        call_id: "reg-b".into(),
-        cseq: 1,
-        flow: Flow { worker: 0, conn: None, peer: callee_addr(), tcp: false, sock: 0 },
-        id: 0,
-    };
+    let contact = Contact::udp_for_test(&format!("sip:b@{}", callee_addr()), t0 + Duration::from_secs(3600), callee_addr(), "reg-b");
     let update = ContactUpdate { contact, remove: false };
     bindings.update(t0, &key, &[format!("sip:b@{D}")], vec![update]).expect("binding stored");
     let mut calls = Calls::new("10.0.0.9:5060".into(), 4, 1);

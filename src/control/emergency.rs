@@ -106,7 +106,7 @@ fn is_anonymous_uri(impu: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ims::bindings::{Contact, ContactUpdate, Flow, RecordKey};
+    use crate::ims::bindings::{Contact, ContactUpdate, RecordKey};
 
     #[test]
     fn sos_urns_and_numbers() {
@@ -124,21 +124,7 @@ mod tests {
         let t0 = std::time::Instant::now();
         let mut b = Bindings::new(8);
         let key = RecordKey { impi: "a@ims".into(), imei: String::new(), emergency };
-        let contact = Contact {
-            uri: "sip:a@10.0.0.1".into(),
-            expires_at: t0 + std::time::Duration::from_secs(60),
-            q: 1000,
-            instance: None,
-            imei: None,
-            sms: false,
-            video: false,
-            icsi: Vec::new(),
-            path: Vec::new(),
-            call_id: "r".into(),
-            cseq: 1,
-            flow: Flow { worker: 0, conn: None, peer, tcp: false, sock: 0 },
-            id: 0,
-        };
+        let contact = Contact::udp_for_test("sip:a@10.0.0.1", t0 + std::time::Duration::from_secs(60), peer, "r");
         let u = ContactUpdate { contact, remove: false };
         b.update(t0, &key, &["sip:a@ims".into()], vec![u]).expect("binding stored");
         b

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::control::dialogs::{Action, Reason};
-use crate::ims::bindings::{Contact, ContactUpdate, Flow, RecordKey};
+use crate::ims::bindings::{Contact, ContactUpdate, RecordKey};
 
 const D: &str = "ims";
 const UE_SDP: &str = "v=0\r\no=b 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
@@ -21,21 +21,7 @@ fn world() -> World {
     let t0 = Instant::now();
     let mut bindings = Bindings::new(4);
     let peer: SocketAddr = "10.0.0.2:5060".parse().expect("literal address");
-    let contact = Contact {
-        uri: format!("sip:b@{peer}"),
-        expires_at: t0 + Duration::from_secs(3600),
-        q: 1000,
-        instance: None,
-        imei: None,
-        sms: false,
-        video: false,
-        icsi: Vec::new(),
-        path: Vec::new(),
-        call_id: "reg-b".into(),
-        cseq: 1,
-        flow: Flow { worker: 0, conn: None, peer, tcp: false, sock: 0 },
-        id: 0,
-    };
+    let contact = Contact::udp_for_test(&format!("sip:b@{peer}"), t0 + Duration::from_secs(3600), peer, "reg-b");
     let key = RecordKey { impi: format!("b@{D}"), imei: String::new(), emergency: false };
     bindings.update(t0, &key, &[format!("sip:b@{D}")], vec![ContactUpdate { contact, remove: false }]).expect("binding stored");
     World {

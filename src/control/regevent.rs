@@ -234,7 +234,7 @@ mod tests {
     use super::*;
     use crate::endpoint::Transport;
     use crate::engine::SocketId;
-    use crate::ims::bindings::{Contact, ContactEvent, Flow, RecordKey};
+    use crate::ims::bindings::{Contact, ContactEvent, RecordKey};
     use crate::ims::hss::{PublicId, Subscriber};
 
     fn hss() -> Hss {
@@ -263,21 +263,8 @@ Event: reg\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n"
     }
 
     fn change(event: ContactEvent, now: Instant) -> Change {
-        let c = Contact {
-            uri: "sip:u@10.0.0.9".into(),
-            expires_at: now + Duration::from_secs(60),
-            q: 1000,
-            instance: None,
-            imei: None,
-            sms: false,
-            video: false,
-            icsi: vec![],
-            path: vec![],
-            call_id: "r".into(),
-            cseq: 1,
-            flow: Flow { worker: 0, conn: None, peer: "10.0.0.9:5060".parse().unwrap(), tcp: false, sock: 0 },
-            id: 4,
-        };
+        let peer = "10.0.0.9:5060".parse().expect("literal address");
+        let c = Contact { id: 4, ..Contact::udp_for_test("sip:u@10.0.0.9", now + Duration::from_secs(60), peer, "r") };
         let key = RecordKey { impi: "u@ims".into(), imei: String::new(), emergency: false };
         let record = Record { key, impus: vec!["sip:u@ims".into()], contacts: vec![], id: 1 };
         Change { record, contacts: vec![(c, event)] }

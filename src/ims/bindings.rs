@@ -84,6 +84,28 @@ pub struct Contact {
     pub id: u64,
 }
 
+#[cfg(test)]
+impl Contact {
+    /// A test contact over UDP from `peer`: q 1.0, no instance, IMEI, features or Path.
+    pub(crate) fn udp_for_test(uri: &str, expires_at: Instant, peer: std::net::SocketAddr, call_id: &str) -> Contact {
+        Contact {
+            uri: uri.into(),
+            expires_at,
+            q: 1000,
+            instance: None,
+            imei: None,
+            sms: false,
+            video: false,
+            icsi: Vec::new(),
+            path: Vec::new(),
+            call_id: call_id.into(),
+            cseq: 1,
+            flow: Flow { worker: 0, conn: None, peer, tcp: false, sock: 0 },
+            id: 0,
+        }
+    }
+}
+
 /// A registration record: the implicit registration set of one UE.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
@@ -419,21 +441,8 @@ mod tests {
     }
 
     fn contact(uri: &str, now: Instant, secs: u64, call_id: &str, cseq: u32) -> Contact {
-        Contact {
-            uri: uri.into(),
-            expires_at: now + Duration::from_secs(secs),
-            q: 1000,
-            instance: None,
-            imei: None,
-            sms: false,
-            video: false,
-            icsi: vec![],
-            path: vec![],
-            call_id: call_id.into(),
-            cseq,
-            flow: Flow { worker: 0, conn: None, peer: "127.0.0.1:5060".parse().unwrap(), tcp: false, sock: 0 },
-            id: 0,
-        }
+        let peer = "127.0.0.1:5060".parse().expect("literal address");
+        Contact { cseq, ..Contact::udp_for_test(uri, now + Duration::from_secs(secs), peer, call_id) }
     }
 
     fn add(c: Contact) -> Vec<ContactUpdate> {
