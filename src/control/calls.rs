@@ -127,6 +127,22 @@ impl Call {
     }
 }
 
+/// A new INVITE as the control thread received it: when, from which worker, its server
+/// transaction, the peer it came from and the parsed message.
+#[derive(Clone, Copy)]
+pub struct Incoming<'a, 'm> {
+    /// Arrival time.
+    pub now: Instant,
+    /// The worker that received it (and answers it).
+    pub worker: u16,
+    /// Its server transaction.
+    pub tx: TxId,
+    /// The sender.
+    pub peer: Peer,
+    /// The request.
+    pub msg: &'a Message<'m>,
+}
+
 /// Where an initial INVITE goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
@@ -265,21 +281,11 @@ impl Calls {
     /// A new INVITE (no To tag) from a caller: route it to the callee named
     /// by its Request-URI; requests from the trunk's address need no known caller.
     #[allow(clippy::too_many_arguments)]
-    pub fn on_invite(
-        &mut self,
-        now: Instant,
-        worker: u16,
-        tx: TxId,
-        peer: Peer,
-        msg: &Message<'_>,
-        hss: &Hss,
-        bindings: &Bindings,
-        ports: &mut MediaPorts,
-    ) -> Vec<Out> {
-        let callee = msg.request_uri().map(|u| normalize_impu(&text(u.raw))).unwrap_or_default();
+    pub fn on_invite(&mut self, inv: Incoming<'_, '_>, hss: &Hss, bindings: &Bindings, ports: &mut MediaPorts) -> Vec<Out> {
+        let callee = inv.msg.request_uri().map(|u| normalize_impu(&text(u.raw))).unwrap_or_default();
         // seed 000 trunk: "SIP trunk must accept non authenticated requests", and so do we from it.
-        let trusted = self.policy.trunk.as_ref().is_some_and(|t| t.addr.ip() == peer.addr.ip());
-        self.on_invite_routed(now, worker, tx, peer, msg, hss, bindings, ports, Route { callee, trusted })
+        let trusted = self.policy.trunk.as_ref().is_some_and(|t| t.addr.ip() == inv.peer.addr.ip());
+        self.on_invite_routed(inv, hss, bindings, ports, Route { callee, trusted })
     }
 
     /// The current call settings.
@@ -295,20 +301,9 @@ impl Calls {
     /// A new INVITE routed to `route.callee` (the emergency target, or the
     /// Request-URI's user): a registered IMPU, else the trunk. A refusal (403, 404,
     /// 480, 503...) counts as the call's outcome.
-    #[allow(clippy::too_many_arguments)]
-    pub fn on_invite_routed(
-        &mut self,
-        now: Instant,
-        worker: u16,
-        tx: TxId,
-        peer: Peer,
-        msg: &Message<'_>,
-        hss: &Hss,
-        bindings: &Bindings,
-        ports: &mut MediaPorts,
-        route: Route,
-    ) -> Vec<Out> {
-        let out = self.route_invite(now, worker, tx, peer, msg, hss, bindings, ports, route);
+    pub fn on_invite_routed(&mut self, inv: Incoming<'_, '_>, hss: &Hss, bindings: &Bindings, ports: &mut MediaPorts, route: Route) -> Vec<Out> {
+        let tx = inv.tx;
+        let out = self.route_invite(inv, hss, bindings, ports, route);
         for (_, cmd) in &out {
             if let ToWorker::Respond { tx: t, msg } = cmd {
                 if *t == tx {
@@ -320,19 +315,8 @@ impl Calls {
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn route_invite(
-        &mut self,
-        now: Instant,
-        worker: u16,
-        tx: TxId,
-        peer: Peer,
-        msg: &Message<'_>,
-        hss: &Hss,
-        bindings: &Bindings,
-        ports: &mut MediaPorts,
-        route: Route,
-    ) -> Vec<Out> {
+    fn route_invite(&mut self, inv: Incoming<'_, '_>, hss: &Hss, bindings: &Bindings, ports: &mut MediaPorts, route: Route) -> Vec<Out> {
+        let Incoming { now, worker, tx, peer, msg } = inv;
         let reject = |code: u16, reason: &str, why: &str| vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, code, reason, &Extra::warning(why)) })];
         let (Ok(ruri), Ok(from), Ok(to), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.to(), msg.call_id()) else {
             return reject(400, "Bad Request", "malformed INVITE");

@@ -98,7 +98,7 @@ impl World {
         let raw = request("INVITE", 7, "", extra, SDP);
         let tx = self.tx(&raw);
         let msg = Message::parse(raw.as_bytes()).expect("parses");
-        let out = self.calls.on_invite(self.t0, 0, tx, caller_peer(), &msg, &self.hss, &self.bindings, &mut self.ports);
+        let out = self.calls.on_invite(Incoming { now: self.t0, worker: 0, tx, peer: caller_peer(), msg: &msg }, &self.hss, &self.bindings, &mut self.ports);
         texts(&out)
     }
 

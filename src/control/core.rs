@@ -383,7 +383,7 @@ impl Control {
                 return;
             }
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) => {
-                let out = self.calls.on_invite(now, worker, tx, peer, &msg, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports);
+                let out = self.calls.on_invite(super::calls::Incoming { now, worker, tx, peer, msg: &msg }, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }

@@ -3,7 +3,7 @@
 //! the echo service, and the 403 for other calls over an emergency-only
 //! registration. Everything else takes the normal call routing.
 
-use super::super::calls::Route;
+use super::super::calls::{Incoming, Route};
 use super::super::emergency::Decision;
 use super::super::reply::{reply_to, Extra};
 use super::Control;
@@ -40,7 +40,7 @@ impl Control {
             }
             Decision::Target(callee) => {
                 let route = Route { callee, trusted: true };
-                self.calls.on_invite_routed(now, worker, tx, peer, msg, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports, route)
+                self.calls.on_invite_routed(Incoming { now, worker, tx, peer, msg }, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports, route)
             }
         };
         self.send_all(out);
