@@ -92,6 +92,7 @@ impl MediaSockets {
     pub(crate) fn open(&mut self, addr: SocketAddr) -> io::Result<SocketId> {
         self.open_with(true, || {
             let fd = sys::socket(&addr, libc::SOCK_DGRAM)?;
+            sys::grow_rcvbuf(fd.as_raw_fd());
             sys::bind(fd.as_raw_fd(), &addr)?;
             let local = sys::local_addr(fd.as_raw_fd())?;
             Ok((fd, local))
@@ -101,7 +102,11 @@ impl MediaSockets {
     /// Opens a raw ESP socket of `worker` bound to `local` ([`super::raw_esp`]); its
     /// datagrams are whole IPv4 packets or (IPv6) bare ESP packets, its sends ESP packets.
     pub(crate) fn open_raw_esp(&mut self, local: IpAddr, worker: u32, worker_bits: u8) -> io::Result<SocketId> {
-        self.open_with(false, || Ok((super::raw_esp::open(local, worker, worker_bits)?, SocketAddr::new(local, 0))))
+        self.open_with(false, || {
+            let fd = super::raw_esp::open(local, worker, worker_bits)?;
+            sys::grow_rcvbuf(fd.as_raw_fd());
+            Ok((fd, SocketAddr::new(local, 0)))
+        })
     }
 
     fn open_with(&mut self, udp: bool, make: impl FnOnce() -> io::Result<(OwnedFd, SocketAddr)>) -> io::Result<SocketId> {

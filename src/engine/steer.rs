@@ -120,6 +120,9 @@ pub(crate) fn bind_group(addr: SocketAddr, proto: Proto, n: usize) -> io::Result
         if addr.is_ipv6() {
             sys::set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1)?;
         }
+        if let Proto::Udp = proto {
+            sys::grow_rcvbuf(fd);
+        }
         sys::bind(fd, &bound)?;
         if let Proto::Tcp { backlog } = proto {
             // Safety: listen(2) takes no pointers.

@@ -85,6 +85,22 @@ pub(crate) fn set_int(fd: RawFd, level: libc::c_int, name: libc::c_int, v: libc:
     .map(drop)
 }
 
+/// Receive buffer asked for every UDP (and raw ESP) socket of the engine. The kernel's
+/// default (`net.core.rmem_default`, 208 KiB) holds about 90 datagrams of 1 KB: a burst
+/// that arrives while the worker is busy (a core answering hundreds of UEs after a stall)
+/// overflows it, and the kernel drops the rest silently (`RcvbufErrors`). 4 MiB (the kernel
+/// doubles it for bookkeeping) holds a few thousand; it is a bound, not an allocation.
+pub(crate) const UDP_RCVBUF: libc::c_int = 4 << 20;
+
+/// Raises the receive buffer of a datagram socket to [`UDP_RCVBUF`]: `SO_RCVBUFFORCE`
+/// passes `net.core.rmem_max` with CAP_NET_ADMIN, else `SO_RCVBUF` is capped by it. Best
+/// effort: a socket whose buffer cannot grow still works.
+pub(crate) fn grow_rcvbuf(fd: RawFd) {
+    if set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, UDP_RCVBUF).is_err() {
+        let _ = set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, UDP_RCVBUF);
+    }
+}
+
 /// Reads an integer socket option.
 pub(crate) fn get_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
     let mut v: libc::c_int = 0;
