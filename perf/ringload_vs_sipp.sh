@@ -4,7 +4,7 @@
 # 1 worker pinned to CPU 1) to a registered callee, in one run. SIPp: the anchor's UAC
 # (uac_call_rr.xml) and registered UAS (uas_rr.xml), two processes. ringload: UE i calls
 # UE i + UES/2 (both ends emulated in one process, after registering UES XOR-SIM UEs with
-# AKAv1-MD5), on the default backend (io_uring), with --epoll, and with --epoll
+# AKAv1-MD5), on io_uring (--io-uring), on epoll (--epoll, ringload's default), and with --epoll
 # --shared-socket (one socket for all UEs, as SIPp -t u1), the latter also with --batch-us 1000
 # (sockets read at most once a millisecond). The generators are pinned
 # to CPU 0, ringcore to CPU 1. Reported per rate: calls per
@@ -83,8 +83,8 @@ for rep in $(seq 1 "$REPS"); do
             printf "sipp rate=%s ok=%s fail=%s achieved=%s gen_cpu=%s%% calls_per_gen_core_s=%.0f server_cpu=%s%% invite200_p50_ms=%s p99_ms=%s\n", r, v["ok"], v["fail"], a, u+c, a/((u+c)/100), s, p50, p99
         }' | tee -a "$OUT/summary.txt"
         sleep 2
-        # ringload on the default backend (io_uring here), then on epoll.
-        run_ringload ringload "$R" "$N"
+        # ringload on io_uring, then on epoll (its default).
+        run_ringload ringload "$R" "$N" --io-uring
         sleep 2
         run_ringload ringload-epoll "$R" "$N" --epoll
         sleep 2

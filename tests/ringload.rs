@@ -95,13 +95,14 @@ fn bad_arguments_exit_2_with_a_message() {
 
 #[test]
 fn shared_socket_mode_routes_every_ue_and_two_workers_share_the_ues() {
+    // Also the io_uring backend (ringload's default is epoll; RINGCORE_FORCE_EPOLL overrides).
     let core = Core::start("ringload-shared", &load::users(200, true));
     let dir = scratch_dir("ringload-shared-out");
     let (json, png) = (dir.join("r.json"), dir.join("plot.png"));
     let target = core.sip.to_string();
     let out = ringload(&[
         "--target", &target, "--ues", "200", "--reg-rate", "500", "--calls", "20", "--ue-calls", "20", "--rate", "40",
-        "--hold", "0.5", "--shared-socket", "--workers", "2", "--quiet", "--report-json", json.to_str().unwrap(),
+        "--hold", "0.5", "--shared-socket", "--workers", "2", "--io-uring", "--quiet", "--report-json", json.to_str().unwrap(),
         "--plot", png.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));

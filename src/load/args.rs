@@ -58,7 +58,8 @@ Scenario (phases in order: register, echo calls, UE-to-UE calls, SMS, re-registe
 Bounds and engine:
   --timeout S           transaction timeout (5)
   --max-time S          bound on the whole run (600)
-  --workers N           engine workers (1); --cpus 0,1 pins them; --epoll forces epoll
+  --workers N           engine workers (1); --cpus 0,1 pins them
+  --io-uring            the io_uring backend (default: epoll, half the CPU per call here)
   --batch-us N          read sockets at most every N µs (0: at once): fewer, bigger I/O
                         batches and wake-ups, less CPU per call; adds up to N µs of
                         reaction time per received message (off by default)
@@ -135,7 +136,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "--no-register" => (flag(&inline)?, o.skip_register = true).1,
             "--rereg" => (flag(&inline)?, o.rereg = true).1,
             "--no-dereg" => (flag(&inline)?, o.keep = true).1,
-            "--epoll" => (flag(&inline)?, o.epoll = true).1,
+            "--epoll" => (flag(&inline)?, o.io_uring = false).1,
+            "--io-uring" => (flag(&inline)?, o.io_uring = true).1,
             "--shared-socket" => (flag(&inline)?, o.shared_socket = true).1,
             n if n.starts_with('-') => {
                 let v = match inline {
@@ -191,7 +193,7 @@ struct Opts {
     skip_register: bool,
     rereg: bool,
     keep: bool,
-    epoll: bool,
+    io_uring: bool,
     shared_socket: bool,
     ipsec: Option<super::ipsec::IpsecChoice>,
 }
@@ -389,7 +391,9 @@ impl Opts {
             ues,
             workers,
             cpus: self.cpus,
-            epoll: self.epoll,
+            // epoll by default: ringload's per-UE sockets cost about twice the CPU per call
+            // on io_uring here (perf/RESULTS.md, "ringload against SIPp").
+            epoll: !self.io_uring,
             batch: self.batch.filter(|d| !d.is_zero()),
             reg_rate: self.reg_rate.unwrap_or(500.0),
             rate,
