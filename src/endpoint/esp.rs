@@ -172,6 +172,8 @@ pub struct EspPlane {
     buf: Box<[u8]>,
     enc: Box<[u8]>,
     rng: u64,
+    /// CBC IVs (RFC 3602 2.1: unpredictable).
+    iv: crate::ipsec::iv::IvGen,
     stats: Option<Arc<EspStats>>,
     out_ok: u64,
     out_failed: u64,
@@ -193,6 +195,7 @@ impl EspPlane {
             buf: Box::default(),
             enc: Box::default(),
             rng: seed(),
+            iv: crate::ipsec::iv::IvGen::from_os(),
             stats: None,
             out_ok: 0,
             out_failed: 0,
@@ -430,7 +433,7 @@ impl EspPlane {
     fn encap(&mut self, out: &mut Outbox, ue: SocketAddr, bytes: &[u8]) -> Option<()> {
         let sel = self.outbound.get(&ue)?;
         let (n, nh) = emit_inner(sel.tunnel, sel.local, ue, bytes, &mut self.enc).ok()?;
-        seal(self.table.as_mut()?, &mut self.rng, sel, ue, self.enc.get(..n)?, nh, out)
+        seal(self.table.as_mut()?, &mut self.iv, sel, ue, self.enc.get(..n)?, nh, out)
     }
 
     fn publish(&self) {
@@ -442,14 +445,13 @@ impl EspPlane {
 
 /// Encapsulates `inner` (Next Header `nh`) in the outbound SA towards `ue` and queues the
 /// ESP packet on the SA's socket.
-fn seal(table: &mut SaTable, rng: &mut u64, sel: &OutSel, ue: SocketAddr, inner: &[u8], nh: u8, out: &mut Outbox) -> Option<()> {
+fn seal(table: &mut SaTable, iv: &mut crate::ipsec::iv::IvGen, sel: &OutSel, ue: SocketAddr, inner: &[u8], nh: u8, out: &mut Outbox) -> Option<()> {
     let sa = table.outbound_mut(ue.ip(), ue.port(), crate::ipsec::udp::IPPROTO_UDP)?;
     // RFC 4303 3.3.3: never cycle the sequence number; a bigger packet than a slot is refused.
     if sa.last_seq() == u32::MAX || sa.encap_len(inner.len()) > out.slot_size() {
         return None;
     }
-    let mut iv = |iv: &mut [u8]| fill_iv(rng, iv);
-    out.build_udp(sel.sock, sel.outer, |slot| sa.encap(inner, nh, &mut iv, slot).unwrap_or(0)).ok()
+    out.build_udp(sel.sock, sel.outer, |slot| sa.encap(inner, nh, iv, slot).unwrap_or(0)).ok()
 }
 
 /// A seed from the process's randomly keyed hasher (no extra dependency).
@@ -458,19 +460,6 @@ fn seed() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(0x5eed);
     h.finish() | 1
-}
-
-/// RFC 3602 2.1: CBC IVs must not be predictable. splitmix64 over a random seed.
-pub fn fill_iv(state: &mut u64, iv: &mut [u8]) {
-    for chunk in iv.chunks_mut(8) {
-        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        let b = z.to_le_bytes();
-        chunk.copy_from_slice(&b[..chunk.len()]);
-    }
 }
 
 #[path = "esp_stream.rs"]

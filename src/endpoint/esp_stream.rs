@@ -111,7 +111,7 @@ impl EspPlane {
     fn flush_frames(&mut self, out: &mut Outbox) -> bool {
         let (Some(tcp), Some(table)) = (self.tcp.as_mut(), self.table.as_mut()) else { return false };
         for frame in tcp.frames() {
-            match seal_frame(table, &mut self.rng, &self.outbound, frame, out) {
+            match seal_frame(table, &mut self.iv, &self.outbound, frame, out) {
                 Some(()) => self.out_ok += 1,
                 None => self.out_failed += 1,
             }
@@ -159,7 +159,7 @@ impl EspPlane {
 /// Encapsulates one IP packet of the stack in the SA towards its destination.
 fn seal_frame(
     table: &mut SaTable,
-    rng: &mut u64,
+    iv: &mut crate::ipsec::iv::IvGen,
     outbound: &HashMap<SocketAddr, OutSel>,
     frame: &[u8],
     out: &mut Outbox,
@@ -173,7 +173,7 @@ fn seal_frame(
     let ue = SocketAddr::new(dst, dport);
     let sel = outbound.get(&ue)?;
     let (inner, nh) = if sel.tunnel { (frame, nh_tunnel) } else { (segment, IPPROTO_TCP) };
-    seal(table, rng, sel, ue, inner, nh, out)
+    seal(table, iv, sel, ue, inner, nh, out)
 }
 
 #[cfg(test)]

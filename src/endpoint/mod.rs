@@ -23,7 +23,7 @@ mod stateless;
 #[cfg(test)]
 mod tests;
 
-pub use esp::{fill_iv, EspPlane, EspRx, EspSnapshot, EspStats, SaInstall};
+pub use esp::{EspPlane, EspRx, EspSnapshot, EspStats, SaInstall};
 pub use esp_tcp::is_esp_conn;
 pub use media_plane::{MediaError, MediaPlane, MediaPlaneConfig};
 pub use messages::{Peer, ToControl, ToWorker, Transport};

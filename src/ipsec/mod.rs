@@ -11,6 +11,7 @@ pub mod checksum;
 mod crypto;
 pub mod esp;
 pub mod inner;
+pub mod iv;
 pub mod ip;
 pub mod natt;
 pub mod replay;

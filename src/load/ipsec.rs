@@ -18,7 +18,6 @@ use std::time::Instant;
 use crate::auth::digest::decode_aka_nonce;
 use crate::auth::ipsec_keys::EncrAlg;
 use crate::auth::Sim;
-use crate::endpoint::fill_iv;
 use crate::ipsec::inner::{emit_inner, parse_inner, NH_IPV4};
 use crate::ipsec::sa::SaParams;
 use crate::ipsec::{Aalg, Agreement, Direction, EspMode, IpsecMechanism, Mechanism, RawMechanism, Sa, SaSpec};
@@ -531,3 +530,19 @@ fn with_sec_agree(sip: &[u8], offer: &IpsecMechanism, verify: Option<&IpsecMecha
 #[cfg(test)]
 #[path = "ipsec_tests.rs"]
 mod tests;
+
+/// The emulated UEs' CBC IVs: splitmix64 over a random per-UE seed. Fast and well spread,
+/// but not cryptographically unpredictable (RFC 3602 2.1 asks that of real implementations;
+/// the core's side uses `crate::ipsec::iv::IvGen`): a load generator's traffic needs no
+/// confidentiality.
+fn fill_iv(state: &mut u64, iv: &mut [u8]) {
+    for chunk in iv.chunks_mut(8) {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let b = z.to_le_bytes();
+        chunk.copy_from_slice(&b[..chunk.len()]);
+    }
+}
