@@ -17,6 +17,7 @@
 
 use super::anchor::{self, Anchor, MediaPorts};
 use super::call_policy::CallPolicy;
+use super::ids;
 use super::prack;
 use super::precondition::Qos;
 use crate::config::typed::Precondition;
@@ -387,7 +388,7 @@ impl Calls {
             .unwrap_or_else(|| text(from.uri.raw));
         let a = Dialog {
             call_id: text(call_id),
-            local: format!("{};tag=rca{id:x}", text(msg.header(HeaderName::To).unwrap_or(b""))),
+            local: format!("{};tag=rca{id:x}.{}", text(msg.header(HeaderName::To).unwrap_or(b"")), ids::instance()),
             remote: text(msg.header(HeaderName::From).unwrap_or(b"")),
             target: a_contact,
             routes: Vec::new(),
@@ -397,8 +398,8 @@ impl Calls {
         };
         let _ = to;
         let b = Dialog {
-            call_id: format!("rc{id:x}-{:x}@{}", self.next(), self.local_addr),
-            local: format!("<{caller}>;tag=rcb{id:x}"),
+            call_id: format!("rc{id:x}-{:x}.{}@{}", self.next(), ids::instance(), self.local_addr),
+            local: format!("<{caller}>;tag=rcb{id:x}.{}", ids::instance()),
             remote: format!("<{b_to}>"),
             target,
             routes: target_routes,
@@ -406,7 +407,7 @@ impl Calls {
             worker: b_worker,
             peer: b_peer,
         };
-        let branch = format!("z9hG4bKrc{id:x}i{:x}", self.next());
+        let branch = format!("z9hG4bKrc{id:x}i{:x}.{}", self.next(), ids::instance());
         // RFC 3312: the QoS state of each offered media; without an Rx peer
         // our local resources count as reserved at once.
         let mut qos = Qos { media: Vec::new() };
@@ -565,7 +566,7 @@ impl Calls {
                 call.state = CallState::Started;
                 call.a_tx = None;
                 // RFC 3261 13.2.2.4: the UAC acknowledges the 2xx itself.
-                let ack_branch = format!("z9hG4bKrc{id:x}a{:x}", self.seq + 1);
+                let ack_branch = format!("z9hG4bKrc{id:x}a{:x}.{}", self.seq + 1, ids::instance());
                 self.seq += 1;
                 let call = &self.calls[&id];
                 let ack = self.request(&call.b, "ACK", 1, &ack_branch, None, b"", None);
@@ -631,7 +632,7 @@ impl Calls {
     /// INFO, MESSAGE, ...) becomes the same request in the other leg's dialog;
     /// its answer comes back through [`Calls::on_relayed_response`].
     fn relay(&mut self, id: u64, from: Leg, worker: u16, tx: TxId, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<Out> {
-        let branch = format!("z9hG4bKrc{id:x}r{:x}", self.next());
+        let branch = format!("z9hG4bKrc{id:x}r{:x}.{}", self.next(), ids::instance());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         let other = if from == Leg::A { &mut call.b } else { &mut call.a };
         other.cseq += 1;
@@ -709,7 +710,7 @@ impl Calls {
     /// branch is unknown here, so it is absorbed), and a BYE never answered
     /// leaves nothing behind.
     fn hang_up(&mut self, id: u64, from: Leg, extra: &[(&'static str, String)]) -> Vec<Out> {
-        let branch = format!("z9hG4bKrc{id:x}b{:x}", self.next());
+        let branch = format!("z9hG4bKrc{id:x}b{:x}.{}", self.next(), ids::instance());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         call.state = CallState::Stopped;
         let other = if from == Leg::A { &mut call.b } else { &mut call.a };

@@ -50,7 +50,7 @@ impl Calls {
         }
         let mut out = Vec::new();
         for (leg_id, body) in offers {
-            let branch = format!("{BRANCH_PREFIX}{id:x}o{:x}", self.next());
+            let branch = format!("{BRANCH_PREFIX}{id:x}o{:x}.{}", self.next(), super::ids::instance());
             let Some(c) = self.calls.get_mut(&id) else { break };
             let d = if c.a.call_id == leg_id { &mut c.a } else if c.b.call_id == leg_id { &mut c.b } else { continue };
             d.cseq += 1;

@@ -208,7 +208,7 @@ impl Echo {
         let asked = session_timer::of_message(msg).and_then(|(_, r)| r);
         let se = se.map(|(i, _)| (i, if ue_timer { asked.unwrap_or(pol.session.refresher) } else { Refresher::Uas }));
         let call_id = text(msg.call_id().unwrap_or(b""));
-        let tag = format!("rce{:x}", self.version);
+        let tag = format!("rce{:x}.{}", self.version, super::ids::instance());
         let target = msg.contacts().find_map(|c| match c {
             Ok(crate::sip::Contact::Addr(na)) => Some(text(na.uri.raw)),
             _ => None,
@@ -498,7 +498,7 @@ impl Echo {
     /// Sends a request in the call's dialog (our SDP, with a new o= version, when `sdp`).
     fn send_in_dialog(&mut self, id: &str, method: &str, headers: Headers, sdp: bool) -> Vec<Out> {
         self.version += 1;
-        let branch = format!("z9hG4bKrce{:x}", self.version);
+        let branch = format!("z9hG4bKrce{:x}.{}", self.version, super::ids::instance());
         let Some(c) = self.calls.get_mut(id) else { return vec![] };
         c.dialog.cseq += 1;
         if sdp {

@@ -18,6 +18,7 @@ mod custom_headers;
 mod dialog_log;
 mod dialogs;
 mod echo;
+mod ids;
 mod emergency;
 mod metrics;
 mod metrics_http;

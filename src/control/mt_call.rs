@@ -171,8 +171,8 @@ impl MtCalls {
         let (worker, peer) = super::calls::route_to(&contact.uri, &contact.flow, self.n_workers);
         let call = MtCall {
             dialog: Dialog {
-                call_id: format!("rcmt{:x}@{}", self.seq, self.local_addr),
-                local: format!("<{}>;tag=rcm{:x}", req.caller.map_or(self.caller.as_str(), |(c, _)| c), self.seq),
+                call_id: format!("rcmt{:x}.{}@{}", self.seq, super::ids::instance(), self.local_addr),
+                local: format!("<{}>;tag=rcm{:x}.{}", req.caller.map_or(self.caller.as_str(), |(c, _)| c), self.seq, super::ids::instance()),
                 remote: format!("<{impu}>"),
                 target: contact.uri.clone(),
                 // RFC 3327 5.3: requests to the UE follow its registered Path.
@@ -195,7 +195,7 @@ impl MtCalls {
             caller: normalize_impu(req.caller.map_or(self.caller.as_str(), |(c, _)| c)),
             callee_imei: contact.imei.clone(),
             answer_caps,
-            invite: (format!("z9hG4bKrcm{:x}", self.seq), 1, contact.uri.clone()),
+            invite: (format!("z9hG4bKrcm{:x}.{}", self.seq, super::ids::instance()), 1, contact.uri.clone()),
             cancelled: None,
             early: false,
         };
@@ -226,7 +226,7 @@ impl MtCalls {
     /// Sends a new in-dialog request (next CSeq); its answer comes back through `on_response`.
     fn send_in_dialog(&mut self, id: &str, method: &str, sdp: bool, headers: &[(&'static str, String)]) -> Vec<Out> {
         self.seq += 1;
-        let branch = format!("z9hG4bKrcm{:x}{}", self.seq, method.chars().next().unwrap_or('r').to_ascii_lowercase());
+        let branch = format!("z9hG4bKrcm{:x}{}.{}", self.seq, method.chars().next().unwrap_or('r').to_ascii_lowercase(), super::ids::instance());
         let Some(c) = self.calls.get_mut(id) else { return vec![] };
         c.dialog.cseq += 1;
         if sdp {

@@ -214,10 +214,11 @@ impl RegEvents {
         let transport = if peer.is_reliable() { "TCP" } else { "UDP" };
         let _ = write!(
             m,
-            "NOTIFY {target} SIP/2.0\r\nVia: SIP/2.0/{transport} {local_addr};branch=z9hG4bKrcn{branch:x}\r\n\
+            "NOTIFY {target} SIP/2.0\r\nVia: SIP/2.0/{transport} {local_addr};branch=z9hG4bKrcn{branch:x}.{inst}\r\n\
              Max-Forwards: 70\r\nFrom: {local}\r\nTo: {remote}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} NOTIFY\r\n\
              Contact: <sip:{local_addr}>\r\nEvent: reg\r\nSubscription-State: {state}\r\n\
              Content-Type: application/reginfo+xml\r\nContent-Length: {len}\r\n\r\n{body}",
+            inst = super::ids::instance(),
             target = sub.target,
             local = sub.local,
             remote = sub.remote,

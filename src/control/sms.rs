@@ -175,8 +175,8 @@ impl SmsService {
         self.seq += 1;
         let seq = self.seq;
         let d = Dialog {
-            call_id: format!("rcsms{seq:x}@{}", self.local_addr),
-            local: format!("<{from}>;tag=rcs{seq:x}"),
+            call_id: format!("rcsms{seq:x}.{}@{}", super::ids::instance(), self.local_addr),
+            local: format!("<{from}>;tag=rcs{seq:x}.{}", super::ids::instance()),
             remote: format!("<{to}>"),
             target: t.uri.clone(),
             routes: t.routes.clone(),
@@ -184,7 +184,7 @@ impl SmsService {
             worker: t.worker,
             peer: t.peer,
         };
-        let branch = format!("z9hG4bKrcs{seq:x}");
+        let branch = format!("z9hG4bKrcs{seq:x}.{}", super::ids::instance());
         // TS 24.229 5.4.3.2: P-Called-Party-ID names the recipient, when configured.
         let called: Vec<(&'static str, String)> = self.called_party.header(&normalize_impu(to), to).map(|v| ("P-Called-Party-ID", v)).into_iter().collect();
         let msg = build_request_ext(&self.local_addr, &d, "MESSAGE", 1, &branch, Some(ctype), body, Some(from), &called);
