@@ -13,7 +13,7 @@ use common::{header_line, recv_sip, register_open_ue, respond, scratch_dir, sipp
 use std::io::{BufRead, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
@@ -197,13 +197,6 @@ fn p_called_party_id_is_added_to_the_invite_to_the_callee() {
     }
 }
 
-struct Proc(std::process::Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// seed 000 `mt_call_sdp_file`: the MT INVITE offers the file's media (our
 /// address and echo port); the monitor's `mt_call callee -d 1 sip_file`
@@ -228,16 +221,7 @@ fn mt_calls_offer_the_mt_call_sdp_file_or_the_requests_file() {
         ),
     )
     .unwrap();
-    let mut core = Proc(
-        Command::new(env!("CARGO_BIN_EXE_ringcore"))
-            .arg(&cfg)
-            .arg("--monitor")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn ringcore"),
-    );
+    let mut core = common::spawn_monitor(&cfg);
     let stdout = core.0.stdout.take().expect("piped stdout");
     let (tx, lines) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

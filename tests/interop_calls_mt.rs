@@ -5,22 +5,14 @@
 //! commands on an echo call (listing, hold by re-INVITE a=sendonly, stop).
 
 mod common;
-use common::{backend, free_port, header_line, recv_sip as recv, respond, scratch_dir};
+use common::{backend, free_port, header_line, recv_sip as recv, respond, scratch_dir, Proc};
 use std::io::{BufRead, Write};
 use std::sync::mpsc::Receiver;
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
 
-struct Proc(std::process::Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Starts ringcore with its monitor on stdin (its output lines on the
 /// receiver) and `extra` configuration, and registers a UE (no authentication).
@@ -39,16 +31,7 @@ fn start_and_register(name: &str, extra: &str) -> (Proc, UdpSocket, SocketAddr, 
         ),
     )
     .unwrap();
-    let core = Proc(
-        Command::new(env!("CARGO_BIN_EXE_ringcore"))
-            .arg(&cfg)
-            .arg("--monitor")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn ringcore"),
-    );
+    let core = common::spawn_monitor(&cfg);
     let mut core = core;
     let stdout = core.0.stdout.take().expect("piped stdout");
     let (tx, lines) = std::sync::mpsc::channel();

@@ -3,7 +3,7 @@
 //! echoed by a worker, and ringcore hangs up with BYE after the duration.
 
 mod common;
-use common::{backend, free_port, recv_sip as recv, respond, scratch_dir};
+use common::{backend, free_port, recv_sip as recv, respond, scratch_dir, Proc};
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
@@ -11,13 +11,6 @@ use std::time::Duration;
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
 
-struct Proc(std::process::Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn monitor_mt_call_rings_the_ue_echoes_its_media_and_hangs_up() {

@@ -12,6 +12,31 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
+/// A child process, killed and reaped on drop (also on panic).
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// ringcore on configuration `cfg` with its command-line monitor on stdin; stdout piped
+/// (the monitor's replies), stderr discarded.
+pub fn spawn_monitor(cfg: &std::path::Path) -> Proc {
+    Proc(
+        Command::new(env!("CARGO_BIN_EXE_ringcore"))
+            .arg(cfg)
+            .arg("--monitor")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ringcore"),
+    )
+}
+
 /// A running ringcore process; killed on drop.
 pub struct Core {
     /// The child process.
