@@ -55,13 +55,7 @@ fn registers_2000_aka_ues_then_200_echo_calls_and_200_ue_calls_with_rtp_without_
     assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
     assert_eq!(svg.matches("<polyline").count(), 5, "five non-empty histograms (no re-registration)");
     // The HdrHistogram log decodes, one tagged interval per histogram.
-    let log = std::fs::read(&hdr).unwrap();
-    let tags: Vec<String> = hdrhistogram::serialization::interval_log::IntervalLogIterator::new(&log)
-        .filter_map(|e| match e.ok()? {
-            hdrhistogram::serialization::interval_log::LogEntry::Interval(i) => i.tag().map(|t| t.as_str().to_owned()),
-            _ => None,
-        })
-        .collect();
+    let tags = load::hdr_log_tags(&hdr);
     assert_eq!(tags, ["initial_register", "invite_to_180", "invite_to_200", "bye_to_200", "rtp_round_trip"]);
     assert!(report.contains("initial_register") && report.contains("no failures"), "{report}");
 }

@@ -48,13 +48,7 @@ fn registers_200_aka_ues_then_100_sms_ue_to_ue_all_delivered() {
     assert_eq!((v["sms"]["received"].as_u64(), v["sms"]["stray"].as_u64()), (Some(100), Some(0)), "{}", v["sms"]);
     assert_eq!(v["failures"]["by_rp_cause"], serde_json::json!({}));
     assert!(report.contains("sms_submit_to_delivery") && report.contains("no failures"), "{report}");
-    let log = std::fs::read(&hdr).unwrap();
-    let tags: Vec<String> = hdrhistogram::serialization::interval_log::IntervalLogIterator::new(&log)
-        .filter_map(|e| match e.ok()? {
-            hdrhistogram::serialization::interval_log::LogEntry::Interval(i) => i.tag().map(|t| t.as_str().to_owned()),
-            _ => None,
-        })
-        .collect();
+    let tags = load::hdr_log_tags(&hdr);
     assert_eq!(tags, ["initial_register", "sms_submit_to_rp_ack", "sms_submit_to_delivery"]);
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert_eq!(svg.matches("<polyline").count(), 3, "one curve per non-empty histogram");

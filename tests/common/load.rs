@@ -31,3 +31,15 @@ pub fn ringload(args: &[&str]) -> Output {
 pub fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
+
+/// The tags of the intervals of an HdrHistogram interval log (`--hdr-log`), in order.
+pub fn hdr_log_tags(path: &std::path::Path) -> Vec<String> {
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    let log = std::fs::read(path).expect("hdr log");
+    IntervalLogIterator::new(&log)
+        .filter_map(|e| match e.ok()? {
+            LogEntry::Interval(i) => i.tag().map(|t| t.as_str().to_owned()),
+            _ => None,
+        })
+        .collect()
+}
