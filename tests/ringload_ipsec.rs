@@ -8,45 +8,26 @@
 //! log shows every SA set gone after the de-registrations.
 
 mod common;
+use common::load::{self, ringload, text};
 use common::{free_port, scratch_dir, Core};
-use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Output};
 use std::time::Duration;
 
-const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
-const K: &str = "00112233445566778899aabbccddeeff";
 
-/// ringload's default range: XOR USIMs from IMSI 001011000000000.
-fn users(n: usize) -> String {
-    let mut s = String::from("echo: [\"sip:echo\"],\nue_db: [\n");
-    for i in 0..n {
-        let imsi = format!("00101100{i:07}");
-        let _ = writeln!(s, "{{ sim_algo: \"xor\", imsi: \"{imsi}\", K: \"{K}\", impi: \"{imsi}@{DOMAIN}\", impu: [\"sip:{imsi}\"] }},");
-    }
-    s.push_str("],\n");
-    s
-}
 
 fn start(name: &str, n: usize, metrics: u16) -> Core {
     let body = format!(
         "{}  ipsec_port: {},\n  ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"],\n  \
          ipsec_ealg_list: [\"aes-cbc\", \"null\", \"des-ede3-cbc\"],\n  metrics_addr: \"127.0.0.1:{metrics}\",\n  \
          log_options: \"all.level=error,ipsec.level=debug\",\n",
-        users(n),
+        load::users(n, true),
         free_port()
     );
     Core::start(name, &body)
 }
 
-fn ringload(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ringload")).args(args).output().expect("run ringload")
-}
 
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 fn scrape(port: u16) -> String {
     let addr = format!("127.0.0.1:{port}");
