@@ -11,6 +11,7 @@
 # usage: [UES=5000] [REPS=1] perf/ipsec_reg_load.sh [RATE]
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source perf/ringload_ue_db.sh
 UES=${UES:-5000}; REPS=${REPS:-1}; RATE=${1:-2000}
 OUT=$(pwd)/perf/out/ipsec-reg-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
 cargo build --release --quiet --bin ringcore --bin ringload || exit 1
@@ -20,8 +21,7 @@ PORT=5270; METRICS=5279
     echo "  log_options: \"all.level=error\", engine: { workers: 1, cpus: [1] }, metrics_addr: \"127.0.0.1:$METRICS\","
     echo "  ipsec_port: 5272, ipsec_aalg_list: [\"hmac-sha-1-96\", \"hmac-md5-96\"], ipsec_ealg_list: [\"aes-cbc\", \"null\"],"
     echo "  ue_db: ["
-    awk -v n="$UES" 'BEGIN{for(i=0;i<n;i++){s=sprintf("00101100%07d",i);
-        printf "  { sim_algo: \"xor\", imsi: \"%s\", K: \"00112233445566778899aabbccddeeff\", impi: \"%s@ims.test\", impu: [\"sip:%s\"] },\n",s,s,s}}'
+    ringload_ue_db "$UES"
     echo '] }'
 } > "$OUT/ringcore.cfg"
 CP=

@@ -14,6 +14,7 @@
 # usage: [DUR=10] [REPS=2] [UES=2000] perf/ringload_vs_sipp.sh RATE...
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
 cd "$(dirname "$0")/.."
+source perf/ringload_ue_db.sh
 DUR=${DUR:-10}; REPS=${REPS:-2}; UES=${UES:-2000}; RATES=${*:-"500 1000 2000"}
 # perf/anchors_env.sh expects the anchors at ../shared (the main checkout); from a worktree
 # set SHARED to the folder holding anchors/ (default /work/shared when ../shared is absent).
@@ -31,8 +32,7 @@ cargo build --release --quiet --bin ringload
     echo '  log_options: "all.level=error", engine: { workers: 1, cpus: [1] }, ue_db: ['
     echo '  { imsi: "001010000000001", impi: "uac@ims.test", authent_type: "none", impu: ["sip:uac"] },'
     echo '  { imsi: "001010000000002", impi: "uas@ims.test", authent_type: "none", impu: ["sip:uas"] },'
-    awk -v n="$UES" 'BEGIN{for(i=0;i<n;i++){s=sprintf("00101100%07d",i);
-        printf "  { sim_algo: \"xor\", imsi: \"%s\", K: \"00112233445566778899aabbccddeeff\", impi: \"%s@ims.test\", impu: [\"sip:%s\"] },\n",s,s,s}}'
+    ringload_ue_db "$UES"
     echo '] }'
 } > "$OUT/ringcore.cfg"
 sed 's/5090/5190/' "$ANCH/2-proxy/reg_uas.xml" > "$OUT/reg_uas.xml"
