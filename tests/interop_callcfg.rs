@@ -10,7 +10,7 @@
 
 mod common;
 use common::{header_line, recv_sip, register_open_ue, respond, scratch_dir, sipp, test_file, tshark_check, Capture, Core};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 
@@ -222,15 +222,7 @@ fn mt_calls_offer_the_mt_call_sdp_file_or_the_requests_file() {
     )
     .unwrap();
     let mut core = common::spawn_monitor(&cfg);
-    let stdout = core.0.stdout.take().expect("piped stdout");
-    let (tx, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let lines = common::stdout_lines(&mut core);
     let ue = register_open_ue(sip, "ue", DOMAIN);
     let stdin = core.0.stdin.as_mut().expect("piped stdin");
 

@@ -6,7 +6,7 @@
 
 mod common;
 use common::{backend, free_port, header_line, recv_sip as recv, respond, scratch_dir, Proc};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::sync::mpsc::Receiver;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
@@ -31,17 +31,8 @@ fn start_and_register(name: &str, extra: &str) -> (Proc, UdpSocket, SocketAddr, 
         ),
     )
     .unwrap();
-    let core = common::spawn_monitor(&cfg);
-    let mut core = core;
-    let stdout = core.0.stdout.take().expect("piped stdout");
-    let (tx, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let mut core = common::spawn_monitor(&cfg);
+    let lines = common::stdout_lines(&mut core);
     let ue = common::register_open_ue(sip_addr, "ue", DOMAIN);
     (core, ue, sip_addr, lines)
 }

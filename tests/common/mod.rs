@@ -37,6 +37,21 @@ pub fn spawn_monitor(cfg: &std::path::Path) -> Proc {
     )
 }
 
+/// The lines `p` writes on its piped stdout, read by a thread (ends with the process).
+pub fn stdout_lines(p: &mut Proc) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = p.0.stdout.take().expect("piped stdout");
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
 /// A running ringcore process; killed on drop.
 pub struct Core {
     /// The child process.
