@@ -288,15 +288,7 @@ impl IpsecCore {
         let mut t = EspSnapshot::default();
         for s in &self.stats {
             let v = s.snapshot();
-            let (a, b) = (&mut t.esp, v.esp);
-            a.ok_in += b.ok_in;
-            a.ok_out += b.ok_out;
-            a.bad_icv += b.bad_icv;
-            a.replay += b.replay;
-            a.unknown_spi += b.unknown_spi;
-            a.truncated += b.truncated;
-            a.malformed += b.malformed;
-            a.out_failed += b.out_failed;
+            t.esp += v.esp;
             t.selector += v.selector;
             t.install_failed += v.install_failed;
         }

@@ -133,6 +133,20 @@ pub struct EspCounters {
     pub out_failed: u64,
 }
 
+impl std::ops::AddAssign for EspCounters {
+    /// Field-wise sum (totals over workers).
+    fn add_assign(&mut self, o: EspCounters) {
+        self.ok_in += o.ok_in;
+        self.ok_out += o.ok_out;
+        self.bad_icv += o.bad_icv;
+        self.replay += o.replay;
+        self.unknown_spi += o.unknown_spi;
+        self.truncated += o.truncated;
+        self.malformed += o.malformed;
+        self.out_failed += o.out_failed;
+    }
+}
+
 /// How an SA is found: what [`SaTable::remove_binding_with`] reports for each SA removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SaKey {
