@@ -71,7 +71,7 @@ impl Control {
         self.calls
             .dialog_row(now, id)
             .or_else(|| self.echo.dialog_row(now, id))
-            .or_else(|| self.mt.dialog_rows(now).into_iter().find(|r| r.id == id))
+            .or_else(|| self.mt.dialog_row(now, id))
     }
 
     /// Dialog `id` (if tracked) ended: listed as stopped with its final media counters.

@@ -495,27 +495,18 @@ impl MtCalls {
 
     /// The MT calls as the monitor lists them.
     pub fn dialog_rows(&self, now: Instant) -> Vec<super::dialogs::DialogRow> {
-        self.calls
-            .iter()
-            .map(|(id, c)| super::dialogs::DialogRow {
-                id: id.clone(),
-                kind: "mt call",
-                state: if c.answered { "start" } else { "init" },
-                from: super::dialogs::identity(&c.dialog.local),
-                to: super::dialogs::identity(&c.dialog.remote),
-                age: now.saturating_duration_since(c.started),
-                session_expires: c.timer.map(|t| t.interval()),
-                qos: Vec::new(),
-                media: vec![super::dialogs::MediaRef { worker: c.media_worker, port: c.port, section: 0, peer: None }],
-            })
-            .collect()
+        self.calls.iter().map(|(id, c)| row(id, c, now)).collect()
+    }
+
+    /// The row of MT call `id`, if it is in progress.
+    pub fn dialog_row(&self, now: Instant, id: &str) -> Option<super::dialogs::DialogRow> {
+        self.calls.get(id).map(|c| row(id, c, now))
     }
 
     /// The MT call whose Call-ID is `call_id` (dialog_get event lists).
     pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<super::dialogs::DialogRef> {
         let c = self.calls.get(call_id)?;
-        let state = if c.answered { "start" } else { "init" };
-        Some(super::dialogs::DialogRef { id: call_id.to_owned(), state, age: now.saturating_duration_since(c.started), ue_leg: true })
+        Some(super::dialogs::DialogRef { id: call_id.to_owned(), state: state_name(c), age: now.saturating_duration_since(c.started), ue_leg: true })
     }
 
     /// MT calls in progress.
@@ -526,5 +517,29 @@ impl MtCalls {
     /// True when no MT call is in progress.
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
+    }
+}
+
+/// seed 000 dialog state of an MT call: init until answered, then start.
+fn state_name(c: &MtCall) -> &'static str {
+    if c.answered {
+        "start"
+    } else {
+        "init"
+    }
+}
+
+/// The monitor's and dialog_get's row of MT call `id`.
+fn row(id: &str, c: &MtCall, now: Instant) -> super::dialogs::DialogRow {
+    super::dialogs::DialogRow {
+        id: id.to_owned(),
+        kind: "mt call",
+        state: state_name(c),
+        from: super::dialogs::identity(&c.dialog.local),
+        to: super::dialogs::identity(&c.dialog.remote),
+        age: now.saturating_duration_since(c.started),
+        session_expires: c.timer.map(|t| t.interval()),
+        qos: Vec::new(),
+        media: vec![super::dialogs::MediaRef { worker: c.media_worker, port: c.port, section: 0, peer: None }],
     }
 }
