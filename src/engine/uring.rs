@@ -159,10 +159,16 @@ impl UringDriver {
         out_slots: usize,
         counters: Arc<WorkerCounters>,
     ) -> io::Result<UringDriver> {
+        // Completions' task work runs only when this thread enters the ring (Linux 6.1
+        // DEFER_TASKRUN): a datagram arriving while the worker is busy does not interrupt
+        // it. SQ_TASKRUN tells `submit` to ask for that work (GETEVENTS). Older kernels
+        // get cooperative task work, or none.
         let ring = IoUring::builder()
             .setup_single_issuer()
-            .setup_coop_taskrun()
+            .setup_defer_taskrun()
+            .setup_taskrun_flag()
             .build(entries)
+            .or_else(|_| IoUring::builder().setup_single_issuer().setup_coop_taskrun().build(entries))
             .or_else(|_| IoUring::new(entries))?;
         // io_uring_recvmsg_out header + name + payload.
         let bufs = BufRing::new(buffers, 16 + size_of::<libc::sockaddr_in6>() + max_datagram)?;
