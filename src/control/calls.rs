@@ -23,7 +23,7 @@ use super::precondition::Qos;
 use crate::config::typed::Precondition;
 use super::reply::{reply_to, Extra};
 use super::session_timer::{self, Check, SessionTimer};
-use crate::config::typed::Refresher;
+use crate::config::typed::{Refresher, DEFAULT_USER_AGENT};
 use crate::stats::latency::{Latencies, LatencyKind};
 use crate::endpoint::{Peer, ToWorker, Transport};
 use crate::engine::{ConnId, SocketId};
@@ -842,32 +842,35 @@ pub(super) fn build_request_ext(
     asserted: Option<&str>,
     extra: &[(&'static str, String)],
 ) -> Vec<u8> {
+    use std::io::Write as _;
     let transport = if d.peer.is_reliable() { "TCP" } else { "UDP" };
-    let mut m = format!(
-        "{method} {target} SIP/2.0\r\nVia: SIP/2.0/{transport} {local};branch={branch}\r\nMax-Forwards: 70\r\n",
-        target = d.target,
-        local = local_addr
-    );
+    // One allocation of the final size's order; writes into a Vec<u8> cannot fail.
+    let extra_len: usize = extra.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+    let routes_len: usize = d.routes.iter().map(|r| r.len() + 9).sum();
+    let guess = 384 + d.target.len() + d.local.len() + d.remote.len() + d.call_id.len() + routes_len + extra_len + body.len();
+    let mut m: Vec<u8> = Vec::with_capacity(guess);
+    let _ = write!(m, "{method} {} SIP/2.0\r\nVia: SIP/2.0/{transport} {local_addr};branch={branch}\r\nMax-Forwards: 70\r\n", d.target);
     for r in &d.routes {
-        m.push_str(&format!("Route: {r}\r\n"));
+        let _ = write!(m, "Route: {r}\r\n");
     }
-    m.push_str(&format!("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n", d.local, d.remote, d.call_id));
+    let _ = write!(m, "From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n", d.local, d.remote, d.call_id);
     if method == "INVITE" || method == "UPDATE" {
-        m.push_str(&format!("Contact: <sip:ringcore@{}>\r\n", local_addr));
+        let _ = write!(m, "Contact: <sip:ringcore@{local_addr}>\r\n");
     }
     if let Some(id) = asserted {
         // TS 24.229 5.4.3.3: the served user's asserted identity.
-        m.push_str(&format!("P-Asserted-Identity: <{id}>\r\n"));
+        let _ = write!(m, "P-Asserted-Identity: <{id}>\r\n");
     }
     for (name, value) in extra {
-        m.push_str(&format!("{name}: {value}\r\n"));
+        let _ = write!(m, "{name}: {value}\r\n");
     }
+    // RFC 3261 20.41; the rewriter (custom_headers.rs) leaves the default alone.
+    let _ = write!(m, "User-Agent: {DEFAULT_USER_AGENT}\r\n");
     if let Some(ct) = ctype.filter(|_| !body.is_empty()) {
-        m.push_str(&format!("Content-Type: {ct}\r\n"));
+        let _ = write!(m, "Content-Type: {ct}\r\n");
     }
-    m.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    let mut v = m.into_bytes();
-    v.extend_from_slice(body);
-    v
+    let _ = write!(m, "Content-Length: {}\r\n\r\n", body.len());
+    m.extend_from_slice(body);
+    m
 }
 

@@ -1,6 +1,7 @@
 //! Responses built on the control thread (RFC 3261 8.2.6), into owned
 //! buffers handed to a worker's transaction.
 
+use crate::config::typed::DEFAULT_USER_AGENT;
 use crate::sip::{Builder, Message};
 
 /// Largest response the control thread builds.
@@ -40,14 +41,20 @@ pub fn reply_to(req: &Message<'_>, code: u16, reason: &str, extra: &Extra) -> Ve
 }
 
 /// Builds a response to `req` whose To tag (when the request has none) is `tag`.
+/// It is written into this thread's scratch buffer and copied out at its exact size:
+/// one allocation per response, nothing zeroed (the scratch buffer grows once to the
+/// largest response, bounded by [`MAX_RESPONSE`] plus the body).
 pub fn reply_to_tagged(req: &Message<'_>, code: u16, reason: &str, extra: &Extra, tag: &str) -> Vec<u8> {
-    let mut buf = vec![0u8; MAX_RESPONSE + extra.body.as_ref().map_or(0, |(_, b)| b.len())];
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     let build = |buf: &mut [u8], extra: &Extra| -> Result<usize, crate::sip::Overflow> {
         let mut b = Builder::response_to(buf, req, code, reason.as_bytes(), tag.as_bytes())?;
         for (name, value) in &extra.headers {
             b.header_raw(name.as_bytes(), value.as_bytes())?;
         }
-        b.header_raw(b"Server", b"ringcore")?;
+        // RFC 3261 20.35; the rewriter (custom_headers.rs) leaves the default alone.
+        b.header_raw(b"Server", DEFAULT_USER_AGENT.as_bytes())?;
         match &extra.body {
             Some((ctype, body)) => {
                 b.header_raw(b"Content-Type", ctype.as_bytes())?;
@@ -56,10 +63,15 @@ pub fn reply_to_tagged(req: &Message<'_>, code: u16, reason: &str, extra: &Extra
             None => b.finish(b""),
         }
     };
-    let n = match build(&mut buf, extra) {
-        Ok(n) => n,
-        Err(_) => build(&mut buf, &Extra::warning("response too large")).unwrap_or(0),
-    };
-    buf.truncate(n);
-    buf
+    SCRATCH.with_borrow_mut(|buf| {
+        let size = MAX_RESPONSE + extra.body.as_ref().map_or(0, |(_, b)| b.len());
+        if buf.len() < size {
+            buf.resize(size, 0);
+        }
+        let n = match build(buf, extra) {
+            Ok(n) => n,
+            Err(_) => build(buf, &Extra::warning("response too large")).unwrap_or(0),
+        };
+        buf.get(..n).unwrap_or(&[]).to_vec()
+    })
 }

@@ -52,7 +52,7 @@ pub use props::{feature_of, Feature, PROPERTIES};
 pub use remote_api::{ComAuth, LicenseServer, RemoteApiSettings};
 pub use session::{RefreshMethod, Refresher, SessionExpires};
 pub use sim::{MilenageOp, Sim, TuakKey, TuakOp, MILENAGE_C, MILENAGE_R};
-pub use sip::{SipAddr, SipSettings};
+pub use sip::{SipAddr, SipSettings, DEFAULT_USER_AGENT};
 pub use sms::{FilterAction, NumberingPlan, SmsCentreAddress, SmsMessageFilter, SmsSettings, TypeOfNumber};
 pub use ue_db::{AuthentQop, AuthentType, UeEntry};
 
