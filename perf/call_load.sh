@@ -3,7 +3,9 @@
 # opened and closed per call) against Kamailio 5.6 as a stateful proxy (the anchor's
 # kamailio-proxy.cfg, Record-Route), same SIPp UAC (INVITE -> 180 -> 200 -> ACK -> BYE -> 200)
 # and SIPp UAS, in one run. Server CPU is read from /proc for the whole process tree.
-# usage: [DUR=10] [REPS=3] [BASE_BIN=path/to/older/ringcore] perf/call_load.sh RATE...
+# usage: [DUR=10] [REPS=3] [WARM=0] [BASE_BIN=path/to/older/ringcore] perf/call_load.sh RATE...
+# WARM=S first runs S seconds of calls at the same rate against the same server process,
+# unmeasured (steady state: tables, buffer pools and heaps already touched; both servers).
 # BASE_BIN adds a third server, an older ringcore build (label ringcore-base), to each rep
 # for before/after comparisons in the same run.
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
@@ -22,7 +24,7 @@ cat > "$OUT/ringcore.cfg" <<CFG
   ],
 }
 CFG
-UAS_LIFE=$(( $(echo $RATES | wc -w) * REPS * (DUR + 8) * 3 + 60 ))
+UAS_LIFE=$(( $(echo $RATES | wc -w) * REPS * (DUR + ${WARM:-0} + 12) * 3 + 60 ))
 timeout $((UAS_LIFE + 10)) sipp -sf "$ANCH/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5090 -t u1 -buff_size 4194304 -nostdin \
     -timeout $UAS_LIFE > "$OUT/uas.log" 2>&1 < /dev/null &
 UP=$!
@@ -35,6 +37,10 @@ run_server() {  # label start-cmd...
     SP=$!; sleep 1.5
     timeout 20 sipp 127.0.0.1:5070 -sf "$ANCH/2-proxy/reg_uas.xml" -i 127.0.0.1 -p 5262 -m 1 -nostdin -timeout 10 > "$OUT/reg_$label.log" 2>&1
     for R in $RATES; do
+        if [ "${WARM:-0}" -gt 0 ]; then  # unmeasured warm-up at the same rate, same server process
+            sipp_measure "$OUT/${label}_r${R}_${rep}_warm" "$R" $((R * WARM)) "server:$SP" -- "${SIPP_ARGS[@]}" > /dev/null
+            sleep 2
+        fi
         sipp_measure "$OUT/${label}_r${R}_$rep" "$R" $((R * DUR)) "server:$SP" -- "${SIPP_ARGS[@]}" | sed "s/^/$label /" | tee -a "$OUT/summary.txt"
         sleep 5
     done
