@@ -3,13 +3,27 @@
 //! to the requests and responses they select (by method, and by status
 //! code for responses; `replace` keeps a single occurrence), and our
 //! User-Agent (requests) or Server (responses) value, RFC 3261 20.41/20.35.
+//!
+//! The rewrite happens in place in the command's buffer: dropped header
+//! lines are squeezed out, the tail (empty line and body) moves once, and
+//! the added headers are written into the gap. Nothing is allocated unless
+//! the buffer has to grow, and a message that already carries exactly our
+//! user agent once (and no rule applies) costs one scan of its header section.
 
 use crate::config::typed::{CustomHeader, SipSettings};
 use crate::endpoint::ToWorker;
 use crate::sip::Message;
+use memchr::memchr;
 
-/// Largest header section rewritten; bigger messages go out unchanged.
+/// Largest header section rewritten; bigger messages go out unchanged. Far
+/// above what ringcore's builders write (a few hundred bytes) and above a
+/// UDP datagram's practical size (RFC 3261 18.1.1), it bounds the scans of
+/// relayed peer content.
 const MAX_HEAD: usize = 16 * 1024;
+
+/// Longest request method kept inline for rule selection; a longer one (an
+/// extension method, RFC 3261 7.1 allows any token) is copied to the heap.
+const INLINE_METHOD: usize = 16;
 
 /// The message rewriter.
 #[derive(Clone, Debug, Default)]
@@ -23,9 +37,86 @@ fn method_matches(rule: &CustomHeader, method: &[u8]) -> bool {
     rule.methods.is_empty() || rule.methods.iter().any(|m| m == "*" || m.as_bytes().eq_ignore_ascii_case(method))
 }
 
-/// RFC 3261 7.3.3: the compact or full name of a header line, compared case-insensitively.
-fn line_is(line: &[u8], name: &str) -> bool {
-    line.split(|b| *b == b':').next().is_some_and(|n| n.trim_ascii().eq_ignore_ascii_case(name.as_bytes()))
+/// RFC 3261 7.3.1: the name of a header line, compared case-insensitively
+/// (User-Agent and Server have no compact form, 7.3.3; rule names are
+/// matched as configured). Whitespace before the colon is allowed (HCOLON).
+fn line_is(line: &[u8], name: &[u8]) -> bool {
+    let n = memchr(b':', line).and_then(|i| line.get(..i)).unwrap_or(line);
+    n.trim_ascii().eq_ignore_ascii_case(name)
+}
+
+/// RFC 3261 7.3.1: a line starting with whitespace continues the previous header.
+fn is_continuation(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b' ' | b'\t'))
+}
+
+/// The header lines of `head` (the start line first), each with its line end.
+fn lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = head;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
+}
+
+/// Offset just past the last header line's CRLF (where the empty line
+/// starts), when the header section fits in [`MAX_HEAD`].
+fn head_end(raw: &[u8]) -> Option<usize> {
+    let end = memchr::memmem::find(raw.get(..MAX_HEAD + 2).unwrap_or(raw), b"\r\n\r\n")? + 2;
+    (end <= MAX_HEAD).then_some(end)
+}
+
+/// What selects rules: the request method, or the CSeq method (RFC 3261
+/// 20.16) and the status code of a response, copied out of the message so
+/// the buffer can be rewritten.
+struct Selector {
+    len: usize,
+    inline: [u8; INLINE_METHOD],
+    long: Vec<u8>,
+    code: Option<u16>,
+}
+
+impl Selector {
+    fn of(raw: &[u8]) -> Option<Self> {
+        let msg = Message::parse(raw).ok()?;
+        let (method, code) = match msg.method() {
+            Some(m) => (m.as_bytes(), None),
+            None => (msg.cseq().ok()?.method.as_bytes(), msg.status()),
+        };
+        let mut s = Selector { len: method.len(), inline: [0; INLINE_METHOD], long: Vec::new(), code };
+        match s.inline.get_mut(..method.len()) {
+            Some(dst) => dst.copy_from_slice(method),
+            None => s.long = method.to_vec(),
+        }
+        Some(s)
+    }
+
+    fn method(&self) -> &[u8] {
+        self.inline.get(..self.len).unwrap_or(&self.long)
+    }
+
+    fn selects(&self, r: &CustomHeader) -> bool {
+        method_matches(r, self.method())
+            && match self.code {
+                None => r.codes.is_empty(),
+                Some(c) => r.codes.iter().any(|&rc| rc == 0 || rc == c),
+            }
+    }
+}
+
+/// Writes `parts` at `*at` in `buf`, advancing `at` (the caller sized the gap).
+fn put(buf: &mut [u8], at: &mut usize, parts: &[&[u8]]) {
+    for p in parts {
+        if let Some(dst) = buf.get_mut(*at..*at + p.len()) {
+            dst.copy_from_slice(p);
+        }
+        *at += p.len();
+    }
 }
 
 impl Rewriter {
@@ -34,17 +125,21 @@ impl Rewriter {
         Rewriter { rules: sip.custom_headers.clone(), user_agent: sip.user_agent.clone(), force_user_agent: sip.force_user_agent }
     }
 
-    /// A rewriter with explicit settings (tests).
-    #[cfg(test)]
+    /// A rewriter with explicit settings (tests and benchmarks).
     pub fn new(rules: Vec<CustomHeader>, user_agent: &str, force_user_agent: bool) -> Self {
         Rewriter { rules, user_agent: user_agent.to_owned(), force_user_agent }
     }
 
-    /// True when `head` holds exactly one `ua_name` header and it reads our user agent.
-    fn has_only_our_user_agent(&self, head: &[u8], ua_name: &str) -> bool {
+    /// True when `head` holds exactly one `ua_name` header and it reads our
+    /// user agent. Only lines whose first byte can start `ua_name` are compared.
+    fn has_only_our_user_agent(&self, head: &[u8], ua_name: &[u8]) -> bool {
+        let first = ua_name.first().map(u8::to_ascii_lowercase);
         let mut ours = false;
-        for line in head.split_inclusive(|b| *b == b'\n').filter(|l| line_is(l, ua_name)) {
-            let value = line.splitn(2, |b| *b == b':').nth(1).map(<[u8]>::trim_ascii);
+        for line in lines(head) {
+            if line.first().map(u8::to_ascii_lowercase) != first || !line_is(line, ua_name) {
+                continue;
+            }
+            let value = memchr(b':', line).and_then(|i| line.get(i + 1..)).map(<[u8]>::trim_ascii);
             if ours || value != Some(self.user_agent.as_bytes()) {
                 return false;
             }
@@ -56,69 +151,91 @@ impl Rewriter {
     /// Rewrites the SIP message a worker command carries, if any.
     pub fn apply_cmd(&self, cmd: &mut ToWorker) {
         if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = cmd {
-            if let Some(m) = self.apply(msg) {
-                *msg = m;
-            }
+            self.rewrite(msg);
         }
     }
 
     /// The rewritten message, or None when nothing changes (or it does not parse).
     pub fn apply(&self, raw: &[u8]) -> Option<Vec<u8>> {
+        let mut out = raw.to_vec();
+        self.rewrite(&mut out).then_some(out)
+    }
+
+    /// Rewrites `msg` in place; false when it stays as it is (no rule
+    /// applies and our user agent is already there once, or it does not parse).
+    pub fn rewrite(&self, msg: &mut Vec<u8>) -> bool {
         if self.rules.is_empty() && !self.force_user_agent {
-            return None;
+            return false;
         }
-        let is_response = raw.starts_with(b"SIP/2.0 ");
-        let ua_name = if is_response { "Server" } else { "User-Agent" };
+        // RFC 3261 20.41: User-Agent in requests; 20.35: Server in responses.
+        let ua_name: &[u8] = if msg.starts_with(b"SIP/2.0 ") { b"Server" } else { b"User-Agent" };
         // Parsing is only needed to select rules; the user agent alone needs
         // the start line (the common case stays cheap).
-        let rules: Vec<&CustomHeader> = match self.rules.is_empty() {
-            true => Vec::new(),
-            false => {
-                let msg = Message::parse(raw).ok()?;
-                let (method, code) = match msg.method() {
-                    Some(m) => (m.as_bytes().to_vec(), None),
-                    None => (msg.cseq().ok()?.method.as_bytes().to_vec(), msg.status()),
-                };
-                self.rules
-                    .iter()
-                    .filter(|r| method_matches(r, &method))
-                    .filter(|r| match code {
-                        None => r.codes.is_empty(),
-                        Some(c) => r.codes.iter().any(|&rc| rc == 0 || rc == c),
-                    })
-                    .collect()
-            }
+        let selector = match self.rules.is_empty() {
+            true => None,
+            false => match Selector::of(msg) {
+                Some(s) => Some(s),
+                None => return false,
+            },
         };
+        let selected = |r: &CustomHeader| selector.as_ref().is_some_and(|s| s.selects(r));
+        let any_rule = self.rules.iter().any(selected);
         let want_ua = self.force_user_agent && !self.user_agent.is_empty();
-        if rules.is_empty() && !want_ua {
-            return None;
+        if !any_rule && !want_ua {
+            return false;
         }
-        let head_end = memchr::memmem::find(raw.get(..MAX_HEAD + 2).unwrap_or(raw), b"\r\n\r\n")? + 2;
-        if head_end > MAX_HEAD {
-            return None;
+        let Some(end) = head_end(msg) else { return false };
+        if !any_rule && msg.get(..end).is_some_and(|h| self.has_only_our_user_agent(h, ua_name)) {
+            // Our own builders already wrote it; nothing to copy.
+            return false;
         }
-        let head = raw.get(..head_end)?;
-        if rules.is_empty() && self.has_only_our_user_agent(head, ua_name) {
-            // The common case: our own builders already wrote it; nothing to copy.
-            return None;
-        }
-        let mut out = Vec::with_capacity(raw.len() + 128);
-        for line in head.split_inclusive(|b| *b == b'\n') {
-            let replaced = rules.iter().any(|r| r.replace && line_is(line, &r.name));
-            if replaced || (want_ua && line_is(line, ua_name)) {
-                continue;
-            }
-            out.extend_from_slice(line);
-        }
-        for r in &rules {
-            out.extend_from_slice(format!("{}: {}\r\n", r.name, r.value).as_bytes());
+        let drops = |line: &[u8]| (want_ua && line_is(line, ua_name)) || self.rules.iter().any(|r| r.replace && selected(r) && line_is(line, r.name.as_bytes()));
+        let kept = squeeze(msg, end, drops);
+        let added: usize = self.rules.iter().filter(|r| selected(r)).map(|r| r.name.len() + r.value.len() + 4).sum::<usize>()
+            + if want_ua { ua_name.len() + self.user_agent.len() + 4 } else { 0 };
+        open_gap(msg, kept, end, added);
+        let mut at = kept;
+        for r in self.rules.iter().filter(|r| selected(r)) {
+            put(msg, &mut at, &[r.name.as_bytes(), b": ", r.value.as_bytes(), b"\r\n"]);
         }
         if want_ua {
-            out.extend_from_slice(format!("{ua_name}: {}\r\n", self.user_agent).as_bytes());
+            put(msg, &mut at, &[ua_name, b": ", self.user_agent.as_bytes(), b"\r\n"]);
         }
-        out.extend_from_slice(&raw[head_end..]);
-        Some(out)
+        true
     }
+}
+
+/// Moves the header lines of `msg[..end]` that `drops` keeps to the front,
+/// together with their continuation lines (RFC 3261 7.3.1); returns the
+/// length they take. `msg[end..]` is untouched.
+fn squeeze(msg: &mut [u8], end: usize, drops: impl Fn(&[u8]) -> bool) -> usize {
+    let (mut read, mut write, mut dropping) = (0, 0, false);
+    while read < end {
+        let Some(line) = msg.get(read..end) else { break };
+        let len = memchr(b'\n', line).map_or(line.len(), |i| i + 1);
+        if !(read > 0 && is_continuation(line)) {
+            // The start line (read == 0) is never dropped by a header name.
+            dropping = read > 0 && line.get(..len).is_some_and(&drops);
+        }
+        if !dropping {
+            msg.copy_within(read..read + len, write);
+            write += len;
+        }
+        read += len;
+    }
+    write
+}
+
+/// Makes `msg[kept..end]` exactly `size` bytes long by moving `msg[end..]`
+/// (the empty line and the body) once; the buffer grows only when needed.
+fn open_gap(msg: &mut Vec<u8>, kept: usize, end: usize, size: usize) {
+    let len = msg.len();
+    let to = kept + size;
+    if to > end {
+        msg.resize(len + (to - end), 0);
+    }
+    msg.copy_within(end..len, to);
+    msg.truncate(to + (len - end));
 }
 
 #[cfg(test)]
@@ -134,6 +251,48 @@ mod tests {
 
     fn apply(r: &Rewriter, m: &str) -> String {
         String::from_utf8(r.apply(m.as_bytes()).unwrap_or_else(|| m.as_bytes().to_vec())).expect("utf-8")
+    }
+
+    /// The former copying rewriter (format! per header), the oracle the in-place one must match.
+    fn reference(r: &Rewriter, raw: &[u8]) -> Option<Vec<u8>> {
+        let old_line_is = |line: &[u8], name: &str| line.split(|b| *b == b':').next().is_some_and(|n| n.trim_ascii().eq_ignore_ascii_case(name.as_bytes()));
+        if r.rules.is_empty() && !r.force_user_agent {
+            return None;
+        }
+        let ua_name = if raw.starts_with(b"SIP/2.0 ") { "Server" } else { "User-Agent" };
+        let rules: Vec<&CustomHeader> = match r.rules.is_empty() {
+            true => Vec::new(),
+            false => {
+                let sel = Selector::of(raw)?;
+                r.rules.iter().filter(|x| sel.selects(x)).collect()
+            }
+        };
+        let want_ua = r.force_user_agent && !r.user_agent.is_empty();
+        if rules.is_empty() && !want_ua {
+            return None;
+        }
+        let end = head_end(raw)?;
+        let head = raw.get(..end)?;
+        let uas: Vec<_> = head.split_inclusive(|b| *b == b'\n').filter(|l| old_line_is(l, ua_name)).collect();
+        let only_ours = uas.len() == 1 && uas[0].splitn(2, |b| *b == b':').nth(1).map(<[u8]>::trim_ascii) == Some(r.user_agent.as_bytes());
+        if rules.is_empty() && only_ours {
+            return None;
+        }
+        let mut out = Vec::new();
+        for line in head.split_inclusive(|b| *b == b'\n') {
+            if rules.iter().any(|x| x.replace && old_line_is(line, &x.name)) || (want_ua && old_line_is(line, ua_name)) {
+                continue;
+            }
+            out.extend_from_slice(line);
+        }
+        for x in &rules {
+            out.extend_from_slice(format!("{}: {}\r\n", x.name, x.value).as_bytes());
+        }
+        if want_ua {
+            out.extend_from_slice(format!("{ua_name}: {}\r\n", r.user_agent).as_bytes());
+        }
+        out.extend_from_slice(&raw[end..]);
+        Some(out)
     }
 
     #[test]
@@ -174,5 +333,95 @@ mod tests {
         assert!(out.contains("Server: ringcore\r\n") && !out.contains("other"), "{out}");
         let r = Rewriter::new(Vec::new(), "ringcore-2", true);
         assert!(apply(&r, OK).contains("Server: ringcore-2\r\n"), "another value is replaced");
+    }
+
+    #[test]
+    fn odd_case_and_spaced_names_are_the_same_header() {
+        let r = Rewriter::new(Vec::new(), "ringcore", true);
+        // RFC 3261 7.3.1: names are case-insensitive and HCOLON allows whitespace before ':'.
+        for variant in ["server: ringcore", "SERVER :ringcore", "sErVeR\t:  ringcore  "] {
+            let m = OK.replace("Server: ringcore", variant);
+            assert!(r.apply(m.as_bytes()).is_none(), "ours once: {variant}");
+            let m = m.replace("ringcore", "peer-ua");
+            let out = apply(&r, &m);
+            assert!(out.contains("Server: ringcore\r\n") && !out.contains("peer-ua"), "{variant}: {out}");
+        }
+        // Compact forms (7.3.3) of other headers stay; a rule matches its configured name only.
+        let compact = INVITE.replace("Content-Length: 4", "l: 4").replace("Via:", "v:");
+        let r = Rewriter::new(vec![rule("x-old", "2", &[], &[], true)], "ringcore", true);
+        let out = apply(&r, &compact);
+        assert!(out.contains("\r\nl: 4\r\n") && out.contains("\r\nv: SIP/2.0"), "{out}");
+        assert!(out.contains("x-old: 2\r\n") && !out.contains("X-Old: 1"), "{out}");
+        assert!(out.contains("User-Agent: ringcore\r\n"), "{out}");
+    }
+
+    #[test]
+    fn user_agent_twice_or_absent_becomes_ours_once() {
+        let r = Rewriter::new(Vec::new(), "ringcore", true);
+        let twice = INVITE.replace("X-Old: 1\r\n", "User-Agent: ringcore\r\nX-Old: 1\r\nuser-agent: ringcore\r\n");
+        let absent = INVITE;
+        for m in [twice.as_str(), absent] {
+            let out = apply(&r, m);
+            assert_eq!(out.matches("ser-Agent").count(), 1, "{out}");
+            assert!(out.contains("User-Agent: ringcore\r\n\r\nbody"), "added last, body kept: {out}");
+            assert!(Message::parse(out.as_bytes()).is_ok());
+        }
+        let empty_ua = Rewriter::new(Vec::new(), "", true);
+        assert!(empty_ua.apply(INVITE.as_bytes()).is_none(), "an empty user_agent adds nothing");
+    }
+
+    #[test]
+    fn server_text_in_the_body_does_not_count() {
+        let r = Rewriter::new(Vec::new(), "ringcore", true);
+        let with_body = |head_ua: &str| format!("SIP/2.0 200 OK\r\nCSeq: 1 MESSAGE\r\n{head_ua}Content-Length: 33\r\n\r\nServer: ringcore\r\nServer: other\r\n");
+        assert!(r.apply(with_body("Server: ringcore\r\n").as_bytes()).is_none(), "the body's lines are not headers");
+        let out = apply(&r, &with_body(""));
+        assert!(out.starts_with("SIP/2.0 200 OK\r\nCSeq: 1 MESSAGE\r\nContent-Length: 33\r\nServer: ringcore\r\n\r\n"), "{out}");
+        assert!(out.ends_with("\r\n\r\nServer: ringcore\r\nServer: other\r\n"), "body untouched: {out}");
+    }
+
+    #[test]
+    fn a_folded_user_agent_goes_with_its_continuation() {
+        let r = Rewriter::new(Vec::new(), "ringcore", true);
+        let folded = INVITE.replace("X-Old: 1\r\n", "User-Agent: peer\r\n  version 2\r\nX-Old: 1\r\n");
+        let out = apply(&r, &folded);
+        assert!(!out.contains("version 2") && out.contains("X-Old: 1\r\n"), "{out}");
+        let m = Message::parse(out.as_bytes()).expect("parses");
+        assert_eq!(m.header(crate::sip::HeaderName::UserAgent), Some(&b"ringcore"[..]));
+    }
+
+    #[test]
+    fn the_in_place_rewrite_matches_the_former_copy() {
+        let rules = vec![rule("X-Old", "2", &[], &["invite"], true), rule("X-All", "a", &[0], &["*"], false), rule("Server", "s", &[200], &[], true)];
+        let rewriters = [
+            Rewriter::new(Vec::new(), "ringcore", true),
+            Rewriter::new(Vec::new(), "ringcore", false),
+            Rewriter::new(rules.clone(), "ringcore", true),
+            Rewriter::new(rules, "a-much-longer-user-agent-value", true),
+        ];
+        let long_method = INVITE.replace("INVITE", "AVERYLONGEXTENSIONMETHOD");
+        let msgs = [INVITE.to_owned(), OK.to_owned(), OK.replace("Server: ringcore\r\n", ""), OK.replace("200 OK", "180 Ringing"), long_method, "garbage".to_owned(), "SIP/2.0 200 OK\r\n".to_owned()];
+        for r in &rewriters {
+            for m in &msgs {
+                assert_eq!(r.apply(m.as_bytes()), reference(r, m.as_bytes()), "{r:?} {m}");
+            }
+        }
+    }
+
+    #[test]
+    fn common_cases_do_not_allocate() {
+        let r = Rewriter::new(Vec::new(), "ringcore-9", true);
+        let ours = OK.replace("Server: ringcore", "Server: ringcore-9");
+        let mut cmds: Vec<Vec<u8>> = (0..4).map(|_| ours.as_bytes().to_vec()).collect();
+        // A builder's response: "Server: ringcore" replaced in a buffer with room to spare.
+        let mut theirs: Vec<Vec<u8>> = (0..4).map(|_| Vec::with_capacity(2048)).collect();
+        theirs.iter_mut().for_each(|v| v.extend_from_slice(OK.as_bytes()));
+        assert_no_alloc::reset_violation_count();
+        let changed = assert_no_alloc::assert_no_alloc(|| cmds.iter_mut().chain(theirs.iter_mut()).map(|m| r.rewrite(m)).filter(|changed| *changed).count());
+        assert_eq!(assert_no_alloc::violation_count(), 0, "allocator calls while rewriting");
+        assert_eq!(changed, 4, "only the builder-style responses change");
+        assert!(cmds.iter().all(|m| m == ours.as_bytes()));
+        let moved = OK.replace("Server: ringcore\r\n", "").replace("\r\n\r\n", "\r\nServer: ringcore-9\r\n\r\n");
+        assert!(theirs.iter().all(|m| m == moved.as_bytes()), "{:?}", String::from_utf8_lossy(&theirs[0]));
     }
 }

@@ -14,7 +14,7 @@ mod call_policy;
 mod callflow;
 mod calls;
 mod core;
-mod custom_headers;
+pub mod custom_headers;
 mod dialog_log;
 mod dialogs;
 mod echo;
