@@ -158,5 +158,5 @@ fn scan_finds_label_call_id_and_sdp_body_of_outgoing_messages() {
     assert_eq!(scan(resp), Some((Label::Response(200, "PRACK"), "xyz", None)));
     assert_eq!(scan(b"SIP/2.0 2"), None, "truncated status line");
     assert_eq!(scan(b"FOO sip:x SIP/2.0\r\nCSeq: 1 FOO\r\n\r\n"), None, "no Call-ID");
-    assert_eq!(method_name(b"frob"), "OTHER");
+    assert_eq!(scan::method_name(b"frob"), "OTHER");
 }
