@@ -131,11 +131,7 @@ impl<T> Slab<T> {
         // position is not between the hole and itself, so that probes never need a
         // tombstone.
         let mut next = (hole + 1) & mask;
-        loop {
-            let Some(&p) = self.index.get(next) else { break };
-            if p == EMPTY {
-                break;
-            }
+        while let Some(&p) = self.index.get(next).filter(|&&p| p != EMPTY) {
             let home = self.slots.get(p as usize).map_or(next, |s| s.hash as usize & mask);
             if (next.wrapping_sub(home) & mask) >= (next.wrapping_sub(hole) & mask) {
                 if let Some(h) = self.index.get_mut(hole) {
