@@ -26,6 +26,8 @@ use super::dialogs::DialogRow;
 use crate::media::BoardEntry;
 use crate::sdp::Direction;
 
+#[path = "dialog_log_entry.rs"]
+mod entry;
 #[path = "dialog_log_scan.rs"]
 mod scan;
 #[path = "dialog_log_slab.rs"]
@@ -33,6 +35,7 @@ mod slab;
 
 pub use scan::scan;
 use scan::SdpSections;
+use entry::Entry;
 use slab::Slab;
 
 /// How long a stopped dialog stays listed (seed 000 dialog_get).
@@ -41,7 +44,8 @@ pub const STOP_LINGER: Duration = Duration::from_secs(30);
 pub const MAX_EVENTS: usize = 32;
 /// Legs (Call-IDs) per dialog whose last SDP is kept: the caller's and the callee's.
 pub const MAX_LEGS: usize = 2;
-/// Most stopped dialogs listed at once (about 1 KiB each): at more than about 270
+/// Most stopped dialogs listed at once (about 3 KiB each with their event list and
+/// the buffers kept for reuse): at more than about 270
 /// calls per second some leave before their 30 s.
 pub const MAX_STOPPED: usize = 8192;
 /// Media sections remembered per dialog.
@@ -121,106 +125,6 @@ pub struct Section {
     pub dir: Direction,
     /// Port 0: the section is rejected or removed (RFC 3264 8.2).
     pub removed: bool,
-}
-
-/// The last SDP ringcore sent on one leg.
-#[derive(Debug, Default)]
-struct SentLeg {
-    call_id: String,
-    sdp: Vec<u8>,
-}
-
-#[derive(Debug)]
-struct Entry {
-    created: Instant,
-    events: VecDeque<Event>,
-    dropped: u64,
-    /// The dialog's own state at the last message, and the state last shown.
-    base: &'static str,
-    shown: &'static str,
-    sections: Vec<Section>,
-    hold: bool,
-    /// The legs whose last sent SDP is known: the first `legs_used` of `legs`.
-    legs: [SentLeg; MAX_LEGS],
-    legs_used: usize,
-    /// The dialog's row as last seen alive (kept for the `stop` listing).
-    row: Option<DialogRow>,
-    /// When it stopped, and its media counters then.
-    stopped: Option<(Instant, Vec<BoardEntry>)>,
-    /// Its position in [`DialogLog::live`] while in progress.
-    live_at: usize,
-}
-
-impl Entry {
-    fn new(created: Instant) -> Entry {
-        Entry {
-            created,
-            events: VecDeque::with_capacity(MAX_EVENTS),
-            dropped: 0,
-            base: "",
-            shown: "",
-            sections: Vec::with_capacity(MAX_SECTIONS),
-            hold: false,
-            legs: Default::default(),
-            legs_used: 0,
-            row: None,
-            stopped: None,
-            live_at: 0,
-        }
-    }
-
-    /// Makes a reused entry new again, keeping the capacity of its buffers.
-    fn reset(&mut self, created: Instant, live_at: usize) {
-        self.created = created;
-        self.events.clear();
-        self.dropped = 0;
-        self.base = "";
-        self.shown = "";
-        self.sections.clear();
-        self.hold = false;
-        self.legs_used = 0;
-        self.row = None;
-        self.stopped = None;
-        self.live_at = live_at;
-    }
-
-    fn push(&mut self, now: Instant, kind: EventKind, state: &'static str, message: Label) {
-        if self.events.len() >= MAX_EVENTS {
-            self.events.pop_front();
-            self.dropped += 1;
-        }
-        let at = now.saturating_duration_since(self.created);
-        self.events.push_back(Event { at, kind, state, message });
-    }
-
-    /// The state shown: `hold` replaces `start` while the UE's media is held.
-    fn show(&self, base: &'static str) -> &'static str {
-        if base == "start" && self.hold {
-            "hold"
-        } else {
-            base
-        }
-    }
-
-    /// A `state` event when the shown state changed; true then.
-    fn note_state(&mut self, now: Instant) -> bool {
-        let shown = self.show(self.base);
-        if shown.is_empty() || shown == self.shown {
-            return false;
-        }
-        self.shown = shown;
-        self.push(now, EventKind::State, shown, Label::None);
-        true
-    }
-
-    /// Still listed at `now`: in progress, or stopped less than [`STOP_LINGER`] ago.
-    fn listed(&self, now: Instant) -> bool {
-        self.stopped.as_ref().map_or(true, |(at, _)| now.saturating_duration_since(*at) < STOP_LINGER)
-    }
-
-    fn sent_sdp(&self, call_id: &str) -> Option<&[u8]> {
-        self.legs.get(..self.legs_used)?.iter().find(|l| l.call_id == call_id).map(|l| l.sdp.as_slice())
-    }
 }
 
 /// Event lists and SDP memory of the dialogs in progress and of those stopped recently.
@@ -386,23 +290,9 @@ impl DialogLog {
     /// first [`MAX_LEGS`] legs, in the leg's buffer (its size bounded by the largest
     /// message ringcore sends).
     pub fn handle_sent_sdp(&mut self, now: Instant, id: &str, age: Duration, call_id: &str, body: &[u8]) {
-        let Some(e) = self.entry(now, id, age) else { return };
-        let used = e.legs_used;
-        let at = match e.legs.iter().take(used).position(|l| l.call_id == call_id) {
-            Some(at) => at,
-            None if used < MAX_LEGS => {
-                e.legs_used += 1;
-                used
-            }
-            None => return,
-        };
-        let Some(leg) = e.legs.get_mut(at) else { return };
-        if at == used {
-            leg.call_id.clear();
-            leg.call_id.push_str(call_id);
+        if let Some(e) = self.entry(now, id, age) {
+            e.set_sent_sdp(call_id, body);
         }
-        leg.sdp.clear();
-        leg.sdp.extend_from_slice(body);
     }
 
     /// The row of dialog `id` as last seen alive.
