@@ -20,11 +20,11 @@ const BRANCH_PREFIX: &str = "z9hG4bKrc";
 
 impl Calls {
     /// The relayed call one of whose legs has Call-ID `call_id`.
-    pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<DialogRef> {
+    pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<DialogRef<'_>> {
         let &(id, leg) = self.by_call_id.get(call_id)?;
         let c = self.calls.get(&id)?;
         let state = super::timeout::state_name(c.state);
-        Some(DialogRef { id: c.a.call_id.clone(), state, age: now.saturating_duration_since(c.started), ue_leg: leg == Leg::A })
+        Some(DialogRef { id: &c.a.call_id, state, age: now.saturating_duration_since(c.started), ue_leg: leg == Leg::A })
     }
 
     /// The row of the relayed call one of whose legs has Call-ID `call_id`.

@@ -234,7 +234,7 @@ fn ringcore_re_invites_each_leg_and_acknowledges_the_2xx() {
     let (a_leg, b_leg) = w.calls.legs("call-1").expect("a relayed call");
     assert_eq!(w.calls.legs(&b_leg), Some((a_leg.clone(), b_leg.clone())), "either Call-ID finds the call");
     let d = w.calls.dialog_of(w.t0 + Duration::from_secs(3), &b_leg).expect("known leg");
-    assert_eq!((d.id.as_str(), d.state, d.age, d.ue_leg), ("call-1", "start", Duration::from_secs(3), false));
+    assert_eq!((d.id, d.state, d.age, d.ue_leg), ("call-1", "start", Duration::from_secs(3), false));
     let out = w.calls.reoffer("call-1", vec![(a_leg.clone(), SDP.into()), (b_leg.clone(), SDP.into())]).expect("a call").expect("answered");
     let reinvites = texts(&out);
     assert_eq!(reinvites.len(), 2);

@@ -126,8 +126,6 @@ pub struct Control {
     pub(super) media_board: Arc<crate::media::MediaBoard>,
     /// Event lists, media sections and last SDP of the dialogs (dialog_get, dialog_set).
     pub(super) dialog_log: super::dialog_log::DialogLog,
-    /// Messages recorded since start (paces the sweep of `dialog_log`).
-    dialog_log_ticks: u32,
     /// Commands were queued this loop turn and the workers not woken yet.
     commands_queued: bool,
 }
@@ -173,7 +171,6 @@ impl Control {
             last_save: Instant::now(),
             sms,
             dialog_log: super::dialog_log::DialogLog::new(max_dialogs),
-            dialog_log_ticks: 0,
             media_board: p.media_board,
             commands_queued: false,
         }

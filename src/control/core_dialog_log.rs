@@ -3,11 +3,14 @@
 //! leg of a relayed call), recorded with the dialog state after it was handled, the
 //! UE's SDP noted (media sections, hold) and the SDP ringcore sends kept per leg.
 
-use super::super::dialog_log::{scan, DialogLog, EventKind, Label};
+use super::super::calls::Calls;
+use super::super::dialog_log::{scan, EventKind, Label};
 use super::super::dialogs::{DialogRef, DialogRow};
+use super::super::echo::Echo;
+use super::super::mt_call::MtCalls;
 use super::Control;
 use crate::endpoint::ToWorker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// True when the To header of `raw` carries a tag (an in-dialog request, RFC 3261 12.2).
 fn has_to_tag(raw: &[u8]) -> bool {
@@ -22,16 +25,13 @@ fn has_to_tag(raw: &[u8]) -> bool {
     false
 }
 
-/// Messages between two sweeps of the log for dialogs that ended without a
-/// message (the sweep is O(dialogs), so this keeps it O(1) per message amortised).
-const SWEEP_EVERY: u32 = 256;
+/// The dialog Call-ID `call_id` belongs to (MT, echo or relayed call), borrowed from
+/// the call tables: nothing is allocated per message.
+fn dialog_ref<'a>(mt: &'a MtCalls, echo: &'a Echo, calls: &'a Calls, now: Instant, call_id: &'a str) -> Option<DialogRef<'a>> {
+    mt.dialog_of(now, call_id).or_else(|| echo.dialog_of(now, call_id)).or_else(|| calls.dialog_of(now, call_id))
+}
 
 impl Control {
-    /// The dialog Call-ID `call_id` belongs to.
-    fn dialog_ref(&self, now: Instant, call_id: &str) -> Option<DialogRef> {
-        self.mt.dialog_of(now, call_id).or_else(|| self.echo.dialog_of(now, call_id)).or_else(|| self.calls.dialog_of(now, call_id))
-    }
-
     /// Records message `raw`, received or sent (`kind`), on its dialog's event list.
     pub(super) fn log_dialog_message(&mut self, now: Instant, kind: EventKind, raw: &[u8]) {
         let Some((label, call_id, sdp)) = scan(raw) else { return };
@@ -39,12 +39,12 @@ impl Control {
             return;
         }
         self.log_sweep(now);
-        let d = match self.dialog_ref(now, call_id) {
+        let d = match dialog_ref(&self.mt, &self.echo, &self.calls, now, call_id) {
             Some(d) => d,
             // Received messages are recorded before they are handled: an initial INVITE
             // opens its dialog in state init (a dialog never created is swept later).
             None if kind == EventKind::Recv && label == Label::Request("INVITE") && !has_to_tag(raw) => {
-                DialogRef { id: call_id.to_owned(), state: "init", age: std::time::Duration::ZERO, ue_leg: true }
+                DialogRef { id: call_id, state: "init", age: Duration::ZERO, ue_leg: true }
             }
             None => {
                 // The dialog ended with this message (BYE, final error): the worker still
@@ -53,15 +53,16 @@ impl Control {
                 return;
             }
         };
-        if self.dialog_log.handle_message(now, &d.id, d.age, kind, label, d.state) {
-            if let Some(row) = self.dialog_row(now, &d.id) {
-                self.dialog_log.handle_row(&d.id, row);
+        if self.dialog_log.handle_message(now, d.id, d.age, kind, label, d.state) {
+            let row = self.dialog_row(now, d.id);
+            if let Some(row) = row {
+                self.dialog_log.handle_row(d.id, row);
             }
         }
         let log = &mut self.dialog_log;
         match (kind, sdp) {
-            (EventKind::Recv, Some(body)) if d.ue_leg => log.handle_ue_sdp(now, &d.id, d.age, body),
-            (EventKind::Send, Some(body)) => log.handle_sent_sdp(now, &d.id, d.age, call_id, body),
+            (EventKind::Recv, Some(body)) if d.ue_leg => log.handle_ue_sdp(now, d.id, d.age, body),
+            (EventKind::Send, Some(body)) => log.handle_sent_sdp(now, d.id, d.age, call_id, body),
             _ => {}
         }
     }
@@ -85,7 +86,7 @@ impl Control {
     /// the dialog (a UE's final error to an MT INVITE, its 487 after a CANCEL), the
     /// dialog is listed as stopped now rather than at the next sweep.
     pub(super) fn log_dialog_ended(&mut self, now: Instant, call_id: &str) {
-        if self.dialog_ref(now, call_id).is_none() {
+        if dialog_ref(&self.mt, &self.echo, &self.calls, now, call_id).is_none() {
             self.dialog_stopped(now, call_id);
         }
     }
@@ -100,15 +101,10 @@ impl Control {
         }
     }
 
-    /// Every [`SWEEP_EVERY`] messages, stops the dialogs that ended without a message and
-    /// drops the stopped ones listed long enough.
+    /// Stops the dialogs that ended without a message and drops the stopped ones listed
+    /// long enough, at most every [`super::super::dialog_log::SWEEP_INTERVAL`].
     fn log_sweep(&mut self, now: Instant) {
-        self.dialog_log_ticks = self.dialog_log_ticks.wrapping_add(1);
-        if self.dialog_log_ticks % SWEEP_EVERY != 0 {
-            return;
-        }
-        let mut log = std::mem::replace(&mut self.dialog_log, DialogLog::new(1));
-        log.sweep(now, |id| self.dialog_ref(now, id).is_some());
-        self.dialog_log = log;
+        let (mt, echo, calls) = (&self.mt, &self.echo, &self.calls);
+        self.dialog_log.sweep_if_due(now, |id| dialog_ref(mt, echo, calls, now, id).is_some());
     }
 }

@@ -158,5 +158,135 @@ fn scan_finds_label_call_id_and_sdp_body_of_outgoing_messages() {
     assert_eq!(scan(resp), Some((Label::Response(200, "PRACK"), "xyz", None)));
     assert_eq!(scan(b"SIP/2.0 2"), None, "truncated status line");
     assert_eq!(scan(b"FOO sip:x SIP/2.0\r\nCSeq: 1 FOO\r\n\r\n"), None, "no Call-ID");
-    assert_eq!(method_name(b"frob"), "OTHER");
+    assert_eq!(scan::method_name(b"frob"), "OTHER");
+}
+
+#[test]
+fn scan_reads_compact_and_spaced_headers_and_messages_without_a_blank_line() {
+    let resp = b"SIP/2.0 183 Session Progress\r\ni  : z1\r\nC : Application/SDP\r\ncseq:  3   INVITE\r\nl: 3\r\n\r\nv=0";
+    assert_eq!(scan(resp), Some((Label::Response(183, "INVITE"), "z1", Some(&b"v=0"[..]))));
+    // No blank line: all header, no body, even with an SDP Content-Type.
+    let cut = b"INVITE sip:x SIP/2.0\r\nCall-ID: q\r\nContent-Type: application/sdp\r\nv=0";
+    assert_eq!(scan(cut), Some((Label::Request("INVITE"), "q", None)));
+    let bare = b"BYE sip:x SIP/2.0\nCall-ID: lf-only\n\n";
+    assert_eq!(scan(bare), Some((Label::Request("BYE"), "lf-only", None)));
+    // Headers that only start like the ones looked for, and a Call-ID in the body.
+    let other = b"ACK sip:x SIP/2.0\r\nContact: <sip:a>\r\nCall-Info: <x>\r\nContent-Length: 12\r\ni: real\r\n\r\nCall-ID: no\r\n";
+    assert_eq!(scan(other), Some((Label::Request("ACK"), "real", None)));
+    assert_eq!(scan(b""), None);
+    assert_eq!(scan(b"\r\n\r\n"), None, "no method, no Call-ID");
+}
+
+#[test]
+fn sdp_sections_match_the_full_parser() {
+    for body in [SDP_SENDRECV, SDP_SENDONLY] {
+        let full = crate::sdp::SessionDescription::parse(body.as_bytes()).expect("valid SDP");
+        let session = full.direction().unwrap_or(Direction::SendRecv);
+        let want: Vec<Section> =
+            full.media.iter().map(|m| Section { kind: m.kind.as_str(), dir: m.direction().unwrap_or(session), removed: m.port == 0 }).collect();
+        assert_eq!(SdpSections::scan(body.as_bytes()).map(|s| s.as_slice().to_vec()), Some(want), "{body}");
+    }
+}
+
+#[test]
+fn sdp_sections_take_the_media_level_direction_and_refuse_what_is_not_sdp() {
+    let sdp = "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 h\r\nt=0 0\r\na=recvonly\r\n\
+m=audio 0/2 RTP/AVP 0\r\nm=video 5000 RTP/AVP 96\r\na=inactive\r\na=sendonly\r\n";
+    let got = SdpSections::scan(sdp.as_bytes()).expect("SDP");
+    assert_eq!(got.as_slice().iter().map(|s| (s.kind, s.dir, s.removed)).collect::<Vec<_>>(), vec![
+        ("audio", Direction::RecvOnly, true),
+        ("video", Direction::Inactive, false),
+    ]);
+    assert_eq!(SdpSections::scan(b"o=- 1 1 IN IP4 h\r\nv=0\r\n"), None, "v= not first");
+    assert_eq!(SdpSections::scan(b"v=0\r\nm=foo 1 RTP/AVP 0\r\n"), None, "unknown media");
+    assert_eq!(SdpSections::scan(b"v=0\r\nm=audio x RTP/AVP 0\r\n"), None, "bad port");
+    assert_eq!(SdpSections::scan(b"v=0\r\nbad line\r\n"), None, "bad syntax");
+    let many: String = std::iter::once("v=0\r\n".to_owned()).chain((0..12).map(|i| format!("m=audio {i} RTP/AVP 0\r\n"))).collect();
+    assert_eq!(SdpSections::scan(many.as_bytes()).map(|s| s.as_slice().len()), Some(MAX_SECTIONS));
+    let too_many: String =
+        std::iter::once("v=0\r\n".to_owned()).chain((0..=crate::sdp::MAX_MEDIA).map(|i| format!("m=audio {i} RTP/AVP 0\r\n"))).collect();
+    assert_eq!(SdpSections::scan(too_many.as_bytes()), None, "more media than the parser accepts");
+}
+
+/// Starts dialog `id` with a row (so that stopping lists it).
+fn start(log: &mut DialogLog, now: Instant, id: &str) {
+    log.handle_message(now, id, Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init");
+    log.handle_row(id, row(id));
+}
+
+#[test]
+fn a_reused_entry_starts_empty() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(1);
+    start(&mut log, t0, "old");
+    for i in 0..40u64 {
+        log.handle_message(t0, "old", Duration::ZERO, EventKind::Recv, Label::Request("INFO"), "start");
+        log.handle_ue_sdp(t0 + ms(i), "old", ms(i), SDP_SENDONLY.as_bytes());
+    }
+    log.handle_sent_sdp(t0, "old", Duration::ZERO, "old", b"sdp");
+    log.handle_stop(t0, "old", vec![BoardEntry::default()]);
+    assert_eq!(log.sent_sdp("old", "old"), None, "a stopped dialog keeps no SDP to re-offer");
+    log.sweep(t0 + STOP_LINGER, |_| true);
+    assert!(log.is_empty());
+    let t1 = t0 + STOP_LINGER + ms(5);
+    log.handle_message(t1, "new", ms(5), EventKind::Recv, Label::Request("INVITE"), "init");
+    let (events, dropped) = log.events("new");
+    assert_eq!((events.count(), dropped), (2, 0));
+    assert!(log.sections("new").is_empty() && log.row("new").is_none() && !log.is_stopped("new"));
+    assert_eq!((log.state("new", "start"), log.sent_sdp("new", "old"), log.final_media("new")), ("start", None, None));
+    assert_eq!(log.events("old").1, 0, "the old dialog is gone");
+}
+
+#[test]
+fn sweeps_are_paced_by_time_and_visit_only_dialogs_in_progress() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(8);
+    for id in ["a", "b", "c", "d"] {
+        start(&mut log, t0, id);
+    }
+    log.handle_stop(t0, "a", Vec::new());
+    let seen = std::cell::RefCell::new(Vec::new());
+    let ended = |id: &str| {
+        seen.borrow_mut().push(id.to_owned());
+        id != "b" && id != "d"
+    };
+    log.sweep_if_due(t0, ended);
+    let mut visited = seen.take();
+    visited.sort();
+    assert_eq!(visited, vec!["b", "c", "d"], "the stopped dialog is not asked about");
+    assert!(log.is_stopped("b") && log.is_stopped("d") && !log.is_stopped("c"));
+    start(&mut log, t0, "e");
+    log.sweep_if_due(t0 + SWEEP_INTERVAL - ms(1), |_| false);
+    assert!(!log.is_stopped("e"), "too early for another sweep");
+    log.sweep_if_due(t0 + SWEEP_INTERVAL, |id| id == "c");
+    assert!(log.is_stopped("e") && !log.is_stopped("c"));
+    let mut stopped: Vec<String> = log.stopped_rows(t0 + SWEEP_INTERVAL).map(|r| r.id).collect();
+    // Oldest first; the order within one sweep is unspecified.
+    if let Some(s) = stopped.get_mut(1..3) {
+        s.sort();
+    }
+    assert_eq!(stopped, vec!["a", "b", "d", "e"]);
+}
+
+#[test]
+fn bounds_hold_while_dialogs_come_and_go() {
+    let t0 = Instant::now();
+    let mut log = DialogLog::new(3);
+    for round in 0..50u64 {
+        let now = t0 + ms(round * 100);
+        for i in 0..4 {
+            start(&mut log, now, &format!("{round}-{i}"));
+        }
+        log.sweep(now, |id| id.ends_with("-0"));
+        // One in progress from this round, the newest 3 stopped (max_dialogs).
+        assert_eq!(log.len(), if round == 0 { 3 } else { 4 }, "round {round}");
+        assert!(log.live.len() <= 3 && log.stopped.len() <= 3);
+        log.handle_stop(now, &format!("{round}-0"), Vec::new());
+    }
+    assert_eq!(log.untracked, 50, "the 4th dialog of each round");
+    // The order within one sweep is unspecified; the explicit stop came last.
+    let mut rows: Vec<String> = log.stopped_rows(t0 + ms(4900)).map(|r| r.id).collect();
+    assert_eq!(rows.pop().as_deref(), Some("49-0"));
+    rows.sort();
+    assert_eq!(rows, vec!["49-1", "49-2"]);
 }

@@ -45,10 +45,10 @@ pub struct MediaRef {
 /// Where a Call-ID belongs: the dialog (its `dialog_set` id), its state and age, and
 /// whether the Call-ID is the leg towards the dialog's UE (the caller's leg of a
 /// relayed call; the only leg of echo and MT calls).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DialogRef {
-    /// The dialog id.
-    pub id: String,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DialogRef<'a> {
+    /// The dialog id (borrowed: looking a Call-ID up allocates nothing).
+    pub id: &'a str,
     /// `init`, `ringing`, `start` or `stop`.
     pub state: &'static str,
     /// Time since the INVITE.

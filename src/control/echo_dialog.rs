@@ -183,9 +183,9 @@ impl Echo {
     }
 
     /// The echo call whose Call-ID is `call_id` (dialog_get event lists).
-    pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<dialogs::DialogRef> {
-        let c = self.calls.get(call_id)?;
-        Some(dialogs::DialogRef { id: call_id.to_owned(), state: state_name(c.stage), age: now.saturating_duration_since(c.started), ue_leg: true })
+    pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<dialogs::DialogRef<'_>> {
+        let (id, c) = self.calls.get_key_value(call_id)?;
+        Some(dialogs::DialogRef { id, state: state_name(c.stage), age: now.saturating_duration_since(c.started), ue_leg: true })
     }
 
     /// `dialog_set ID reinvite` (our current SDP again, RFC 3264 8) or `downgrade`

@@ -504,9 +504,9 @@ impl MtCalls {
     }
 
     /// The MT call whose Call-ID is `call_id` (dialog_get event lists).
-    pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<super::dialogs::DialogRef> {
-        let c = self.calls.get(call_id)?;
-        Some(super::dialogs::DialogRef { id: call_id.to_owned(), state: state_name(c), age: now.saturating_duration_since(c.started), ue_leg: true })
+    pub fn dialog_of(&self, now: Instant, call_id: &str) -> Option<super::dialogs::DialogRef<'_>> {
+        let (id, c) = self.calls.get_key_value(call_id)?;
+        Some(super::dialogs::DialogRef { id, state: state_name(c), age: now.saturating_duration_since(c.started), ue_leg: true })
     }
 
     /// MT calls in progress.
