@@ -351,9 +351,11 @@ impl<P: Copy> TransactionLayer<P> {
             tx.in_send_queue = false;
             let pending = std::mem::take(&mut tx.send_pending);
             let (peer, out) = (tx.peer, tx.out);
-            // Reclaiming releases `out` to the pool, but its bytes stay intact until the next
-            // call that takes `&mut self`, which the returned borrow prevents.
+            // Reclaiming (or dropping a spent `out`) releases it to the pool, but its bytes
+            // stay intact until the next call that takes `&mut self`, which the returned
+            // borrow prevents.
             self.reclaim(slot);
+            self.drop_spent_out(slot);
             if let (true, Some(buf)) = (pending, out) {
                 return Some(Transmit {
                     id,

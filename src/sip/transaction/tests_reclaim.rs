@@ -206,29 +206,51 @@ fn buffer_exhaustion_triggers_reclamation() {
 #[test]
 fn a_response_never_reclaims_its_own_transaction() {
     let mut d = small_pool_layer(2);
-    // INVITE server Accepted (Timer L, 64*T1 from 0 s) holding one buffer, the oldest.
+    // INVITE server Accepted (Timer L, 64*T1 from 0 s): the lingering transaction whose
+    // deadline comes first.
     let x = new_id(d.recv_req(ms(0), &numbered("INVITE", 0), false));
     let ok_x = response(200, &via(0), ";tag=x", "INVITE");
     d.respond(ms(0), x, &ok_x).unwrap();
     assert_eq!(d.l.state(x), Some(State::Accepted));
     let y = completed_register(&mut d, 100, 1);
+    let z = completed_register(&mut d, 200, 2);
     assert_eq!(d.l.free_buffers(), (0, 0));
     // The TU retransmits its 2xx (RFC 6026 7.1): Y gives way, not X.
     d.respond(ms(500), x, &ok_x).unwrap();
     assert_eq!(d.l.state(x), Some(State::Accepted));
-    assert_eq!(d.l.state(y), None);
+    assert_eq!((d.l.state(y), d.l.state(z)), (None, Some(State::Completed)));
     assert_eq!(d.sent.last().unwrap().1, ok_x.as_bytes());
-    // The free buffer goes to a new INVITE; then only X lingers, and it cannot make room
-    // for itself.
-    assert_eq!(d.l.free_buffers(), (1, 0));
-    new_id(d.recv_req(ms(600), &numbered("INVITE", 2), false));
     assert_eq!(d.l.reclaimed(), 1);
-    assert_eq!(d.respond(ms(700), x, &ok_x), Err(Error::Full));
-    assert_eq!(d.l.state(x), Some(State::Accepted));
-    // A new transaction may take it.
-    new_id(d.recv_req(ms(800), &numbered("INVITE", 3), false));
-    assert_eq!(d.l.state(x), None);
-    assert_eq!(d.l.reclaimed(), 2);
+    // Sent, the 2xx is not kept: the buffer is free again.
+    assert_eq!(d.l.free_buffers(), (1, 0));
+}
+
+#[test]
+fn states_that_only_absorb_keep_no_buffer() {
+    let mut d = small_pool_layer(4);
+    // RFC 6026 7.1: INVITE server Accepted, once its 2xx is out.
+    let x = new_id(d.recv_req(ms(0), &numbered("INVITE", 0), false));
+    d.respond(ms(0), x, &response(200, &via(0), ";tag=x", "INVITE")).unwrap();
+    assert_eq!((d.l.state(x), d.l.free_buffers()), (Some(State::Accepted), (4, 0)));
+    // RFC 3261 17.2.2: a non-INVITE server in Completed keeps its response (Timer J).
+    let r = completed_register(&mut d, 10, 1);
+    assert_eq!((d.l.state(r), d.l.free_buffers()), (Some(State::Completed), (3, 0)));
+    // RFC 3261 17.1.2.2: a non-INVITE client in Completed keeps nothing (Timer K).
+    let opt = d.send(ms(20), &numbered("OPTIONS", 2), false).unwrap();
+    assert_eq!(d.l.free_buffers(), (2, 0));
+    d.recv_resp(ms(30), &ok(2, "OPTIONS"));
+    assert_eq!((d.l.state(opt), d.l.free_buffers()), (Some(State::Completed), (3, 0)));
+    // RFC 6026 7.2: an INVITE client in Accepted keeps nothing (Timer M).
+    let inv = d.send(ms(40), &numbered("INVITE", 3), false).unwrap();
+    d.recv_resp(ms(50), &response(200, &via(3), ";tag=y", "INVITE"));
+    assert_eq!((d.l.state(inv), d.l.free_buffers()), (Some(State::Accepted), (3, 0)));
+    // RFC 3261 17.1.1.3: an INVITE client in Completed keeps the ACK it resends (Timer D).
+    let rej = d.send(ms(60), &numbered("INVITE", 4), false).unwrap();
+    d.recv_resp(ms(70), &response(486, &via(4), ";tag=z", "INVITE"));
+    assert_eq!((d.l.state(rej), d.l.free_buffers()), (Some(State::Completed), (2, 0)));
+    // The retransmission timers still end them all.
+    d.run_until(ms(100_000));
+    assert_eq!(d.l.free_buffers(), (4, 0));
 }
 
 #[test]
