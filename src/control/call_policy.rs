@@ -35,8 +35,10 @@ pub struct CallPolicy {
     per_impu: HashMap<String, ImpuPolicy>,
     /// seed 000 `dialog_timeout`: an unanswered call is stopped after it.
     pub dialog_timeout: Duration,
-    /// SIP Timer T1 (RFC 3262 retransmissions of reliable 18x).
+    /// SIP Timer T1 (RFC 3262 retransmissions of reliable 18x, RFC 3261 13.3.1.4 of 2xx).
     pub t1: Duration,
+    /// SIP Timer T2 (the cap of 2xx retransmission intervals, RFC 3261 13.3.1.4).
+    pub t2: Duration,
     /// Emergency call routing (TS 24.229 5.2.10).
     pub emergency: Emergency,
     /// seed 000 `trunk`: unknown callees go there; its requests need no authentication.
@@ -54,6 +56,7 @@ impl Default for CallPolicy {
             per_impu: HashMap::new(),
             dialog_timeout: Duration::from_secs(30),
             t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
             emergency: Emergency::default(),
             trunk: None,
             modifiers: Modifiers::default(),
@@ -90,11 +93,12 @@ impl CallPolicy {
         let c = &cfg.calls;
         let global = ImpuPolicy { rel100: c.rel100, session: c.session_expires, precondition: c.precondition, ring_only: false, remote_control: false, answer_delay: None };
         let t1 = Duration::from_secs_f64(cfg.sip.timer_t1.clamp(0.05, 60.0));
+        let t2 = Duration::from_secs_f64(cfg.sip.timer_t2.clamp(0.05, 600.0)).max(t1);
         let dialog_timeout = Duration::from_secs(u64::from(c.dialog_timeout));
         let (emergency, trunk) = (Emergency::from_config(cfg), c.trunk.clone());
         let modifiers = Modifiers::from_config(cfg);
         let called_party = CalledParty::from_config(cfg);
-        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout, t1, emergency, trunk, modifiers, called_party };
+        let mut p = CallPolicy { global, per_impu: HashMap::new(), dialog_timeout, t1, t2, emergency, trunk, modifiers, called_party };
         let domain = cfg.sip.domain.as_deref();
         for e in &cfg.ue_db {
             let d = e.domain_or(domain).unwrap_or("");

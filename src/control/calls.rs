@@ -19,6 +19,7 @@ use super::anchor::{self, Anchor, MediaPorts};
 use super::call_policy::CallPolicy;
 use super::ids;
 use super::prack;
+use super::retransmit::{AwaitingAck, Due};
 use super::precondition::Qos;
 use crate::config::typed::Precondition;
 use super::reply::{reply_to, Extra};
@@ -114,6 +115,8 @@ struct Call {
     callee: String,
     /// The IMEI the caller registered with, when a modifier matches on `imei`.
     caller_imei: Option<String>,
+    /// The 2xx relayed to the caller, retransmitted until its ACK (RFC 3261 13.3.1.4).
+    unacked: Option<AwaitingAck>,
 }
 
 impl Call {
@@ -122,7 +125,10 @@ impl Call {
     fn deadline(&self, dialog_timeout: std::time::Duration) -> Option<Instant> {
         match self.state {
             CallState::Init | CallState::Ringing => Some(self.started + dialog_timeout),
-            CallState::Started => self.timer.map(|t| t.poll_timeout()),
+            CallState::Started => {
+                let ack = self.unacked.as_ref().map(|u| u.backoff.poll_timeout());
+                [self.timer.map(|t| t.poll_timeout()), ack].into_iter().flatten().min()
+            }
             CallState::Stopped => None,
         }
     }
@@ -445,6 +451,7 @@ impl Calls {
             rang: false,
             qos,
             caller_imei: self.policy.modifiers.uses_imei().then(|| caller_imei(bindings, &caller)).flatten(),
+            unacked: None,
             caller,
             callee,
         };
@@ -548,6 +555,9 @@ impl Calls {
         };
         out.extend(media_cmds);
         if let Some(tx) = call.a_tx.filter(|_| relay) {
+            if (200..300).contains(&code) {
+                call.unacked = Some(AwaitingAck::new(now, self.policy.t1, self.policy.t2, resp.clone()));
+            }
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }
         match code {
@@ -604,7 +614,15 @@ impl Calls {
         let Some(&(id, leg)) = msg.call_id().ok().and_then(|c| self.by_call_id.get(std::str::from_utf8(c).unwrap_or(""))) else {
             return vec![];
         };
-        let Some(tx) = tx else { return vec![] }; // ACK for our 2xx (RFC 3261 13.3.1.4): nothing more to do
+        let Some(tx) = tx else {
+            // The ACK for the 2xx relayed to the caller (RFC 3261 13.3.1.4): retransmissions stop.
+            if leg == Leg::A && msg.method() == Some(Method::Ack) {
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.unacked = None;
+                }
+            }
+            return vec![];
+        };
         match msg.method() {
             Some(Method::Bye) => {
                 let mut out = vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 200, "OK", &Extra::default()) })];

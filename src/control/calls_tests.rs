@@ -120,6 +120,13 @@ impl World {
         texts(&self.calls.on_response(self.t0 + at, &msg, &mut self.ports, &mut self.lat))
     }
 
+    /// The caller's ACK for the 2xx (outside any transaction, RFC 3261 17.1.1.3).
+    fn ack_from_caller(&mut self) -> Vec<String> {
+        let raw = request("ACK", 7, ";tag=rca1", "", "");
+        let msg = Message::parse(raw.as_bytes()).expect("parses");
+        texts(&self.calls.on_in_dialog(0, None, &msg, &mut self.ports))
+    }
+
     /// An in-dialog request from the caller.
     fn in_dialog_from_caller(&mut self, method: &str, cseq: u32, extra: &str) -> Vec<String> {
         let raw = request(method, cseq, ";tag=rca1", extra, "");
@@ -155,6 +162,7 @@ fn session_expires_is_asked_on_leg_b_and_expiry_ends_both_legs() {
     let to_a = w.respond(answered, &b[0], "200 OK", "", SDP);
     assert_eq!(header(&to_a[0], "Session-Expires:"), "Session-Expires: 120;refresher=uac", "{}", to_a[0]);
     assert!(header(&to_a[0], "Require:").contains("timer"));
+    assert!(w.ack_from_caller().is_empty());
     // RFC 4028 10: BYE at 120 s less min(32, 40) s.
     let due = w.t0 + answered + Duration::from_secs(88);
     // Deadlines are invalidated lazily: a stale earlier one only wakes us up.
@@ -300,4 +308,50 @@ fn dialog_set_stop_puts_the_reason_on_both_legs() {
     w.respond(Duration::from_millis(10), &b[0], "200 OK", "", SDP);
     let out = texts(&w.calls.stop("call-1", None, &mut w.ports).expect("a relayed call"));
     assert!(out.iter().all(|m| !m.contains("\r\nReason:")), "{out:?}");
+}
+
+/// The SendStateless messages of `out` (retransmissions outside a transaction).
+fn stateless(out: &[Out]) -> Vec<String> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::SendStateless { msg, .. } => Some(String::from_utf8_lossy(msg).into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn rfc3261_13_3_1_4_the_relayed_2xx_is_retransmitted_until_the_ack() {
+    let mut w = world_with("timer_t1: 0.5, timer_t2: 4,", "");
+    let b = w.invite("");
+    let to_a = w.respond(Duration::from_millis(10), &b[0], "200 OK", "", SDP);
+    let ok = to_a.iter().find(|m| m.starts_with("SIP/2.0 200")).expect("2xx relayed").clone();
+    let t1 = w.t0 + Duration::from_millis(510);
+    // Not yet due, then due at T1: the same 2xx again, outside the transaction.
+    assert!(stateless(&w.calls.handle_timeout(t1 - Duration::from_millis(1), &mut w.ports)).is_empty());
+    assert_eq!(w.calls.poll_timeout(), Some(t1));
+    assert_eq!(stateless(&w.calls.handle_timeout(t1, &mut w.ports)), [ok.clone()]);
+    // Doubled: the next one 1 s later.
+    assert_eq!(w.calls.poll_timeout(), Some(t1 + Duration::from_secs(1)));
+    assert!(w.ack_from_caller().is_empty());
+    assert!(w.calls.handle_timeout(t1 + Duration::from_secs(1), &mut w.ports).is_empty(), "the ACK stopped them");
+    assert_eq!(w.calls.len(), 1, "the call goes on");
+}
+
+#[test]
+fn rfc3261_13_3_1_4_no_ack_for_64_t1_ends_the_session_with_bye() {
+    let mut w = world_with("timer_t1: 0.5, timer_t2: 4,", "");
+    let b = w.invite("");
+    w.respond(Duration::ZERO, &b[0], "200 OK", "", SDP);
+    let (mut resent, mut byes) = (0, Vec::new());
+    while let Some(at) = w.calls.poll_timeout().filter(|t| *t <= w.t0 + Duration::from_secs(40)) {
+        let out = texts(&w.calls.handle_timeout(at, &mut w.ports));
+        resent += out.iter().filter(|m| m.starts_with("SIP/2.0 200")).count();
+        byes.extend(out.into_iter().filter(|m| m.starts_with("BYE ")));
+    }
+    // 0.5, 1.5, 3.5, 7.5, then every 4 s (T2) until 31.5 s: 10 retransmissions.
+    assert_eq!(resent, 10);
+    assert_eq!(byes.len(), 2, "BYE on both legs: {byes:?}");
+    assert!(byes.iter().all(|m| m.contains("Reason: SIP;cause=408;text=\"no ACK for the 2xx\"")), "{byes:?}");
+    assert!(w.calls.is_empty());
 }

@@ -33,6 +33,7 @@ mod reg_latency;
 mod regevent;
 mod register;
 mod reply;
+mod retransmit;
 mod session_timer;
 mod signals;
 mod sms;

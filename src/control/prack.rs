@@ -2,6 +2,7 @@
 //! ringcore sends itself (echo) until the PRACK that acknowledges it, the
 //! RAck rewriting when a PRACK crosses the B2BUA, and the option checks.
 
+use super::retransmit::{Backoff, Due};
 use crate::sip::{HeaderName, Message, Method};
 use std::time::{Duration, Instant};
 
@@ -32,25 +33,19 @@ pub struct Reliable {
     pub cseq: u32,
     /// The response, to retransmit as is.
     pub msg: Vec<u8>,
-    next: Instant,
-    interval: Duration,
-    give_up: Instant,
+    backoff: Backoff,
 }
 
-/// What the retransmission timer asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RelTimer {
-    /// Send the response again.
-    Retransmit,
-    /// RFC 3262 3: no PRACK within 64*T1; the INVITE is to be rejected with a 5xx.
-    GiveUp,
-}
+/// What the retransmission timer asks for: [`Due::Retransmit`] the response, or
+/// [`Due::GiveUp`] (RFC 3262 3: no PRACK within 64*T1; the INVITE is to be rejected
+/// with a 5xx).
+pub type RelTimer = Due;
 
 impl Reliable {
     /// RFC 3262 3: retransmissions start after T1 and double each time;
     /// the UAS gives up after 64*T1.
     pub fn new(now: Instant, t1: Duration, rseq: u32, cseq: u32, msg: Vec<u8>) -> Self {
-        Reliable { rseq, cseq, msg, next: now + t1, interval: t1, give_up: now + t1 * 64 }
+        Reliable { rseq, cseq, msg, backoff: Backoff::new(now, t1, None) }
     }
 
     /// True when `prack` acknowledges this response (RFC 3262 3: RAck
@@ -62,20 +57,12 @@ impl Reliable {
 
     /// When [`Reliable::handle_timeout`] has something to do.
     pub fn poll_timeout(&self) -> Instant {
-        self.next.min(self.give_up)
+        self.backoff.poll_timeout()
     }
 
     /// What is due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) -> Option<RelTimer> {
-        if now >= self.give_up {
-            return Some(RelTimer::GiveUp);
-        }
-        if now < self.next {
-            return None;
-        }
-        self.interval *= 2;
-        self.next = now + self.interval;
-        Some(RelTimer::Retransmit)
+        self.backoff.handle_timeout(now)
     }
 }
 
