@@ -16,6 +16,8 @@ use super::anchor::MediaPorts;
 use super::call_policy::CallPolicy;
 use super::calls::{build_request_ext, Dialog, Headers};
 use super::prack::{self, RelTimer, Reliable};
+use super::retransmit::AwaitingAck;
+use super::dialogs::Reason;
 use super::precondition::{self, Qos};
 use super::reply::{reply_to, reply_to_tagged, Extra};
 use super::session_timer::{self, Check, Due, SessionTimer};
@@ -75,6 +77,8 @@ struct EchoCall {
     stage: Stage,
     /// The unacknowledged reliable 18x (RFC 3262 3: one at a time).
     reliable: Option<Reliable>,
+    /// The 200, retransmitted until its ACK (RFC 3261 13.3.1.4).
+    unacked: Option<AwaitingAck>,
     next_rseq: u32,
     /// 18x go reliably.
     rel100: bool,
@@ -240,6 +244,7 @@ impl Echo {
             sdp: answer,
             stage,
             reliable: None,
+            unacked: None,
             next_rseq: prack::first_rseq(self.version ^ port as u64),
             rel100,
             // remote_control: like ring_only until `dialog_set ID answer`.
@@ -382,10 +387,12 @@ impl Echo {
         let worker = c.tx_worker;
         // seed 000 callflow_modifier INVITE.OK.
         let outcome = self.modified_response(now, id, 200, msg);
+        let (t1, t2) = (self.policy.t1, self.policy.t2);
         if let Some(c) = self.calls.get_mut(id).filter(|_| !outcome.ends) {
             c.stage = Stage::Answered;
             c.tx = None;
             c.reliable = None;
+            c.unacked = outcome.normal.as_ref().map(|m| AwaitingAck::new(now, t1, t2, m.clone()));
             c.timer = c.se.map(|(i, r)| SessionTimer::new(now, i, r == Refresher::Uas));
         }
         [outcome.generated, outcome.normal].into_iter().flatten().map(|msg| (worker, ToWorker::Respond { tx, msg })).collect()
@@ -396,6 +403,7 @@ impl Echo {
         let Some(c) = self.calls.get(id) else { return };
         let t = [
             c.reliable.as_ref().map(Reliable::poll_timeout),
+            c.unacked.as_ref().map(|u| u.backoff.poll_timeout()),
             c.answer_at.filter(|_| c.stage == Stage::Ringing),
             (c.stage != Stage::Answered).then_some(c.started + dialog_timeout),
             c.timer.map(|t| t.poll_timeout()),
@@ -452,6 +460,22 @@ impl Echo {
             }
             // RFC 3262 3: no PRACK for 64*T1: reject the INVITE with a 5xx.
             Some(RelTimer::GiveUp) => return self.reject(id, 504, "Server Time-out", Extra::warning("no PRACK").headers, ports),
+            None => {}
+        }
+        // RFC 3261 13.3.1.4: the 200 again until the ACK; none for 64*T1 ends the session.
+        let ack = self.calls.get_mut(id).and_then(|c| Some((c.unacked.as_mut()?.backoff.handle_timeout(now)?, c.tx_worker)));
+        match ack {
+            Some((RelTimer::Retransmit, w)) => {
+                if let Some((u, peer)) = self.calls.get(id).and_then(|c| Some((c.unacked.as_ref()?, c.dialog.peer))) {
+                    out.push((w, ToWorker::SendStateless { peer, msg: u.msg.clone() }));
+                }
+            }
+            Some((RelTimer::GiveUp, _)) => {
+                let reason = Reason::new(None, Some(408), Some("no ACK for the 2xx")).ok().flatten();
+                out.extend(self.send_in_dialog(id, "BYE", Reason::headers(reason.as_ref()), false));
+                out.extend(self.release(id, ports));
+                return out;
+            }
             None => {}
         }
         let due = self.calls.get_mut(id).and_then(|c| c.timer.as_mut()).and_then(|t| t.handle_timeout(now));

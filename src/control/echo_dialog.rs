@@ -86,8 +86,14 @@ impl Echo {
     /// answered with our media (and refresh the session, RFC 4028 10), an
     /// UPDATE meeting the preconditions lets the call alert.
     pub fn on_in_dialog(&mut self, now: Instant, worker: u16, tx: Option<TxId>, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
-        let Some(tx) = tx else { return vec![] }; // the ACK of our 200
         let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
+        let Some(tx) = tx else {
+            // The ACK of our 200 (RFC 3261 13.3.1.4): its retransmissions stop.
+            if let Some(c) = self.calls.get_mut(&call_id).filter(|_| msg.method() == Some(Method::Ack)) {
+                c.unacked = None;
+            }
+            return vec![];
+        };
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
         match msg.method() {
             Some(Method::Bye) => {

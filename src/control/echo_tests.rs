@@ -161,3 +161,37 @@ fn dialog_set_stop_sends_the_reason_with_the_bye_or_the_final_answer() {
     let rejected = out.iter().find(|m| status(m) == "480").expect("480");
     assert_eq!(header(rejected), "Reason: Q.850;cause=21");
 }
+
+#[test]
+fn rfc3261_13_3_1_4_the_200_is_retransmitted_until_the_ack_then_none_ends_the_call() {
+    let stateless = |out: &[Out]| -> Vec<String> {
+        out.iter()
+            .filter_map(|(_, c)| match c {
+                ToWorker::SendStateless { msg, .. } => Some(String::from_utf8_lossy(msg).into_owned()),
+                _ => None,
+            })
+            .collect()
+    };
+    // The configuration's defaults: timer_t1 2 s, timer_t2 16 s.
+    let mut w = world("", &[]);
+    let ok = w.invite(1).into_iter().find(|m| status(m) == "200").expect("answered at once");
+    let at = |ms: u64| w.t0 + Duration::from_millis(ms);
+    let t1 = w.echo.poll_timeout().expect("the 200 awaits its ACK");
+    assert_eq!(stateless(&w.echo.handle_timeout(t1, &mut w.ports)), [ok.clone()]);
+    let ack = format!(
+        "ACK sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKack1\r\nMax-Forwards: 70\r\n\
+         From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>;tag=x\r\nCall-ID: echo-1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+    );
+    let msg = Message::parse(ack.as_bytes()).expect("test ACK parses");
+    assert!(w.echo.on_in_dialog(at(600), 0, None, &msg, &mut w.ports).is_empty());
+    let later: Vec<Out> = (1..=140).flat_map(|s| w.echo.handle_timeout(at(s * 1000), &mut w.ports)).collect();
+    assert!(stateless(&later).is_empty(), "the ACK stopped them");
+
+    // No ACK at all: at 2, 6, 14, 30 s, then every 16 s until 126 s; a BYE at 64*T1.
+    let mut w = world("", &[]);
+    w.invite(2);
+    let out: Vec<Out> = (1..=260).flat_map(|s| w.echo.handle_timeout(w.t0 + Duration::from_millis(s * 500), &mut w.ports)).collect();
+    assert_eq!(stateless(&out).len(), 10);
+    let bye = texts(&out).into_iter().find(|m| m.starts_with("BYE ")).expect("BYE after 64*T1");
+    assert!(bye.contains("Reason: SIP;cause=408;text=\"no ACK for the 2xx\""), "{bye}");
+}
