@@ -64,7 +64,8 @@ struct EchoCall {
     caller_imei: Option<String>,
     /// A callflow_modifier ended the call: released at the next timeout.
     ended: bool,
-    port: u16,
+    /// Echoed media: at most one audio and one video section, each on its own port pair.
+    media: Vec<(MediaKind, u16)>,
     /// The dialog with the UE (ringcore's refreshes and BYE).
     dialog: Dialog,
     /// The INVITE, to build its responses, and its transaction until answered.
@@ -116,7 +117,8 @@ pub struct Echo {
 impl Echo {
     /// The echo service for `impus`; `local_addr` is our SIP `host:port`.
     pub fn new(impus: Vec<String>, local_addr: &str, max_calls: usize) -> Self {
-        let mut caps = LocalCaps::volte_default();
+        // Video calls are echoed too (H.264, TS 26.114 5.2.2).
+        let mut caps = LocalCaps::volte_default().with_h264_video();
         // Test tools and fixed-line phones offer G.711: echo it as well.
         if let Some(audio) = caps.media.iter_mut().find(|m| m.kind == MediaKind::Audio) {
             audio.codecs.push(CodecCap::new(0, "PCMU", 8000));
@@ -201,7 +203,7 @@ impl Echo {
         // RFC 3312 5.1: our curr local status is what the bearers say.
         self.caps.preconditions.local_reserved = qos.local_reserved();
         let w = ports.pick_worker();
-        let (answer, port) = match self.answer(&offer, ports, w, None, &callee) {
+        let (answer, media) = match self.answer(&offer, ports, w, &[], &callee) {
             Ok(a) => a,
             Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
         };
@@ -230,12 +232,14 @@ impl Echo {
         let met = precondition::offerer_met(&offer);
         let rel100 = pol.rel100 && prack::peer_supports_100rel(msg);
         let stage = if qos.in_use() && !met && rel100 { Stage::Preconditions } else { Stage::Alerting };
+        let first_port = media.first().map_or(0, |m| u64::from(m.1));
+        let mut out = install(w as u16, &media);
         let call = EchoCall {
             worker: w as u16,
             callee,
             caller_imei,
             ended: false,
-            port,
+            media,
             dialog,
             invite: msg.buffer().to_vec(),
             tx: Some(tx),
@@ -245,7 +249,7 @@ impl Echo {
             stage,
             reliable: None,
             unacked: None,
-            next_rseq: prack::first_rseq(self.version ^ port as u64),
+            next_rseq: prack::first_rseq(self.version ^ first_port),
             rel100,
             // remote_control: like ring_only until `dialog_set ID answer`.
             ring_only: own.ring_only || own.remote_control,
@@ -258,7 +262,6 @@ impl Echo {
             method: pol.session.method,
             ue_timer,
         };
-        let mut out = vec![(w as u16, ToWorker::MediaInstall { port, spec: MediaSpec::echo() })];
         self.calls.insert(call_id.clone(), call);
         // seed 000 callflow_modifier INVITE.TRYING (the 100 already left from the worker).
         let trying = self.modified_response(now, &call_id, 100, Vec::new());
@@ -276,18 +279,20 @@ impl Echo {
         out
     }
 
-    /// The SDP answer to `offer` on media worker `w` (reusing `port` when
-    /// given), with `callee`'s `sdp_file` capabilities when it has one.
-    fn answer(&mut self, offer: &SessionDescription, ports: &mut MediaPorts, w: usize, port: Option<u16>, callee: &str) -> Result<(SessionDescription, u16), String> {
-        let mut given: Option<u16> = None;
+    /// The SDP answer to `offer` on media worker `w`, with `callee`'s `sdp_file`
+    /// capabilities when it has one. The first audio and the first video section are
+    /// echoed, each on the port of that kind in `reuse` or a new one; the others are
+    /// refused (port 0, RFC 3264 6). Returns the answer and the echoed (kind, port)s.
+    fn answer(&mut self, offer: &SessionDescription, ports: &mut MediaPorts, w: usize, reuse: &[(MediaKind, u16)], callee: &str) -> Result<(SessionDescription, Vec<(MediaKind, u16)>), String> {
+        let mut given: Vec<(MediaKind, u16)> = Vec::with_capacity(2);
         let media_ip = ports.ip;
-        // One audio section is echoed: the call's port, or a new one.
         let mut alloc = |kind: MediaKind| {
-            if kind != MediaKind::Audio || given.is_some() {
-                return None;
+            if !matches!(kind, MediaKind::Audio | MediaKind::Video) || given.iter().any(|(k, _)| *k == kind) {
+                return Some(0); // declined (RFC 3264 6: port 0)
             }
-            given = port.or_else(|| ports.alloc_on(w));
-            given
+            let port = reuse.iter().find(|(k, _)| *k == kind).map(|(_, p)| *p).or_else(|| ports.alloc_on(w))?;
+            given.push((kind, port));
+            Some(port)
         };
         self.version += 1;
         let local = LocalSession { addr: media_ip, session_id: self.version, session_version: 1 };
@@ -300,16 +305,15 @@ impl Echo {
             None => &self.caps,
         };
         let answer = sdp::answer(offer, caps, &local, &mut alloc);
-        let free = |p: Option<u16>, ports: &mut MediaPorts| {
-            if let (Some(p), None) = (p, port) {
-                ports.free(p);
-            }
-        };
-        match (answer, given) {
-            (Ok(a), Some(p)) => Ok((a, p)),
-            (Ok(_), None) => Err("no audio to echo".into()),
-            (Err(e), p) => {
-                free(p, ports);
+        // Ports of this answer that a failure gives back (not the ones reused).
+        let fresh = |given: &[(MediaKind, u16)]| given.iter().filter(|g| !reuse.contains(g)).map(|(_, p)| *p).collect::<Vec<u16>>();
+        match answer {
+            Ok(a) if !given.is_empty() => Ok((a, given)),
+            Ok(_) => Err("no audio or video to echo".into()),
+            Err(e) => {
+                for p in fresh(&given) {
+                    ports.free(p);
+                }
                 Err(e.to_string())
             }
         }
@@ -542,8 +546,10 @@ impl Echo {
     fn release(&mut self, id: &str, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(c) = self.calls.remove(id) else { return vec![] };
         self.by_branch.retain(|_, v| v != id);
-        ports.free(c.port);
-        vec![(c.worker, ToWorker::MediaRemove { port: c.port })]
+        c.media.iter().map(|&(_, port)| {
+            ports.free(port);
+            (c.worker, ToWorker::MediaRemove { port })
+        }).collect()
     }
 
     /// Echo calls in progress.
@@ -568,4 +574,9 @@ impl Echo {
     pub(super) fn remove_impu(&mut self, impu: &str) -> bool {
         self.impus.remove(&normalize_impu(impu))
     }
+}
+
+/// The commands installing the echo of each port of `media` on worker `w`.
+fn install(w: u16, media: &[(MediaKind, u16)]) -> Vec<Out> {
+    media.iter().map(|&(_, port)| (w, ToWorker::MediaInstall { port, spec: MediaSpec::echo() })).collect()
 }

@@ -7,7 +7,7 @@ use super::super::reply::{reply_to, Extra};
 use super::{build_request_ext, precondition, session_timer, Echo, EchoCall, Headers, MediaPorts, Out, Stage};
 use crate::config::typed::Refresher;
 use crate::endpoint::ToWorker;
-use crate::sdp::{self, SessionDescription};
+use crate::sdp::{self, MediaKind, SessionDescription};
 use crate::sip::transaction::TxId;
 use crate::sip::{Message, Method};
 use std::time::Instant;
@@ -23,7 +23,6 @@ fn state_name(stage: Stage) -> &'static str {
 
 /// The monitor's and dialog_get's row of echo call `c` (Call-ID `id`).
 fn row(id: &str, c: &EchoCall, now: Instant) -> DialogRow {
-    let section = c.sdp.media.iter().position(|m| m.port == c.port).unwrap_or(0);
     DialogRow {
         id: id.to_owned(),
         kind: "echo",
@@ -33,7 +32,14 @@ fn row(id: &str, c: &EchoCall, now: Instant) -> DialogRow {
         age: now.saturating_duration_since(c.started),
         session_expires: c.timer.map(|t| t.interval()),
         qos: c.qos.media.iter().map(|q| q.name()).collect(),
-        media: vec![dialogs::MediaRef { worker: c.worker, port: c.port, section, peer: None }],
+        media: c
+            .media
+            .iter()
+            .map(|&(_, port)| {
+                let section = c.sdp.media.iter().position(|m| m.port == port).unwrap_or(0);
+                dialogs::MediaRef { worker: c.worker, port, section, peer: None }
+            })
+            .collect(),
     }
 }
 
@@ -135,18 +141,25 @@ impl Echo {
         let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
         let Some(c) = self.calls.get(&call_id) else { return vec![] };
-        let (w, port, callee) = (c.worker as usize, c.port, c.callee.clone());
+        let (w, media, callee) = (c.worker as usize, c.media.clone(), c.callee.clone());
         self.caps.preconditions.local_reserved = c.qos.local_reserved();
         let mut met = false;
+        let mut installs = Vec::new();
         if !msg.body().is_empty() {
             let offer = match SessionDescription::parse(msg.body()) {
                 Ok(o) => o,
                 Err(e) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string()))),
             };
-            let (mut answer, _) = match self.answer(&offer, ports, w, Some(port), &callee) {
+            let (mut answer, now_media) = match self.answer(&offer, ports, w, &media, &callee) {
                 Ok(a) => a,
                 Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
             };
+            // A section of a kind not echoed yet (video added, RFC 3264 8.1) gets its echo.
+            let added: Vec<(MediaKind, u16)> = now_media.into_iter().filter(|m| !media.contains(m)).collect();
+            installs = super::install(w as u16, &added);
+            if let Some(c) = self.calls.get_mut(&call_id) {
+                c.media.extend(added);
+            }
             met = precondition::offerer_met(&offer);
             if let Some(c) = self.calls.get_mut(&call_id) {
                 answer.origin.session_id = c.sdp.origin.session_id.clone();
@@ -173,7 +186,8 @@ impl Echo {
         }
         let has_offer = !msg.body().is_empty() || matches!(msg.method(), Some(Method::Invite));
         let body = has_offer.then(|| ("application/sdp".to_owned(), c.sdp.to_string().into_bytes()));
-        let mut out = respond(reply_to(msg, 200, "OK", &Extra { headers, body }));
+        let mut out = installs;
+        out.extend(respond(reply_to(msg, 200, "OK", &Extra { headers, body })));
         out.extend(self.call_timeout(now, &call_id, ports));
         out
     }

@@ -195,3 +195,47 @@ fn rfc3261_13_3_1_4_the_200_is_retransmitted_until_the_ack_then_none_ends_the_ca
     let bye = texts(&out).into_iter().find(|m| m.starts_with("BYE ")).expect("BYE after 64*T1");
     assert!(bye.contains("Reason: SIP;cause=408;text=\"no ACK for the 2xx\""), "{bye}");
 }
+
+#[test]
+fn a_video_call_is_echoed_on_a_second_port_pair() {
+    let mut w = world("", &[]);
+    let offer = "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+        m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n\
+        m=video 4002 RTP/AVP 112\r\na=rtpmap:112 H264/90000\r\na=fmtp:112 profile-level-id=42e00c;packetization-mode=1\r\n\
+        m=video 4004 RTP/AVP 112\r\na=rtpmap:112 H264/90000\r\n";
+    let raw = format!(
+        "INVITE sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKv1\r\nMax-Forwards: 70\r\n\
+         From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>\r\nCall-ID: video-1\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:a@10.0.0.1:5060>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{offer}",
+        offer.len()
+    );
+    let msg = Message::parse(raw.as_bytes()).expect("test INVITE parses");
+    let view = TxView::new(&msg).expect("transaction headers");
+    let Ok(Inbound::New(tx)) = w.txl.handle_request(w.t0, &view, 1, false) else { panic!("new transaction") };
+    let out = w.echo.on_invite(w.t0, 0, tx, peer(), &msg, None, &mut w.ports);
+    let installed: Vec<u16> = out.iter().filter_map(|(_, c)| match c {
+        ToWorker::MediaInstall { port, .. } => Some(*port),
+        _ => None,
+    }).collect();
+    assert_eq!(installed.len(), 2, "audio and the first video section: {installed:?} {:?}", texts(&out));
+    let ok = texts(&out).into_iter().find(|m| status(m) == "200").expect("answered");
+    let sdp = SessionDescription::parse(ok.split("\r\n\r\n").nth(1).unwrap_or("").as_bytes()).expect("the answer parses");
+    let ports: Vec<u16> = sdp.media.iter().map(|m| m.port).collect();
+    // RFC 3264 6: one answer section per offered one; the second video is refused.
+    assert_eq!(ports, [installed[0], installed[1], 0], "{ok}");
+    assert_eq!(sdp.media[1].kind, MediaKind::Video);
+    assert!(ok.contains("H264/90000"), "{ok}");
+    let row = w.echo.dialog_rows(w.t0).into_iter().find(|r| r.id == "video-1").expect("listed");
+    assert_eq!(row.media.iter().map(|m| (m.port, m.section)).collect::<Vec<_>>(), [(installed[0], 0), (installed[1], 1)]);
+    // The BYE frees both.
+    let bye = format!(
+        "BYE sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKv2\r\nMax-Forwards: 70\r\n\
+         From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>;tag=x\r\nCall-ID: video-1\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+    );
+    let msg = Message::parse(bye.as_bytes()).expect("test BYE parses");
+    let view = TxView::new(&msg).expect("transaction headers");
+    let Ok(Inbound::New(tx)) = w.txl.handle_request(w.t0, &view, 1, false) else { panic!("new transaction") };
+    let out = w.echo.on_in_dialog(w.t0, 0, Some(tx), &msg, &mut w.ports);
+    let removed = out.iter().filter(|(_, c)| matches!(c, ToWorker::MediaRemove { .. })).count();
+    assert_eq!(removed, 2);
+}

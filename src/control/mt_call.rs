@@ -434,7 +434,7 @@ impl MtCalls {
             };
             let local = LocalSession { addr: ip, session_id: 1, session_version: c.offer.origin.session_version + 1 };
             let mut port = Some(c.port);
-            match sdp::answer(&offer, &caps, &local, &mut |k| if k == MediaKind::Audio { port.take() } else { None }) {
+            match sdp::answer(&offer, &caps, &local, &mut |k| Some(if k == MediaKind::Audio { port.take().unwrap_or(0) } else { 0 })) {
                 Ok(mut a) => {
                     a.origin.session_id = c.offer.origin.session_id.clone();
                     c.offer.origin.session_version += 1;

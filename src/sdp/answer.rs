@@ -69,7 +69,9 @@ struct Chosen {
     fmtp: Option<String>,
 }
 
-/// Answers `offer` (RFC 3264 6). `port_alloc` gives an RTP port for each accepted stream.
+/// Answers `offer` (RFC 3264 6). `port_alloc` gives an RTP port for each stream we can
+/// accept, or 0 to decline it (it is answered as rejected, port 0), or None when no port
+/// is left (the answer fails and the ports given so far are listed to be freed).
 pub fn answer(
     offer: &SessionDescription,
     caps: &LocalCaps,
@@ -85,11 +87,14 @@ pub fn answer(
         let chosen = caps.media(m.kind).filter(|_| acceptable(m)).map(|mc| choose(m, mc, caps.single_codec));
         let answered = match chosen {
             Some(chosen) if !chosen.is_empty() => {
-                let Some(port) = port_alloc(m.kind) else {
-                    return Err(AnswerError::PortsExhausted(ports));
-                };
-                ports.push(port);
-                accepted(offer, i, m, caps, port, &chosen)
+                match port_alloc(m.kind) {
+                    None => return Err(AnswerError::PortsExhausted(ports)),
+                    Some(0) => rejected(m),
+                    Some(port) => {
+                        ports.push(port);
+                        accepted(offer, i, m, caps, port, &chosen)
+                    }
+                }
             }
             _ => rejected(m),
         };
