@@ -177,6 +177,7 @@ fn drain(t: &mut Layer) -> usize {
 #[derive(Clone, Copy)]
 enum Path {
     Full,
+    Light,
 }
 
 /// A received request: parse, validate (400 decisions), then the view.
@@ -185,6 +186,7 @@ fn rx_request(path: Path, t: &mut Layer, now: Instant, raw: &[u8]) -> Option<Inb
     m.validate().ok()?;
     let r = match path {
         Path::Full => t.handle_request(now, &TxView::new(&m).ok()?, 0, false).ok(),
+        Path::Light => t.handle_request(now, &TxView::validated(&m).ok()?, 0, false).ok(),
     };
     drain(t);
     r
@@ -193,7 +195,8 @@ fn rx_request(path: Path, t: &mut Layer, now: Instant, raw: &[u8]) -> Option<Inb
 fn rx_response(path: Path, t: &mut Layer, now: Instant, raw: &[u8]) -> Option<Inbound> {
     let m = Message::parse(raw).ok()?;
     let r = match path {
-        Path::Full => t.handle_response(now, &TxView::new(&m).ok()?),
+        // Received responses keep the full view (it is their only check).
+        Path::Full | Path::Light => t.handle_response(now, &TxView::new(&m).ok()?),
     };
     drain(t);
     Some(r)
@@ -205,6 +208,7 @@ fn cmd_request(path: Path, t: &mut Layer, now: Instant, raw: &[u8]) -> Option<Tx
             let m = Message::parse(raw).ok()?;
             t.send_request(now, &TxView::new(&m).ok()?, raw, 1, false).ok()
         }
+        Path::Light => TxView::with_built(raw, |v| t.send_request(now, v, raw, 1, false).ok())?,
     };
     drain(t);
     r
@@ -216,6 +220,7 @@ fn cmd_respond(path: Path, t: &mut Layer, now: Instant, id: TxId, raw: &[u8]) ->
             let m = Message::parse(raw).ok()?;
             t.respond(now, id, &TxView::new(&m).ok()?, raw).ok()?;
         }
+        Path::Light => TxView::with_built(raw, |v| t.respond(now, id, v, raw).ok())??,
     }
     drain(t);
     Some(())
@@ -279,7 +284,7 @@ fn bench_views(c: &mut Criterion, path: Path, name: &str) {
     }
 }
 
-fn view_len(path: Path, raw: &[u8], _rx: bool, validate: bool) -> usize {
+fn view_len(path: Path, raw: &[u8], rx: bool, validate: bool) -> usize {
     use ringcore::sip::transaction::TxMessage;
     match path {
         Path::Full => {
@@ -289,12 +294,23 @@ fn view_len(path: Path, raw: &[u8], _rx: bool, validate: bool) -> usize {
             }
             TxView::new(&m).expect("view").call_id().len()
         }
+        Path::Light if !rx => TxView::with_built(raw, |v| v.call_id().len()).expect("view"),
+        Path::Light => {
+            let m = Message::parse(raw).expect("parses");
+            if !validate {
+                return TxView::new(&m).expect("view").call_id().len();
+            }
+            m.validate().expect("valid");
+            TxView::validated(&m).expect("view").call_id().len()
+        }
     }
 }
 
 fn bench(c: &mut Criterion) {
     bench_calls(c, Path::Full, "full");
+    bench_calls(c, Path::Light, "light");
     bench_views(c, Path::Full, "full");
+    bench_views(c, Path::Light, "light");
 }
 
 criterion_group!(benches, bench);

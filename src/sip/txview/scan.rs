@@ -18,12 +18,14 @@ use super::super::{HeaderName, MAX_HEADERS, MAX_LINE_LEN, MAX_MESSAGE_SIZE};
 /// CSeq, Timestamp and some slack (duplicates the layer ignores).
 pub(super) const CAP: usize = 2 * MAX_LINES + 8;
 
-/// One recorded header line: `[start, end)` runs from the name to the end of the value.
+/// One recorded header line: `len` bytes from `start`, the name to the end of the value.
+/// A scanned buffer is at most MAX_MESSAGE_SIZE (64 KiB) long, so a line start (before
+/// the last byte) fits a `u16`, and a line is at most MAX_LINE_LEN (16 KiB) long.
 #[derive(Clone, Copy, Debug)]
 struct LineRef {
     name: TxHeader,
-    start: u32,
-    end: u32,
+    start: u16,
+    len: u16,
 }
 
 /// The header lines of interest, in order, as spans of the scanned buffer.
@@ -38,13 +40,14 @@ impl<'a> Lines<'a> {
     /// The `index`-th line of kind `name`.
     pub fn get(&self, name: TxHeader, index: usize) -> Option<&'a [u8]> {
         let l = self.lines.get(..self.n)?.iter().filter(|l| l.name == name).nth(index)?;
-        self.buf.get(l.start as usize..l.end as usize)
+        let start = usize::from(l.start);
+        self.buf.get(start..start + usize::from(l.len))
     }
 
     fn push(&mut self, name: TxHeader, start: usize, end: usize) -> Option<()> {
         let slot = self.lines.get_mut(self.n)?;
-        // Both fit: the buffer is at most MAX_MESSAGE_SIZE (< u32::MAX) bytes.
-        *slot = LineRef { name, start: u32::try_from(start).ok()?, end: u32::try_from(end).ok()? };
+        let len = end.checked_sub(start)?;
+        *slot = LineRef { name, start: u16::try_from(start).ok()?, len: u16::try_from(len).ok()? };
         self.n += 1;
         Some(())
     }
@@ -147,7 +150,7 @@ pub(super) fn scan(buf: &[u8]) -> Option<Scanned<'_>> {
     let (end, mut pos) = line_at(buf, 0)?;
     let start = start_line(buf.get(..end)?)?;
     let mut values = Values::default();
-    let mut lines = Lines { buf, n: 0, lines: [LineRef { name: TxHeader::Via, start: 0, end: 0 }; CAP] };
+    let mut lines = Lines { buf, n: 0, lines: [LineRef { name: TxHeader::Via, start: 0, len: 0 }; CAP] };
     for _ in 0..=MAX_HEADERS {
         let (end, next) = line_at(buf, pos)?;
         if end == pos {
@@ -166,13 +169,19 @@ pub(super) fn scan(buf: &[u8]) -> Option<Scanned<'_>> {
 /// One header line at offset `at`: records it if the layer reads it.
 fn header<'a>(line: &'a [u8], at: usize, values: &mut Values<'a>, lines: &mut Lines<'a>) -> Option<()> {
     // RFC 3261 25.1: header-name = token; HCOLON = *( SP / HTAB ) ":" SWS
+    // Only Via, From, To, Call-ID, CSeq, Route and Timestamp (and the compact forms v,
+    // f, t, i) matter: the others are told apart by first letter and length, without
+    // a name lookup.
+    let first = line.first().map(u8::to_ascii_lowercase)?;
     let name_len = line.iter().position(|&b| !is_token(b)).filter(|&n| n > 0)?;
-    let name = line.get(..name_len)?;
-    // Only Via, From, To, Call-ID, CSeq, Route and Timestamp (and their compact forms
-    // v, f, t, i) matter: skip the others without a name lookup.
-    if !matches!(name.first().map(u8::to_ascii_lowercase), Some(b'v' | b'f' | b't' | b'c' | b'i' | b'r')) {
+    let ours = matches!(
+        (name_len, first),
+        (1, b'v' | b'f' | b't' | b'i') | (2, b't') | (3, b'v') | (4, b'f' | b'c') | (5, b'r') | (7, b'c') | (9, b't')
+    );
+    if !ours {
         return Some(());
     }
+    let name = line.get(..name_len)?;
     let kind = HeaderName::from_bytes(name);
     let Some(tx) = tx_header(kind) else { return Some(()) };
     let after = line.get(name_len..)?;
