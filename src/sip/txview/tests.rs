@@ -168,3 +168,59 @@ fn validated_equals_new_under_mutation() {
     }
     assert!(compared > 1000, "only {compared} mutations validated");
 }
+
+/// A client INVITE started from the light view of the built request: the layer's ACK for
+/// a non-2xx (RFC 3261 17.1.1.3) and its 408 (Timer B, 17.1.1.2) are byte for byte those
+/// of the full view, so the recorded line spans are the same.
+#[test]
+fn client_transaction_builds_the_same_ack_and_408() {
+    use crate::sip::transaction::{Config, Event, TransactionLayer};
+    use std::time::{Duration, Instant};
+    let invite = "INVITE sip:b@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKc1;rport\r\n\
+Route: <sip:p1.example;lr>\r\nRoute: <sip:p2.example;lr>\r\nMax-Forwards: 70\r\nFrom: <sip:a@a.example>;tag=f1\r\n\
+To: <sip:b@b.example>\r\nCall-ID: k1@h\r\nCSeq: 4 INVITE\r\nContent-Length: 0\r\n\r\n";
+    let busy = "SIP/2.0 486 Busy Here\r\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKc1;rport=5060\r\n\
+From: <sip:a@a.example>;tag=f1\r\nTo: <sip:b@b.example>;tag=t7\r\nCall-ID: k1@h\r\nCSeq: 4 INVITE\r\nContent-Length: 0\r\n\r\n";
+    let now = Instant::now();
+    let run = |light: bool, answer: bool| -> Vec<String> {
+        let mut t: TransactionLayer<u8> = TransactionLayer::new(Config::with_capacity(4));
+        let raw = invite.as_bytes();
+        let id = if light {
+            TxView::with_built(raw, |v| {
+                assert!(v.message().is_none());
+                t.send_request(now, v, raw, 0, false)
+            })
+            .unwrap()
+        } else {
+            let m = Message::parse(raw).unwrap();
+            t.send_request(now, &TxView::new(&m).unwrap(), raw, 0, false)
+        }
+        .unwrap();
+        let mut sent = Vec::new();
+        if answer {
+            let m = Message::parse(busy.as_bytes()).unwrap();
+            t.handle_response(now, &TxView::new(&m).unwrap());
+        } else {
+            t.handle_timeout(now + Duration::from_secs(64));
+        }
+        while let Some(x) = t.poll_transmit() {
+            sent.push(String::from_utf8_lossy(x.bytes).into_owned());
+        }
+        while let Some(ev) = t.poll_event() {
+            if let Event::Timeout { id: got, response: Some(r), .. } = ev {
+                assert_eq!(got, id);
+                sent.push(String::from_utf8_lossy(r).into_owned());
+            }
+        }
+        sent
+    };
+    let ack = run(true, true);
+    assert_eq!(ack, run(false, true));
+    let ack = ack.last().unwrap();
+    assert!(ack.starts_with("ACK sip:b@b.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKc1;rport\r\n"), "{ack}");
+    assert!(ack.contains("Route: <sip:p2.example;lr>\r\n") && ack.contains("To: <sip:b@b.example>;tag=t7\r\n"), "{ack}");
+    assert!(ack.contains("CSeq: 4 ACK\r\n"), "{ack}");
+    let timeout = run(true, false);
+    assert_eq!(timeout, run(false, false));
+    assert!(timeout.last().unwrap().starts_with("SIP/2.0 408 Request Timeout\r\n"), "{timeout:?}");
+}
