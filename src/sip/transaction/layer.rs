@@ -84,13 +84,26 @@ fn digest_of<P>(slots: &[Slot<P>], slot: u32) -> u64 {
 }
 
 /// A heap entry is live if its transaction still has a timer armed with that tag.
-fn is_live<P>(slots: &[Slot<P>], e: &Entry) -> bool {
+fn is_armed<P>(slots: &[Slot<P>], e: &Entry) -> bool {
     tx_of(slots, e.slot).is_some_and(|t| {
         [t.retransmit, t.deadline]
             .iter()
             .flatten()
             .any(|a| a.tag == e.tag && a.at == e.at)
     })
+}
+
+/// Tags of the timers each slot has armed (retransmit, deadline): a dense copy of what
+/// the slots hold, so that most stale heap entries (cancelled or replaced timers, which
+/// are most of the heap at load) are told apart without reading a cold slot.
+type ArmedTags = Vec<[Option<u32>; 2]>;
+
+/// [`is_armed`], reading the slot only when the entry's tag is one its slot has armed.
+fn is_live<P>(slots: &[Slot<P>], tags: &[[Option<u32>; 2]], e: &Entry) -> bool {
+    let tagged = tags.get(e.slot as usize).is_some_and(|t| t.contains(&Some(e.tag)));
+    let live = tagged && is_armed(slots, e);
+    debug_assert_eq!(live, is_armed(slots, e), "armed tags out of sync for slot {}", e.slot);
+    live
 }
 
 /// Every transaction of one worker. `P` is the caller's opaque peer (address, transport,
@@ -104,6 +117,7 @@ pub struct TransactionLayer<P> {
     keyer: Keyer,
     pool: Pool,
     timers: TimerHeap,
+    armed_tags: ArmedTags,
     next_tag: u32,
     sends: VecDeque<u32>,
     events: VecDeque<(TxId, EventKind, bool)>,
@@ -131,6 +145,7 @@ impl<P: Copy> TransactionLayer<P> {
             keyer: Keyer::new(),
             pool: Pool::new(config.pool),
             timers: TimerHeap::new(capacity * 4 + 4),
+            armed_tags: vec![[None; 2]; capacity],
             next_tag: 0,
             sends: VecDeque::with_capacity(capacity),
             events: VecDeque::with_capacity(capacity * 2),
@@ -319,6 +334,7 @@ impl<P: Copy> TransactionLayer<P> {
             };
             if let Some(armed) = armed {
                 let action = machine::timer_fired(tx.state, armed.timer, tx.interval, &self.cfg);
+                self.sync_tags(e.slot);
                 self.apply(e.slot, now, action);
             }
         }
@@ -391,7 +407,7 @@ impl<P: Copy> TransactionLayer<P> {
     /// The earliest timer deadline: call `handle_timeout` then.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         while let Some(e) = self.timers.peek() {
-            if is_live(&self.slots, &e) {
+            if is_live(&self.slots, &self.armed_tags, &e) {
                 return Some(e.at);
             }
             self.timers.pop();
