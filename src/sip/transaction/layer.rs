@@ -94,15 +94,18 @@ fn is_armed<P>(slots: &[Slot<P>], e: &Entry) -> bool {
 }
 
 /// Tags of the timers each slot has armed (retransmit, deadline): a dense copy of what
-/// the slots hold, so that most stale heap entries (cancelled or replaced timers, which
-/// are most of the heap at load) are told apart without reading a cold slot.
+/// the slots hold, so that telling stale heap entries (cancelled or replaced timers, most
+/// of the heap at load) from live ones reads 16 bytes of a hot array, not a cold slot.
 type ArmedTags = Vec<[Option<u32>; 2]>;
 
-/// [`is_armed`], reading the slot only when the entry's tag is one its slot has armed.
+/// True if `e`'s tag is one its slot has armed. A live entry always is (the tags are
+/// copied on every change, see `sync_tags`), so a live timer is never dropped. The
+/// converse could only fail after 2^32 arms (the tag wrapped) with the stale entry still
+/// queued; such an entry is merely kept, and `handle_timeout` ignores it (it compares
+/// the deadline too).
 fn is_live<P>(slots: &[Slot<P>], tags: &[[Option<u32>; 2]], e: &Entry) -> bool {
-    let tagged = tags.get(e.slot as usize).is_some_and(|t| t.contains(&Some(e.tag)));
-    let live = tagged && is_armed(slots, e);
-    debug_assert_eq!(live, is_armed(slots, e), "armed tags out of sync for slot {}", e.slot);
+    let live = tags.get(e.slot as usize).is_some_and(|t| t.contains(&Some(e.tag)));
+    debug_assert!(live || !is_armed(slots, e), "armed tags out of sync for slot {}", e.slot);
     live
 }
 
