@@ -12,7 +12,7 @@
 //! `*_full` is the path before the light views (`Message::parse` + `TxView::new` for every
 //! command and message); `*_light` is what the endpoint does now.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, Criterion};
 use ringcore::sip::transaction::{Config, Inbound, TransactionLayer, TxId};
 use ringcore::sip::{Message, TxView};
 use std::time::{Duration, Instant};
@@ -313,5 +313,35 @@ fn bench(c: &mut Criterion) {
     bench_views(c, Path::Light, "light");
 }
 
+/// `WORKER_TX_CALLS=n [WORKER_TX_PATH=light]`: runs n calls and exits, for counting
+/// instructions per call with `perf stat -e instructions:u` (steady under a loaded
+/// machine, unlike times).
+fn count_calls() -> bool {
+    let Some(n) = std::env::var("WORKER_TX_CALLS").ok().and_then(|n| n.parse::<u64>().ok()) else {
+        return false;
+    };
+    let path = match std::env::var("WORKER_TX_PATH").as_deref() {
+        Ok("light") => Path::Light,
+        _ => Path::Full,
+    };
+    let mut t: Layer = TransactionLayer::new(Config::with_capacity(16_384));
+    let mut msgs = Call::new();
+    let mut now = Instant::now();
+    for i in 1..=n {
+        msgs.set(i % 100_000_000);
+        now += Duration::from_micros(500);
+        t.handle_timeout(now);
+        drain(&mut t);
+        call(path, &mut t, black_box(&msgs), now);
+    }
+    true
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if !count_calls() {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
+}
