@@ -84,29 +84,13 @@ fn digest_of<P>(slots: &[Slot<P>], slot: u32) -> u64 {
 }
 
 /// A heap entry is live if its transaction still has a timer armed with that tag.
-fn is_armed<P>(slots: &[Slot<P>], e: &Entry) -> bool {
+fn is_live<P>(slots: &[Slot<P>], e: &Entry) -> bool {
     tx_of(slots, e.slot).is_some_and(|t| {
         [t.retransmit, t.deadline]
             .iter()
             .flatten()
             .any(|a| a.tag == e.tag && a.at == e.at)
     })
-}
-
-/// Tags of the timers each slot has armed (retransmit, deadline): a dense copy of what
-/// the slots hold, so that telling stale heap entries (cancelled or replaced timers, most
-/// of the heap at load) from live ones reads 16 bytes of a hot array, not a cold slot.
-type ArmedTags = Vec<[Option<u32>; 2]>;
-
-/// True if `e`'s tag is one its slot has armed. A live entry always is (the tags are
-/// copied on every change, see `sync_tags`), so a live timer is never dropped. The
-/// converse could only fail after 2^32 arms (the tag wrapped) with the stale entry still
-/// queued; such an entry is merely kept, and `handle_timeout` ignores it (it compares
-/// the deadline too).
-fn is_live<P>(slots: &[Slot<P>], tags: &[[Option<u32>; 2]], e: &Entry) -> bool {
-    let live = tags.get(e.slot as usize).is_some_and(|t| t.contains(&Some(e.tag)));
-    debug_assert!(live || !is_armed(slots, e), "armed tags out of sync for slot {}", e.slot);
-    live
 }
 
 /// Every transaction of one worker. `P` is the caller's opaque peer (address, transport,
@@ -120,7 +104,6 @@ pub struct TransactionLayer<P> {
     keyer: Keyer,
     pool: Pool,
     timers: TimerHeap,
-    armed_tags: ArmedTags,
     next_tag: u32,
     sends: VecDeque<u32>,
     events: VecDeque<(TxId, EventKind, bool)>,
@@ -148,7 +131,6 @@ impl<P: Copy> TransactionLayer<P> {
             keyer: Keyer::new(),
             pool: Pool::new(config.pool),
             timers: TimerHeap::new(capacity * 4 + 4),
-            armed_tags: vec![[None; 2]; capacity],
             next_tag: 0,
             sends: VecDeque::with_capacity(capacity),
             events: VecDeque::with_capacity(capacity * 2),
@@ -337,7 +319,6 @@ impl<P: Copy> TransactionLayer<P> {
             };
             if let Some(armed) = armed {
                 let action = machine::timer_fired(tx.state, armed.timer, tx.interval, &self.cfg);
-                self.sync_tags(e.slot);
                 self.apply(e.slot, now, action);
             }
         }
@@ -410,7 +391,7 @@ impl<P: Copy> TransactionLayer<P> {
     /// The earliest timer deadline: call `handle_timeout` then.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         while let Some(e) = self.timers.peek() {
-            if is_live(&self.slots, &self.armed_tags, &e) {
+            if is_live(&self.slots, &e) {
                 return Some(e.at);
             }
             self.timers.pop();

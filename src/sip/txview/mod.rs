@@ -26,6 +26,8 @@ use super::transaction::{TxHeader, TxMessage};
 use super::{CSeq, Error, HeaderName, Message, StartLine};
 
 /// Where [`TxMessage::header_line`] finds the header lines.
+// Boxing the scanned lines would allocate per view; a view lives on the stack for one call.
+#[allow(clippy::large_enum_variant)]
 enum Source<'m, 'a> {
     /// The parsed message's header index.
     Indexed(&'m Message<'a>),

@@ -69,7 +69,6 @@ impl<P: Copy> TransactionLayer<P> {
             spans,
             resp_to_tag: 0,
         });
-        self.sync_tags(slot);
         self.index.insert(key.digest(), slot);
         Ok(slot)
     }
@@ -130,18 +129,6 @@ impl<P: Copy> TransactionLayer<P> {
                 &mut tx.deadline
             }) = armed;
         }
-        self.sync_tags(slot);
-    }
-
-    /// Copies the slot's armed timer tags into the dense `armed_tags` (after every change
-    /// of a transaction's `retransmit` or `deadline`, and when a slot is freed).
-    pub(super) fn sync_tags(&mut self, slot: u32) {
-        let tags = tx_of(&self.slots, slot).map_or([None; 2], |t| {
-            [t.retransmit.map(|a| a.tag), t.deadline.map(|a| a.tag)]
-        });
-        if let Some(t) = self.armed_tags.get_mut(slot as usize) {
-            *t = tags;
-        }
     }
 
     pub(super) fn arm(
@@ -161,10 +148,10 @@ impl<P: Copy> TransactionLayer<P> {
                 tx.interval = d;
             }
         }
-        let (slots, tags) = (&self.slots, &self.armed_tags);
+        let slots = &self.slots;
         // Cannot fail: at most 2 live entries per slot, and the bound is 4 per slot.
         self.timers
-            .push(Entry { at, slot, tag }, |e| is_live(slots, tags, e));
+            .push(Entry { at, slot, tag }, |e| is_live(slots, e));
     }
 
     pub(super) fn queue_send(&mut self, slot: u32) {
@@ -220,10 +207,6 @@ impl<P: Copy> TransactionLayer<P> {
         tx.state = State::Terminated;
         tx.retransmit = None;
         tx.deadline = None;
-        self.sync_tags(slot);
-        let Some(tx) = tx_mut(&mut self.slots, slot) else {
-            return;
-        };
         if !matches!(why, EventKind::Terminated) {
             // Failure: nothing more goes out.
             tx.send_pending = false;
@@ -262,7 +245,6 @@ impl<P: Copy> TransactionLayer<P> {
         }
         let Some(tx) = entry.tx.take() else { return };
         entry.gen = entry.gen.wrapping_add(1);
-        self.sync_tags(slot);
         self.linger.remove(slot);
         if let Some(b) = tx.out {
             self.pool.release(b);
