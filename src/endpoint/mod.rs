@@ -130,7 +130,9 @@ impl Endpoint {
             self.reply_stateless(peer, msg, 200, "OK", None, out);
             return;
         }
-        let view = match TxView::new(msg) {
+        // `validate` above parsed Via, From, To, Call-ID and CSeq in full: the view only
+        // picks the matching fields (RFC 3261 17.2.3) with light scans.
+        let view = match TxView::validated(msg) {
             Ok(v) => v,
             Err(e) => return self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out),
         };
@@ -242,12 +244,8 @@ impl Endpoint {
     /// Builds a response with `build` and gives it to transaction `id`.
     fn respond_built(&mut self, now: Instant, id: TxId, build: impl FnOnce(&mut [u8]) -> usize, out: &mut Outbox) {
         let n = build(&mut self.scratch);
-        let raw = &self.scratch[..n];
-        if let Ok(resp) = Message::parse(raw) {
-            if let Ok(view) = TxView::new(&resp) {
-                let _ = self.txn.respond(now, id, &view, raw);
-            }
-        }
+        let raw = self.scratch.get(..n).unwrap_or_default();
+        TxView::with_built(raw, |view| self.txn.respond(now, id, view, raw));
         self.flush(out);
     }
 
@@ -282,19 +280,14 @@ impl Endpoint {
 
     fn on_command_inner(&mut self, now: Instant, cmd: ToWorker, out: &mut Outbox) {
         match cmd {
+            // The control thread built these: the view comes from a light scan of the
+            // lines the layer reads, not a full parse (see `TxView::with_built`).
             ToWorker::Respond { tx, msg } => {
-                if let Ok(resp) = Message::parse(&msg) {
-                    if let Ok(view) = TxView::new(&resp) {
-                        let _ = self.txn.respond(now, tx, &view, &msg);
-                    }
-                }
+                TxView::with_built(&msg, |view| self.txn.respond(now, tx, view, &msg));
             }
             ToWorker::SendRequest { peer, msg } => {
-                let ok = Message::parse(&msg).ok().and_then(|req| {
-                    let view = TxView::new(&req).ok()?;
-                    self.txn.send_request(now, &view, &msg, peer, peer.is_reliable()).ok()
-                });
-                if ok.is_none() {
+                let sent = TxView::with_built(&msg, |view| self.txn.send_request(now, view, &msg, peer, peer.is_reliable()));
+                if !matches!(sent, Some(Ok(_))) {
                     self.counters.transaction_table_full.inc();
                 }
             }

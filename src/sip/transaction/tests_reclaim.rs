@@ -264,3 +264,39 @@ fn config_buffers() {
     assert_eq!((c.pool.small_count, c.pool.small_size), (128, 4096));
     assert_eq!(Config::default(), Config::with_capacity(65_536));
 }
+
+/// Many client INVITEs whose Timer A is cancelled by a 180 and Timer B replaced by the
+/// 2xx's Timer M leave stale heap entries; with a small table the heap reaches its bound
+/// and is purged again and again; the live timers still fire: every transaction ends by
+/// Timer M.
+#[test]
+fn stale_timer_entries_are_purged_without_losing_live_ones() {
+    use super::testmsg::TestMsg;
+    use super::tests::{layer, PEER};
+    let mut t = layer(4);
+    let mut now = std::time::Instant::now();
+    for i in 0..400 {
+        let via = format!("Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKchurn{i}");
+        let raw = request("INVITE", &via, "c@h", "", "INVITE");
+        let id = match t.send_request(now, &TestMsg::parse(raw.as_bytes()), raw.as_bytes(), PEER, false) {
+            Ok(id) => id,
+            Err(e) => panic!("call {i}: {e:?}"),
+        };
+        for status in [180, 200] {
+            let resp = response(status, &via, ";tag=b", "INVITE");
+            t.handle_response(now, &TestMsg::parse(resp.as_bytes()));
+        }
+        assert_eq!(t.state(id), Some(State::Accepted), "call {i}");
+        while t.poll_transmit().is_some() {}
+        while t.poll_event().is_some() {}
+        now += ms(10);
+        t.handle_timeout(now);
+    }
+    // Every Accepted transaction ends by Timer M (64*T1); none is left behind.
+    let deadline = t.poll_timeout().expect("live Timer M entries");
+    assert!(deadline <= now + ms(32_000));
+    t.handle_timeout(now + ms(40_000));
+    while t.poll_event().is_some() {}
+    assert!(t.is_empty(), "{} transactions left", t.len());
+    assert_eq!(t.poll_timeout(), None);
+}

@@ -1,0 +1,231 @@
+//! The bridge between the zero-copy parser and the transaction layer: a
+//! [`TxView`] reads, once, the fields the transaction layer matches on
+//! (RFC 3261 17.1.3 / 17.2.3) and serves them through
+//! [`transaction::TxMessage`](super::transaction::TxMessage).
+//!
+//! Three ways to build one, by how much of the message is already known good:
+//! - [`TxView::new`]: a parsed message nothing has checked (a received response). Via,
+//!   CSeq, Call-ID, From and To are parsed in full, so a malformed one is refused.
+//! - [`TxView::validated`]: a received request that passed [`Message::validate`], which
+//!   already parsed all of those. The fields are picked with light scans (the top Via's
+//!   sent-by and branch, the From/To `tag` parameters without parsing their URIs).
+//! - [`TxView::with_built`]: a message this process built (a control-thread command):
+//!   no full parse at all, only the light scan of `scan.rs` over the start line and the
+//!   lines the layer reads.
+//!
+//! The light paths fall back to the full parse whenever they meet something outside the
+//! plain form, so for any input they give the fields the full parse gives, or the full
+//! parse's answer.
+
+mod fields;
+mod scan;
+#[cfg(test)]
+mod tests;
+
+use super::transaction::{TxHeader, TxMessage};
+use super::{CSeq, Error, HeaderName, Message, StartLine};
+
+/// Where [`TxMessage::header_line`] finds the header lines.
+// Boxing the scanned lines would allocate per view; a view lives on the stack for one call.
+#[allow(clippy::large_enum_variant)]
+enum Source<'m, 'a> {
+    /// The parsed message's header index.
+    Indexed(&'m Message<'a>),
+    /// The lines a light scan recorded.
+    Scanned(scan::Lines<'a>),
+}
+
+/// The transaction-relevant fields of one message.
+pub struct TxView<'m, 'a> {
+    source: Source<'m, 'a>,
+    method: &'a [u8],
+    status: u16,
+    request_uri: &'a [u8],
+    cseq: (u32, &'a [u8]),
+    top_via: &'a [u8],
+    branch: Option<&'a [u8]>,
+    sent_by: &'a [u8],
+    call_id: &'a [u8],
+    from_tag: Option<&'a [u8]>,
+    to_tag: Option<&'a [u8]>,
+}
+
+/// Where `part` starts inside `whole`, if it is a sub-slice of it.
+fn offset_in(whole: &[u8], part: &[u8]) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (start + part.len() <= whole.len()).then_some(start)
+}
+
+/// Method (or, for a response, 0), status and Request-URI of a start line.
+fn start_of<'a>(start: StartLine<'a>) -> (&'a [u8], u16, &'a [u8]) {
+    match start {
+        StartLine::Request { method, uri, .. } => (method.as_bytes(), 0, uri),
+        StartLine::Response { code, .. } => (&b""[..], code, &b""[..]),
+    }
+}
+
+impl<'m, 'a> TxView<'m, 'a> {
+    /// Reads the fields; fails when Via, CSeq, Call-ID, From or To is unusable.
+    pub fn new(msg: &'m Message<'a>) -> Result<Self, Error> {
+        let (method, status, request_uri) = start_of(msg.start_line());
+        // The top Via value, split from its list once (what `Message::via_top` parses).
+        let top_via = msg.header_values(HeaderName::Via).next().ok_or(Error::Missing(HeaderName::Via))?;
+        let via = super::Via::parse(top_via)?;
+        let cseq = msg.cseq()?;
+        let buf = msg.buffer();
+        // sent-by = host [":" port] as written (RFC 3261 20.42).
+        let sent_by = match offset_in(buf, via.host) {
+            Some(start) => {
+                let mut end = start + via.host.len();
+                if buf.get(end) == Some(&b':') {
+                    end += 1;
+                    while buf.get(end).is_some_and(u8::is_ascii_digit) {
+                        end += 1;
+                    }
+                }
+                buf.get(start..end).unwrap_or(via.host)
+            }
+            None => via.host,
+        };
+        Ok(TxView {
+            source: Source::Indexed(msg),
+            method: if status == 0 { method } else { cseq.method.as_bytes() },
+            status,
+            request_uri,
+            cseq: (cseq.seq, cseq.method.as_bytes()),
+            top_via,
+            branch: via.branch(),
+            sent_by,
+            call_id: msg.call_id()?,
+            from_tag: msg.from()?.tag(),
+            to_tag: msg.to()?.tag(),
+        })
+    }
+
+    /// Reads the fields of a message that passed [`Message::validate`] (a received
+    /// request: the 400 decision is already taken) with light scans; anything the scans
+    /// find unusual goes through [`TxView::new`]. Without the prior validation it is
+    /// still safe, only less strict than `new`.
+    pub fn validated(msg: &'m Message<'a>) -> Result<Self, Error> {
+        let mut values = scan::Values::default();
+        for h in msg.headers() {
+            values.see(h.name, h.value);
+        }
+        let (method, status, request_uri) = start_of(msg.start_line());
+        match Self::light(Source::Indexed(msg), (method, status, request_uri), &values) {
+            Some(view) => Ok(view),
+            None => Self::new(msg),
+        }
+    }
+
+    /// Runs `f` on the view of `raw`, a message this process built (a response or a
+    /// request from the control thread): the light scan of the start line and the lines
+    /// the layer reads, or, when the scan finds the message unusual, the full parse and
+    /// [`TxView::new`]. `None` if neither gives a view.
+    pub fn with_built<R>(raw: &[u8], f: impl FnOnce(&TxView<'_, '_>) -> R) -> Option<R> {
+        let light = scan::scan(raw).and_then(|s| {
+            let start = match s.start {
+                scan::Start::Request(method, uri) => (method, 0, uri),
+                scan::Start::Response(code) => (&b""[..], code, &b""[..]),
+            };
+            TxView::light(Source::Scanned(s.lines), start, &s.values)
+        });
+        if let Some(view) = light {
+            return Some(f(&view));
+        }
+        let msg = Message::parse(raw).ok()?;
+        let view = TxView::new(&msg).ok()?;
+        Some(f(&view))
+    }
+
+    /// The fields by light scans of the raw values; `None` if one of them is missing or
+    /// not in its plain form.
+    fn light(source: Source<'m, 'a>, start: (&'a [u8], u16, &'a [u8]), v: &scan::Values<'a>) -> Option<Self> {
+        let (method, status, request_uri) = start;
+        let top_via = fields::first_element(v.via?)?;
+        let (sent_by, branch) = fields::via(top_via)?;
+        let cseq = CSeq::parse(v.cseq?).ok()?;
+        Some(TxView {
+            source,
+            method: if status == 0 { method } else { cseq.method.as_bytes() },
+            status,
+            request_uri,
+            cseq: (cseq.seq, cseq.method.as_bytes()),
+            top_via,
+            branch,
+            sent_by,
+            call_id: fields::call_id(v.call_id?)?,
+            from_tag: fields::tag(v.from?)?,
+            to_tag: fields::tag(v.to?)?,
+        })
+    }
+
+    /// The parsed message, unless the view came from a light scan of a built message.
+    pub fn message(&self) -> Option<&'m Message<'a>> {
+        match self.source {
+            Source::Indexed(m) => Some(m),
+            Source::Scanned(_) => None,
+        }
+    }
+}
+
+fn header_name_of(h: TxHeader) -> HeaderName {
+    match h {
+        TxHeader::Via => HeaderName::Via,
+        TxHeader::From => HeaderName::From,
+        TxHeader::To => HeaderName::To,
+        TxHeader::CallId => HeaderName::CallId,
+        TxHeader::CSeq => HeaderName::CSeq,
+        TxHeader::Route => HeaderName::Route,
+        TxHeader::Timestamp => HeaderName::Timestamp,
+    }
+}
+
+impl TxMessage for TxView<'_, '_> {
+    fn is_request(&self) -> bool {
+        self.status == 0
+    }
+    fn method(&self) -> &[u8] {
+        self.method
+    }
+    fn status(&self) -> u16 {
+        self.status
+    }
+    fn request_uri(&self) -> &[u8] {
+        self.request_uri
+    }
+    fn cseq(&self) -> (u32, &[u8]) {
+        self.cseq
+    }
+    fn top_via(&self) -> &[u8] {
+        self.top_via
+    }
+    fn top_via_branch(&self) -> Option<&[u8]> {
+        self.branch
+    }
+    fn top_via_sent_by(&self) -> &[u8] {
+        self.sent_by
+    }
+    fn call_id(&self) -> &[u8] {
+        self.call_id
+    }
+    fn from_tag(&self) -> Option<&[u8]> {
+        self.from_tag
+    }
+    fn to_tag(&self) -> Option<&[u8]> {
+        self.to_tag
+    }
+    fn header_line(&self, name: TxHeader, index: usize) -> Option<&[u8]> {
+        let msg = match &self.source {
+            Source::Indexed(m) => m,
+            Source::Scanned(lines) => return lines.get(name, index),
+        };
+        let want = header_name_of(name);
+        let buf = msg.buffer();
+        let h = msg.headers().filter(|h| h.name == want).nth(index)?;
+        // The line runs from the raw name to the end of the value.
+        let start = offset_in(buf, h.raw_name)?;
+        let end = offset_in(buf, h.value)? + h.value.len();
+        buf.get(start..end)
+    }
+}
