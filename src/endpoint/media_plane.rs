@@ -389,9 +389,11 @@ mod tests {
         SocketAddr::from(([127, 0, 0, 1], port))
     }
 
-    fn plane_cfg() -> MediaPlaneConfig {
-        // A range of this process's own, so parallel test runs rarely meet.
-        let base = 20000 + (std::process::id() % 2000) as u16 * 10;
+    /// Ports of test `k` (0..=4): a range of this process's own, so that parallel test runs
+    /// rarely meet, and within it a block per test, so that this binary's tests, running
+    /// in parallel threads, never bind the same port.
+    fn plane_cfg_of(k: u16) -> MediaPlaneConfig {
+        let base = 20000 + (std::process::id() % 1000) as u16 * 40 + k * 200;
         MediaPlaneConfig {
             bind_ip: IpAddr::from([127, 0, 0, 1]),
             port_min: base,
@@ -403,8 +405,9 @@ mod tests {
 
     type Media = Engine<Cmd, Ev>;
 
-    /// One engine per backend available here (io_uring skipped where it is not).
-    fn for_each_backend(mut f: impl FnMut(&mut Media)) {
+    /// One engine per backend available here (io_uring skipped where it is not), its media
+    /// ports those of test `k` (see [`plane_cfg_of`]).
+    fn for_each_backend(k: u16, mut f: impl FnMut(&mut Media)) {
         let mut seen = Vec::new();
         for backend in [Backend::Epoll, Backend::Uring] {
             let cfg = EngineConfig {
@@ -421,7 +424,7 @@ mod tests {
             };
             let listeners = Listeners { udp: vec![lo(0)], tcp: vec![] };
             let started = Engine::start(cfg, &listeners, |ctx: WorkerCtx<Ev>| MediaHandler {
-                plane: MediaPlane::new(&plane_cfg(), ctx.worker, ctx.n_workers),
+                plane: MediaPlane::new(&plane_cfg_of(k), ctx.worker, ctx.n_workers),
                 totals: MediaTotals::default(),
                 events: ctx.events,
             });
@@ -488,7 +491,7 @@ mod tests {
 
     #[test]
     fn rtp_and_rtcp_echo_latching_close_and_bound() {
-        for_each_backend(|e| {
+        for_each_backend(0, |e| {
             let b = e.backend();
             let port = install(e, MediaSpec::echo()).unwrap_or_else(|err| panic!("{b:?}: install: {err:?}"));
             let c = client(WAIT);
@@ -526,7 +529,7 @@ mod tests {
 
     #[test]
     fn relay_leaves_through_the_other_legs_port_and_delay_holds() {
-        for_each_backend(|e| {
+        for_each_backend(4, |e| {
             let b = e.backend();
             let (ua, ub) = (client(WAIT), client(WAIT));
             let (a_addr, b_addr) = (ua.local_addr().ok(), ub.local_addr().ok());
@@ -569,7 +572,7 @@ mod tests {
 
     #[test]
     fn a_removed_pair_is_parked_and_taken_over_without_new_sockets() {
-        let cfg = MediaPlaneConfig { max_sessions: 128, ..plane_cfg() };
+        let cfg = MediaPlaneConfig { max_sessions: 128, ..plane_cfg_of(1) };
         let counters = std::sync::Arc::new(crate::engine::WorkerCounters::default());
         let mut out = Outbox::with_sockets(8, 2048, 300, counters);
         let mut plane = MediaPlane::new(&cfg, 0, 1);
@@ -587,7 +590,7 @@ mod tests {
 
     #[test]
     fn parking_is_bounded_by_the_socket_table() {
-        let cfg = MediaPlaneConfig { max_sessions: 128, ..plane_cfg() };
+        let cfg = MediaPlaneConfig { max_sessions: 128, ..plane_cfg_of(2) };
         let counters = std::sync::Arc::new(crate::engine::WorkerCounters::default());
         // Room to park one pair above PARK_RESERVE, not two.
         let mut out = Outbox::with_sockets(8, 2048, PARK_RESERVE + 3, counters);
@@ -621,7 +624,7 @@ mod tests {
 
     #[test]
     fn ports_of_another_worker_or_odd_ports_are_refused() {
-        let cfg = plane_cfg();
+        let cfg = plane_cfg_of(3);
         let mut out = Outbox::with_sockets(8, 2048, 8, std::sync::Arc::new(crate::engine::WorkerCounters::default()));
         let mut w1 = MediaPlane::new(&cfg, 1, 2);
         let p = w1.alloc_pair().unwrap_or_else(|| panic!("worker 1 has ports"));
