@@ -423,7 +423,7 @@ mod tests {
                 ..EngineConfig::default()
             };
             let listeners = Listeners { udp: vec![lo(0)], tcp: vec![] };
-            let started = Engine::start(cfg, &listeners, |ctx: WorkerCtx<Ev>| MediaHandler {
+            let started = Engine::start(cfg, &listeners, move |ctx: WorkerCtx<Ev>| MediaHandler {
                 plane: MediaPlane::new(&plane_cfg_of(k), ctx.worker, ctx.n_workers),
                 totals: MediaTotals::default(),
                 events: ctx.events,
