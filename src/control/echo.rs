@@ -29,6 +29,7 @@ use crate::sdp::{self, CodecCap, LocalCaps, LocalSession, MediaKind, SessionDesc
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message};
 use std::cmp::Reverse;
+use super::fast_hash::FastMap;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::Instant;
 
@@ -99,7 +100,7 @@ struct EchoCall {
 /// Echo IMPUs and the echo calls in progress.
 pub struct Echo {
     impus: HashSet<String>,
-    calls: HashMap<String, EchoCall>,
+    calls: FastMap<String, EchoCall>,
     contact: String,
     max_calls: usize,
     caps: LocalCaps,
@@ -111,7 +112,7 @@ pub struct Echo {
     /// Deadlines (lazily invalidated) by Call-ID.
     deadlines: BinaryHeap<Reverse<(Instant, String)>>,
     /// Branches of our in-dialog requests → Call-ID.
-    by_branch: HashMap<String, String>,
+    by_branch: FastMap<String, String>,
 }
 
 impl Echo {
@@ -126,7 +127,7 @@ impl Echo {
         }
         Echo {
             impus: impus.into_iter().map(|i| normalize_impu(&i)).collect(),
-            calls: HashMap::new(),
+            calls: FastMap::default(),
             contact: format!("<sip:echo@{local_addr}>"),
             max_calls,
             caps,
@@ -135,7 +136,7 @@ impl Echo {
             local_addr: local_addr.to_owned(),
             policy: CallPolicy::default(),
             deadlines: BinaryHeap::new(),
-            by_branch: HashMap::new(),
+            by_branch: FastMap::default(),
         }
     }
 
