@@ -395,7 +395,7 @@ impl Calls {
             .unwrap_or_else(|| text(from.uri.raw));
         let a = Dialog {
             call_id: text(call_id),
-            local: format!("{};tag=rca{id:x}.{}", text(msg.header(HeaderName::To).unwrap_or(b"")), ids::instance()),
+            local: format!("{};tag=rca{id:x}.{}", String::from_utf8_lossy(msg.header(HeaderName::To).unwrap_or(b"")), ids::instance()),
             remote: text(msg.header(HeaderName::From).unwrap_or(b"")),
             target: a_contact,
             routes: Vec::new(),
@@ -488,9 +488,12 @@ impl Calls {
         }
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         let mut out = Vec::new();
-        if let Some(tag) = msg.header(HeaderName::To).map(text).as_deref().and_then(tag_of) {
+        // The To value borrowed when it is UTF-8 (as `text` would copy it), the tag
+        // appended in place.
+        if let Some(tag) = msg.header(HeaderName::To).map(String::from_utf8_lossy).as_deref().and_then(tag_of) {
             if !call.b.remote.contains(";tag=") {
-                call.b.remote = format!("{};tag={tag}", call.b.remote);
+                call.b.remote.push_str(";tag=");
+                call.b.remote.push_str(tag);
             }
         }
         if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {

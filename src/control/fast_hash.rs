@@ -70,8 +70,7 @@ impl FastState {
         FastState { seed: random_seed() }
     }
 
-    /// A state with the given seed (tests).
-    #[cfg(test)]
+    /// A state with the given seed (tests, benches).
     pub fn with_seed(seed: u64) -> FastState {
         FastState { seed }
     }

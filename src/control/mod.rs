@@ -20,7 +20,7 @@ mod dialogs;
 mod echo;
 mod ids;
 mod emergency;
-mod fast_hash;
+pub mod fast_hash;
 mod metrics;
 mod metrics_http;
 mod ipsec;
