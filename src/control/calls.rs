@@ -515,7 +515,7 @@ impl Calls {
         let Ok(req) = Message::parse(&a_invite) else { return out };
         let body = msg.body();
         let ctype = msg.header(HeaderName::ContentType).map(text);
-        let reason = text(msg.reason().unwrap_or(b"")).to_owned();
+        let reason = text(msg.reason().unwrap_or(b""));
         let mut extra = Extra::default();
         extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
         if (200..300).contains(&code) {
@@ -551,8 +551,8 @@ impl Calls {
             };
             extra.body = Some((ct.clone(), body));
         }
-        let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
-        let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, &local_tag);
+        let local_tag = tag_of(&call.a.local).unwrap_or("");
+        let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, local_tag);
         let resp = match &decorate {
             Some(eff) => super::callflow::with_headers(resp, &eff.headers),
             None => resp,
