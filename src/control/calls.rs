@@ -33,8 +33,7 @@ use crate::ims::hss::{normalize_impu, Hss};
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message, Method};
 use std::cmp::Reverse;
-use super::fast_hash::FastMap;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::time::Instant;
 
 #[cfg(test)]
@@ -176,10 +175,10 @@ struct Relayed {
 
 /// The calls in progress.
 pub struct Calls {
-    calls: FastMap<u64, Call>,
-    by_call_id: FastMap<String, (u64, Leg)>,
-    by_branch: FastMap<String, u64>,
-    relayed: FastMap<String, Relayed>,
+    calls: HashMap<u64, Call>,
+    by_call_id: HashMap<String, (u64, Leg)>,
+    by_branch: HashMap<String, u64>,
+    relayed: HashMap<String, Relayed>,
     local_addr: String,
     max_calls: usize,
     n_workers: usize,
@@ -234,10 +233,10 @@ impl Calls {
     /// An empty table of at most `max_calls` calls; `local_addr` is our `host:port`.
     pub fn new(local_addr: String, max_calls: usize, n_workers: usize) -> Self {
         Calls {
-            calls: FastMap::default(),
-            by_call_id: FastMap::default(),
-            by_branch: FastMap::default(),
-            relayed: FastMap::default(),
+            calls: HashMap::new(),
+            by_call_id: HashMap::new(),
+            by_branch: HashMap::new(),
+            relayed: HashMap::new(),
             local_addr,
             max_calls,
             n_workers,

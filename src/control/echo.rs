@@ -29,7 +29,6 @@ use crate::sdp::{self, CodecCap, LocalCaps, LocalSession, MediaKind, SessionDesc
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message};
 use std::cmp::Reverse;
-use super::fast_hash::FastMap;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::Instant;
 
@@ -100,7 +99,7 @@ struct EchoCall {
 /// Echo IMPUs and the echo calls in progress.
 pub struct Echo {
     impus: HashSet<String>,
-    calls: FastMap<String, EchoCall>,
+    calls: HashMap<String, EchoCall>,
     contact: String,
     max_calls: usize,
     caps: LocalCaps,
@@ -112,7 +111,7 @@ pub struct Echo {
     /// Deadlines (lazily invalidated) by Call-ID.
     deadlines: BinaryHeap<Reverse<(Instant, String)>>,
     /// Branches of our in-dialog requests → Call-ID.
-    by_branch: FastMap<String, String>,
+    by_branch: HashMap<String, String>,
 }
 
 impl Echo {
@@ -127,7 +126,7 @@ impl Echo {
         }
         Echo {
             impus: impus.into_iter().map(|i| normalize_impu(&i)).collect(),
-            calls: FastMap::default(),
+            calls: HashMap::new(),
             contact: format!("<sip:echo@{local_addr}>"),
             max_calls,
             caps,
@@ -136,7 +135,7 @@ impl Echo {
             local_addr: local_addr.to_owned(),
             policy: CallPolicy::default(),
             deadlines: BinaryHeap::new(),
-            by_branch: FastMap::default(),
+            by_branch: HashMap::new(),
         }
     }
 

@@ -23,7 +23,7 @@ use crate::media::MediaSpec;
 use crate::sdp::{self, CodecCap, LocalCaps, LocalSession, MediaKind, SessionDescription};
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message, Method};
-use super::fast_hash::FastMap;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -97,8 +97,8 @@ pub struct MtRequest<'a> {
 
 /// The MT calls in progress.
 pub struct MtCalls {
-    calls: FastMap<String, MtCall>,
-    by_branch: FastMap<String, String>,
+    calls: HashMap<String, MtCall>,
+    by_branch: HashMap<String, String>,
     local_addr: String,
     caller: String,
     n_workers: usize,
@@ -112,7 +112,7 @@ pub struct MtCalls {
 impl MtCalls {
     /// MT calls presented as coming from `caller` (a SIP URI of the core).
     pub fn new(local_addr: String, caller: String, n_workers: usize, max_calls: usize) -> Self {
-        MtCalls { calls: FastMap::default(), by_branch: FastMap::default(), local_addr, caller, n_workers, seq: 0, max_calls, policy: CallPolicy::default(), sdp: Default::default() }
+        MtCalls { calls: HashMap::new(), by_branch: HashMap::new(), local_addr, caller, n_workers, seq: 0, max_calls, policy: CallPolicy::default(), sdp: Default::default() }
     }
 
     /// Replaces the global and per-IMPU call settings.
