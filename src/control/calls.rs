@@ -394,7 +394,7 @@ impl Calls {
             .unwrap_or_else(|| text(from.uri.raw));
         let a = Dialog {
             call_id: text(call_id),
-            local: format!("{};tag=rca{id:x}.{}", text(msg.header(HeaderName::To).unwrap_or(b"")), ids::instance()),
+            local: format!("{};tag=rca{id:x}.{}", String::from_utf8_lossy(msg.header(HeaderName::To).unwrap_or(b"")), ids::instance()),
             remote: text(msg.header(HeaderName::From).unwrap_or(b"")),
             target: a_contact,
             routes: Vec::new(),
@@ -487,9 +487,12 @@ impl Calls {
         }
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         let mut out = Vec::new();
-        if let Some(tag) = msg.header(HeaderName::To).map(text).as_deref().and_then(tag_of) {
+        // The To value borrowed when it is UTF-8 (as `text` would copy it), the tag
+        // appended in place.
+        if let Some(tag) = msg.header(HeaderName::To).map(String::from_utf8_lossy).as_deref().and_then(tag_of) {
             if !call.b.remote.contains(";tag=") {
-                call.b.remote = format!("{};tag={tag}", call.b.remote);
+                call.b.remote.push_str(";tag=");
+                call.b.remote.push_str(tag);
             }
         }
         if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
@@ -511,7 +514,7 @@ impl Calls {
         let Ok(req) = Message::parse(&a_invite) else { return out };
         let body = msg.body();
         let ctype = msg.header(HeaderName::ContentType).map(text);
-        let reason = text(msg.reason().unwrap_or(b"")).to_owned();
+        let reason = text(msg.reason().unwrap_or(b""));
         let mut extra = Extra::default();
         extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
         if (200..300).contains(&code) {
@@ -547,8 +550,8 @@ impl Calls {
             };
             extra.body = Some((ct.clone(), body));
         }
-        let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
-        let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, &local_tag);
+        let local_tag = tag_of(&call.a.local).unwrap_or("");
+        let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, local_tag);
         let resp = match &decorate {
             Some(eff) => super::callflow::with_headers(resp, &eff.headers),
             None => resp,

@@ -10,8 +10,8 @@ use crate::sip::Method;
 use std::time::Instant;
 
 /// The relays facing the caller, one per anchored media section.
-pub(super) fn media_refs(anchors: &[Anchor]) -> Vec<MediaRef> {
-    anchors.iter().enumerate().map(|(section, a)| MediaRef { worker: a.worker, port: a.port_a, section, peer: Some(a.port_b) }).collect()
+pub(super) fn media_refs(anchors: &[Anchor]) -> impl Iterator<Item = MediaRef> + '_ {
+    anchors.iter().enumerate().map(|(section, a)| MediaRef { worker: a.worker, port: a.port_a, section, peer: Some(a.port_b) })
 }
 
 /// Branch prefix of every request of the B2BUA; ringcore's own re-INVITEs add
@@ -31,6 +31,15 @@ impl Calls {
     pub fn dialog_row(&self, now: Instant, call_id: &str) -> Option<DialogRow> {
         let &(id, _) = self.by_call_id.get(call_id)?;
         Some(super::timeout::row(self.calls.get(&id)?, now))
+    }
+
+    /// Refreshes in place `row`, the row of the relayed call one of whose legs has
+    /// Call-ID `call_id` (nothing allocated once it was filled). False when `call_id`
+    /// is not a relayed call.
+    pub fn refresh_row(&self, now: Instant, call_id: &str, row: &mut DialogRow) -> bool {
+        let Some(c) = self.by_call_id.get(call_id).and_then(|(id, _)| self.calls.get(id)) else { return false };
+        super::timeout::fill_row(c, now, row);
+        true
     }
 
 

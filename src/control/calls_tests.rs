@@ -355,3 +355,21 @@ fn rfc3261_13_3_1_4_no_ack_for_64_t1_ends_the_session_with_bye() {
     assert!(byes.iter().all(|m| m.contains("Reason: SIP;cause=408;text=\"no ACK for the 2xx\"")), "{byes:?}");
     assert!(w.calls.is_empty());
 }
+
+#[test]
+fn a_kept_row_is_refreshed_in_place_to_the_row_built_anew() {
+    let mut w = world();
+    let b = w.invite("");
+    let mut kept = w.calls.dialog_row(w.t0, "call-1").expect("a relayed call");
+    assert_eq!((kept.state, kept.age), ("init", Duration::ZERO));
+    let (id_buf, from_buf, to_buf) = (kept.id.as_ptr(), kept.from.as_ptr(), kept.to.as_ptr());
+    w.respond(Duration::from_secs(1), &b[0], "200 OK", "", SDP);
+    let (_, b_leg) = w.calls.legs("call-1").expect("a relayed call");
+    let at = w.t0 + Duration::from_secs(2);
+    // Either leg's Call-ID finds the call; the row equals one built anew, its strings unmoved.
+    assert!(w.calls.refresh_row(at, &b_leg, &mut kept));
+    assert_eq!(Some(&kept), w.calls.dialog_row(at, "call-1").as_ref());
+    assert_eq!((kept.state, kept.age), ("start", Duration::from_secs(2)));
+    assert_eq!((kept.id.as_ptr(), kept.from.as_ptr(), kept.to.as_ptr()), (id_buf, from_buf, to_buf));
+    assert!(!w.calls.refresh_row(at, "nope", &mut kept));
+}

@@ -5,21 +5,39 @@
 use super::super::dialogs::{self, DialogRow, Reason};
 use super::{anchor, session_timer, tag_of, Call, CallState, Calls, Due, Extra, Leg, MediaPorts, Message, Out, ToWorker};
 use std::cmp::Reverse;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The monitor's and dialog_get's row of call `c`.
 pub(super) fn row(c: &Call, now: Instant) -> DialogRow {
-    DialogRow {
-        id: c.a.call_id.clone(),
+    let mut row = DialogRow {
+        id: String::new(),
         kind: "server",
-        state: state_name(c.state),
-        from: dialogs::identity(&c.a.remote),
-        to: dialogs::identity(&c.b.remote),
-        age: now.saturating_duration_since(c.started),
-        session_expires: c.timer.map(|t| t.interval()),
-        qos: c.qos.media.iter().map(|q| q.name()).collect(),
-        media: super::reoffer::media_refs(&c.anchors),
-    }
+        state: "",
+        from: String::new(),
+        to: String::new(),
+        age: Duration::ZERO,
+        session_expires: None,
+        qos: Vec::new(),
+        media: Vec::new(),
+    };
+    fill_row(c, now, &mut row);
+    row
+}
+
+/// Brings `row` up to date with call `c` in place: its strings and lists keep their
+/// buffers, so refreshing a row already filled from `c` allocates nothing.
+pub(super) fn fill_row(c: &Call, now: Instant, row: &mut DialogRow) {
+    dialogs::assign(&mut row.id, &c.a.call_id);
+    row.kind = "server";
+    row.state = state_name(c.state);
+    dialogs::assign(&mut row.from, dialogs::identity_of(&c.a.remote));
+    dialogs::assign(&mut row.to, dialogs::identity_of(&c.b.remote));
+    row.age = now.saturating_duration_since(c.started);
+    row.session_expires = c.timer.map(|t| t.interval());
+    row.qos.clear();
+    row.qos.extend(c.qos.media.iter().map(|q| q.name()));
+    row.media.clear();
+    row.media.extend(super::reoffer::media_refs(&c.anchors));
 }
 
 /// The seed 000 name of a call state.

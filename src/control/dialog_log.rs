@@ -222,7 +222,8 @@ impl DialogLog {
     /// A message of dialog `id` (whose age is `age` and whose state after handling the
     /// message is `state`) was sent or received: the message event, then a `state`
     /// event when the state changed. True when the dialog's row should be refreshed
-    /// ([`Self::handle_row`]): its state changed or no row is known.
+    /// ([`Self::handle_row`], or in place through [`Self::row_mut`]): its state changed
+    /// or no row is known.
     pub fn handle_message(&mut self, now: Instant, id: &str, age: Duration, kind: EventKind, message: Label, state: &'static str) -> bool {
         let Some(e) = self.entry(now, id, age) else { return false };
         if e.stopped.is_some() {
@@ -293,6 +294,12 @@ impl DialogLog {
         if let Some(e) = self.entry(now, id, age) {
             e.set_sent_sdp(call_id, body);
         }
+    }
+
+    /// The row of dialog `id` to refresh in place ([`Self::handle_row`] without a new
+    /// row), if it is in progress and its row is known.
+    pub fn row_mut(&mut self, id: &str) -> Option<&mut DialogRow> {
+        self.get_mut(id).filter(|e| e.stopped.is_none())?.row.as_mut()
     }
 
     /// The row of dialog `id` as last seen alive.

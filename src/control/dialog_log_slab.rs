@@ -9,10 +9,10 @@
 //! removal by backward shift, so no tombstones and no rehash in steady state), at most
 //! half full, over a keyed hash computed once per key and stored with the slot. Keys
 //! are attacker-chosen Call-IDs: the hash is seeded per process (from std's
-//! `RandomState`) and finished with a full avalanche so that the table position depends
-//! on every byte and on the seed.
+//! `RandomState`) and finished with a full avalanche ([`super::super::fast_hash`]) so that the
+//! table position depends on every byte and on the seed.
 
-use std::hash::BuildHasher;
+use super::super::fast_hash::{hash, random_seed};
 
 /// Empty position of the index.
 const EMPTY: u32 = u32::MAX;
@@ -55,7 +55,7 @@ impl<T> Slab<T> {
             index: vec![EMPTY; index_len],
             used: 0,
             max,
-            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64),
+            seed: random_seed(),
         }
     }
 
@@ -183,30 +183,6 @@ impl<T> Slab<T> {
             self.place(slot as u32, hash);
         }
     }
-}
-
-/// A keyed multiply-rotate hash over 8-byte words (FxHash style) finished with the
-/// MurmurHash3 64-bit avalanche.
-fn hash(seed: u64, key: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = seed ^ key.len() as u64;
-    let mut words = key.chunks_exact(8);
-    for w in &mut words {
-        let mut b = [0u8; 8];
-        b.iter_mut().zip(w).for_each(|(d, s)| *d = *s);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
-    }
-    let rest = words.remainder();
-    if !rest.is_empty() {
-        let mut b = [0u8; 8];
-        b.iter_mut().zip(rest).for_each(|(d, s)| *d = *s);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
 }
 
 #[cfg(test)]

@@ -290,3 +290,19 @@ fn bounds_hold_while_dialogs_come_and_go() {
     rows.sort();
     assert_eq!(rows, vec!["49-1", "49-2"]);
 }
+
+#[test]
+fn the_kept_row_is_updated_in_place_until_the_dialog_stops() {
+    let (mut log, t0) = (DialogLog::new(8), Instant::now());
+    assert!(log.handle_message(t0, "c1", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init"));
+    assert!(log.row_mut("c1").is_none(), "no row known yet");
+    log.handle_row("c1", row("c1"));
+    let r = log.row_mut("c1").expect("known");
+    r.state = "start";
+    r.age = ms(40);
+    assert_eq!(log.row("c1").map(|r| (r.state, r.age)), Some(("start", ms(40))));
+    log.handle_stop(t0 + ms(50), "c1", Vec::new());
+    assert!(log.row_mut("c1").is_none(), "a stopped dialog's row is final");
+    let listed: Vec<(String, &str)> = log.stopped_rows(t0 + ms(60)).map(|r| (r.id, r.state)).collect();
+    assert_eq!(listed, vec![("c1".to_owned(), "stop")]);
+}

@@ -230,10 +230,24 @@ impl Reason {
 
 /// The bare identity of a From/To header value (`"A" <sip:a@x>;tag=1` → `sip:a@x`).
 pub fn identity(header: &str) -> String {
+    identity_of(header).to_owned()
+}
+
+/// [`identity`], borrowed from `header`.
+pub fn identity_of(header: &str) -> &str {
     let h = header.split(";tag=").next().unwrap_or("");
     match (h.find('<'), h.find('>')) {
-        (Some(a), Some(b)) if a < b => h[a + 1..b].to_owned(),
-        _ => h.trim().to_owned(),
+        (Some(a), Some(b)) if a < b => h.get(a + 1..b).unwrap_or(""),
+        _ => h.trim(),
+    }
+}
+
+/// Sets `s` to `value`, keeping its buffer (nothing is allocated when it already
+/// holds `value` or has the room).
+pub fn assign(s: &mut String, value: &str) {
+    if s != value {
+        s.clear();
+        s.push_str(value);
     }
 }
 

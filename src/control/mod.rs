@@ -20,6 +20,7 @@ mod dialogs;
 mod echo;
 mod ids;
 mod emergency;
+pub mod fast_hash;
 mod metrics;
 mod metrics_http;
 mod ipsec;
