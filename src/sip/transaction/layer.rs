@@ -2,7 +2,9 @@
 //! timers, and the transmit and event queues.
 //!
 //! Bounds: `capacity` slots (free list), an index of 2*capacity buckets, the buffer pool, a
-//! timer heap of 4*capacity entries (at most two live timers per slot), a transmit queue of
+//! timer heap of 4*capacity entries for the retransmit timers A, E, G (at most one live per
+//! slot), one intrusive deadline queue per deadline timer B, D, F, H, I, J, K, L, M (one link
+//! per slot, see `linger`), a transmit queue of
 //! `capacity` (a slot is queued at most once) and an event queue of 2*capacity (events that
 //! lend a slot's buffer are at most one per slot; the others are capped at `capacity` and
 //! counted when dropped). A terminated slot is reclaimed once its pending transmit and
@@ -14,6 +16,8 @@
 mod linger;
 mod pressure;
 mod table;
+#[cfg(test)]
+mod tests_deadlines;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -83,14 +87,12 @@ fn digest_of<P>(slots: &[Slot<P>], slot: u32) -> u64 {
     tx_of(slots, slot).map_or(0, |t| t.key.digest())
 }
 
-/// A heap entry is live if its transaction still has a timer armed with that tag.
+/// A heap entry is live if its transaction still has its retransmit timer armed with that
+/// tag (deadlines are never in the heap: see `linger`).
 fn is_live<P>(slots: &[Slot<P>], e: &Entry) -> bool {
-    tx_of(slots, e.slot).is_some_and(|t| {
-        [t.retransmit, t.deadline]
-            .iter()
-            .flatten()
-            .any(|a| a.tag == e.tag && a.at == e.at)
-    })
+    tx_of(slots, e.slot)
+        .and_then(|t| t.retransmit)
+        .is_some_and(|a| a.tag == e.tag && a.at == e.at)
 }
 
 /// Every transaction of one worker. `P` is the caller's opaque peer (address, transport,
@@ -109,7 +111,8 @@ pub struct TransactionLayer<P> {
     events: VecDeque<(TxId, EventKind, bool)>,
     loose_events: usize,
     dropped_events: u64,
-    /// Transactions only waiting out an absorbing timer, oldest first.
+    /// The armed deadlines, one FIFO per timer, earliest first; the lingering ones are the
+    /// reclaim candidates.
     linger: Linger,
     reclaimed: u64,
 }
@@ -303,9 +306,11 @@ impl<P: Copy> TransactionLayer<P> {
         Ok(())
     }
 
-    /// Fires every timer due at `now`.
+    /// Fires every timer due at `now`, earliest first across the timer heap (retransmit
+    /// timers) and the deadline queues. Bounded: each step pops a heap entry or takes a slot
+    /// out of its queue, and firing arms at most one deadline later than `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(e) = self.timers.pop_due(now) {
+        while let Some(e) = self.take_due(now) {
             let Some(tx) = tx_mut(&mut self.slots, e.slot) else {
                 continue;
             };
@@ -322,6 +327,41 @@ impl<P: Copy> TransactionLayer<P> {
                 self.apply(e.slot, now, action);
             }
         }
+    }
+
+    /// Removes and returns the earliest of the heap top and the deadline queue heads if it is
+    /// due at `now` (ties broken as the heap orders entries).
+    fn take_due(&mut self, now: Instant) -> Option<Entry> {
+        let heap = self.timers.peek().filter(|e| e.at <= now);
+        let queued = self.deadline_head().filter(|e| e.at <= now);
+        match (heap, queued) {
+            (Some(h), Some(q)) if q < h => self.dequeue(q),
+            (Some(_), _) => self.timers.pop_due(now),
+            (None, Some(q)) => self.dequeue(q),
+            (None, None) => None,
+        }
+    }
+
+    fn dequeue(&mut self, e: Entry) -> Option<Entry> {
+        self.linger.remove(e.slot);
+        Some(e)
+    }
+
+    /// The earliest armed deadline: the least of the queue heads (at most nine). A queued
+    /// slot always has its deadline armed (`set_timer` keeps both in step).
+    fn deadline_head(&self) -> Option<Entry> {
+        let slots = &self.slots;
+        self.linger
+            .heads()
+            .filter_map(|slot| {
+                let a = tx_of(slots, slot)?.deadline?;
+                Some(Entry {
+                    at: a.at,
+                    slot,
+                    tag: a.tag,
+                })
+            })
+            .min()
     }
 
     /// The caller could not send for transaction `id` (RFC 3261 17.1.4, 17.2.4): it ends and
@@ -390,15 +430,19 @@ impl<P: Copy> TransactionLayer<P> {
         })
     }
 
-    /// The earliest timer deadline: call `handle_timeout` then.
+    /// The earliest timer deadline: call `handle_timeout` then. Stale heap entries on top
+    /// are dropped; the deadline queues hold no stale entries.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let mut heap = None;
         while let Some(e) = self.timers.peek() {
             if is_live(&self.slots, &e) {
-                return Some(e.at);
+                heap = Some(e.at);
+                break;
             }
             self.timers.pop();
         }
-        None
+        let queued = self.deadline_head().map(|e| e.at);
+        heap.into_iter().chain(queued).min()
     }
 
     /// The state of transaction `id`, if it still exists.

@@ -120,7 +120,8 @@ impl<P: Copy> TransactionLayer<P> {
 
     pub(super) fn set_timer(&mut self, slot: u32, retransmit: bool, armed: Option<Armed>) {
         if !retransmit {
-            // An absorbing deadline (D, I, J, K, L, M) makes the transaction reclaimable.
+            // Any deadline goes to its timer's queue, which schedules it; an absorbing one
+            // (D, I, J, K, L, M) also makes the transaction reclaimable.
             self.linger.armed(slot, armed.map(|a| a.timer));
         }
         if let Some(tx) = tx_mut(&mut self.slots, slot) {
@@ -149,10 +150,14 @@ impl<P: Copy> TransactionLayer<P> {
                 tx.interval = d;
             }
         }
-        let slots = &self.slots;
-        // Cannot fail: at most 2 live entries per slot, and the bound is 4 per slot.
-        self.timers
-            .push(Entry { at, slot, tag }, |e| is_live(slots, e));
+        if retransmit {
+            let slots = &self.slots;
+            // Cannot fail: at most 1 live entry per slot, and the bound is 4 per slot.
+            self.timers
+                .push(Entry { at, slot, tag }, |e| is_live(slots, e));
+        }
+        // A deadline is scheduled by its queue alone (`set_timer`): its duration is fixed per
+        // timer, so the queue is in deadline order.
     }
 
     pub(super) fn queue_send(&mut self, slot: u32) {
