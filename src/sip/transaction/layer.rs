@@ -2,9 +2,9 @@
 //! timers, and the transmit and event queues.
 //!
 //! Bounds: `capacity` slots (free list), an index of 2*capacity buckets, the buffer pool, a
-//! timer heap of 4*capacity entries for the retransmit timers A, E, G (at most one live per
-//! slot), one intrusive deadline queue per deadline timer B, D, F, H, I, J, K, L, M (one link
-//! per slot, see `linger`), a transmit queue of
+//! timer heap of 4*capacity entries for the backed-off retransmit timers A, E, G (at most one
+//! live per slot), one intrusive queue per deadline timer B, D, F, H, I, J, K, L, M and per
+//! retransmit timer armed with T1 (two links per slot, see `linger`), a transmit queue of
 //! `capacity` (a slot is queued at most once) and an event queue of 2*capacity (events that
 //! lend a slot's buffer are at most one per slot; the others are capped at `capacity` and
 //! counted when dropped). A terminated slot is reclaimed once its pending transmit and
@@ -114,6 +114,8 @@ pub struct TransactionLayer<P> {
     /// The armed deadlines, one FIFO per timer, earliest first; the lingering ones are the
     /// reclaim candidates.
     linger: Linger,
+    /// The retransmit timers armed with interval T1, one FIFO per timer, earliest first.
+    t1_retransmits: Linger,
     reclaimed: u64,
 }
 
@@ -140,6 +142,7 @@ impl<P: Copy> TransactionLayer<P> {
             loose_events: 0,
             dropped_events: 0,
             linger: Linger::new(capacity),
+            t1_retransmits: Linger::new(capacity),
             reclaimed: 0,
         }
     }
@@ -306,9 +309,9 @@ impl<P: Copy> TransactionLayer<P> {
         Ok(())
     }
 
-    /// Fires every timer due at `now`, earliest first across the timer heap (retransmit
-    /// timers) and the deadline queues. Bounded: each step pops a heap entry or takes a slot
-    /// out of its queue, and firing arms at most one deadline later than `now`.
+    /// Fires every timer due at `now`, earliest first across the timer heap and the queues.
+    /// Bounded: each step pops a heap entry or takes a slot out of a queue, and firing arms
+    /// timers later than `now` only (T1 >= 1 ms).
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(e) = self.take_due(now) {
             let Some(tx) = tx_mut(&mut self.slots, e.slot) else {
@@ -329,39 +332,48 @@ impl<P: Copy> TransactionLayer<P> {
         }
     }
 
-    /// Removes and returns the earliest of the heap top and the deadline queue heads if it is
-    /// due at `now` (ties broken as the heap orders entries).
+    /// Removes and returns the earliest of the heap top and the queue heads if it is due at
+    /// `now` (ties broken as the heap orders entries).
     fn take_due(&mut self, now: Instant) -> Option<Entry> {
         let heap = self.timers.peek().filter(|e| e.at <= now);
-        let queued = self.deadline_head().filter(|e| e.at <= now);
+        let queued = self.queue_head().filter(|(e, _)| e.at <= now);
         match (heap, queued) {
-            (Some(h), Some(q)) if q < h => self.dequeue(q),
+            (Some(h), Some((q, retransmit))) if q < h => self.dequeue(q, retransmit),
             (Some(_), _) => self.timers.pop_due(now),
-            (None, Some(q)) => self.dequeue(q),
+            (None, Some((q, retransmit))) => self.dequeue(q, retransmit),
             (None, None) => None,
         }
     }
 
-    fn dequeue(&mut self, e: Entry) -> Option<Entry> {
-        self.linger.remove(e.slot);
+    fn dequeue(&mut self, e: Entry, retransmit: bool) -> Option<Entry> {
+        if retransmit {
+            self.t1_retransmits.remove(e.slot);
+        } else {
+            self.linger.remove(e.slot);
+        }
         Some(e)
     }
 
-    /// The earliest armed deadline: the least of the queue heads (at most nine). A queued
-    /// slot always has its deadline armed (`set_timer` keeps both in step).
-    fn deadline_head(&self) -> Option<Entry> {
+    /// The earliest queued timer and whether it is a retransmit timer: the least of the queue
+    /// heads (at most 21). A queued slot always has that timer armed (`set_timer` keeps both
+    /// in step; `finish` and `reclaim` take the slot out).
+    fn queue_head(&self) -> Option<(Entry, bool)> {
         let slots = &self.slots;
-        self.linger
-            .heads()
-            .filter_map(|slot| {
-                let a = tx_of(slots, slot)?.deadline?;
-                Some(Entry {
+        let entry = move |retransmit: bool| {
+            move |slot: u32| {
+                let t = tx_of(slots, slot)?;
+                let a = if retransmit { t.retransmit } else { t.deadline }?;
+                let e = Entry {
                     at: a.at,
                     slot,
                     tag: a.tag,
-                })
-            })
-            .min()
+                };
+                Some((e, retransmit))
+            }
+        };
+        let deadlines = self.linger.heads().filter_map(entry(false));
+        let retransmits = self.t1_retransmits.heads().filter_map(entry(true));
+        deadlines.chain(retransmits).min_by_key(|(e, _)| *e)
     }
 
     /// The caller could not send for transaction `id` (RFC 3261 17.1.4, 17.2.4): it ends and
@@ -441,7 +453,7 @@ impl<P: Copy> TransactionLayer<P> {
             }
             self.timers.pop();
         }
-        let queued = self.deadline_head().map(|e| e.at);
+        let queued = self.queue_head().map(|(e, _)| e.at);
         heap.into_iter().chain(queued).min()
     }
 

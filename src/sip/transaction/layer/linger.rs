@@ -14,14 +14,18 @@
 //! are intrusive doubly linked lists over slot numbers, preallocated with one link per slot
 //! (a slot has at most one deadline armed): push, remove and heads are O(1) and never
 //! allocate.
+//!
+//! A second instance holds the retransmit timers A, E, G while armed with their initial
+//! interval T1 (RFC 3261 17.1.1.2, 17.1.2.2, 17.2.1), also a fixed duration: the common case,
+//! a response or ACK arriving before T1, then never touches the heap.
 
 use crate::sip::transaction::timer::Timer;
 
 const NIL: u32 = u32::MAX;
 const NONE: u8 = u8::MAX;
 
-/// Deadline timers, one queue each; the first `LINGERING` are the absorbing ones.
-const QUEUED: [Timer; 9] = [
+/// Queued timers, one queue each; the first `LINGERING` are the absorbing ones.
+const QUEUED: [Timer; 12] = [
     Timer::D,
     Timer::I,
     Timer::J,
@@ -31,6 +35,9 @@ const QUEUED: [Timer; 9] = [
     Timer::B,
     Timer::F,
     Timer::H,
+    Timer::A,
+    Timer::E,
+    Timer::G,
 ];
 
 /// Number of absorbing timers at the front of `QUEUED` (D, I, J, K, L, M).
@@ -50,7 +57,7 @@ pub(super) struct Linger {
     tails: [u32; QUEUED.len()],
 }
 
-/// The queue of a deadline timer; `None` for the retransmit timers (A, E, G).
+/// The queue of a timer (each instance only ever sees deadline or retransmit timers).
 fn queue_of(timer: Timer) -> Option<u8> {
     QUEUED
         .iter()
@@ -73,8 +80,8 @@ impl Linger {
         }
     }
 
-    /// Records that `slot` armed the deadline `timer`: a deadline timer appends it to its
-    /// queue (leaving any other first), `None` (or a retransmit timer) takes it out.
+    /// Records that `slot` armed `timer`: appends it to the timer's queue (leaving any other
+    /// first); `None` takes it out.
     pub fn armed(&mut self, slot: u32, timer: Option<Timer>) {
         self.remove(slot);
         let Some(q) = timer.and_then(queue_of) else {
@@ -134,7 +141,7 @@ impl Linger {
         self.links.get(slot as usize).is_some_and(|l| l.queue != NONE)
     }
 
-    /// The head of each non-empty queue (at most 9): the earliest deadline of its timer.
+    /// The head of each non-empty queue (at most 12): the earliest deadline of its timer.
     pub fn heads(&self) -> impl Iterator<Item = u32> + '_ {
         self.heads.iter().copied().filter(|&h| h != NIL)
     }
@@ -169,7 +176,6 @@ mod tests {
         }
         l.armed(5, Some(Timer::I));
         l.armed(6, Some(Timer::H)); // Protocol work left: queued, never a candidate.
-        l.armed(7, Some(Timer::A)); // Retransmit timer: never queued.
         assert_eq!(order(&l, None), [5, 3]); // Queue order D, I, J, K, L, M.
         assert_eq!(l.heads().collect::<Vec<_>>(), [5, 3, 6]);
         assert_eq!(order(&l, Some(3)), [5, 1]);

@@ -1,6 +1,7 @@
-//! The deadline queues as the scheduler of Timers B, D, F, H, I, J, K, L, M on a virtual
-//! clock: deadlines fire on time without any heap entry, `poll_timeout` is the earliest of
-//! the heap and the queues, and a reclaimed transaction leaves its queue.
+//! The timer queues as the scheduler of Timers B, D, F, H, I, J, K, L, M and of A, E, G at
+//! T1, on a virtual clock: deadlines fire on time without any heap entry, `poll_timeout` is
+//! the earliest of the heap (backed-off retransmits) and the queues, and a reclaimed
+//! transaction leaves its queue.
 
 use crate::sip::transaction::tests::{ms, new_id, request, response, Driver};
 use crate::sip::transaction::{State, TxId};
@@ -55,17 +56,22 @@ fn lingering_deadlines_fire_on_time_without_heap_entries() {
 #[test]
 fn poll_timeout_is_the_earliest_of_heap_and_queues() {
     let mut d = Driver::new(8);
-    // RFC 3261 17.1.2.2: Timer E (T1) in the heap, Timer F (64*T1) in its queue.
+    // RFC 3261 17.1.2.2: Timer E (T1) and Timer F (64*T1), both queued.
     let register = d.send(ms(0), &numbered("REGISTER", 1), false).unwrap();
     assert_eq!(d.l.poll_timeout(), Some(d.base + ms(500)));
-    // The 200 moves it to Completed: Timer K = T4 (5 s) from now; the E entry goes stale.
+    assert_eq!(d.l.timers.len(), 0);
+    // The 200 moves it to Completed: Timer K = T4 (5 s) from now; E is cancelled.
     d.recv_resp(ms(100), &ok(1, "REGISTER"));
     assert_eq!(d.l.state(register), Some(State::Completed));
+    assert!(!d.l.t1_retransmits.is_queued(register.slot));
     assert_eq!(d.l.poll_timeout(), Some(d.base + ms(5_100)));
-    assert_eq!(d.l.timers.len(), 0, "the stale E entry is dropped");
     // RFC 3261 17.1.1.2: Timer A (T1) of a new INVITE client comes first again.
     let invite = d.send(ms(200), &numbered("INVITE", 2), false).unwrap();
     assert_eq!(d.l.poll_timeout(), Some(d.base + ms(700)));
+    d.run_until(ms(1_000));
+    // A fired at 0.7 s from its queue and is re-armed with 2*T1 in the heap.
+    assert_eq!(d.l.timers.len(), 1);
+    assert_eq!(d.l.poll_timeout(), Some(d.base + ms(1_700)));
     d.run_until(ms(6_000));
     // A fired at 0.7, 1.7, 3.7 s; K ended the REGISTER at 5.1 s.
     assert_eq!(d.times(), [0, 200, 700, 1_700, 3_700]);
