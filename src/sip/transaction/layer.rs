@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use super::api::{Config, Event, Inbound, Transmit, TxId};
 use super::build::{self, RequestSpans};
-use super::index::Index;
+use super::index::{self, Index};
 use super::key::{self, Keyer, TxKey};
 use super::machine::{self, Kind};
 use super::message::TxMessage;
@@ -83,10 +83,6 @@ fn tx_mut<P>(slots: &mut [Slot<P>], slot: u32) -> Option<&mut Tx<P>> {
     slots.get_mut(slot as usize)?.tx.as_mut()
 }
 
-fn digest_of<P>(slots: &[Slot<P>], slot: u32) -> u64 {
-    tx_of(slots, slot).map_or(0, |t| t.key.digest())
-}
-
 /// A heap entry is live if its transaction still has its retransmit timer armed with that
 /// tag (deadlines are never in the heap: see `linger`).
 fn is_live<P>(slots: &[Slot<P>], e: &Entry) -> bool {
@@ -122,7 +118,8 @@ pub struct TransactionLayer<P> {
 impl<P: Copy> TransactionLayer<P> {
     /// Allocates every table, queue and buffer for `config`.
     pub fn new(config: Config) -> Self {
-        let capacity = config.capacity.clamp(1, u32::MAX as usize - 1);
+        // The index holds at most 2^31 entries (far beyond any memory for the slots).
+        let capacity = config.capacity.clamp(1, index::MAX_ENTRIES);
         let mut cfg = config.timers;
         // Zero T1 would make Timer A fire forever at one instant.
         cfg.t1 = cfg.t1.max(Duration::from_millis(1));

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{digest_of, is_live, tx_mut, tx_of, Armed, EventKind, TransactionLayer, Tx};
+use super::{is_live, tx_mut, tx_of, Armed, EventKind, TransactionLayer, Tx};
 use crate::sip::transaction::api::{Inbound, TxId};
 use crate::sip::transaction::build::{self, RequestSpans};
 use crate::sip::transaction::key::TxKey;
@@ -286,9 +286,7 @@ impl<P: Copy> TransactionLayer<P> {
         if let Some(b) = tx.out {
             self.pool.release(b);
         }
-        let slots = &self.slots;
-        self.index
-            .remove(tx.key.digest(), slot, |s| digest_of(slots, s));
+        self.index.remove(tx.key.digest(), slot);
         self.free.push(slot);
     }
 }
