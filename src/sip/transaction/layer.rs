@@ -2,7 +2,9 @@
 //! timers, and the transmit and event queues.
 //!
 //! Bounds: `capacity` slots (free list), an index of 2*capacity buckets, the buffer pool, a
-//! timer heap of 4*capacity entries (at most two live timers per slot), a transmit queue of
+//! timer heap of 4*capacity entries for the backed-off retransmit timers A, E, G (at most one
+//! live per slot), one intrusive queue per deadline timer B, D, F, H, I, J, K, L, M and per
+//! retransmit timer armed with T1 (two links per slot, see `linger`), a transmit queue of
 //! `capacity` (a slot is queued at most once) and an event queue of 2*capacity (events that
 //! lend a slot's buffer are at most one per slot; the others are capped at `capacity` and
 //! counted when dropped). A terminated slot is reclaimed once its pending transmit and
@@ -14,13 +16,15 @@
 mod linger;
 mod pressure;
 mod table;
+#[cfg(test)]
+mod tests_deadlines;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::api::{Config, Event, Inbound, Transmit, TxId};
 use super::build::{self, RequestSpans};
-use super::index::Index;
+use super::index::{self, Index};
 use super::key::{self, Keyer, TxKey};
 use super::machine::{self, Kind};
 use super::message::TxMessage;
@@ -79,18 +83,12 @@ fn tx_mut<P>(slots: &mut [Slot<P>], slot: u32) -> Option<&mut Tx<P>> {
     slots.get_mut(slot as usize)?.tx.as_mut()
 }
 
-fn digest_of<P>(slots: &[Slot<P>], slot: u32) -> u64 {
-    tx_of(slots, slot).map_or(0, |t| t.key.digest())
-}
-
-/// A heap entry is live if its transaction still has a timer armed with that tag.
+/// A heap entry is live if its transaction still has its retransmit timer armed with that
+/// tag (deadlines are never in the heap: see `linger`).
 fn is_live<P>(slots: &[Slot<P>], e: &Entry) -> bool {
-    tx_of(slots, e.slot).is_some_and(|t| {
-        [t.retransmit, t.deadline]
-            .iter()
-            .flatten()
-            .any(|a| a.tag == e.tag && a.at == e.at)
-    })
+    tx_of(slots, e.slot)
+        .and_then(|t| t.retransmit)
+        .is_some_and(|a| a.tag == e.tag && a.at == e.at)
 }
 
 /// Every transaction of one worker. `P` is the caller's opaque peer (address, transport,
@@ -109,15 +107,19 @@ pub struct TransactionLayer<P> {
     events: VecDeque<(TxId, EventKind, bool)>,
     loose_events: usize,
     dropped_events: u64,
-    /// Transactions only waiting out an absorbing timer, oldest first.
+    /// The armed deadlines, one FIFO per timer, earliest first; the lingering ones are the
+    /// reclaim candidates.
     linger: Linger,
+    /// The retransmit timers armed with interval T1, one FIFO per timer, earliest first.
+    t1_retransmits: Linger,
     reclaimed: u64,
 }
 
 impl<P: Copy> TransactionLayer<P> {
     /// Allocates every table, queue and buffer for `config`.
     pub fn new(config: Config) -> Self {
-        let capacity = config.capacity.clamp(1, u32::MAX as usize - 1);
+        // The index holds at most 2^31 entries (far beyond any memory for the slots).
+        let capacity = config.capacity.clamp(1, index::MAX_ENTRIES);
         let mut cfg = config.timers;
         // Zero T1 would make Timer A fire forever at one instant.
         cfg.t1 = cfg.t1.max(Duration::from_millis(1));
@@ -137,6 +139,7 @@ impl<P: Copy> TransactionLayer<P> {
             loose_events: 0,
             dropped_events: 0,
             linger: Linger::new(capacity),
+            t1_retransmits: Linger::new(capacity),
             reclaimed: 0,
         }
     }
@@ -303,9 +306,11 @@ impl<P: Copy> TransactionLayer<P> {
         Ok(())
     }
 
-    /// Fires every timer due at `now`.
+    /// Fires every timer due at `now`, earliest first across the timer heap and the queues.
+    /// Bounded: each step pops a heap entry or takes a slot out of a queue, and firing arms
+    /// timers later than `now` only (T1 >= 1 ms).
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(e) = self.timers.pop_due(now) {
+        while let Some(e) = self.take_due(now) {
             let Some(tx) = tx_mut(&mut self.slots, e.slot) else {
                 continue;
             };
@@ -322,6 +327,50 @@ impl<P: Copy> TransactionLayer<P> {
                 self.apply(e.slot, now, action);
             }
         }
+    }
+
+    /// Removes and returns the earliest of the heap top and the queue heads if it is due at
+    /// `now` (ties broken as the heap orders entries).
+    fn take_due(&mut self, now: Instant) -> Option<Entry> {
+        let heap = self.timers.peek().filter(|e| e.at <= now);
+        let queued = self.queue_head().filter(|(e, _)| e.at <= now);
+        match (heap, queued) {
+            (Some(h), Some((q, retransmit))) if q < h => self.dequeue(q, retransmit),
+            (Some(_), _) => self.timers.pop_due(now),
+            (None, Some((q, retransmit))) => self.dequeue(q, retransmit),
+            (None, None) => None,
+        }
+    }
+
+    fn dequeue(&mut self, e: Entry, retransmit: bool) -> Option<Entry> {
+        if retransmit {
+            self.t1_retransmits.remove(e.slot);
+        } else {
+            self.linger.remove(e.slot);
+        }
+        Some(e)
+    }
+
+    /// The earliest queued timer and whether it is a retransmit timer: the least of the queue
+    /// heads (at most 21). A queued slot always has that timer armed (`set_timer` keeps both
+    /// in step; `finish` and `reclaim` take the slot out).
+    fn queue_head(&self) -> Option<(Entry, bool)> {
+        let slots = &self.slots;
+        let entry = move |retransmit: bool| {
+            move |slot: u32| {
+                let t = tx_of(slots, slot)?;
+                let a = if retransmit { t.retransmit } else { t.deadline }?;
+                let e = Entry {
+                    at: a.at,
+                    slot,
+                    tag: a.tag,
+                };
+                Some((e, retransmit))
+            }
+        };
+        let deadlines = self.linger.heads().filter_map(entry(false));
+        let retransmits = self.t1_retransmits.heads().filter_map(entry(true));
+        deadlines.chain(retransmits).min_by_key(|(e, _)| *e)
     }
 
     /// The caller could not send for transaction `id` (RFC 3261 17.1.4, 17.2.4): it ends and
@@ -390,15 +439,19 @@ impl<P: Copy> TransactionLayer<P> {
         })
     }
 
-    /// The earliest timer deadline: call `handle_timeout` then.
+    /// The earliest timer deadline: call `handle_timeout` then. Stale heap entries on top
+    /// are dropped; the deadline queues hold no stale entries.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let mut heap = None;
         while let Some(e) = self.timers.peek() {
             if is_live(&self.slots, &e) {
-                return Some(e.at);
+                heap = Some(e.at);
+                break;
             }
             self.timers.pop();
         }
-        None
+        let queued = self.queue_head().map(|(e, _)| e.at);
+        heap.into_iter().chain(queued).min()
     }
 
     /// The state of transaction `id`, if it still exists.

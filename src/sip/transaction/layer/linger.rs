@@ -1,22 +1,47 @@
-//! The lingering queues: transactions that only wait out an absorbing timer, in the order
-//! their terminal timer fires, so that the oldest can be reclaimed when the table or the
-//! buffer pool is full.
+//! The deadline queues: one FIFO per deadline timer, holding the transactions that armed it
+//! in the order their deadline fires. They schedule every deadline (the timer heap only holds
+//! the retransmit timers A, E, G), and the lingering ones let the oldest lingering
+//! transaction be reclaimed when the table or the buffer pool is full.
 //!
 //! A transaction lingers in Completed of a non-INVITE server (Timer J) or client (Timer K),
 //! Completed of an INVITE client (Timer D), Confirmed of an INVITE server (Timer I) and the
-//! RFC 6026 Accepted states (Timers L, M). Each of these timers has a duration fixed for the
-//! layer's lifetime, so within one queue per timer the order of entry is the order of the
-//! deadlines, and the transaction whose deadline comes first overall is the head of one of the
-//! queues. The queues are intrusive doubly linked lists over slot numbers, preallocated
-//! with one link per slot: push, remove and heads are O(1) and never allocate.
+//! RFC 6026 Accepted states (Timers L, M). Timers B, F and H end a transaction that still has
+//! protocol work left. Each deadline timer has a duration fixed for the layer's lifetime
+//! (64*T1 for B, F, H, J, L, M; `TimerConfig::linger` for D, I, K; zero durations on reliable
+//! transports end the transaction at once and are never queued), so as long as the caller's
+//! clock does not go backwards, within one queue the order of entry is the order of the
+//! deadlines, and the earliest deadline overall is the head of one of the queues. The queues
+//! are intrusive doubly linked lists over slot numbers, preallocated with one link per slot
+//! (a slot has at most one deadline armed): push, remove and heads are O(1) and never
+//! allocate.
+//!
+//! A second instance holds the retransmit timers A, E, G while armed with their initial
+//! interval T1 (RFC 3261 17.1.1.2, 17.1.2.2, 17.2.1), also a fixed duration: the common case,
+//! a response or ACK arriving before T1, then never touches the heap.
 
 use crate::sip::transaction::timer::Timer;
 
 const NIL: u32 = u32::MAX;
 const NONE: u8 = u8::MAX;
 
-/// Absorbing timers, one queue each.
-const LINGERING: [Timer; 6] = [Timer::D, Timer::I, Timer::J, Timer::K, Timer::L, Timer::M];
+/// Queued timers, one queue each; the first `LINGERING` are the absorbing ones.
+const QUEUED: [Timer; 12] = [
+    Timer::D,
+    Timer::I,
+    Timer::J,
+    Timer::K,
+    Timer::L,
+    Timer::M,
+    Timer::B,
+    Timer::F,
+    Timer::H,
+    Timer::A,
+    Timer::E,
+    Timer::G,
+];
+
+/// Number of absorbing timers at the front of `QUEUED` (D, I, J, K, L, M).
+const LINGERING: usize = 6;
 
 #[derive(Clone, Copy)]
 struct Link {
@@ -28,14 +53,13 @@ struct Link {
 /// One FIFO per absorbing timer, over the slots of the table.
 pub(super) struct Linger {
     links: Vec<Link>,
-    heads: [u32; LINGERING.len()],
-    tails: [u32; LINGERING.len()],
+    heads: [u32; QUEUED.len()],
+    tails: [u32; QUEUED.len()],
 }
 
-/// The queue of an absorbing timer; `None` for the timers of transactions with protocol work
-/// left (A, B, E, F, G, H).
+/// The queue of a timer (each instance only ever sees deadline or retransmit timers).
 fn queue_of(timer: Timer) -> Option<u8> {
-    LINGERING
+    QUEUED
         .iter()
         .position(|t| *t == timer)
         .and_then(|q| u8::try_from(q).ok())
@@ -51,13 +75,13 @@ impl Linger {
         };
         Linger {
             links: vec![free; capacity],
-            heads: [NIL; LINGERING.len()],
-            tails: [NIL; LINGERING.len()],
+            heads: [NIL; QUEUED.len()],
+            tails: [NIL; QUEUED.len()],
         }
     }
 
-    /// Records that `slot` armed the deadline `timer`: an absorbing timer appends it to its
-    /// queue (leaving any other first), any other timer takes it out of the queues.
+    /// Records that `slot` armed `timer`: appends it to the timer's queue (leaving any other
+    /// first); `None` takes it out.
     pub fn armed(&mut self, slot: u32, timer: Option<Timer>) {
         self.remove(slot);
         let Some(q) = timer.and_then(queue_of) else {
@@ -111,10 +135,21 @@ impl Linger {
         }
     }
 
-    /// The candidate of each non-empty queue: its head, or the one after it when the head is
-    /// `except`.
+    /// Whether `slot` is in one of the queues.
+    #[cfg(test)]
+    pub fn is_queued(&self, slot: u32) -> bool {
+        self.links.get(slot as usize).is_some_and(|l| l.queue != NONE)
+    }
+
+    /// The head of each non-empty queue (at most 12): the earliest deadline of its timer.
+    pub fn heads(&self) -> impl Iterator<Item = u32> + '_ {
+        self.heads.iter().copied().filter(|&h| h != NIL)
+    }
+
+    /// The reclaim candidate of each non-empty lingering queue: its head, or the one after it
+    /// when the head is `except`.
     pub fn candidates(&self, except: Option<u32>) -> impl Iterator<Item = u32> + '_ {
-        self.heads.iter().filter_map(move |&h| {
+        self.heads.iter().take(LINGERING).filter_map(move |&h| {
             let first = (h != NIL).then_some(h)?;
             if Some(first) != except {
                 return Some(first);
@@ -140,8 +175,9 @@ mod tests {
             l.armed(s, Some(Timer::J));
         }
         l.armed(5, Some(Timer::I));
-        l.armed(6, Some(Timer::H)); // Protocol work left: never queued.
+        l.armed(6, Some(Timer::H)); // Protocol work left: queued, never a candidate.
         assert_eq!(order(&l, None), [5, 3]); // Queue order D, I, J, K, L, M.
+        assert_eq!(l.heads().collect::<Vec<_>>(), [5, 3, 6]);
         assert_eq!(order(&l, Some(3)), [5, 1]);
         l.remove(3);
         assert_eq!(order(&l, None), [5, 1]);
@@ -157,5 +193,8 @@ mod tests {
         l.remove(5);
         l.remove(5);
         assert_eq!(order(&l, None), [] as [u32; 0]);
+        assert_eq!(l.heads().collect::<Vec<_>>(), [6]);
+        l.armed(6, None);
+        assert_eq!(l.heads().count(), 0);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{digest_of, is_live, tx_mut, tx_of, Armed, EventKind, TransactionLayer, Tx};
+use super::{is_live, tx_mut, tx_of, Armed, EventKind, TransactionLayer, Tx};
 use crate::sip::transaction::api::{Inbound, TxId};
 use crate::sip::transaction::build::{self, RequestSpans};
 use crate::sip::transaction::key::TxKey;
@@ -96,12 +96,12 @@ impl<P: Copy> TransactionLayer<P> {
         });
         match action.retransmit {
             Arm::Keep => {}
-            Arm::Cancel => self.set_timer(slot, true, None),
+            Arm::Cancel => self.set_timer(slot, true, None, false),
             Arm::Set(timer, d) => self.arm(slot, now, true, timer, d),
         }
         match action.deadline {
             Arm::Keep => {}
-            Arm::Cancel => self.set_timer(slot, false, None),
+            Arm::Cancel => self.set_timer(slot, false, None, false),
             // RFC 3261 17.1.1.2 D, 17.1.2.2 K, 17.2.1 I, 17.2.2 J: zero on reliable
             // transports, so the transaction ends at once.
             Arm::Set(_, d) if d.is_zero() => end = Some(EventKind::Terminated),
@@ -118,10 +118,22 @@ impl<P: Copy> TransactionLayer<P> {
         }
     }
 
-    pub(super) fn set_timer(&mut self, slot: u32, retransmit: bool, armed: Option<Armed>) {
-        if !retransmit {
-            // An absorbing deadline (D, I, J, K, L, M) makes the transaction reclaimable.
-            self.linger.armed(slot, armed.map(|a| a.timer));
+    /// Arms (or with `None` cancels) a timer of `slot`; `queued`: scheduled by its queue
+    /// rather than the heap.
+    pub(super) fn set_timer(
+        &mut self,
+        slot: u32,
+        retransmit: bool,
+        armed: Option<Armed>,
+        queued: bool,
+    ) {
+        let timer = armed.filter(|_| queued).map(|a| a.timer);
+        if retransmit {
+            self.t1_retransmits.armed(slot, timer);
+        } else {
+            // Any deadline goes to its timer's queue, which schedules it; an absorbing one
+            // (D, I, J, K, L, M) also makes the transaction reclaimable.
+            self.linger.armed(slot, timer);
         }
         if let Some(tx) = tx_mut(&mut self.slots, slot) {
             *(if retransmit {
@@ -143,16 +155,22 @@ impl<P: Copy> TransactionLayer<P> {
         let Some(at) = now.checked_add(d) else { return };
         let tag = self.next_tag;
         self.next_tag = tag.wrapping_add(1);
-        self.set_timer(slot, retransmit, Some(Armed { at, timer, tag }));
+        // RFC 3261 17.1.1.2 A, 17.1.2.2 E, 17.2.1 G start at T1, a fixed duration like every
+        // deadline's: queued. The backed-off intervals (2*T1 up to T2, or unbounded for A) go
+        // to the heap.
+        let queued = !retransmit || d == self.cfg.t1;
+        self.set_timer(slot, retransmit, Some(Armed { at, timer, tag }), queued);
         if retransmit {
             if let Some(tx) = tx_mut(&mut self.slots, slot) {
                 tx.interval = d;
             }
         }
-        let slots = &self.slots;
-        // Cannot fail: at most 2 live entries per slot, and the bound is 4 per slot.
-        self.timers
-            .push(Entry { at, slot, tag }, |e| is_live(slots, e));
+        if !queued {
+            let slots = &self.slots;
+            // Cannot fail: at most 1 live entry per slot, and the bound is 4 per slot.
+            self.timers
+                .push(Entry { at, slot, tag }, |e| is_live(slots, e));
+        }
     }
 
     pub(super) fn queue_send(&mut self, slot: u32) {
@@ -202,6 +220,7 @@ impl<P: Copy> TransactionLayer<P> {
             return;
         }
         self.linger.remove(slot);
+        self.t1_retransmits.remove(slot);
         let Some(tx) = tx_mut(&mut self.slots, slot) else {
             return;
         };
@@ -263,12 +282,11 @@ impl<P: Copy> TransactionLayer<P> {
         let Some(tx) = entry.tx.take() else { return };
         entry.gen = entry.gen.wrapping_add(1);
         self.linger.remove(slot);
+        self.t1_retransmits.remove(slot);
         if let Some(b) = tx.out {
             self.pool.release(b);
         }
-        let slots = &self.slots;
-        self.index
-            .remove(tx.key.digest(), slot, |s| digest_of(slots, s));
+        self.index.remove(tx.key.digest(), slot);
         self.free.push(slot);
     }
 }
