@@ -6,13 +6,16 @@ use super::builder::Builder;
 use super::framing::{frame_len, keepalive};
 use super::header::HeaderName;
 use super::message::Message;
-use super::MAX_MESSAGE_SIZE;
+use super::{TxView, MAX_MESSAGE_SIZE};
 
 /// Runs every decoder on `data`; returns the number of items decoded (to keep the work
 /// observable for the optimiser).
 pub fn exercise(data: &[u8]) -> usize {
     let mut n = usize::from(keepalive(data).is_some());
     n += frame_len(data, MAX_MESSAGE_SIZE).ok().flatten().unwrap_or(0);
+    // The worker's light scan of a message the control thread built (falls back to the
+    // full parse on anything unusual).
+    n += TxView::with_built(data, |v| usize::from(v.message().is_none())).unwrap_or(0);
     let Ok(m) = Message::parse(data) else { return n };
     n += usize::from(m.validate().is_ok());
     n += usize::from(m.request_uri().is_ok()) + usize::from(m.via_top().is_ok());
@@ -53,6 +56,12 @@ pub fn exercise(data: &[u8]) -> usize {
         n += m.header_values(v.name).count();
     }
     n += m.body().len();
+    // The transaction views: the full one, the one of a validated received request and the
+    // light scan of a built message (the worker's paths).
+    n += usize::from(TxView::new(&m).is_ok());
+    if m.validate().is_ok() {
+        n += usize::from(TxView::validated(&m).is_ok());
+    }
     let mut out = [0u8; 4096];
     if let Ok(b) = Builder::response_to(&mut out, &m, 400, b"Bad Request", b"fz") {
         if let Ok(len) = b.finish(b"") {
