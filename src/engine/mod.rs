@@ -37,6 +37,7 @@ pub use handler::{ConnId, EventSender, Handler, SocketId, StreamVerdict, WorkerC
 pub use outbox::{BufId, Op, Outbox, OutboxFull};
 pub use queue::{EventFd, EventReceiver, Sender, Waker};
 pub use steer::steer;
+pub use sys::disable_transparent_huge_pages;
 
 use queue::{channel, Receiver};
 use steer::{bind_group, Proto};

@@ -526,3 +526,15 @@ fn udp_burst_during_a_busy_round_is_not_dropped() {
         assert!(e.shutdown().is_ok());
     }
 }
+
+/// The process asks the kernel for no transparent huge pages (sys.rs), and the kernel
+/// reports it in /proc/self/status (`THP_enabled`, Linux 5.0+).
+#[test]
+fn transparent_huge_pages_can_be_turned_off_for_the_process() {
+    assert!(super::disable_transparent_huge_pages(), "prctl(PR_SET_THP_DISABLE) refused");
+    let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
+    let line = status.lines().find(|l| l.starts_with("THP_enabled:"));
+    if let Some(line) = line {
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
+}
