@@ -5,16 +5,18 @@
 use super::tests::{invite, ms, new_id, request, response, Driver, Peer};
 use super::*;
 
-fn via(n: u32) -> String {
+/// The Via of request number `n` (also used by `layer/tests_deadlines.rs`).
+pub(super) fn via(n: u32) -> String {
     format!("Via: SIP/2.0/UDP ue{n}.example.com;branch=z9hG4bKrc{n}")
 }
 
 /// Request number `n`: its own branch, sent-by and Call-ID.
-fn numbered(method: &str, n: u32) -> String {
+pub(super) fn numbered(method: &str, n: u32) -> String {
     request(method, &via(n), &format!("c{n}@ue"), "", method)
 }
 
-fn ok(n: u32, method: &str) -> String {
+/// The 200 to request number `n`.
+pub(super) fn ok(n: u32, method: &str) -> String {
     response(200, &via(n), ";tag=r", method)
 }
 

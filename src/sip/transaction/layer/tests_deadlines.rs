@@ -3,20 +3,9 @@
 //! the earliest of the heap (backed-off retransmits) and the queues, and a reclaimed
 //! transaction leaves its queue.
 
-use crate::sip::transaction::tests::{ms, new_id, request, response, Driver};
+use crate::sip::transaction::tests::{ms, new_id, Driver};
+use crate::sip::transaction::tests_reclaim::{numbered, ok};
 use crate::sip::transaction::{State, TxId};
-
-fn via(n: u32) -> String {
-    format!("Via: SIP/2.0/UDP ue{n}.example.com;branch=z9hG4bKdq{n}")
-}
-
-fn numbered(method: &str, n: u32) -> String {
-    request(method, &via(n), &format!("d{n}@ue"), "", method)
-}
-
-fn ok(n: u32, method: &str) -> String {
-    response(200, &via(n), ";tag=r", method)
-}
 
 /// Server transaction `n` of `method` answered 200 over UDP at `t` ms.
 fn answered(d: &mut Driver, t: u64, n: u32, method: &str) -> TxId {
