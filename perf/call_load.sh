@@ -8,6 +8,9 @@
 # unmeasured (steady state: tables, buffer pools and heaps already touched; both servers).
 # BASE_BIN adds a third server, an older ringcore build (label ringcore-base), to each rep
 # for before/after comparisons in the same run.
+# SERVER_CPUS=LIST starts every server under `taskset -c LIST` (all its threads and processes
+# confined to those CPUs, e.g. SERVER_CPUS=1 puts ringcore's control thread on its worker's
+# CPU and all Kamailio children on the same one CPU).
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10}; REPS=${REPS:-3}; RATES=${*:-"500 1000 2000"}
@@ -33,6 +36,7 @@ SIPP_ARGS=(127.0.0.1:5070 -sf "$ANCH/2-proxy/uac_call_rr.xml" -i 127.0.0.1 -p 51
 
 run_server() {  # label start-cmd...
     local label=$1; shift
+    if [ -n "${SERVER_CPUS:-}" ]; then set -- taskset -c "$SERVER_CPUS" "$@"; fi
     "$@" > "$OUT/$label.log" 2>&1 < /dev/null &
     SP=$!; sleep 1.5
     timeout 20 sipp 127.0.0.1:5070 -sf "$ANCH/2-proxy/reg_uas.xml" -i 127.0.0.1 -p 5262 -m 1 -nostdin -timeout 10 > "$OUT/reg_$label.log" 2>&1

@@ -15,6 +15,7 @@ mod dialog_log;
 use super::anchor::MediaPorts;
 use super::calls::Calls;
 use super::echo::Echo;
+use super::ids::BranchOwner;
 use super::mt_call::MtCalls;
 use super::monitor::Monitor;
 use super::monitor_ctx::Ctx;
@@ -426,21 +427,31 @@ impl Control {
         let Ok(msg) = Message::parse(raw) else { return };
         self.sip_methods.count(Direction::In, raw);
         let now = Instant::now();
-        if self.sms_on_response(now, &msg) {
-            return;
-        }
-        let out = match self.mt.on_response(now, &msg, &mut self.media_ports) {
-            Some(out) if msg.status().is_some_and(|c| c >= 300) => {
-                // A final error can end an MT call (no message from ringcore follows).
-                self.log_dialog_ended(now, &String::from_utf8_lossy(msg.call_id().unwrap_or(b"")));
-                out
+        // ids.rs: the branch's prefix names the service whose request this answers; the
+        // others are not asked (each lookup costs a Via parse and a hash).
+        let owner = msg.via_top().ok().and_then(|v| v.branch()).map_or(BranchOwner::Call, BranchOwner::of);
+        let out = match owner {
+            BranchOwner::Sms => {
+                self.sms_on_response(now, &msg);
+                return;
             }
-            Some(out) => out,
-            None => match self.echo.on_response(now, &msg, &mut self.media_ports) {
+            BranchOwner::Mt => match self.mt.on_response(now, &msg, &mut self.media_ports) {
+                Some(out) if msg.status().is_some_and(|c| c >= 300) => {
+                    // A final error can end an MT call (no message from ringcore follows).
+                    self.log_dialog_ended(now, &String::from_utf8_lossy(msg.call_id().unwrap_or(b"")));
+                    out
+                }
                 Some(out) => out,
-                None if in_transaction => self.calls.on_response(now, &msg, &mut self.media_ports, &mut self.latencies),
-                None => self.calls.on_stray_2xx(&msg),
+                None => return,
             },
+            BranchOwner::EchoOrCall | BranchOwner::Call => {
+                let echo = if owner == BranchOwner::EchoOrCall { self.echo.on_response(now, &msg, &mut self.media_ports) } else { None };
+                match echo {
+                    Some(out) => out,
+                    None if in_transaction => self.calls.on_response(now, &msg, &mut self.media_ports, &mut self.latencies),
+                    None => self.calls.on_stray_2xx(&msg),
+                }
+            }
         };
         self.send_all(out);
         if msg.status() == Some(481) && msg.cseq().is_ok_and(|c| matches!(c.method, Method::Notify)) {

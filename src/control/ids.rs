@@ -6,6 +6,45 @@
 
 use std::sync::OnceLock;
 
+/// RFC 3261 8.1.1.7: every branch ringcore mints starts with the magic cookie and `rc`,
+/// then says which service sent the request, so a response is handed to that service
+/// without asking the others: `rcs` SMS (sms.rs), `rcm` MT calls (mt_call.rs), `rce` echo
+/// (echo.rs), `rcn` reg-event NOTIFY (regevent.rs). A relayed call's branch is `rc` and
+/// the call number in hex, which may itself start with `e`.
+pub const BRANCH_SMS: &str = "z9hG4bKrcs";
+/// The branch prefix of requests of MT calls (see [`BRANCH_SMS`]).
+pub const BRANCH_MT: &str = "z9hG4bKrcm";
+/// The branch prefix of requests of the echo service (see [`BRANCH_SMS`]).
+pub const BRANCH_ECHO: &str = "z9hG4bKrce";
+
+/// The services a response with Via branch `branch` can belong to (see [`BRANCH_SMS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BranchOwner {
+    /// An SMS MESSAGE ringcore sent.
+    Sms,
+    /// An MT call's request.
+    Mt,
+    /// The echo service's request, or a relayed call whose number starts with `e`.
+    EchoOrCall,
+    /// A relayed call's request (or nothing ringcore knows).
+    Call,
+}
+
+impl BranchOwner {
+    /// The owner that the prefix of `branch` names.
+    pub fn of(branch: &[u8]) -> BranchOwner {
+        if branch.starts_with(BRANCH_SMS.as_bytes()) {
+            BranchOwner::Sms
+        } else if branch.starts_with(BRANCH_MT.as_bytes()) {
+            BranchOwner::Mt
+        } else if branch.starts_with(BRANCH_ECHO.as_bytes()) {
+            BranchOwner::EchoOrCall
+        } else {
+            BranchOwner::Call
+        }
+    }
+}
+
 /// Eight hex digits, random per process (from the process's randomly keyed hasher).
 pub fn instance() -> &'static str {
     static INSTANCE: OnceLock<String> = OnceLock::new();
@@ -20,6 +59,18 @@ pub fn instance() -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::BranchOwner;
+
+    #[test]
+    fn branch_prefixes_name_their_service() {
+        assert_eq!(BranchOwner::of(b"z9hG4bKrcs1f.0a0b0c0d"), BranchOwner::Sms);
+        assert_eq!(BranchOwner::of(b"z9hG4bKrcm3.0a0b0c0d"), BranchOwner::Mt);
+        assert_eq!(BranchOwner::of(b"z9hG4bKrce7.0a0b0c0d"), BranchOwner::EchoOrCall);
+        // A relayed call numbered 0xe5: the echo is asked first, then the calls.
+        assert_eq!(BranchOwner::of(b"z9hG4bKrce5i1.0a0b0c0d"), BranchOwner::EchoOrCall);
+        assert_eq!(BranchOwner::of(b"z9hG4bKrc1fi2.0a0b0c0d"), BranchOwner::Call);
+        assert_eq!(BranchOwner::of(b"z9hG4bK776asdhds"), BranchOwner::Call);
+    }
     #[test]
     fn instance_is_stable_in_a_process_and_is_a_token() {
         let a = super::instance();
