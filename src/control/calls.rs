@@ -19,7 +19,7 @@ use super::anchor::{self, Anchor, MediaPorts};
 use super::call_policy::CallPolicy;
 use super::ids;
 use super::prack;
-use super::retransmit::{AwaitingAck, Due};
+use super::retransmit::{AckDue, AwaitingAck};
 use super::precondition::Qos;
 use crate::config::typed::Precondition;
 use super::reply::{reply_to, Extra};
@@ -126,7 +126,7 @@ impl Call {
         match self.state {
             CallState::Init | CallState::Ringing => Some(self.started + dialog_timeout),
             CallState::Started => {
-                let ack = self.unacked.as_ref().map(|u| u.backoff.poll_timeout());
+                let ack = self.unacked.as_ref().map(AwaitingAck::poll_timeout);
                 [self.timer.map(|t| t.poll_timeout()), ack].into_iter().flatten().min()
             }
             CallState::Stopped => None,

@@ -16,8 +16,7 @@ use super::anchor::MediaPorts;
 use super::call_policy::CallPolicy;
 use super::calls::{build_request_ext, Dialog, Headers};
 use super::prack::{self, RelTimer, Reliable};
-use super::retransmit::AwaitingAck;
-use super::dialogs::Reason;
+use super::retransmit::{AckDue, AwaitingAck};
 use super::precondition::{self, Qos};
 use super::reply::{reply_to, reply_to_tagged, Extra};
 use super::session_timer::{self, Check, Due, SessionTimer};
@@ -407,7 +406,7 @@ impl Echo {
         let Some(c) = self.calls.get(id) else { return };
         let t = [
             c.reliable.as_ref().map(Reliable::poll_timeout),
-            c.unacked.as_ref().map(|u| u.backoff.poll_timeout()),
+            c.unacked.as_ref().map(AwaitingAck::poll_timeout),
             c.answer_at.filter(|_| c.stage == Stage::Ringing),
             (c.stage != Stage::Answered).then_some(c.started + dialog_timeout),
             c.timer.map(|t| t.poll_timeout()),
@@ -467,20 +466,16 @@ impl Echo {
             None => {}
         }
         // RFC 3261 13.3.1.4: the 200 again until the ACK; none for 64*T1 ends the session.
-        let ack = self.calls.get_mut(id).and_then(|c| Some((c.unacked.as_mut()?.backoff.handle_timeout(now)?, c.tx_worker)));
-        match ack {
-            Some((RelTimer::Retransmit, w)) => {
-                if let Some((u, peer)) = self.calls.get(id).and_then(|c| Some((c.unacked.as_ref()?, c.dialog.peer))) {
-                    out.push((w, ToWorker::SendStateless { peer, msg: u.msg.clone() }));
+        if let Some(c) = self.calls.get_mut(id) {
+            match c.unacked.as_mut().and_then(|u| u.handle_timeout(now)) {
+                Some(AckDue::Resend(msg)) => out.push((c.tx_worker, ToWorker::SendStateless { peer: c.dialog.peer, msg: msg.to_vec() })),
+                Some(AckDue::GiveUp(reason)) => {
+                    out.extend(self.send_in_dialog(id, "BYE", vec![reason], false));
+                    out.extend(self.release(id, ports));
+                    return out;
                 }
+                None => {}
             }
-            Some((RelTimer::GiveUp, _)) => {
-                let reason = Reason::new(None, Some(408), Some("no ACK for the 2xx")).ok().flatten();
-                out.extend(self.send_in_dialog(id, "BYE", Reason::headers(reason.as_ref()), false));
-                out.extend(self.release(id, ports));
-                return out;
-            }
-            None => {}
         }
         let due = self.calls.get_mut(id).and_then(|c| c.timer.as_mut()).and_then(|t| t.handle_timeout(now));
         match due {

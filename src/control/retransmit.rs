@@ -4,6 +4,7 @@
 //! their ACK (RFC 3261 13.3.1.4). Sans-IO: the owner asks [`Backoff::poll_timeout`] and
 //! feeds [`Backoff::handle_timeout`] with `now`.
 
+use super::dialogs::Reason;
 use std::time::{Duration, Instant};
 
 /// What a retransmission schedule asks for at a given instant.
@@ -57,9 +58,19 @@ impl Backoff {
 #[derive(Clone, Debug)]
 pub struct AwaitingAck {
     /// The response, sent again as is.
-    pub msg: Vec<u8>,
+    msg: Vec<u8>,
     /// Its schedule.
-    pub backoff: Backoff,
+    backoff: Backoff,
+}
+
+/// What a 2xx awaiting its ACK asks of its owner at a given instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AckDue<'a> {
+    /// Send the 2xx again, as is, outside any transaction (RFC 3261 13.3.1.4).
+    Resend(&'a [u8]),
+    /// 64*T1 passed without the ACK: the session is to be ended with a BYE (RFC 3261
+    /// 13.3.1.4) carrying this Reason header line (RFC 3326 2).
+    GiveUp((&'static str, String)),
 }
 
 impl AwaitingAck {
@@ -67,6 +78,25 @@ impl AwaitingAck {
     pub fn new(now: Instant, t1: Duration, t2: Duration, msg: Vec<u8>) -> AwaitingAck {
         AwaitingAck { msg, backoff: Backoff::new(now, t1, Some(t2)) }
     }
+
+    /// When [`AwaitingAck::handle_timeout`] has something to do.
+    pub fn poll_timeout(&self) -> Instant {
+        self.backoff.poll_timeout()
+    }
+
+    /// What is due at `now`: the 2xx again, or the give-up with the Reason of the BYE.
+    pub fn handle_timeout(&mut self, now: Instant) -> Option<AckDue<'_>> {
+        match self.backoff.handle_timeout(now)? {
+            Due::Retransmit => Some(AckDue::Resend(&self.msg)),
+            Due::GiveUp => Some(AckDue::GiveUp(no_ack_reason())),
+        }
+    }
+}
+
+/// The Reason of the BYE ending a session whose 2xx got no ACK: RFC 3326 2 with the SIP
+/// cause 408 (RFC 3261 21.4.9 Request Timeout).
+fn no_ack_reason() -> (&'static str, String) {
+    Reason { protocol: "SIP".to_owned(), cause: Some(408), text: Some("no ACK for the 2xx".to_owned()) }.header()
 }
 
 #[cfg(test)]
@@ -116,5 +146,16 @@ mod tests {
         assert_eq!(b.handle_timeout(t0 + T1 - Duration::from_millis(1)), None);
         assert_eq!(b.handle_timeout(t0 + T1), Some(Due::Retransmit));
         assert_eq!(b.poll_timeout(), t0 + T1 * 3);
+    }
+
+    #[test]
+    fn rfc3261_13_3_1_4_the_2xx_is_resent_as_is_then_given_up_with_reason_408() {
+        let t0 = Instant::now();
+        let mut u = AwaitingAck::new(t0, T1, T2, b"SIP/2.0 200 OK\r\n\r\n".to_vec());
+        assert_eq!(u.handle_timeout(t0), None);
+        assert_eq!(u.poll_timeout(), t0 + T1);
+        assert_eq!(u.handle_timeout(t0 + T1), Some(AckDue::Resend(b"SIP/2.0 200 OK\r\n\r\n")));
+        let header = ("Reason", "SIP;cause=408;text=\"no ACK for the 2xx\"".to_owned());
+        assert_eq!(u.handle_timeout(t0 + T1 * 64), Some(AckDue::GiveUp(header)));
     }
 }
