@@ -559,7 +559,8 @@ impl Calls {
         out.extend(media_cmds);
         if let Some(tx) = call.a_tx.filter(|_| relay) {
             if (200..300).contains(&code) {
-                call.unacked = Some(AwaitingAck::new(now, self.policy.t1, self.policy.t2, resp.clone()));
+                let cseq = req.cseq().map_or(1, |c| c.seq);
+                call.unacked = Some(AwaitingAck::new(now, self.policy.t1, self.policy.t2, cseq, resp.clone()));
             }
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }
@@ -620,7 +621,7 @@ impl Calls {
         let Some(tx) = tx else {
             // The ACK for the 2xx relayed to the caller (RFC 3261 13.3.1.4): retransmissions stop.
             if leg == Leg::A && msg.method() == Some(Method::Ack) {
-                if let Some(call) = self.calls.get_mut(&id) {
+                if let Some(call) = self.calls.get_mut(&id).filter(|c| c.unacked.as_ref().is_some_and(|u| u.acked_by(msg))) {
                     call.unacked = None;
                 }
             }

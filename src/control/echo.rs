@@ -340,7 +340,7 @@ impl Echo {
         }
         let msg = self.response(c, code, reason, headers, sdp);
         let (rel100, worker) = (c.rel100, c.tx_worker);
-        let cseq = Message::parse(&c.invite).ok().and_then(|m| m.cseq().ok().map(|s| s.seq)).unwrap_or(1);
+        let cseq = invite_cseq(c);
         // seed 000 callflow_modifier INVITE.RINGING / INVITE.SESSION_PROGRESS.
         let outcome = self.modified_response(now, id, code, msg);
         if let (Some(c), Some(msg)) = (self.calls.get_mut(id), outcome.normal.as_ref()) {
@@ -387,7 +387,7 @@ impl Echo {
             }
         }
         let msg = self.response(c, 200, "OK", headers, true);
-        let worker = c.tx_worker;
+        let (worker, cseq) = (c.tx_worker, invite_cseq(c));
         // seed 000 callflow_modifier INVITE.OK.
         let outcome = self.modified_response(now, id, 200, msg);
         let (t1, t2) = (self.policy.t1, self.policy.t2);
@@ -395,7 +395,7 @@ impl Echo {
             c.stage = Stage::Answered;
             c.tx = None;
             c.reliable = None;
-            c.unacked = outcome.normal.as_ref().map(|m| AwaitingAck::new(now, t1, t2, m.clone()));
+            c.unacked = outcome.normal.as_ref().map(|m| AwaitingAck::new(now, t1, t2, cseq, m.clone()));
             c.timer = c.se.map(|(i, r)| SessionTimer::new(now, i, r == Refresher::Uas));
         }
         [outcome.generated, outcome.normal].into_iter().flatten().map(|msg| (worker, ToWorker::Respond { tx, msg })).collect()
@@ -574,4 +574,10 @@ impl Echo {
 /// The commands installing the echo of each port of `media` on worker `w`.
 fn install(w: u16, media: &[(MediaKind, u16)]) -> Vec<Out> {
     media.iter().map(|&(_, port)| (w, ToWorker::MediaInstall { port, spec: MediaSpec::echo() })).collect()
+}
+
+/// The CSeq number of the INVITE of call `c` (1 if unreadable: the transaction layer
+/// checked it when the INVITE came in).
+fn invite_cseq(c: &EchoCall) -> u32 {
+    Message::parse(&c.invite).ok().and_then(|m| m.cseq().ok()).map_or(1, |s| s.seq)
 }
