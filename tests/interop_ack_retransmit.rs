@@ -1,7 +1,8 @@
 //! RFC 3261 13.3.1.4 against SIPp: a caller that never ACKs the 200 of its INVITE gets
 //! that 200 again and again (from T1, doubling up to T2), and after 64*T1 the session is
 //! ended with a BYE carrying `Reason: SIP;cause=408` (RFC 3326), for a call the echo
-//! service answers and for a call relayed by the B2BUA (there on both legs). T1 is
+//! service answers (also for the 200 of a re-INVITE) and for a call relayed by the
+//! B2BUA (there on both legs). T1 is
 //! 0.1 s and T2 0.4 s, so the BYE comes 6.4 s after the 200. The SIPp scenarios check
 //! the Reason of each BYE; the tests read SIPp's message logs for the counts and times.
 
@@ -53,16 +54,17 @@ fn read_log(path: &Path) -> Vec<Logged> {
         .collect()
 }
 
-fn is_invite_200(m: &Logged) -> bool {
-    !m.sent && m.text.starts_with("SIP/2.0 200") && m.text.lines().any(|l| l.starts_with("CSeq:") && l.contains("INVITE"))
+/// A 200 the caller received whose CSeq line is `cseq` (e.g. "CSeq: 1 INVITE").
+fn is_200_of(m: &Logged, cseq: &str) -> bool {
+    !m.sent && m.text.starts_with("SIP/2.0 200") && m.text.lines().any(|l| l == cseq)
 }
 
-/// The caller's side: the 200 of its INVITE came at least 4 times (3 retransmissions or
+/// The caller's side: the 200 of its INVITE with CSeq line `cseq` came at least 4 times (3 retransmissions or
 /// more), each copy identical, spaced from T1 (0.1 s) and never more than T2 (0.4 s) plus
 /// slack apart; then the BYE with the 408 Reason about 64*T1 after the first 200, which
 /// the caller answered. Returns the BYE's arrival.
-fn check_caller(log: &[Logged]) -> f64 {
-    let oks: Vec<&Logged> = log.iter().filter(|m| is_invite_200(m)).collect();
+fn check_caller(log: &[Logged], cseq: &str) -> f64 {
+    let oks: Vec<&Logged> = log.iter().filter(|m| is_200_of(m, cseq)).collect();
     assert!(oks.len() >= 4, "the 200 retransmitted at least 3 times, got {} copies", oks.len());
     // 0.1, 0.3, 0.7, then every 0.4 s until 6.3 s: at most 17 retransmissions.
     assert!(oks.len() <= 18, "at most 17 retransmissions in 64*T1 (doubling, T2 cap), got {}", oks.len() - 1);
@@ -90,10 +92,10 @@ fn register(core: &Core, user: &str, port: u16) {
     assert!(ok, "registration of {user} failed:\n{out}");
 }
 
-/// Runs the registered caller on `port` calling `callee` without ever ACKing; returns its
-/// message log.
-fn call_without_ack(core: &Core, port: u16, callee: &str) -> Vec<Logged> {
-    let uac = test_file("sipp/ack_withheld_uac.xml");
+/// Runs the registered caller on `port` with SIPp scenario `scenario` (which withholds an
+/// ACK), calling `callee`; returns its message log.
+fn call_without_ack(core: &Core, port: u16, scenario: &str, callee: &str) -> Vec<Logged> {
+    let uac = test_file(scenario);
     let log = core.dir.join("uac_messages.log");
     let port = port.to_string();
     let target = core.sip.to_string();
@@ -112,8 +114,8 @@ fn echo_retransmits_its_200_until_64_t1_then_byes_with_reason_408() {
     let core = Core::start("ack-echo", &body());
     let uac_port = free_port();
     register(&core, "uac", uac_port);
-    let log = call_without_ack(&core, uac_port, "echo");
-    check_caller(&log);
+    let log = call_without_ack(&core, uac_port, "sipp/ack_withheld_uac.xml", "echo");
+    check_caller(&log, "CSeq: 1 INVITE");
 }
 
 /// (b) A call relayed between a SIPp caller and a SIPp callee; the caller never ACKs.
@@ -138,8 +140,8 @@ fn b2bua_retransmits_the_relayed_200_then_byes_both_legs_with_reason_408() {
     );
     register(&core, "uas", uas_port);
     register(&core, "uac", uac_port);
-    let caller = call_without_ack(&core, uac_port, "uas");
-    let caller_bye = check_caller(&caller);
+    let caller = call_without_ack(&core, uac_port, "sipp/ack_withheld_uac.xml", "uas");
+    let caller_bye = check_caller(&caller, "CSeq: 1 INVITE");
     let status = uas.0.wait().expect("uas exit");
     assert!(status.success(), "the callee's scenario failed (no ACK, or no BYE with the 408 Reason?)");
 
@@ -155,4 +157,17 @@ fn b2bua_retransmits_the_relayed_200_then_byes_both_legs_with_reason_408() {
     assert!((GIVE_UP_S - 0.1..GIVE_UP_S + 2.0).contains(&after), "callee's BYE {after:.2} s after its 200");
     assert!((bye.at - caller_bye).abs() < 0.5, "both legs ended together");
     assert_eq!(callee.iter().filter(|m| !m.sent && m.text.starts_with("INVITE ")).count(), 1, "one INVITE on the callee's leg");
+}
+
+/// (c) The 200 of a re-INVITE (hold) the echo service answers: the caller ACKed the
+/// first 200 but never this one (RFC 3261 13.3.1.4 holds for re-INVITEs too).
+#[test]
+fn echo_retransmits_the_200_of_a_re_invite_then_byes_with_reason_408() {
+    let core = Core::start("ack-echo-re", &body());
+    let uac_port = free_port();
+    register(&core, "uac", uac_port);
+    let log = call_without_ack(&core, uac_port, "sipp/ack_withheld_reinvite_uac.xml", "echo");
+    check_caller(&log, "CSeq: 2 INVITE");
+    let first = log.iter().filter(|m| is_200_of(m, "CSeq: 1 INVITE")).count();
+    assert_eq!(first, 1, "the ACKed 200 of the INVITE is not retransmitted");
 }
