@@ -81,7 +81,7 @@ impl Calls {
                 }
                 Some(_) => {}
             }
-            if call.unacked.as_ref().is_some_and(|u| u.poll_timeout() <= now) {
+            if call.unacked.as_ref().is_some_and(|(_, u)| u.poll_timeout() <= now) {
                 out.extend(self.awaiting_ack(now, id, ports));
                 continue;
             }
@@ -126,15 +126,16 @@ impl Calls {
 
     /// RFC 4028 10: no refresh before the session expired (or `dialog_set stop`):
     /// BYE on both legs, with `extra` header lines (a Reason, RFC 3326).
-    /// RFC 3261 13.3.1.4: the 2xx relayed to the caller is due again, or was retransmitted
-    /// for 64*T1 without an ACK (the dialog is confirmed, the session ended with a BYE on
-    /// both legs).
+    /// RFC 3261 13.3.1.4: the 2xx relayed to the sender of the (re-)INVITE is due again,
+    /// or was retransmitted for 64*T1 without an ACK (the dialog is confirmed, the session
+    /// ended with a BYE on both legs).
     fn awaiting_ack(&mut self, now: Instant, id: u64, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(call) = self.calls.get_mut(&id) else { return Vec::new() };
-        let Some(u) = call.unacked.as_mut() else { return Vec::new() };
+        let Some((leg, u)) = call.unacked.as_mut() else { return Vec::new() };
+        let to = if *leg == Leg::A { &call.a } else { &call.b };
         match u.handle_timeout(now) {
             Some(AckDue::Resend(msg)) => {
-                let resend = (call.a.worker, ToWorker::SendStateless { peer: call.a.peer, msg: msg.to_vec() });
+                let resend = (to.worker, ToWorker::SendStateless { peer: to.peer, msg: msg.to_vec() });
                 self.schedule(id);
                 vec![resend]
             }
