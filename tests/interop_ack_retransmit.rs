@@ -1,10 +1,10 @@
 //! RFC 3261 13.3.1.4 against SIPp: a caller that never ACKs the 200 of its INVITE gets
 //! that 200 again and again (from T1, doubling up to T2), and after 64*T1 the session is
 //! ended with a BYE carrying `Reason: SIP;cause=408` (RFC 3326), for a call the echo
-//! service answers (also for the 200 of a re-INVITE) and for a call relayed by the
-//! B2BUA (there on both legs). T1 is
-//! 0.1 s and T2 0.4 s, so the BYE comes 6.4 s after the 200. The SIPp scenarios check
-//! the Reason of each BYE; the tests read SIPp's message logs for the counts and times.
+//! service answers and for a call relayed by the B2BUA (there on both legs), for the
+//! 200 of an INVITE and of a re-INVITE (hold). T1 is 0.1 s and T2 0.4 s, so the BYE
+//! comes 6.4 s after the 200. The SIPp scenarios check the Reason of each BYE; the tests
+//! read SIPp's message logs for the counts and times.
 
 mod common;
 use common::{free_port, sipp, test_file, Core};
@@ -59,10 +59,11 @@ fn is_200_of(m: &Logged, cseq: &str) -> bool {
     !m.sent && m.text.starts_with("SIP/2.0 200") && m.text.lines().any(|l| l == cseq)
 }
 
-/// The caller's side: the 200 of its INVITE with CSeq line `cseq` came at least 4 times (3 retransmissions or
-/// more), each copy identical, spaced from T1 (0.1 s) and never more than T2 (0.4 s) plus
-/// slack apart; then the BYE with the 408 Reason about 64*T1 after the first 200, which
-/// the caller answered. Returns the BYE's arrival.
+/// The caller's side: the 200 with CSeq line `cseq` came at least 4 times (3
+/// retransmissions or more), each copy identical, the first T1 (0.1 s) after it, then
+/// never more than T2 (0.4 s, plus slack for a loaded machine) apart; then the BYE with
+/// the 408 Reason about 64*T1 after the first 200, which the caller answered. Returns
+/// the BYE's arrival.
 fn check_caller(log: &[Logged], cseq: &str) -> f64 {
     let oks: Vec<&Logged> = log.iter().filter(|m| is_200_of(m, cseq)).collect();
     assert!(oks.len() >= 4, "the 200 retransmitted at least 3 times, got {} copies", oks.len());
@@ -70,8 +71,8 @@ fn check_caller(log: &[Logged], cseq: &str) -> f64 {
     assert!(oks.len() <= 18, "at most 17 retransmissions in 64*T1 (doubling, T2 cap), got {}", oks.len() - 1);
     assert!(oks.iter().all(|m| m.text == oks[0].text), "retransmissions are the same 200");
     let gaps: Vec<f64> = oks.windows(2).map(|w| w[1].at - w[0].at).collect();
-    assert!((0.08..0.4).contains(&gaps[0]), "first retransmission after T1: {gaps:?}");
-    assert!(gaps.iter().all(|g| *g < 1.0), "intervals capped at T2: {gaps:?}");
+    assert!((0.08..0.6).contains(&gaps[0]), "first retransmission after T1: {gaps:?}");
+    assert!(gaps.iter().all(|g| *g < 1.2), "intervals capped at T2: {gaps:?}");
     let bye = log.iter().position(|m| !m.sent && m.text.starts_with("BYE ")).expect("a BYE to the caller");
     let bye_msg = &log[bye];
     assert!(bye_msg.text.lines().any(|l| l == REASON), "BYE Reason: {}", bye_msg.text);
@@ -118,14 +119,14 @@ fn echo_retransmits_its_200_until_64_t1_then_byes_with_reason_408() {
     check_caller(&log, "CSeq: 1 INVITE");
 }
 
-/// (b) A call relayed between a SIPp caller and a SIPp callee; the caller never ACKs.
-/// ringcore ACKs the callee's 200 itself, retransmits the 200 to the caller, and after
+/// A call relayed between a SIPp caller (scenario `uac_sf`, withholding the ACK of the 200
+/// whose CSeq line is `cseq`) and a SIPp callee (`uas_sf`, receiving `invites` INVITEs).
+/// ringcore ACKs the callee's 200s itself, retransmits the 200 to the caller, and after
 /// 64*T1 sends the BYE with the 408 Reason on both legs.
-#[test]
-fn b2bua_retransmits_the_relayed_200_then_byes_both_legs_with_reason_408() {
-    let core = Core::start("ack-b2bua", &body());
+fn relayed_call_without_ack(name: &str, uac_sf: &str, uas_sf: &str, cseq: &str, invites: usize) {
+    let core = Core::start(name, &body());
     let (uac_port, uas_port) = (free_port(), free_port());
-    let uas_sf = test_file("sipp/ack_withheld_uas.xml");
+    let uas_sf = test_file(uas_sf);
     let uas_log = core.dir.join("uas_messages.log");
     let mut uas = common::Proc(
         Command::new("timeout")
@@ -140,23 +141,34 @@ fn b2bua_retransmits_the_relayed_200_then_byes_both_legs_with_reason_408() {
     );
     register(&core, "uas", uas_port);
     register(&core, "uac", uac_port);
-    let caller = call_without_ack(&core, uac_port, "sipp/ack_withheld_uac.xml", "uas");
-    let caller_bye = check_caller(&caller, "CSeq: 1 INVITE");
+    let caller = call_without_ack(&core, uac_port, uac_sf, "uas");
+    let caller_bye = check_caller(&caller, cseq);
     let status = uas.0.wait().expect("uas exit");
     assert!(status.success(), "the callee's scenario failed (no ACK, or no BYE with the 408 Reason?)");
 
     let callee = read_log(&uas_log);
-    let first = |start: &str, sent: bool| callee.iter().position(|m| m.sent == sent && m.text.starts_with(start));
-    let ok = first("SIP/2.0 200", true).expect("the callee answered");
-    let ack = first("ACK ", false).expect("ringcore ACKed the callee's 200");
-    let bye = first("BYE ", false).expect("a BYE to the callee");
-    assert!(ok < ack && ack < bye, "200, ACK, then BYE on the callee's leg");
+    let bye = callee.iter().position(|m| !m.sent && m.text.starts_with("BYE ")).expect("a BYE to the callee");
+    let ok = callee[..bye].iter().rposition(|m| m.sent && m.text.starts_with("SIP/2.0 200")).expect("the callee answered");
+    assert!(callee[ok..bye].iter().any(|m| !m.sent && m.text.starts_with("ACK ")), "ringcore ACKed the callee's 200");
     let bye = &callee[bye];
     assert!(bye.text.lines().any(|l| l == REASON), "callee's BYE Reason: {}", bye.text);
     let after = bye.at - callee[ok].at;
     assert!((GIVE_UP_S - 0.1..GIVE_UP_S + 2.0).contains(&after), "callee's BYE {after:.2} s after its 200");
     assert!((bye.at - caller_bye).abs() < 0.5, "both legs ended together");
-    assert_eq!(callee.iter().filter(|m| !m.sent && m.text.starts_with("INVITE ")).count(), 1, "one INVITE on the callee's leg");
+    assert_eq!(callee.iter().filter(|m| !m.sent && m.text.starts_with("INVITE ")).count(), invites, "INVITEs on the callee's leg");
+}
+
+/// (b) A call relayed between a SIPp caller and a SIPp callee; the caller never ACKs.
+#[test]
+fn b2bua_retransmits_the_relayed_200_then_byes_both_legs_with_reason_408() {
+    relayed_call_without_ack("ack-b2bua", "sipp/ack_withheld_uac.xml", "sipp/ack_withheld_uas.xml", "CSeq: 1 INVITE", 1);
+}
+
+/// (d) As (b) for the 200 of the caller's re-INVITE (hold), relayed from the callee.
+#[test]
+fn b2bua_retransmits_the_relayed_200_of_a_re_invite_then_byes_both_legs_with_reason_408() {
+    let (uac, uas) = ("sipp/ack_withheld_reinvite_uac.xml", "sipp/ack_withheld_reinvite_uas.xml");
+    relayed_call_without_ack("ack-b2bua-re", uac, uas, "CSeq: 2 INVITE", 2);
 }
 
 /// (c) The 200 of a re-INVITE (hold) the echo service answers: the caller ACKed the
