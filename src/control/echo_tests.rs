@@ -70,9 +70,7 @@ impl World {
     fn timeout(&mut self, after: Duration) -> Vec<String> {
         texts(&self.echo.handle_timeout(self.t0 + after, &mut self.ports))
     }
-}
 
-impl World {
     /// The UE's ACK with CSeq number `cseq` in the dialog of call `echo-{n}`.
     fn ack(&mut self, at: Instant, n: u32, cseq: u32) -> Vec<Out> {
         let raw = format!(
