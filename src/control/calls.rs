@@ -19,7 +19,7 @@ use super::anchor::{self, Anchor, MediaPorts};
 use super::call_policy::CallPolicy;
 use super::ids;
 use super::prack;
-use super::retransmit::{AwaitingAck, Due};
+use super::retransmit::{AckDue, AwaitingAck};
 use super::precondition::Qos;
 use crate::config::typed::Precondition;
 use super::reply::{reply_to, Extra};
@@ -115,8 +115,9 @@ struct Call {
     callee: String,
     /// The IMEI the caller registered with, when a modifier matches on `imei`.
     caller_imei: Option<String>,
-    /// The 2xx relayed to the caller, retransmitted until its ACK (RFC 3261 13.3.1.4).
-    unacked: Option<AwaitingAck>,
+    /// The 2xx relayed to the leg that sent the (re-)INVITE, retransmitted until its ACK
+    /// (RFC 3261 13.3.1.4).
+    unacked: Option<(Leg, AwaitingAck)>,
 }
 
 impl Call {
@@ -126,7 +127,7 @@ impl Call {
         match self.state {
             CallState::Init | CallState::Ringing => Some(self.started + dialog_timeout),
             CallState::Started => {
-                let ack = self.unacked.as_ref().map(|u| u.backoff.poll_timeout());
+                let ack = self.unacked.as_ref().map(|(_, u)| u.poll_timeout());
                 [self.timer.map(|t| t.poll_timeout()), ack].into_iter().flatten().min()
             }
             CallState::Stopped => None,
@@ -559,7 +560,8 @@ impl Calls {
         out.extend(media_cmds);
         if let Some(tx) = call.a_tx.filter(|_| relay) {
             if (200..300).contains(&code) {
-                call.unacked = Some(AwaitingAck::new(now, self.policy.t1, self.policy.t2, resp.clone()));
+                let cseq = req.cseq().map_or(1, |c| c.seq);
+                call.unacked = Some((Leg::A, AwaitingAck::new(now, self.policy.t1, self.policy.t2, cseq, resp.clone())));
             }
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }
@@ -618,9 +620,10 @@ impl Calls {
             return vec![];
         };
         let Some(tx) = tx else {
-            // The ACK for the 2xx relayed to the caller (RFC 3261 13.3.1.4): retransmissions stop.
-            if leg == Leg::A && msg.method() == Some(Method::Ack) {
-                if let Some(call) = self.calls.get_mut(&id) {
+            // The ACK for the 2xx relayed to this leg (RFC 3261 13.3.1.4): retransmissions stop.
+            let acked = |c: &&mut Call| c.unacked.as_ref().is_some_and(|(l, u)| *l == leg && u.acked_by(msg));
+            if msg.method() == Some(Method::Ack) {
+                if let Some(call) = self.calls.get_mut(&id).filter(acked) {
                     call.unacked = None;
                 }
             }
@@ -710,9 +713,15 @@ impl Calls {
             extra.body = Some((ct, body));
         }
         let reason = text(msg.reason().unwrap_or(b""));
-        let mut out = vec![(worker, ToWorker::Respond { tx, msg: reply_to(&req, code, &reason, &extra) })];
+        let resp = reply_to(&req, code, &reason, &extra);
+        let is_invite = matches!(req.method(), Some(Method::Invite));
+        if let (true, Ok(cseq), Some(call)) = (is_invite && (200..300).contains(&code), req.cseq(), self.calls.get_mut(&call_id)) {
+            // RFC 3261 13.3.1.4: the 2xx to a re-INVITE too is retransmitted until its ACK.
+            call.unacked = Some((from, AwaitingAck::new(now, self.policy.t1, self.policy.t2, cseq.seq, resp.clone())));
+            self.schedule(call_id);
+        }
+        let mut out = vec![(worker, ToWorker::Respond { tx, msg: resp })];
         if code >= 200 {
-            let is_invite = matches!(req.method(), Some(Method::Invite));
             self.relayed.remove(branch);
             if is_invite && (200..300).contains(&code) {
                 if let Some(call) = self.calls.get(&call_id) {

@@ -122,7 +122,12 @@ impl World {
 
     /// The caller's ACK for the 2xx (outside any transaction, RFC 3261 17.1.1.3).
     fn ack_from_caller(&mut self) -> Vec<String> {
-        let raw = request("ACK", 7, ";tag=rca1", "", "");
+        self.ack_from_caller_for(7)
+    }
+
+    /// The caller's ACK for the 2xx to its (re-)INVITE with CSeq number `cseq`.
+    fn ack_from_caller_for(&mut self, cseq: u32) -> Vec<String> {
+        let raw = request("ACK", cseq, ";tag=rca1", "", "");
         let msg = Message::parse(raw.as_bytes()).expect("parses");
         texts(&self.calls.on_in_dialog(0, None, &msg, &mut self.ports))
     }
@@ -372,4 +377,64 @@ fn a_kept_row_is_refreshed_in_place_to_the_row_built_anew() {
     assert_eq!((kept.state, kept.age), ("start", Duration::from_secs(2)));
     assert_eq!((kept.id.as_ptr(), kept.from.as_ptr(), kept.to.as_ptr()), (id_buf, from_buf, to_buf));
     assert!(!w.calls.refresh_row(at, "nope", &mut kept));
+}
+
+/// The peers the SendStateless commands of `out` go to.
+fn stateless_peers(out: &[Out]) -> Vec<SocketAddr> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::SendStateless { peer, .. } => Some(peer.addr),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn rfc3261_13_3_1_4_the_2xx_of_a_relayed_re_invite_is_retransmitted_to_its_sender() {
+    let mut w = world_with("timer_t1: 0.5, timer_t2: 4,", "");
+    let b = w.invite("");
+    w.respond(Duration::ZERO, &b[0], "200 OK", "", SDP);
+    assert!(w.ack_from_caller().is_empty());
+    let at = |w: &World, ms: u64| w.t0 + Duration::from_millis(ms);
+
+    // The caller's re-INVITE (CSeq 8): its 2xx goes to the caller until the ACK with CSeq 8.
+    let to_b = w.in_dialog_from_caller("INVITE", 8, "");
+    let out = w.respond(Duration::from_secs(1), &to_b[0], "200 OK", "", SDP);
+    let ok = out.iter().find(|m| m.starts_with("SIP/2.0 200")).expect("the 2xx relayed to the caller").clone();
+    assert_eq!(header(&ok, "CSeq:"), "CSeq: 8 INVITE");
+    let due = w.calls.handle_timeout(at(&w, 1500), &mut w.ports);
+    assert_eq!((stateless(&due), stateless_peers(&due)), (vec![ok.clone()], vec![caller_peer().addr]));
+    assert!(w.ack_from_caller_for(7).is_empty(), "a late ACK of the INVITE");
+    assert_eq!(stateless(&w.calls.handle_timeout(at(&w, 2500), &mut w.ports)), [ok.clone()], "still due, 1 s later");
+    assert!(w.ack_from_caller_for(8).is_empty());
+    assert!(stateless(&w.calls.handle_timeout(at(&w, 4500), &mut w.ports)).is_empty(), "the ACK stopped them");
+
+    // The callee's re-INVITE on leg B, never ACKed: its 2xx goes to the callee, then BYEs.
+    let (_, b_leg) = w.calls.legs("call-1").expect("a relayed call");
+    let ours = header(&b[0], "From:").trim_start_matches("From:").trim().to_owned();
+    let raw = format!(
+        "INVITE sip:ringcore@10.0.0.9:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {}:5060;branch=z9hG4bKbre1\r\nMax-Forwards: 70\r\n\
+         From: <sip:b@{D}>;tag=tb\r\nTo: {ours}\r\nCall-ID: {b_leg}\r\nCSeq: 2 INVITE\r\nContact: <sip:b@{}>\r\nContent-Length: 0\r\n\r\n",
+        callee_addr().ip(),
+        callee_addr()
+    );
+    let tx = w.tx(&raw);
+    let msg = Message::parse(raw.as_bytes()).expect("parses");
+    let to_a = texts(&w.calls.on_in_dialog(0, Some(tx), &msg, &mut w.ports));
+    assert!(to_a[0].starts_with("INVITE sip:a@10.0.0.1:5060 "), "relayed to the caller: {}", to_a[0]);
+    let out = w.respond(Duration::from_secs(10), &to_a[0], "200 OK", "", SDP);
+    let ok = out.iter().find(|m| m.starts_with("SIP/2.0 200")).expect("the 2xx relayed to the callee").clone();
+    assert_eq!(header(&ok, "CSeq:"), "CSeq: 2 INVITE");
+    let (mut resent, mut peers, mut byes) = (0, Vec::new(), Vec::new());
+    while let Some(t) = w.calls.poll_timeout().filter(|t| *t <= at(&w, 50_000)) {
+        let out = w.calls.handle_timeout(t, &mut w.ports);
+        resent += stateless(&out).iter().filter(|m| **m == ok).count();
+        peers.extend(stateless_peers(&out));
+        byes.extend(texts(&out).into_iter().filter(|m| m.starts_with("BYE ")));
+    }
+    assert_eq!(resent, 10, "0.5, 1.5, 3.5, 7.5, then every 4 s until 31.5 s");
+    assert!(peers.iter().all(|p| *p == callee_addr()), "{peers:?}");
+    assert_eq!(byes.len(), 2, "BYE on both legs: {byes:?}");
+    assert!(byes.iter().all(|m| m.contains("Reason: SIP;cause=408;text=\"no ACK for the 2xx\"")), "{byes:?}");
+    assert!(w.calls.is_empty());
 }

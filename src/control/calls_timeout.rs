@@ -3,7 +3,7 @@
 //! BYE on both legs), and the monitor's listing and `dialog_set ID stop`.
 
 use super::super::dialogs::{self, DialogRow, Reason};
-use super::{anchor, session_timer, tag_of, Call, CallState, Calls, Due, Extra, Leg, MediaPorts, Message, Out, ToWorker};
+use super::{anchor, session_timer, tag_of, AckDue, Call, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
 use std::cmp::Reverse;
 use std::time::{Duration, Instant};
 
@@ -81,7 +81,7 @@ impl Calls {
                 }
                 Some(_) => {}
             }
-            if call.unacked.as_ref().is_some_and(|u| u.backoff.poll_timeout() <= now) {
+            if call.unacked.as_ref().is_some_and(|(_, u)| u.poll_timeout() <= now) {
                 out.extend(self.awaiting_ack(now, id, ports));
                 continue;
             }
@@ -126,22 +126,22 @@ impl Calls {
 
     /// RFC 4028 10: no refresh before the session expired (or `dialog_set stop`):
     /// BYE on both legs, with `extra` header lines (a Reason, RFC 3326).
-    /// RFC 3261 13.3.1.4: the 2xx relayed to the caller is due again, or was retransmitted
-    /// for 64*T1 without an ACK (the dialog is confirmed, the session ended with a BYE on
-    /// both legs).
+    /// RFC 3261 13.3.1.4: the 2xx relayed to the sender of the (re-)INVITE is due again,
+    /// or was retransmitted for 64*T1 without an ACK (the dialog is confirmed, the session
+    /// ended with a BYE on both legs).
     fn awaiting_ack(&mut self, now: Instant, id: u64, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(call) = self.calls.get_mut(&id) else { return Vec::new() };
-        let Some(u) = call.unacked.as_mut() else { return Vec::new() };
-        match u.backoff.handle_timeout(now) {
-            Some(Due::Retransmit) => {
-                let resend = (call.a.worker, ToWorker::SendStateless { peer: call.a.peer, msg: u.msg.clone() });
+        let Some((leg, u)) = call.unacked.as_mut() else { return Vec::new() };
+        let to = if *leg == Leg::A { &call.a } else { &call.b };
+        match u.handle_timeout(now) {
+            Some(AckDue::Resend(msg)) => {
+                let resend = (to.worker, ToWorker::SendStateless { peer: to.peer, msg: msg.to_vec() });
                 self.schedule(id);
                 vec![resend]
             }
-            Some(Due::GiveUp) => {
+            Some(AckDue::GiveUp(reason)) => {
                 call.unacked = None;
-                let reason = Reason::new(None, Some(408), Some("no ACK for the 2xx")).ok().flatten();
-                self.end_both(id, &Reason::headers(reason.as_ref()), ports)
+                self.end_both(id, &[reason], ports)
             }
             None => {
                 self.schedule(id);

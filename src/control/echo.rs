@@ -16,8 +16,7 @@ use super::anchor::MediaPorts;
 use super::call_policy::CallPolicy;
 use super::calls::{build_request_ext, Dialog, Headers};
 use super::prack::{self, RelTimer, Reliable};
-use super::retransmit::AwaitingAck;
-use super::dialogs::Reason;
+use super::retransmit::{AckDue, AwaitingAck};
 use super::precondition::{self, Qos};
 use super::reply::{reply_to, reply_to_tagged, Extra};
 use super::session_timer::{self, Check, Due, SessionTimer};
@@ -341,7 +340,7 @@ impl Echo {
         }
         let msg = self.response(c, code, reason, headers, sdp);
         let (rel100, worker) = (c.rel100, c.tx_worker);
-        let cseq = Message::parse(&c.invite).ok().and_then(|m| m.cseq().ok().map(|s| s.seq)).unwrap_or(1);
+        let cseq = invite_cseq(c);
         // seed 000 callflow_modifier INVITE.RINGING / INVITE.SESSION_PROGRESS.
         let outcome = self.modified_response(now, id, code, msg);
         if let (Some(c), Some(msg)) = (self.calls.get_mut(id), outcome.normal.as_ref()) {
@@ -388,7 +387,7 @@ impl Echo {
             }
         }
         let msg = self.response(c, 200, "OK", headers, true);
-        let worker = c.tx_worker;
+        let (worker, cseq) = (c.tx_worker, invite_cseq(c));
         // seed 000 callflow_modifier INVITE.OK.
         let outcome = self.modified_response(now, id, 200, msg);
         let (t1, t2) = (self.policy.t1, self.policy.t2);
@@ -396,7 +395,7 @@ impl Echo {
             c.stage = Stage::Answered;
             c.tx = None;
             c.reliable = None;
-            c.unacked = outcome.normal.as_ref().map(|m| AwaitingAck::new(now, t1, t2, m.clone()));
+            c.unacked = outcome.normal.as_ref().map(|m| AwaitingAck::new(now, t1, t2, cseq, m.clone()));
             c.timer = c.se.map(|(i, r)| SessionTimer::new(now, i, r == Refresher::Uas));
         }
         [outcome.generated, outcome.normal].into_iter().flatten().map(|msg| (worker, ToWorker::Respond { tx, msg })).collect()
@@ -407,7 +406,7 @@ impl Echo {
         let Some(c) = self.calls.get(id) else { return };
         let t = [
             c.reliable.as_ref().map(Reliable::poll_timeout),
-            c.unacked.as_ref().map(|u| u.backoff.poll_timeout()),
+            c.unacked.as_ref().map(AwaitingAck::poll_timeout),
             c.answer_at.filter(|_| c.stage == Stage::Ringing),
             (c.stage != Stage::Answered).then_some(c.started + dialog_timeout),
             c.timer.map(|t| t.poll_timeout()),
@@ -467,20 +466,16 @@ impl Echo {
             None => {}
         }
         // RFC 3261 13.3.1.4: the 200 again until the ACK; none for 64*T1 ends the session.
-        let ack = self.calls.get_mut(id).and_then(|c| Some((c.unacked.as_mut()?.backoff.handle_timeout(now)?, c.tx_worker)));
-        match ack {
-            Some((RelTimer::Retransmit, w)) => {
-                if let Some((u, peer)) = self.calls.get(id).and_then(|c| Some((c.unacked.as_ref()?, c.dialog.peer))) {
-                    out.push((w, ToWorker::SendStateless { peer, msg: u.msg.clone() }));
+        if let Some(c) = self.calls.get_mut(id) {
+            match c.unacked.as_mut().and_then(|u| u.handle_timeout(now)) {
+                Some(AckDue::Resend(msg)) => out.push((c.tx_worker, ToWorker::SendStateless { peer: c.dialog.peer, msg: msg.to_vec() })),
+                Some(AckDue::GiveUp(reason)) => {
+                    out.extend(self.send_in_dialog(id, "BYE", vec![reason], false));
+                    out.extend(self.release(id, ports));
+                    return out;
                 }
+                None => {}
             }
-            Some((RelTimer::GiveUp, _)) => {
-                let reason = Reason::new(None, Some(408), Some("no ACK for the 2xx")).ok().flatten();
-                out.extend(self.send_in_dialog(id, "BYE", Reason::headers(reason.as_ref()), false));
-                out.extend(self.release(id, ports));
-                return out;
-            }
-            None => {}
         }
         let due = self.calls.get_mut(id).and_then(|c| c.timer.as_mut()).and_then(|t| t.handle_timeout(now));
         match due {
@@ -579,4 +574,10 @@ impl Echo {
 /// The commands installing the echo of each port of `media` on worker `w`.
 fn install(w: u16, media: &[(MediaKind, u16)]) -> Vec<Out> {
     media.iter().map(|&(_, port)| (w, ToWorker::MediaInstall { port, spec: MediaSpec::echo() })).collect()
+}
+
+/// The CSeq number of the INVITE of call `c` (1 if unreadable: the transaction layer
+/// checked it when the INVITE came in).
+fn invite_cseq(c: &EchoCall) -> u32 {
+    Message::parse(&c.invite).ok().and_then(|m| m.cseq().ok()).map_or(1, |s| s.seq)
 }

@@ -4,7 +4,7 @@
 
 use super::super::dialogs::{self, Action, DialogRow, Reason};
 use super::super::reply::{reply_to, Extra};
-use super::{build_request_ext, precondition, session_timer, Echo, EchoCall, Headers, MediaPorts, Out, Stage};
+use super::{build_request_ext, precondition, session_timer, AwaitingAck, Echo, EchoCall, Headers, MediaPorts, Out, Stage};
 use crate::config::typed::Refresher;
 use crate::endpoint::ToWorker;
 use crate::sdp::{self, MediaKind, SessionDescription};
@@ -95,7 +95,8 @@ impl Echo {
         let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
         let Some(tx) = tx else {
             // The ACK of our 200 (RFC 3261 13.3.1.4): its retransmissions stop.
-            if let Some(c) = self.calls.get_mut(&call_id).filter(|_| msg.method() == Some(Method::Ack)) {
+            let acked = |c: &&mut EchoCall| msg.method() == Some(Method::Ack) && c.unacked.as_ref().is_some_and(|u| u.acked_by(msg));
+            if let Some(c) = self.calls.get_mut(&call_id).filter(acked) {
                 c.unacked = None;
             }
             return vec![];
@@ -184,10 +185,16 @@ impl Echo {
         if c.stage == Stage::Preconditions && met {
             c.stage = Stage::Alerting;
         }
-        let has_offer = !msg.body().is_empty() || matches!(msg.method(), Some(Method::Invite));
+        let is_invite = matches!(msg.method(), Some(Method::Invite));
+        let has_offer = !msg.body().is_empty() || is_invite;
         let body = has_offer.then(|| ("application/sdp".to_owned(), c.sdp.to_string().into_bytes()));
+        let ok = reply_to(msg, 200, "OK", &Extra { headers, body });
+        if let (true, Ok(cseq)) = (is_invite && c.stage == Stage::Answered, msg.cseq()) {
+            // RFC 3261 13.3.1.4: the 2xx to a re-INVITE too is retransmitted until its ACK.
+            c.unacked = Some(AwaitingAck::new(now, self.policy.t1, self.policy.t2, cseq.seq, ok.clone()));
+        }
         let mut out = installs;
-        out.extend(respond(reply_to(msg, 200, "OK", &Extra { headers, body })));
+        out.extend(respond(ok));
         out.extend(self.call_timeout(now, &call_id, ports));
         out
     }

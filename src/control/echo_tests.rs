@@ -70,6 +70,42 @@ impl World {
     fn timeout(&mut self, after: Duration) -> Vec<String> {
         texts(&self.echo.handle_timeout(self.t0 + after, &mut self.ports))
     }
+
+    /// The UE's ACK with CSeq number `cseq` in the dialog of call `echo-{n}`.
+    fn ack(&mut self, at: Instant, n: u32, cseq: u32) -> Vec<Out> {
+        let raw = format!(
+            "ACK sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKack{n}.{cseq}\r\nMax-Forwards: 70\r\n\
+             From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>;tag=x\r\nCall-ID: echo-{n}\r\nCSeq: {cseq} ACK\r\nContent-Length: 0\r\n\r\n"
+        );
+        let msg = Message::parse(raw.as_bytes()).expect("test ACK parses");
+        self.echo.on_in_dialog(at, 0, None, &msg, &mut self.ports)
+    }
+
+    /// The UE's re-INVITE (CSeq 2) putting call `echo-{n}` on hold (RFC 3264 8.4); returns
+    /// what the echo sends at once.
+    fn hold(&mut self, at: Instant, n: u32) -> Vec<Out> {
+        let offer = format!("{OFFER}a=sendonly\r\n").replace("o=a 1 1 ", "o=a 1 2 ");
+        let raw = format!(
+            "INVITE sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKre{n}\r\nMax-Forwards: 70\r\n\
+             From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>;tag=x\r\nCall-ID: echo-{n}\r\nCSeq: 2 INVITE\r\n\
+             Contact: <sip:a@10.0.0.1:5060>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{offer}",
+            offer.len()
+        );
+        let msg = Message::parse(raw.as_bytes()).expect("test re-INVITE parses");
+        let view = TxView::new(&msg).expect("transaction headers");
+        let Ok(Inbound::New(tx)) = self.txl.handle_request(at, &view, 1, false) else { panic!("new transaction") };
+        self.echo.on_in_dialog(at, 0, Some(tx), &msg, &mut self.ports)
+    }
+}
+
+/// The SendStateless messages of `out` (retransmissions outside a transaction).
+fn stateless(out: &[Out]) -> Vec<String> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::SendStateless { msg, .. } => Some(String::from_utf8_lossy(msg).into_owned()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn status(m: &str) -> &str {
@@ -164,26 +200,14 @@ fn dialog_set_stop_sends_the_reason_with_the_bye_or_the_final_answer() {
 
 #[test]
 fn rfc3261_13_3_1_4_the_200_is_retransmitted_until_the_ack_then_none_ends_the_call() {
-    let stateless = |out: &[Out]| -> Vec<String> {
-        out.iter()
-            .filter_map(|(_, c)| match c {
-                ToWorker::SendStateless { msg, .. } => Some(String::from_utf8_lossy(msg).into_owned()),
-                _ => None,
-            })
-            .collect()
-    };
     // The configuration's defaults: timer_t1 2 s, timer_t2 16 s.
     let mut w = world("", &[]);
     let ok = w.invite(1).into_iter().find(|m| status(m) == "200").expect("answered at once");
-    let at = |ms: u64| w.t0 + Duration::from_millis(ms);
+    let t0 = w.t0;
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
     let t1 = w.echo.poll_timeout().expect("the 200 awaits its ACK");
     assert_eq!(stateless(&w.echo.handle_timeout(t1, &mut w.ports)), [ok.clone()]);
-    let ack = format!(
-        "ACK sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKack1\r\nMax-Forwards: 70\r\n\
-         From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>;tag=x\r\nCall-ID: echo-1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
-    );
-    let msg = Message::parse(ack.as_bytes()).expect("test ACK parses");
-    assert!(w.echo.on_in_dialog(at(600), 0, None, &msg, &mut w.ports).is_empty());
+    assert!(w.ack(at(600), 1, 1).is_empty());
     let later: Vec<Out> = (1..=140).flat_map(|s| w.echo.handle_timeout(at(s * 1000), &mut w.ports)).collect();
     assert!(stateless(&later).is_empty(), "the ACK stopped them");
 
@@ -238,4 +262,37 @@ fn a_video_call_is_echoed_on_a_second_port_pair() {
     let out = w.echo.on_in_dialog(w.t0, 0, Some(tx), &msg, &mut w.ports);
     let removed = out.iter().filter(|(_, c)| matches!(c, ToWorker::MediaRemove { .. })).count();
     assert_eq!(removed, 2);
+}
+
+#[test]
+fn rfc3261_13_3_1_4_the_200_to_a_re_invite_is_retransmitted_until_its_own_ack() {
+    // The configuration's defaults: timer_t1 2 s, timer_t2 16 s.
+    let mut w = world("", &[]);
+    w.invite(1);
+    let t0 = w.t0;
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    assert!(w.ack(at(1), 1, 1).is_empty());
+    let ok = texts(&w.hold(at(10), 1)).into_iter().find(|m| status(m) == "200").expect("the re-INVITE answered");
+    assert!(ok.contains("CSeq: 2 INVITE") && ok.contains("a=recvonly"), "{ok}");
+    assert!(w.echo.handle_timeout(at(11), &mut w.ports).is_empty(), "not before T1");
+    assert_eq!(stateless(&w.echo.handle_timeout(at(12), &mut w.ports)), [ok.clone()]);
+    // A late copy of the first ACK (CSeq 1) acknowledges the first 200 only.
+    w.ack(at(13), 1, 1);
+    assert_eq!(stateless(&w.echo.handle_timeout(at(16), &mut w.ports)), [ok.clone()], "doubled: 4 s later");
+    w.ack(at(17), 1, 2);
+    let later: Vec<Out> = (18..=200).flat_map(|s| w.echo.handle_timeout(at(s), &mut w.ports)).collect();
+    assert!(stateless(&later).is_empty() && texts(&later).is_empty(), "the ACK stopped them: {:?}", texts(&later));
+    assert_eq!(w.echo.len(), 1, "the call goes on");
+
+    // No ACK for the re-INVITE's 200: 64*T1 later the call ends with a BYE and its Reason.
+    let mut w = world("", &[]);
+    w.invite(2);
+    w.ack(w.t0, 2, 1);
+    w.hold(w.t0, 2);
+    let out: Vec<Out> = (1..=130).flat_map(|s| w.echo.handle_timeout(w.t0 + Duration::from_secs(s), &mut w.ports)).collect();
+    // 2, 6, 14, 30, then every 16 s until 126 s.
+    assert_eq!(stateless(&out).len(), 10);
+    let bye = texts(&out).into_iter().find(|m| m.starts_with("BYE ")).expect("BYE at 64*T1");
+    assert!(bye.contains("Reason: SIP;cause=408;text=\"no ACK for the 2xx\""), "{bye}");
+    assert!(w.echo.is_empty());
 }
