@@ -2,7 +2,7 @@
 //! ringcore call a registered UE with its own SDP offer; the UE's RTP is
 //! echoed by a worker, and ringcore hangs up with BYE after the duration.
 //! With an audio and video `mt_call_sdp_file`, each stream is offered and
-//! looped back on its own port pair.
+//! looped back on its own port pair, and dialog_get lists both.
 
 mod common;
 use common::{backend, free_port, recv_sip as recv, respond, scratch_dir, Proc};
@@ -13,25 +13,25 @@ use std::time::Duration;
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
 
-/// ringcore with its monitor on stdin, media ports `media..media+999`, user `ue`, and
-/// the `extra` configuration properties; its SIP address.
-fn start_core(dir: &std::path::Path, media: u32, extra: &str) -> (Proc, SocketAddr) {
+
+#[test]
+fn monitor_mt_call_rings_the_ue_echoes_its_media_and_hangs_up() {
+    let dir = scratch_dir("mtcall");
     let port = free_port();
     let sip_addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let cfg = dir.join("ims.cfg");
     std::fs::write(
         &cfg,
         format!(
-            "{{ sip_addr: {{ addr: \"{sip_addr}\", port_min: {media}, port_max: {} }}, domain: \"{DOMAIN}\", log_filename: \"{}\",\n\
-             engine: {{ backend: \"{}\", workers: 1 }},\n{extra}\
+            "{{ sip_addr: {{ addr: \"{sip_addr}\", port_min: 42000, port_max: 42999 }}, domain: \"{DOMAIN}\", log_filename: \"{}\",\n\
+             engine: {{ backend: \"{}\", workers: 1 }},\n\
              ue_db: [ {{ imsi: \"001010000000951\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }} ] }}\n",
-            media + 999,
             dir.join("ims.log").display(),
             backend()
         ),
     )
     .unwrap();
-    let core = Proc(
+    let mut core = Proc(
         Command::new(env!("CARGO_BIN_EXE_ringcore"))
             .arg(&cfg)
             .arg("--monitor")
@@ -41,13 +41,6 @@ fn start_core(dir: &std::path::Path, media: u32, extra: &str) -> (Proc, SocketAd
             .spawn()
             .expect("spawn ringcore"),
     );
-    (core, sip_addr)
-}
-
-#[test]
-fn monitor_mt_call_rings_the_ue_echoes_its_media_and_hangs_up() {
-    let dir = scratch_dir("mtcall");
-    let (mut core, sip_addr) = start_core(&dir, 42000, "");
     let ue = common::register_open_ue(sip_addr, "ue", DOMAIN);
     let l = ue.local_addr().unwrap();
     writeln!(core.0.stdin.as_mut().unwrap(), "mt_call sip:ue@{DOMAIN} 1").unwrap();
@@ -115,7 +108,8 @@ fn echo_count(s: &UdpSocket, dst: SocketAddr, pt: u8, ssrc: u32, n: u16) -> Vec<
 
 /// An `mt_call_sdp_file` with audio and H.264 video: ringcore offers both, each on
 /// its own port pair; the UE's RTP on each comes back to the socket of that stream,
-/// all of it; after the duration's BYE neither port echoes.
+/// all of it, and dialog_get lists both streams; after the duration's BYE neither
+/// port echoes.
 #[test]
 fn mt_video_call_loops_audio_and_video_back_on_their_own_ports() {
     let dir = scratch_dir("mtcall-video");
@@ -126,10 +120,18 @@ fn mt_video_call_loops_audio_and_video_back_on_their_own_ports() {
          m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 profile-level-id=42C00C;packetization-mode=1\r\n",
     )
     .unwrap();
-    let (mut core, sip_addr) = start_core(&dir, 43000, &format!("mt_call_sdp_file: \"{}\",\n", av.display()));
-    let ue = common::register_open_ue(sip_addr, "ue", DOMAIN);
+    let api_port = free_port();
+    let cfg = format!(
+        "mt_call_sdp_file: \"{}\",\n com_addr: \"127.0.0.1:{api_port}\",\n\
+         ue_db: [ {{ imsi: \"001010000000952\", impi: \"ue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:ue\"] }} ],\n",
+        av.display()
+    );
+    let core = common::Core::start("mtcall-video-core", &cfg);
+    let addr = format!("127.0.0.1:{api_port}");
+    let ue = common::register_open_ue(core.sip, "ue", DOMAIN);
     let l = ue.local_addr().unwrap();
-    writeln!(core.0.stdin.as_mut().unwrap(), "mt_call sip:ue@{DOMAIN} 3").unwrap();
+    let r = api(&addr, serde_json::json!({"message": "mt_call", "impu": format!("sip:ue@{DOMAIN}"), "duration": 3}));
+    let id = r["session_id"].as_str().unwrap_or_else(|| panic!("{r}")).to_owned();
 
     let (invite, from) = recv(&ue);
     assert!(invite.starts_with("INVITE "), "{invite}");
@@ -154,6 +156,12 @@ fn mt_video_call_loops_audio_and_video_back_on_their_own_ports() {
     let v_dst: SocketAddr = format!("{ip}:{v_port}").parse().unwrap();
     assert_eq!(echo_count(&video, v_dst, 96, 0x7669_6431, 30), (0..30).collect::<Vec<u16>>(), "every video packet back on the video socket");
     assert_eq!(echo_count(&audio, a_dst, 0, 0x6175_6431, 20), (0..20).collect::<Vec<u16>>(), "every audio packet back on the audio socket");
+    // dialog_get lists both streams, each with its local port and its own packet counts.
+    let d = api(&addr, serde_json::json!({"message": "dialog_get", "session_id": id}));
+    let medias = d["dialogs"][0]["medias"].as_array().unwrap_or_else(|| panic!("{d}")).clone();
+    let row = |m: &serde_json::Value| (m["type"].as_str().unwrap_or("").to_owned(), m["rtp_local_addr"].as_str().unwrap_or("").to_owned(), m["rtp_recv_count"].as_u64());
+    let rows: Vec<_> = medias.iter().map(row).collect();
+    assert_eq!(rows, vec![("audio".to_owned(), a_dst.to_string(), Some(20)), ("video".to_owned(), v_dst.to_string(), Some(30))], "{d}");
 
     let (bye, from) = recv(&ue);
     assert!(bye.starts_with("BYE "), "ringcore hangs up after the duration: {bye}");
@@ -161,4 +169,11 @@ fn mt_video_call_loops_audio_and_video_back_on_their_own_ports() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(echo_count(&video, v_dst, 96, 0x7669_6431, 3).is_empty(), "the video loop is removed");
     assert!(echo_count(&audio, a_dst, 0, 0x6175_6431, 3).is_empty(), "the audio loop is removed");
+}
+
+/// One remote API request through `ringcore api` (the command-line client); the answer object.
+fn api(addr: &str, req: serde_json::Value) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_ringcore")).args(["api", addr, &req.to_string()]).output().expect("run ringcore api");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
