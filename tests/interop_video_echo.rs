@@ -2,8 +2,9 @@
 //! the echo IMPU offering PCMU audio and H.264 video (TS 26.114 5.2.2), each
 //! from its own RTP socket of the test. The 200 answers both streams on two
 //! port pairs; RTP sent to each port comes back, exactly as many packets, to
-//! the socket of that stream only (RFC 4961 symmetric RTP); after the BYE
-//! neither port echoes any more.
+//! the socket of that stream only (RFC 4961 symmetric RTP), and dialog_get
+//! lists both streams with their counts; after the BYE neither port echoes
+//! any more.
 
 mod common;
 use common::{free_port, sipp, test_file, Core};
@@ -72,8 +73,13 @@ fn release_sipp(sipp_port: u16, call_id: &str) {
 
 #[test]
 fn sipp_video_call_to_the_echo_loops_audio_and_video_back_on_their_own_ports() {
-    let users = format!("echo: [\"sip:echo\"],\n ue_db: [ {{ imsi: \"001010000000961\", impi: \"vue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:vue\"] }} ],\n");
+    let api_port = free_port();
+    let users = format!(
+        "echo: [\"sip:echo\"],\n com_addr: \"127.0.0.1:{api_port}\",\n\
+         ue_db: [ {{ imsi: \"001010000000961\", impi: \"vue@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:vue\"] }} ],\n"
+    );
     let core = Core::start("video-echo", &users);
+    let api_addr = format!("127.0.0.1:{api_port}");
     let target = core.sip.to_string();
     let audio = UdpSocket::bind("127.0.0.1:0").unwrap();
     let video = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -113,6 +119,12 @@ fn sipp_video_call_to_the_echo_loops_audio_and_video_back_on_their_own_ports() {
     let want = |pt: u8, ssrc: u32, n: u16| (0..n).map(|s| (pt, ssrc, s)).collect::<Vec<_>>();
     assert_eq!(v_back, want(96, VIDEO_SSRC, VIDEO_PACKETS), "every video packet back, on the video socket only");
     assert_eq!(a_back, want(0, AUDIO_SSRC, AUDIO_PACKETS), "every audio packet back, on the audio socket only");
+    // dialog_get (session id: the Call-ID) lists both streams with their own counts.
+    let d = api(&api_addr, serde_json::json!({"message": "dialog_get", "session_id": call_id}));
+    let medias = d["dialogs"][0]["medias"].as_array().unwrap_or_else(|| panic!("{d}")).clone();
+    let row = |m: &serde_json::Value| (m["type"].as_str().unwrap_or("").to_owned(), m["rtp_local_addr"].as_str().unwrap_or("").to_owned(), m["rtp_recv_count"].as_u64(), m["rtp_send_count"].as_u64());
+    let (na, nv) = (Some(u64::from(AUDIO_PACKETS)), Some(u64::from(VIDEO_PACKETS)));
+    assert_eq!(medias.iter().map(row).collect::<Vec<_>>(), vec![("audio".into(), a_dst.to_string(), na, na), ("video".into(), v_dst.to_string(), nv, nv)], "{d}");
 
     release_sipp(sipp_port.parse().unwrap(), &call_id);
     let status = uac.wait().expect("sipp exit");
@@ -127,4 +139,16 @@ fn sipp_video_call_to_the_echo_loops_audio_and_video_back_on_their_own_ports() {
     }
     assert!(drain(&video, Duration::from_millis(600)).is_empty(), "the video loop is gone after BYE");
     assert!(drain(&audio, Duration::from_millis(200)).is_empty(), "the audio loop is gone after BYE");
+    // dialog_get shows the stopped dialog with its counters at the stop.
+    let d = api(&api_addr, serde_json::json!({"message": "dialog_get", "session_id": call_id}));
+    assert_eq!(d["dialogs"][0]["state"], "stop", "{d}");
+    let medias = d["dialogs"][0]["medias"].as_array().unwrap_or_else(|| panic!("{d}")).clone();
+    assert_eq!(medias.iter().map(row).collect::<Vec<_>>(), vec![("audio".into(), a_dst.to_string(), na, na), ("video".into(), v_dst.to_string(), nv, nv)], "{d}");
+}
+
+/// One remote API request through `ringcore api` (the command-line client); the answer object.
+fn api(addr: &str, req: serde_json::Value) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_ringcore")).args(["api", addr, &req.to_string()]).output().expect("run ringcore api");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
