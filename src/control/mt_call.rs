@@ -364,15 +364,22 @@ impl MtCalls {
         self.send_in_dialog(id, "INVITE", true, &headers)
     }
 
-    /// The answer to one of our refreshes: a 2xx restarts the session timer
-    /// (RFC 4028 7.4); 408 or 481 mean the dialog is gone (RFC 4028 10).
+    /// The answer to one of our refreshes or re-offers: a 2xx restarts the session
+    /// timer (RFC 4028 7.4) and ends the streams the offer removed; 408 or 481 mean
+    /// the dialog is gone (RFC 4028 10).
     fn on_refreshed(&mut self, now: Instant, id: &str, code: u16, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         if (200..300).contains(&code) {
             let se = session_timer::of_message(msg);
-            if let Some(t) = self.calls.get_mut(id).and_then(|c| c.timer.as_mut()) {
+            let Some(c) = self.calls.get_mut(id) else { return vec![] };
+            if let Some(t) = c.timer.as_mut() {
                 t.refreshed(now, se.map(|(i, _)| i), se.and_then(|(_, r)| r).map(|r| r == Refresher::Uac));
             }
-            return vec![];
+            // RFC 3264 8.2: a stream our accepted offer has at port 0 (downgrade, or an
+            // sdp_file without it) is over: its loop goes and its ports are freed.
+            let offer = &c.offer;
+            let (gone, kept): (Vec<Stream>, Vec<Stream>) = c.media.iter().partition(|&&(k, p)| !offer.media.iter().any(|m| m.kind == k && m.port == p));
+            c.media = kept;
+            return media_loops::free(c.media_worker, &gone, ports);
         }
         if code == 408 || code == 481 {
             return self.release(id, ports);

@@ -287,11 +287,14 @@ fn video_mt_call_loops_each_stream_on_its_own_port_pair_and_bye_frees_both() {
     let row = w.mt.dialog_row(w.t0, &id).expect("in progress");
     let media: Vec<(u16, usize)> = row.media.iter().map(|m| (m.port, m.section)).collect();
     assert_eq!(media, vec![(audio, 0), (video, 1)], "dialog_get lists both streams");
-    // The UE's re-INVITE is answered with the same two ports (RFC 3264 8).
-    let out = w.ue_request(&invite, "INVITE", 2, &av_answer(6002, ""));
+    // The UE's re-INVITE is answered with the same two ports (RFC 3264 8); a
+    // further stream it offers is declined (RFC 3264 6: port 0).
+    let out = w.ue_request(&invite, "INVITE", 2, &av_answer(6002, "m=video 6004 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"));
     let ok = texts(&out).remove(0);
     assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
-    assert_eq!((m_port(body(&ok), "audio"), m_port(body(&ok), "video")), (audio, video), "{ok}");
+    let ms: Vec<&str> = body(&ok).lines().filter(|l| l.starts_with("m=")).collect();
+    assert_eq!(ms.len(), 3, "{ok}");
+    assert!(ms[0].starts_with(&format!("m=audio {audio} ")) && ms[1].starts_with(&format!("m=video {video} ")) && ms[2].starts_with("m=video 0 "), "{ok}");
     let out = w.ue_request(&invite, "BYE", 3, "");
     assert!(texts(&out)[0].starts_with("SIP/2.0 200"));
     assert_eq!(removes(&out), vec![audio.min(video), audio.max(video)], "both loops removed");
@@ -359,4 +362,25 @@ fn a_video_file_reoffer_keeps_each_streams_port() {
     let out = w.ue_request(&invite, "INVITE", 2, &av_answer(6002, "").replace("RTP/AVP 0\r\na=rtpmap:0 PCMU/8000", "RTP/AVP 8\r\na=rtpmap:8 PCMA/8000"));
     let ok = texts(&out).remove(0);
     assert_eq!((m_port(body(&ok), "audio"), m_port(body(&ok), "video")), (audio, video), "{ok}");
+}
+
+#[test]
+fn a_downgraded_video_stream_is_freed_once_the_ue_accepts() {
+    let mut w = world();
+    let all = w.free_ports();
+    let (id, invite) = w.call_with(&av_file(""));
+    w.respond(&invite, "200 OK", &av_answer(6002, ""));
+    let (audio, video) = (m_port(body(&invite), "audio"), m_port(body(&invite), "video"));
+    let re = w.reoffer(&id, Reoffer::Remove(MediaKind::Video)).expect("downgraded");
+    assert!(body(&re).contains("m=video 0 ") && m_port(body(&re), "audio") == audio, "{re}");
+    assert_eq!(w.free_ports(), all - 2, "kept until the UE answers");
+    let out = w.respond_out(&re, "200 OK", &av_answer(0, ""));
+    assert!(texts(&out)[0].starts_with("ACK "), "{:?}", texts(&out));
+    assert_eq!(removes(&out), vec![video], "RFC 3264 8.2: the video loop goes");
+    assert_eq!(w.free_ports(), all - 1);
+    let row = w.mt.dialog_row(w.t0, &id).expect("in progress");
+    assert_eq!(row.media.iter().map(|m| m.port).collect::<Vec<_>>(), vec![audio]);
+    let out = w.mt.dialog_set(&id, &Action::Stop(None), &mut w.ports).expect("an MT call").expect("stopped");
+    assert_eq!(removes(&out), vec![audio]);
+    assert_eq!(w.free_ports(), all);
 }
