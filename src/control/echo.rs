@@ -13,6 +13,7 @@
 //! refreshes when it is the refresher and hangs up when the UE does not.
 
 use super::anchor::MediaPorts;
+use super::media_loops::{self, install};
 use super::call_policy::CallPolicy;
 use super::calls::{build_request_ext, Dialog, Headers};
 use super::prack::{self, RelTimer, Reliable};
@@ -23,7 +24,6 @@ use super::session_timer::{self, Check, Due, SessionTimer};
 use crate::config::typed::{RefreshMethod, Refresher};
 use crate::endpoint::{Peer, ToWorker};
 use crate::ims::hss::normalize_impu;
-use crate::media::MediaSpec;
 use crate::sdp::{self, CodecCap, LocalCaps, LocalSession, MediaKind, SessionDescription};
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message};
@@ -285,14 +285,7 @@ impl Echo {
     fn answer(&mut self, offer: &SessionDescription, ports: &mut MediaPorts, w: usize, reuse: &[(MediaKind, u16)], callee: &str) -> Result<(SessionDescription, Vec<(MediaKind, u16)>), String> {
         let mut given: Vec<(MediaKind, u16)> = Vec::with_capacity(2);
         let media_ip = ports.ip;
-        let mut alloc = |kind: MediaKind| {
-            if !matches!(kind, MediaKind::Audio | MediaKind::Video) || given.iter().any(|(k, _)| *k == kind) {
-                return Some(0); // declined (RFC 3264 6: port 0)
-            }
-            let port = reuse.iter().find(|(k, _)| *k == kind).map(|(_, p)| *p).or_else(|| ports.alloc_on(w))?;
-            given.push((kind, port));
-            Some(port)
-        };
+        let mut alloc = |kind: MediaKind| media_loops::pick_port(&mut given, kind, reuse, || ports.alloc_on(w));
         self.version += 1;
         let local = LocalSession { addr: media_ip, session_id: self.version, session_version: 1 };
         let reserved = self.caps.preconditions.local_reserved;
@@ -541,10 +534,7 @@ impl Echo {
     fn release(&mut self, id: &str, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(c) = self.calls.remove(id) else { return vec![] };
         self.by_branch.retain(|_, v| v != id);
-        c.media.iter().map(|&(_, port)| {
-            ports.free(port);
-            (c.worker, ToWorker::MediaRemove { port })
-        }).collect()
+        media_loops::free(c.worker, &c.media, ports)
     }
 
     /// Echo calls in progress.
@@ -569,11 +559,6 @@ impl Echo {
     pub(super) fn remove_impu(&mut self, impu: &str) -> bool {
         self.impus.remove(&normalize_impu(impu))
     }
-}
-
-/// The commands installing the echo of each port of `media` on worker `w`.
-fn install(w: u16, media: &[(MediaKind, u16)]) -> Vec<Out> {
-    media.iter().map(|&(_, port)| (w, ToWorker::MediaInstall { port, spec: MediaSpec::echo() })).collect()
 }
 
 /// The CSeq number of the INVITE of call `c` (1 if unreadable: the transaction layer

@@ -26,6 +26,7 @@ mod metrics_http;
 mod ipsec;
 pub mod monitor;
 mod monitor_ctx;
+mod media_loops;
 mod mt_call;
 mod net;
 mod prack;

@@ -1,9 +1,11 @@
 //! Network-initiated (MT) calls (seed 000 `mt_call`): ringcore calls a
 //! registered UE with its own SDP offer (RFC 3264 5: AMR-WB, AMR,
-//! telephone-event, and G.711 for test tools), answers the UE's media with
-//! the echo of the data-plane worker once the UE accepts, and hangs up after
-//! the requested duration — or when the UE does. The monitor's `mt_call`
-//! and the remote API's `mt_call` call [`MtCalls::start`].
+//! telephone-event, and G.711 for test tools; or the media of an SDP file:
+//! audio and video each on its own port pair, further streams offered
+//! disabled at port 0, RFC 3264 5.1), loops each stream the UE accepts back
+//! to it on a data-plane worker, and hangs up after the requested duration —
+//! or when the UE does. The monitor's `mt_call` and the remote API's
+//! `mt_call` call [`MtCalls::start`].
 //!
 //! The callee's settings apply (seed 000): 100rel offered and reliable 18x
 //! PRACKed (RFC 3262 4), preconditions offered unless `off`, a session timer
@@ -12,6 +14,7 @@
 
 use super::anchor::MediaPorts;
 use super::call_policy::CallPolicy;
+use super::media_loops::{self, Stream};
 use super::calls::{build_request_ext, Dialog, Headers};
 use super::session_timer::{self, Due, SessionTimer};
 use crate::config::typed::{Precondition, RefreshMethod, Refresher};
@@ -19,7 +22,6 @@ use super::reply::{reply_to, Extra};
 use crate::endpoint::ToWorker;
 use crate::ims::bindings::Bindings;
 use crate::ims::hss::normalize_impu;
-use crate::media::MediaSpec;
 use crate::sdp::{self, CodecCap, LocalCaps, LocalSession, MediaKind, SessionDescription};
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message, Method};
@@ -43,7 +45,9 @@ struct MtCall {
     /// The dialog with the UE (ringcore is the UAC).
     dialog: Dialog,
     media_worker: u16,
-    port: u16,
+    /// The looped-back streams (at most one audio and one video), each on its own
+    /// port pair of `media_worker`; a stream the UE declines is freed.
+    media: Vec<Stream>,
     answered: bool,
     hang_up_at: Option<Instant>,
     duration: Option<Duration>,
@@ -145,27 +149,30 @@ impl MtCalls {
             .max_by_key(|c| c.q)
             .ok_or_else(|| format!("{impu} is not registered"))?;
         let w = ports.pick_worker();
-        let port = ports.alloc_on(w).ok_or("no free media port")?;
         // seed 000: for MT calls the callee's settings apply.
         let pol = *self.policy.for_impu(&impu);
         let mut caps = builtin_caps();
         caps.preconditions.offer = pol.precondition != Precondition::Off;
         self.seq += 1;
         let local = LocalSession { addr: ports.ip, session_id: self.seq, session_version: 1 };
-        let mut given = Some(port);
-        let mut alloc = |k| if k == MediaKind::Audio { given.take() } else { None };
         let template = template.or_else(|| self.sdp.for_impu(&impu));
-        let answer_caps = template.map(|t| Box::new(super::call_files::audio_caps(t)));
+        let answer_caps = template.map(|t| Box::new(media_loops::echoed_caps(t)));
+        let mut media: Vec<Stream> = Vec::with_capacity(2);
+        let mut alloc = |k| media_loops::pick_port(&mut media, k, &[], || ports.alloc_on(w));
         let built = match template {
-            // The file's media as is, with our o=, c= and echo port (one audio stream is served).
+            // The file's media as is, with our o=, c= and a port pair per looped stream.
             Some(t) => sdp::offer_from_template(t, &caps, &local, &mut alloc),
             None => sdp::build_offer(&caps, &local, &mut alloc),
         };
         let offer = match built {
-            Ok(o) => o,
-            Err(e) => {
-                ports.free(port);
-                return Err(format!("cannot build the offer: {e:?}"));
+            Ok(o) if !media.is_empty() => o,
+            failed => {
+                media.iter().for_each(|&(_, p)| ports.free(p));
+                return Err(match failed {
+                    Err(sdp::AnswerError::PortsExhausted(_)) => "no free media port".into(),
+                    Err(e) => format!("cannot build the offer: {e:?}"),
+                    Ok(_) => "the offer has no audio or video to loop back".into(),
+                });
             }
         };
         let (worker, peer) = super::calls::route_to(&contact.uri, &contact.flow, self.n_workers);
@@ -182,7 +189,7 @@ impl MtCalls {
                 peer,
             },
             media_worker: w as u16,
-            port,
+            media,
             answered: false,
             hang_up_at: None,
             duration,
@@ -307,7 +314,8 @@ impl MtCalls {
             return Some(self.retry_422(&id, msg.min_se().ok().flatten()?));
         }
         if code >= 300 {
-            ports.free(call.port);
+            // No loop was installed before the answer: the ports only go back.
+            call.media.iter().for_each(|&(_, p)| ports.free(p));
             self.by_branch.remove(&branch);
             self.calls.remove(&id);
             return Some(vec![]);
@@ -322,13 +330,8 @@ impl MtCalls {
             if let Some((interval, refresher)) = session_timer::of_message(msg) {
                 call.timer = Some(SessionTimer::new(now, interval, refresher != Some(Refresher::Uas)));
             }
-            let remote = SessionDescription::parse(msg.body()).ok().and_then(|sd| {
-                let m = sd.media.first()?;
-                let c = m.connection.as_ref().or(sd.connection.as_ref())?;
-                Some(SocketAddr::new(c.addr, m.port))
-            });
-            let spec = MediaSpec { remote_rtp: remote, ..MediaSpec::echo() };
-            out.push((call.media_worker, ToWorker::MediaInstall { port: call.port, spec }));
+            let answer = SessionDescription::parse(msg.body()).ok();
+            out.extend(install_answered(call, answer.as_ref(), ports));
         }
         // RFC 3261 13.2.2.4: the UAC acknowledges every 2xx (with its INVITE's CSeq).
         let call = self.calls.get(&id)?;
@@ -361,15 +364,22 @@ impl MtCalls {
         self.send_in_dialog(id, "INVITE", true, &headers)
     }
 
-    /// The answer to one of our refreshes: a 2xx restarts the session timer
-    /// (RFC 4028 7.4); 408 or 481 mean the dialog is gone (RFC 4028 10).
+    /// The answer to one of our refreshes or re-offers: a 2xx restarts the session
+    /// timer (RFC 4028 7.4) and ends the streams the offer removed; 408 or 481 mean
+    /// the dialog is gone (RFC 4028 10).
     fn on_refreshed(&mut self, now: Instant, id: &str, code: u16, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         if (200..300).contains(&code) {
             let se = session_timer::of_message(msg);
-            if let Some(t) = self.calls.get_mut(id).and_then(|c| c.timer.as_mut()) {
+            let Some(c) = self.calls.get_mut(id) else { return vec![] };
+            if let Some(t) = c.timer.as_mut() {
                 t.refreshed(now, se.map(|(i, _)| i), se.and_then(|(_, r)| r).map(|r| r == Refresher::Uac));
             }
-            return vec![];
+            // RFC 3264 8.2: a stream our accepted offer has at port 0 (downgrade, or an
+            // sdp_file without it) is over: its loop goes and its ports are freed.
+            let offer = &c.offer;
+            let (gone, kept): (Vec<Stream>, Vec<Stream>) = c.media.iter().partition(|&&(k, p)| !offer.media.iter().any(|m| m.kind == k && m.port == p));
+            c.media = kept;
+            return media_loops::free(c.media_worker, &gone, ports);
         }
         if code == 408 || code == 481 {
             return self.release(id, ports);
@@ -380,8 +390,7 @@ impl MtCalls {
     /// Frees the media of a call and forgets it.
     fn release(&mut self, id: &str, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(c) = self.calls.remove(id) else { return vec![] };
-        ports.free(c.port);
-        vec![(c.media_worker, ToWorker::MediaRemove { port: c.port })]
+        media_loops::free(c.media_worker, &c.media, ports)
     }
 
     /// A request inside an MT call: the UE hangs up (BYE), refreshes the
@@ -392,10 +401,7 @@ impl MtCalls {
         match msg.method() {
             Some(Method::Bye) => {
                 let mut out = vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 200, "OK", &Extra::default()) })];
-                if let Some(c) = self.calls.remove(&id) {
-                    ports.free(c.port);
-                    out.push((c.media_worker, ToWorker::MediaRemove { port: c.port }));
-                }
+                out.extend(self.release(&id, ports));
                 out
             }
             Some(Method::Update) | Some(Method::Invite) => {
@@ -433,8 +439,10 @@ impl MtCalls {
                 None => builtin_caps(),
             };
             let local = LocalSession { addr: ip, session_id: 1, session_version: c.offer.origin.session_version + 1 };
-            let mut port = Some(c.port);
-            match sdp::answer(&offer, &caps, &local, &mut |k| Some(if k == MediaKind::Audio { port.take().unwrap_or(0) } else { 0 })) {
+            // RFC 3264 8: each looped stream keeps its port; other sections are declined (port 0).
+            let mut given = Vec::with_capacity(2);
+            let media = &c.media;
+            match sdp::answer(&offer, &caps, &local, &mut |k| Some(media_loops::pick_port(&mut given, k, media, || None).unwrap_or(0))) {
                 Ok(mut a) => {
                     a.origin.session_id = c.offer.origin.session_id.clone();
                     c.offer.origin.session_version += 1;
@@ -540,6 +548,35 @@ fn row(id: &str, c: &MtCall, now: Instant) -> super::dialogs::DialogRow {
         age: now.saturating_duration_since(c.started),
         session_expires: c.timer.map(|t| t.interval()),
         qos: Vec::new(),
-        media: vec![super::dialogs::MediaRef { worker: c.media_worker, port: c.port, section: 0, peer: None }],
+        media: media_loops::refs(c.media_worker, &c.media, &c.offer),
     }
+}
+
+/// The UE's answer `answer` to our offer (RFC 3264 6: its sections in our
+/// offer's order): each stream it accepts is looped back towards the address
+/// it gives; a stream it declines (port 0) is freed and offered at port 0 from
+/// then on (RFC 3264 8.2). Without a readable answer every loop latches.
+fn install_answered(c: &mut MtCall, answer: Option<&SessionDescription>, ports: &mut MediaPorts) -> Vec<Out> {
+    let mut out = Vec::with_capacity(c.media.len());
+    let w = c.media_worker;
+    let offer = &mut c.offer;
+    c.media.retain(|&(kind, port)| {
+        let i = offer.media.iter().position(|m| m.kind == kind && m.port == port);
+        let section = answer.zip(i).and_then(|(a, i)| Some((a, a.media.get(i)?)));
+        match section {
+            Some((_, m)) if m.port == 0 => {
+                if let Some(ours) = i.and_then(|i| offer.media.get_mut(i)) {
+                    ours.port = 0;
+                }
+                ports.free(port);
+                false
+            }
+            _ => {
+                let remote = section.and_then(|(a, m)| Some(SocketAddr::new(m.connection.as_ref().or(a.connection.as_ref())?.addr, m.port)));
+                out.push(media_loops::install_to(w, (kind, port), remote));
+                true
+            }
+        }
+    });
+    out
 }

@@ -7,6 +7,7 @@
 //! through [`MtCalls::on_response`] (2xx acknowledged, RFC 3261 13.2.2.4).
 
 use super::super::dialogs::{self, Action, Reason};
+use super::super::media_loops::{self, Stream};
 use super::{build_request_ext, Headers, MediaPorts, MtCalls, Out};
 use crate::endpoint::ToWorker;
 use crate::sdp::{self, LocalSession, MediaKind, SessionDescription};
@@ -16,21 +17,26 @@ use crate::sdp::{self, LocalSession, MediaKind, SessionDescription};
 pub enum Reoffer<'a> {
     /// `reinvite`: our current offer, version incremented.
     Same,
-    /// `reinvite` with `sdp_file`: this SDP's media, with our `o=`, `c=` and echo port.
+    /// `reinvite` with `sdp_file`: this SDP's media, with our `o=`, `c=` and the call's
+    /// port of each looped stream (a kind the call does not loop goes at port 0).
     File(&'a SessionDescription),
     /// `downgrade`: the active sections of this kind at port 0 (RFC 3264 8.2).
     Remove(MediaKind),
 }
 
-/// The offer of SDP file `file` on an MT call served on `port` of `ip`, keeping the
+/// The offer of SDP file `file` on an MT call looping `media` back on `ip`, keeping the
 /// session's `o=` id and version (the caller increments the version when sending):
-/// built as the initial offers from `mt_call_sdp_file` are (one audio stream echoed).
-fn offer_from_file(file: &SessionDescription, current: &SessionDescription, ip: std::net::IpAddr, port: u16) -> Result<SessionDescription, String> {
+/// built as the initial offers from `mt_call_sdp_file` are, each looped stream on the
+/// port it has (RFC 3264 8: a stream keeps its port), other sections disabled (port 0).
+fn offer_from_file(file: &SessionDescription, current: &SessionDescription, ip: std::net::IpAddr, media: &[Stream]) -> Result<SessionDescription, String> {
     let caps = super::builtin_caps();
     let local = LocalSession { addr: ip, session_id: 0, session_version: current.origin.session_version };
-    let mut given = Some(port);
-    let mut alloc = |k| if k == MediaKind::Audio { given.take() } else { None };
+    let mut given = Vec::with_capacity(2);
+    let mut alloc = |k| Some(media_loops::pick_port(&mut given, k, media, || None).unwrap_or(0));
     let mut sd = sdp::offer_from_template(file, &caps, &local, &mut alloc).map_err(|e| format!("cannot build the offer from sdp_file: {e:?}"))?;
+    if given.is_empty() {
+        return Err("the sdp_file has no stream the call loops back".into());
+    }
     // RFC 3264 8: the o= line stays that of the session, only its version moves.
     sd.origin.session_id = current.origin.session_id.clone();
     Ok(sd)
@@ -46,10 +52,10 @@ impl MtCalls {
         }
         match change {
             Reoffer::Same => {}
-            Reoffer::File(file) => match offer_from_file(file, &c.offer, ip, c.port) {
+            Reoffer::File(file) => match offer_from_file(file, &c.offer, ip, &c.media) {
                 Ok(sd) => {
                     // The UE's later offers are answered with this file's media too.
-                    c.answer_caps = Some(Box::new(super::super::call_files::audio_caps(file)));
+                    c.answer_caps = Some(Box::new(media_loops::echoed_caps(file)));
                     c.offer = sd;
                 }
                 Err(e) => return Some(Err(e)),

@@ -1,11 +1,14 @@
 //! MT calls driven on a virtual clock: ringcore's INVITE to a registered UE,
 //! the UE's answers as SIP text, and `dialog_set` on the call: stop with a
 //! Reason (RFC 3326), hold as a toggle (RFC 3264 8.4), downgrade (8.2), and
-//! reinvite with a new SDP (seed 000 dialog_set.sdp_file).
+//! reinvite with a new SDP (seed 000 dialog_set.sdp_file); audio and video
+//! MT calls, each stream looped back on its own port pair.
 
 use super::*;
 use crate::control::dialogs::{Action, Reason};
 use crate::ims::bindings::{Contact, ContactUpdate, RecordKey};
+use crate::sip::transaction::{Config as TxConfig, Inbound, TransactionLayer};
+use crate::sip::TxView;
 
 const D: &str = "ims";
 const UE_SDP: &str = "v=0\r\no=b 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
@@ -14,6 +17,7 @@ struct World {
     mt: MtCalls,
     bindings: Bindings,
     ports: MediaPorts,
+    txl: TransactionLayer<u8>,
     t0: Instant,
 }
 
@@ -28,6 +32,7 @@ fn world() -> World {
         mt: MtCalls::new("10.0.0.9:5060".into(), format!("sip:ringcore@{D}"), 1, 8),
         bindings,
         ports: MediaPorts::new(20000, 20099, 1, "10.0.0.9".parse().expect("literal address")),
+        txl: TransactionLayer::new(TxConfig::with_capacity(16)),
         t0,
     }
 }
@@ -58,6 +63,11 @@ impl World {
 
     /// The UE's response to our request `req`.
     fn respond(&mut self, req: &str, status: &str, body: &str) -> Vec<String> {
+        texts(&self.respond_out(req, status, body))
+    }
+
+    /// The UE's response to our request `req`: the commands it yields.
+    fn respond_out(&mut self, req: &str, status: &str, body: &str) -> Vec<Out> {
         let ctype = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
         let raw = format!(
             "SIP/2.0 {status}\r\n{}\r\n{}\r\n{};tag=ub\r\n{}\r\n{}\r\nContact: <sip:b@10.0.0.2:5060>\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
@@ -69,7 +79,40 @@ impl World {
             body.len()
         );
         let msg = Message::parse(raw.as_bytes()).expect("test response parses");
-        texts(&self.mt.on_response(self.t0, &msg, &mut self.ports).unwrap_or_default())
+        self.mt.on_response(self.t0, &msg, &mut self.ports).unwrap_or_default()
+    }
+
+    /// The UE's request `method` (CSeq `cseq`, SDP `body`) in the dialog of our INVITE `invite`.
+    fn ue_request(&mut self, invite: &str, method: &str, cseq: u32, body: &str) -> Vec<Out> {
+        let ctype = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
+        let raw = format!(
+            "{method} sip:ringcore@10.0.0.9:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKue{method}{cseq}\r\nMax-Forwards: 70\r\n\
+             From: <sip:b@{D}>;tag=ub\r\nTo: {}\r\n{}\r\nCSeq: {cseq} {method}\r\nContact: <sip:b@10.0.0.2:5060>\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
+            header(invite, "From:").trim_start_matches("From: "),
+            header(invite, "Call-ID:"),
+            body.len()
+        );
+        let msg = Message::parse(raw.as_bytes()).expect("test request parses");
+        let view = TxView::new(&msg).expect("test request has transaction headers");
+        let tx = match self.txl.handle_request(self.t0, &view, 1, false) {
+            Ok(Inbound::New(id)) => id,
+            other => panic!("expected a new transaction, got {other:?}"),
+        };
+        self.mt.on_in_dialog(self.t0, 0, Some(tx), &msg, &mut self.ports)
+    }
+
+    /// An MT call offering SDP file `file`: its id and INVITE.
+    fn call_with(&mut self, file: &SessionDescription) -> (String, String) {
+        let req = MtRequest { template: Some(file), ..MtRequest::default() };
+        let (id, out) = self.mt.start(self.t0, &format!("sip:b@{D}"), req, &self.bindings, &mut self.ports).expect("b is registered");
+        (id, texts(&out).remove(0))
+    }
+
+    /// How many media ports are free (each taken, counted, then given back).
+    fn free_ports(&mut self) -> usize {
+        let taken: Vec<u16> = std::iter::from_fn(|| self.ports.alloc_on(0)).collect();
+        taken.iter().for_each(|&p| self.ports.free(p));
+        taken.len()
     }
 
     /// An answered call: its id.
@@ -181,4 +224,163 @@ fn reinvite_with_an_sdp_file_offers_its_media_on_our_port() {
     let again = w.reoffer(&id, Reoffer::Same).expect("re-offered");
     assert!(body(&again).contains("PCMA/8000") && !body(&again).contains("AMR"), "{again}");
     assert!(w.mt.reoffer("nope", Reoffer::Same, w.ports.ip).is_none());
+}
+
+/// An SDP file with audio and video (and `extra` sections after them).
+fn av_file(extra: &str) -> SessionDescription {
+    let text = format!(
+        "v=0\r\no=lab 1 1 IN IP4 1.2.3.4\r\ns=av\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n\
+         m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 profile-level-id=42C00C;packetization-mode=1\r\n{extra}"
+    );
+    SessionDescription::parse(text.as_bytes()).expect("valid SDP")
+}
+
+/// The UE's answer accepting audio on 6000 and video on `video` (0: declined), then `extra`.
+fn av_answer(video: u16, extra: &str) -> String {
+    format!(
+        "v=0\r\no=b 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n\
+         m=video {video} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n{extra}"
+    )
+}
+
+/// The (port, remote, clock rate) of each loop installed by `out`.
+fn installs(out: &[Out]) -> Vec<(u16, Option<SocketAddr>, u32)> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::MediaInstall { port, spec } => Some((*port, spec.remote_rtp, spec.clock_rate)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The ports whose loops `out` removes.
+fn removes(out: &[Out]) -> Vec<u16> {
+    let mut r: Vec<u16> = out
+        .iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::MediaRemove { port } => Some(*port),
+            _ => None,
+        })
+        .collect();
+    r.sort_unstable();
+    r
+}
+
+/// The port of the `m=<kind>` line of SDP `sdp`.
+fn m_port(sdp: &str, kind: &str) -> u16 {
+    header(sdp, &format!("m={kind} ")).split(' ').nth(1).and_then(|p| p.parse().ok()).expect("an m= line of that kind")
+}
+
+#[test]
+fn video_mt_call_loops_each_stream_on_its_own_port_pair_and_bye_frees_both() {
+    let mut w = world();
+    let all = w.free_ports();
+    let (id, invite) = w.call_with(&av_file(""));
+    let (audio, video) = (m_port(body(&invite), "audio"), m_port(body(&invite), "video"));
+    assert!(audio != 0 && video != 0 && audio != video && audio % 2 == 0 && video % 2 == 0, "{invite}");
+    assert!(body(&invite).contains("a=rtpmap:96 H264/90000") && body(&invite).contains("c=IN IP4 10.0.0.9"), "{invite}");
+    assert_eq!(w.free_ports(), all - 2, "a port pair per stream");
+    let out = w.respond_out(&invite, "200 OK", &av_answer(6002, ""));
+    // RFC 3264 6: answer section i answers offer section i: each loop towards its stream.
+    let ue = |p: u16| Some(SocketAddr::new("10.0.0.2".parse().expect("literal"), p));
+    assert_eq!(installs(&out), vec![(audio, ue(6000), 16000), (video, ue(6002), 90000)]);
+    let row = w.mt.dialog_row(w.t0, &id).expect("in progress");
+    let media: Vec<(u16, usize)> = row.media.iter().map(|m| (m.port, m.section)).collect();
+    assert_eq!(media, vec![(audio, 0), (video, 1)], "dialog_get lists both streams");
+    // The UE's re-INVITE is answered with the same two ports (RFC 3264 8); a
+    // further stream it offers is declined (RFC 3264 6: port 0).
+    let out = w.ue_request(&invite, "INVITE", 2, &av_answer(6002, "m=video 6004 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"));
+    let ok = texts(&out).remove(0);
+    assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+    let ms: Vec<&str> = body(&ok).lines().filter(|l| l.starts_with("m=")).collect();
+    assert_eq!(ms.len(), 3, "{ok}");
+    assert!(ms[0].starts_with(&format!("m=audio {audio} ")) && ms[1].starts_with(&format!("m=video {video} ")) && ms[2].starts_with("m=video 0 "), "{ok}");
+    let out = w.ue_request(&invite, "BYE", 3, "");
+    assert!(texts(&out)[0].starts_with("SIP/2.0 200"));
+    assert_eq!(removes(&out), vec![audio.min(video), audio.max(video)], "both loops removed");
+    assert!(w.mt.is_empty());
+    assert_eq!(w.free_ports(), all, "both port pairs freed");
+}
+
+#[test]
+fn a_third_stream_is_offered_disabled_and_a_declined_video_is_freed() {
+    let mut w = world();
+    let all = w.free_ports();
+    // A second video stream and a text stream: RFC 3264 5.1, offered at port 0.
+    let file = av_file("m=video 4004 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=text 4006 RTP/AVP 98\r\na=rtpmap:98 t140/1000\r\n");
+    let (id, invite) = w.call_with(&file);
+    let sdp = body(&invite);
+    let lines: Vec<&str> = sdp.lines().filter(|l| l.starts_with("m=")).collect();
+    assert_eq!(lines.len(), 4, "{sdp}");
+    assert!(lines[2].starts_with("m=video 0 ") && lines[3].starts_with("m=text 0 "), "{sdp}");
+    assert_eq!(w.free_ports(), all - 2);
+    let audio = m_port(sdp, "audio");
+    // The UE declines the video (port 0): only the audio is looped, the video port goes back.
+    let answer = av_answer(0, "m=video 0 RTP/AVP 96\r\nm=text 0 RTP/AVP 98\r\n");
+    let out = w.respond_out(&invite, "200 OK", &answer);
+    assert_eq!(installs(&out).iter().map(|i| i.0).collect::<Vec<_>>(), vec![audio]);
+    assert_eq!(w.free_ports(), all - 1, "the declined video's port is freed");
+    assert_eq!(w.mt.dialog_row(w.t0, &id).expect("in progress").media.len(), 1);
+    // RFC 3264 8.2: the declined stream stays at port 0 in our next offer.
+    let again = w.reoffer(&id, Reoffer::Same).expect("re-offered");
+    assert!(body(&again).contains("m=video 0 ") && m_port(body(&again), "audio") == audio, "{again}");
+    let out = w.mt.dialog_set(&id, &Action::Stop(None), &mut w.ports).expect("an MT call").expect("stopped");
+    assert_eq!(removes(&out), vec![audio]);
+    assert_eq!(w.free_ports(), all);
+}
+
+#[test]
+fn a_refused_or_stopped_video_call_frees_both_port_pairs() {
+    let mut w = world();
+    let all = w.free_ports();
+    let (_, invite) = w.call_with(&av_file(""));
+    assert_eq!(w.free_ports(), all - 2);
+    let out = w.respond_out(&invite, "486 Busy Here", "");
+    assert!(installs(&out).is_empty() && w.mt.is_empty());
+    assert_eq!(w.free_ports(), all, "a refused call gives both ports back");
+
+    let (id, invite) = w.call_with(&av_file(""));
+    let (audio, video) = (m_port(body(&invite), "audio"), m_port(body(&invite), "video"));
+    w.respond(&invite, "200 OK", &av_answer(6002, ""));
+    let out = w.mt.dialog_set(&id, &Action::Stop(None), &mut w.ports).expect("an MT call").expect("stopped");
+    assert!(texts(&out)[0].starts_with("BYE "));
+    assert_eq!(removes(&out), vec![audio.min(video), audio.max(video)]);
+    assert_eq!(w.free_ports(), all);
+}
+
+#[test]
+fn a_video_file_reoffer_keeps_each_streams_port() {
+    let mut w = world();
+    let (id, invite) = w.call_with(&av_file(""));
+    w.respond(&invite, "200 OK", &av_answer(6002, ""));
+    let (audio, video) = (m_port(body(&invite), "audio"), m_port(body(&invite), "video"));
+    // A file listing video first: each stream keeps its port, whatever the order.
+    let file = SessionDescription::parse(b"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=video 4000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=audio 4002 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n").expect("valid");
+    let re = w.reoffer(&id, Reoffer::File(&file)).expect("re-offered");
+    assert_eq!((m_port(body(&re), "audio"), m_port(body(&re), "video")), (audio, video), "{re}");
+    // The UE's later offers are answered with the file's media: video included.
+    let out = w.ue_request(&invite, "INVITE", 2, &av_answer(6002, "").replace("RTP/AVP 0\r\na=rtpmap:0 PCMU/8000", "RTP/AVP 8\r\na=rtpmap:8 PCMA/8000"));
+    let ok = texts(&out).remove(0);
+    assert_eq!((m_port(body(&ok), "audio"), m_port(body(&ok), "video")), (audio, video), "{ok}");
+}
+
+#[test]
+fn a_downgraded_video_stream_is_freed_once_the_ue_accepts() {
+    let mut w = world();
+    let all = w.free_ports();
+    let (id, invite) = w.call_with(&av_file(""));
+    w.respond(&invite, "200 OK", &av_answer(6002, ""));
+    let (audio, video) = (m_port(body(&invite), "audio"), m_port(body(&invite), "video"));
+    let re = w.reoffer(&id, Reoffer::Remove(MediaKind::Video)).expect("downgraded");
+    assert!(body(&re).contains("m=video 0 ") && m_port(body(&re), "audio") == audio, "{re}");
+    assert_eq!(w.free_ports(), all - 2, "kept until the UE answers");
+    let out = w.respond_out(&re, "200 OK", &av_answer(0, ""));
+    assert!(texts(&out)[0].starts_with("ACK "), "{:?}", texts(&out));
+    assert_eq!(removes(&out), vec![video], "RFC 3264 8.2: the video loop goes");
+    assert_eq!(w.free_ports(), all - 1);
+    let row = w.mt.dialog_row(w.t0, &id).expect("in progress");
+    assert_eq!(row.media.iter().map(|m| m.port).collect::<Vec<_>>(), vec![audio]);
+    let out = w.mt.dialog_set(&id, &Action::Stop(None), &mut w.ports).expect("an MT call").expect("stopped");
+    assert_eq!(removes(&out), vec![audio]);
+    assert_eq!(w.free_ports(), all);
 }
