@@ -514,7 +514,7 @@ impl Echo {
     /// Sends a request in the call's dialog (our SDP, with a new o= version, when `sdp`).
     fn send_in_dialog(&mut self, id: &str, method: &str, headers: Headers, sdp: bool) -> Vec<Out> {
         self.version += 1;
-        let branch = format!("z9hG4bKrce{:x}.{}", self.version, super::ids::instance());
+        let branch = format!("{}{:x}.{}", super::ids::BRANCH_ECHO, self.version, super::ids::instance());
         let Some(c) = self.calls.get_mut(id) else { return vec![] };
         c.dialog.cseq += 1;
         if sdp {

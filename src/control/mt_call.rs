@@ -202,7 +202,7 @@ impl MtCalls {
             caller: normalize_impu(req.caller.map_or(self.caller.as_str(), |(c, _)| c)),
             callee_imei: contact.imei.clone(),
             answer_caps,
-            invite: (format!("z9hG4bKrcm{:x}.{}", self.seq, super::ids::instance()), 1, contact.uri.clone()),
+            invite: (format!("{}{:x}.{}", super::ids::BRANCH_MT, self.seq, super::ids::instance()), 1, contact.uri.clone()),
             cancelled: None,
             early: false,
         };
@@ -233,7 +233,7 @@ impl MtCalls {
     /// Sends a new in-dialog request (next CSeq); its answer comes back through `on_response`.
     fn send_in_dialog(&mut self, id: &str, method: &str, sdp: bool, headers: &[(&'static str, String)]) -> Vec<Out> {
         self.seq += 1;
-        let branch = format!("z9hG4bKrcm{:x}{}.{}", self.seq, method.chars().next().unwrap_or('r').to_ascii_lowercase(), super::ids::instance());
+        let branch = format!("{}{:x}{}.{}", super::ids::BRANCH_MT, self.seq, method.chars().next().unwrap_or('r').to_ascii_lowercase(), super::ids::instance());
         let Some(c) = self.calls.get_mut(id) else { return vec![] };
         c.dialog.cseq += 1;
         if sdp {

@@ -184,7 +184,7 @@ impl SmsService {
             worker: t.worker,
             peer: t.peer,
         };
-        let branch = format!("z9hG4bKrcs{seq:x}.{}", super::ids::instance());
+        let branch = format!("{}{seq:x}.{}", super::ids::BRANCH_SMS, super::ids::instance());
         // TS 24.229 5.4.3.2: P-Called-Party-ID names the recipient, when configured.
         let called: Vec<(&'static str, String)> = self.called_party.header(&normalize_impu(to), to).map(|v| ("P-Called-Party-ID", v)).into_iter().collect();
         let msg = build_request_ext(&self.local_addr, &d, "MESSAGE", 1, &branch, Some(ctype), body, Some(from), &called);
@@ -500,7 +500,7 @@ impl Control {
     pub(super) fn sms_on_response(&mut self, now: Instant, msg: &Message<'_>) -> bool {
         let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(|b| String::from_utf8_lossy(b).into_owned()) else { return false };
         let Some(code) = msg.status() else { return false };
-        if !branch.starts_with("z9hG4bKrcs") || code < 200 {
+        if !branch.starts_with(super::ids::BRANCH_SMS) || code < 200 {
             return self.sms.sent.contains_key(&branch);
         }
         let Some(what) = self.sms.sent.remove(&branch) else { return false };
