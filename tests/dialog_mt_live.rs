@@ -8,7 +8,7 @@
 //! tshark decodes the capture (Reason cause and text, SDP ports) when installed.
 
 mod common;
-use common::{free_port, header_line, recv_sip as recv, register_open_ue, respond, tshark_check, Capture, Core};
+use common::{api, free_port, header_line, recv_sip as recv, register_open_ue, respond, tshark_check, Capture, Core};
 use serde_json::{json, Value};
 use std::net::UdpSocket;
 use std::process::Command;
@@ -17,11 +17,6 @@ const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
 const ANSWER: &str = "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n";
 
 /// One remote API request through `ringcore api`; the answer object.
-fn api(addr: &str, req: Value) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_ringcore")).args(["api", addr, &req.to_string()]).output().expect("run ringcore api");
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
 
 fn tshark_present() -> bool {
     Command::new("tshark").arg("-v").output().is_ok_and(|o| o.status.success())

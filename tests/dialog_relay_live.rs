@@ -8,10 +8,9 @@
 //! header (RFC 3326) on the BYE of each leg.
 
 mod common;
-use common::{free_port, header_line, recv_sip as recv, register_open_ue, respond, Core};
+use common::{api, free_port, header_line, recv_sip as recv, register_open_ue, respond, Core};
 use serde_json::Value;
 use std::net::{SocketAddr, UdpSocket};
-use std::process::Command;
 use std::time::Duration;
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
@@ -46,12 +45,6 @@ fn rtp(seq: u16) -> Vec<u8> {
     p
 }
 
-/// One remote API request through `ringcore api`; the answer object.
-fn api(addr: &str, req: Value) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_ringcore")).args(["api", addr, &req.to_string()]).output().expect("run ringcore api");
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
 
 fn dialog(addr: &str, id: &str) -> Value {
     let r = api(addr, serde_json::json!({"message": "dialog_get", "session_id": id}));

@@ -5,7 +5,7 @@
 //! looped back on its own port pair, and dialog_get lists both.
 
 mod common;
-use common::{backend, free_port, recv_sip as recv, respond, scratch_dir, Proc};
+use common::{api, backend, free_port, recv_sip as recv, respond, scratch_dir, Proc};
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
@@ -171,9 +171,3 @@ fn mt_video_call_loops_audio_and_video_back_on_their_own_ports() {
     assert!(echo_count(&audio, a_dst, 0, 0x6175_6431, 3).is_empty(), "the audio loop is removed");
 }
 
-/// One remote API request through `ringcore api` (the command-line client); the answer object.
-fn api(addr: &str, req: serde_json::Value) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_ringcore")).args(["api", addr, &req.to_string()]).output().expect("run ringcore api");
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap_or_else(|e| panic!("{e}: {text}"))
-}

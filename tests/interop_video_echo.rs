@@ -7,7 +7,7 @@
 //! any more.
 
 mod common;
-use common::{free_port, sipp, test_file, Core};
+use common::{api, free_port, sipp, test_file, Core};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -146,9 +146,3 @@ fn sipp_video_call_to_the_echo_loops_audio_and_video_back_on_their_own_ports() {
     assert_eq!(medias.iter().map(row).collect::<Vec<_>>(), vec![("audio".into(), a_dst.to_string(), na, na), ("video".into(), v_dst.to_string(), nv, nv)], "{d}");
 }
 
-/// One remote API request through `ringcore api` (the command-line client); the answer object.
-fn api(addr: &str, req: serde_json::Value) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_ringcore")).args(["api", addr, &req.to_string()]).output().expect("run ringcore api");
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap_or_else(|e| panic!("{e}: {text}"))
-}

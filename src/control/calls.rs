@@ -92,8 +92,9 @@ struct Call {
     state: CallState,
     a: Dialog,
     b: Dialog,
-    /// The caller's INVITE (to build responses) and its server transaction.
-    a_invite: Vec<u8>,
+    /// The caller's INVITE (to build responses) and its server transaction. Shared: each
+    /// relayed response re-reads it while the call is borrowed, without a copy.
+    a_invite: std::sync::Arc<[u8]>,
     a_tx: Option<TxId>,
     /// Branch, Via and CSeq of our INVITE on leg B (for CANCEL, RFC 3261 9.1).
     b_invite_branch: String,
@@ -441,7 +442,7 @@ impl Calls {
             state: CallState::Init,
             a,
             b,
-            a_invite: msg.buffer().to_vec(),
+            a_invite: std::sync::Arc::from(msg.buffer()),
             a_tx: Some(tx),
             b_invite_branch: branch,
             started: now,
@@ -511,7 +512,7 @@ impl Calls {
         if code == 100 {
             return out;
         }
-        let a_invite = call.a_invite.clone();
+        let a_invite = std::sync::Arc::clone(&call.a_invite);
         let Ok(req) = Message::parse(&a_invite) else { return out };
         let body = msg.body();
         let ctype = msg.header(HeaderName::ContentType).map(text);

@@ -12,6 +12,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
+/// Sends one remote API request through `ringcore api ADDR JSON` (the CLI client) and
+/// returns the last line it prints, the answer, as JSON.
+pub fn api(addr: &str, req: serde_json::Value) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_ringcore")).args(["api", addr, &req.to_string()]).output().expect("run ringcore api");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
 /// A child process, killed and reaped on drop (also on panic).
 pub struct Proc(pub Child);
 
