@@ -28,7 +28,7 @@ use crate::ims::bindings::{ContactEvent, Record};
 use crate::ims::registrar::Registrar;
 use crate::log::{Dir, Head, Layer, Level, LogControl, Logger, Origin, Payload, Timestamp};
 use crate::sip::transaction::TxId;
-use crate::sip::{Message, Method};
+use crate::sip::{Message, MessageIndex, Method};
 use crate::stats::sip_methods::{Direction, SipMethodCounters};
 use crate::stats::{Counter, SipCounters};
 use super::net::NetIo;
@@ -332,14 +332,21 @@ impl Control {
     }
 
     fn handle_event(&mut self, now: Instant, ev: ToControl) {
+        /// The message of an event: rebuilt from the worker's parse when it came with one,
+        /// else parsed here.
+        fn rebuild<'a>(raw: &'a [u8], index: Option<&MessageIndex>) -> Option<Message<'a>> {
+            index.and_then(|i| Message::from_index(raw, i)).or_else(|| Message::parse(raw).ok())
+        }
         match ev {
-            ToControl::Request { worker, tx, peer, msg } => {
+            ToControl::Request { worker, tx, peer, msg, index } => {
                 self.log_dialog_message(now, super::dialog_log::EventKind::Recv, &msg);
-                self.on_request(now, worker, tx, peer, &msg)
+                let Some(parsed) = rebuild(&msg, index.as_ref()) else { return };
+                self.on_request(now, worker, tx, peer, &parsed)
             }
-            ToControl::Response { tx, msg, .. } => {
+            ToControl::Response { tx, msg, index, .. } => {
                 self.log_dialog_message(now, super::dialog_log::EventKind::Recv, &msg);
-                self.on_response(tx.is_some(), &msg)
+                let Some(parsed) = rebuild(&msg, index.as_ref()) else { return };
+                self.on_response(tx.is_some(), &parsed)
             }
             ToControl::Cancelled { worker, target } => {
                 let mut out = self.calls.on_cancelled(worker, target);
@@ -351,8 +358,8 @@ impl Control {
         self.drain_binding_changes(now);
     }
 
-    fn on_request(&mut self, now: Instant, worker: u16, tx: Option<TxId>, peer: Peer, raw: &[u8]) {
-        let Ok(msg) = Message::parse(raw) else { return };
+    fn on_request(&mut self, now: Instant, worker: u16, tx: Option<TxId>, peer: Peer, msg: &Message<'_>) {
+        let raw = msg.buffer();
         self.sip_methods.count(Direction::In, raw);
         self.log_sip(Dir::From, peer, raw);
         if self.mt.owns(&msg) {
@@ -423,8 +430,8 @@ impl Control {
         self.respond(worker, tx, peer, resp);
     }
 
-    fn on_response(&mut self, in_transaction: bool, raw: &[u8]) {
-        let Ok(msg) = Message::parse(raw) else { return };
+    fn on_response(&mut self, in_transaction: bool, msg: &Message<'_>) {
+        let raw = msg.buffer();
         self.sip_methods.count(Direction::In, raw);
         let now = Instant::now();
         // ids.rs: the branch's prefix names the service whose request this answers; the

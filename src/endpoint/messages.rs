@@ -3,6 +3,7 @@
 use crate::engine::{ConnId, SocketId};
 use crate::media::MediaSpec;
 use crate::sip::transaction::TxId;
+use crate::sip::MessageIndex;
 use std::net::SocketAddr;
 
 /// How a peer is reached.
@@ -47,6 +48,9 @@ pub enum ToControl {
         peer: Peer,
         /// The request bytes.
         msg: Vec<u8>,
+        /// What the worker's parse of `msg` found: the control thread rebuilds the
+        /// message from it instead of parsing again (None: parse).
+        index: Option<MessageIndex>,
     },
     /// A response to a client transaction (or a 408 the layer made on Timer
     /// B/F), or a 2xx retransmission without one (`tx` None).
@@ -57,6 +61,8 @@ pub enum ToControl {
         tx: Option<TxId>,
         /// The response bytes.
         msg: Vec<u8>,
+        /// What the worker's parse of `msg` found (None: parse).
+        index: Option<MessageIndex>,
     },
     /// An INVITE server transaction's Timer H fired: the ACK never came.
     ServerTimeout {

@@ -137,11 +137,11 @@ impl Endpoint {
             Err(e) => return self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out),
         };
         match self.txn.handle_request(now, &view, peer, peer.is_reliable()) {
-            Ok(Inbound::New(id)) => self.pass_up(now, Some(id), peer, msg.buffer(), out),
+            Ok(Inbound::New(id)) => self.pass_up(now, Some(id), peer, msg, out),
             Ok(Inbound::Cancel { id, target }) => self.on_cancel(now, id, target, msg, out),
-            Ok(Inbound::PassUp(id)) => self.pass_up(now, Some(id), peer, msg.buffer(), out),
+            Ok(Inbound::PassUp(id)) => self.pass_up(now, Some(id), peer, msg, out),
             // An ACK for a 2xx goes to the dialog (RFC 3261 13.2.2.4).
-            Ok(Inbound::Stray) if is_ack => self.pass_up(now, None, peer, msg.buffer(), out),
+            Ok(Inbound::Stray) if is_ack => self.pass_up(now, None, peer, msg, out),
             Ok(Inbound::Stray) => {}
             Ok(Inbound::Absorbed) => self.counters.retransmissions_absorbed.inc(),
             Err(transaction::Error::Full) => {
@@ -179,8 +179,8 @@ impl Endpoint {
     }
 
     /// Hands a request to the control thread, or answers 503 when its queue is full.
-    fn pass_up(&mut self, now: Instant, tx: Option<TxId>, peer: Peer, raw: &[u8], out: &mut Outbox) {
-        let ev = ToControl::Request { worker: self.worker, tx, peer, msg: raw.to_vec() };
+    fn pass_up(&mut self, now: Instant, tx: Option<TxId>, peer: Peer, msg: &Message<'_>, out: &mut Outbox) {
+        let ev = ToControl::Request { worker: self.worker, tx, peer, msg: msg.buffer().to_vec(), index: Some(msg.index()) };
         if let Err(ToControl::Request { msg, .. }) = self.events.send(ev) {
             self.counters.control_queue_full.inc();
             let Some(id) = tx else { return };
@@ -199,10 +199,10 @@ impl Endpoint {
             return;
         };
         match self.txn.handle_response(now, &view) {
-            Inbound::PassUp(id) => self.send_event(ToControl::Response { worker: self.worker, tx: Some(id), msg: msg.buffer().to_vec() }),
+            Inbound::PassUp(id) => self.send_event(ToControl::Response { worker: self.worker, tx: Some(id), msg: msg.buffer().to_vec(), index: Some(msg.index()) }),
             // A 2xx retransmission after the client transaction ended belongs to the dialog.
             Inbound::Stray if msg.status().is_some_and(|s| (200..300).contains(&s)) => {
-                self.send_event(ToControl::Response { worker: self.worker, tx: None, msg: msg.buffer().to_vec() })
+                self.send_event(ToControl::Response { worker: self.worker, tx: None, msg: msg.buffer().to_vec(), index: Some(msg.index()) })
             }
             Inbound::Absorbed => self.counters.retransmissions_absorbed.inc(),
             _ => {}
@@ -265,7 +265,7 @@ impl Endpoint {
                 Event::Timeout { id, response, .. } => {
                     self.counters.transaction_timeouts.inc();
                     match response {
-                        Some(r) => ToControl::Response { worker: self.worker, tx: Some(id), msg: r.to_vec() },
+                        Some(r) => ToControl::Response { worker: self.worker, tx: Some(id), msg: r.to_vec(), index: None },
                         None => ToControl::ServerTimeout { worker: self.worker, tx: id },
                     }
                 }

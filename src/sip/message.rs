@@ -8,6 +8,10 @@ use super::method::Method;
 use super::scan::{is_lws, is_token, is_token_str, parse_u32};
 use super::{MAX_HEADERS, MAX_LINE_LEN, MAX_MESSAGE_SIZE};
 
+#[path = "message_index.rs"]
+mod index;
+pub use index::Index;
+
 /// Byte range `[start, end)` into the message buffer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Span {
