@@ -11,10 +11,17 @@
 # SERVER_CPUS=LIST starts every server under `taskset -c LIST` (all its threads and processes
 # confined to those CPUs, e.g. SERVER_CPUS=1 puts ringcore's control thread on its worker's
 # CPU and all Kamailio children on the same one CPU).
+# GEN_CPUS=LIST runs both SIPp processes (UAC and UAS) under `taskset -c LIST` for every
+# server alike (e.g. GEN_CPUS=0: the load generators stay off the worker's CPU 1).
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10}; REPS=${REPS:-3}; RATES=${*:-"500 1000 2000"}
 source perf/anchors_env.sh calls
+if [ -n "${GEN_CPUS:-}" ]; then  # a `sipp` first on PATH that pins the real one
+    mkdir -p "$OUT/bin"
+    printf '#!/bin/sh\nexec taskset -c %s %s "$@"\n' "$GEN_CPUS" "$(command -v sipp)" > "$OUT/bin/sipp"
+    chmod +x "$OUT/bin/sipp"; PATH="$OUT/bin:$PATH"
+fi
 cat > "$OUT/ringcore.cfg" <<CFG
 {
   sip_addr: { addr: "127.0.0.1:5070", port_min: 30000, port_max: 39999 },
