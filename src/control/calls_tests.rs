@@ -438,3 +438,11 @@ fn rfc3261_13_3_1_4_the_2xx_of_a_relayed_re_invite_is_retransmitted_to_its_sende
     assert!(byes.iter().all(|m| m.contains("Reason: SIP;cause=408;text=\"no ACK for the 2xx\"")), "{byes:?}");
     assert!(w.calls.is_empty());
 }
+
+#[test]
+fn request_numbers_are_written_in_decimal() {
+    let mut buf = itoa_buf();
+    for (n, text) in [(0usize, "0"), (7, "7"), (10, "10"), (65535, "65535"), (usize::MAX, "18446744073709551615")] {
+        assert_eq!(decimal(&mut buf, n), text);
+    }
+}
