@@ -4,6 +4,7 @@
 //! the set-up latencies.
 
 use super::*;
+use crate::control::test_out::stateless;
 use crate::endpoint::ToWorker;
 use crate::ims::bindings::{Contact, ContactUpdate, RecordKey};
 use crate::sip::transaction::{Config as TxConfig, Inbound, TransactionLayer};
@@ -315,15 +316,6 @@ fn dialog_set_stop_puts_the_reason_on_both_legs() {
     assert!(out.iter().all(|m| !m.contains("\r\nReason:")), "{out:?}");
 }
 
-/// The SendStateless messages of `out` (retransmissions outside a transaction).
-fn stateless(out: &[Out]) -> Vec<String> {
-    out.iter()
-        .filter_map(|(_, c)| match c {
-            ToWorker::SendStateless { msg, .. } => Some(String::from_utf8_lossy(msg).into_owned()),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn rfc3261_13_3_1_4_the_relayed_2xx_is_retransmitted_until_the_ack() {

@@ -3,6 +3,7 @@
 //! 180 and the 200 it sends.
 
 use super::*;
+use crate::control::test_out::stateless;
 use crate::sip::transaction::{Config as TxConfig, Inbound, TransactionLayer};
 use crate::sip::TxView;
 use std::time::Duration;
@@ -98,15 +99,6 @@ impl World {
     }
 }
 
-/// The SendStateless messages of `out` (retransmissions outside a transaction).
-fn stateless(out: &[Out]) -> Vec<String> {
-    out.iter()
-        .filter_map(|(_, c)| match c {
-            ToWorker::SendStateless { msg, .. } => Some(String::from_utf8_lossy(msg).into_owned()),
-            _ => None,
-        })
-        .collect()
-}
 
 fn status(m: &str) -> &str {
     m.get(8..11).unwrap_or("")

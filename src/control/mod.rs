@@ -4,6 +4,8 @@
 //! with commands. It also runs the command-line monitor and the log service.
 
 mod anchor;
+#[cfg(test)]
+mod test_out;
 mod api_config;
 mod api_ctx;
 mod api_setup;
