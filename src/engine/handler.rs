@@ -70,9 +70,12 @@ impl<E> EventSender<E> {
         EventSender { tx, counters }
     }
 
-    /// Enqueues an event for the control thread.
+    /// Enqueues an event for the control thread. The worker wakes the control thread
+    /// once at the end of its turn (worker.rs), not once per event: a turn handles a
+    /// batch of datagrams, and a control thread woken by the first event would often
+    /// handle it and sleep again before the next one comes.
     pub fn send(&self, ev: E) -> Result<(), E> {
-        self.tx.send(ev).inspect_err(|_| {
+        self.tx.send_batched(ev).inspect_err(|_| {
             self.counters.queue_full.fetch_add(1, Ordering::Relaxed);
         })
     }

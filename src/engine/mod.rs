@@ -198,6 +198,8 @@ struct WorkerSetup<C, E> {
     tcp_addrs: Vec<SocketAddr>,
     cmds: Receiver<C>,
     waker: Arc<Waker>,
+    /// The control thread's waker (the events' consumer).
+    control: Arc<Waker>,
     events: Sender<E>,
     counters: Arc<WorkerCounters>,
     stop: Arc<AtomicBool>,
@@ -250,6 +252,7 @@ impl<C: Send + 'static, E: Send + 'static> Engine<C, E> {
                 tcp_addrs: tcp_addrs.clone(),
                 cmds: cmd_rx,
                 waker: waker.clone(),
+                control: control.clone(),
                 events: ev_tx,
                 counters: counters.clone(),
                 stop: stop.clone(),
@@ -430,6 +433,7 @@ where
         stop: s.stop,
         gso: cfg.gso.then(gso::GsoBatch::new),
         coalesce: cfg.coalesce.filter(|d| !d.is_zero()),
+        control: s.control,
     };
     let fail = |e: io::Error| {
         let _ = ready.send(Err((s.index, io::Error::new(e.kind(), e.to_string()))));

@@ -110,6 +110,9 @@ pub(crate) struct Core<H: Handler> {
     pub(crate) gso: Option<GsoBatch>,
     /// `EngineConfig::coalesce`.
     pub(crate) coalesce: Option<Duration>,
+    /// The control thread's waker: the handler's events are queued without waking it
+    /// (`EventSender::send`); the turn's end does, once.
+    pub(crate) control: Arc<Waker>,
 }
 
 impl<H: Handler> Core<H> {
@@ -294,6 +297,8 @@ pub(crate) fn run<H: Handler, D: Driver>(core: &mut Core<H>, d: &mut D) -> io::R
         core.run_commands(now, d);
         let deadline = core.run_timers(now);
         core.exec_ops(now, d);
+        // The events this turn queued (handler.rs `EventSender::send`): one wake-up for all.
+        core.control.wake();
         core.waker.prepare_sleep();
         let busy = !core.cmds.is_empty() || core.stopped();
         if let (Some(interval), false) = (core.coalesce, busy) {
