@@ -238,7 +238,8 @@ impl ApiContext for Control {
             // seed 000 dialog_set code, reason, reason_protocol: the Reason header (RFC 3326).
             DialogAction::Stop => Command::Basic(Action::Stop(Reason::new(req.reason_protocol.as_deref(), req.code, req.reason.as_deref())?)),
             DialogAction::Hold => Command::Basic(Action::Hold),
-            DialogAction::Answer => Command::Basic(Action::Answer),
+            // seed 000 dialog_set.code: "if action is answer, forces SIP code".
+            DialogAction::Answer => Command::Basic(Action::Answer(req.code.map(super::dialogs::answer_code).transpose()?)),
             DialogAction::Reinvite => Command::Reinvite(req.sdp_file.clone()),
             // seed 000 dialog_set.media: the media to remove (the video of a video call by default).
             DialogAction::Downgrade => Command::Downgrade { video: req.media != Some(MediaKind::Audio) },

@@ -92,7 +92,7 @@ impl Control {
             Some(r) => r?,
             None => match action {
                 Action::Stop(reason) => self.calls.stop(id, reason.as_ref(), ports).ok_or_else(|| format!("no dialog {id}"))?,
-                Action::Hold | Action::Answer => return Err(format!("{action:?} is available on echo (and MT) dialogs, not on {id}")),
+                Action::Hold | Action::Answer(_) => return Err(format!("{action:?} is available on echo (and MT) dialogs, not on {id}")),
             },
         })
     }

@@ -82,7 +82,7 @@ pub enum Command {
 
 impl Command {
     /// Parses the monitor's `ACTION [ARG...]`: `stop [cause=N] [protocol=P] [text=WORDS...]`,
-    /// `hold`, `answer`, `reinvite [SDP_FILE]`, `downgrade [audio|video]` (default video),
+    /// `hold`, `answer [CODE]`, `reinvite [SDP_FILE]`, `downgrade [audio|video]` (default video),
     /// `media [rtp=on|off] [rtcp=on|off]` (seed 000: a switch not given is off).
     pub fn parse(args: &[&str]) -> Result<Command, String> {
         let (Some(&action), rest) = (args.first(), args.get(1..).unwrap_or(&[])) else { return Err("missing action".into()) };
@@ -94,6 +94,10 @@ impl Command {
         match action {
             "reinvite" => Ok(Command::Reinvite(rest.first().map(|f| (*f).to_owned()))),
             "stop" => Reason::parse_args(rest).map(|r| Command::Basic(Action::Stop(r))),
+            "answer" => match rest.first() {
+                None => Ok(Command::Basic(Action::Answer(None))),
+                Some(c) => c.parse().map_err(|_| format!("bad answer code {c}")).and_then(answer_code).map(|c| Command::Basic(Action::Answer(Some(c)))),
+            },
             "downgrade" => match rest.first().copied().unwrap_or("video") {
                 "video" => Ok(Command::Downgrade { video: true }),
                 "audio" => Ok(Command::Downgrade { video: false }),
@@ -123,8 +127,20 @@ pub enum Action {
     Stop(Option<Reason>),
     /// Put the UE on hold: re-INVITE with `a=sendonly` (RFC 3264 8.4).
     Hold,
-    /// Answer a ringing echo call now (seed 000 remote_control, ring_only).
-    Answer,
+    /// Answer a ringing echo call now (seed 000 remote_control, ring_only), with 200 or
+    /// the forced final code (seed 000 dialog_set.code: "if action is answer, forces SIP
+    /// code"; a 3xx-6xx refuses the call).
+    Answer(Option<u16>),
+}
+
+/// The forced code of an `answer`: a final response, 200..=699 (RFC 3261 7.2; a
+/// provisional one would leave the INVITE unanswered).
+pub fn answer_code(code: u16) -> Result<u16, String> {
+    if (200..=699).contains(&code) {
+        Ok(code)
+    } else {
+        Err(format!("answer code {code} is not a final response (200-699)"))
+    }
 }
 
 impl Action {
@@ -133,7 +149,7 @@ impl Action {
         match s {
             "stop" => Some(Action::Stop(None)),
             "hold" => Some(Action::Hold),
-            "answer" => Some(Action::Answer),
+            "answer" => Some(Action::Answer(None)),
             _ => None,
         }
     }
@@ -328,7 +344,10 @@ mod tests {
         assert!(text.contains("c1") && text.contains("erab_set") && text.contains("sip:a@x -> sip:echo@x"), "{text}");
         assert!(text.ends_with("1 dialog(s)\n"), "{text}");
         assert_eq!(Action::parse("hold"), Some(Action::Hold));
-        assert_eq!(Action::parse("answer"), Some(Action::Answer));
+        assert_eq!(Action::parse("answer"), Some(Action::Answer(None)));
+        assert_eq!(Command::parse(&["answer", "486"]), Ok(Command::Basic(Action::Answer(Some(486)))));
+        assert!(Command::parse(&["answer", "180"]).is_err());
+        assert!(Command::parse(&["answer", "x"]).is_err());
         assert_eq!(Action::parse("downgrade"), None);
     }
 

@@ -370,6 +370,12 @@ impl Echo {
 
     /// Sends the 200 to the INVITE, starting the session timer.
     pub(super) fn answer_now(&mut self, now: Instant, id: &str) -> Vec<Out> {
+        self.answer_now_with(now, id, 200)
+    }
+
+    /// Sends the 2xx `code` to the INVITE (200 but for a forced `dialog_set` answer
+    /// code), starting the session timer.
+    pub(super) fn answer_now_with(&mut self, now: Instant, id: &str, code: u16) -> Vec<Out> {
         let Some(c) = self.calls.get(id) else { return vec![] };
         let Some(tx) = c.tx else { return vec![] };
         let mut headers = Headers::new();
@@ -379,10 +385,10 @@ impl Echo {
                 headers.push(("Require", "timer".into()));
             }
         }
-        let msg = self.response(c, 200, "OK", headers, true);
+        let msg = self.response(c, code, super::callflow::reason(code), headers, true);
         let (worker, cseq) = (c.tx_worker, invite_cseq(c));
         // seed 000 callflow_modifier INVITE.OK.
-        let outcome = self.modified_response(now, id, 200, msg);
+        let outcome = self.modified_response(now, id, code, msg);
         let (t1, t2) = (self.policy.t1, self.policy.t2);
         if let Some(c) = self.calls.get_mut(id).filter(|_| !outcome.ends) {
             c.stage = Stage::Answered;

@@ -235,7 +235,7 @@ impl Echo {
     /// `dialog_set ID stop|hold|answer` on an echo call: stop ends it (BYE
     /// once answered, else 480); hold re-INVITEs the UE with our media
     /// `a=sendonly` (RFC 3264 8.4), or `a=sendrecv` when it is held already; answer sends the 200 of a ringing call
-    /// (ring_only, remote_control). None when ID is not an echo call.
+    /// (ring_only, remote_control), or the forced code (a 3xx-6xx refuses the call). None when ID is not an echo call.
     pub fn dialog_set(&mut self, now: Instant, id: &str, action: &Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
         let c = self.calls.get_mut(id)?;
         let answered = c.stage == Stage::Answered;
@@ -260,13 +260,17 @@ impl Echo {
                 Ok(self.send_in_dialog(id, "INVITE", Headers::new(), true))
             }
             (Action::Hold, false) => Err("the call is not answered".into()),
-            (Action::Answer, false) if ringing => {
-                let out = self.answer_now(now, id);
+            // seed 000 dialog_set.code: a forced 3xx-6xx refuses the call.
+            (&Action::Answer(Some(code)), false) if ringing && code >= 300 => {
+                Ok(self.reject(id, code, super::super::callflow::reason(code), Extra::warning("answered by the operator").headers, ports))
+            }
+            (&Action::Answer(code), false) if ringing => {
+                let out = self.answer_now_with(now, id, code.unwrap_or(200));
                 self.schedule(id);
                 Ok(out)
             }
-            (Action::Answer, false) => Err("the call is not ringing yet".into()),
-            (Action::Answer, true) => Err("the call is answered already".into()),
+            (Action::Answer(_), false) => Err("the call is not ringing yet".into()),
+            (Action::Answer(_), true) => Err("the call is answered already".into()),
         })
     }
 }

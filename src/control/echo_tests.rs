@@ -288,3 +288,29 @@ fn rfc3261_13_3_1_4_the_200_to_a_re_invite_is_retransmitted_until_its_own_ack() 
     assert!(bye.contains("Reason: SIP;cause=408;text=\"no ACK for the 2xx\""), "{bye}");
     assert!(w.echo.is_empty());
 }
+
+#[test]
+fn dialog_set_answer_sends_200_or_the_forced_code() {
+    use super::super::dialogs::Action;
+    // seed 000 remote_control: the call rings until dialog_set answer.
+    let mut w = world(", remote_control: true", &[]);
+    assert!(w.invite(1).iter().all(|m| status(m) != "200"), "ringing, not answered");
+    let out = texts(&w.echo.dialog_set(w.t0, "echo-1", &Action::Answer(None), &mut w.ports).expect("an echo call").expect("answered"));
+    assert_eq!(out.iter().map(|m| status(m)).collect::<Vec<_>>(), ["200"]);
+    let again = w.echo.dialog_set(w.t0, "echo-1", &Action::Answer(None), &mut w.ports).expect("an echo call");
+    assert!(again.is_err(), "answered already");
+
+    // seed 000 dialog_set.code: a forced 486 refuses the call and frees its ports.
+    let mut w = world(", remote_control: true", &[]);
+    w.invite(2);
+    let out = texts(&w.echo.dialog_set(w.t0, "echo-2", &Action::Answer(Some(486)), &mut w.ports).expect("an echo call").expect("refused"));
+    assert_eq!(out.iter().map(|m| status(m)).collect::<Vec<_>>(), ["486"]);
+    assert!(out[0].starts_with("SIP/2.0 486 Busy Here\r\n"), "{}", out[0]);
+    assert!(w.echo.dialog_set(w.t0, "echo-2", &Action::Stop(None), &mut w.ports).is_none(), "the call is gone");
+
+    // A forced 2xx answers with that code.
+    let mut w = world(", remote_control: true", &[]);
+    w.invite(3);
+    let out = texts(&w.echo.dialog_set(w.t0, "echo-3", &Action::Answer(Some(202)), &mut w.ports).expect("an echo call").expect("answered"));
+    assert_eq!(out.iter().map(|m| status(m)).collect::<Vec<_>>(), ["202"]);
+}

@@ -73,11 +73,11 @@ pub const DIALOG: Command = Command {
 /// `dialog_set`.
 pub const DIALOG_SET: Command = Command {
     name: "dialog_set",
-    usage: "dialog_set ID stop [cause=N] [protocol=P] [text=...]|hold|answer|reinvite [SDP_FILE]|downgrade [audio|video]|media [rtp=on|off] [rtcp=on|off]",
+    usage: "dialog_set ID stop [cause=N] [protocol=P] [text=...]|hold|answer [CODE]|reinvite [SDP_FILE]|downgrade [audio|video]|media [rtp=on|off] [rtcp=on|off]",
     help: "Act on dialog ID (as listed by dialog): stop ends it (with a Reason header, RFC 3326, \
            when cause, protocol (SIP by default, Q.850) or text is given; text takes the rest of \
            the line), hold puts the UE(s) on hold (re-INVITE with a=sendonly) or resumes a held \
-           call, answer sends the 200 of a ringing echo call (ring_only, remote_control), reinvite \
+           call, answer sends the 200 (or the final CODE, 200-699) of a ringing echo call (ring_only, remote_control), reinvite \
            re-offers the current SDP (on an MT call, the SDP of SDP_FILE when given), downgrade \
            removes the video (or audio) stream (port 0), media switches RTP and RTCP forwarding \
            (a switch not given is off).",

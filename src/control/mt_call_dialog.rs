@@ -76,7 +76,7 @@ impl MtCalls {
     pub fn dialog_set(&mut self, id: &str, action: &Action, ports: &mut MediaPorts) -> Option<Result<Vec<Out>, String>> {
         let c = self.calls.get_mut(id)?;
         Some(match (action, c.answered) {
-            (Action::Answer, _) => Err("MT calls are answered by the UE".into()),
+            (Action::Answer(_), _) => Err("MT calls are answered by the UE".into()),
             (Action::Stop(reason), true) => {
                 let mut out = self.send_in_dialog(id, "BYE", false, &Reason::headers(reason.as_ref()));
                 out.extend(self.release(id, ports));
