@@ -228,4 +228,17 @@ fn remote_control_echo_rings_until_dialog_set_answer() {
     assert!(ok.starts_with("SIP/2.0 200") && ok.contains("m=audio"), "{ok}");
     writeln!(stdin, "dialog_set mon-rc answer").unwrap();
     wait_line(&lines, "dialog_set: the call is answered already");
+    // seed 000 dialog_set.code: a forced final code refuses the ringing call.
+    let second = invite.replace("Call-ID: mon-rc\r\n", "Call-ID: mon-rc2\r\n").replace("branch=z9hG4bKa1", "branch=z9hG4bKa2").replace("tag=u1", "tag=u2");
+    ue.send_to(second.as_bytes(), sip).unwrap();
+    let ringing = loop {
+        let (m, _) = recv(&ue);
+        if !m.starts_with("SIP/2.0 100") {
+            break m;
+        }
+    };
+    assert!(ringing.starts_with("SIP/2.0 180") && ringing.contains("mon-rc2"), "{ringing}");
+    writeln!(stdin, "dialog_set mon-rc2 answer 486").unwrap();
+    let (busy, _) = recv(&ue);
+    assert!(busy.starts_with("SIP/2.0 486 Busy Here\r\n") && busy.contains("mon-rc2"), "{busy}");
 }
