@@ -123,9 +123,19 @@ impl Waker {
         self.sleeping.store(true, Ordering::SeqCst);
     }
 
-    /// Consumer side: after waking (or deciding not to sleep), clear the flag, and the fd
-    /// when it was written.
+    /// Consumer side: after waking (or deciding not to sleep), clear the flag. The
+    /// eventfd is not read: the worker (io_uring multishot poll, mio's epoll) and the
+    /// control thread (mio's epoll) wait for it edge-triggered, where every write is a
+    /// wake-up of its own whatever the counter holds, so resetting the counter would only
+    /// cost a system call per wake-up (the 64-bit counter cannot fill).
     pub fn finish_sleep(&self) {
+        self.sleeping.store(false, Ordering::SeqCst);
+    }
+
+    /// [`Waker::finish_sleep`] for a consumer that waits with a level-triggered poll
+    /// ([`EventReceiver::recv_timeout`]): the counter is reset when it was written, or the
+    /// next poll would return at once.
+    pub fn finish_sleep_level(&self) {
         self.sleeping.store(false, Ordering::SeqCst);
         if self.written.swap(false, Ordering::SeqCst) {
             self.efd.drain();
@@ -268,7 +278,7 @@ impl<E> EventReceiver<E> {
             if self.prepare_wait() {
                 self.waker.eventfd().wait(Some(deadline - now));
             }
-            self.waker.finish_sleep();
+            self.waker.finish_sleep_level();
         }
     }
 
@@ -280,7 +290,7 @@ impl<E> EventReceiver<E> {
         self.queues.iter().all(|q| q.is_empty())
     }
 
-    /// Clears the wait flag and drains the eventfd.
+    /// Clears the wait flag (the caller's poll is edge-triggered, see [`Waker::finish_sleep`]).
     pub fn finish_wait(&self) {
         self.waker.finish_sleep();
     }
