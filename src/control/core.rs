@@ -333,14 +333,8 @@ impl Control {
 
     fn handle_event(&mut self, now: Instant, ev: ToControl) {
         match ev {
-            ToControl::Request { worker, tx, peer, msg } => {
-                self.log_dialog_message(now, super::dialog_log::EventKind::Recv, &msg);
-                self.on_request(now, worker, tx, peer, &msg)
-            }
-            ToControl::Response { tx, msg, .. } => {
-                self.log_dialog_message(now, super::dialog_log::EventKind::Recv, &msg);
-                self.on_response(tx.is_some(), &msg)
-            }
+            ToControl::Request { worker, tx, peer, msg } => self.on_request(now, worker, tx, peer, &msg),
+            ToControl::Response { tx, msg, .. } => self.on_response(now, tx.is_some(), &msg),
             ToControl::Cancelled { worker, target } => {
                 let mut out = self.calls.on_cancelled(worker, target);
                 out.extend(self.echo.on_cancelled(worker, target, &mut self.media_ports));
@@ -352,7 +346,9 @@ impl Control {
     }
 
     fn on_request(&mut self, now: Instant, worker: u16, tx: Option<TxId>, peer: Peer, raw: &[u8]) {
-        let Ok(msg) = Message::parse(raw) else { return };
+        let parsed = Message::parse(raw);
+        self.log_dialog_received(now, raw, parsed.as_ref().ok());
+        let Ok(msg) = parsed else { return };
         self.sip_methods.count(Direction::In, raw);
         self.log_sip(Dir::From, peer, raw);
         if self.mt.owns(&msg) {
@@ -423,10 +419,11 @@ impl Control {
         self.respond(worker, tx, peer, resp);
     }
 
-    fn on_response(&mut self, in_transaction: bool, raw: &[u8]) {
-        let Ok(msg) = Message::parse(raw) else { return };
+    fn on_response(&mut self, now: Instant, in_transaction: bool, raw: &[u8]) {
+        let parsed = Message::parse(raw);
+        self.log_dialog_received(now, raw, parsed.as_ref().ok());
+        let Ok(msg) = parsed else { return };
         self.sip_methods.count(Direction::In, raw);
-        let now = Instant::now();
         // ids.rs: the branch's prefix names the service whose request this answers; the
         // others are not asked (each lookup costs a Via parse and a hash).
         let owner = msg.via_top().ok().and_then(|v| v.branch()).map_or(BranchOwner::Call, BranchOwner::of);
