@@ -46,15 +46,11 @@ pub fn scan(msg: &[u8]) -> Option<Facts<'_>> {
             body = msg.get(next..).unwrap_or_default();
             break;
         }
-        if let Some((name, value)) = header(line) {
-            // RFC 3261 7.3.3: `i` and `c` are the compact forms of Call-ID and Content-Type.
-            if name.eq_ignore_ascii_case(b"call-id") || name.eq_ignore_ascii_case(b"i") {
-                call_id = std::str::from_utf8(value).ok();
-            } else if name.eq_ignore_ascii_case(b"cseq") {
-                cseq = cseq_method(value);
-            } else {
-                sdp = is_sdp(value);
-            }
+        match header(line) {
+            Some((Field::CallId, value)) => call_id = std::str::from_utf8(value).ok(),
+            Some((Field::CSeq, value)) => cseq = cseq_method(value),
+            Some((Field::ContentType, value)) => sdp = is_sdp(value),
+            None => {}
         }
         start = next;
     }
@@ -107,17 +103,39 @@ fn is_sdp(value: &[u8]) -> bool {
     value.get(..15).is_some_and(|t| t.eq_ignore_ascii_case(b"application/sdp"))
 }
 
-/// Name and value of header line `line` when it is one [`scan`] looks at (Call-ID,
-/// CSeq, Content-Type, long or compact): only lines starting with `c` or `i` and
-/// having a colon in their first [`NAME_SPAN`] bytes are split.
-fn header(line: &[u8]) -> Option<(&[u8], &[u8])> {
+/// The header fields [`scan`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Field {
+    /// Call-ID (`i`).
+    CallId,
+    /// CSeq.
+    CSeq,
+    /// Content-Type (`c`).
+    ContentType,
+}
+
+/// The names of the fields [`scan`] reads; RFC 3261 7.3.3: `i` and `c` are the compact
+/// forms of Call-ID and Content-Type.
+const FIELDS: [(&[u8], Field); 5] =
+    [(b"call-id", Field::CallId), (b"cseq", Field::CSeq), (b"content-type", Field::ContentType), (b"i", Field::CallId), (b"c", Field::ContentType)];
+
+/// Field and value of header line `line` when it is one [`scan`] reads: the line starts
+/// with the field's name (any case), then optional whitespace and the colon (RFC 3261
+/// 25.1 HCOLON), the colon within the first [`NAME_SPAN`] bytes. Lines not starting
+/// with `c` or `i` are passed over at their first byte.
+pub(super) fn header(line: &[u8]) -> Option<(Field, &[u8])> {
     if !matches!(line.first(), Some(b'c' | b'C' | b'i' | b'I')) {
         return None;
     }
-    let colon = memchr::memchr(b':', line.get(..NAME_SPAN).unwrap_or(line))?;
-    let name = trim(line.get(..colon)?);
-    let known = [&b"call-id"[..], b"i", b"cseq", b"content-type", b"c"].iter().any(|n| name.eq_ignore_ascii_case(n));
-    known.then(|| (name, trim(line.get(colon + 1..).unwrap_or_default())))
+    FIELDS.iter().find_map(|&(name, field)| {
+        let rest = line.get(name.len()..)?;
+        if !line.get(..name.len())?.eq_ignore_ascii_case(name) {
+            return None;
+        }
+        let space = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let colon = name.len() + space < NAME_SPAN && rest.get(space) == Some(&b':');
+        colon.then(|| (field, trim(rest.get(space + 1..).unwrap_or_default())))
+    })
 }
 
 fn trim(b: &[u8]) -> &[u8] {

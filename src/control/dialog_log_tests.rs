@@ -161,6 +161,113 @@ fn scan_finds_label_call_id_and_sdp_body_of_outgoing_messages() {
     assert_eq!(scan::method_name(b"frob"), "OTHER");
 }
 
+/// Messages of a call as ringcore receives them, with the facts the log records.
+const RECEIVED: [&[u8]; 5] = [
+    b"INVITE sip:ue@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\nTo: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\ni: abc@h\r\nCSeq: 2 INVITE\r\nc: application/sdp\r\nContent-Length: 3\r\n\r\nv=0",
+    b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\nTo: <sip:b@h>;tag=2\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: abc@h\r\nCSeq:  2   invite\r\nContent-Length: 0\r\n\r\n",
+    b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\nTo: <sip:b@h>;tag=2\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: abc@h\r\nCSeq: 2 INVITE\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nv=0",
+    b"BYE sip:ue@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK2\r\nTo: <sip:b@h>;tag=2\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: abc@h\r\nCall-ID: last@h\r\nCSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n",
+    b"FROB sip:ue@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK3\r\nTo: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: f@h\r\nCSeq: 4 FROB\r\nContent-Type: APPLICATION/SDP\r\nContent-Length: 0\r\n\r\n",
+];
+
+#[test]
+fn facts_of_a_parsed_message_are_those_scan_finds_in_its_bytes() {
+    let want = [
+        (Label::Request("INVITE"), "abc@h", Some(&b"v=0"[..])),
+        (Label::Response(180, "INVITE"), "abc@h", None),
+        (Label::Response(200, "INVITE"), "abc@h", None),
+        (Label::Request("BYE"), "last@h", None),
+        (Label::Request("OTHER"), "f@h", None),
+    ];
+    for (raw, want) in RECEIVED.iter().zip(want) {
+        let msg = crate::sip::Message::parse(raw).expect("a valid message");
+        assert_eq!(facts(&msg), Some(want), "{}", String::from_utf8_lossy(raw));
+        assert_eq!(scan(raw), Some(want), "{}", String::from_utf8_lossy(raw));
+    }
+    // The body is the one Content-Length frames (RFC 3261 18.3), trailing bytes left out.
+    let long = b"SIP/2.0 200 OK\r\nCall-ID: k\r\nCSeq: 1 INVITE\r\nc: application/sdp\r\nl: 3\r\n\r\nv=0junk";
+    let msg = crate::sip::Message::parse(long).expect("a valid message");
+    assert_eq!(facts(&msg), Some((Label::Response(200, "INVITE"), "k", Some(&b"v=0"[..]))));
+    let no_id = crate::sip::Message::parse(b"OPTIONS sip:x SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n").expect("parses");
+    assert_eq!(facts(&no_id), None, "no Call-ID");
+}
+
+#[test]
+fn to_tags_are_found_in_a_to_value() {
+    assert!(has_tag(b"<sip:b@h>;tag=2"));
+    assert!(has_tag(b"<sip:b@h> ;TAG=x"));
+    assert!(!has_tag(b"<sip:b@h>"));
+    assert!(!has_tag(b";tag"));
+    assert!(!has_tag(b""));
+}
+
+#[test]
+fn cut_and_damaged_messages_neither_panic_nor_disagree_between_scan_and_facts() {
+    for raw in RECEIVED {
+        for end in 0..=raw.len() {
+            let mut bytes = raw.get(..end).expect("end is within the message").to_vec();
+            check_agree(&bytes);
+            // Damage one byte: a NUL, a LF, a CR, a colon, a non-UTF-8 byte.
+            for (i, b) in [0u8, b'\n', b'\r', b':', 0xff].into_iter().enumerate() {
+                let at = (end * 7 + i * 13) % bytes.len().max(1);
+                if let Some(slot) = bytes.get_mut(at) {
+                    *slot = b;
+                    check_agree(&bytes);
+                }
+            }
+        }
+    }
+}
+
+/// `scan` and `facts` agree on `raw` whenever it parses as exactly one message (no
+/// leading CRLF, no trailing bytes, no folded header line), and neither panics.
+fn check_agree(raw: &[u8]) {
+    let scanned = scan(raw);
+    let Ok(msg) = crate::sip::Message::parse(raw) else { return };
+    let folded = raw.windows(2).any(|w| matches!(w, [b'\n', b' ' | b'\t']));
+    if msg.len() == raw.len() && !raw.starts_with(b"\r") && !raw.starts_with(b"\n") && !folded {
+        assert_eq!(facts(&msg), scanned, "{}", String::from_utf8_lossy(raw));
+    }
+}
+
+#[test]
+fn header_lines_are_read_by_name_then_whitespace_then_colon_within_name_span() {
+    use scan::Field;
+    // The rule: the name is what precedes the first colon of the line's first 32 bytes,
+    // trimmed; the value what follows it, trimmed.
+    fn reference(line: &[u8]) -> Option<(Field, &[u8])> {
+        let trim = |b: &[u8]| -> Vec<u8> { String::from_utf8_lossy(b).trim_matches(|c: char| c.is_ascii_whitespace()).as_bytes().to_vec() };
+        if !matches!(line.first(), Some(b'c' | b'C' | b'i' | b'I')) {
+            return None;
+        }
+        let colon = line.iter().take(32).position(|&b| b == b':')?;
+        let name = trim(line.get(..colon)?).to_ascii_lowercase();
+        let field = match name.as_slice() {
+            b"call-id" | b"i" => Field::CallId,
+            b"cseq" => Field::CSeq,
+            b"content-type" | b"c" => Field::ContentType,
+            _ => return None,
+        };
+        let value = line.get(colon + 1..)?;
+        let start = value.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(value.len());
+        let end = value.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+        Some((field, value.get(start..end)?))
+    }
+    let names = ["Call-ID", "call-id", "I", "i", "CSeq", "cseq", "Content-Type", "c", "C", "Contact", "Content-Length", "Call-Info", "cs", "x", ""];
+    let mut checked = 0;
+    for name in names {
+        for space in 0..34 {
+            for tail in [": v ", ":", " : x", "", ";:y", "\t:\tapplication/sdp\t"] {
+                let pad = if space % 3 == 0 { "\t" } else { " " }.repeat(space);
+                let line = format!("{name}{pad}{tail}");
+                assert_eq!(scan::header(line.as_bytes()), reference(line.as_bytes()), "{line:?}");
+                checked += usize::from(reference(line.as_bytes()).is_some());
+            }
+        }
+    }
+    assert!(checked > 100, "the reference accepts lines too: {checked}");
+}
+
 #[test]
 fn scan_reads_compact_and_spaced_headers_and_messages_without_a_blank_line() {
     let resp = b"SIP/2.0 183 Session Progress\r\ni  : z1\r\nC : Application/SDP\r\ncseq:  3   INVITE\r\nl: 3\r\n\r\nv=0";
