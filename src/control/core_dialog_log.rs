@@ -67,7 +67,8 @@ impl Control {
         };
         if self.dialog_log.handle_message(now, d.id, d.age, kind, label, d.state) {
             // A relayed call's known row is refreshed in place; other rows are rebuilt.
-            let refreshed = self.dialog_log.row_mut(d.id).is_some_and(|row| self.calls.refresh_row(now, d.id, row));
+            let calls = &self.calls;
+            let refreshed = self.dialog_log.fill_row(d.id, |row| calls.refresh_row(now, d.id, row));
             if !refreshed {
                 if let Some(row) = self.dialog_row(now, d.id) {
                     self.dialog_log.handle_row(d.id, row);

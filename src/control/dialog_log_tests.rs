@@ -402,14 +402,41 @@ fn bounds_hold_while_dialogs_come_and_go() {
 fn the_kept_row_is_updated_in_place_until_the_dialog_stops() {
     let (mut log, t0) = (DialogLog::new(8), Instant::now());
     assert!(log.handle_message(t0, "c1", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init"));
-    assert!(log.row_mut("c1").is_none(), "no row known yet");
+    assert!(!log.fill_row("c1", |_| panic!("no row to fill")), "no row known yet");
     log.handle_row("c1", row("c1"));
-    let r = log.row_mut("c1").expect("known");
-    r.state = "start";
-    r.age = ms(40);
+    assert!(!log.fill_row("c1", |_| false), "the filler did not know the dialog");
+    assert!(log.fill_row("c1", |r| {
+        r.state = "start";
+        r.age = ms(40);
+        true
+    }));
     assert_eq!(log.row("c1").map(|r| (r.state, r.age)), Some(("start", ms(40))));
     log.handle_stop(t0 + ms(50), "c1", Vec::new());
-    assert!(log.row_mut("c1").is_none(), "a stopped dialog's row is final");
+    assert!(!log.fill_row("c1", |_| panic!("stopped")), "a stopped dialog's row is final");
     let listed: Vec<(String, &str)> = log.stopped_rows(t0 + ms(60)).map(|r| (r.id, r.state)).collect();
     assert_eq!(listed, vec![("c1".to_owned(), "stop")]);
+}
+
+#[test]
+fn a_reused_entry_fills_the_row_of_its_previous_dialog_in_place() {
+    // One dialog in progress at most, one stopped: the third dialog reuses the first's entry.
+    let (mut log, t0) = (DialogLog::new(1), Instant::now());
+    for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
+        let t = t0 + ms(10 * i as u64);
+        assert!(log.handle_message(t, id, Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init"));
+        let reused = log.fill_row(id, |r| {
+            assert_eq!(r.id, "a", "the spare row is the first dialog's");
+            r.id = id.to_owned();
+            r.state = "init";
+            true
+        });
+        assert_eq!(reused, i == 2, "dialog {id}: only a reused entry has a spare row");
+        if !reused {
+            log.handle_row(id, row(id));
+        }
+        assert_eq!(log.row(id).map(|r| r.id.as_str()), Some(id));
+        log.handle_stop(t + ms(1), id, Vec::new());
+    }
+    let listed: Vec<String> = log.stopped_rows(t0 + ms(30)).map(|r| r.id).collect();
+    assert_eq!(listed, vec!["c".to_owned()]);
 }
