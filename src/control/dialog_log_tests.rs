@@ -231,6 +231,20 @@ fn check_agree(raw: &[u8]) {
 }
 
 #[test]
+fn sdp_sections_read_lf_only_bodies_and_bodies_ending_in_empty_lines() {
+    let crlf = SDP_SENDONLY;
+    let lf = crlf.replace("\r\n", "\n");
+    let trailing = format!("{crlf}\r\n\n");
+    let want = SdpSections::scan(crlf.as_bytes()).map(|s| s.as_slice().to_vec());
+    assert_eq!(want.as_ref().map(Vec::len), Some(2));
+    for body in [lf.as_str(), trailing.as_str()] {
+        assert_eq!(SdpSections::scan(body.as_bytes()).map(|s| s.as_slice().to_vec()), want, "{body:?}");
+    }
+    assert_eq!(SdpSections::scan(format!("{crlf}\r\n\r\na=x\r\n").as_bytes()), None, "an empty line inside");
+    assert_eq!(SdpSections::scan(b"v=0\r\nm\r\n"), None, "a line without its '='");
+}
+
+#[test]
 fn header_lines_are_read_by_name_then_whitespace_then_colon_within_name_span() {
     use scan::Field;
     // The rule: the name is what precedes the first colon of the line's first 32 bytes,
