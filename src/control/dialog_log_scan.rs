@@ -159,12 +159,7 @@ impl SdpSections {
     pub fn scan(body: &[u8]) -> Option<SdpSections> {
         const BLANK: Section = Section { kind: "", dir: Direction::SendRecv, removed: false };
         let view = SdpView::new_checked(body).ok()?;
-        // The view checked every line (`<type>=<value>`, empty lines only at the end):
-        // its lines are split again here by a search for LF rather than byte by byte.
-        let mut lines = view.as_str().split('\n').filter_map(|l| {
-            let l = l.strip_suffix('\r').unwrap_or(l);
-            Some(SdpLine { kind: *l.as_bytes().first()?, value: l.get(2..)? })
-        });
+        let mut lines = view.lines();
         if lines.next()?.kind != b'v' {
             return None;
         }
@@ -213,12 +208,6 @@ impl SdpSections {
     pub fn as_slice(&self) -> &[Section] {
         self.sections.get(..self.len).unwrap_or_default()
     }
-}
-
-/// One line of a checked SDP body: its type letter and its value (RFC 8866 5).
-struct SdpLine<'a> {
-    kind: u8,
-    value: &'a str,
 }
 
 /// The direction attribute `a=<value>` names, if any (RFC 8866 6.7).
