@@ -419,11 +419,12 @@ impl Control {
         self.respond(worker, tx, peer, resp);
     }
 
-    fn on_response(&mut self, now: Instant, in_transaction: bool, raw: &[u8]) {
+    fn on_response(&mut self, received: Instant, in_transaction: bool, raw: &[u8]) {
         let parsed = Message::parse(raw);
-        self.log_dialog_received(now, raw, parsed.as_ref().ok());
+        self.log_dialog_received(received, raw, parsed.as_ref().ok());
         let Ok(msg) = parsed else { return };
         self.sip_methods.count(Direction::In, raw);
+        let now = Instant::now();
         // ids.rs: the branch's prefix names the service whose request this answers; the
         // others are not asked (each lookup costs a Via parse and a hash).
         let owner = msg.via_top().ok().and_then(|v| v.branch()).map_or(BranchOwner::Call, BranchOwner::of);
