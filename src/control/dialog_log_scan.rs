@@ -41,6 +41,12 @@ pub fn scan(msg: &[u8]) -> Option<Facts<'_>> {
     while start < msg.len() {
         let end = lines.next();
         let next = end.map_or(msg.len(), |nl| nl + 1);
+        // Only empty lines and those starting with `c` or `i` ([`header`]) matter: the
+        // others are passed over at their first byte.
+        if !matches!(msg.get(start), Some(b'c' | b'C' | b'i' | b'I' | b'\r' | b'\n')) {
+            start = next;
+            continue;
+        }
         let line = line(msg, start, end);
         if line.is_empty() {
             body = msg.get(next..).unwrap_or_default();

@@ -219,10 +219,41 @@ fn cut_and_damaged_messages_neither_panic_nor_disagree_between_scan_and_facts() 
     }
 }
 
+/// What [`scan`] finds, by the rule written plainly: lines split at LF (one CR before
+/// it dropped), the header ending at the first empty line after the start line, the
+/// last Call-ID / CSeq / Content-Type line counting.
+fn reference_scan(msg: &[u8]) -> Option<(Label, String, Option<Vec<u8>>)> {
+    let mut lines = msg.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let first = if msg.is_empty() { return None } else { lines.next()? };
+    let (mut call_id, mut cseq, mut sdp, mut body) = (None, None, false, None);
+    let mut at = msg.iter().position(|&b| b == b'\n').map_or(msg.len(), |n| n + 1);
+    for line in lines {
+        let raw_len = msg.get(at..).map_or(0, |r| r.iter().position(|&b| b == b'\n').map_or(r.len(), |n| n + 1));
+        at += raw_len;
+        if line.is_empty() {
+            body = msg.get(at..).map(<[u8]>::to_vec);
+            break;
+        }
+        match scan::header(line) {
+            Some((scan::Field::CallId, v)) => call_id = std::str::from_utf8(v).ok().map(str::to_owned),
+            Some((scan::Field::CSeq, v)) => cseq = v.split(|&b| b == b' ').filter(|t| !t.is_empty()).nth(1).map(scan::method_name),
+            Some((scan::Field::ContentType, v)) => sdp = v.len() >= 15 && v[..15].eq_ignore_ascii_case(b"application/sdp"),
+            None => {}
+        }
+    }
+    let label = match first.strip_prefix(b"SIP/2.0 ") {
+        Some(rest) => Label::Response(std::str::from_utf8(rest.get(..3)?).ok()?.parse().ok()?, cseq.unwrap_or("OTHER")),
+        None => Label::Request(scan::method_name(first.split(|&b| b == b' ').next()?)),
+    };
+    Some((label, call_id?, body.filter(|b| sdp && !b.is_empty())))
+}
+
 /// `scan` and `facts` agree on `raw` whenever it parses as exactly one message (no
 /// leading CRLF, no trailing bytes, no folded header line), and neither panics.
 fn check_agree(raw: &[u8]) {
     let scanned = scan(raw);
+    let owned = scanned.map(|(l, c, b)| (l, c.to_owned(), b.map(<[u8]>::to_vec)));
+    assert_eq!(owned, reference_scan(raw), "{}", String::from_utf8_lossy(raw));
     let Ok(msg) = crate::sip::Message::parse(raw) else { return };
     let folded = raw.windows(2).any(|w| matches!(w, [b'\n', b' ' | b'\t']));
     if msg.len() == raw.len() && !raw.starts_with(b"\r") && !raw.starts_with(b"\n") && !folded {
