@@ -339,13 +339,15 @@ impl Control {
         }
         match ev {
             ToControl::Request { worker, tx, peer, msg, index } => {
-                self.log_dialog_message(now, super::dialog_log::EventKind::Recv, &msg);
-                let Some(parsed) = rebuild(&msg, index.as_ref()) else { return };
+                let parsed = rebuild(&msg, index.as_ref());
+                self.log_dialog_received(now, &msg, parsed.as_ref());
+                let Some(parsed) = parsed else { return };
                 self.on_request(now, worker, tx, peer, &parsed)
             }
             ToControl::Response { tx, msg, index, .. } => {
-                self.log_dialog_message(now, super::dialog_log::EventKind::Recv, &msg);
-                let Some(parsed) = rebuild(&msg, index.as_ref()) else { return };
+                let parsed = rebuild(&msg, index.as_ref());
+                self.log_dialog_received(now, &msg, parsed.as_ref());
+                let Some(parsed) = parsed else { return };
                 self.on_response(tx.is_some(), &parsed)
             }
             ToControl::Cancelled { worker, target } => {

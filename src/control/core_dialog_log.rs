@@ -4,12 +4,13 @@
 //! UE's SDP noted (media sections, hold) and the SDP ringcore sends kept per leg.
 
 use super::super::calls::Calls;
-use super::super::dialog_log::{scan, EventKind, Label};
+use super::super::dialog_log::{facts, has_tag, scan, EventKind, Facts, Label};
 use super::super::dialogs::{DialogRef, DialogRow};
 use super::super::echo::Echo;
 use super::super::mt_call::MtCalls;
 use super::Control;
 use crate::endpoint::ToWorker;
+use crate::sip::{HeaderName, Message};
 use std::time::{Duration, Instant};
 
 /// True when the To header of `raw` carries a tag (an in-dialog request, RFC 3261 12.2).
@@ -19,7 +20,7 @@ fn has_to_tag(raw: &[u8]) -> bool {
         let name_end = l.iter().position(|&b| b == b':').unwrap_or(0);
         let name = l.get(..name_end).unwrap_or(&[]);
         if name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t") {
-            return l.windows(5).any(|w| w.eq_ignore_ascii_case(b";tag="));
+            return has_tag(l);
         }
     }
     false
@@ -32,9 +33,20 @@ fn dialog_ref<'a>(mt: &'a MtCalls, echo: &'a Echo, calls: &'a Calls, now: Instan
 }
 
 impl Control {
-    /// Records message `raw`, received or sent (`kind`), on its dialog's event list.
-    pub(super) fn log_dialog_message(&mut self, now: Instant, kind: EventKind, raw: &[u8]) {
-        let Some((label, call_id, sdp)) = scan(raw) else { return };
+    /// Records message `raw`, received and not yet handled, on its dialog's event list:
+    /// its facts are read from `parsed` (the message as the control thread parsed it)
+    /// when it parsed, else scanned from the bytes.
+    pub(super) fn log_dialog_received(&mut self, now: Instant, raw: &[u8], parsed: Option<&Message<'_>>) {
+        let Some(facts) = parsed.map_or_else(|| scan(raw), facts) else { return };
+        self.log_dialog_message(now, EventKind::Recv, facts, || match parsed {
+            Some(m) => m.header(HeaderName::To).is_some_and(has_tag),
+            None => has_to_tag(raw),
+        });
+    }
+
+    /// Records message `(label, call_id, sdp)`, received or sent (`kind`), on its
+    /// dialog's event list; `to_tag` tells whether its To carries a tag.
+    fn log_dialog_message(&mut self, now: Instant, kind: EventKind, (label, call_id, sdp): Facts<'_>, to_tag: impl FnOnce() -> bool) {
         if matches!(label, Label::Request("REGISTER" | "SUBSCRIBE" | "PUBLISH" | "OPTIONS")) {
             return;
         }
@@ -43,7 +55,7 @@ impl Control {
             Some(d) => d,
             // Received messages are recorded before they are handled: an initial INVITE
             // opens its dialog in state init (a dialog never created is swept later).
-            None if kind == EventKind::Recv && label == Label::Request("INVITE") && !has_to_tag(raw) => {
+            None if kind == EventKind::Recv && label == Label::Request("INVITE") && !to_tag() => {
                 DialogRef { id: call_id, state: "init", age: Duration::ZERO, ue_leg: true }
             }
             None => {
@@ -55,7 +67,8 @@ impl Control {
         };
         if self.dialog_log.handle_message(now, d.id, d.age, kind, label, d.state) {
             // A relayed call's known row is refreshed in place; other rows are rebuilt.
-            let refreshed = self.dialog_log.row_mut(d.id).is_some_and(|row| self.calls.refresh_row(now, d.id, row));
+            let calls = &self.calls;
+            let refreshed = self.dialog_log.fill_row(d.id, |row| calls.refresh_row(now, d.id, row));
             if !refreshed {
                 if let Some(row) = self.dialog_row(now, d.id) {
                     self.dialog_log.handle_row(d.id, row);
@@ -94,12 +107,16 @@ impl Control {
         }
     }
 
-    /// Records every SIP message of `out` (before it is sent).
+    /// Records every SIP message of `out` (before it is sent). Not inlined: profiles
+    /// show what recording sent messages costs under this name.
+    #[inline(never)]
     pub(super) fn log_dialog_sends(&mut self, out: &[(u16, ToWorker)]) {
         let now = Instant::now();
         for (_, cmd) in out {
             if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = cmd {
-                self.log_dialog_message(now, EventKind::Send, msg);
+                if let Some(facts) = scan(msg) {
+                    self.log_dialog_message(now, EventKind::Send, facts, || false);
+                }
             }
         }
     }

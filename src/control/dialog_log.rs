@@ -33,7 +33,7 @@ mod scan;
 #[path = "dialog_log_slab.rs"]
 mod slab;
 
-pub use scan::scan;
+pub use scan::{facts, has_tag, scan, Facts};
 use scan::SdpSections;
 use entry::Entry;
 use slab::Slab;
@@ -222,7 +222,7 @@ impl DialogLog {
     /// A message of dialog `id` (whose age is `age` and whose state after handling the
     /// message is `state`) was sent or received: the message event, then a `state`
     /// event when the state changed. True when the dialog's row should be refreshed
-    /// ([`Self::handle_row`], or in place through [`Self::row_mut`]): its state changed
+    /// ([`Self::handle_row`], or in place through [`Self::fill_row`]): its state changed
     /// or no row is known.
     pub fn handle_message(&mut self, now: Instant, id: &str, age: Duration, kind: EventKind, message: Label, state: &'static str) -> bool {
         let Some(e) = self.entry(now, id, age) else { return false };
@@ -296,10 +296,12 @@ impl DialogLog {
         }
     }
 
-    /// The row of dialog `id` to refresh in place ([`Self::handle_row`] without a new
-    /// row), if it is in progress and its row is known.
-    pub fn row_mut(&mut self, id: &str) -> Option<&mut DialogRow> {
-        self.get_mut(id).filter(|e| e.stopped.is_none())?.row.as_mut()
+    /// Refreshes in place the row of dialog `id` (in progress): `fill` writes it (into
+    /// the known row, else into the buffers of the row the entry held for an earlier
+    /// dialog, so that nothing is allocated) and says whether it knew the dialog. True
+    /// when the row was filled; else the caller builds one ([`Self::handle_row`]).
+    pub fn fill_row(&mut self, id: &str, fill: impl FnOnce(&mut DialogRow) -> bool) -> bool {
+        self.get_mut(id).filter(|e| e.stopped.is_none()).is_some_and(|e| e.fill_row(fill))
     }
 
     /// The row of dialog `id` as last seen alive.

@@ -40,6 +40,8 @@ pub(super) struct Entry {
     pub(super) legs_used: usize,
     /// The dialog's row as last seen alive (kept for the `stop` listing).
     pub(super) row: Option<DialogRow>,
+    /// The row of the entry's previous dialog, its buffers kept to be filled again.
+    pub(super) spare_row: Option<DialogRow>,
     /// When it stopped, and its media counters then.
     pub(super) stopped: Option<(Instant, Vec<BoardEntry>)>,
     /// Its position in `DialogLog::live` while in progress.
@@ -60,6 +62,7 @@ impl Entry {
             legs: Default::default(),
             legs_used: 0,
             row: None,
+            spare_row: None,
             stopped: None,
             live_at: 0,
         }
@@ -75,7 +78,9 @@ impl Entry {
         self.sections.clear();
         self.hold = false;
         self.legs_used = 0;
-        self.row = None;
+        if let Some(row) = self.row.take() {
+            self.spare_row = Some(row);
+        }
         self.stopped = None;
         self.live_at = live_at;
     }
@@ -108,6 +113,22 @@ impl Entry {
         self.shown = shown;
         self.push(now, EventKind::State, shown, Label::None);
         true
+    }
+
+    /// Fills the row in place with `fill` (the known row, else the spare one); true when
+    /// `fill` knew the dialog, which makes a spare row the known one.
+    pub(super) fn fill_row(&mut self, fill: impl FnOnce(&mut DialogRow) -> bool) -> bool {
+        if let Some(row) = self.row.as_mut() {
+            return fill(row);
+        }
+        let Some(mut row) = self.spare_row.take() else { return false };
+        let filled = fill(&mut row);
+        if filled {
+            self.row = Some(row);
+        } else {
+            self.spare_row = Some(row);
+        }
+        filled
     }
 
     /// Still listed at `now`: in progress, or stopped less than [`STOP_LINGER`] ago.

@@ -1,10 +1,16 @@
 //! The few facts the dialog log needs from a SIP message and from the UE's SDP, found
-//! in one pass over the bytes without a full parse and without allocating: the
-//! message's label, Call-ID and SDP body ([`scan`]), and the media sections with their
-//! direction ([`SdpSections::scan`]).
+//! without allocating: the message's label, Call-ID and SDP body ([`Facts`]), read in
+//! one pass over the bytes without a full parse ([`scan`], for the messages ringcore
+//! sends) or from the message the control thread already parsed ([`facts`], for the
+//! ones it receives), and the media sections with their direction
+//! ([`SdpSections::scan`]).
 
 use super::{Label, Section, MAX_SECTIONS};
 use crate::sdp::{Direction, MediaKind, SdpView, MAX_MEDIA};
+use crate::sip::{HeaderName, Message};
+
+/// What a message event needs: its label, its Call-ID and its body when it is SDP.
+pub type Facts<'a> = (Label, &'a str, Option<&'a [u8]>);
 
 /// The method names events carry (anything else is `OTHER`), so that an event
 /// holds a `&'static str` and recording allocates nothing.
@@ -21,60 +27,121 @@ pub fn method_name(m: &[u8]) -> &'static str {
 }
 
 /// The parts of a message an event needs, found without a full parse: the label, the
-/// Call-ID and the body when it is SDP. None when not a SIP message (no start line, a
-/// bad status code, no Call-ID). The header ends at the first empty line (RFC 3261 7);
-/// a message without one is all header and has no body.
-pub fn scan(msg: &[u8]) -> Option<(Label, &str, Option<&[u8]>)> {
-    let (mut call_id, mut cseq_method, mut sdp) = (None, None, false);
-    let mut first: Option<&[u8]> = None;
+/// Call-ID and the body when it is SDP. None when not a SIP message (a bad status code, no
+/// Call-ID). The header ends at the first empty line (RFC 3261 7);
+/// a message without one is all header and has no body. When a header field repeats,
+/// the last one counts.
+pub fn scan(msg: &[u8]) -> Option<Facts<'_>> {
+    let (mut call_id, mut cseq, mut sdp) = (None, None, false);
+    let mut lines = memchr::memchr_iter(b'\n', msg);
+    let first_end = lines.next();
+    let first = line(msg, 0, first_end);
     let mut body: &[u8] = &[];
-    let mut start = 0;
+    let mut start = first_end.map_or(msg.len(), |nl| nl + 1);
     while start < msg.len() {
-        let rest = msg.get(start..).unwrap_or_default();
-        let (line, next) = match memchr::memchr(b'\n', rest) {
-            Some(nl) => (rest.get(..nl).unwrap_or_default(), start + nl + 1),
-            None => (rest, msg.len()),
-        };
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if first.is_none() {
-            first = Some(line);
-        } else if line.is_empty() {
+        let end = lines.next();
+        let next = end.map_or(msg.len(), |nl| nl + 1);
+        // Only empty lines and those starting with `c` or `i` ([`header`]) matter: the
+        // others are passed over at their first byte.
+        if !matches!(msg.get(start), Some(b'c' | b'C' | b'i' | b'I' | b'\r' | b'\n')) {
+            start = next;
+            continue;
+        }
+        let line = line(msg, start, end);
+        if line.is_empty() {
             body = msg.get(next..).unwrap_or_default();
             break;
-        } else if let Some((name, value)) = header(line) {
-            // RFC 3261 7.3.3: `i` and `c` are the compact forms of Call-ID and Content-Type.
-            if name.eq_ignore_ascii_case(b"call-id") || name.eq_ignore_ascii_case(b"i") {
-                call_id = std::str::from_utf8(value).ok();
-            } else if name.eq_ignore_ascii_case(b"cseq") {
-                cseq_method = value.split(|&b| b == b' ').filter(|t| !t.is_empty()).nth(1).map(method_name);
-            } else {
-                sdp = value.get(..15).is_some_and(|t| t.eq_ignore_ascii_case(b"application/sdp"));
-            }
+        }
+        match header(line) {
+            Some((Field::CallId, value)) => call_id = std::str::from_utf8(value).ok(),
+            Some((Field::CSeq, value)) => cseq = cseq_method(value),
+            Some((Field::ContentType, value)) => sdp = is_sdp(value),
+            None => {}
         }
         start = next;
     }
-    let first = first?;
     let label = match first.strip_prefix(b"SIP/2.0 ") {
         Some(rest) => {
             let code = std::str::from_utf8(rest.get(..3)?).ok()?.parse().ok()?;
-            Label::Response(code, cseq_method.unwrap_or("OTHER"))
+            Label::Response(code, cseq.unwrap_or("OTHER"))
         }
         None => Label::Request(method_name(first.split(|&b| b == b' ').next()?)),
     };
     Some((label, call_id?, (sdp && !body.is_empty()).then_some(body)))
 }
 
-/// Name and value of header line `line` when it is one [`scan`] looks at (Call-ID,
-/// CSeq, Content-Type, long or compact): only lines starting with `c` or `i` and
-/// having a colon in their first [`NAME_SPAN`] bytes are split.
-fn header(line: &[u8]) -> Option<(&[u8], &[u8])> {
+/// The facts [`scan`] finds, read from message `msg` the control thread already parsed
+/// (no second pass over its bytes). As in [`scan`], the last Call-ID, CSeq and
+/// Content-Type fields count; the body is the one the message's framing gives
+/// (Content-Length, RFC 3261 18.3). None without a Call-ID or a valid response code.
+pub fn facts<'a>(msg: &Message<'a>) -> Option<Facts<'a>> {
+    let last = |name| msg.headers_of(name).last();
+    let call_id = std::str::from_utf8(last(HeaderName::CallId)?).ok()?;
+    let label = match (msg.method(), msg.status()) {
+        (Some(m), _) => Label::Request(method_name(m.as_bytes())),
+        (None, Some(code)) => Label::Response(code, last(HeaderName::CSeq).and_then(cseq_method).unwrap_or("OTHER")),
+        (None, None) => return None,
+    };
+    let sdp = last(HeaderName::ContentType).is_some_and(is_sdp);
+    let body = msg.body();
+    Some((label, call_id, (sdp && !body.is_empty()).then_some(body)))
+}
+
+/// True when the value of To header field `value` carries a tag (an in-dialog
+/// request, RFC 3261 12.2).
+pub fn has_tag(value: &[u8]) -> bool {
+    value.windows(5).any(|w| w.eq_ignore_ascii_case(b";tag="))
+}
+
+/// Line `msg[start..end]` without its CR (to the end of `msg` when `end` is None).
+fn line(msg: &[u8], start: usize, end: Option<usize>) -> &[u8] {
+    let line = msg.get(start..end.unwrap_or(msg.len())).unwrap_or_default();
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The method of CSeq value `value` (its second word).
+fn cseq_method(value: &[u8]) -> Option<&'static str> {
+    value.split(|&b| b == b' ').filter(|t| !t.is_empty()).nth(1).map(method_name)
+}
+
+/// True when Content-Type value `value` names SDP (RFC 3264 5).
+fn is_sdp(value: &[u8]) -> bool {
+    value.get(..15).is_some_and(|t| t.eq_ignore_ascii_case(b"application/sdp"))
+}
+
+/// The header fields [`scan`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Field {
+    /// Call-ID (`i`).
+    CallId,
+    /// CSeq.
+    CSeq,
+    /// Content-Type (`c`).
+    ContentType,
+}
+
+/// The names of the fields [`scan`] reads; RFC 3261 7.3.3: `i` and `c` are the compact
+/// forms of Call-ID and Content-Type.
+const FIELDS: [(&[u8], Field); 5] =
+    [(b"call-id", Field::CallId), (b"cseq", Field::CSeq), (b"content-type", Field::ContentType), (b"i", Field::CallId), (b"c", Field::ContentType)];
+
+/// Field and value of header line `line` when it is one [`scan`] reads: the line starts
+/// with the field's name (any case), then optional whitespace and the colon (RFC 3261
+/// 25.1 HCOLON), the colon within the first [`NAME_SPAN`] bytes. Lines not starting
+/// with `c` or `i` are passed over at their first byte.
+pub(super) fn header(line: &[u8]) -> Option<(Field, &[u8])> {
     if !matches!(line.first(), Some(b'c' | b'C' | b'i' | b'I')) {
         return None;
     }
-    let colon = memchr::memchr(b':', line.get(..NAME_SPAN).unwrap_or(line))?;
-    let name = trim(line.get(..colon)?);
-    let known = [&b"call-id"[..], b"i", b"cseq", b"content-type", b"c"].iter().any(|n| name.eq_ignore_ascii_case(n));
-    known.then(|| (name, trim(line.get(colon + 1..).unwrap_or_default())))
+    FIELDS.iter().find_map(|&(name, field)| {
+        let rest = line.get(name.len()..)?;
+        if !line.get(..name.len())?.eq_ignore_ascii_case(name) {
+            return None;
+        }
+        let space = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let colon = name.len() + space < NAME_SPAN && rest.get(space) == Some(&b':');
+        colon.then(|| (field, trim(rest.get(space + 1..).unwrap_or_default())))
+    })
 }
 
 fn trim(b: &[u8]) -> &[u8] {

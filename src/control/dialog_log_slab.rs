@@ -13,6 +13,7 @@
 //! table position depends on every byte and on the seed.
 
 use super::super::fast_hash::{hash, random_seed};
+use std::cell::Cell;
 
 /// Empty position of the index.
 const EMPTY: u32 = u32::MAX;
@@ -36,6 +37,9 @@ pub struct Slab<T> {
     used: usize,
     max: usize,
     seed: u64,
+    /// The slot last found or inserted (a hint checked against the key): recording a
+    /// message looks its dialog up several times in a row, the hash is computed once.
+    last: Cell<u32>,
 }
 
 impl<T> std::fmt::Debug for Slab<T> {
@@ -56,6 +60,7 @@ impl<T> Slab<T> {
             used: 0,
             max,
             seed: random_seed(),
+            last: Cell::new(EMPTY),
         }
     }
 
@@ -67,6 +72,10 @@ impl<T> Slab<T> {
 
     /// The slot of `key`.
     pub fn find(&self, key: &str) -> Option<u32> {
+        let last = self.last.get();
+        if self.slots.get(last as usize).is_some_and(|s| s.used && s.key == key) {
+            return Some(last);
+        }
         let hash = hash(self.seed, key.as_bytes());
         let mask = self.index.len() - 1;
         let mut pos = hash as usize & mask;
@@ -78,6 +87,7 @@ impl<T> Slab<T> {
             }
             let s = self.slots.get(slot as usize)?;
             if s.hash == hash && s.key == key {
+                self.last.set(slot);
                 return Some(slot);
             }
             pos = (pos + 1) & mask;
@@ -110,6 +120,7 @@ impl<T> Slab<T> {
         s.used = true;
         self.used += 1;
         self.place(slot, hash);
+        self.last.set(slot);
         Some(slot)
     }
 
@@ -218,6 +229,20 @@ mod tests {
             assert_ne!(s.get(slot), Some(&u32::MAX));
         }
         assert_eq!((s.slots.len(), s.len()), (high_water, 1500));
+    }
+
+    #[test]
+    fn the_last_slot_found_is_a_hint_checked_against_the_key() {
+        let mut s: Slab<u8> = Slab::new(4);
+        let a = s.insert("a", || 1).expect("room");
+        let b = s.insert("b", || 2).expect("room");
+        assert_eq!((s.find("a"), s.find("a"), s.find("b")), (Some(a), Some(a), Some(b)));
+        s.remove(b);
+        assert_eq!(s.find("b"), None, "the hinted slot was removed");
+        let c = s.insert("c", || 3).expect("room");
+        assert_eq!(c, b, "the freed slot is reused");
+        assert_eq!((s.find("b"), s.find("c"), s.find("a")), (None, Some(c), Some(a)));
+        assert_eq!(s.find(""), None);
     }
 
     #[test]

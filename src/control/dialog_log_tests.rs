@@ -161,6 +161,158 @@ fn scan_finds_label_call_id_and_sdp_body_of_outgoing_messages() {
     assert_eq!(scan::method_name(b"frob"), "OTHER");
 }
 
+/// Messages of a call as ringcore receives them, with the facts the log records.
+const RECEIVED: [&[u8]; 5] = [
+    b"INVITE sip:ue@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\nTo: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\ni: abc@h\r\nCSeq: 2 INVITE\r\nc: application/sdp\r\nContent-Length: 3\r\n\r\nv=0",
+    b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\nTo: <sip:b@h>;tag=2\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: abc@h\r\nCSeq:  2   invite\r\nContent-Length: 0\r\n\r\n",
+    b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\nTo: <sip:b@h>;tag=2\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: abc@h\r\nCSeq: 2 INVITE\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nv=0",
+    b"BYE sip:ue@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK2\r\nTo: <sip:b@h>;tag=2\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: abc@h\r\nCall-ID: last@h\r\nCSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n",
+    b"FROB sip:ue@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK3\r\nTo: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: f@h\r\nCSeq: 4 FROB\r\nContent-Type: APPLICATION/SDP\r\nContent-Length: 0\r\n\r\n",
+];
+
+#[test]
+fn facts_of_a_parsed_message_are_those_scan_finds_in_its_bytes() {
+    let want = [
+        (Label::Request("INVITE"), "abc@h", Some(&b"v=0"[..])),
+        (Label::Response(180, "INVITE"), "abc@h", None),
+        (Label::Response(200, "INVITE"), "abc@h", None),
+        (Label::Request("BYE"), "last@h", None),
+        (Label::Request("OTHER"), "f@h", None),
+    ];
+    for (raw, want) in RECEIVED.iter().zip(want) {
+        let msg = crate::sip::Message::parse(raw).expect("a valid message");
+        assert_eq!(facts(&msg), Some(want), "{}", String::from_utf8_lossy(raw));
+        assert_eq!(scan(raw), Some(want), "{}", String::from_utf8_lossy(raw));
+    }
+    // The body is the one Content-Length frames (RFC 3261 18.3), trailing bytes left out.
+    let long = b"SIP/2.0 200 OK\r\nCall-ID: k\r\nCSeq: 1 INVITE\r\nc: application/sdp\r\nl: 3\r\n\r\nv=0junk";
+    let msg = crate::sip::Message::parse(long).expect("a valid message");
+    assert_eq!(facts(&msg), Some((Label::Response(200, "INVITE"), "k", Some(&b"v=0"[..]))));
+    let no_id = crate::sip::Message::parse(b"OPTIONS sip:x SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n").expect("parses");
+    assert_eq!(facts(&no_id), None, "no Call-ID");
+}
+
+#[test]
+fn to_tags_are_found_in_a_to_value() {
+    assert!(has_tag(b"<sip:b@h>;tag=2"));
+    assert!(has_tag(b"<sip:b@h> ;TAG=x"));
+    assert!(!has_tag(b"<sip:b@h>"));
+    assert!(!has_tag(b";tag"));
+    assert!(!has_tag(b""));
+}
+
+#[test]
+fn cut_and_damaged_messages_neither_panic_nor_disagree_between_scan_and_facts() {
+    for raw in RECEIVED {
+        for end in 0..=raw.len() {
+            let mut bytes = raw.get(..end).expect("end is within the message").to_vec();
+            check_agree(&bytes);
+            // Damage one byte: a NUL, a LF, a CR, a colon, a non-UTF-8 byte.
+            for (i, b) in [0u8, b'\n', b'\r', b':', 0xff].into_iter().enumerate() {
+                let at = (end * 7 + i * 13) % bytes.len().max(1);
+                if let Some(slot) = bytes.get_mut(at) {
+                    *slot = b;
+                    check_agree(&bytes);
+                }
+            }
+        }
+    }
+}
+
+/// What [`scan`] finds, by the rule written plainly: lines split at LF (one CR before
+/// it dropped), the header ending at the first empty line after the start line, the
+/// last Call-ID / CSeq / Content-Type line counting.
+fn reference_scan(msg: &[u8]) -> Option<(Label, String, Option<Vec<u8>>)> {
+    let mut lines = msg.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let first = if msg.is_empty() { return None } else { lines.next()? };
+    let (mut call_id, mut cseq, mut sdp, mut body) = (None, None, false, None);
+    let mut at = msg.iter().position(|&b| b == b'\n').map_or(msg.len(), |n| n + 1);
+    for line in lines {
+        let raw_len = msg.get(at..).map_or(0, |r| r.iter().position(|&b| b == b'\n').map_or(r.len(), |n| n + 1));
+        at += raw_len;
+        if line.is_empty() {
+            body = msg.get(at..).map(<[u8]>::to_vec);
+            break;
+        }
+        match scan::header(line) {
+            Some((scan::Field::CallId, v)) => call_id = std::str::from_utf8(v).ok().map(str::to_owned),
+            Some((scan::Field::CSeq, v)) => cseq = v.split(|&b| b == b' ').filter(|t| !t.is_empty()).nth(1).map(scan::method_name),
+            Some((scan::Field::ContentType, v)) => sdp = v.len() >= 15 && v[..15].eq_ignore_ascii_case(b"application/sdp"),
+            None => {}
+        }
+    }
+    let label = match first.strip_prefix(b"SIP/2.0 ") {
+        Some(rest) => Label::Response(std::str::from_utf8(rest.get(..3)?).ok()?.parse().ok()?, cseq.unwrap_or("OTHER")),
+        None => Label::Request(scan::method_name(first.split(|&b| b == b' ').next()?)),
+    };
+    Some((label, call_id?, body.filter(|b| sdp && !b.is_empty())))
+}
+
+/// `scan` and `facts` agree on `raw` whenever it parses as exactly one message (no
+/// leading CRLF, no trailing bytes, no folded header line), and neither panics.
+fn check_agree(raw: &[u8]) {
+    let scanned = scan(raw);
+    let owned = scanned.map(|(l, c, b)| (l, c.to_owned(), b.map(<[u8]>::to_vec)));
+    assert_eq!(owned, reference_scan(raw), "{}", String::from_utf8_lossy(raw));
+    let Ok(msg) = crate::sip::Message::parse(raw) else { return };
+    let folded = raw.windows(2).any(|w| matches!(w, [b'\n', b' ' | b'\t']));
+    if msg.len() == raw.len() && !raw.starts_with(b"\r") && !raw.starts_with(b"\n") && !folded {
+        assert_eq!(facts(&msg), scanned, "{}", String::from_utf8_lossy(raw));
+    }
+}
+
+#[test]
+fn sdp_sections_read_lf_only_bodies_and_bodies_ending_in_empty_lines() {
+    let crlf = SDP_SENDONLY;
+    let lf = crlf.replace("\r\n", "\n");
+    let trailing = format!("{crlf}\r\n\n");
+    let want = SdpSections::scan(crlf.as_bytes()).map(|s| s.as_slice().to_vec());
+    assert_eq!(want.as_ref().map(Vec::len), Some(2));
+    for body in [lf.as_str(), trailing.as_str()] {
+        assert_eq!(SdpSections::scan(body.as_bytes()).map(|s| s.as_slice().to_vec()), want, "{body:?}");
+    }
+    assert_eq!(SdpSections::scan(format!("{crlf}\r\n\r\na=x\r\n").as_bytes()), None, "an empty line inside");
+    assert_eq!(SdpSections::scan(b"v=0\r\nm\r\n"), None, "a line without its '='");
+}
+
+#[test]
+fn header_lines_are_read_by_name_then_whitespace_then_colon_within_name_span() {
+    use scan::Field;
+    // The rule: the name is what precedes the first colon of the line's first 32 bytes,
+    // trimmed; the value what follows it, trimmed.
+    fn reference(line: &[u8]) -> Option<(Field, &[u8])> {
+        let trim = |b: &[u8]| -> Vec<u8> { String::from_utf8_lossy(b).trim_matches(|c: char| c.is_ascii_whitespace()).as_bytes().to_vec() };
+        if !matches!(line.first(), Some(b'c' | b'C' | b'i' | b'I')) {
+            return None;
+        }
+        let colon = line.iter().take(32).position(|&b| b == b':')?;
+        let name = trim(line.get(..colon)?).to_ascii_lowercase();
+        let field = match name.as_slice() {
+            b"call-id" | b"i" => Field::CallId,
+            b"cseq" => Field::CSeq,
+            b"content-type" | b"c" => Field::ContentType,
+            _ => return None,
+        };
+        let value = line.get(colon + 1..)?;
+        let start = value.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(value.len());
+        let end = value.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+        Some((field, value.get(start..end)?))
+    }
+    let names = ["Call-ID", "call-id", "I", "i", "CSeq", "cseq", "Content-Type", "c", "C", "Contact", "Content-Length", "Call-Info", "cs", "x", ""];
+    let mut checked = 0;
+    for name in names {
+        for space in 0..34 {
+            for tail in [": v ", ":", " : x", "", ";:y", "\t:\tapplication/sdp\t"] {
+                let pad = if space % 3 == 0 { "\t" } else { " " }.repeat(space);
+                let line = format!("{name}{pad}{tail}");
+                assert_eq!(scan::header(line.as_bytes()), reference(line.as_bytes()), "{line:?}");
+                checked += usize::from(reference(line.as_bytes()).is_some());
+            }
+        }
+    }
+    assert!(checked > 100, "the reference accepts lines too: {checked}");
+}
+
 #[test]
 fn scan_reads_compact_and_spaced_headers_and_messages_without_a_blank_line() {
     let resp = b"SIP/2.0 183 Session Progress\r\ni  : z1\r\nC : Application/SDP\r\ncseq:  3   INVITE\r\nl: 3\r\n\r\nv=0";
@@ -295,14 +447,41 @@ fn bounds_hold_while_dialogs_come_and_go() {
 fn the_kept_row_is_updated_in_place_until_the_dialog_stops() {
     let (mut log, t0) = (DialogLog::new(8), Instant::now());
     assert!(log.handle_message(t0, "c1", Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init"));
-    assert!(log.row_mut("c1").is_none(), "no row known yet");
+    assert!(!log.fill_row("c1", |_| panic!("no row to fill")), "no row known yet");
     log.handle_row("c1", row("c1"));
-    let r = log.row_mut("c1").expect("known");
-    r.state = "start";
-    r.age = ms(40);
+    assert!(!log.fill_row("c1", |_| false), "the filler did not know the dialog");
+    assert!(log.fill_row("c1", |r| {
+        r.state = "start";
+        r.age = ms(40);
+        true
+    }));
     assert_eq!(log.row("c1").map(|r| (r.state, r.age)), Some(("start", ms(40))));
     log.handle_stop(t0 + ms(50), "c1", Vec::new());
-    assert!(log.row_mut("c1").is_none(), "a stopped dialog's row is final");
+    assert!(!log.fill_row("c1", |_| panic!("stopped")), "a stopped dialog's row is final");
     let listed: Vec<(String, &str)> = log.stopped_rows(t0 + ms(60)).map(|r| (r.id, r.state)).collect();
     assert_eq!(listed, vec![("c1".to_owned(), "stop")]);
+}
+
+#[test]
+fn a_reused_entry_fills_the_row_of_its_previous_dialog_in_place() {
+    // One dialog in progress at most, one stopped: the third dialog reuses the first's entry.
+    let (mut log, t0) = (DialogLog::new(1), Instant::now());
+    for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
+        let t = t0 + ms(10 * i as u64);
+        assert!(log.handle_message(t, id, Duration::ZERO, EventKind::Recv, Label::Request("INVITE"), "init"));
+        let reused = log.fill_row(id, |r| {
+            assert_eq!(r.id, "a", "the spare row is the first dialog's");
+            r.id = id.to_owned();
+            r.state = "init";
+            true
+        });
+        assert_eq!(reused, i == 2, "dialog {id}: only a reused entry has a spare row");
+        if !reused {
+            log.handle_row(id, row(id));
+        }
+        assert_eq!(log.row(id).map(|r| r.id.as_str()), Some(id));
+        log.handle_stop(t + ms(1), id, Vec::new());
+    }
+    let listed: Vec<String> = log.stopped_rows(t0 + ms(30)).map(|r| r.id).collect();
+    assert_eq!(listed, vec!["c".to_owned()]);
 }
