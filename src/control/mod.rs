@@ -3,7 +3,8 @@
 //! event package) today — from the events the workers hand it, answering
 //! with commands. It also runs the command-line monitor and the log service.
 
-mod anchor;
+pub mod anchor;
+mod anchor_patch;
 mod api_config;
 mod api_ctx;
 mod api_setup;

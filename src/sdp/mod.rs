@@ -13,6 +13,7 @@
 mod amr;
 mod answer;
 mod attr;
+mod check;
 mod caps;
 mod error;
 mod offer;

@@ -1,0 +1,185 @@
+//! Validation of an SDP body with exactly the rules of [`SessionDescription::parse`]
+//! (RFC 8866 5 line order, field syntax, the `MAX_*` bounds, the same error and line
+//! number) without building the representation, for paths that patch the body text
+//! in place (media anchoring) and must still refuse what the parser refuses.
+//!
+//! [`SessionDescription::parse`]: super::SessionDescription::parse
+
+use super::attr::Attribute;
+use super::error::{ErrorKind, ParseError};
+use super::parse::{media_fields, origin_fields, parse_b, parse_c, parse_t};
+use super::view::{Line, SdpView};
+use super::{MAX_ATTRIBUTES, MAX_BANDWIDTHS, MAX_EXTRA_LINES, MAX_MEDIA};
+
+/// Lines seen at one level (session, or one media section).
+#[derive(Default)]
+struct Level {
+    info: bool,
+    connection: bool,
+    bandwidths: usize,
+    extra: usize,
+    attributes: usize,
+}
+
+/// The open media section: its `m=` line number, port and lines.
+struct Section {
+    line: usize,
+    port: u16,
+    level: Level,
+}
+
+/// State of the walk after `v= o= s=`.
+#[derive(Default)]
+struct Walk {
+    session: Level,
+    have_time: bool,
+    media: Option<Section>,
+    count: usize,
+    first_m: Option<usize>,
+    first_missing: Option<usize>,
+}
+
+impl<'a> SdpView<'a> {
+    /// A view of `body` that [`super::SessionDescription::parse`] accepts; when it
+    /// does not, the error it gives. Nothing is allocated (except for a `b=` line
+    /// of an unknown bandwidth type).
+    pub fn new_valid(body: &'a [u8]) -> Result<SdpView<'a>, ParseError> {
+        let view = SdpView::new_checked(body)?;
+        let end = view.line_count() + 1;
+        let mut lines = view.lines();
+        let mut next_of = |kind: u8, err: ErrorKind| match lines.next() {
+            Some(l) if l.kind == kind => Ok(l),
+            Some(l) => Err(ParseError::new(l.number, err)),
+            None => Err(ParseError::new(end, err)),
+        };
+        // RFC 8866 5: v=, o= and s= open every description, in this order.
+        let v = next_of(b'v', ErrorKind::BadVersion)?;
+        if v.value != "0" {
+            return Err(ParseError::new(v.number, ErrorKind::BadVersion));
+        }
+        let o = next_of(b'o', ErrorKind::BadOrigin)?;
+        origin_fields(o.value).ok_or(ParseError::new(o.number, ErrorKind::BadOrigin))?;
+        let s = next_of(b's', ErrorKind::BadSessionName)?;
+        if s.value.is_empty() {
+            return Err(ParseError::new(s.number, ErrorKind::BadSessionName));
+        }
+        let mut walk = Walk::default();
+        for line in lines {
+            walk.line(&line).map_err(|kind| ParseError::new(line.number, kind))?;
+        }
+        walk.finish(end)?;
+        Ok(view)
+    }
+}
+
+impl Walk {
+    fn line(&mut self, l: &Line<'_>) -> Result<(), ErrorKind> {
+        if l.kind != b'm' {
+            return match &mut self.media {
+                None => session_line(&mut self.session, &mut self.have_time, l),
+                Some(m) => media_line(&mut m.level, l),
+            };
+        }
+        if self.count >= MAX_MEDIA {
+            return Err(ErrorKind::TooManyMedia);
+        }
+        let m = media_fields(l.value).ok_or(ErrorKind::BadMedia)?;
+        self.close_section();
+        self.count += 1;
+        self.first_m.get_or_insert(l.number);
+        self.media = Some(Section { line: l.number, port: m.port, level: Level::default() });
+        Ok(())
+    }
+
+    /// RFC 8866 5.7: a `c=` at session level or in every media section (rejected
+    /// streams, port 0, are exempt).
+    fn close_section(&mut self) {
+        if let Some(m) = self.media.take() {
+            if m.port != 0 && !m.level.connection && !self.session.connection {
+                self.first_missing.get_or_insert(m.line);
+            }
+        }
+    }
+
+    fn finish(mut self, end: usize) -> Result<(), ParseError> {
+        self.close_section();
+        if !self.have_time {
+            return Err(ParseError::new(self.first_m.unwrap_or(end), ErrorKind::BadTime));
+        }
+        match self.first_missing {
+            Some(n) => Err(ParseError::new(n, ErrorKind::MissingConnection)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn session_line(s: &mut Level, have_time: &mut bool, l: &Line<'_>) -> Result<(), ErrorKind> {
+    match l.kind {
+        b'i' if !s.info => s.info = true,
+        b'c' if !s.connection => {
+            parse_c(l.value).ok_or(ErrorKind::BadConnection)?;
+            s.connection = true;
+        }
+        b'b' => {
+            parse_b(l.value).ok_or(ErrorKind::BadBandwidth)?;
+            bump(&mut s.bandwidths, MAX_BANDWIDTHS)?;
+        }
+        b't' if !*have_time => {
+            parse_t(l.value).ok_or(ErrorKind::BadTime)?;
+            *have_time = true;
+        }
+        b't' | b'r' | b'z' | b'k' | b'u' | b'e' | b'p' => bump(&mut s.extra, MAX_EXTRA_LINES)?,
+        b'a' => attribute(&mut s.attributes, l.value)?,
+        _ => return Err(ErrorKind::OutOfOrder),
+    }
+    Ok(())
+}
+
+fn media_line(m: &mut Level, l: &Line<'_>) -> Result<(), ErrorKind> {
+    match l.kind {
+        b'i' if !m.info => m.info = true,
+        b'c' if !m.connection => {
+            parse_c(l.value).ok_or(ErrorKind::BadConnection)?;
+            m.connection = true;
+        }
+        b'b' => {
+            parse_b(l.value).ok_or(ErrorKind::BadBandwidth)?;
+            bump(&mut m.bandwidths, MAX_BANDWIDTHS)?;
+        }
+        b'k' => bump(&mut m.extra, MAX_EXTRA_LINES)?,
+        b'a' => attribute(&mut m.attributes, l.value)?,
+        _ => return Err(ErrorKind::OutOfOrder),
+    }
+    Ok(())
+}
+
+fn bump(n: &mut usize, max: usize) -> Result<(), ErrorKind> {
+    if *n >= max {
+        return Err(ErrorKind::TooManyLinesOfType);
+    }
+    *n += 1;
+    Ok(())
+}
+
+fn attribute(n: &mut usize, value: &str) -> Result<(), ErrorKind> {
+    if *n >= MAX_ATTRIBUTES {
+        return Err(ErrorKind::TooManyAttributes);
+    }
+    Attribute::check(value)?;
+    *n += 1;
+    Ok(())
+}
+
+impl Line<'_> {
+    /// The address of a `c=` line (RFC 8866 5.7); None for another line or bad syntax.
+    pub fn connection_addr(&self) -> Option<std::net::IpAddr> {
+        Some(parse_c(self.value).filter(|_| self.kind == b'c')?.addr)
+    }
+
+    /// `<media>` and `<port>` of an `m=` line (RFC 8866 5.14); None for another line
+    /// or bad syntax.
+    pub fn media_kind_port(&self) -> Option<(super::MediaKind, u16)> {
+        let m = media_fields(self.value).filter(|_| self.kind == b'm')?;
+        Some((m.kind, m.port))
+    }
+}
