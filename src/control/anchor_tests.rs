@@ -61,7 +61,16 @@ m=video 51372/2 RTP/AVPF 99\r\nc=IN IP4 192.0.2.12\r\nk=prompt\r\na=rtpmap:99 H2
 const V6_REJECTED: &str = "v=0\no=- 1 2 IN IP6 2001:db8::1\ns=-\nc=IN IP6 2001:db8::1\nt=0 0\n\
 m=audio 4000 RTP/AVP 0\na=rtcp:4001\nm=video 0 RTP/AVP 31\n\n";
 
-const BODIES: [&str; 4] = [VOLTE, SIPP, TWO_MEDIA, V6_REJECTED];
+/// Our bodies and the real offers and answers of the SDP tests (as stored and with CRLF).
+fn bodies() -> Vec<String> {
+    use crate::sdp::tests::{crlf, IPHONE_V6, MGW_ANSWER, MGW_OFFER, SAMSUNG, VILTE};
+    let mut v: Vec<String> = [VOLTE, SIPP, TWO_MEDIA, V6_REJECTED].iter().map(|s| s.to_string()).collect();
+    for real in [SAMSUNG, IPHONE_V6, VILTE, MGW_OFFER, MGW_ANSWER] {
+        v.push(real.to_string());
+        v.push(crlf(real));
+    }
+    v
+}
 
 fn ports(ip: IpAddr) -> MediaPorts {
     MediaPorts::new(40000, 40999, 2, ip)
@@ -75,11 +84,13 @@ fn answer_of(offer: &str) -> String {
 #[test]
 fn offer_and_answer_equal_the_parse_emit_output() {
     for ip in [IpAddr::from([10, 0, 0, 2]), "2001:db8::2".parse().expect("literal")] {
-        for body in BODIES {
+        for body in bodies() {
+            let body = body.as_str();
             let mut p = ports(ip);
             let (mut anchors, offer, _) = anchor_offer(&mut p, body.as_bytes()).expect("valid offer");
             assert_eq!(String::from_utf8_lossy(&offer), String::from_utf8_lossy(&oracle_offer(ip, body.as_bytes(), &anchors)));
             let answer = answer_of(body);
+            assert_ne!(offer, body.as_bytes(), "ports and addresses change");
             let (out, _) = anchor_answer(ip, &mut anchors, answer.as_bytes()).expect("valid answer");
             assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&oracle_answer(ip, answer.as_bytes(), &anchors)));
             for towards_b in [true, false] {

@@ -260,7 +260,8 @@ impl Attribute {
     /// True when the value of an `a=` line is an `a=des` precondition of type
     /// `qos` with strength mandatory or optional (RFC 3312 5), without building it.
     pub(crate) fn is_qos_des(value: &str) -> bool {
-        matches!(Fields::parse(value), Ok(Fields::Des(("qos", Some(super::Strength::Mandatory | super::Strength::Optional), _, _))))
+        let des = value.strip_prefix("des:").and_then(|v| Precondition::fields(v, true));
+        matches!(des, Some(("qos", Some(super::Strength::Mandatory | super::Strength::Optional), _, _)))
     }
 }
 

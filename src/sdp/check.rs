@@ -173,13 +173,19 @@ fn attribute(n: &mut usize, value: &str) -> Result<(), ErrorKind> {
 impl Line<'_> {
     /// The address of a `c=` line (RFC 8866 5.7); None for another line or bad syntax.
     pub fn connection_addr(&self) -> Option<std::net::IpAddr> {
-        Some(parse_c(self.value).filter(|_| self.kind == b'c')?.addr)
+        if self.kind != b'c' {
+            return None;
+        }
+        Some(parse_c(self.value)?.addr)
     }
 
     /// `<media>` and `<port>` of an `m=` line (RFC 8866 5.14); None for another line
     /// or bad syntax.
     pub fn media_kind_port(&self) -> Option<(super::MediaKind, u16)> {
-        let m = media_fields(self.value).filter(|_| self.kind == b'm')?;
+        if self.kind != b'm' {
+            return None;
+        }
+        let m = media_fields(self.value)?;
         Some((m.kind, m.port))
     }
 }
