@@ -8,8 +8,8 @@
 use crate::endpoint::ToWorker;
 use crate::media::{MediaMode, MediaSpec, PortAllocator, PortRange};
 use super::anchor_patch::patch;
-pub use super::anchor_patch::{Section, Sections};
 use crate::sdp::{SdpView, MAX_MEDIA};
+pub use crate::sdp::{Section, Sections};
 use std::net::{IpAddr, SocketAddr};
 
 /// Media ports of all workers: one allocator each (the port tells its owner).
@@ -84,8 +84,7 @@ pub enum AnchorError {
 /// them with the offer for the callee (bytes) and the offer's media sections.
 /// The body is checked as the SDP parser would (RFC 8866) and patched in place.
 pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>, Vec<u8>, Sections), AnchorError> {
-    let view = SdpView::new_valid(body).map_err(|e| AnchorError::Sdp(e.to_string()))?;
-    let sections = Sections::of(&view);
+    let (view, sections) = SdpView::new_valid(body).map_err(|e| AnchorError::Sdp(e.to_string()))?;
     let w = ports.pick_worker();
     let mut anchors = Vec::with_capacity(sections.len());
     let mut out_ports = [None; MAX_MEDIA];
@@ -123,8 +122,7 @@ fn relay_spec(remote: Option<SocketAddr>, peer_port: u16) -> MediaSpec {
 /// Anchors the callee's answer: learns the callee's addresses, returns the
 /// answer for the caller and the relays to install (or update).
 pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<(Vec<u8>, Commands)> {
-    let view = SdpView::new_valid(body).ok()?;
-    let sections = Sections::of(&view);
+    let (view, sections) = SdpView::new_valid(body).ok()?;
     let mut cmds = Vec::with_capacity(2 * anchors.len());
     let mut out_ports = [None; MAX_MEDIA];
     for (i, a) in anchors.iter_mut().enumerate() {
@@ -151,8 +149,7 @@ pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<
 /// ports; the relays keep latching onto the sources they see. None when the
 /// body is not SDP.
 pub fn rewrite_for(ip: IpAddr, anchors: &[Anchor], towards_b: bool, body: &[u8]) -> Option<Vec<u8>> {
-    let view = SdpView::new_valid(body).ok()?;
-    let sections = Sections::of(&view);
+    let (view, sections) = SdpView::new_valid(body).ok()?;
     let mut ports = [None; MAX_MEDIA];
     for ((a, m), p) in anchors.iter().zip(sections.iter()).zip(ports.iter_mut()) {
         *p = (m.port != 0).then_some(if towards_b { a.port_b } else { a.port_a });

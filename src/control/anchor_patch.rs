@@ -6,89 +6,9 @@
 //! result is byte for byte what parsing, rewriting and emitting the
 //! [`crate::sdp::SessionDescription`] gives.
 
-use crate::sdp::{Attribute, MediaKind, SdpView, MAX_MEDIA};
+use crate::sdp::{SdpView, MAX_MEDIA};
 use std::io::Write;
-use std::net::{IpAddr, SocketAddr};
-
-/// What anchoring reads of one media section of a valid body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Section {
-    /// `<media>` of the `m=` line.
-    pub kind: MediaKind,
-    /// `<port>` of the `m=` line (0: rejected, RFC 3264 6).
-    pub port: u16,
-    /// RTP address: media-level `c=` or else session-level `c=`, and the port;
-    /// None for a rejected section.
-    pub remote: Option<SocketAddr>,
-    /// An `a=des:qos` line of strength mandatory or optional (RFC 3312 5).
-    pub qos_des: bool,
-}
-
-/// The media sections of a valid body, in order (at most [`MAX_MEDIA`]; no allocation).
-#[derive(Clone, Debug)]
-pub struct Sections {
-    items: [Option<Section>; MAX_MEDIA],
-    len: usize,
-}
-
-impl Sections {
-    /// Reads the sections of `view` (a view from [`SdpView::new_valid`]).
-    pub fn of(view: &SdpView<'_>) -> Sections {
-        let mut s = Sections { items: [None; MAX_MEDIA], len: 0 };
-        let mut session_c = None;
-        for l in view.lines() {
-            if let Some((kind, port)) = l.media_kind_port() {
-                s.push(Section { kind, port, remote: None, qos_des: false });
-                continue;
-            }
-            match (l.kind, s.last()) {
-                // RFC 8866 5.7: a media-level c= overrides the session-level one.
-                (b'c', None) => session_c = l.connection_addr(),
-                (b'c', Some(m)) => m.remote = l.connection_addr().map(|a| SocketAddr::new(a, m.port)),
-                (b'a', Some(m)) => m.qos_des |= Attribute::is_qos_des(l.value),
-                _ => {}
-            }
-        }
-        for m in s.items.iter_mut().flatten().filter(|m| m.remote.is_none()) {
-            m.remote = session_c.map(|a| SocketAddr::new(a, m.port));
-        }
-        for m in s.items.iter_mut().flatten().filter(|m| m.port == 0) {
-            m.remote = None;
-        }
-        s
-    }
-
-    fn last(&mut self) -> Option<&mut Section> {
-        self.items.get_mut(self.len.checked_sub(1)?)?.as_mut()
-    }
-
-    fn push(&mut self, m: Section) {
-        if let Some(slot) = self.items.get_mut(self.len) {
-            *slot = Some(m);
-            self.len += 1;
-        }
-    }
-
-    /// The sections in order.
-    pub fn iter(&self) -> impl Iterator<Item = &Section> {
-        self.items.iter().take(self.len).flatten()
-    }
-
-    /// Number of sections.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True when there is no media section.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Section `i`.
-    pub fn get(&self, i: usize) -> Option<&Section> {
-        self.items.get(i)?.as_ref()
-    }
-}
+use std::net::IpAddr;
 
 /// Writes `view` pointing every media section at `ip`: `ports[i]` is the port
 /// of section `i` (None or missing: 0, the section is rejected).

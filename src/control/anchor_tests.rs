@@ -126,13 +126,12 @@ fn patched_offer_points_every_live_section_at_our_ports() {
 
 #[test]
 fn sections_read_kind_port_and_qos_des() {
-    let view = SdpView::new_valid(VOLTE.as_bytes()).expect("valid");
-    let s = Sections::of(&view);
+    let (_, s) = SdpView::new_valid(VOLTE.as_bytes()).expect("valid");
     assert_eq!(s.len(), 1);
     let m = s.get(0).expect("one section");
     assert_eq!((m.kind, m.port, m.qos_des), (crate::sdp::MediaKind::Audio, 31000, true));
-    let view = SdpView::new_valid(SIPP.as_bytes()).expect("valid");
-    assert!(!Sections::of(&view).get(0).expect("one section").qos_des);
+    let (_, s) = SdpView::new_valid(SIPP.as_bytes()).expect("valid");
+    assert!(!s.get(0).expect("one section").qos_des);
 }
 
 /// Non-canonical text (extra spaces, a duplicate session c= order): the patched

@@ -66,7 +66,7 @@ impl Qos {
     }
 
     /// [`Qos::from_offer`] on the media sections read from an offer's text.
-    pub fn from_sections(mode: Precondition, offer: &super::anchor::Sections) -> Qos {
+    pub fn from_sections(mode: Precondition, offer: &crate::sdp::Sections) -> Qos {
         Qos::from_media(mode, offer.iter().map(|m| (m.kind, m.port, m.qos_des)))
     }
 

@@ -252,16 +252,11 @@ impl Attribute {
     }
 
     /// Checks the value of an `a=` line as [`Attribute::parse`] does, without
-    /// building it (no allocation).
-    pub(crate) fn check(value: &str) -> Result<(), ErrorKind> {
-        Fields::parse(value).map(drop)
-    }
-
-    /// True when the value of an `a=` line is an `a=des` precondition of type
-    /// `qos` with strength mandatory or optional (RFC 3312 5), without building it.
-    pub(crate) fn is_qos_des(value: &str) -> bool {
-        let des = value.strip_prefix("des:").and_then(|v| Precondition::fields(v, true));
-        matches!(des, Some(("qos", Some(super::Strength::Mandatory | super::Strength::Optional), _, _)))
+    /// building it (no allocation); true for an `a=des` precondition of type `qos`
+    /// with strength mandatory or optional (RFC 3312 5).
+    pub(crate) fn check(value: &str) -> Result<bool, ErrorKind> {
+        use super::Strength::{Mandatory, Optional};
+        Ok(matches!(Fields::parse(value)?, Fields::Des(("qos", Some(Mandatory | Optional), _, _))))
     }
 }
 

@@ -8,6 +8,7 @@
 use super::attr::Attribute;
 use super::error::{ErrorKind, ParseError};
 use super::parse::{media_fields, origin_fields, parse_b, parse_c, parse_t};
+use super::sections::Sections;
 use super::view::{Line, SdpView};
 use super::{MAX_ATTRIBUTES, MAX_BANDWIDTHS, MAX_EXTRA_LINES, MAX_MEDIA};
 
@@ -29,7 +30,6 @@ struct Section {
 }
 
 /// State of the walk after `v= o= s=`.
-#[derive(Default)]
 struct Walk {
     session: Level,
     have_time: bool,
@@ -37,13 +37,14 @@ struct Walk {
     count: usize,
     first_m: Option<usize>,
     first_missing: Option<usize>,
+    sections: Sections,
 }
 
 impl<'a> SdpView<'a> {
-    /// A view of `body` that [`super::SessionDescription::parse`] accepts; when it
-    /// does not, the error it gives. Nothing is allocated (except for a `b=` line
-    /// of an unknown bandwidth type).
-    pub fn new_valid(body: &'a [u8]) -> Result<SdpView<'a>, ParseError> {
+    /// A view of `body` that [`super::SessionDescription::parse`] accepts, with
+    /// its media sections; when it does not, the error it gives. Nothing is
+    /// allocated (except for a `b=` line of an unknown bandwidth type).
+    pub fn new_valid(body: &'a [u8]) -> Result<(SdpView<'a>, Sections), ParseError> {
         let view = SdpView::new_checked(body)?;
         let end = view.line_count() + 1;
         let mut lines = view.lines();
@@ -63,21 +64,30 @@ impl<'a> SdpView<'a> {
         if s.value.is_empty() {
             return Err(ParseError::new(s.number, ErrorKind::BadSessionName));
         }
-        let mut walk = Walk::default();
+        let mut walk = Walk {
+            session: Level::default(),
+            have_time: false,
+            media: None,
+            count: 0,
+            first_m: None,
+            first_missing: None,
+            sections: Sections::new(),
+        };
         for line in lines {
             walk.line(&line).map_err(|kind| ParseError::new(line.number, kind))?;
         }
-        walk.finish(end)?;
-        Ok(view)
+        let sections = walk.finish(end)?;
+        Ok((view, sections))
     }
 }
 
 impl Walk {
     fn line(&mut self, l: &Line<'_>) -> Result<(), ErrorKind> {
         if l.kind != b'm' {
+            let sections = &mut self.sections;
             return match &mut self.media {
-                None => session_line(&mut self.session, &mut self.have_time, l),
-                Some(m) => media_line(&mut m.level, l),
+                None => session_line(&mut self.session, &mut self.have_time, sections, l),
+                Some(m) => media_line(&mut m.level, sections, l),
             };
         }
         if self.count >= MAX_MEDIA {
@@ -85,6 +95,7 @@ impl Walk {
         }
         let m = media_fields(l.value).ok_or(ErrorKind::BadMedia)?;
         self.close_section();
+        self.sections.push(m.kind, m.port);
         self.count += 1;
         self.first_m.get_or_insert(l.number);
         self.media = Some(Section { line: l.number, port: m.port, level: Level::default() });
@@ -101,23 +112,24 @@ impl Walk {
         }
     }
 
-    fn finish(mut self, end: usize) -> Result<(), ParseError> {
+    fn finish(mut self, end: usize) -> Result<Sections, ParseError> {
         self.close_section();
         if !self.have_time {
             return Err(ParseError::new(self.first_m.unwrap_or(end), ErrorKind::BadTime));
         }
-        match self.first_missing {
-            Some(n) => Err(ParseError::new(n, ErrorKind::MissingConnection)),
-            None => Ok(()),
+        if let Some(n) = self.first_missing {
+            return Err(ParseError::new(n, ErrorKind::MissingConnection));
         }
+        self.sections.finish();
+        Ok(self.sections)
     }
 }
 
-fn session_line(s: &mut Level, have_time: &mut bool, l: &Line<'_>) -> Result<(), ErrorKind> {
+fn session_line(s: &mut Level, have_time: &mut bool, out: &mut Sections, l: &Line<'_>) -> Result<(), ErrorKind> {
     match l.kind {
         b'i' if !s.info => s.info = true,
         b'c' if !s.connection => {
-            parse_c(l.value).ok_or(ErrorKind::BadConnection)?;
+            out.connection(parse_c(l.value).ok_or(ErrorKind::BadConnection)?.addr);
             s.connection = true;
         }
         b'b' => {
@@ -129,17 +141,19 @@ fn session_line(s: &mut Level, have_time: &mut bool, l: &Line<'_>) -> Result<(),
             *have_time = true;
         }
         b't' | b'r' | b'z' | b'k' | b'u' | b'e' | b'p' => bump(&mut s.extra, MAX_EXTRA_LINES)?,
-        b'a' => attribute(&mut s.attributes, l.value)?,
+        b'a' => {
+            attribute(&mut s.attributes, l.value)?;
+        }
         _ => return Err(ErrorKind::OutOfOrder),
     }
     Ok(())
 }
 
-fn media_line(m: &mut Level, l: &Line<'_>) -> Result<(), ErrorKind> {
+fn media_line(m: &mut Level, out: &mut Sections, l: &Line<'_>) -> Result<(), ErrorKind> {
     match l.kind {
         b'i' if !m.info => m.info = true,
         b'c' if !m.connection => {
-            parse_c(l.value).ok_or(ErrorKind::BadConnection)?;
+            out.connection(parse_c(l.value).ok_or(ErrorKind::BadConnection)?.addr);
             m.connection = true;
         }
         b'b' => {
@@ -147,7 +161,8 @@ fn media_line(m: &mut Level, l: &Line<'_>) -> Result<(), ErrorKind> {
             bump(&mut m.bandwidths, MAX_BANDWIDTHS)?;
         }
         b'k' => bump(&mut m.extra, MAX_EXTRA_LINES)?,
-        b'a' => attribute(&mut m.attributes, l.value)?,
+        b'a' if attribute(&mut m.attributes, l.value)? => out.qos_des(),
+        b'a' => {}
         _ => return Err(ErrorKind::OutOfOrder),
     }
     Ok(())
@@ -161,31 +176,12 @@ fn bump(n: &mut usize, max: usize) -> Result<(), ErrorKind> {
     Ok(())
 }
 
-fn attribute(n: &mut usize, value: &str) -> Result<(), ErrorKind> {
+/// Checks one `a=` line; true for an `a=des:qos` mandatory or optional.
+fn attribute(n: &mut usize, value: &str) -> Result<bool, ErrorKind> {
     if *n >= MAX_ATTRIBUTES {
         return Err(ErrorKind::TooManyAttributes);
     }
-    Attribute::check(value)?;
+    let qos_des = Attribute::check(value)?;
     *n += 1;
-    Ok(())
-}
-
-impl Line<'_> {
-    /// The address of a `c=` line (RFC 8866 5.7); None for another line or bad syntax.
-    pub fn connection_addr(&self) -> Option<std::net::IpAddr> {
-        if self.kind != b'c' {
-            return None;
-        }
-        Some(parse_c(self.value)?.addr)
-    }
-
-    /// `<media>` and `<port>` of an `m=` line (RFC 8866 5.14); None for another line
-    /// or bad syntax.
-    pub fn media_kind_port(&self) -> Option<(super::MediaKind, u16)> {
-        if self.kind != b'm' {
-            return None;
-        }
-        let m = media_fields(self.value)?;
-        Some((m.kind, m.port))
-    }
+    Ok(qos_des)
 }

@@ -20,6 +20,7 @@ mod offer;
 mod parse;
 mod precond;
 mod repr;
+mod sections;
 mod template;
 mod view;
 
@@ -42,6 +43,7 @@ pub use repr::{
     AddrType, Bandwidth, BandwidthType, Connection, ExtraLine, MediaDescription, MediaKind,
     Origin, SessionDescription, Timing,
 };
+pub use sections::{Section, Sections};
 pub use view::{Line, SdpView};
 
 /// Largest SDP body accepted (bytes).

@@ -104,7 +104,8 @@ fn raw_lines(body: &str) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
             return None;
         }
         let rest = bytes.get(start..)?;
-        let (len, next) = match rest.iter().position(|&b| b == b'\n') {
+        // str::find on an ASCII char searches with memchr (word at a time).
+        let (len, next) = match body.get(start..)?.find('\n') {
             Some(nl) => (nl, start + nl + 1),
             None => (rest.len(), bytes.len()),
         };
