@@ -104,8 +104,7 @@ fn raw_lines(body: &str) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
             return None;
         }
         let rest = bytes.get(start..)?;
-        // str::find on an ASCII char searches with memchr (word at a time).
-        let (len, next) = match body.get(start..)?.find('\n') {
+        let (len, next) = match rest.iter().position(|&b| b == b'\n') {
             Some(nl) => (nl, start + nl + 1),
             None => (rest.len(), bytes.len()),
         };
