@@ -205,7 +205,7 @@ pub(crate) fn parse_c(v: &str) -> Option<Connection> {
 
 /// RFC 8866 5.8.
 pub(crate) fn parse_b(v: &str) -> Option<Bandwidth> {
-    let (kind, value) = v.split_once(':')?;
+    let (kind, value) = super::attr::split_ascii(v, b':')?;
     let kind = match kind {
         "AS" => BandwidthType::As,
         "CT" => BandwidthType::Ct,
@@ -220,7 +220,7 @@ pub(crate) fn parse_b(v: &str) -> Option<Bandwidth> {
 
 /// RFC 8866 5.9.
 pub(crate) fn parse_t(v: &str) -> Option<Timing> {
-    let (start, stop) = v.split_once(' ')?;
+    let (start, stop) = super::attr::split_ascii(v, b' ')?;
     Some(Timing { start: digits(start)?, stop: digits(stop)? })
 }
 
@@ -242,7 +242,7 @@ pub(crate) struct MediaFields<'a> {
 pub(crate) fn media_fields(v: &str) -> Option<MediaFields<'_>> {
     let mut w = v.splitn(4, ' ');
     let kind = MediaKind::parse(w.next()?)?;
-    let (port, count) = match w.next()?.split_once('/') {
+    let (port, count) = match super::attr::split_ascii(w.next()?, b'/') {
         Some((p, n)) => (digits(p)?, Some(digits(n)?)),
         None => (digits(v.split(' ').nth(1)?)?, None),
     };
