@@ -163,6 +163,11 @@ fn malformed() -> Vec<String> {
         "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n",
         "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\nx=1\r\n",
         "v=0\r\n\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\n",
+        // A line syntax error is reported before an earlier field error (the view is checked first).
+        "v=1\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\nBAD\r\n",
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio x RTP/AVP 0\r\n\r\na=x\r\n",
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\n",
+        "v=0\r\n",
     ]
     .iter()
     .map(|s| s.to_string())

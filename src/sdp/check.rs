@@ -29,8 +29,18 @@ struct Section {
     level: Level,
 }
 
-/// State of the walk after `v= o= s=`.
+/// Where the walk is: the `v= o= s=` header (RFC 8866 5), then the rest.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Head {
+    V,
+    O,
+    S,
+    Done,
+}
+
+/// State of the walk.
 struct Walk {
+    head: Head,
     session: Level,
     have_time: bool,
     media: Option<Section>,
@@ -42,29 +52,13 @@ struct Walk {
 
 impl<'a> SdpView<'a> {
     /// A view of `body` that [`super::SessionDescription::parse`] accepts, with
-    /// its media sections; when it does not, the error it gives. Nothing is
-    /// allocated (except for a `b=` line of an unknown bandwidth type).
+    /// its media sections; when it does not, the error it gives (a line syntax
+    /// error anywhere first, as the parser checks the view first). One pass over
+    /// the body; nothing is allocated (except for a `b=` line of an unknown
+    /// bandwidth type).
     pub fn new_valid(body: &'a [u8]) -> Result<(SdpView<'a>, Sections), ParseError> {
-        let view = SdpView::new_checked(body)?;
-        let end = view.line_count() + 1;
-        let mut lines = view.lines();
-        let mut next_of = |kind: u8, err: ErrorKind| match lines.next() {
-            Some(l) if l.kind == kind => Ok(l),
-            Some(l) => Err(ParseError::new(l.number, err)),
-            None => Err(ParseError::new(end, err)),
-        };
-        // RFC 8866 5: v=, o= and s= open every description, in this order.
-        let v = next_of(b'v', ErrorKind::BadVersion)?;
-        if v.value != "0" {
-            return Err(ParseError::new(v.number, ErrorKind::BadVersion));
-        }
-        let o = next_of(b'o', ErrorKind::BadOrigin)?;
-        origin_fields(o.value).ok_or(ParseError::new(o.number, ErrorKind::BadOrigin))?;
-        let s = next_of(b's', ErrorKind::BadSessionName)?;
-        if s.value.is_empty() {
-            return Err(ParseError::new(s.number, ErrorKind::BadSessionName));
-        }
         let mut walk = Walk {
+            head: Head::V,
             session: Level::default(),
             have_time: false,
             media: None,
@@ -73,15 +67,37 @@ impl<'a> SdpView<'a> {
             first_missing: None,
             sections: Sections::new(),
         };
-        for line in lines {
-            walk.line(&line).map_err(|kind| ParseError::new(line.number, kind))?;
+        let mut first_error = None;
+        let view = SdpView::check_with(body, |line| {
+            if first_error.is_none() {
+                first_error = walk.step(&line).err();
+            }
+        })?;
+        if let Some(e) = first_error {
+            return Err(e);
         }
-        let sections = walk.finish(end)?;
+        let sections = walk.finish(view.line_count() + 1)?;
         Ok((view, sections))
     }
 }
 
 impl Walk {
+    fn step(&mut self, l: &Line<'_>) -> Result<(), ParseError> {
+        let err = |kind| ParseError::new(l.number, kind);
+        // RFC 8866 5: v=, o= and s= open every description, in this order.
+        match self.head {
+            Head::V if l.kind == b'v' && l.value == "0" => self.head = Head::O,
+            Head::O if l.kind == b'o' => {
+                origin_fields(l.value).ok_or(err(ErrorKind::BadOrigin))?;
+                self.head = Head::S;
+            }
+            Head::S if l.kind == b's' && !l.value.is_empty() => self.head = Head::Done,
+            Head::Done => self.line(l).map_err(err)?,
+            head => return Err(err(head_error(head))),
+        }
+        Ok(())
+    }
+
     fn line(&mut self, l: &Line<'_>) -> Result<(), ErrorKind> {
         if l.kind != b'm' {
             let sections = &mut self.sections;
@@ -113,6 +129,9 @@ impl Walk {
     }
 
     fn finish(mut self, end: usize) -> Result<Sections, ParseError> {
+        if self.head != Head::Done {
+            return Err(ParseError::new(end, head_error(self.head)));
+        }
         self.close_section();
         if !self.have_time {
             return Err(ParseError::new(self.first_m.unwrap_or(end), ErrorKind::BadTime));
@@ -122,6 +141,15 @@ impl Walk {
         }
         self.sections.finish();
         Ok(self.sections)
+    }
+}
+
+/// The error for a missing or bad header line.
+fn head_error(head: Head) -> ErrorKind {
+    match head {
+        Head::V => ErrorKind::BadVersion,
+        Head::O => ErrorKind::BadOrigin,
+        _ => ErrorKind::BadSessionName,
     }
 }
 
