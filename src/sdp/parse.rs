@@ -248,12 +248,10 @@ pub(crate) fn media_fields(v: &str) -> Option<MediaFields<'_>> {
     };
     let proto = w.next().filter(|p| !p.is_empty() && p.split('/').all(super::attr::is_token))?;
     let formats = w.next()?;
-    let mut n = 0;
-    for f in formats.split(' ') {
+    for (n, f) in formats.split(' ').enumerate() {
         if !super::attr::is_token(f) || n >= MAX_FORMATS {
             return None;
         }
-        n += 1;
     }
     Some(MediaFields { kind, port, count, proto, formats })
 }
