@@ -7,7 +7,9 @@
 
 use crate::endpoint::ToWorker;
 use crate::media::{MediaMode, MediaSpec, PortAllocator, PortRange};
-use crate::sdp::{Attribute, Connection, SessionDescription};
+use super::anchor_patch::patch;
+use crate::sdp::{SdpView, MAX_MEDIA};
+pub use crate::sdp::{Section, Sections};
 use std::net::{IpAddr, SocketAddr};
 
 /// Media ports of all workers: one allocator each (the port tells its owner).
@@ -69,24 +71,6 @@ pub struct Anchor {
     pub installed: bool,
 }
 
-fn media_addr(sd: &SessionDescription, i: usize) -> Option<SocketAddr> {
-    let m = sd.media.get(i)?;
-    let c = m.connection.as_ref().or(sd.connection.as_ref())?;
-    (m.port != 0).then(|| SocketAddr::new(c.addr, m.port))
-}
-
-/// Points every media section of `sd` at our address; `ports[i]` is the
-/// port for section `i` (None leaves a rejected section at port 0).
-fn rewrite(sd: &mut SessionDescription, ip: IpAddr, ports: &[Option<u16>]) {
-    sd.connection = Some(Connection { addr: ip, ttl: None, count: None });
-    for (m, p) in sd.media.iter_mut().zip(ports) {
-        m.connection = None;
-        m.port = p.unwrap_or(0);
-        // RFC 3605 a=rtcp names the other side's address: RTCP is on port + 1 here.
-        m.attributes.retain(|a| !matches!(a, Attribute::Rtcp(_)));
-    }
-}
-
 /// Why an offer was not anchored.
 #[derive(Debug)]
 pub enum AnchorError {
@@ -97,16 +81,15 @@ pub enum AnchorError {
 }
 
 /// Anchors an offer from the caller: allocates the port pairs and returns
-/// them with the offer for the callee (bytes and description).
-pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>, Vec<u8>, SessionDescription), AnchorError> {
-    let mut sd = SessionDescription::parse(body).map_err(|e| AnchorError::Sdp(e.to_string()))?;
+/// them with the offer for the callee (bytes) and the offer's media sections.
+/// The body is checked as the SDP parser would (RFC 8866) and patched in place.
+pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>, Vec<u8>, Sections), AnchorError> {
+    let (view, sections) = SdpView::new_valid(body).map_err(|e| AnchorError::Sdp(e.to_string()))?;
     let w = ports.pick_worker();
-    let mut anchors = Vec::new();
-    let mut out_ports = Vec::new();
-    for i in 0..sd.media.len() {
-        let remote_a = media_addr(&sd, i);
-        if remote_a.is_none() && sd.media[i].port != 0 {
-            out_ports.push(None);
+    let mut anchors = Vec::with_capacity(sections.len());
+    let mut out_ports = [None; MAX_MEDIA];
+    for (m, out) in sections.iter().zip(out_ports.iter_mut()) {
+        if m.remote.is_none() && m.port != 0 {
             continue;
         }
         let (Some(pa), Some(pb)) = (ports.alloc_on(w), ports.alloc_on(w)) else {
@@ -115,34 +98,40 @@ pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>,
             }
             return Err(AnchorError::NoPorts);
         };
-        anchors.push(Anchor { worker: w as u16, port_a: pa, port_b: pb, remote_a, remote_b: None, installed: false });
-        out_ports.push(Some(pb));
+        anchors.push(Anchor { worker: w as u16, port_a: pa, port_b: pb, remote_a: m.remote, remote_b: None, installed: false });
+        *out = Some(pb);
     }
-    rewrite(&mut sd, ports.ip, &out_ports);
-    let bytes = sd.to_string().into_bytes();
-    Ok((anchors, bytes, sd))
+    let bytes = patch(&view, ports.ip, &out_ports);
+    Ok((anchors, bytes, sections))
 }
 
 /// Commands for workers: (worker, command).
 pub type Commands = Vec<(u16, ToWorker)>;
 
+/// The relay of one leg: RTP to `remote`, RTCP to the next port (RFC 3550 11).
+fn relay_spec(remote: Option<SocketAddr>, peer_port: u16) -> MediaSpec {
+    MediaSpec {
+        mode: MediaMode::Relay { peer_port },
+        remote_rtp: remote,
+        remote_rtcp: remote.map(|r| SocketAddr::new(r.ip(), r.port().wrapping_add(1))),
+        latch: true,
+        ..MediaSpec::echo()
+    }
+}
+
 /// Anchors the callee's answer: learns the callee's addresses, returns the
 /// answer for the caller and the relays to install (or update).
 pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<(Vec<u8>, Commands)> {
-    let mut sd = SessionDescription::parse(body).ok()?;
-    let mut cmds = Vec::new();
-    let mut out_ports = Vec::new();
+    let (view, sections) = SdpView::new_valid(body).ok()?;
+    let mut cmds = Vec::with_capacity(2 * anchors.len());
+    let mut out_ports = [None; MAX_MEDIA];
     for (i, a) in anchors.iter_mut().enumerate() {
-        a.remote_b = media_addr(&sd, i);
-        out_ports.push(a.remote_b.map(|_| a.port_a));
-        let spec = |remote: Option<SocketAddr>, peer_port: u16| MediaSpec {
-            mode: MediaMode::Relay { peer_port },
-            remote_rtp: remote,
-            remote_rtcp: remote.map(|r| SocketAddr::new(r.ip(), r.port().wrapping_add(1))),
-            latch: true,
-            ..MediaSpec::echo()
-        };
-        let (sa, sb) = (spec(a.remote_a, a.port_b), spec(a.remote_b, a.port_a));
+        a.remote_b = sections.get(i).and_then(|m| m.remote);
+        if let Some(p) = out_ports.get_mut(i) {
+            // RFC 3264 6: a section the callee rejected stays rejected (port 0).
+            *p = a.remote_b.map(|_| a.port_a);
+        }
+        let (sa, sb) = (relay_spec(a.remote_a, a.port_b), relay_spec(a.remote_b, a.port_a));
         if a.installed {
             cmds.push((a.worker, ToWorker::MediaUpdate { port: a.port_a, spec: sa }));
             cmds.push((a.worker, ToWorker::MediaUpdate { port: a.port_b, spec: sb }));
@@ -152,9 +141,7 @@ pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<
             a.installed = true;
         }
     }
-    out_ports.resize(sd.media.len(), None);
-    rewrite(&mut sd, ip, &out_ports);
-    Some((sd.to_string().into_bytes(), cmds))
+    Some((patch(&view, ip, &out_ports), cmds))
 }
 
 /// Rewrites an SDP body sent to `towards` inside an anchored call (a
@@ -162,15 +149,12 @@ pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<
 /// ports; the relays keep latching onto the sources they see. None when the
 /// body is not SDP.
 pub fn rewrite_for(ip: IpAddr, anchors: &[Anchor], towards_b: bool, body: &[u8]) -> Option<Vec<u8>> {
-    let mut sd = SessionDescription::parse(body).ok()?;
-    let mut ports: Vec<Option<u16>> = anchors
-        .iter()
-        .enumerate()
-        .map(|(i, a)| sd.media.get(i).filter(|m| m.port != 0).map(|_| if towards_b { a.port_b } else { a.port_a }))
-        .collect();
-    ports.resize(sd.media.len(), None);
-    rewrite(&mut sd, ip, &ports);
-    Some(sd.to_string().into_bytes())
+    let (view, sections) = SdpView::new_valid(body).ok()?;
+    let mut ports = [None; MAX_MEDIA];
+    for ((a, m), p) in anchors.iter().zip(sections.iter()).zip(ports.iter_mut()) {
+        *p = (m.port != 0).then_some(if towards_b { a.port_b } else { a.port_a });
+    }
+    Some(patch(&view, ip, &ports))
 }
 
 fn release_one(ports: &mut MediaPorts, a: &Anchor) {
@@ -190,3 +174,7 @@ pub fn release(ports: &mut MediaPorts, anchors: &[Anchor]) -> Vec<(u16, ToWorker
     }
     cmds
 }
+
+#[cfg(test)]
+#[path = "anchor_tests.rs"]
+mod tests;

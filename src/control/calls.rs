@@ -420,7 +420,7 @@ impl Calls {
         // our local resources count as reserved at once.
         let mut qos = Qos { media: Vec::new() };
         if let Some((_, _, sd)) = &anchored {
-            qos = Qos::from_offer(pol.precondition, sd);
+            qos = Qos::from_sections(pol.precondition, sd);
             qos.reserve_local();
         }
         let (anchors, body) = anchored.map(|(a, b, _)| (a, b)).unwrap_or_else(|| (Vec::new(), msg.body().to_vec()));

@@ -3,7 +3,8 @@
 //! event package) today — from the events the workers hand it, answering
 //! with commands. It also runs the command-line monitor and the log service.
 
-mod anchor;
+pub mod anchor;
+mod anchor_patch;
 #[cfg(test)]
 mod test_out;
 mod api_config;

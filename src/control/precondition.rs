@@ -62,16 +62,24 @@ impl Qos {
     /// `silent` asks for a bearer for every audio/video section whatever the
     /// SDP says, `on` follows the offer's `a=des:qos` lines.
     pub fn from_offer(mode: Precondition, offer: &SessionDescription) -> Qos {
-        let media = offer
-            .media
-            .iter()
+        Qos::from_media(mode, offer.media.iter().map(|m| (m.kind, m.port, has_qos_des(m))))
+    }
+
+    /// [`Qos::from_offer`] on the media sections read from an offer's text.
+    pub fn from_sections(mode: Precondition, offer: &crate::sdp::Sections) -> Qos {
+        Qos::from_media(mode, offer.iter().map(|m| (m.kind, m.port, m.qos_des)))
+    }
+
+    /// The states for media sections given as (kind, port, has a qos `des`).
+    fn from_media(mode: Precondition, media: impl Iterator<Item = (MediaKind, u16, bool)>) -> Qos {
+        let media = media
             .take(MAX_MEDIA)
-            .map(|m| {
-                let av = matches!(m.kind, MediaKind::Audio | MediaKind::Video) && m.port != 0;
+            .map(|(kind, port, qos_des)| {
+                let av = matches!(kind, MediaKind::Audio | MediaKind::Video) && port != 0;
                 let wanted = match mode {
                     Precondition::Off => false,
                     Precondition::Silent => av,
-                    Precondition::On => av && has_qos_des(m),
+                    Precondition::On => av && qos_des,
                 };
                 if wanted {
                     QosState::Required

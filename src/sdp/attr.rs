@@ -6,7 +6,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::error::ErrorKind;
-use super::precond::Precondition;
+use super::precond::{PrecondFields, Precondition};
 use super::repr::parse_address;
 
 /// `a=rtpmap:<payload type> <encoding name>/<clock rate>[/<channels>]` (RFC 8866 6.6).
@@ -162,8 +162,18 @@ pub enum Attribute {
 
 /// RFC 8866 9 `token` characters.
 pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`{|}~".contains(&b))
+    let token_char = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'{' | b'|' | b'}' | b'~')
+    };
+    !s.is_empty() && s.bytes().all(token_char)
+}
+
+/// `s.split_once(b)` for an ASCII `b`, by a byte scan (cheaper than the char
+/// searcher on the short fields of SDP lines).
+pub(crate) fn split_ascii(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|c| c == b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 fn num<T: std::str::FromStr>(s: &str) -> Option<T> {
@@ -173,51 +183,98 @@ fn num<T: std::str::FromStr>(s: &str) -> Option<T> {
     s.parse().ok()
 }
 
-impl Attribute {
-    /// Parses the value of an `a=` line.
-    pub fn parse(value: &str) -> Result<Attribute, ErrorKind> {
-        let (name, arg) = match value.split_once(':') {
+/// The fields of one `a=` line, borrowed from the body: what [`Attribute::parse`]
+/// validates, so a body can be checked without building the representation.
+enum Fields<'a> {
+    Rtpmap(u8, &'a str, u32, Option<u16>),
+    Fmtp(u8, &'a str),
+    Ptime(u32),
+    MaxPtime(u32),
+    Direction(Direction),
+    Rtcp(RtcpAttr),
+    RtcpMux,
+    Mid(&'a str),
+    Curr(PrecondFields<'a>),
+    Des(PrecondFields<'a>),
+    Conf(PrecondFields<'a>),
+    Other(&'a str, Option<&'a str>),
+}
+
+impl<'a> Fields<'a> {
+    fn parse(value: &'a str) -> Result<Fields<'a>, ErrorKind> {
+        let (name, arg) = match split_ascii(value, b':') {
             Some((n, v)) => (n, Some(v)),
             None => (value, None),
         };
         if !is_token(name) {
             return Err(ErrorKind::LineSyntax);
         }
-        let known = |n: &'static str, a: Option<Attribute>| a.ok_or(ErrorKind::BadAttribute(n));
+        let known = |n: &'static str, a: Option<Fields<'a>>| a.ok_or(ErrorKind::BadAttribute(n));
+        let pre = |v: &'a str, strength: bool| Precondition::fields(v, strength);
         match (name, arg) {
-            ("rtpmap", Some(v)) => known("rtpmap", parse_rtpmap(v).map(Attribute::Rtpmap)),
-            ("fmtp", Some(v)) => match parse_fmtp(v) {
-                Some(f) => Ok(Attribute::Fmtp(f)),
+            ("rtpmap", Some(v)) => known("rtpmap", rtpmap_fields(v)),
+            ("fmtp", Some(v)) => match fmtp_fields(v) {
+                Some((pt, params)) => Ok(Fields::Fmtp(pt, params)),
                 // Non-RTP media use non-numeric formats: keep those verbatim.
-                None if !v.starts_with(|c: char| c.is_ascii_digit()) => Ok(other(name, arg)),
+                None if !v.starts_with(|c: char| c.is_ascii_digit()) => Ok(Fields::Other(name, arg)),
                 None => Err(ErrorKind::BadAttribute("fmtp")),
             },
-            ("ptime", Some(v)) => known("ptime", num(v.trim()).map(Attribute::Ptime)),
-            ("maxptime", Some(v)) => known("maxptime", num(v.trim()).map(Attribute::MaxPtime)),
-            ("sendrecv", None) => Ok(Attribute::Direction(Direction::SendRecv)),
-            ("sendonly", None) => Ok(Attribute::Direction(Direction::SendOnly)),
-            ("recvonly", None) => Ok(Attribute::Direction(Direction::RecvOnly)),
-            ("inactive", None) => Ok(Attribute::Direction(Direction::Inactive)),
-            ("rtcp", Some(v)) => known("rtcp", parse_rtcp(v).map(Attribute::Rtcp)),
-            ("rtcp-mux", None) => Ok(Attribute::RtcpMux),
-            ("mid", Some(v)) => known("mid", Some(v).filter(|v| is_token(v)).map(|v| Attribute::Mid(v.to_owned()))),
-            ("curr", Some(v)) => known("curr", Precondition::parse(v, false).map(Attribute::Curr)),
-            ("des", Some(v)) => known("des", Precondition::parse(v, true).map(Attribute::Des)),
-            ("conf", Some(v)) => known("conf", Precondition::parse(v, false).map(Attribute::Conf)),
-            _ => Ok(other(name, arg)),
+            ("ptime", Some(v)) => known("ptime", num(v.trim()).map(Fields::Ptime)),
+            ("maxptime", Some(v)) => known("maxptime", num(v.trim()).map(Fields::MaxPtime)),
+            ("sendrecv", None) => Ok(Fields::Direction(Direction::SendRecv)),
+            ("sendonly", None) => Ok(Fields::Direction(Direction::SendOnly)),
+            ("recvonly", None) => Ok(Fields::Direction(Direction::RecvOnly)),
+            ("inactive", None) => Ok(Fields::Direction(Direction::Inactive)),
+            ("rtcp", Some(v)) => known("rtcp", parse_rtcp(v).map(Fields::Rtcp)),
+            ("rtcp-mux", None) => Ok(Fields::RtcpMux),
+            ("mid", Some(v)) => known("mid", Some(v).filter(|v| is_token(v)).map(Fields::Mid)),
+            ("curr", Some(v)) => known("curr", pre(v, false).map(Fields::Curr)),
+            ("des", Some(v)) => known("des", pre(v, true).map(Fields::Des)),
+            ("conf", Some(v)) => known("conf", pre(v, false).map(Fields::Conf)),
+            _ => Ok(Fields::Other(name, arg)),
+        }
+    }
+
+    fn to_owned(&self) -> Attribute {
+        match *self {
+            Fields::Rtpmap(pt, encoding, clock_rate, channels) => {
+                Attribute::Rtpmap(Rtpmap { pt, encoding: encoding.to_owned(), clock_rate, channels })
+            }
+            Fields::Fmtp(pt, params) => Attribute::Fmtp(Fmtp { pt, params: params.to_owned() }),
+            Fields::Ptime(p) => Attribute::Ptime(p),
+            Fields::MaxPtime(p) => Attribute::MaxPtime(p),
+            Fields::Direction(d) => Attribute::Direction(d),
+            Fields::Rtcp(r) => Attribute::Rtcp(r),
+            Fields::RtcpMux => Attribute::RtcpMux,
+            Fields::Mid(m) => Attribute::Mid(m.to_owned()),
+            Fields::Curr(p) => Attribute::Curr(Precondition::from_fields(p)),
+            Fields::Des(p) => Attribute::Des(Precondition::from_fields(p)),
+            Fields::Conf(p) => Attribute::Conf(Precondition::from_fields(p)),
+            Fields::Other(name, value) => Attribute::Other { name: name.to_owned(), value: value.map(str::to_owned) },
         }
     }
 }
 
-fn other(name: &str, arg: Option<&str>) -> Attribute {
-    Attribute::Other { name: name.to_owned(), value: arg.map(str::to_owned) }
+impl Attribute {
+    /// Parses the value of an `a=` line.
+    pub fn parse(value: &str) -> Result<Attribute, ErrorKind> {
+        Fields::parse(value).map(|f| f.to_owned())
+    }
+
+    /// Checks the value of an `a=` line as [`Attribute::parse`] does, without
+    /// building it (no allocation); true for an `a=des` precondition of type `qos`
+    /// with strength mandatory or optional (RFC 3312 5).
+    pub(crate) fn check(value: &str) -> Result<bool, ErrorKind> {
+        use super::Strength::{Mandatory, Optional};
+        Ok(matches!(Fields::parse(value)?, Fields::Des(("qos", Some(Mandatory | Optional), _, _))))
+    }
 }
 
-fn parse_rtpmap(v: &str) -> Option<Rtpmap> {
-    let (pt, rest) = v.split_once(' ')?;
+fn rtpmap_fields(v: &str) -> Option<Fields<'_>> {
+    let (pt, rest) = split_ascii(v, b' ')?;
     let pt = num::<u8>(pt).filter(|&p| p < 128)?;
     let mut parts = rest.trim().split('/');
-    let encoding = parts.next().filter(|e| is_token(e))?.to_owned();
+    let encoding = parts.next().filter(|e| is_token(e))?;
     let clock_rate = num::<u32>(parts.next()?).filter(|&r| r > 0)?;
     let channels = match parts.next() {
         Some(c) => Some(num::<u16>(c).filter(|&c| c > 0)?),
@@ -226,13 +283,13 @@ fn parse_rtpmap(v: &str) -> Option<Rtpmap> {
     if parts.next().is_some() {
         return None;
     }
-    Some(Rtpmap { pt, encoding, clock_rate, channels })
+    Some(Fields::Rtpmap(pt, encoding, clock_rate, channels))
 }
 
-fn parse_fmtp(v: &str) -> Option<Fmtp> {
-    let (pt, params) = v.split_once(' ').unwrap_or((v, ""));
+fn fmtp_fields(v: &str) -> Option<(u8, &str)> {
+    let (pt, params) = split_ascii(v, b' ').unwrap_or((v, ""));
     let pt = num::<u8>(pt).filter(|&p| p < 128)?;
-    Some(Fmtp { pt, params: params.trim().to_owned() })
+    Some((pt, params.trim()))
 }
 
 fn parse_rtcp(v: &str) -> Option<RtcpAttr> {

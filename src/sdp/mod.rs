@@ -13,12 +13,14 @@
 mod amr;
 mod answer;
 mod attr;
+mod check;
 mod caps;
 mod error;
 mod offer;
 mod parse;
 mod precond;
 mod repr;
+mod sections;
 mod template;
 mod view;
 
@@ -41,6 +43,7 @@ pub use repr::{
     AddrType, Bandwidth, BandwidthType, Connection, ExtraLine, MediaDescription, MediaKind,
     Origin, SessionDescription, Timing,
 };
+pub use sections::{Section, Sections};
 pub use view::{Line, SdpView};
 
 /// Largest SDP body accepted (bytes).

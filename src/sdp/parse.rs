@@ -140,14 +140,24 @@ fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
     s.parse().ok()
 }
 
-/// RFC 8866 5.2.
-fn parse_origin(v: &str) -> Option<Origin> {
-    let w: Vec<&str> = v.split(' ').collect();
-    let [username, session_id, version, "IN", addr_type, address] = w.as_slice() else {
+/// Exactly `N` words separated by single spaces (empty words count, as `split(' ')`).
+fn words<const N: usize>(v: &str) -> Option<[&str; N]> {
+    let mut it = v.split(' ');
+    let mut out = [""; N];
+    for w in out.iter_mut() {
+        *w = it.next()?;
+    }
+    it.next().is_none().then_some(out)
+}
+
+/// RFC 8866 5.2: `<username> <sess-id> <sess-version> IN <addrtype> <unicast-address>`,
+/// borrowed: (username, session id, version, address type, address).
+pub(crate) fn origin_fields(v: &str) -> Option<(&str, &str, u64, super::AddrType, &str)> {
+    let [username, session_id, version, "IN", addr_type, address] = words(v)? else {
         return None;
     };
     digits::<u128>(session_id)?;
-    let addr_type = match *addr_type {
+    let addr_type = match addr_type {
         "IP4" => super::AddrType::Ip4,
         "IP6" => super::AddrType::Ip6,
         _ => return None,
@@ -155,19 +165,23 @@ fn parse_origin(v: &str) -> Option<Origin> {
     if username.is_empty() || address.is_empty() {
         return None;
     }
+    Some((username, session_id, digits(version)?, addr_type, address))
+}
+
+fn parse_origin(v: &str) -> Option<Origin> {
+    let (username, session_id, session_version, addr_type, address) = origin_fields(v)?;
     Some(Origin {
-        username: (*username).to_owned(),
-        session_id: (*session_id).to_owned(),
-        session_version: digits(version)?,
+        username: username.to_owned(),
+        session_id: session_id.to_owned(),
+        session_version,
         addr_type,
-        address: (*address).to_owned(),
+        address: address.to_owned(),
     })
 }
 
 /// RFC 8866 5.7: `IN IP4 <addr>[/<ttl>[/<n>]]`, `IN IP6 <addr>[/<n>]`.
-fn parse_c(v: &str) -> Option<Connection> {
-    let w: Vec<&str> = v.split(' ').collect();
-    let ["IN", addr_type, rest] = w.as_slice() else {
+pub(crate) fn parse_c(v: &str) -> Option<Connection> {
+    let ["IN", addr_type, rest] = words(v)? else {
         return None;
     };
     let mut parts = rest.split('/');
@@ -190,8 +204,8 @@ fn parse_c(v: &str) -> Option<Connection> {
 }
 
 /// RFC 8866 5.8.
-fn parse_b(v: &str) -> Option<Bandwidth> {
-    let (kind, value) = v.split_once(':')?;
+pub(crate) fn parse_b(v: &str) -> Option<Bandwidth> {
+    let (kind, value) = super::attr::split_ascii(v, b':')?;
     let kind = match kind {
         "AS" => BandwidthType::As,
         "CT" => BandwidthType::Ct,
@@ -205,30 +219,47 @@ fn parse_b(v: &str) -> Option<Bandwidth> {
 }
 
 /// RFC 8866 5.9.
-fn parse_t(v: &str) -> Option<Timing> {
-    let (start, stop) = v.split_once(' ')?;
+pub(crate) fn parse_t(v: &str) -> Option<Timing> {
+    let (start, stop) = super::attr::split_ascii(v, b' ')?;
     Some(Timing { start: digits(start)?, stop: digits(stop)? })
 }
 
+/// The fields of an `m=` line, borrowed.
+pub(crate) struct MediaFields<'a> {
+    /// `<media>`.
+    pub kind: MediaKind,
+    /// `<port>`.
+    pub port: u16,
+    /// `/<number of ports>`.
+    pub count: Option<u16>,
+    /// `<proto>`.
+    pub proto: &'a str,
+    /// `<fmt> ...`, checked tokens (at most `MAX_FORMATS`), single spaces.
+    pub formats: &'a str,
+}
+
 /// RFC 8866 5.14: `<media> <port>[/<number of ports>] <proto> <fmt> ...`.
-fn parse_m(v: &str) -> Option<MediaDescription> {
-    let mut w = v.split(' ');
+pub(crate) fn media_fields(v: &str) -> Option<MediaFields<'_>> {
+    let mut w = v.splitn(4, ' ');
     let kind = MediaKind::parse(w.next()?)?;
-    let (port, count) = match w.next()?.split_once('/') {
+    let (port, count) = match super::attr::split_ascii(w.next()?, b'/') {
         Some((p, n)) => (digits(p)?, Some(digits(n)?)),
         None => (digits(v.split(' ').nth(1)?)?, None),
     };
     let proto = w.next().filter(|p| !p.is_empty() && p.split('/').all(super::attr::is_token))?;
-    let mut m = MediaDescription::new(kind, port, proto);
-    m.port_count = count;
-    for f in w {
-        if !super::attr::is_token(f) || m.formats.len() >= MAX_FORMATS {
+    let formats = w.next()?;
+    for (n, f) in formats.split(' ').enumerate() {
+        if !super::attr::is_token(f) || n >= MAX_FORMATS {
             return None;
         }
-        m.formats.push(f.to_owned());
     }
-    if m.formats.is_empty() {
-        return None;
-    }
+    Some(MediaFields { kind, port, count, proto, formats })
+}
+
+fn parse_m(v: &str) -> Option<MediaDescription> {
+    let f = media_fields(v)?;
+    let mut m = MediaDescription::new(f.kind, f.port, f.proto);
+    m.port_count = f.count;
+    m.formats = f.formats.split(' ').map(str::to_owned).collect();
     Some(m)
 }

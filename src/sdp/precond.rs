@@ -97,10 +97,11 @@ impl Precondition {
         Precondition { kind: "qos".to_owned(), strength, status, direction }
     }
 
-    /// Parses the value of `a=curr`/`a=conf` (`with_strength` false) or `a=des` (true).
-    pub(crate) fn parse(value: &str, with_strength: bool) -> Option<Precondition> {
+    /// The fields of an `a=curr`/`a=conf` (`with_strength` false) or `a=des` (true)
+    /// value, borrowed (RFC 3312 5).
+    pub(crate) fn fields(value: &str, with_strength: bool) -> Option<PrecondFields<'_>> {
         let mut words = value.split_ascii_whitespace();
-        let kind = words.next().filter(|k| super::attr::is_token(k))?.to_owned();
+        let kind = words.next().filter(|k| super::attr::is_token(k))?;
         let strength = match with_strength {
             true => Some(parse_strength(words.next()?)?),
             false => None,
@@ -110,9 +111,17 @@ impl Precondition {
         if words.next().is_some() {
             return None;
         }
-        Some(Precondition { kind, strength, status, direction })
+        Some((kind, strength, status, direction))
+    }
+
+    /// The owned precondition of [`Precondition::fields`].
+    pub(crate) fn from_fields((kind, strength, status, direction): PrecondFields<'_>) -> Precondition {
+        Precondition { kind: kind.to_owned(), strength, status, direction }
     }
 }
+
+/// Borrowed precondition fields: type, strength, status type, direction.
+pub(crate) type PrecondFields<'a> = (&'a str, Option<Strength>, StatusType, PrecondDirection);
 
 fn parse_strength(s: &str) -> Option<Strength> {
     Some(match s {

@@ -31,6 +31,12 @@ pub struct SdpView<'a> {
 impl<'a> SdpView<'a> {
     /// Checks the size, the encoding and the syntax of every line.
     pub fn new_checked(body: &'a [u8]) -> Result<SdpView<'a>, ParseError> {
+        SdpView::check_with(body, |_| {})
+    }
+
+    /// [`SdpView::new_checked`], handing each line to `on_line` as it is checked
+    /// (one pass over the body).
+    pub(super) fn check_with(body: &'a [u8], mut on_line: impl FnMut(Line<'a>)) -> Result<SdpView<'a>, ParseError> {
         if body.len() > MAX_BODY_SIZE {
             return Err(ParseError::new(1, ErrorKind::BodyTooLarge));
         }
@@ -42,7 +48,7 @@ impl<'a> SdpView<'a> {
         let mut count = 0;
         let mut trailing_empty = None;
         for (number, range) in raw_lines(body) {
-            let text = body.get(range).unwrap_or_default();
+            let text = body.get(range.clone()).unwrap_or_default();
             if text.is_empty() {
                 trailing_empty.get_or_insert(number);
                 continue;
@@ -55,6 +61,9 @@ impl<'a> SdpView<'a> {
             if count > MAX_LINES {
                 return Err(ParseError::new(number, ErrorKind::TooManyLines));
             }
+            // check_line: `<type>=` is two ASCII bytes.
+            let (kind, value) = (text.as_bytes().first().copied().unwrap_or_default(), text.get(2..).unwrap_or_default());
+            on_line(Line { number, kind, value, span: range });
         }
         Ok(SdpView { body, count })
     }
