@@ -362,7 +362,7 @@ impl Control {
 
     fn on_request(&mut self, now: Instant, worker: u16, tx: Option<TxId>, peer: Peer, msg: &Message<'_>) {
         let raw = msg.buffer();
-        self.sip_methods.count(Direction::In, raw);
+        self.sip_methods.count_parsed(Direction::In, msg);
         self.log_sip(Dir::From, peer, raw);
         if self.mt.owns(&msg) {
             let out = self.mt.on_in_dialog(now, worker, tx, &msg, &mut self.media_ports);
@@ -434,7 +434,7 @@ impl Control {
 
     fn on_response(&mut self, in_transaction: bool, msg: &Message<'_>) {
         let raw = msg.buffer();
-        self.sip_methods.count(Direction::In, raw);
+        self.sip_methods.count_parsed(Direction::In, msg);
         let now = Instant::now();
         // ids.rs: the branch's prefix names the service whose request this answers; the
         // others are not asked (each lookup costs a Via parse and a hash).

@@ -191,6 +191,21 @@ impl SipMethodCounters {
         self.add(Packed { dir, method, status });
     }
 
+    /// [`SipMethodCounters::count`] of a message already parsed (no second scan): the
+    /// method of a request, the CSeq method and status of a response.
+    pub fn count_parsed(&mut self, dir: Direction, msg: &crate::sip::Message<'_>) {
+        let (name, status) = match (msg.method(), msg.status()) {
+            (Some(m), _) => (m.as_bytes(), 0),
+            (None, Some(code)) => match msg.cseq() {
+                Ok(c) => (c.method.as_bytes(), code),
+                Err(_) => return,
+            },
+            (None, None) => return,
+        };
+        let Some(method) = MethodName::new(name) else { return };
+        self.add(Packed { dir, method, status });
+    }
+
     fn probe(&self, key: &Packed) -> Option<Probe> {
         let mut s = key.slot();
         // At most MAX_KEYS slots are used, so an empty one comes within SLOTS steps.
@@ -285,6 +300,24 @@ mod tests {
         c.count(Direction::Out, b"garbage");
         let v: Vec<_> = c.iter().map(|(k, n)| (k.dir, k.method.as_str(), k.status, n)).collect();
         assert_eq!(v, vec![(Direction::In, "REGISTER", 0, 1), (Direction::Out, "REGISTER", 401, 2)]);
+    }
+
+    #[test]
+    fn a_parsed_message_counts_like_its_bytes() {
+        let msgs: [&[u8]; 4] = [
+            b"INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+            b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>;tag=2\r\nCall-ID: c\r\ncseq: 1 invite\r\nContent-Length: 0\r\n\r\n",
+            b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK3\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>;tag=2\r\nCall-ID: c\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+            b"FOO sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK4\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 FOO\r\nContent-Length: 0\r\n\r\n",
+        ];
+        let (mut bytes, mut parsed) = (SipMethodCounters::default(), SipMethodCounters::default());
+        for m in msgs {
+            bytes.count(Direction::In, m);
+            parsed.count_parsed(Direction::In, &crate::sip::Message::parse(m).expect("test message parses"));
+        }
+        let rows = |c: &SipMethodCounters| c.iter().map(|(k, n)| (k.method.clone(), k.status, n)).collect::<Vec<_>>();
+        assert_eq!(rows(&bytes), rows(&parsed));
+        assert_eq!(rows(&parsed).len(), 4);
     }
 
     #[test]
