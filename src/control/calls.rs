@@ -93,8 +93,8 @@ struct Call {
     a: Dialog,
     b: Dialog,
     /// The caller's INVITE (to build responses) and its server transaction. Shared: each
-    /// relayed response re-reads it while the call is borrowed, without a copy.
-    a_invite: std::sync::Arc<[u8]>,
+    /// relayed response re-reads it while the call is borrowed, without a copy or a parse.
+    a_invite: std::sync::Arc<crate::sip::StoredMessage>,
     a_tx: Option<TxId>,
     /// Branch, Via and CSeq of our INVITE on leg B (for CANCEL, RFC 3261 9.1).
     b_invite_branch: String,
@@ -442,7 +442,7 @@ impl Calls {
             state: CallState::Init,
             a,
             b,
-            a_invite: std::sync::Arc::from(msg.buffer()),
+            a_invite: std::sync::Arc::new(crate::sip::StoredMessage::new(msg)),
             a_tx: Some(tx),
             b_invite_branch: branch,
             started: now,
@@ -513,7 +513,7 @@ impl Calls {
             return out;
         }
         let a_invite = std::sync::Arc::clone(&call.a_invite);
-        let Ok(req) = Message::parse(&a_invite) else { return out };
+        let Some(req) = a_invite.message() else { return out };
         let body = msg.body();
         let ctype = msg.header(HeaderName::ContentType).map(text);
         let reason = text(msg.reason().unwrap_or(b""));

@@ -83,7 +83,7 @@ impl Calls {
     /// The response the modifier generates towards the caller.
     fn generated(&mut self, id: u64, eff: &Effect) -> Vec<Out> {
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
-        let (Some(code), Some(tx), Ok(req)) = (eff.code, call.a_tx, Message::parse(&call.a_invite)) else { return vec![] };
+        let (Some(code), Some(tx), Some(req)) = (eff.code, call.a_tx, call.a_invite.message()) else { return vec![] };
         let tag = tag_of(&call.a.local).unwrap_or("").to_owned();
         let mut extra = Extra::default();
         extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));

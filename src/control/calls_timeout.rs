@@ -3,7 +3,7 @@
 //! BYE on both legs), and the monitor's listing and `dialog_set ID stop`.
 
 use super::super::dialogs::{self, DialogRow, Reason};
-use super::{anchor, session_timer, tag_of, AckDue, Call, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
+use super::{anchor, session_timer, tag_of, AckDue, Call, CallState, Calls, Extra, Leg, MediaPorts, Out, ToWorker};
 use std::cmp::Reverse;
 use std::time::{Duration, Instant};
 
@@ -111,7 +111,7 @@ impl Calls {
         let why = if reason.is_some() { "stopped by the operator" } else { "dialog_timeout" };
         let mut extra = Extra::warning(why);
         extra.headers.extend(Reason::headers(reason));
-        if let (Some(tx), Ok(req)) = (call.a_tx.take(), Message::parse(&call.a_invite)) {
+        if let (Some(tx), Some(req)) = (call.a_tx.take(), call.a_invite.message()) {
             let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
             let resp = super::super::reply::reply_to_tagged(&req, 408, "Request Timeout", &extra, &local_tag);
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));

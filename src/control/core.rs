@@ -433,7 +433,6 @@ impl Control {
     }
 
     fn on_response(&mut self, in_transaction: bool, msg: &Message<'_>) {
-        let raw = msg.buffer();
         self.sip_methods.count_parsed(Direction::In, msg);
         let now = Instant::now();
         // ids.rs: the branch's prefix names the service whose request this answers; the

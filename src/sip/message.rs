@@ -10,7 +10,7 @@ use super::{MAX_HEADERS, MAX_LINE_LEN, MAX_MESSAGE_SIZE};
 
 #[path = "message_index.rs"]
 mod index;
-pub use index::Index;
+pub use index::{Index, Stored};
 
 /// Byte range `[start, end)` into the message buffer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -12,6 +12,31 @@
 use super::{Entry, Message, Span, StartLine};
 use crate::sip::method::Method;
 
+/// A message kept for later (a B2BUA keeps the caller's INVITE to answer it): a copy of
+/// its bytes with their index, so that reading it again costs no parse.
+#[derive(Clone, Debug)]
+pub struct Stored {
+    bytes: Box<[u8]>,
+    index: Index,
+}
+
+impl Stored {
+    /// Keeps `msg`.
+    pub fn new(msg: &Message<'_>) -> Stored {
+        Stored { bytes: msg.buffer().into(), index: msg.index() }
+    }
+
+    /// The kept message (None only if it no longer parses, which a kept message does).
+    pub fn message(&self) -> Option<Message<'_>> {
+        Message::from_index(&self.bytes, &self.index).or_else(|| Message::parse(&self.bytes).ok())
+    }
+
+    /// The kept bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// The start line as offsets into the buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Start {
@@ -134,6 +159,14 @@ To: <sip:b@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n
         }
         let parsed = Message::parse(INVITE).expect("test message parses");
         assert_eq!(parsed.body(), b"v=0\r");
+    }
+
+    #[test]
+    fn a_stored_message_reads_back_as_parsed() {
+        let parsed = Message::parse(INVITE).expect("test message parses");
+        let stored = Stored::new(&parsed);
+        same(&parsed, &stored.message().expect("kept message"));
+        assert_eq!(stored.bytes(), INVITE);
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub use digest::{Algorithm, Auth};
 pub use error::Error;
 pub use framing::{frame_len, keepalive, FrameError, KeepAlive, PONG};
 pub use header::HeaderName;
-pub use message::{Header, Index as MessageIndex, Message, StartLine};
+pub use message::{Header, Index as MessageIndex, Message, StartLine, Stored as StoredMessage};
 pub use method::Method;
 pub use nameaddr::{parse_qvalue, Contact, NameAddr};
 pub use security::SecMechanism;
