@@ -87,8 +87,9 @@ fn sipp_video_call_to_the_echo_loops_audio_and_video_back_on_their_own_ports() {
     let sipp_port = free_port().to_string();
 
     // The UE registers, then calls from the same SIP port.
-    let reg = test_file("sipp/reg_user.xml");
-    let (ok, out) = sipp(&["-sf", reg.to_str().unwrap(), "-key", "user", "vue", "-m", "1", "-i", "127.0.0.1", "-p", &sipp_port, "-nostdin", "-trace_err", &target], &core.dir);
+    let reg = test_file("sipp/reg_ue.xml");
+    let args = ["-sf", reg.to_str().unwrap(), "-key", "user", "vue", "-key", "contact_port", &sipp_port, "-m", "1", "-i", "127.0.0.1", "-nostdin", "-trace_err", &target];
+    let (ok, out) = sipp(&args, &core.dir);
     assert!(ok, "registration failed:\n{out}");
     let log = core.dir.join("video_echo.log");
     let sf = test_file("sipp/video_echo_uac.xml");
