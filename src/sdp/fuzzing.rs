@@ -12,7 +12,15 @@ pub fn exercise(data: &[u8]) {
             let _ = (line.number, line.kind, line.value.len());
         }
     }
-    let Ok(sd) = SessionDescription::parse(data) else { return };
+    // sdp/check.rs: the checking walk (used to anchor media without building the
+    // description) accepts exactly what the parser accepts, with the same error.
+    let parsed = SessionDescription::parse(data);
+    match (SdpView::new_valid(data), &parsed) {
+        (Ok(_), Ok(_)) => {}
+        (Err(a), Err(b)) => assert_eq!(&a, b, "the checking walk and the parser disagree on the error"),
+        (a, b) => panic!("the checking walk and the parser disagree: {:?} vs {:?}", a.map(|_| ()), b.as_ref().map(|_| ())),
+    }
+    let Ok(sd) = parsed else { return };
     let text = sd.to_string();
     match SessionDescription::parse(text.as_bytes()) {
         Ok(again) => assert_eq!(again, sd, "emit/parse round trip changed the description"),
