@@ -67,8 +67,9 @@ struct EchoCall {
     media: Vec<(MediaKind, u16)>,
     /// The dialog with the UE (ringcore's refreshes and BYE).
     dialog: Dialog,
-    /// The INVITE, to build its responses, and its transaction until answered.
-    invite: Vec<u8>,
+    /// The INVITE, to build its responses (kept with its parse index: read back without
+    /// a parse), and its transaction until answered.
+    invite: crate::sip::StoredMessage,
     tx: Option<TxId>,
     tx_worker: u16,
     tag: String,
@@ -240,7 +241,7 @@ impl Echo {
             ended: false,
             media,
             dialog,
-            invite: msg.buffer().to_vec(),
+            invite: crate::sip::StoredMessage::new(msg),
             tx: Some(tx),
             tx_worker: worker,
             tag,
@@ -313,7 +314,7 @@ impl Echo {
 
     /// A response to the INVITE of `id` with our Contact and tag.
     fn response(&self, c: &EchoCall, code: u16, reason: &str, mut headers: Headers, sdp: bool) -> Vec<u8> {
-        let Ok(req) = Message::parse(&c.invite) else { return Vec::new() };
+        let Some(req) = c.invite.message() else { return Vec::new() };
         headers.insert(0, ("Contact", self.contact.clone()));
         let body = sdp.then(|| ("application/sdp".to_owned(), c.sdp.to_string().into_bytes()));
         reply_to_tagged(&req, code, reason, &Extra { headers, body }, &c.tag)
@@ -570,5 +571,5 @@ impl Echo {
 /// The CSeq number of the INVITE of call `c` (1 if unreadable: the transaction layer
 /// checked it when the INVITE came in).
 fn invite_cseq(c: &EchoCall) -> u32 {
-    Message::parse(&c.invite).ok().and_then(|m| m.cseq().ok()).map_or(1, |s| s.seq)
+    c.invite.message().and_then(|m| m.cseq().ok()).map_or(1, |s| s.seq)
 }

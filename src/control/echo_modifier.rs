@@ -33,7 +33,7 @@ impl Echo {
             return unchanged(normal);
         }
         let Some(c) = self.calls.get(id) else { return unchanged(normal) };
-        let Ok(invite) = Message::parse(&c.invite) else { return unchanged(normal) };
+        let Some(invite) = c.invite.message() else { return unchanged(normal) };
         let caller = normalize_impu(&String::from_utf8_lossy(invite.from().map(|f| f.uri.raw).unwrap_or(b"")));
         let Some(eff) = self.policy.modifiers.fire(&c.callee, step, Some(Dir::Tx), &caller, c.caller_imei.as_deref(), &invite) else {
             return unchanged(normal);
