@@ -364,43 +364,43 @@ impl Control {
         let raw = msg.buffer();
         self.sip_methods.count_parsed(Direction::In, msg);
         self.log_sip(Dir::From, peer, raw);
-        if self.mt.owns(&msg) {
-            let out = self.mt.on_in_dialog(now, worker, tx, &msg, &mut self.media_ports);
+        if self.mt.owns(msg) {
+            let out = self.mt.on_in_dialog(now, worker, tx, msg, &mut self.media_ports);
             self.send_all(out);
             return;
         }
-        if self.echo.owns(&msg) {
-            let out = self.echo.on_in_dialog(now, worker, tx, &msg, &mut self.media_ports);
+        if self.echo.owns(msg) {
+            let out = self.echo.on_in_dialog(now, worker, tx, msg, &mut self.media_ports);
             self.send_all(out);
             return;
         }
-        if self.calls.owns(&msg) {
-            let out = self.calls.on_in_dialog(worker, tx, &msg, &mut self.media_ports);
+        if self.calls.owns(msg) {
+            let out = self.calls.on_in_dialog(worker, tx, msg, &mut self.media_ports);
             self.send_all(out);
             return;
         }
         let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
         let resp = match msg.method() {
-            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_modified_invite(worker, tx, peer, &msg) => return,
-            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_emergency_invite(now, worker, tx, peer, &msg) => return,
-            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(&msg) => {
-                let imei = self.caller_imei(&msg);
-                let out = self.echo.on_invite(now, worker, tx, peer, &msg, imei, &mut self.media_ports);
+            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_modified_invite(worker, tx, peer, msg) => return,
+            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_emergency_invite(now, worker, tx, peer, msg) => return,
+            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(msg) => {
+                let imei = self.caller_imei(msg);
+                let out = self.echo.on_invite(now, worker, tx, peer, msg, imei, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }
             Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) => {
-                let out = self.calls.on_invite(super::calls::Incoming { now, worker, tx, peer, msg: &msg }, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports);
+                let out = self.calls.on_invite(super::calls::Incoming { now, worker, tx, peer, msg }, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }
-            Some(Method::Register) if self.on_modified_register(worker, tx, peer, &msg) => return,
+            Some(Method::Register) if self.on_modified_register(worker, tx, peer, msg) => return,
             Some(Method::Register) => {
                 self.counters.registers.inc();
                 // A challenge advances SEQ_HE; a success changes bindings.
                 self.dirty = true;
-                let (resp, cmds) = super::ipsec::register(now, &mut self.ipsec, &mut self.registrar, worker, peer, &msg);
-                self.reg_latency.observe(now, &msg, &resp, &self.registrar.hss, &mut self.latencies);
+                let (resp, cmds) = super::ipsec::register(now, &mut self.ipsec, &mut self.registrar, worker, peer, msg);
+                self.reg_latency.observe(now, msg, &resp, &self.registrar.hss, &mut self.latencies);
                 self.log_sa_commands(&cmds.before);
                 self.send_all(cmds.before);
                 self.respond(worker, tx, peer, resp);
@@ -410,23 +410,23 @@ impl Control {
                 return;
             }
             // seed 000 callflow_modifier methods MESSAGE and SUBSCRIBE.
-            Some(Method::Message | Method::Subscribe) if self.on_modified_request(worker, tx, peer, &msg) => return,
+            Some(Method::Message | Method::Subscribe) if self.on_modified_request(worker, tx, peer, msg) => return,
             Some(Method::Subscribe) if msg.event().is_some_and(|e| e.value.eq_ignore_ascii_case(b"reg")) => {
                 let bindings = &self.registrar.bindings;
                 let current = |impu: &str| bindings.lookup(impu).next().cloned();
-                let (resp, notify) = self.regevents.handle_subscribe(now, &msg, worker, peer, &self.registrar.hss, &current);
+                let (resp, notify) = self.regevents.handle_subscribe(now, msg, worker, peer, &self.registrar.hss, &current);
                 self.respond(worker, tx, peer, resp);
                 self.send_notifies(notify.into_iter().collect());
                 return;
             }
-            Some(Method::Subscribe) => reply_to(&msg, 489, "Bad Event", &Extra { headers: vec![("Allow-Events", "reg".into())], body: None }),
+            Some(Method::Subscribe) => reply_to(msg, 489, "Bad Event", &Extra { headers: vec![("Allow-Events", "reg".into())], body: None }),
             Some(Method::Ack) => return,
-            Some(Method::Message) => return self.on_message(now, worker, tx, peer, &msg),
+            Some(Method::Message) => return self.on_message(now, worker, tx, peer, msg),
             _ => {
                 // Calls, SMS and other services come with later issues; say so.
                 self.counters.not_implemented.inc();
                 let what = String::from_utf8_lossy(msg.method().map(|m| m.as_bytes()).unwrap_or(b"?")).into_owned();
-                reply_to(&msg, 501, "Not Implemented", &Extra::warning(&format!("{what} is not handled by this ringcore build yet")))
+                reply_to(msg, 501, "Not Implemented", &Extra::warning(&format!("{what} is not handled by this ringcore build yet")))
             }
         };
         self.respond(worker, tx, peer, resp);
@@ -440,10 +440,10 @@ impl Control {
         let owner = msg.via_top().ok().and_then(|v| v.branch()).map_or(BranchOwner::Call, BranchOwner::of);
         let out = match owner {
             BranchOwner::Sms => {
-                self.sms_on_response(now, &msg);
+                self.sms_on_response(now, msg);
                 return;
             }
-            BranchOwner::Mt => match self.mt.on_response(now, &msg, &mut self.media_ports) {
+            BranchOwner::Mt => match self.mt.on_response(now, msg, &mut self.media_ports) {
                 Some(out) if msg.status().is_some_and(|c| c >= 300) => {
                     // A final error can end an MT call (no message from ringcore follows).
                     self.log_dialog_ended(now, &String::from_utf8_lossy(msg.call_id().unwrap_or(b"")));
@@ -453,11 +453,11 @@ impl Control {
                 None => return,
             },
             BranchOwner::EchoOrCall | BranchOwner::Call => {
-                let echo = if owner == BranchOwner::EchoOrCall { self.echo.on_response(now, &msg, &mut self.media_ports) } else { None };
+                let echo = if owner == BranchOwner::EchoOrCall { self.echo.on_response(now, msg, &mut self.media_ports) } else { None };
                 match echo {
                     Some(out) => out,
-                    None if in_transaction => self.calls.on_response(now, &msg, &mut self.media_ports, &mut self.latencies),
-                    None => self.calls.on_stray_2xx(&msg),
+                    None if in_transaction => self.calls.on_response(now, msg, &mut self.media_ports, &mut self.latencies),
+                    None => self.calls.on_stray_2xx(msg),
                 }
             }
         };
