@@ -32,14 +32,7 @@ fn row(id: &str, c: &EchoCall, now: Instant) -> DialogRow {
         age: now.saturating_duration_since(c.started),
         session_expires: c.timer.map(|t| t.interval()),
         qos: c.qos.media.iter().map(|q| q.name()).collect(),
-        media: c
-            .media
-            .iter()
-            .map(|&(_, port)| {
-                let section = c.sdp.media.iter().position(|m| m.port == port).unwrap_or(0);
-                dialogs::MediaRef { worker: c.worker, port, section, peer: None }
-            })
-            .collect(),
+        media: super::super::media_loops::refs(c.worker, &c.media, &c.sdp),
     }
 }
 
