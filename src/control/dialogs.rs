@@ -251,8 +251,12 @@ pub fn identity(header: &str) -> String {
 
 /// [`identity`], borrowed from `header`.
 pub fn identity_of(header: &str) -> &str {
-    let h = header.split(";tag=").next().unwrap_or("");
-    match (h.find('<'), h.find('>')) {
+    // Up to the first `;tag=` (each `;` tried; a row refresh calls this on every state
+    // change, so no substring searcher is set up per call).
+    let b = header.as_bytes();
+    let end = memchr::memchr_iter(b';', b).find(|&i| b.get(i..).is_some_and(|t| t.starts_with(b";tag="))).unwrap_or(b.len());
+    let h = header.get(..end).unwrap_or("");
+    match (memchr::memchr(b'<', h.as_bytes()), memchr::memchr(b'>', h.as_bytes())) {
         (Some(a), Some(b)) if a < b => h.get(a + 1..b).unwrap_or(""),
         _ => h.trim(),
     }
@@ -323,6 +327,17 @@ mod tests {
         assert_eq!(identity("\"Al\" <sip:a@x>;tag=9"), "sip:a@x");
         assert_eq!(identity("<tel:+331>"), "tel:+331");
         assert_eq!(identity("sip:b@x;tag=1"), "sip:b@x");
+        // The former str-pattern version, the oracle.
+        fn reference(header: &str) -> &str {
+            let h = header.split(";tag=").next().unwrap_or("");
+            match (h.find('<'), h.find('>')) {
+                (Some(a), Some(b)) if a < b => h.get(a + 1..b).unwrap_or(""),
+                _ => h.trim(),
+            }
+        }
+        for h in ["", ";", ";tag=", " a ;tag", "<sip:a;x=1>;tag=2", "x;ta;tag=<a>", "\"é\" <sip:é@x>;TAG=1;tag=2", "> <", "<sip:a@x", ";;tag=;tag="] {
+            assert_eq!(identity_of(h), reference(h), "{h:?}");
+        }
     }
 
     #[test]
