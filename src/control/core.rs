@@ -11,6 +11,8 @@ mod dialogs;
 pub use dialogs::UserDialogs;
 #[path = "core_dialog_log.rs"]
 mod dialog_log;
+#[path = "core_send.rs"]
+mod send;
 
 use super::anchor::MediaPorts;
 use super::calls::Calls;
@@ -479,26 +481,6 @@ impl Control {
         msg.request_uri().is_ok_and(|u| self.echo.is_echo(&crate::ims::hss::normalize_impu(&String::from_utf8_lossy(u.raw))))
     }
 
-    pub(super) fn send_all(&mut self, out: Vec<(u16, ToWorker)>) {
-        self.log_dialog_sends(&out);
-        for (worker, cmd) in out {
-            if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = &cmd {
-                self.sip_methods.count(Direction::Out, msg);
-            }
-            match &cmd {
-                ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. }
-                    if self.logger.enabled(Layer::Sip, Level::Info) =>
-                {
-                    let first = msg.split(|b| *b == b'\r').next().unwrap_or(b"");
-                    let head = Head::new(Layer::Sip, Level::Info).dir(Dir::To);
-                    self.logger.log_now(head, format_args!("{}", String::from_utf8_lossy(first)));
-                }
-                _ => {}
-            }
-            self.command(worker, cmd);
-        }
-    }
-
     /// Wakes the workers that sleep after commands were queued this turn.
     fn wake_workers(&mut self) {
         if std::mem::take(&mut self.commands_queued) {
@@ -510,8 +492,14 @@ impl Control {
         }
     }
 
+    /// Rewrites (custom headers, user agent) and queues `cmd` for `worker`.
     fn command(&mut self, worker: u16, mut cmd: ToWorker) {
         self.rewriter.apply_cmd(&mut cmd);
+        self.queue(worker, cmd);
+    }
+
+    /// Queues `cmd`, rewritten already, for `worker`.
+    fn queue(&mut self, worker: u16, cmd: ToWorker) {
         // Woken once per loop turn (`wake_workers`), not once per command.
         self.commands_queued = true;
         let ok = self.engine.commands(worker as usize).map(|q| q.send_batched(cmd).is_ok()).unwrap_or(false);

@@ -9,7 +9,6 @@ use super::super::dialogs::{DialogRef, DialogRow};
 use super::super::echo::Echo;
 use super::super::mt_call::MtCalls;
 use super::Control;
-use crate::endpoint::ToWorker;
 use crate::sip::{HeaderName, Message};
 use std::time::{Duration, Instant};
 
@@ -46,7 +45,7 @@ impl Control {
 
     /// Records message `(label, call_id, sdp)`, received or sent (`kind`), on its
     /// dialog's event list; `to_tag` tells whether its To carries a tag.
-    fn log_dialog_message(&mut self, now: Instant, kind: EventKind, (label, call_id, sdp): Facts<'_>, to_tag: impl FnOnce() -> bool) {
+    pub(super) fn log_dialog_message(&mut self, now: Instant, kind: EventKind, (label, call_id, sdp): Facts<'_>, to_tag: impl FnOnce() -> bool) {
         if matches!(label, Label::Request("REGISTER" | "SUBSCRIBE" | "PUBLISH" | "OPTIONS")) {
             return;
         }
@@ -104,20 +103,6 @@ impl Control {
     pub(super) fn log_dialog_ended(&mut self, now: Instant, call_id: &str) {
         if dialog_ref(&self.mt, &self.echo, &self.calls, now, call_id).is_none() {
             self.dialog_stopped(now, call_id);
-        }
-    }
-
-    /// Records every SIP message of `out` (before it is sent). Not inlined: profiles
-    /// show what recording sent messages costs under this name.
-    #[inline(never)]
-    pub(super) fn log_dialog_sends(&mut self, out: &[(u16, ToWorker)]) {
-        let now = Instant::now();
-        for (_, cmd) in out {
-            if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = cmd {
-                if let Some(facts) = scan(msg) {
-                    self.log_dialog_message(now, EventKind::Send, facts, || false);
-                }
-            }
         }
     }
 

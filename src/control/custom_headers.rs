@@ -13,6 +13,7 @@
 use crate::config::typed::{CustomHeader, SipSettings};
 use crate::endpoint::ToWorker;
 use crate::sip::Message;
+use crate::stats::sip_methods::starts_with_ci;
 use memchr::memchr;
 
 /// Largest header section rewritten; bigger messages go out unchanged. Far
@@ -109,6 +110,73 @@ impl Selector {
     }
 }
 
+/// RFC 3261 20.41: User-Agent in requests; 20.35: Server in responses.
+fn ua_name(msg: &[u8]) -> &'static [u8] {
+    if msg.starts_with(b"SIP/2.0 ") {
+        b"Server"
+    } else {
+        b"User-Agent"
+    }
+}
+
+/// The user agent headers of a header section, fed line by line (the start line
+/// first), for the rewrite to tell whether the section holds exactly one and that one
+/// reads our user agent (then the user agent part leaves the message alone).
+#[derive(Clone, Copy, Debug)]
+pub struct UaLines<'m> {
+    name: &'static [u8],
+    /// `name` in lower case.
+    lower: &'static [u8],
+    /// Lines named `name` seen (counting stops at 2).
+    count: u8,
+    /// The value of the last one (None when it has no colon).
+    value: Option<&'m [u8]>,
+}
+
+/// What [`UaLines`] found, checked against a rewriter's user agent ([`UaLines::seen`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UaSeen {
+    /// [`ua_name`] of the message.
+    name: &'static [u8],
+    /// Exactly one such header, reading the rewriter's user agent.
+    only_ours: bool,
+}
+
+impl<'m> UaLines<'m> {
+    /// Reads the user agent headers of message `msg` ([`ua_name`]).
+    pub fn of(msg: &[u8]) -> Self {
+        let (name, lower): (&'static [u8], &'static [u8]) = match ua_name(msg) == b"Server" {
+            true => (b"Server", b"server"),
+            false => (b"User-Agent", b"user-agent"),
+        };
+        UaLines { name, lower, count: 0, value: None }
+    }
+
+    /// Header line `line` (with or without its line end). Only lines whose first byte
+    /// can start the name are compared.
+    #[inline]
+    pub fn line(&mut self, line: &'m [u8]) {
+        // [`line_is`] for a name of letters and `-`: the name in any case, then
+        // whitespace up to the colon or the end of the line.
+        if !starts_with_ci(line, self.lower) {
+            return;
+        }
+        let rest = line.get(self.lower.len()..).unwrap_or_default();
+        let colon = rest.iter().position(|b| !b.is_ascii_whitespace());
+        match colon.map(|at| (rest.get(at), at)) {
+            None => self.value = None,
+            Some((Some(b':'), at)) => self.value = rest.get(at + 1..).map(<[u8]>::trim_ascii),
+            Some(_) => return,
+        }
+        self.count = self.count.saturating_add(1).min(2);
+    }
+
+    /// The finding, against the user agent of `r`.
+    pub fn seen(&self, r: &Rewriter) -> UaSeen {
+        UaSeen { name: self.name, only_ours: self.count == 1 && self.value == Some(r.user_agent.as_bytes()) }
+    }
+}
+
 /// Writes `parts` at `*at` in `buf`, advancing `at` (the caller sized the gap).
 fn put(buf: &mut [u8], at: &mut usize, parts: &[&[u8]]) {
     for p in parts {
@@ -132,20 +200,10 @@ impl Rewriter {
 
     /// True when `head` holds exactly one `ua_name` header and it reads our
     /// user agent. Only lines whose first byte can start `ua_name` are compared.
-    fn has_only_our_user_agent(&self, head: &[u8], ua_name: &[u8]) -> bool {
-        let first = ua_name.first().map(u8::to_ascii_lowercase);
-        let mut ours = false;
-        for line in lines(head) {
-            if line.first().map(u8::to_ascii_lowercase) != first || !line_is(line, ua_name) {
-                continue;
-            }
-            let value = memchr(b':', line).and_then(|i| line.get(i + 1..)).map(<[u8]>::trim_ascii);
-            if ours || value != Some(self.user_agent.as_bytes()) {
-                return false;
-            }
-            ours = true;
-        }
-        ours
+    fn has_only_our_user_agent(&self, head: &[u8]) -> bool {
+        let mut ua = UaLines::of(head);
+        lines(head).for_each(|l| ua.line(l));
+        ua.seen(self).only_ours
     }
 
     /// Rewrites the SIP message a worker command carries, if any.
@@ -161,14 +219,40 @@ impl Rewriter {
         self.rewrite(&mut out).then_some(out)
     }
 
+    /// [`Self::rewrite`] of a message whose header section a caller's own pass has read
+    /// (`seen`: [`UaLines`] fed the header lines up to the empty line, which starts at
+    /// `empty_line`): the same result without a second pass when no rule is configured
+    /// (the default), the full [`Self::rewrite`] otherwise.
+    pub fn rewrite_scanned(&self, msg: &mut Vec<u8>, seen: UaSeen, empty_line: Option<usize>) -> bool {
+        if !self.rules.is_empty() {
+            return self.rewrite(msg);
+        }
+        if !self.force_user_agent || self.user_agent.is_empty() {
+            return false;
+        }
+        // [`head_end`] is the first CRLF CRLF: the empty line when it is a CRLF after a
+        // CRLF (an earlier CRLF CRLF would be an earlier empty line); with no empty line
+        // there is none. Another empty line (a bare LF) leaves it unknown here.
+        let end = match empty_line {
+            None => None,
+            Some(at) if at >= 2 && msg.get(at - 2..at + 2) == Some(b"\r\n\r\n") => Some(at).filter(|&e| e <= MAX_HEAD),
+            Some(_) => return self.rewrite(msg),
+        };
+        let Some(end) = end else { return false };
+        if seen.only_ours {
+            // Our own builders already wrote it; nothing to copy.
+            return false;
+        }
+        self.rewrite_head(msg, end, seen.name, None)
+    }
+
     /// Rewrites `msg` in place; false when it stays as it is (no rule
     /// applies and our user agent is already there once, or it does not parse).
     pub fn rewrite(&self, msg: &mut Vec<u8>) -> bool {
         if self.rules.is_empty() && !self.force_user_agent {
             return false;
         }
-        // RFC 3261 20.41: User-Agent in requests; 20.35: Server in responses.
-        let ua_name: &[u8] = if msg.starts_with(b"SIP/2.0 ") { b"Server" } else { b"User-Agent" };
+        let ua_name = ua_name(msg);
         // Parsing is only needed to select rules; the user agent alone needs
         // the start line (the common case stays cheap).
         let selector = match self.rules.is_empty() {
@@ -185,10 +269,18 @@ impl Rewriter {
             return false;
         }
         let Some(end) = head_end(msg) else { return false };
-        if !any_rule && msg.get(..end).is_some_and(|h| self.has_only_our_user_agent(h, ua_name)) {
+        if !any_rule && msg.get(..end).is_some_and(|h| self.has_only_our_user_agent(h)) {
             // Our own builders already wrote it; nothing to copy.
             return false;
         }
+        self.rewrite_head(msg, end, ua_name, selector.as_ref())
+    }
+
+    /// Writes the selected rule headers and our user agent into the header section
+    /// `msg[..end]`, dropping those they replace; true (the message changed).
+    fn rewrite_head(&self, msg: &mut Vec<u8>, end: usize, ua_name: &[u8], selector: Option<&Selector>) -> bool {
+        let selected = |r: &CustomHeader| selector.is_some_and(|s| s.selects(r));
+        let want_ua = self.force_user_agent && !self.user_agent.is_empty();
         let drops = |line: &[u8]| (want_ua && line_is(line, ua_name)) || self.rules.iter().any(|r| r.replace && selected(r) && line_is(line, r.name.as_bytes()));
         let kept = squeeze(msg, end, drops);
         let added: usize = self.rules.iter().filter(|r| selected(r)).map(|r| r.name.len() + r.value.len() + 4).sum::<usize>()

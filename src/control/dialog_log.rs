@@ -33,7 +33,7 @@ mod scan;
 #[path = "dialog_log_slab.rs"]
 mod slab;
 
-pub use scan::{facts, has_tag, scan, Facts};
+pub use scan::{facts, has_tag, scan, scan_lines, Facts, Scanned};
 use scan::SdpSections;
 use entry::Entry;
 use slab::Slab;

@@ -8,6 +8,7 @@
 use super::{Label, Section, MAX_SECTIONS};
 use crate::sdp::{Direction, MediaKind, SdpView, MAX_MEDIA};
 use crate::sip::{HeaderName, Message};
+use crate::stats::sip_methods::starts_with_ci;
 
 /// What a message event needs: its label, its Call-ID and its body when it is SDP.
 pub type Facts<'a> = (Label, &'a str, Option<&'a [u8]>);
@@ -32,42 +33,74 @@ pub fn method_name(m: &[u8]) -> &'static str {
 /// a message without one is all header and has no body. When a header field repeats,
 /// the last one counts.
 pub fn scan(msg: &[u8]) -> Option<Facts<'_>> {
+    scan_lines(msg, |_| {}).facts
+}
+
+/// What [`scan_lines`] found: the facts of [`scan`] and where the header section's
+/// empty line starts (None when there is none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scanned<'a> {
+    /// [`scan`]'s answer.
+    pub facts: Option<Facts<'a>>,
+    /// Offset of the first empty line after the start line.
+    pub empty_line: Option<usize>,
+}
+
+/// [`scan`], handing on the way to `each` the lines of the header section (the start
+/// line first, the empty line excluded, each with its line end) that begin with `c`,
+/// `s` or `u` in any case (CSeq, Server, User-Agent), so that the other readers of a
+/// message ringcore sends (method counters, user agent rewrite) need no pass of their
+/// own.
+pub fn scan_lines<'a>(msg: &'a [u8], mut each: impl FnMut(&'a [u8])) -> Scanned<'a> {
     let (mut call_id, mut cseq, mut sdp) = (None, None, false);
     let mut lines = memchr::memchr_iter(b'\n', msg);
     let first_end = lines.next();
-    let first = line(msg, 0, first_end);
-    let mut body: &[u8] = &[];
     let mut start = first_end.map_or(msg.len(), |nl| nl + 1);
+    let first = line(msg, 0, first_end);
+    if matches!(first.first().map(u8::to_ascii_lowercase), Some(b'c' | b's' | b'u')) {
+        each(msg.get(..start).unwrap_or_default());
+    }
+    let (mut body, mut empty_line): (&[u8], _) = (&[], None);
     while start < msg.len() {
         let end = lines.next();
         let next = end.map_or(msg.len(), |nl| nl + 1);
-        // Only empty lines and those starting with `c` or `i` ([`header`]) matter: the
-        // others are passed over at their first byte.
-        if !matches!(msg.get(start), Some(b'c' | b'C' | b'i' | b'I' | b'\r' | b'\n')) {
-            start = next;
-            continue;
-        }
-        let line = line(msg, start, end);
-        if line.is_empty() {
-            body = msg.get(next..).unwrap_or_default();
-            break;
-        }
-        match header(line) {
-            Some((Field::CallId, value)) => call_id = std::str::from_utf8(value).ok(),
-            Some((Field::CSeq, value)) => cseq = cseq_method(value),
-            Some((Field::ContentType, value)) => sdp = is_sdp(value),
-            None => {}
+        // Only empty lines and those starting with `c` or `i` ([`header`]) matter here,
+        // and those starting with `c`, `s` or `u` to `each`: the others are passed over
+        // at their first byte.
+        let raw = msg.get(start..next).unwrap_or_default();
+        match raw.first().copied().unwrap_or(b'\n') {
+            b'\r' | b'\n' if line(msg, start, end).is_empty() => {
+                body = msg.get(next..).unwrap_or_default();
+                empty_line = Some(start);
+                break;
+            }
+            b'c' | b'C' | b'i' | b'I' => {
+                match header(line(msg, start, end)) {
+                    Some((Field::CallId, value)) => call_id = std::str::from_utf8(value).ok(),
+                    Some((Field::CSeq, value)) => cseq = cseq_method(value),
+                    Some((Field::ContentType, value)) => sdp = is_sdp(value),
+                    None => {}
+                }
+                if matches!(raw.first(), Some(b'c' | b'C')) {
+                    each(raw);
+                }
+            }
+            b's' | b'S' | b'u' | b'U' => each(raw),
+            _ => {}
         }
         start = next;
     }
-    let label = match first.strip_prefix(b"SIP/2.0 ") {
-        Some(rest) => {
-            let code = std::str::from_utf8(rest.get(..3)?).ok()?.parse().ok()?;
-            Label::Response(code, cseq.unwrap_or("OTHER"))
-        }
-        None => Label::Request(method_name(first.split(|&b| b == b' ').next()?)),
+    let facts = || {
+        let label = match first.strip_prefix(b"SIP/2.0 ") {
+            Some(rest) => {
+                let code = std::str::from_utf8(rest.get(..3)?).ok()?.parse().ok()?;
+                Label::Response(code, cseq.unwrap_or("OTHER"))
+            }
+            None => Label::Request(method_name(first.split(|&b| b == b' ').next()?)),
+        };
+        Some((label, call_id?, (sdp && !body.is_empty()).then_some(body)))
     };
-    Some((label, call_id?, (sdp && !body.is_empty()).then_some(body)))
+    Scanned { facts: facts(), empty_line }
 }
 
 /// The facts [`scan`] finds, read from message `msg` the control thread already parsed
@@ -120,28 +153,30 @@ pub(super) enum Field {
     ContentType,
 }
 
-/// The names of the fields [`scan`] reads; RFC 3261 7.3.3: `i` and `c` are the compact
-/// forms of Call-ID and Content-Type.
-const FIELDS: [(&[u8], Field); 5] =
-    [(b"call-id", Field::CallId), (b"cseq", Field::CSeq), (b"content-type", Field::ContentType), (b"i", Field::CallId), (b"c", Field::ContentType)];
-
 /// Field and value of header line `line` when it is one [`scan`] reads: the line starts
 /// with the field's name (any case), then optional whitespace and the colon (RFC 3261
-/// 25.1 HCOLON), the colon within the first [`NAME_SPAN`] bytes. Lines not starting
-/// with `c` or `i` are passed over at their first byte.
+/// 25.1 HCOLON), the colon within the first [`NAME_SPAN`] bytes. The fields are
+/// Call-ID, CSeq and Content-Type; RFC 3261 7.3.3: `i` and `c` are the compact forms
+/// of Call-ID and Content-Type. Lines not starting with `c` or `i` are passed over at
+/// their first byte.
 pub(super) fn header(line: &[u8]) -> Option<(Field, &[u8])> {
-    if !matches!(line.first(), Some(b'c' | b'C' | b'i' | b'I')) {
+    // The names differ by their first two bytes, and a compact `c` is followed by
+    // whitespace or the colon: one name at most can match.
+    let (name, field): (&[u8], _) = match (line.first()?.to_ascii_lowercase(), line.get(1).map(u8::to_ascii_lowercase)) {
+        (b'i', _) => (b"i", Field::CallId),
+        (b'c', Some(b'a')) => (b"call-id", Field::CallId),
+        (b'c', Some(b's')) => (b"cseq", Field::CSeq),
+        (b'c', Some(b'o')) => (b"content-type", Field::ContentType),
+        (b'c', _) => (b"c", Field::ContentType),
+        _ => return None,
+    };
+    if !starts_with_ci(line, name) {
         return None;
     }
-    FIELDS.iter().find_map(|&(name, field)| {
-        let rest = line.get(name.len()..)?;
-        if !line.get(..name.len())?.eq_ignore_ascii_case(name) {
-            return None;
-        }
-        let space = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        let colon = name.len() + space < NAME_SPAN && rest.get(space) == Some(&b':');
-        colon.then(|| (field, trim(rest.get(space + 1..).unwrap_or_default())))
-    })
+    let rest = line.get(name.len()..)?;
+    let space = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let colon = name.len() + space < NAME_SPAN && rest.get(space) == Some(&b':');
+    colon.then(|| (field, trim(rest.get(space + 1..).unwrap_or_default())))
 }
 
 fn trim(b: &[u8]) -> &[u8] {

@@ -94,7 +94,7 @@ impl MethodName {
 }
 
 /// The first line of `raw` (up to the first CR or LF).
-fn first_line(raw: &[u8]) -> &[u8] {
+pub fn first_line(raw: &[u8]) -> &[u8] {
     let end = memchr::memchr2(b'\r', b'\n', raw).unwrap_or(raw.len());
     raw.get(..end).unwrap_or(raw)
 }
@@ -102,12 +102,21 @@ fn first_line(raw: &[u8]) -> &[u8] {
 /// RFC 3261 7.1 / 7.2 start line and CSeq method of `raw`: (method, status),
 /// status 0 for a request. None when the start line is neither (or not UTF-8).
 pub fn classify(raw: &[u8]) -> Option<(MethodName, u16)> {
-    let first = first_line(raw);
-    std::str::from_utf8(first).ok()?;
+    classify_start(first_line(raw), || cseq_method(raw))
+}
+
+/// [`classify`] of a message whose start line ([`first_line`]) is `first`; `cseq`
+/// gives the CSeq method as [`classify`] finds it (asked for responses only), for a
+/// caller that saw the CSeq line in a pass of its own ([`CseqLine`]).
+pub fn classify_start(first: &[u8], cseq: impl FnOnce() -> Option<MethodName>) -> Option<(MethodName, u16)> {
+    // ASCII (the usual case, checked a word at a time) is UTF-8.
+    if !first.is_ascii() {
+        std::str::from_utf8(first).ok()?;
+    }
     // RFC 3261 7.2: SIP-Version SP Status-Code SP Reason-Phrase.
     if let Some(rest) = first.strip_prefix(b"SIP/2.0 ") {
         let status: u16 = std::str::from_utf8(rest.get(..3)?).ok()?.parse().ok()?;
-        return Some((cseq_method(raw)?, status));
+        return Some((cseq()?, status));
     }
     // RFC 3261 7.1: Method SP Request-URI SP SIP-Version.
     if !first.ends_with(b" SIP/2.0") {
@@ -117,9 +126,47 @@ pub fn classify(raw: &[u8]) -> Option<(MethodName, u16)> {
     Some((MethodName::new(first.get(..sp)?)?, 0))
 }
 
-/// The method of the CSeq header (RFC 3261 20.16: `CSeq: 1 INVITE`), looked
-/// for in the header section only (it ends at the first empty line, RFC 3261 7).
-/// CSeq has no compact form (RFC 3261 7.3.3); the name is case-insensitive.
+/// The CSeq method of a message as [`classify`] reads it, fed the header lines one by
+/// one (up to the empty line): the first line named `CSeq` counts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CseqLine {
+    found: Option<Option<MethodName>>,
+}
+
+impl CseqLine {
+    /// Header line `line` (with or without its line end).
+    #[inline]
+    pub fn line(&mut self, line: &[u8]) {
+        if self.found.is_none() {
+            self.found = cseq_line(line);
+        }
+    }
+
+    /// The method of the first CSeq line seen.
+    pub fn method(&self) -> Option<MethodName> {
+        self.found.flatten()
+    }
+}
+
+/// True when `line` starts with `lower` in any case, `lower` being lower-case ASCII
+/// (a header name, RFC 3261 7.3.1: names are case-insensitive). Stops at the first
+/// byte that differs, which most header lines do at their first or second byte.
+pub fn starts_with_ci(line: &[u8], lower: &[u8]) -> bool {
+    line.len() >= lower.len() && line.iter().zip(lower).all(|(&b, &l)| b == l || (l.is_ascii_lowercase() && b == l.to_ascii_uppercase()))
+}
+
+/// When header line `line` is named CSeq (RFC 3261 20.16: `CSeq: 1 INVITE`; no compact
+/// form, 7.3.3; the name is case-insensitive): its method, if valid.
+fn cseq_line(line: &[u8]) -> Option<Option<MethodName>> {
+    if !starts_with_ci(line, b"cseq:") {
+        return None;
+    }
+    let mut words = line.get(5..).unwrap_or_default().split(u8::is_ascii_whitespace).filter(|w| !w.is_empty());
+    Some(words.nth(1).and_then(MethodName::new))
+}
+
+/// The method of the CSeq header, looked for in the header section only (it ends at
+/// the first empty line, RFC 3261 7).
 fn cseq_method(raw: &[u8]) -> Option<MethodName> {
     let mut rest = raw;
     loop {
@@ -129,9 +176,8 @@ fn cseq_method(raw: &[u8]) -> Option<MethodName> {
         if line.is_empty() {
             return None;
         }
-        if line.get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"cseq:")) {
-            let mut words = line.get(5..)?.split(u8::is_ascii_whitespace).filter(|w| !w.is_empty());
-            return MethodName::new(words.nth(1)?);
+        if let Some(found) = cseq_line(line) {
+            return found;
         }
         rest = rest.get(end? + 1..)?;
     }
@@ -188,6 +234,13 @@ impl SipMethodCounters {
     /// Counts one message `raw` in direction `dir` (unparsable ones are ignored).
     pub fn count(&mut self, dir: Direction, raw: &[u8]) {
         let Some((method, status)) = classify(raw) else { return };
+        self.add(Packed { dir, method, status });
+    }
+
+    /// Counts one message in direction `dir` as classified by [`classify_start`] (None,
+    /// not a SIP message, is ignored).
+    pub fn count_classified(&mut self, dir: Direction, class: Option<(MethodName, u16)>) {
+        let Some((method, status)) = class else { return };
         self.add(Packed { dir, method, status });
     }
 
@@ -354,6 +407,16 @@ mod tests {
             let i = methods.iter().position(|m| *m == k.method).expect("a known method");
             assert_eq!(n, i as u64 + 1, "{k:?}");
         }
+    }
+
+    #[test]
+    fn prefixes_compare_in_any_case_and_punctuation_exactly() {
+        for (line, want) in [("CSeq: 1", true), ("cSEQ:", true), ("cseq", false), ("cseq;", false), ("CSeqq:", false), ("", false)] {
+            assert_eq!(starts_with_ci(line.as_bytes(), b"cseq:"), want, "{line:?}");
+        }
+        // Only letters fold: '-' is not '\r' nor 'M' nor any other byte.
+        assert!(starts_with_ci(b"USER-AGENT", b"user-agent") && !starts_with_ci(b"USER\rAGENT", b"user-agent"));
+        assert!(!starts_with_ci(b"USERMAGENT", b"user-agent") && !starts_with_ci(b"\xc3\xa9", b"\xe3\x89"));
     }
 
     #[test]
