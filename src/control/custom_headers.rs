@@ -13,7 +13,7 @@
 use crate::config::typed::{CustomHeader, SipSettings};
 use crate::endpoint::ToWorker;
 use crate::sip::Message;
-use crate::stats::sip_methods::starts_with_ci;
+use crate::stats::ascii::Folded;
 use memchr::memchr;
 
 /// Largest header section rewritten; bigger messages go out unchanged. Far
@@ -126,7 +126,7 @@ fn ua_name(msg: &[u8]) -> &'static [u8] {
 pub struct UaLines<'m> {
     name: &'static [u8],
     /// `name` in lower case.
-    lower: &'static [u8],
+    lower: Folded,
     /// Lines named `name` seen (counting stops at 2).
     count: u8,
     /// The value of the last one (None when it has no colon).
@@ -145,9 +145,11 @@ pub struct UaSeen {
 impl<'m> UaLines<'m> {
     /// Reads the user agent headers of message `msg` ([`ua_name`]).
     pub fn of(msg: &[u8]) -> Self {
-        let (name, lower): (&'static [u8], &'static [u8]) = match ua_name(msg) == b"Server" {
-            true => (b"Server", b"server"),
-            false => (b"User-Agent", b"user-agent"),
+        const SERVER: Folded = Folded::new(b"server");
+        const USER_AGENT: Folded = Folded::new(b"user-agent");
+        let (name, lower): (&'static [u8], _) = match ua_name(msg) == b"Server" {
+            true => (b"Server", SERVER),
+            false => (b"User-Agent", USER_AGENT),
         };
         UaLines { name, lower, count: 0, value: None }
     }
@@ -158,10 +160,10 @@ impl<'m> UaLines<'m> {
     pub fn line(&mut self, line: &'m [u8]) {
         // [`line_is`] for a name of letters and `-`: the name in any case, then
         // whitespace up to the colon or the end of the line.
-        if !starts_with_ci(line, self.lower) {
+        if !self.lower.starts(line) {
             return;
         }
-        let rest = line.get(self.lower.len()..).unwrap_or_default();
+        let rest = line.get(self.lower.name().len()..).unwrap_or_default();
         let colon = rest.iter().position(|b| !b.is_ascii_whitespace());
         match colon.map(|at| (rest.get(at), at)) {
             None => self.value = None,

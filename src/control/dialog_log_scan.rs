@@ -8,7 +8,7 @@
 use super::{Label, Section, MAX_SECTIONS};
 use crate::sdp::{Direction, MediaKind, SdpView, MAX_MEDIA};
 use crate::sip::{HeaderName, Message};
-use crate::stats::sip_methods::starts_with_ci;
+use crate::stats::ascii::Folded;
 
 /// What a message event needs: its label, its Call-ID and its body when it is SDP.
 pub type Facts<'a> = (Label, &'a str, Option<&'a [u8]>);
@@ -47,17 +47,18 @@ pub struct Scanned<'a> {
 }
 
 /// [`scan`], handing on the way to `each` the lines of the header section (the start
-/// line first, the empty line excluded, each with its line end) that begin with `c`,
-/// `s` or `u` in any case (CSeq, Server, User-Agent), so that the other readers of a
-/// message ringcore sends (method counters, user agent rewrite) need no pass of their
-/// own.
+/// line first, the empty line excluded, each with its line end) that can be CSeq,
+/// Server or User-Agent lines: those beginning with `s` or `u` in any case, and those
+/// [`header`] reads as CSeq (every line starting `CSeq:` in any case is one). So the
+/// other readers of a message ringcore sends (method counters, user agent rewrite)
+/// need no pass of their own.
 pub fn scan_lines<'a>(msg: &'a [u8], mut each: impl FnMut(&'a [u8])) -> Scanned<'a> {
     let (mut call_id, mut cseq, mut sdp) = (None, None, false);
     let mut lines = memchr::memchr_iter(b'\n', msg);
     let first_end = lines.next();
     let mut start = first_end.map_or(msg.len(), |nl| nl + 1);
     let first = line(msg, 0, first_end);
-    if matches!(first.first().map(u8::to_ascii_lowercase), Some(b'c' | b's' | b'u')) {
+    if matches!(first.first().map(u8::to_ascii_lowercase), Some(b's' | b'u')) || matches!(header(first), Some((Field::CSeq, _))) {
         each(msg.get(..start).unwrap_or_default());
     }
     let (mut body, mut empty_line): (&[u8], _) = (&[], None);
@@ -77,12 +78,12 @@ pub fn scan_lines<'a>(msg: &'a [u8], mut each: impl FnMut(&'a [u8])) -> Scanned<
             b'c' | b'C' | b'i' | b'I' => {
                 match header(line(msg, start, end)) {
                     Some((Field::CallId, value)) => call_id = std::str::from_utf8(value).ok(),
-                    Some((Field::CSeq, value)) => cseq = cseq_method(value),
+                    Some((Field::CSeq, value)) => {
+                        cseq = cseq_method(value);
+                        each(raw);
+                    }
                     Some((Field::ContentType, value)) => sdp = is_sdp(value),
                     None => {}
-                }
-                if matches!(raw.first(), Some(b'c' | b'C')) {
-                    each(raw);
                 }
             }
             b's' | b'S' | b'u' | b'U' => each(raw),
@@ -139,7 +140,8 @@ fn cseq_method(value: &[u8]) -> Option<&'static str> {
 
 /// True when Content-Type value `value` names SDP (RFC 3264 5).
 fn is_sdp(value: &[u8]) -> bool {
-    value.get(..15).is_some_and(|t| t.eq_ignore_ascii_case(b"application/sdp"))
+    const SDP: Folded = Folded::new(b"application/sdp");
+    SDP.starts(value)
 }
 
 /// The header fields [`scan`] reads.
@@ -162,27 +164,30 @@ pub(super) enum Field {
 pub(super) fn header(line: &[u8]) -> Option<(Field, &[u8])> {
     // The names differ by their first two bytes, and a compact `c` is followed by
     // whitespace or the colon: one name at most can match.
-    let (name, field): (&[u8], _) = match (line.first()?.to_ascii_lowercase(), line.get(1).map(u8::to_ascii_lowercase)) {
-        (b'i', _) => (b"i", Field::CallId),
-        (b'c', Some(b'a')) => (b"call-id", Field::CallId),
-        (b'c', Some(b's')) => (b"cseq", Field::CSeq),
-        (b'c', Some(b'o')) => (b"content-type", Field::ContentType),
-        (b'c', _) => (b"c", Field::ContentType),
+    const CALL_ID: Folded = Folded::new(b"call-id");
+    const CSEQ: Folded = Folded::new(b"cseq");
+    const CONTENT_TYPE: Folded = Folded::new(b"content-type");
+    const I: Folded = Folded::new(b"i");
+    const C: Folded = Folded::new(b"c");
+    let (name, field) = match (line.first()?.to_ascii_lowercase(), line.get(1).map(u8::to_ascii_lowercase)) {
+        (b'i', _) => (I, Field::CallId),
+        (b'c', Some(b'a')) => (CALL_ID, Field::CallId),
+        (b'c', Some(b's')) => (CSEQ, Field::CSeq),
+        (b'c', Some(b'o')) => (CONTENT_TYPE, Field::ContentType),
+        (b'c', _) => (C, Field::ContentType),
         _ => return None,
     };
-    if !starts_with_ci(line, name) {
+    if !name.starts(line) {
         return None;
     }
-    let rest = line.get(name.len()..)?;
-    let space = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    let colon = name.len() + space < NAME_SPAN && rest.get(space) == Some(&b':');
-    colon.then(|| (field, trim(rest.get(space + 1..).unwrap_or_default())))
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |i| i + 1);
-    b.get(s..e).unwrap_or(&[])
+    let rest = line.get(name.name().len()..)?;
+    // Usually the colon follows the name.
+    let space = match rest.first() {
+        Some(b':') => 0,
+        _ => rest.iter().take_while(|b| b.is_ascii_whitespace()).count(),
+    };
+    let colon = name.name().len() + space < NAME_SPAN && rest.get(space) == Some(&b':');
+    colon.then(|| (field, rest.get(space + 1..).unwrap_or_default().trim_ascii()))
 }
 
 /// The media sections of an SDP body (the first [`MAX_SECTIONS`]), each with its

@@ -5,6 +5,7 @@
 //! cost one uncontended add and readers see a value that is at most a few
 //! nanoseconds stale; no lock is ever taken on the packet path.
 
+pub mod ascii;
 pub mod latency;
 pub mod sip_methods;
 
