@@ -382,16 +382,20 @@ impl Control {
             return;
         }
         let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
-        let resp = match msg.method() {
-            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_modified_invite(worker, tx, peer, msg) => return,
-            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.on_emergency_invite(now, worker, tx, peer, msg) => return,
-            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) && self.is_echo_call(msg) => {
+        let method = msg.method();
+        // RFC 3261 12.2: an INVITE without a To tag is outside any dialog (the To header
+        // is parsed once for the arms below).
+        let initial = matches!(method, Some(Method::Invite)) && msg.to().is_ok_and(|t| t.tag().is_none());
+        let resp = match method {
+            Some(Method::Invite) if initial && self.on_modified_invite(worker, tx, peer, msg) => return,
+            Some(Method::Invite) if initial && self.on_emergency_invite(now, worker, tx, peer, msg) => return,
+            Some(Method::Invite) if initial && self.is_echo_call(msg) => {
                 let imei = self.caller_imei(msg);
                 let out = self.echo.on_invite(now, worker, tx, peer, msg, imei, &mut self.media_ports);
                 self.send_all(out);
                 return;
             }
-            Some(Method::Invite) if msg.to().is_ok_and(|t| t.tag().is_none()) => {
+            Some(Method::Invite) if initial => {
                 let out = self.calls.on_invite(super::calls::Incoming { now, worker, tx, peer, msg }, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports);
                 self.send_all(out);
                 return;
