@@ -212,6 +212,8 @@ impl Control {
         let mut net = self.net.take().or_else(|| NetIo::new(self.engine.events().fd(), None, None).ok());
         let mut last_log = (None, Instant::now());
         while !self.quit && !stop.load(Ordering::Relaxed) {
+            // The clock is read before the wait (to size it) and once after it: the
+            // turn's events, timers and API I/O are handled at that instant.
             let now = Instant::now();
             let next = [self.next_timeout(), net.as_ref().and_then(NetIo::poll_timeout)].into_iter().flatten().min();
             let wait = next.map_or(MAX_SLEEP, |t| t.saturating_duration_since(now).min(MAX_SLEEP));
@@ -224,13 +226,14 @@ impl Control {
                 }
                 None => std::thread::sleep(wait.min(Duration::from_millis(1))),
             }
+            let now = Instant::now();
             for _ in 0..EVENT_BATCH {
                 let Some((_, ev)) = self.engine.events().try_recv() else { break };
-                self.handle_event(Instant::now(), ev);
+                self.handle_event(now, ev);
             }
-            self.handle_timeouts(Instant::now());
+            self.handle_timeouts(now);
             if let Some(n) = &mut net {
-                self.service_net(n, &mut last_log);
+                self.service_net(now, n, &mut last_log);
             }
             if let Some(rx) = lines {
                 while let Ok(line) = rx.try_recv() {
@@ -262,8 +265,7 @@ impl Control {
     }
 
     /// Runs API and metrics I/O, log_get waits and API events for one loop turn.
-    fn service_net(&mut self, net: &mut NetIo, last_log: &mut (Option<u64>, Instant)) {
-        let now = Instant::now();
+    fn service_net(&mut self, now: Instant, net: &mut NetIo, last_log: &mut (Option<u64>, Instant)) {
         net.process(now, self);
         // Pending log_get requests are re-examined when the ring grew, at most
         // every LOG_CHECK (each check serializes up to `max` logs).
@@ -341,16 +343,17 @@ impl Control {
         }
         match ev {
             ToControl::Request { worker, tx, peer, msg, index } => {
+                // Borrowed from here on: a Message is large, moving it copies it.
                 let parsed = rebuild(&msg, index.as_ref());
                 self.log_dialog_received(now, &msg, parsed.as_ref());
-                let Some(parsed) = parsed else { return };
-                self.on_request(now, worker, tx, peer, &parsed)
+                let Some(parsed) = parsed.as_ref() else { return };
+                self.on_request(now, worker, tx, peer, parsed)
             }
             ToControl::Response { tx, msg, index, .. } => {
                 let parsed = rebuild(&msg, index.as_ref());
                 self.log_dialog_received(now, &msg, parsed.as_ref());
-                let Some(parsed) = parsed else { return };
-                self.on_response(tx.is_some(), &parsed)
+                let Some(parsed) = parsed.as_ref() else { return };
+                self.on_response(tx.is_some(), parsed)
             }
             ToControl::Cancelled { worker, target } => {
                 let mut out = self.calls.on_cancelled(worker, target);
