@@ -113,16 +113,19 @@ impl Endpoint {
 
     fn on_request(&mut self, now: Instant, peer: Peer, msg: &Message<'_>, out: &mut Outbox) {
         let is_ack = matches!(msg.method(), Some(Method::Ack));
-        if let Err(e) = msg.validate() {
-            self.counters.malformed.inc();
-            // RFC 3261 17.2.1: an ACK is never answered.
-            if is_ack {
-                self.counters.malformed_dropped.inc();
-            } else {
-                self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out);
+        let checked = match msg.validated() {
+            Ok(c) => c,
+            Err(e) => {
+                self.counters.malformed.inc();
+                // RFC 3261 17.2.1: an ACK is never answered.
+                if is_ack {
+                    self.counters.malformed_dropped.inc();
+                } else {
+                    self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out);
+                }
+                return;
             }
-            return;
-        }
+        };
         if matches!(msg.method(), Some(Method::Options)) && self.addressed_to_us(msg) {
             // RFC 3261 11.2: answered statelessly; a retransmission is simply
             // answered again, which keeps no state for keep-alive floods.
@@ -130,11 +133,15 @@ impl Endpoint {
             self.reply_stateless(peer, msg, 200, "OK", None, out);
             return;
         }
-        // `validate` above parsed Via, From, To, Call-ID and CSeq in full: the view only
-        // picks the matching fields (RFC 3261 17.2.3) with light scans.
-        let view = match TxView::validated(msg) {
-            Ok(v) => v,
-            Err(e) => return self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out),
+        // `validated` above parsed Via, From, To, Call-ID and CSeq in full: the view takes
+        // the matching fields (RFC 3261 17.2.3) from that parse. Without a Via value
+        // (`Via: ,` passes validation) the full view gives the 400.
+        let view = match checked {
+            Some(c) => TxView::from_validated(msg, &c),
+            None => match TxView::new(msg) {
+                Ok(v) => v,
+                Err(e) => return self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out),
+            },
         };
         match self.txn.handle_request(now, &view, peer, peer.is_reliable()) {
             Ok(Inbound::New(id)) => self.pass_up(now, Some(id), peer, msg, out),

@@ -6,8 +6,10 @@
 //! Three ways to build one, by how much of the message is already known good:
 //! - [`TxView::new`]: a parsed message nothing has checked (a received response). Via,
 //!   CSeq, Call-ID, From and To are parsed in full, so a malformed one is refused.
-//! - [`TxView::validated`]: a received request that passed [`Message::validate`], which
-//!   already parsed all of those. The fields are picked with light scans (the top Via's
+//! - [`TxView::from_validated`]: a received request, from what [`Message::validated`]
+//!   parsed of those fields while checking them (nothing is parsed twice).
+//! - [`TxView::validated`]: a request that passed [`Message::validate`] when only the
+//!   message is at hand. The fields are picked with light scans (the top Via's
 //!   sent-by and branch, the From/To `tag` parameters without parsing their URIs).
 //! - [`TxView::with_built`]: a message this process built (a control-thread command):
 //!   no full parse at all, only the light scan of `scan.rs` over the start line and the
@@ -23,6 +25,7 @@ mod scan;
 mod tests;
 
 use super::transaction::{TxHeader, TxMessage};
+use super::validate::Validated;
 use super::{CSeq, Error, HeaderName, Message, StartLine};
 
 /// Where [`TxMessage::header_line`] finds the header lines.
@@ -67,39 +70,48 @@ fn start_of<'a>(start: StartLine<'a>) -> (&'a [u8], u16, &'a [u8]) {
 impl<'m, 'a> TxView<'m, 'a> {
     /// Reads the fields; fails when Via, CSeq, Call-ID, From or To is unusable.
     pub fn new(msg: &'m Message<'a>) -> Result<Self, Error> {
-        let (method, status, request_uri) = start_of(msg.start_line());
         // The top Via value, split from its list once (what `Message::via_top` parses).
-        let top_via = msg.header_values(HeaderName::Via).next().ok_or(Error::Missing(HeaderName::Via))?;
-        let via = super::Via::parse(top_via)?;
+        let top_via_raw = msg.header_values(HeaderName::Via).next().ok_or(Error::Missing(HeaderName::Via))?;
+        let top_via = super::Via::parse(top_via_raw)?;
         let cseq = msg.cseq()?;
+        let call_id = msg.call_id()?;
+        let (from, to) = (msg.from()?, msg.to()?);
+        Ok(Self::from_validated(msg, &Validated { top_via_raw, top_via, cseq, call_id, from, to }))
+    }
+
+    /// The view of a request that passed [`Message::validated`], from what the validation
+    /// parsed: the same fields as [`TxView::new`], without parsing anything again.
+    pub fn from_validated(msg: &'m Message<'a>, v: &Validated<'a>) -> Self {
+        let (method, status, request_uri) = start_of(msg.start_line());
         let buf = msg.buffer();
+        let host = v.top_via.host;
         // sent-by = host [":" port] as written (RFC 3261 20.42).
-        let sent_by = match offset_in(buf, via.host) {
+        let sent_by = match offset_in(buf, host) {
             Some(start) => {
-                let mut end = start + via.host.len();
+                let mut end = start + host.len();
                 if buf.get(end) == Some(&b':') {
                     end += 1;
                     while buf.get(end).is_some_and(u8::is_ascii_digit) {
                         end += 1;
                     }
                 }
-                buf.get(start..end).unwrap_or(via.host)
+                buf.get(start..end).unwrap_or(host)
             }
-            None => via.host,
+            None => host,
         };
-        Ok(TxView {
+        TxView {
             source: Source::Indexed(msg),
-            method: if status == 0 { method } else { cseq.method.as_bytes() },
+            method: if status == 0 { method } else { v.cseq.method.as_bytes() },
             status,
             request_uri,
-            cseq: (cseq.seq, cseq.method.as_bytes()),
-            top_via,
-            branch: via.branch(),
+            cseq: (v.cseq.seq, v.cseq.method.as_bytes()),
+            top_via: v.top_via_raw,
+            branch: v.top_via.branch(),
             sent_by,
-            call_id: msg.call_id()?,
-            from_tag: msg.from()?.tag(),
-            to_tag: msg.to()?.tag(),
-        })
+            call_id: v.call_id,
+            from_tag: v.from.tag(),
+            to_tag: v.to.tag(),
+        }
     }
 
     /// Reads the fields of a message that passed [`Message::validate`] (a received
