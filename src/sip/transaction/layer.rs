@@ -162,16 +162,23 @@ impl<P: Copy> TransactionLayer<P> {
     ) -> Result<Inbound, Error> {
         let method = msg.method();
         let is_ack = method == b"ACK";
-        if let Some(slot) = self.match_request(msg, is_ack) {
+        // RFC 3261 17.2.3: a request other than ACK matches by its own key, the key a new
+        // transaction is created with: computed once for both.
+        let key = (!is_ack).then(|| self.keyer.server(msg, method, msg.to_tag()));
+        let found = match &key {
+            Some(key) => self.lookup(key),
+            None => self.match_ack(msg),
+        };
+        if let Some(slot) = found {
             let Some(tx) = tx_of(&self.slots, slot) else {
                 return Ok(Inbound::Stray);
             };
             let action = machine::server_request(tx.kind, tx.state, is_ack, tx.reliable, &self.cfg);
             return Ok(self.apply(slot, now, action));
         }
-        if is_ack {
+        let Some(key) = key else {
             return Ok(Inbound::Stray);
-        }
+        };
         self.room_for_slot()?;
         let invite = method == b"INVITE";
         // RFC 3261 17.2.1: the INVITE server transaction sends 100 Trying itself.
@@ -185,7 +192,6 @@ impl<P: Copy> TransactionLayer<P> {
         } else {
             Kind::NonInviteServer
         };
-        let key = self.keyer.server(msg, method, msg.to_tag());
         let slot = self.create(kind, key, peer, reliable, out, RequestSpans::default())?;
         let id = self.id_of(slot);
         self.start(slot, now, kind, reliable);
@@ -201,11 +207,8 @@ impl<P: Copy> TransactionLayer<P> {
         Ok(Inbound::New(id))
     }
 
-    /// RFC 3261 17.2.3: the server transaction `msg` belongs to, if any.
-    fn match_request<M: TxMessage>(&self, msg: &M, is_ack: bool) -> Option<u32> {
-        if !is_ack {
-            return self.lookup(&self.keyer.server(msg, msg.method(), msg.to_tag()));
-        }
+    /// RFC 3261 17.2.3: the server transaction the ACK `msg` belongs to, if any.
+    fn match_ack<M: TxMessage>(&self, msg: &M) -> Option<u32> {
         if !key::is_rfc2543(msg) {
             // Branch + sent-by, with the ACK matching the INVITE.
             return self.lookup(&self.keyer.server(msg, b"INVITE", None));
