@@ -251,8 +251,7 @@ impl Endpoint {
     /// Builds a response with `build` and gives it to transaction `id`.
     fn respond_built(&mut self, now: Instant, id: TxId, build: impl FnOnce(&mut [u8]) -> usize, out: &mut Outbox) {
         let n = build(&mut self.scratch);
-        let raw = self.scratch.get(..n).unwrap_or_default();
-        TxView::with_built(raw, |view| self.txn.respond(now, id, view, raw));
+        respond(&mut self.txn, now, id, self.scratch.get(..n).unwrap_or_default());
         self.flush(out);
     }
 
@@ -289,9 +288,7 @@ impl Endpoint {
         match cmd {
             // The control thread built these: the view comes from a light scan of the
             // lines the layer reads, not a full parse (see `TxView::with_built`).
-            ToWorker::Respond { tx, msg } => {
-                TxView::with_built(&msg, |view| self.txn.respond(now, tx, view, &msg));
-            }
+            ToWorker::Respond { tx, msg } => respond(&mut self.txn, now, tx, &msg),
             ToWorker::SendRequest { peer, msg } => {
                 let sent = TxView::with_built(&msg, |view| self.txn.send_request(now, view, &msg, peer, peer.is_reliable()));
                 if !matches!(sent, Some(Ok(_))) {
@@ -333,6 +330,20 @@ impl Endpoint {
             self.esp.stream_consumed(conn, bytes, verdict);
         }
         self.esp.poll_stream(now, out);
+    }
+}
+
+/// Gives `raw`, a response this process built, to server transaction `id`. The layer reads
+/// only its status and To tag: those come from a scan of the lines up to To, the full view
+/// only when that scan finds the message unusual.
+fn respond(txn: &mut TransactionLayer<Peer>, now: Instant, id: TxId, raw: &[u8]) {
+    match TxView::built_response(raw) {
+        Some((status, to_tag)) => {
+            let _ = txn.respond_with(now, id, status, to_tag, raw);
+        }
+        None => {
+            TxView::with_built(raw, |view| txn.respond(now, id, view, raw));
+        }
     }
 }
 

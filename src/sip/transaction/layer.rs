@@ -290,15 +290,28 @@ impl<P: Copy> TransactionLayer<P> {
         msg: &M,
         raw: &[u8],
     ) -> Result<(), Error> {
+        self.respond_with(now, id, msg.status(), msg.to_tag(), raw)
+    }
+
+    /// [`respond`](Self::respond) with the only fields of the response it reads: its
+    /// status code and To tag (kept to match an RFC 2543 ACK, RFC 3261 17.2.3).
+    pub fn respond_with(
+        &mut self,
+        now: Instant,
+        id: TxId,
+        status: u16,
+        to_tag: Option<&[u8]>,
+        raw: &[u8],
+    ) -> Result<(), Error> {
         let slot = self.resolve(id).ok_or(Error::UnknownTransaction)?;
         let tx = tx_of(&self.slots, slot).ok_or(Error::UnknownTransaction)?;
         if matches!(tx.kind, Kind::InviteClient | Kind::NonInviteClient) {
             return Err(Error::InvalidState);
         }
         let action =
-            machine::server_respond(tx.kind, tx.state, msg.status(), tx.reliable, &self.cfg)?;
+            machine::server_respond(tx.kind, tx.state, status, tx.reliable, &self.cfg)?;
         let buf = self.room_for_buffer(Some(slot), |pool| pool.store(raw))?;
-        let tag = self.keyer.digest(msg.to_tag());
+        let tag = self.keyer.digest(to_tag);
         if let Some(tx) = tx_mut(&mut self.slots, slot) {
             tx.resp_to_tag = tag;
             if let Some(old) = tx.out.replace(buf) {

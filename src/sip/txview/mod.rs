@@ -150,6 +150,16 @@ impl<'m, 'a> TxView<'m, 'a> {
         Some(f(&view))
     }
 
+    /// The status code and To tag of `raw`, a response this process built: all a server
+    /// transaction reads of the response it sends (see
+    /// [`TransactionLayer::respond_with`](super::transaction::TransactionLayer::respond_with)),
+    /// by a scan of the start line and the lines up to To. `None` for a request or when the
+    /// scan finds the message unusual: [`TxView::with_built`] then gives the full view.
+    pub fn built_response(raw: &[u8]) -> Option<(u16, Option<&[u8]>)> {
+        let (status, to) = scan::response_to(raw)?;
+        Some((status, fields::tag(to)?))
+    }
+
     /// The fields by light scans of the raw values; `None` if one of them is missing or
     /// not in its plain form.
     fn light(source: Source<'m, 'a>, start: (&'a [u8], u16, &'a [u8]), v: &scan::Values<'a>) -> Option<Self> {
