@@ -78,7 +78,12 @@ impl<'a> NameAddr<'a> {
 
     /// `tag` parameter (From/To, RFC 3261 19.3).
     pub fn tag(&self) -> Option<&'a [u8]> {
-        self.param(b"tag").flatten()
+        Self::tag_in(self.params)
+    }
+
+    /// The `tag` parameter in `params`, the header parameters of a From or To.
+    pub fn tag_in(params: &[u8]) -> Option<&[u8]> {
+        Params::new(params).get(b"tag").flatten()
     }
 
     /// Contact `expires` parameter (RFC 3261 20.10); `None` if absent or not a number.

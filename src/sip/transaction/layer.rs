@@ -164,7 +164,11 @@ impl<P: Copy> TransactionLayer<P> {
         let is_ack = method == b"ACK";
         // RFC 3261 17.2.3: a request other than ACK matches by its own key, the key a new
         // transaction is created with: computed once for both.
-        let key = (!is_ack).then(|| self.keyer.server(msg, method, msg.to_tag()));
+        // Only the RFC 2543 rule reads the To tag: not looked up for a magic cookie branch.
+        let key = (!is_ack).then(|| {
+            let to_tag = if key::is_rfc2543(msg) { msg.to_tag() } else { None };
+            self.keyer.server(msg, method, to_tag)
+        });
         let found = match &key {
             Some(key) => self.lookup(key),
             None => self.match_ack(msg),

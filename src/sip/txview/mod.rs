@@ -26,7 +26,7 @@ mod tests;
 
 use super::transaction::{TxHeader, TxMessage};
 use super::validate::Validated;
-use super::{CSeq, Error, HeaderName, Message, StartLine};
+use super::{CSeq, Error, HeaderName, Message, NameAddr, StartLine};
 
 /// Where [`TxMessage::header_line`] finds the header lines.
 // Boxing the scanned lines would allocate per view; a view lives on the stack for one call.
@@ -49,8 +49,28 @@ pub struct TxView<'m, 'a> {
     branch: Option<&'a [u8]>,
     sent_by: &'a [u8],
     call_id: &'a [u8],
-    from_tag: Option<&'a [u8]>,
-    to_tag: Option<&'a [u8]>,
+    from_tag: Tag<'a>,
+    to_tag: Tag<'a>,
+}
+
+/// A From or To tag: found by a light scan, or left in the parameters of the parsed value
+/// until the layer asks for it (it never does for a received response, and for a request
+/// only for the To tag or the RFC 2543 key).
+#[derive(Clone, Copy)]
+enum Tag<'a> {
+    /// The tag, as the light scan found it.
+    Found(Option<&'a [u8]>),
+    /// The header parameters of a parsed From or To.
+    In(&'a [u8]),
+}
+
+impl<'a> Tag<'a> {
+    fn get(self) -> Option<&'a [u8]> {
+        match self {
+            Tag::Found(t) => t,
+            Tag::In(params) => NameAddr::tag_in(params),
+        }
+    }
 }
 
 /// Where `part` starts inside `whole`, if it is a sub-slice of it.
@@ -109,8 +129,8 @@ impl<'m, 'a> TxView<'m, 'a> {
             branch: v.top_via.branch(),
             sent_by,
             call_id: v.call_id,
-            from_tag: v.from.tag(),
-            to_tag: v.to.tag(),
+            from_tag: Tag::In(v.from.params),
+            to_tag: Tag::In(v.to.params),
         }
     }
 
@@ -177,8 +197,8 @@ impl<'m, 'a> TxView<'m, 'a> {
             branch,
             sent_by,
             call_id: fields::call_id(v.call_id?)?,
-            from_tag: fields::tag(v.from?)?,
-            to_tag: fields::tag(v.to?)?,
+            from_tag: Tag::Found(fields::tag(v.from?)?),
+            to_tag: Tag::Found(fields::tag(v.to?)?),
         })
     }
 
@@ -232,10 +252,10 @@ impl TxMessage for TxView<'_, '_> {
         self.call_id
     }
     fn from_tag(&self) -> Option<&[u8]> {
-        self.from_tag
+        self.from_tag.get()
     }
     fn to_tag(&self) -> Option<&[u8]> {
-        self.to_tag
+        self.to_tag.get()
     }
     fn header_line(&self, name: TxHeader, index: usize) -> Option<&[u8]> {
         let msg = match &self.source {
