@@ -92,7 +92,10 @@ impl Endpoint {
 
     /// Handles one complete message from `peer`.
     fn on_message(&mut self, now: Instant, peer: Peer, data: &[u8], out: &mut Outbox) {
-        let msg = match Message::parse(data) {
+        // Borrowed from the result, not moved out of it: a message with its header index
+        // is over a kilobyte, copied at every move.
+        let parsed = Message::parse(data);
+        let msg = match &parsed {
             Ok(m) => m,
             Err(_) => {
                 // Without a parsed request there is no Via to answer to.
@@ -103,10 +106,10 @@ impl Endpoint {
         };
         if msg.is_request() {
             self.counters.rx_requests.inc();
-            self.on_request(now, peer, &msg, out);
+            self.on_request(now, peer, msg, out);
         } else {
             self.counters.rx_responses.inc();
-            self.on_response(now, &msg, out);
+            self.on_response(now, msg, out);
         }
         self.flush(out);
     }
@@ -334,12 +337,12 @@ impl Endpoint {
 }
 
 /// Gives `raw`, a response this process built, to server transaction `id`. The layer reads
-/// only its status and To tag: those come from a scan of the lines up to To, the full view
-/// only when that scan finds the message unusual.
+/// only its status (from the start line) and, for an RFC 2543 transaction, its To tag; the
+/// full view only when the start line is unusual.
 fn respond(txn: &mut TransactionLayer<Peer>, now: Instant, id: TxId, raw: &[u8]) {
-    match TxView::built_response(raw) {
-        Some((status, to_tag)) => {
-            let _ = txn.respond_with(now, id, status, to_tag, raw);
+    match TxView::built_status(raw) {
+        Some(status) => {
+            let _ = txn.respond_with(now, id, status, || TxView::built_to_tag(raw), raw);
         }
         None => {
             TxView::with_built(raw, |view| txn.respond(now, id, view, raw));
