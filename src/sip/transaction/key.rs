@@ -39,6 +39,11 @@ impl TxKey {
     pub fn digest(&self) -> u64 {
         self.digest
     }
+
+    /// True for a key made by the RFC 2543 rule (a request without the magic cookie).
+    pub fn is_rfc2543(&self) -> bool {
+        self.head[0] == Rule::Rfc2543 as u8
+    }
 }
 
 /// Builds keys with a per-layer random SipHash key.

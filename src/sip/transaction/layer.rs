@@ -294,17 +294,18 @@ impl<P: Copy> TransactionLayer<P> {
         msg: &M,
         raw: &[u8],
     ) -> Result<(), Error> {
-        self.respond_with(now, id, msg.status(), msg.to_tag(), raw)
+        self.respond_with(now, id, msg.status(), || msg.to_tag(), raw)
     }
 
     /// [`respond`](Self::respond) with the only fields of the response it reads: its
-    /// status code and To tag (kept to match an RFC 2543 ACK, RFC 3261 17.2.3).
-    pub fn respond_with(
+    /// status code, and for a transaction matched by the RFC 2543 rule the To tag, which
+    /// its ACK must carry (RFC 3261 17.2.3); `to_tag` is not called otherwise.
+    pub fn respond_with<'t>(
         &mut self,
         now: Instant,
         id: TxId,
         status: u16,
-        to_tag: Option<&[u8]>,
+        to_tag: impl FnOnce() -> Option<&'t [u8]>,
         raw: &[u8],
     ) -> Result<(), Error> {
         let slot = self.resolve(id).ok_or(Error::UnknownTransaction)?;
@@ -314,8 +315,10 @@ impl<P: Copy> TransactionLayer<P> {
         }
         let action =
             machine::server_respond(tx.kind, tx.state, status, tx.reliable, &self.cfg)?;
+        // Only an RFC 2543 ACK is matched by the tag (see `match_ack`).
+        let rfc2543 = tx.key.is_rfc2543();
         let buf = self.room_for_buffer(Some(slot), |pool| pool.store(raw))?;
-        let tag = self.keyer.digest(to_tag);
+        let tag = if rfc2543 { self.keyer.digest(to_tag()) } else { 0 };
         if let Some(tx) = tx_mut(&mut self.slots, slot) {
             tx.resp_to_tag = tag;
             if let Some(old) = tx.out.replace(buf) {

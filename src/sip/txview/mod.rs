@@ -170,14 +170,26 @@ impl<'m, 'a> TxView<'m, 'a> {
         Some(f(&view))
     }
 
-    /// The status code and To tag of `raw`, a response this process built: all a server
-    /// transaction reads of the response it sends (see
-    /// [`TransactionLayer::respond_with`](super::transaction::TransactionLayer::respond_with)),
-    /// by a scan of the start line and the lines up to To. `None` for a request or when the
-    /// scan finds the message unusual: [`TxView::with_built`] then gives the full view.
-    pub fn built_response(raw: &[u8]) -> Option<(u16, Option<&[u8]>)> {
-        let (status, to) = scan::response_to(raw)?;
-        Some((status, fields::tag(to)?))
+    /// The status code of `raw`, a response this process built, from its start line: all a
+    /// server transaction reads of the response it sends, but for the To tag of an RFC 2543
+    /// transaction (see [`TxView::built_to_tag`] and
+    /// [`TransactionLayer::respond_with`](super::transaction::TransactionLayer::respond_with)).
+    /// `None` for a request or an unusual start line: [`TxView::with_built`] then gives the
+    /// full view.
+    pub fn built_status(raw: &[u8]) -> Option<u16> {
+        match scan::start(raw)? {
+            scan::Start::Response(code) => Some(code),
+            scan::Start::Request(..) => None,
+        }
+    }
+
+    /// The To tag of `raw`, a response this process built: by a scan of the lines up to
+    /// To, or when that scan finds them unusual, the full parse's.
+    pub fn built_to_tag(raw: &[u8]) -> Option<&[u8]> {
+        if let Some(tag) = scan::response_to(raw).and_then(fields::tag) {
+            return tag;
+        }
+        Message::parse(raw).ok()?.to().ok()?.tag()
     }
 
     /// The fields by light scans of the raw values; `None` if one of them is missing or

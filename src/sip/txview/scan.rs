@@ -142,6 +142,14 @@ fn start_line(line: &[u8]) -> Option<Start<'_>> {
     (method_ok && !uri.is_empty() && version == b"SIP/2.0").then_some(Start::Request(method, uri))
 }
 
+/// The start line of `buf`, read as [`scan`] reads it.
+pub(super) fn start(buf: &[u8]) -> Option<Start<'_>> {
+    if buf.len() > MAX_MESSAGE_SIZE {
+        return None;
+    }
+    start_line(buf.get(..line_at(buf, 0)?.0)?)
+}
+
 /// Scans `buf` up to the empty line that ends the header section (RFC 3261 7).
 pub(super) fn scan(buf: &[u8]) -> Option<Scanned<'_>> {
     if buf.len() > MAX_MESSAGE_SIZE {
@@ -208,16 +216,12 @@ fn classify(line: &[u8]) -> Option<Option<(HeaderName, usize, usize)>> {
     Some(Some((kind, value_at + lead, value_at + tail)))
 }
 
-/// The status code and the first To value of a response this process built, from the
-/// start line and the header lines up to that To, read as [`scan`] reads them; `None` for
-/// a request or anything [`scan`] would refuse before the To line. The lines after it are
-/// not looked at: what a server transaction takes from its response ends there.
-pub(super) fn response_to(buf: &[u8]) -> Option<(u16, &[u8])> {
-    if buf.len() > MAX_MESSAGE_SIZE {
-        return None;
-    }
-    let (end, mut pos) = line_at(buf, 0)?;
-    let Start::Response(code) = start_line(buf.get(..end)?)? else { return None };
+/// The first To value of a response this process built, from the start line and the
+/// header lines up to that To, read as [`scan`] reads them; `None` for a request or
+/// anything [`scan`] would refuse before the To line. The lines after it are not looked at.
+pub(super) fn response_to(buf: &[u8]) -> Option<&[u8]> {
+    let Start::Response(_) = start(buf)? else { return None };
+    let mut pos = line_at(buf, 0)?.1;
     for _ in 0..=MAX_HEADERS {
         let (end, next) = line_at(buf, pos)?;
         // RFC 3261 7.3.1: a folded line continues the previous one; we never build those.
@@ -226,7 +230,7 @@ pub(super) fn response_to(buf: &[u8]) -> Option<(u16, &[u8])> {
         }
         let line = buf.get(pos..end)?;
         if let Some((HeaderName::To, start, end)) = classify(line)? {
-            return Some((code, line.get(start..end)?));
+            return line.get(start..end);
         }
         pos = next;
     }

@@ -101,9 +101,11 @@ fn light_views_give_the_full_fields_on_plain_messages() {
         assert_eq!(fields(&v), want, "validated view of {text}");
     }
     // A response's status and To tag without the view; none for a request.
-    assert_eq!(TxView::built_response(PLAIN[4].as_bytes()), Some((200, Some(&b"t9"[..]))));
-    assert_eq!(TxView::built_response(PLAIN[5].as_bytes()), Some((180, Some(&b"t9"[..]))));
-    assert_eq!(TxView::built_response(PLAIN[0].as_bytes()), None);
+    assert_eq!(TxView::built_status(PLAIN[4].as_bytes()), Some(200));
+    assert_eq!(TxView::built_to_tag(PLAIN[4].as_bytes()), Some(&b"t9"[..]));
+    assert_eq!(TxView::built_status(PLAIN[5].as_bytes()), Some(180));
+    assert_eq!(TxView::built_to_tag(PLAIN[5].as_bytes()), Some(&b"t9"[..]));
+    assert_eq!(TxView::built_status(PLAIN[0].as_bytes()), None);
     // Spot checks of what the equality above covers.
     let v = built(PLAIN[1].as_bytes()).unwrap().0;
     assert!(v.contains("sent_by=\"[2001:db8::1]:5062\"") && v.contains("to=Some(\"tt\")"), "{v}");
@@ -160,10 +162,11 @@ fn validated_equals_new_under_mutation() {
             for &b in specials {
                 buf[i] = b;
                 let view = TxView::with_built(&buf, |v| (v.status(), v.to_tag().map(<[u8]>::to_vec)));
-                if let Some((status, to_tag)) = TxView::built_response(&buf) {
+                if let Some(status) = TxView::built_status(&buf) {
                     // A response's status and To tag are the view's whenever there is one.
                     if let Some(view) = view {
-                        assert_eq!(view, (status, to_tag.map(<[u8]>::to_vec)), "mutated {:?}", String::from_utf8_lossy(&buf));
+                        let tag = TxView::built_to_tag(&buf).map(<[u8]>::to_vec);
+                        assert_eq!(view, (status, tag), "mutated {:?}", String::from_utf8_lossy(&buf));
                         responses += 1;
                     }
                 }
