@@ -92,7 +92,10 @@ impl Endpoint {
 
     /// Handles one complete message from `peer`.
     fn on_message(&mut self, now: Instant, peer: Peer, data: &[u8], out: &mut Outbox) {
-        let msg = match Message::parse(data) {
+        // Borrowed from the result, not moved out of it: a message with its header index
+        // is over a kilobyte, copied at every move.
+        let parsed = Message::parse(data);
+        let msg = match &parsed {
             Ok(m) => m,
             Err(_) => {
                 // Without a parsed request there is no Via to answer to.
@@ -103,26 +106,29 @@ impl Endpoint {
         };
         if msg.is_request() {
             self.counters.rx_requests.inc();
-            self.on_request(now, peer, &msg, out);
+            self.on_request(now, peer, msg, out);
         } else {
             self.counters.rx_responses.inc();
-            self.on_response(now, &msg, out);
+            self.on_response(now, msg, out);
         }
         self.flush(out);
     }
 
     fn on_request(&mut self, now: Instant, peer: Peer, msg: &Message<'_>, out: &mut Outbox) {
         let is_ack = matches!(msg.method(), Some(Method::Ack));
-        if let Err(e) = msg.validate() {
-            self.counters.malformed.inc();
-            // RFC 3261 17.2.1: an ACK is never answered.
-            if is_ack {
-                self.counters.malformed_dropped.inc();
-            } else {
-                self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out);
+        let checked = match msg.validated() {
+            Ok(c) => c,
+            Err(e) => {
+                self.counters.malformed.inc();
+                // RFC 3261 17.2.1: an ACK is never answered.
+                if is_ack {
+                    self.counters.malformed_dropped.inc();
+                } else {
+                    self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out);
+                }
+                return;
             }
-            return;
-        }
+        };
         if matches!(msg.method(), Some(Method::Options)) && self.addressed_to_us(msg) {
             // RFC 3261 11.2: answered statelessly; a retransmission is simply
             // answered again, which keeps no state for keep-alive floods.
@@ -130,11 +136,15 @@ impl Endpoint {
             self.reply_stateless(peer, msg, 200, "OK", None, out);
             return;
         }
-        // `validate` above parsed Via, From, To, Call-ID and CSeq in full: the view only
-        // picks the matching fields (RFC 3261 17.2.3) with light scans.
-        let view = match TxView::validated(msg) {
-            Ok(v) => v,
-            Err(e) => return self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out),
+        // `validated` above parsed Via, From, To, Call-ID and CSeq in full: the view takes
+        // the matching fields (RFC 3261 17.2.3) from that parse. Without a Via value
+        // (`Via: ,` passes validation) the full view gives the 400.
+        let view = match checked {
+            Some(c) => TxView::from_validated(msg, &c),
+            None => match TxView::new(msg) {
+                Ok(v) => v,
+                Err(e) => return self.reply_stateless(peer, msg, 400, e.reason(), Some(e.reason()), out),
+            },
         };
         match self.txn.handle_request(now, &view, peer, peer.is_reliable()) {
             Ok(Inbound::New(id)) => self.pass_up(now, Some(id), peer, msg, out),
@@ -244,8 +254,7 @@ impl Endpoint {
     /// Builds a response with `build` and gives it to transaction `id`.
     fn respond_built(&mut self, now: Instant, id: TxId, build: impl FnOnce(&mut [u8]) -> usize, out: &mut Outbox) {
         let n = build(&mut self.scratch);
-        let raw = self.scratch.get(..n).unwrap_or_default();
-        TxView::with_built(raw, |view| self.txn.respond(now, id, view, raw));
+        respond(&mut self.txn, now, id, self.scratch.get(..n).unwrap_or_default());
         self.flush(out);
     }
 
@@ -282,9 +291,7 @@ impl Endpoint {
         match cmd {
             // The control thread built these: the view comes from a light scan of the
             // lines the layer reads, not a full parse (see `TxView::with_built`).
-            ToWorker::Respond { tx, msg } => {
-                TxView::with_built(&msg, |view| self.txn.respond(now, tx, view, &msg));
-            }
+            ToWorker::Respond { tx, msg } => respond(&mut self.txn, now, tx, &msg),
             ToWorker::SendRequest { peer, msg } => {
                 let sent = TxView::with_built(&msg, |view| self.txn.send_request(now, view, &msg, peer, peer.is_reliable()));
                 if !matches!(sent, Some(Ok(_))) {
@@ -326,6 +333,20 @@ impl Endpoint {
             self.esp.stream_consumed(conn, bytes, verdict);
         }
         self.esp.poll_stream(now, out);
+    }
+}
+
+/// Gives `raw`, a response this process built, to server transaction `id`. The layer reads
+/// only its status (from the start line) and, for an RFC 2543 transaction, its To tag; the
+/// full view only when the start line is unusual.
+fn respond(txn: &mut TransactionLayer<Peer>, now: Instant, id: TxId, raw: &[u8]) {
+    match TxView::built_status(raw) {
+        Some(status) => {
+            let _ = txn.respond_with(now, id, status, || TxView::built_to_tag(raw), raw);
+        }
+        None => {
+            TxView::with_built(raw, |view| txn.respond(now, id, view, raw));
+        }
     }
 }
 

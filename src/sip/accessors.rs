@@ -82,6 +82,35 @@ fn required<'a>(m: &Message<'a>, name: H) -> Result<&'a [u8], Error> {
     m.header(name).ok_or(Error::Missing(name))
 }
 
+// The value-level checks behind the accessors, shared with `validate` (which finds the
+// first values of all its headers in one pass over the index). `value` is the first
+// field of its kind, `None` when absent.
+
+/// Call-ID (`word ["@" word]`, RFC 3261 25.1).
+pub(super) fn call_id_of(value: Option<&[u8]>) -> Result<&[u8], Error> {
+    let v = trim(value.ok_or(Error::Missing(H::CallId))?);
+    if v.is_empty() || v.iter().any(|&b| b <= b' ') {
+        return Err(Error::Bad(H::CallId));
+    }
+    Ok(v)
+}
+
+/// From or To (`name`).
+pub(super) fn name_addr_of(name: H, value: Option<&[u8]>) -> Result<NameAddr<'_>, Error> {
+    NameAddr::parse(value.ok_or(Error::Missing(name))?).map_err(|_| Error::Bad(name))
+}
+
+/// Max-Forwards (0..=255, RFC 3261 20.22).
+pub(super) fn max_forwards_of(value: Option<&[u8]>) -> Result<u8, Error> {
+    let v = value.ok_or(Error::Missing(H::MaxForwards))?;
+    parse_u32(v).and_then(|n| u8::try_from(n).ok()).ok_or(Error::Bad(H::MaxForwards))
+}
+
+/// An optional delta-seconds header (`name`).
+pub(super) fn optional_u32_of(name: H, value: Option<&[u8]>) -> Result<Option<u32>, Error> {
+    value.map(|v| parse_u32(v).ok_or(Error::Bad(name))).transpose()
+}
+
 impl<'a> Message<'a> {
     /// Comma-split values of header `name` across all its fields (RFC 3261 7.3.1). For
     /// headers whose grammar is not a list (authorization, Date, Call-ID, unknown
@@ -112,31 +141,26 @@ impl<'a> Message<'a> {
 
     /// Call-ID (`word ["@" word]`, RFC 3261 25.1).
     pub fn call_id(&self) -> Result<&'a [u8], Error> {
-        let v = trim(required(self, H::CallId)?);
-        if v.is_empty() || v.iter().any(|&b| b <= b' ') {
-            return Err(Error::Bad(H::CallId));
-        }
-        Ok(v)
+        call_id_of(self.header(H::CallId))
     }
 
     /// From.
     pub fn from(&self) -> Result<NameAddr<'a>, Error> {
-        NameAddr::parse(required(self, H::From)?).map_err(|_| Error::Bad(H::From))
+        name_addr_of(H::From, self.header(H::From))
     }
 
     /// To.
     pub fn to(&self) -> Result<NameAddr<'a>, Error> {
-        NameAddr::parse(required(self, H::To)?).map_err(|_| Error::Bad(H::To))
+        name_addr_of(H::To, self.header(H::To))
     }
 
     /// Max-Forwards (0..=255, RFC 3261 20.22; RFC 4475 scalar02 has 300).
     pub fn max_forwards(&self) -> Result<u8, Error> {
-        let v = required(self, H::MaxForwards)?;
-        parse_u32(v).and_then(|n| u8::try_from(n).ok()).ok_or(Error::Bad(H::MaxForwards))
+        max_forwards_of(self.header(H::MaxForwards))
     }
 
     fn optional_u32(&self, name: H) -> Result<Option<u32>, Error> {
-        self.header(name).map(|v| parse_u32(v).ok_or(Error::Bad(name))).transpose()
+        optional_u32_of(name, self.header(name))
     }
 
     /// Expires header (delta-seconds).

@@ -6,6 +6,7 @@ use super::builder::Builder;
 use super::framing::{frame_len, keepalive};
 use super::header::HeaderName;
 use super::message::Message;
+use super::transaction::TxMessage;
 use super::{TxView, MAX_MESSAGE_SIZE};
 
 /// Runs every decoder on `data`; returns the number of items decoded (to keep the work
@@ -59,8 +60,9 @@ pub fn exercise(data: &[u8]) -> usize {
     // The transaction views: the full one, the one of a validated received request and the
     // light scan of a built message (the worker's paths).
     n += usize::from(TxView::new(&m).is_ok());
-    if m.validate().is_ok() {
+    if let Ok(checked) = m.validated() {
         n += usize::from(TxView::validated(&m).is_ok());
+        n += checked.map_or(0, |c| TxView::from_validated(&m, &c).call_id().len());
     }
     let mut out = [0u8; 4096];
     if let Ok(b) = Builder::response_to(&mut out, &m, 400, b"Bad Request", b"fz") {

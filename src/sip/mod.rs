@@ -41,6 +41,7 @@ pub use security::SecMechanism;
 pub use uri::{Scheme, Uri};
 pub use values::{CSeq, ParamValue, RAck, Reason, SessionExpires};
 pub use txview::TxView;
+pub use validate::Validated;
 pub use via::{Via, MAGIC_COOKIE};
 
 /// Largest message accepted by [`Message::parse`] and a sane `max` for [`frame_len`].

@@ -2,7 +2,7 @@
 //! To, Contact, Route, Record-Route, Path, Service-Route, P-Asserted-Identity ...
 
 use super::error::Error;
-use super::scan::{find_unquoted, is_quoted_string, is_token, params_well_formed, parse_u32, trim, unquote, Params};
+use super::scan::{find_byte, find_unquoted, is_quoted_string, is_token, params_well_formed, parse_u32, trim, unquote, Params};
 use super::uri::Uri;
 
 /// A `name-addr` or `addr-spec` followed by header parameters.
@@ -27,7 +27,7 @@ impl<'a> NameAddr<'a> {
                 || is_quoted_string(display)
                 || display.iter().all(|&b| is_token(b) || b == b' ' || b == b'\t' || b == b'\r' || b == b'\n');
             let after = v.get(lt + 1..).unwrap_or(&[]);
-            let gt = memchr::memchr(b'>', after).ok_or(Error::BadUri)?;
+            let gt = find_byte(b'>', after).ok_or(Error::BadUri)?;
             if !display_ok {
                 return Err(Error::BadUri);
             }
@@ -44,7 +44,7 @@ impl<'a> NameAddr<'a> {
         }
         // RFC 3261 20: an addr-spec with ',', '?' or ';' must be in <> (RFC 4475 regbadct);
         // here every ';' starts a header parameter.
-        let semi = memchr::memchr(b';', v).unwrap_or(v.len());
+        let semi = find_byte(b';', v).unwrap_or(v.len());
         let spec = trim(v.get(..semi).unwrap_or(&[]));
         if spec.iter().any(|&b| matches!(b, b'?' | b',' | b'"')) {
             return Err(Error::BadUri);
@@ -78,7 +78,12 @@ impl<'a> NameAddr<'a> {
 
     /// `tag` parameter (From/To, RFC 3261 19.3).
     pub fn tag(&self) -> Option<&'a [u8]> {
-        self.param(b"tag").flatten()
+        Self::tag_in(self.params)
+    }
+
+    /// The `tag` parameter in `params`, the header parameters of a From or To.
+    pub fn tag_in(params: &[u8]) -> Option<&[u8]> {
+        Params::new(params).get(b"tag").flatten()
     }
 
     /// Contact `expires` parameter (RFC 3261 20.10); `None` if absent or not a number.

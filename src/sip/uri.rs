@@ -3,7 +3,7 @@
 //! Escapes are kept verbatim; [`unescape_pct`](super::scan::unescape_pct) expands them.
 
 use super::error::Error;
-use super::scan::{eq_ic, Params};
+use super::scan::{eq_ic, find_byte, Params};
 
 /// URI scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +43,7 @@ pub struct Uri<'a> {
 impl<'a> Uri<'a> {
     /// Parses a URI (no surrounding `<>`, no LWS).
     pub fn parse(raw: &'a [u8]) -> Result<Uri<'a>, Error> {
-        let colon = memchr::memchr(b':', raw).ok_or(Error::BadUri)?;
+        let colon = find_byte(b':', raw).ok_or(Error::BadUri)?;
         let scheme_s = raw.get(..colon).unwrap_or(&[]);
         let rest = raw.get(colon + 1..).unwrap_or(&[]);
         // No early exit: the fold vectorises.
@@ -81,10 +81,10 @@ impl<'a> Uri<'a> {
     fn parse_sip(&mut self, rest: &'a [u8]) -> Result<(), Error> {
         // RFC 3261 25.1: userinfo may itself contain ';', '?' and ':' (RFC 4475 semiuri,
         // intmeth), so split at '@' first; '@' is not allowed unescaped anywhere else.
-        let hostpart = match memchr::memchr(b'@', rest) {
+        let hostpart = match find_byte(b'@', rest) {
             Some(at) => {
                 let userinfo = rest.get(..at).unwrap_or(&[]);
-                match memchr::memchr(b':', userinfo) {
+                match find_byte(b':', userinfo) {
                     Some(c) => {
                         self.user = userinfo.get(..c);
                         self.password = userinfo.get(c + 1..);
@@ -98,10 +98,10 @@ impl<'a> Uri<'a> {
             }
             None => rest,
         };
-        let q = memchr::memchr(b'?', hostpart);
+        let q = find_byte(b'?', hostpart);
         let before_q = hostpart.get(..q.unwrap_or(hostpart.len())).unwrap_or(&[]);
         self.headers = q.and_then(|i| hostpart.get(i + 1..));
-        let semi = memchr::memchr(b';', before_q).unwrap_or(before_q.len());
+        let semi = find_byte(b';', before_q).unwrap_or(before_q.len());
         self.params = before_q.get(semi + 1..).unwrap_or(&[]);
         let (host, port) = split_host_port(before_q.get(..semi).unwrap_or(&[]))?;
         self.host = host;
@@ -168,7 +168,7 @@ impl<'a> Uri<'a> {
 /// Splits `host[:port]` with IPv6 references `[..]` (RFC 3261 25.1 hostport).
 pub(crate) fn split_host_port(hp: &[u8]) -> Result<(&[u8], Option<u16>), Error> {
     let (host, port) = if hp.first() == Some(&b'[') {
-        let close = memchr::memchr(b']', hp).ok_or(Error::BadUri)?;
+        let close = find_byte(b']', hp).ok_or(Error::BadUri)?;
         let inner = hp.get(1..close).unwrap_or(&[]);
         let ipv6_ok = inner.iter().fold(true, |a, &b| a & (b.is_ascii_hexdigit() | (b == b':') | (b == b'.')));
         if inner.is_empty() || !ipv6_ok {
@@ -181,7 +181,7 @@ pub(crate) fn split_host_port(hp: &[u8]) -> Result<(&[u8], Option<u16>), Error> 
             _ => return Err(Error::BadUri),
         }
     } else {
-        match memchr::memchr(b':', hp) {
+        match find_byte(b':', hp) {
             Some(c) => (hp.get(..c).unwrap_or(&[]), hp.get(c + 1..)),
             None => (hp, None),
         }

@@ -39,6 +39,11 @@ impl TxKey {
     pub fn digest(&self) -> u64 {
         self.digest
     }
+
+    /// True for a key made by the RFC 2543 rule (a request without the magic cookie).
+    pub fn is_rfc2543(&self) -> bool {
+        self.head[0] == Rule::Rfc2543 as u8
+    }
 }
 
 /// Builds keys with a per-layer random SipHash key.
@@ -46,22 +51,41 @@ pub struct Keyer {
     state: RandomState,
 }
 
+/// The digest covers the whole concatenation. While it fits `head` it is hashed there in
+/// one write at the end (a write per field costs more than the bytes); the first field
+/// that overflows hashes `head` and is then streamed, so the digest is the same either way.
 struct Builder {
     hasher: std::collections::hash_map::DefaultHasher,
     key: TxKey,
+    /// `head` went into the hasher: later bytes are written to it directly.
+    streaming: bool,
 }
 
 impl Builder {
     fn bytes(&mut self, bytes: &[u8]) {
-        self.hasher.write(bytes);
         let start = self.key.len as usize;
-        if let Some(room) = self.key.head.get_mut(start..) {
-            let n = room.len().min(bytes.len());
-            if let (Some(dst), Some(src)) = (room.get_mut(..n), bytes.get(..n)) {
-                dst.copy_from_slice(src);
+        let room = self.key.head.get_mut(start..).unwrap_or_default();
+        let n = room.len().min(bytes.len());
+        if let (Some(dst), Some(src)) = (room.get_mut(..n), bytes.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        if n < bytes.len() || self.streaming {
+            if !self.streaming {
+                self.hasher.write(&self.key.head);
+                self.streaming = true;
             }
+            self.hasher.write(bytes.get(n..).unwrap_or_default());
         }
         self.key.len = self.key.len.saturating_add(bytes.len() as u32);
+    }
+
+    /// The digest of everything given to [`bytes`](Self::bytes).
+    fn digest(mut self) -> (u64, TxKey) {
+        if !self.streaming {
+            let len = (self.key.len as usize).min(KEY_INLINE);
+            self.hasher.write(self.key.head.get(..len).unwrap_or_default());
+        }
+        (self.hasher.finish(), self.key)
     }
 
     /// One field: a 4-byte length (u32::MAX when absent) then the bytes.
@@ -89,21 +113,23 @@ impl Keyer {
                 len: 0,
                 head: [0; KEY_INLINE],
             },
+            streaming: false,
         };
         b.bytes(&[rule as u8]);
         b
     }
 
-    fn finish(mut b: Builder) -> TxKey {
-        b.key.digest = b.hasher.finish();
-        b.key
+    fn finish(b: Builder) -> TxKey {
+        let (digest, mut key) = b.digest();
+        key.digest = digest;
+        key
     }
 
     /// Digest of an optional field (used for To tags in RFC 2543 matching).
     pub fn digest(&self, field: Option<&[u8]>) -> u64 {
         let mut b = self.start(Rule::Rfc2543);
         b.field(field);
-        b.hasher.finish()
+        b.digest().0
     }
 
     /// RFC 3261 17.1.3: a response matches a client transaction by the top Via branch and
@@ -147,4 +173,34 @@ impl Keyer {
 pub fn is_rfc2543<M: TxMessage>(msg: &M) -> bool {
     !msg.top_via_branch()
         .is_some_and(|b| b.starts_with(MAGIC_COOKIE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digest is the hash of the whole length-prefixed concatenation, whether it fits
+    /// inline or streams past `KEY_INLINE`.
+    #[test]
+    fn digest_covers_the_whole_concatenation() {
+        let keyer = Keyer::new();
+        for branch_len in [0, 10, 80, 85, 86, 87, 95, 96, 200] {
+            let branch = vec![b'b'; branch_len];
+            let key = keyer.client(&branch, b"INVITE");
+            let mut whole = vec![Rule::Client as u8];
+            for f in [&branch[..], b"INVITE"] {
+                whole.extend_from_slice(&(f.len() as u32).to_le_bytes());
+                whole.extend_from_slice(f);
+            }
+            let mut h = keyer.state.build_hasher();
+            h.write(&whole);
+            assert_eq!(key.digest(), h.finish(), "branch of {branch_len}");
+            assert_eq!(key.len as usize, whole.len());
+            assert_eq!(&key.head[..whole.len().min(KEY_INLINE)], &whole[..whole.len().min(KEY_INLINE)]);
+            assert!(key == keyer.client(&branch, b"INVITE"));
+            assert!(key != keyer.client(&branch, b"BYE"));
+        }
+        assert_eq!(keyer.digest(Some(b"t1")), keyer.digest(Some(b"t1")));
+        assert_ne!(keyer.digest(Some(b"t1")), keyer.digest(None));
+    }
 }

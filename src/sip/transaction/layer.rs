@@ -162,16 +162,27 @@ impl<P: Copy> TransactionLayer<P> {
     ) -> Result<Inbound, Error> {
         let method = msg.method();
         let is_ack = method == b"ACK";
-        if let Some(slot) = self.match_request(msg, is_ack) {
+        // RFC 3261 17.2.3: a request other than ACK matches by its own key, the key a new
+        // transaction is created with: computed once for both.
+        // Only the RFC 2543 rule reads the To tag: not looked up for a magic cookie branch.
+        let key = (!is_ack).then(|| {
+            let to_tag = if key::is_rfc2543(msg) { msg.to_tag() } else { None };
+            self.keyer.server(msg, method, to_tag)
+        });
+        let found = match &key {
+            Some(key) => self.lookup(key),
+            None => self.match_ack(msg),
+        };
+        if let Some(slot) = found {
             let Some(tx) = tx_of(&self.slots, slot) else {
                 return Ok(Inbound::Stray);
             };
             let action = machine::server_request(tx.kind, tx.state, is_ack, tx.reliable, &self.cfg);
             return Ok(self.apply(slot, now, action));
         }
-        if is_ack {
+        let Some(key) = key else {
             return Ok(Inbound::Stray);
-        }
+        };
         self.room_for_slot()?;
         let invite = method == b"INVITE";
         // RFC 3261 17.2.1: the INVITE server transaction sends 100 Trying itself.
@@ -185,7 +196,6 @@ impl<P: Copy> TransactionLayer<P> {
         } else {
             Kind::NonInviteServer
         };
-        let key = self.keyer.server(msg, method, msg.to_tag());
         let slot = self.create(kind, key, peer, reliable, out, RequestSpans::default())?;
         let id = self.id_of(slot);
         self.start(slot, now, kind, reliable);
@@ -201,11 +211,8 @@ impl<P: Copy> TransactionLayer<P> {
         Ok(Inbound::New(id))
     }
 
-    /// RFC 3261 17.2.3: the server transaction `msg` belongs to, if any.
-    fn match_request<M: TxMessage>(&self, msg: &M, is_ack: bool) -> Option<u32> {
-        if !is_ack {
-            return self.lookup(&self.keyer.server(msg, msg.method(), msg.to_tag()));
-        }
+    /// RFC 3261 17.2.3: the server transaction the ACK `msg` belongs to, if any.
+    fn match_ack<M: TxMessage>(&self, msg: &M) -> Option<u32> {
         if !key::is_rfc2543(msg) {
             // Branch + sent-by, with the ACK matching the INVITE.
             return self.lookup(&self.keyer.server(msg, b"INVITE", None));
@@ -287,15 +294,31 @@ impl<P: Copy> TransactionLayer<P> {
         msg: &M,
         raw: &[u8],
     ) -> Result<(), Error> {
+        self.respond_with(now, id, msg.status(), || msg.to_tag(), raw)
+    }
+
+    /// [`respond`](Self::respond) with the only fields of the response it reads: its
+    /// status code, and for a transaction matched by the RFC 2543 rule the To tag, which
+    /// its ACK must carry (RFC 3261 17.2.3); `to_tag` is not called otherwise.
+    pub fn respond_with<'t>(
+        &mut self,
+        now: Instant,
+        id: TxId,
+        status: u16,
+        to_tag: impl FnOnce() -> Option<&'t [u8]>,
+        raw: &[u8],
+    ) -> Result<(), Error> {
         let slot = self.resolve(id).ok_or(Error::UnknownTransaction)?;
         let tx = tx_of(&self.slots, slot).ok_or(Error::UnknownTransaction)?;
         if matches!(tx.kind, Kind::InviteClient | Kind::NonInviteClient) {
             return Err(Error::InvalidState);
         }
         let action =
-            machine::server_respond(tx.kind, tx.state, msg.status(), tx.reliable, &self.cfg)?;
+            machine::server_respond(tx.kind, tx.state, status, tx.reliable, &self.cfg)?;
+        // Only an RFC 2543 ACK is matched by the tag (see `match_ack`).
+        let rfc2543 = tx.key.is_rfc2543();
         let buf = self.room_for_buffer(Some(slot), |pool| pool.store(raw))?;
-        let tag = self.keyer.digest(msg.to_tag());
+        let tag = if rfc2543 { self.keyer.digest(to_tag()) } else { 0 };
         if let Some(tx) = tx_mut(&mut self.slots, slot) {
             tx.resp_to_tag = tag;
             if let Some(old) = tx.out.replace(buf) {

@@ -7,7 +7,7 @@
 //! has to decide that a value is malformed. On a value the full parsers accept, each scan
 //! gives exactly what they give (see the tests).
 
-use super::super::scan::{find_param, find_unquoted, is_lws, is_token_str, parse_u32, trim, Split};
+use super::super::scan::{find_byte, find_param, find_unquoted, is_lws, is_token_str, parse_u32, trim, Split};
 
 /// The first non-empty element of a comma list (RFC 3261 7.3.1), as
 /// `Message::header_values` splits it.
@@ -41,7 +41,7 @@ pub(super) fn via(v: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
 fn plain_sent_by(s: &[u8]) -> bool {
     let (host, port) = match s.first() {
         Some(b'[') => {
-            let Some(close) = memchr::memchr(b']', s) else { return false };
+            let Some(close) = find_byte(b']', s) else { return false };
             let inner = s.get(1..close).unwrap_or_default();
             let ok = !inner.is_empty() && inner.iter().all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
             if !ok {
@@ -50,7 +50,7 @@ fn plain_sent_by(s: &[u8]) -> bool {
             (&b"["[..], s.get(close + 1..).unwrap_or_default())
         }
         _ => {
-            let colon = memchr::memchr(b':', s).unwrap_or(s.len());
+            let colon = find_byte(b':', s).unwrap_or(s.len());
             (s.get(..colon).unwrap_or_default(), s.get(colon..).unwrap_or_default())
         }
     };
@@ -78,14 +78,14 @@ pub(super) fn tag(v: &[u8]) -> Option<Option<&[u8]>> {
     let params = match find_unquoted(v, b'<') {
         Some(lt) => {
             let after = v.get(lt + 1..)?;
-            let gt = memchr::memchr(b'>', after)?;
+            let gt = find_byte(b'>', after)?;
             match trim(after.get(gt + 1..)?) {
                 [] => &[][..],
                 [b';', p @ ..] => p,
                 _ => return None,
             }
         }
-        None => match memchr::memchr(b';', v) {
+        None => match find_byte(b';', v) {
             Some(semi) => v.get(semi + 1..)?,
             None => &[][..],
         },

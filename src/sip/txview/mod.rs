@@ -6,8 +6,10 @@
 //! Three ways to build one, by how much of the message is already known good:
 //! - [`TxView::new`]: a parsed message nothing has checked (a received response). Via,
 //!   CSeq, Call-ID, From and To are parsed in full, so a malformed one is refused.
-//! - [`TxView::validated`]: a received request that passed [`Message::validate`], which
-//!   already parsed all of those. The fields are picked with light scans (the top Via's
+//! - [`TxView::from_validated`]: a received request, from what [`Message::validated`]
+//!   parsed of those fields while checking them (nothing is parsed twice).
+//! - [`TxView::validated`]: a request that passed [`Message::validate`] when only the
+//!   message is at hand. The fields are picked with light scans (the top Via's
 //!   sent-by and branch, the From/To `tag` parameters without parsing their URIs).
 //! - [`TxView::with_built`]: a message this process built (a control-thread command):
 //!   no full parse at all, only the light scan of `scan.rs` over the start line and the
@@ -23,7 +25,8 @@ mod scan;
 mod tests;
 
 use super::transaction::{TxHeader, TxMessage};
-use super::{CSeq, Error, HeaderName, Message, StartLine};
+use super::validate::Validated;
+use super::{CSeq, Error, HeaderName, Message, NameAddr, StartLine};
 
 /// Where [`TxMessage::header_line`] finds the header lines.
 // Boxing the scanned lines would allocate per view; a view lives on the stack for one call.
@@ -46,8 +49,28 @@ pub struct TxView<'m, 'a> {
     branch: Option<&'a [u8]>,
     sent_by: &'a [u8],
     call_id: &'a [u8],
-    from_tag: Option<&'a [u8]>,
-    to_tag: Option<&'a [u8]>,
+    from_tag: Tag<'a>,
+    to_tag: Tag<'a>,
+}
+
+/// A From or To tag: found by a light scan, or left in the parameters of the parsed value
+/// until the layer asks for it (it never does for a received response, and for a request
+/// only for the To tag or the RFC 2543 key).
+#[derive(Clone, Copy)]
+enum Tag<'a> {
+    /// The tag, as the light scan found it.
+    Found(Option<&'a [u8]>),
+    /// The header parameters of a parsed From or To.
+    In(&'a [u8]),
+}
+
+impl<'a> Tag<'a> {
+    fn get(self) -> Option<&'a [u8]> {
+        match self {
+            Tag::Found(t) => t,
+            Tag::In(params) => NameAddr::tag_in(params),
+        }
+    }
 }
 
 /// Where `part` starts inside `whole`, if it is a sub-slice of it.
@@ -67,39 +90,48 @@ fn start_of<'a>(start: StartLine<'a>) -> (&'a [u8], u16, &'a [u8]) {
 impl<'m, 'a> TxView<'m, 'a> {
     /// Reads the fields; fails when Via, CSeq, Call-ID, From or To is unusable.
     pub fn new(msg: &'m Message<'a>) -> Result<Self, Error> {
-        let (method, status, request_uri) = start_of(msg.start_line());
         // The top Via value, split from its list once (what `Message::via_top` parses).
-        let top_via = msg.header_values(HeaderName::Via).next().ok_or(Error::Missing(HeaderName::Via))?;
-        let via = super::Via::parse(top_via)?;
+        let top_via_raw = msg.header_values(HeaderName::Via).next().ok_or(Error::Missing(HeaderName::Via))?;
+        let top_via = super::Via::parse(top_via_raw)?;
         let cseq = msg.cseq()?;
+        let call_id = msg.call_id()?;
+        let (from, to) = (msg.from()?, msg.to()?);
+        Ok(Self::from_validated(msg, &Validated { top_via_raw, top_via, cseq, call_id, from, to }))
+    }
+
+    /// The view of a request that passed [`Message::validated`], from what the validation
+    /// parsed: the same fields as [`TxView::new`], without parsing anything again.
+    pub fn from_validated(msg: &'m Message<'a>, v: &Validated<'a>) -> Self {
+        let (method, status, request_uri) = start_of(msg.start_line());
         let buf = msg.buffer();
+        let host = v.top_via.host;
         // sent-by = host [":" port] as written (RFC 3261 20.42).
-        let sent_by = match offset_in(buf, via.host) {
+        let sent_by = match offset_in(buf, host) {
             Some(start) => {
-                let mut end = start + via.host.len();
+                let mut end = start + host.len();
                 if buf.get(end) == Some(&b':') {
                     end += 1;
                     while buf.get(end).is_some_and(u8::is_ascii_digit) {
                         end += 1;
                     }
                 }
-                buf.get(start..end).unwrap_or(via.host)
+                buf.get(start..end).unwrap_or(host)
             }
-            None => via.host,
+            None => host,
         };
-        Ok(TxView {
+        TxView {
             source: Source::Indexed(msg),
-            method: if status == 0 { method } else { cseq.method.as_bytes() },
+            method: if status == 0 { method } else { v.cseq.method.as_bytes() },
             status,
             request_uri,
-            cseq: (cseq.seq, cseq.method.as_bytes()),
-            top_via,
-            branch: via.branch(),
+            cseq: (v.cseq.seq, v.cseq.method.as_bytes()),
+            top_via: v.top_via_raw,
+            branch: v.top_via.branch(),
             sent_by,
-            call_id: msg.call_id()?,
-            from_tag: msg.from()?.tag(),
-            to_tag: msg.to()?.tag(),
-        })
+            call_id: v.call_id,
+            from_tag: Tag::In(v.from.params),
+            to_tag: Tag::In(v.to.params),
+        }
     }
 
     /// Reads the fields of a message that passed [`Message::validate`] (a received
@@ -138,6 +170,28 @@ impl<'m, 'a> TxView<'m, 'a> {
         Some(f(&view))
     }
 
+    /// The status code of `raw`, a response this process built, from its start line: all a
+    /// server transaction reads of the response it sends, but for the To tag of an RFC 2543
+    /// transaction (see [`TxView::built_to_tag`] and
+    /// [`TransactionLayer::respond_with`](super::transaction::TransactionLayer::respond_with)).
+    /// `None` for a request or an unusual start line: [`TxView::with_built`] then gives the
+    /// full view.
+    pub fn built_status(raw: &[u8]) -> Option<u16> {
+        match scan::start(raw)? {
+            scan::Start::Response(code) => Some(code),
+            scan::Start::Request(..) => None,
+        }
+    }
+
+    /// The To tag of `raw`, a response this process built: by a scan of the lines up to
+    /// To, or when that scan finds them unusual, the full parse's.
+    pub fn built_to_tag(raw: &[u8]) -> Option<&[u8]> {
+        if let Some(tag) = scan::response_to(raw).and_then(fields::tag) {
+            return tag;
+        }
+        Message::parse(raw).ok()?.to().ok()?.tag()
+    }
+
     /// The fields by light scans of the raw values; `None` if one of them is missing or
     /// not in its plain form.
     fn light(source: Source<'m, 'a>, start: (&'a [u8], u16, &'a [u8]), v: &scan::Values<'a>) -> Option<Self> {
@@ -155,8 +209,8 @@ impl<'m, 'a> TxView<'m, 'a> {
             branch,
             sent_by,
             call_id: fields::call_id(v.call_id?)?,
-            from_tag: fields::tag(v.from?)?,
-            to_tag: fields::tag(v.to?)?,
+            from_tag: Tag::Found(fields::tag(v.from?)?),
+            to_tag: Tag::Found(fields::tag(v.to?)?),
         })
     }
 
@@ -210,10 +264,10 @@ impl TxMessage for TxView<'_, '_> {
         self.call_id
     }
     fn from_tag(&self) -> Option<&[u8]> {
-        self.from_tag
+        self.from_tag.get()
     }
     fn to_tag(&self) -> Option<&[u8]> {
-        self.to_tag
+        self.to_tag.get()
     }
     fn header_line(&self, name: TxHeader, index: usize) -> Option<&[u8]> {
         let msg = match &self.source {

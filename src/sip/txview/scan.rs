@@ -142,6 +142,14 @@ fn start_line(line: &[u8]) -> Option<Start<'_>> {
     (method_ok && !uri.is_empty() && version == b"SIP/2.0").then_some(Start::Request(method, uri))
 }
 
+/// The start line of `buf`, read as [`scan`] reads it.
+pub(super) fn start(buf: &[u8]) -> Option<Start<'_>> {
+    if buf.len() > MAX_MESSAGE_SIZE {
+        return None;
+    }
+    start_line(buf.get(..line_at(buf, 0)?.0)?)
+}
+
 /// Scans `buf` up to the empty line that ends the header section (RFC 3261 7).
 pub(super) fn scan(buf: &[u8]) -> Option<Scanned<'_>> {
     if buf.len() > MAX_MESSAGE_SIZE {
@@ -168,6 +176,17 @@ pub(super) fn scan(buf: &[u8]) -> Option<Scanned<'_>> {
 
 /// One header line at offset `at`: records it if the layer reads it.
 fn header<'a>(line: &'a [u8], at: usize, values: &mut Values<'a>, lines: &mut Lines<'a>) -> Option<()> {
+    let Some((kind, value_at, tail)) = classify(line)? else { return Some(()) };
+    let Some(tx) = tx_header(kind) else { return Some(()) };
+    values.see(kind, line.get(value_at..tail)?);
+    // The line ends where its trimmed value does (as `Message` indexes it).
+    lines.push(tx, at, at + tail)
+}
+
+/// A header line: `Some(None)` if it is none of the headers the layer reads, else its kind
+/// and the trimmed value as `value_start..value_end` offsets in the line; `None` if the
+/// line is not `name HCOLON value`.
+fn classify(line: &[u8]) -> Option<Option<(HeaderName, usize, usize)>> {
     // RFC 3261 25.1: header-name = token; HCOLON = *( SP / HTAB ) ":" SWS
     // Only Via, From, To, Call-ID, CSeq, Route and Timestamp (and the compact forms v,
     // f, t, i) matter: the others are told apart by first letter and length, without
@@ -179,11 +198,12 @@ fn header<'a>(line: &'a [u8], at: usize, values: &mut Values<'a>, lines: &mut Li
         (1, b'v' | b'f' | b't' | b'i') | (2, b't') | (3, b'v') | (4, b'f' | b'c') | (5, b'r') | (7, b'c') | (9, b't')
     );
     if !ours {
-        return Some(());
+        return Some(None);
     }
-    let name = line.get(..name_len)?;
-    let kind = HeaderName::from_bytes(name);
-    let Some(tx) = tx_header(kind) else { return Some(()) };
+    let kind = HeaderName::from_bytes(line.get(..name_len)?);
+    if tx_header(kind).is_none() {
+        return Some(None);
+    }
     let after = line.get(name_len..)?;
     let colon = after.iter().position(|&b| b != b' ' && b != b'\t')?;
     if after.get(colon) != Some(&b':') {
@@ -193,8 +213,26 @@ fn header<'a>(line: &'a [u8], at: usize, values: &mut Values<'a>, lines: &mut Li
     let raw = line.get(value_at..)?;
     let lead = raw.iter().position(|&b| !is_lws(b)).unwrap_or(raw.len());
     let tail = raw.iter().rposition(|&b| !is_lws(b)).map_or(raw.len(), |p| p + 1);
-    values.see(kind, raw.get(lead..tail)?);
-    // The line ends where its trimmed value does (as `Message` indexes it).
-    let end = at + value_at + tail;
-    lines.push(tx, at, end)
+    Some(Some((kind, value_at + lead, value_at + tail)))
+}
+
+/// The first To value of a response this process built, from the start line and the
+/// header lines up to that To, read as [`scan`] reads them; `None` for a request or
+/// anything [`scan`] would refuse before the To line. The lines after it are not looked at.
+pub(super) fn response_to(buf: &[u8]) -> Option<&[u8]> {
+    let Start::Response(_) = start(buf)? else { return None };
+    let mut pos = line_at(buf, 0)?.1;
+    for _ in 0..=MAX_HEADERS {
+        let (end, next) = line_at(buf, pos)?;
+        // RFC 3261 7.3.1: a folded line continues the previous one; we never build those.
+        if end == pos || matches!(buf.get(next), Some(b' ' | b'\t')) || end - pos > MAX_LINE_LEN {
+            return None;
+        }
+        let line = buf.get(pos..end)?;
+        if let Some((HeaderName::To, start, end)) = classify(line)? {
+            return line.get(start..end);
+        }
+        pos = next;
+    }
+    None
 }

@@ -100,6 +100,12 @@ fn light_views_give_the_full_fields_on_plain_messages() {
         let v = TxView::validated(&m).unwrap();
         assert_eq!(fields(&v), want, "validated view of {text}");
     }
+    // A response's status and To tag without the view; none for a request.
+    assert_eq!(TxView::built_status(PLAIN[4].as_bytes()), Some(200));
+    assert_eq!(TxView::built_to_tag(PLAIN[4].as_bytes()), Some(&b"t9"[..]));
+    assert_eq!(TxView::built_status(PLAIN[5].as_bytes()), Some(180));
+    assert_eq!(TxView::built_to_tag(PLAIN[5].as_bytes()), Some(&b"t9"[..]));
+    assert_eq!(TxView::built_status(PLAIN[0].as_bytes()), None);
     // Spot checks of what the equality above covers.
     let v = built(PLAIN[1].as_bytes()).unwrap().0;
     assert!(v.contains("sent_by=\"[2001:db8::1]:5062\"") && v.contains("to=Some(\"tt\")"), "{v}");
@@ -142,23 +148,37 @@ fn odd_messages_fall_back_to_the_full_parse() {
 }
 
 /// Every single-byte mutation of the plain messages: a request that still parses and
-/// validates gets the same fields from `validated` as from `new`; no scan panics.
+/// validates gets the same fields from `validated` and `from_validated` as from `new`; a
+/// response gets the view's status and To tag from `built_response`; no scan panics.
 #[test]
 fn validated_equals_new_under_mutation() {
     let specials = b";,<>\":= \t\r\n[]@/x0";
     let mut compared = 0;
+    let mut responses = 0;
     for text in PLAIN {
         let mut buf = text.as_bytes().to_vec();
         for i in 0..buf.len() {
             let orig = buf[i];
             for &b in specials {
                 buf[i] = b;
-                let _ = built(&buf);
+                let view = TxView::with_built(&buf, |v| (v.status(), v.to_tag().map(<[u8]>::to_vec)));
+                if let Some(status) = TxView::built_status(&buf) {
+                    // A response's status and To tag are the view's whenever there is one.
+                    if let Some(view) = view {
+                        let tag = TxView::built_to_tag(&buf).map(<[u8]>::to_vec);
+                        assert_eq!(view, (status, tag), "mutated {:?}", String::from_utf8_lossy(&buf));
+                        responses += 1;
+                    }
+                }
                 if let Ok(m) = Message::parse(&buf) {
-                    if m.validate().is_ok() {
+                    if let Ok(checked) = m.validated() {
                         let a = TxView::new(&m).map(|v| fields(&v));
                         let b = TxView::validated(&m).map(|v| fields(&v));
                         assert_eq!(a, b, "mutated {:?}", String::from_utf8_lossy(&buf));
+                        // What the validation parsed gives the same view (`None`: no Via
+                        // value, which the full view refuses).
+                        let c = checked.map(|c| fields(&TxView::from_validated(&m, &c)));
+                        assert_eq!(a.ok(), c, "mutated {:?}", String::from_utf8_lossy(&buf));
                         compared += 1;
                     }
                 }
@@ -167,6 +187,7 @@ fn validated_equals_new_under_mutation() {
         }
     }
     assert!(compared > 1000, "only {compared} mutations validated");
+    assert!(responses > 1000, "only {responses} mutated responses compared");
 }
 
 /// A client INVITE started from the light view of the built request: the layer's ACK for
