@@ -17,7 +17,7 @@
 
 use super::anchor::{self, Anchor, MediaPorts};
 use super::call_policy::CallPolicy;
-use super::ids;
+use super::ids::{self, Part};
 use super::prack;
 use super::retransmit::{AckDue, AwaitingAck};
 use super::precondition::Qos;
@@ -182,6 +182,8 @@ pub struct Calls {
     by_branch: HashMap<String, u64>,
     relayed: HashMap<String, Relayed>,
     local_addr: String,
+    /// `<sip:ringcore@local_addr>`, the Contact of our responses (built once).
+    contact: String,
     max_calls: usize,
     n_workers: usize,
     seq: u64,
@@ -227,6 +229,18 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `b` as text, borrowed when it is UTF-8 (as it nearly always is): for values only read.
+fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(b)
+}
+
+/// Our Via branch for request `kind` (`i` INVITE, `r` relayed, `b` BYE, `a` ACK, `o`
+/// re-offer) of call `id`, `seq` the call table's counter: RFC 3261 8.1.1.7, the magic
+/// cookie, then `rc<id hex><kind><seq hex>.<instance>` (see [`ids::BRANCH_SMS`]).
+fn branch_for(id: u64, kind: &str, seq: u64) -> String {
+    ids::mint(&[Part::Str("z9hG4bKrc"), Part::Hex(id), Part::Str(kind), Part::Hex(seq), Part::Str("."), Part::Str(ids::instance())])
+}
+
 fn tag_of(header_value: &str) -> Option<&str> {
     header_value.split(';').skip(1).find_map(|p| p.trim().strip_prefix("tag=")).map(str::trim)
 }
@@ -239,6 +253,7 @@ impl Calls {
             by_call_id: HashMap::new(),
             by_branch: HashMap::new(),
             relayed: HashMap::new(),
+            contact: ids::mint(&[Part::Str("<sip:ringcore@"), Part::Str(&local_addr), Part::Str(">")]),
             local_addr,
             max_calls,
             n_workers,
@@ -291,7 +306,7 @@ impl Calls {
     /// by its Request-URI; requests from the trunk's address need no known caller.
     #[allow(clippy::too_many_arguments)]
     pub fn on_invite(&mut self, inv: Incoming<'_, '_>, hss: &Hss, bindings: &Bindings, ports: &mut MediaPorts) -> Vec<Out> {
-        let callee = inv.msg.request_uri().map(|u| normalize_impu(&text(u.raw))).unwrap_or_default();
+        let callee = inv.msg.request_uri().map(|u| normalize_impu(&lossy(u.raw))).unwrap_or_default();
         // seed 000 trunk: "SIP trunk must accept non authenticated requests", and so do we from it.
         let trusted = self.policy.trunk.as_ref().is_some_and(|t| t.addr.ip() == inv.peer.addr.ip());
         self.on_invite_routed(inv, hss, bindings, ports, Route { callee, trusted })
@@ -330,7 +345,7 @@ impl Calls {
         let (Ok(ruri), Ok(from), Ok(to), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.to(), msg.call_id()) else {
             return reject(400, "Bad Request", "malformed INVITE");
         };
-        let caller = normalize_impu(&text(from.uri.raw));
+        let caller = normalize_impu(&lossy(from.uri.raw));
         let callee = route.callee;
         // TS 24.229 5.2.6.3.1: requests from unknown identities are refused
         // (not those of the trunk, nor allowed emergency calls).
@@ -375,7 +390,7 @@ impl Calls {
             let extra = Extra { headers: vec![("Retry-After", "5".into())], body: None };
             return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 503, "Service Unavailable", &extra) })];
         }
-        let ctype = msg.header(HeaderName::ContentType).map(text);
+        let ctype = msg.header(HeaderName::ContentType).map(lossy);
         let is_sdp = ctype.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"));
         let anchored = match is_sdp && !msg.body().is_empty() {
             true => match anchor::anchor_offer(ports, msg.body()) {
@@ -394,9 +409,10 @@ impl Calls {
                 _ => None,
             })
             .unwrap_or_else(|| text(from.uri.raw));
+        let to_value = lossy(msg.header(HeaderName::To).unwrap_or(b""));
         let a = Dialog {
             call_id: text(call_id),
-            local: format!("{};tag=rca{id:x}.{}", String::from_utf8_lossy(msg.header(HeaderName::To).unwrap_or(b"")), ids::instance()),
+            local: ids::mint(&[Part::Str(&to_value), Part::Str(";tag=rca"), Part::Hex(id), Part::Str("."), Part::Str(ids::instance())]),
             remote: text(msg.header(HeaderName::From).unwrap_or(b"")),
             target: a_contact,
             routes: Vec::new(),
@@ -405,17 +421,19 @@ impl Calls {
             peer,
         };
         let _ = to;
+        let seq = self.next();
+        let inst = ids::instance();
         let b = Dialog {
-            call_id: format!("rc{id:x}-{:x}.{}@{}", self.next(), ids::instance(), self.local_addr),
-            local: format!("<{caller}>;tag=rcb{id:x}.{}", ids::instance()),
-            remote: format!("<{b_to}>"),
+            call_id: ids::mint(&[Part::Str("rc"), Part::Hex(id), Part::Str("-"), Part::Hex(seq), Part::Str("."), Part::Str(inst), Part::Str("@"), Part::Str(&self.local_addr)]),
+            local: ids::mint(&[Part::Str("<"), Part::Str(&caller), Part::Str(">;tag=rcb"), Part::Hex(id), Part::Str("."), Part::Str(inst)]),
+            remote: ids::mint(&[Part::Str("<"), Part::Str(&b_to), Part::Str(">")]),
             target,
             routes: target_routes,
             cseq: 1,
             worker: b_worker,
             peer: b_peer,
         };
-        let branch = format!("z9hG4bKrc{id:x}i{:x}.{}", self.next(), ids::instance());
+        let branch = branch_for(id, "i", self.next());
         // RFC 3312: the QoS state of each offered media; without an Rx peer
         // our local resources count as reserved at once.
         let mut qos = Qos { media: Vec::new() };
@@ -472,36 +490,40 @@ impl Calls {
     /// relayed in-dialog request on either leg).
     /// Set-up latencies as the core sees them go into `lat`.
     pub fn on_response(&mut self, now: Instant, msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
-        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
-        if let Some(out) = self.on_reoffer_response(now, &branch, msg) {
+        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(lossy) else { return vec![] };
+        let branch: &str = &branch;
+        if let Some(out) = self.on_reoffer_response(now, branch, msg) {
             return out;
         }
-        if self.relayed.contains_key(&branch) {
-            return self.on_relayed_response(now, &branch, msg, ports.ip);
+        if self.relayed.contains_key(branch) {
+            return self.on_relayed_response(now, branch, msg, ports.ip);
         }
         // Only leg B's INVITE branch is mapped: a BYE's answer finds nothing (the call was
         // forgotten when the BYE left), and a CANCEL shares its INVITE's branch (RFC 3261
         // 9.1), so the mapping stays for the INVITE's 487.
-        let Some(&id) = self.by_branch.get(&branch) else { return vec![] };
+        let Some(&id) = self.by_branch.get(branch) else { return vec![] };
         let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else { return vec![] };
         if !matches!(cseq.method, Method::Invite) {
             return vec![];
         }
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         let mut out = Vec::new();
-        // The To value borrowed when it is UTF-8 (as `text` would copy it), the tag
-        // appended in place.
-        if let Some(tag) = msg.header(HeaderName::To).map(String::from_utf8_lossy).as_deref().and_then(tag_of) {
-            if !call.b.remote.contains(";tag=") {
+        // The remote tag, learnt from the first response that has one: the To value
+        // borrowed when it is UTF-8, the tag appended in place.
+        if !call.b.remote.contains(";tag=") {
+            if let Some(tag) = msg.header(HeaderName::To).map(lossy).as_deref().and_then(tag_of) {
                 call.b.remote.push_str(";tag=");
                 call.b.remote.push_str(tag);
             }
         }
+        // RFC 3261 12.1.2: the remote target (rewritten only when it changed).
         if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
-            call.b.target = text(na.uri.raw);
+            if call.b.target.as_bytes() != na.uri.raw {
+                call.b.target = text(na.uri.raw);
+            }
         }
         // seed 000 callflow_modifier on the callee's answer.
-        let (relay, decorate) = match self.modify_response(id, code, &branch, msg, ports) {
+        let (relay, decorate) = match self.modify_response(id, code, branch, msg, ports) {
             modifier::Next::Done(out) => return out,
             modifier::Next::Continue { out: generated, relay, decorate } => {
                 out.extend(generated);
@@ -515,25 +537,23 @@ impl Calls {
         let a_invite = std::sync::Arc::clone(&call.a_invite);
         let Some(req) = a_invite.message() else { return out };
         let body = msg.body();
-        let ctype = msg.header(HeaderName::ContentType).map(text);
-        let reason = text(msg.reason().unwrap_or(b""));
+        let ctype = msg.header(HeaderName::ContentType).map(lossy);
+        let reason = lossy(msg.reason().unwrap_or(b""));
         let mut extra = Extra::default();
-        extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+        extra.headers.push(("Contact", self.contact.clone()));
         if (200..300).contains(&code) {
             // RFC 4028 8.2: the session timer of the answer, or the one we asked
             // for when the callee does not do timers (then the caller refreshes).
             let se = session_timer::of_message(msg).map(|(i, r)| (i, r.or(Some(Refresher::Uac))));
             let se = se.or(call.se.filter(|_| call.a_timer).map(|(i, _)| (i, Some(Refresher::Uac))));
-            let mut require = tokens_except(msg, HeaderName::Require, &[b"timer", b"100rel"]);
             if let Some((interval, refresher)) = se {
                 call.timer = Some(SessionTimer::new(now, interval, false));
                 extra.headers.push(("Session-Expires", session_timer::header_value(interval, refresher)));
-                if call.a_timer {
-                    require.push("timer".into());
-                }
             }
+            let add = se.filter(|_| call.a_timer).map(|_| "timer");
+            let require = tokens_except(msg, HeaderName::Require, &[b"timer", b"100rel"], add);
             if !require.is_empty() {
-                extra.headers.push(("Require", require.join(", ")));
+                extra.headers.push(("Require", require));
             }
         } else {
             // RFC 3262 relayed as is (same RSeq); 420/422 keep their reasons.
@@ -550,7 +570,7 @@ impl Calls {
                 }
                 None => body.to_vec(),
             };
-            extra.body = Some((ct.clone(), body));
+            extra.body = Some((ct.clone().into_owned(), body));
         }
         let local_tag = tag_of(&call.a.local).unwrap_or("");
         let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, local_tag);
@@ -582,8 +602,7 @@ impl Calls {
                 call.state = CallState::Started;
                 call.a_tx = None;
                 // RFC 3261 13.2.2.4: the UAC acknowledges the 2xx itself.
-                let ack_branch = format!("z9hG4bKrc{id:x}a{:x}.{}", self.seq + 1, ids::instance());
-                self.seq += 1;
+                let ack_branch = branch_for(id, "a", self.next());
                 let call = &self.calls[&id];
                 let ack = self.request(&call.b, "ACK", 1, &ack_branch, None, b"", None);
                 out.push((call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack }));
@@ -599,7 +618,7 @@ impl Calls {
                 call.a_tx = None;
                 out.extend(anchor::release(ports, &call.anchors));
                 call.anchors.clear();
-                self.by_branch.remove(&branch);
+                // Forgets the INVITE's branch too (it is `branch`).
                 self.remove(id);
             }
             _ => {} // 100 Trying is hop by hop (RFC 3261 16.7): nothing to relay
@@ -657,13 +676,13 @@ impl Calls {
     /// INFO, MESSAGE, ...) becomes the same request in the other leg's dialog;
     /// its answer comes back through [`Calls::on_relayed_response`].
     fn relay(&mut self, id: u64, from: Leg, worker: u16, tx: TxId, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<Out> {
-        let branch = format!("z9hG4bKrc{id:x}r{:x}.{}", self.next(), ids::instance());
+        let branch = branch_for(id, "r", self.next());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
-        let other = if from == Leg::A { &mut call.b } else { &mut call.a };
-        other.cseq += 1;
-        let d = other.clone();
-        let method = text(msg.method().map(|m| m.as_bytes()).unwrap_or(b"INFO"));
-        let ctype = msg.header(HeaderName::ContentType).map(text);
+        let d = if from == Leg::A { &mut call.b } else { &mut call.a };
+        d.cseq += 1;
+        let d = &*d;
+        let method = lossy(msg.method().map(|m| m.as_bytes()).unwrap_or(b"INFO"));
+        let ctype = msg.header(HeaderName::ContentType).map(lossy);
         let body = sdp_for(ip, &call.anchors, from == Leg::A, ctype.as_deref(), msg.body());
         let mut headers = Headers::new();
         // The peer's User-Agent stays unless force_user_agent replaces it (custom_headers).
@@ -675,9 +694,10 @@ impl Calls {
                 headers.push(("RAck", rack));
             }
         }
-        let req = build_request_ext(&self.local_addr, &d, &method, d.cseq, &branch, ctype.as_deref(), &body, None, &headers);
+        let req = build_request_ext(&self.local_addr, d, &method, d.cseq, &branch, ctype.as_deref(), &body, None, &headers);
+        let out = vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: req })];
         self.relayed.insert(branch, Relayed { call: id, from, tx, worker, req: msg.buffer().to_vec() });
-        vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: req })]
+        out
     }
 
     /// The answer to a relayed request goes back to where the request came
@@ -694,7 +714,7 @@ impl Calls {
         let mut extra = Extra::default();
         let refresh = matches!(req.method(), Some(Method::Invite) | Some(Method::Update));
         if refresh {
-            extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+            extra.headers.push(("Contact", self.contact.clone()));
         }
         let names = [HeaderName::Require, HeaderName::SessionExpires, HeaderName::MinSe, HeaderName::RSeq, HeaderName::Unsupported];
         copy_headers(msg, &names, &mut extra.headers);
@@ -741,13 +761,12 @@ impl Calls {
     /// branch is unknown here, so it is absorbed), and a BYE never answered
     /// leaves nothing behind.
     fn hang_up(&mut self, id: u64, from: Leg, extra: &[(&'static str, String)]) -> Vec<Out> {
-        let branch = format!("z9hG4bKrc{id:x}b{:x}.{}", self.next(), ids::instance());
+        let branch = branch_for(id, "b", self.next());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         call.state = CallState::Stopped;
-        let other = if from == Leg::A { &mut call.b } else { &mut call.a };
-        other.cseq += 1;
-        let d = other.clone();
-        let bye = build_request_ext(&self.local_addr, &d, "BYE", d.cseq, &branch, None, b"", None, extra);
+        let d = if from == Leg::A { &mut call.b } else { &mut call.a };
+        d.cseq += 1;
+        let bye = build_request_ext(&self.local_addr, d, "BYE", d.cseq, &branch, None, b"", None, extra);
         vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: bye })]
     }
 
@@ -798,9 +817,18 @@ fn sdp_for(ip: std::net::IpAddr, anchors: &[Anchor], towards_b: bool, ctype: Opt
 /// Header lines added to a built request or response.
 pub(super) type Headers = Vec<(&'static str, String)>;
 
-/// The option tags of `name` in `msg` except those in `drop`.
-fn tokens_except(msg: &Message<'_>, name: HeaderName, drop: &[&[u8]]) -> Vec<String> {
-    msg.tokens(name).filter(|t| !drop.iter().any(|d| t.eq_ignore_ascii_case(d))).map(text).collect()
+/// The option tags of `name` in `msg` except those in `drop`, then `add`, as one header
+/// value (RFC 3261 7.3.1, comma separated) written straight into its buffer.
+fn tokens_except(msg: &Message<'_>, name: HeaderName, drop: &[&[u8]], add: Option<&str>) -> String {
+    let kept = msg.tokens(name).filter(|t| !drop.iter().any(|d| t.eq_ignore_ascii_case(d))).map(lossy);
+    let mut value = String::new();
+    for (i, t) in kept.chain(add.map(std::borrow::Cow::Borrowed)).enumerate() {
+        if i > 0 {
+            value.push_str(", ");
+        }
+        value.push_str(&t);
+    }
+    value
 }
 
 /// The extension headers of our INVITE on leg B: the caller's Supported and
@@ -809,27 +837,25 @@ fn tokens_except(msg: &Message<'_>, name: HeaderName, drop: &[&[u8]]) -> Vec<Str
 /// Session-Expires and Min-SE, `timer` supported) when `se` = (interval,
 /// refresher, Min-SE) is given.
 fn b_leg_options(msg: &Message<'_>, rel100: bool, precondition: bool, se: Option<(u32, Option<Refresher>, u32)>) -> Headers {
-    let mut drop: Vec<&[u8]> = vec![b"timer"];
-    if !rel100 {
-        drop.push(b"100rel");
-    }
-    if !precondition {
-        drop.push(b"precondition");
-    }
-    let drop = drop.as_slice();
-    let mut supported = tokens_except(msg, HeaderName::Supported, drop);
-    let require = tokens_except(msg, HeaderName::Require, drop);
-    let mut h = Headers::new();
+    let all: [&[u8]; 3] = [b"timer", b"100rel", b"precondition"];
+    let drop: &[&[u8]] = match (rel100, precondition) {
+        (true, true) => &all[..1],
+        (false, true) => &all[..2],
+        (true, false) => &[b"timer", b"precondition"],
+        (false, false) => &all,
+    };
+    let supported = tokens_except(msg, HeaderName::Supported, drop, se.map(|_| "timer"));
+    let require = tokens_except(msg, HeaderName::Require, drop, None);
+    let mut h = Headers::with_capacity(5);
     if let Some((interval, refresher, min_se)) = se {
-        supported.push("timer".into());
         h.push(("Session-Expires", session_timer::header_value(interval, refresher)));
         h.push(("Min-SE", min_se.to_string()));
     }
     if !supported.is_empty() {
-        h.push(("Supported", supported.join(", ")));
+        h.push(("Supported", supported));
     }
     if !require.is_empty() {
-        h.push(("Require", require.join(", ")));
+        h.push(("Require", require));
     }
     // The caller's User-Agent stays unless force_user_agent replaces it (custom_headers).
     copy_headers(msg, &[HeaderName::UserAgent], &mut h);

@@ -86,7 +86,7 @@ impl Calls {
         let (Some(code), Some(tx), Some(req)) = (eff.code, call.a_tx, call.a_invite.message()) else { return vec![] };
         let tag = tag_of(&call.a.local).unwrap_or("").to_owned();
         let mut extra = Extra::default();
-        extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+        extra.headers.push(("Contact", self.contact.clone()));
         let resp = render(reply_to_tagged(&req, code, reason(code), &extra, &tag), eff);
         if code >= 200 {
             call.a_tx = None;
