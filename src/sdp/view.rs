@@ -93,7 +93,7 @@ impl<'a> SdpView<'a> {
 fn check_line(text: &str) -> Result<(), ErrorKind> {
     match text.as_bytes() {
         [kind, b'=', rest @ ..] if kind.is_ascii_lowercase() => {
-            if rest.iter().any(|&b| b == 0 || b == b'\r') {
+            if memchr::memchr2(0, b'\r', rest).is_some() {
                 Err(ErrorKind::LineSyntax)
             } else {
                 Ok(())
@@ -113,7 +113,7 @@ fn raw_lines(body: &str) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
             return None;
         }
         let rest = bytes.get(start..)?;
-        let (len, next) = match rest.iter().position(|&b| b == b'\n') {
+        let (len, next) = match memchr::memchr(b'\n', rest) {
             Some(nl) => (nl, start + nl + 1),
             None => (rest.len(), bytes.len()),
         };
