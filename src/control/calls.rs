@@ -92,6 +92,8 @@ pub(super) struct Dialog {
 struct Call {
     state: CallState,
     a: Dialog,
+    /// Where our tag starts in `a.local` (minted at its end by [`Calls::on_invite`]).
+    a_tag_at: usize,
     b: Dialog,
     /// The caller's INVITE (to build responses) and its server transaction. Shared: each
     /// relayed response re-reads it while the call is borrowed, without a copy or a parse.
@@ -123,6 +125,11 @@ struct Call {
 }
 
 impl Call {
+    /// Our tag on leg A (RFC 3261 12.1.1, the To tag of our responses).
+    fn a_tag(&self) -> &str {
+        self.a.local.get(self.a_tag_at..).unwrap_or("")
+    }
+
     /// The next instant this call needs attention: the session timer once
     /// answered, `dialog_timeout` after the INVITE while unanswered.
     fn deadline(&self, dialog_timeout: std::time::Duration) -> Option<Instant> {
@@ -248,6 +255,11 @@ fn branch_for(id: u64, kind: &str, seq: u64) -> String {
     ids::mint(&[Part::Str("z9hG4bKrc"), Part::Hex(id), Part::Str(kind), Part::Hex(seq), Part::Str("."), Part::Str(ids::instance())])
 }
 
+/// `value` is exactly `<uri>`.
+fn is_bracketed(value: Option<&[u8]>, uri: &str) -> bool {
+    value.and_then(|v| v.strip_prefix(b"<")).and_then(|v| v.strip_suffix(b">")).is_some_and(|v| v == uri.as_bytes())
+}
+
 fn tag_of(header_value: &str) -> Option<&str> {
     header_value.split(';').skip(1).find_map(|p| p.trim().strip_prefix("tag=")).map(str::trim)
 }
@@ -313,7 +325,8 @@ impl Calls {
     /// by its Request-URI; requests from the trunk's address need no known caller.
     #[allow(clippy::too_many_arguments)]
     pub fn on_invite(&mut self, inv: Incoming<'_, '_>, hss: &Hss, bindings: &Bindings, ports: &mut MediaPorts) -> Vec<Out> {
-        let callee = inv.msg.request_uri().map(|u| normalize_impu(&lossy(u.raw))).unwrap_or_default();
+        // The raw Request-URI (`Uri::raw`): `route_invite` parses it, refusing a bad one.
+        let callee = inv.msg.request_uri_raw().map(|u| normalize_impu(&lossy(u))).unwrap_or_default();
         // seed 000 trunk: "SIP trunk must accept non authenticated requests", and so do we from it.
         let trusted = self.policy.trunk.as_ref().is_some_and(|t| t.addr.ip() == inv.peer.addr.ip());
         self.on_invite_routed(inv, hss, bindings, ports, Route { callee, trusted })
@@ -417,6 +430,7 @@ impl Calls {
             })
             .unwrap_or_else(|| text(from.uri.raw));
         let to_value = lossy(msg.header(HeaderName::To).unwrap_or(b""));
+        let a_tag_at = to_value.len() + ";tag=".len();
         let a = Dialog {
             call_id: text(call_id),
             local: ids::mint(&[Part::Str(&to_value), Part::Str(";tag=rca"), Part::Hex(id), Part::Str("."), Part::Str(ids::instance())]),
@@ -466,6 +480,7 @@ impl Calls {
         let call = Call {
             state: CallState::Init,
             a,
+            a_tag_at,
             b,
             a_invite: std::sync::Arc::new(crate::sip::StoredMessage::new(msg)),
             a_tx: Some(tx),
@@ -497,7 +512,14 @@ impl Calls {
     /// relayed in-dialog request on either leg).
     /// Set-up latencies as the core sees them go into `lat`.
     pub fn on_response(&mut self, now: Instant, msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
-        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(lossy) else { return vec![] };
+        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()) else { return vec![] };
+        self.on_response_to(now, branch, msg, ports, lat)
+    }
+
+    /// [`Calls::on_response`] for a caller that already read `branch`, the top Via's
+    /// branch of `msg` (the control loop reads it to pick the service): no second parse.
+    pub fn on_response_to(&mut self, now: Instant, branch: &[u8], msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
+        let branch = lossy(branch);
         let branch: &str = &branch;
         if let Some(out) = self.on_reoffer_response(now, branch, msg) {
             return out;
@@ -526,10 +548,13 @@ impl Calls {
                 call.b.remote.push_str(tag);
             }
         }
-        // RFC 3261 12.1.2: the remote target (rewritten only when it changed).
-        if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
-            if call.b.target.as_bytes() != na.uri.raw {
-                call.b.target = text(na.uri.raw);
+        // RFC 3261 12.1.2: the remote target, rewritten when it changed (a Contact that is
+        // exactly `<target>` names the same URI: no parse).
+        if !is_bracketed(msg.header(HeaderName::Contact), &call.b.target) {
+            if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
+                if call.b.target.as_bytes() != na.uri.raw {
+                    call.b.target = text(na.uri.raw);
+                }
             }
         }
         // seed 000 callflow_modifier on the callee's answer.
@@ -582,7 +607,7 @@ impl Calls {
             };
             extra.body = Some((ct.clone().into_owned(), body));
         }
-        let local_tag = tag_of(&call.a.local).unwrap_or("");
+        let local_tag = call.a_tag();
         let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, local_tag);
         let resp = match &decorate {
             Some(eff) => super::callflow::with_headers(resp, &eff.headers),
