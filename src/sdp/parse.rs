@@ -133,11 +133,21 @@ fn push_attr(v: &mut Vec<Attribute>, value: &str) -> Result<(), ErrorKind> {
     Ok(())
 }
 
-fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+/// A non-empty run of ASCII digits (leading zeros allowed) whose value fits `T`: what
+/// `str::parse` accepts from such a run, read in one pass without its generic machinery.
+pub(crate) fn digits<T: TryFrom<u64>>(s: &str) -> Option<T> {
+    if s.is_empty() {
         return None;
     }
-    s.parse().ok()
+    let mut n: u64 = 0;
+    for b in s.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    T::try_from(n).ok()
 }
 
 /// The decimal digits `s` (leading zeros allowed) name a value that fits a `u128`:
@@ -308,7 +318,18 @@ mod tests {
         let max = u128::MAX.to_string();
         let over = "340282366920938463463374607431768211456";
         for s in ["", "0", "000", "53655765", "+5", "12a", "0340282366920938463463374607431768211455", over, &max, &format!("{max}0")] {
-            assert_eq!(fits_u128(s), digits::<u128>(s).is_some(), "{s:?}");
+            let parses = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && s.parse::<u128>().is_ok();
+            assert_eq!(fits_u128(s), parses, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn digits_accepts_what_parse_accepts_from_digit_runs() {
+        for s in ["", "0", "007", "255", "256", "65535", "65536", "4294967296", "18446744073709551615", "18446744073709551616", "000000000000000000000000001", "1a", "-1", "+1", " 1"] {
+            let oracle = |ok: bool| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && ok;
+            assert_eq!(digits::<u8>(s), s.parse::<u8>().ok().filter(|_| oracle(true)), "{s:?}");
+            assert_eq!(digits::<u16>(s), s.parse::<u16>().ok().filter(|_| oracle(true)), "{s:?}");
+            assert_eq!(digits::<u64>(s), s.parse::<u64>().ok().filter(|_| oracle(true)), "{s:?}");
         }
     }
 
