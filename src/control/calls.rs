@@ -95,6 +95,8 @@ struct Call {
     /// Where our tag starts in `a.local` (minted at its end by [`Calls::on_invite`]).
     a_tag_at: usize,
     b: Dialog,
+    /// The callee's tag was added to `b.remote`.
+    b_tagged: bool,
     /// The caller's INVITE (to build responses) and its server transaction. Shared: each
     /// relayed response re-reads it while the call is borrowed, without a copy or a parse.
     a_invite: std::sync::Arc<crate::sip::StoredMessage>,
@@ -189,7 +191,6 @@ pub struct Calls {
     // than SipHash, several lookups per message.
     calls: FastMap<u64, Call>,
     by_call_id: FastMap<String, (u64, Leg)>,
-    by_branch: FastMap<String, u64>,
     relayed: FastMap<String, Relayed>,
     local_addr: String,
     /// `<sip:ringcore@local_addr>`, the Contact of our responses (built once).
@@ -252,7 +253,7 @@ fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
 /// re-offer) of call `id`, `seq` the call table's counter: RFC 3261 8.1.1.7, the magic
 /// cookie, then `rc<id hex><kind><seq hex>.<instance>` (see [`ids::BRANCH_SMS`]).
 fn branch_for(id: u64, kind: &str, seq: u64) -> String {
-    ids::mint(&[Part::Str("z9hG4bKrc"), Part::Hex(id), Part::Str(kind), Part::Hex(seq), Part::Str("."), Part::Str(ids::instance())])
+    ids::mint(&[Part::Str(ids::BRANCH_CALL), Part::Hex(id), Part::Str(kind), Part::Hex(seq), Part::Str("."), Part::Str(ids::instance())])
 }
 
 /// `value` is exactly `<uri>`.
@@ -270,7 +271,6 @@ impl Calls {
         Calls {
             calls: FastMap::default(),
             by_call_id: FastMap::default(),
-            by_branch: FastMap::default(),
             relayed: FastMap::default(),
             contact: ids::mint(&[Part::Str("<sip:ringcore@"), Part::Str(&local_addr), Part::Str(">")]),
             local_addr,
@@ -473,7 +473,6 @@ impl Calls {
             headers.push(("P-Called-Party-ID", v));
         }
         let invite = build_request_ext(&self.local_addr, &b, "INVITE", 1, &branch, ctype.as_deref(), &body, Some(&caller), &headers);
-        self.by_branch.insert(branch.clone(), id);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
         self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
         let out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: invite })];
@@ -482,6 +481,7 @@ impl Calls {
             a,
             a_tag_at,
             b,
+            b_tagged: false,
             a_invite: std::sync::Arc::new(crate::sip::StoredMessage::new(msg)),
             a_tx: Some(tx),
             b_invite_branch: branch,
@@ -528,7 +528,7 @@ impl Calls {
         // forgotten when the BYE left), and a CANCEL shares its INVITE's branch (RFC 3261
         // 9.1), so the mapping stays for the INVITE's 487. A relayed request's branch
         // (`r`, see `branch_for`) is never an INVITE's (`i`).
-        let Some(&id) = self.by_branch.get(branch) else {
+        let Some(id) = self.invite_call(branch) else {
             if self.relayed.contains_key(branch) {
                 return self.on_relayed_response(now, branch, msg, ports.ip);
             }
@@ -542,10 +542,11 @@ impl Calls {
         let mut out = Vec::new();
         // The remote tag, learnt from the first response that has one: the To value
         // borrowed when it is UTF-8, the tag appended in place.
-        if !call.b.remote.contains(";tag=") {
+        if !call.b_tagged {
             if let Some(tag) = msg.header(HeaderName::To).map(lossy).as_deref().and_then(tag_of) {
                 call.b.remote.push_str(";tag=");
                 call.b.remote.push_str(tag);
+                call.b_tagged = true;
             }
         }
         // RFC 3261 12.1.2: the remote target, rewritten when it changed (a Contact that is
@@ -571,10 +572,12 @@ impl Calls {
         }
         let a_invite = std::sync::Arc::clone(&call.a_invite);
         let Some(req) = a_invite.message() else { return out };
+        // Room for the relays, the response and the ACK; for Contact, Session-Expires, Require.
+        out.reserve(4);
         let body = msg.body();
         let ctype = msg.header(HeaderName::ContentType).map(lossy);
         let reason = lossy(msg.reason().unwrap_or(b""));
-        let mut extra = Extra::default();
+        let mut extra = Extra { headers: Vec::with_capacity(3), body: None };
         extra.headers.push(("Contact", self.contact.clone()));
         if (200..300).contains(&code) {
             // RFC 4028 8.2: the session timer of the answer, or the one we asked
@@ -664,7 +667,7 @@ impl Calls {
     /// A 2xx retransmission on leg B without a transaction: ACK it again.
     pub fn on_stray_2xx(&mut self, msg: &Message<'_>) -> Vec<Out> {
         let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
-        let Some(call) = self.by_branch.get(&branch).and_then(|id| self.calls.get(id)) else { return vec![] };
+        let Some(call) = self.invite_call(&branch).and_then(|id| self.calls.get(&id)) else { return vec![] };
         let ack = self.request(&call.b, "ACK", 1, &format!("{branch}a"), None, b"", None);
         vec![(call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack })]
     }
@@ -819,12 +822,29 @@ impl Calls {
         vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel })]
     }
 
+    /// The call whose INVITE on leg B has branch `branch`: its number is written in the
+    /// branch (see [`branch_for`]), so no map is kept; None for any other branch.
+    fn invite_call(&self, branch: &str) -> Option<u64> {
+        let rest = branch.strip_prefix(ids::BRANCH_CALL)?;
+        let mut id: u64 = 0;
+        for (i, b) in rest.bytes().enumerate() {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                // The kind letter ends the number (`i`: an INVITE).
+                b'i' if i > 0 => return self.calls.get(&id).filter(|c| c.b_invite_branch == branch).map(|_| id),
+                _ => return None,
+            };
+            id = id.checked_mul(16)?.checked_add(u64::from(digit))?;
+        }
+        None
+    }
+
     /// Forgets call `id`: its entry and the keys naming it.
     pub(super) fn remove(&mut self, id: u64) {
         if let Some(c) = self.calls.remove(&id) {
             self.by_call_id.remove(&c.a.call_id);
             self.by_call_id.remove(&c.b.call_id);
-            self.by_branch.remove(&c.b_invite_branch);
         }
     }
 

@@ -116,7 +116,6 @@ impl Calls {
                 out.extend(self.hang_up(id, Leg::A, &[]));
             }
             _ => {
-                self.by_branch.remove(branch);
                 self.remove(id);
             }
         }

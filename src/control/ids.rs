@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 /// (echo.rs), `rcn` reg-event NOTIFY (regevent.rs). A relayed call's branch is `rc` and
 /// the call number in hex, which may itself start with `e`.
 pub const BRANCH_SMS: &str = "z9hG4bKrcs";
+/// The branch prefix of requests of relayed calls (see [`BRANCH_SMS`]).
+pub const BRANCH_CALL: &str = "z9hG4bKrc";
 /// The branch prefix of requests of MT calls (see [`BRANCH_SMS`]).
 pub const BRANCH_MT: &str = "z9hG4bKrcm";
 /// The branch prefix of requests of the echo service (see [`BRANCH_SMS`]).
