@@ -256,6 +256,16 @@ fn branch_for(id: u64, kind: &str, seq: u64) -> String {
     ids::mint(&[Part::Str(ids::BRANCH_CALL), Part::Hex(id), Part::Str(kind), Part::Hex(seq), Part::Str("."), Part::Str(ids::instance())])
 }
 
+/// The `branch` parameter of the top Via of `msg` (RFC 3261 8.1.1.7), read from the
+/// Via's parameters without parsing the whole Via again: the worker hands the control
+/// thread only responses whose top Via `Via::parse` accepted (`TxView::new`).
+fn top_branch<'a>(msg: &Message<'a>) -> Option<&'a [u8]> {
+    let via = msg.header_values(HeaderName::Via).next()?;
+    // RFC 3261 20.42: no `;` inside sent-protocol and sent-by, the first one opens the parameters.
+    let params = via.get(memchr::memchr(b';', via)? + 1..)?;
+    crate::sip::scan::find_param(params, b"branch").flatten()
+}
+
 /// `value` is exactly `<uri>`.
 fn is_bracketed(value: Option<&[u8]>, uri: &str) -> bool {
     value.and_then(|v| v.strip_prefix(b"<")).and_then(|v| v.strip_suffix(b">")).is_some_and(|v| v == uri.as_bytes())
@@ -512,7 +522,7 @@ impl Calls {
     /// relayed in-dialog request on either leg).
     /// Set-up latencies as the core sees them go into `lat`.
     pub fn on_response(&mut self, now: Instant, msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
-        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()) else { return vec![] };
+        let Some(branch) = top_branch(msg) else { return vec![] };
         self.on_response_to(now, branch, msg, ports, lat)
     }
 
@@ -666,7 +676,7 @@ impl Calls {
 
     /// A 2xx retransmission on leg B without a transaction: ACK it again.
     pub fn on_stray_2xx(&mut self, msg: &Message<'_>) -> Vec<Out> {
-        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
+        let Some(branch) = top_branch(msg).map(lossy) else { return vec![] };
         let Some(call) = self.invite_call(&branch).and_then(|id| self.calls.get(&id)) else { return vec![] };
         let ack = self.request(&call.b, "ACK", 1, &format!("{branch}a"), None, b"", None);
         vec![(call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack })]
