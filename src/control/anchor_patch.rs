@@ -76,19 +76,8 @@ fn push_connection(out: &mut Vec<u8>, ip: IpAddr) {
 
 /// `n` in decimal (as `Display` writes it).
 fn push_decimal(out: &mut Vec<u8>, n: u16) {
-    let mut digits = [0u8; 5];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        // n % 10 < 10; i stays in 0..5 since a u16 has at most 5 digits.
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(i..).unwrap_or_default());
+    let mut buf = super::calls::itoa_buf();
+    out.extend_from_slice(super::calls::decimal(&mut buf, usize::from(n)).as_bytes());
 }
 
 /// RFC 8866 5: `<type>=<value>` ended by CRLF.

@@ -949,12 +949,12 @@ pub(super) fn build_request(local_addr: &str, d: &Dialog, method: &str, cseq: u3
 /// the echo service and the MT calls.
 #[allow(clippy::too_many_arguments)]
 /// Room for the decimal digits of a `usize`.
-fn itoa_buf() -> [u8; 20] {
+pub(super) fn itoa_buf() -> [u8; 20] {
     [0; 20]
 }
 
 /// `n` in decimal, written at the end of `buf`.
-fn decimal(buf: &mut [u8; 20], mut n: usize) -> &str {
+pub(super) fn decimal(buf: &mut [u8; 20], mut n: usize) -> &str {
     let mut i = buf.len();
     loop {
         i -= 1;
