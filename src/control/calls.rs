@@ -942,12 +942,6 @@ pub(super) fn build_request(local_addr: &str, d: &Dialog, method: &str, cseq: u3
     build_request_ext(local_addr, d, method, cseq, branch, ctype, body, asserted, &[])
 }
 
-/// Builds a request in dialog `d` (RFC 3261 12.2.1.1): Request-URI = remote
-/// target, Route set, From/To/Call-ID of the dialog, our Via; a Contact on
-/// INVITEs and UPDATEs (8.1.1.8, RFC 3311 5.1), P-Asserted-Identity when
-/// `asserted` is given, then `extra` header lines. Shared by the call legs,
-/// the echo service and the MT calls.
-#[allow(clippy::too_many_arguments)]
 /// Room for the decimal digits of a `usize`.
 pub(super) fn itoa_buf() -> [u8; 20] {
     [0; 20]
@@ -968,6 +962,12 @@ pub(super) fn decimal(buf: &mut [u8; 20], mut n: usize) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
+/// Builds a request in dialog `d` (RFC 3261 12.2.1.1): Request-URI = remote
+/// target, Route set, From/To/Call-ID of the dialog, our Via; a Contact on
+/// INVITEs and UPDATEs (8.1.1.8, RFC 3311 5.1), P-Asserted-Identity when
+/// `asserted` is given, then `extra` header lines. Shared by the call legs,
+/// the echo service and the MT calls.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn build_request_ext(
     local_addr: &str,
     d: &Dialog,
