@@ -372,7 +372,9 @@ impl Calls {
     fn route_invite(&mut self, inv: Incoming<'_, '_>, hss: &Hss, bindings: &Bindings, ports: &mut MediaPorts, route: Route) -> Vec<Out> {
         let Incoming { now, worker, tx, peer, msg } = inv;
         let reject = |code: u16, reason: &str, why: &str| vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, code, reason, &Extra::warning(why)) })];
-        let (Ok(ruri), Ok(from), Ok(to), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.to(), msg.call_id()) else {
+        // The To is only needed present: the worker's `Message::validate` refused a
+        // malformed one (400) before the request reached this thread.
+        let (Ok(ruri), Ok(from), Some(_), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.header(HeaderName::To), msg.call_id()) else {
             return reject(400, "Bad Request", "malformed INVITE");
         };
         let caller = normalize_impu(&lossy(from.uri.raw));
@@ -451,7 +453,6 @@ impl Calls {
             worker,
             peer,
         };
-        let _ = to;
         let seq = self.next();
         let inst = ids::instance();
         let b = Dialog {

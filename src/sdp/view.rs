@@ -47,7 +47,7 @@ impl<'a> SdpView<'a> {
         })?;
         let mut count = 0;
         let mut trailing_empty = None;
-        for (number, range, clean) in raw_lines(body) {
+        for (number, range, clean) in raw_lines(body, line_end) {
             let text = body.get(range.clone()).unwrap_or_default();
             if text.is_empty() {
                 trailing_empty.get_or_insert(number);
@@ -81,7 +81,8 @@ impl<'a> SdpView<'a> {
     /// The lines in order (trailing empty lines skipped).
     pub fn lines(&self) -> impl Iterator<Item = Line<'a>> + 'a {
         let body = self.body;
-        raw_lines(body).filter_map(move |(number, range, _)| {
+        // Checked already: only the line ends are looked for.
+        raw_lines(body, line_end_checked).filter_map(move |(number, range, _)| {
             let text = body.get(range.clone())?;
             let value = text.get(2..)?;
             Some(Line { number, kind: *text.as_bytes().first()?, value, span: range })
@@ -109,18 +110,26 @@ fn line_end(rest: &[u8]) -> (usize, usize, bool) {
         (Some(b'\r'), None) => (i, i + 1, true),
         // A NUL, or a CR not ending the line, at i: inside the line, which ends further on.
         _ => {
-            let next = memchr::memchr(b'\n', rest).map_or(rest.len(), |nl| nl + 1);
-            let body = rest.get(..next).unwrap_or(rest);
-            let body = body.strip_suffix(b"\n").unwrap_or(body);
-            let len = body.strip_suffix(b"\r").unwrap_or(body).len();
+            let (len, next, _) = line_end_checked(rest);
             (len, next, false)
         }
     }
 }
 
+/// [`line_end`] for a body already checked: the LF alone is looked for (the line is
+/// reported clean).
+#[inline]
+fn line_end_checked(rest: &[u8]) -> (usize, usize, bool) {
+    let next = memchr::memchr(b'\n', rest).map_or(rest.len(), |nl| nl + 1);
+    let line = rest.get(..next).unwrap_or(rest);
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    (line.strip_suffix(b"\r").unwrap_or(line).len(), next, true)
+}
+
 /// Splits on LF, strips one CR before it; yields (1-based number, span without line end,
 /// the span has no NUL nor CR).
-fn raw_lines(body: &str) -> impl Iterator<Item = (usize, Range<usize>, bool)> + '_ {
+/// `end` finds the first line of the rest ([`line_end`] or [`line_end_checked`]).
+fn raw_lines<'b>(body: &'b str, end: impl Fn(&[u8]) -> (usize, usize, bool) + 'b) -> impl Iterator<Item = (usize, Range<usize>, bool)> + 'b {
     let bytes = body.as_bytes();
     let mut start = 0;
     let mut number = 0;
@@ -128,7 +137,7 @@ fn raw_lines(body: &str) -> impl Iterator<Item = (usize, Range<usize>, bool)> + 
         if start >= bytes.len() {
             return None;
         }
-        let (len, with_end, clean) = line_end(bytes.get(start..)?);
+        let (len, with_end, clean) = end(bytes.get(start..)?);
         let range = start..start + len;
         start += with_end;
         number += 1;
@@ -138,7 +147,7 @@ fn raw_lines(body: &str) -> impl Iterator<Item = (usize, Range<usize>, bool)> + 
 
 #[cfg(test)]
 mod tests {
-    use super::raw_lines;
+    use super::{line_end, line_end_checked, raw_lines};
 
     /// The plain definition: split on LF, one CR before it (or ending the body) stripped,
     /// clean when the rest has no NUL or CR.
@@ -166,7 +175,11 @@ mod tests {
             "a=x\r\n\r\n", "a=\r\r", "a=b\n\rc=d\n", "a=b\0\r\n", "\0", "a=1\r\nb=2\nc=3\r", "a=1\r\n\nb=2",
         ];
         for body in bodies {
-            assert_eq!(raw_lines(body).collect::<Vec<_>>(), oracle(body), "{body:?}");
+            let ours: Vec<_> = raw_lines(body, line_end).collect();
+            assert_eq!(ours, oracle(body), "{body:?}");
+            // The spans of the checked walk are the same.
+            let spans = |v: Vec<(usize, std::ops::Range<usize>, bool)>| v.into_iter().map(|(n, r, _)| (n, r)).collect::<Vec<_>>();
+            assert_eq!(spans(raw_lines(body, line_end_checked).collect()), spans(ours), "{body:?}");
         }
     }
 }
