@@ -61,10 +61,14 @@ m=video 51372/2 RTP/AVPF 99\r\nc=IN IP4 192.0.2.12\r\nk=prompt\r\na=rtpmap:99 H2
 const V6_REJECTED: &str = "v=0\no=- 1 2 IN IP6 2001:db8::1\ns=-\nc=IN IP6 2001:db8::1\nt=0 0\n\
 m=audio 4000 RTP/AVP 0\na=rtcp:4001\nm=video 0 RTP/AVP 31\n\n";
 
+/// Line ends mixed: CRLF runs broken by LF-only lines, the last line without an end.
+const MIXED_ENDS: &str = "v=0\r\no=- 1 2 IN IP4 10.0.0.1\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\n\
+m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\na=ptime:20\r\na=sendrecv";
+
 /// Our bodies and the real offers and answers of the SDP tests (as stored and with CRLF).
 fn bodies() -> Vec<String> {
     use crate::sdp::tests::{crlf, IPHONE_V6, MGW_ANSWER, MGW_OFFER, SAMSUNG, VILTE};
-    let mut v: Vec<String> = [VOLTE, SIPP, TWO_MEDIA, V6_REJECTED].iter().map(|s| s.to_string()).collect();
+    let mut v: Vec<String> = [VOLTE, SIPP, TWO_MEDIA, V6_REJECTED, MIXED_ENDS].iter().map(|s| s.to_string()).collect();
     for real in [SAMSUNG, IPHONE_V6, VILTE, MGW_OFFER, MGW_ANSWER] {
         v.push(real.to_string());
         v.push(crlf(real));

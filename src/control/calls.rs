@@ -17,7 +17,7 @@
 
 use super::anchor::{self, Anchor, MediaPorts};
 use super::call_policy::CallPolicy;
-use super::ids;
+use super::ids::{self, Part};
 use super::prack;
 use super::retransmit::{AckDue, AwaitingAck};
 use super::precondition::Qos;
@@ -33,7 +33,8 @@ use crate::ims::hss::{normalize_impu, Hss};
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message, Method};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use super::fast_hash::FastMap;
+use std::collections::BinaryHeap;
 use std::time::Instant;
 
 #[cfg(test)]
@@ -91,7 +92,11 @@ pub(super) struct Dialog {
 struct Call {
     state: CallState,
     a: Dialog,
+    /// Where our tag starts in `a.local` (minted at its end by [`Calls::on_invite`]).
+    a_tag_at: usize,
     b: Dialog,
+    /// The callee's tag was added to `b.remote`.
+    b_tagged: bool,
     /// The caller's INVITE (to build responses) and its server transaction. Shared: each
     /// relayed response re-reads it while the call is borrowed, without a copy or a parse.
     a_invite: std::sync::Arc<crate::sip::StoredMessage>,
@@ -122,6 +127,11 @@ struct Call {
 }
 
 impl Call {
+    /// Our tag on leg A (RFC 3261 12.1.1, the To tag of our responses).
+    fn a_tag(&self) -> &str {
+        self.a.local.get(self.a_tag_at..).unwrap_or("")
+    }
+
     /// The next instant this call needs attention: the session timer once
     /// answered, `dialog_timeout` after the INVITE while unanswered.
     fn deadline(&self, dialog_timeout: std::time::Duration) -> Option<Instant> {
@@ -177,11 +187,14 @@ struct Relayed {
 
 /// The calls in progress.
 pub struct Calls {
-    calls: HashMap<u64, Call>,
-    by_call_id: HashMap<String, (u64, Leg)>,
-    by_branch: HashMap<String, u64>,
-    relayed: HashMap<String, Relayed>,
+    // The control thread's keyed hash (seeded per map): fewer instructions per lookup
+    // than SipHash, several lookups per message.
+    calls: FastMap<u64, Call>,
+    by_call_id: FastMap<String, (u64, Leg)>,
+    relayed: FastMap<String, Relayed>,
     local_addr: String,
+    /// `<sip:ringcore@local_addr>`, the Contact of our responses (built once).
+    contact: String,
     max_calls: usize,
     n_workers: usize,
     seq: u64,
@@ -224,7 +237,38 @@ pub(super) fn route_to(contact_uri: &str, flow: &Flow, n_workers: usize) -> (u16
 }
 
 fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    lossy(b).into_owned()
+}
+
+/// `b` as text, borrowed when it is UTF-8 (as it nearly always is): for values only read.
+/// The plain check first: it costs less than `from_utf8_lossy`'s chunk walk.
+fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
+/// Our Via branch for request `kind` (`i` INVITE, `r` relayed, `b` BYE, `a` ACK, `o`
+/// re-offer) of call `id`, `seq` the call table's counter: RFC 3261 8.1.1.7, the magic
+/// cookie, then `rc<id hex><kind><seq hex>.<instance>` (see [`ids::BRANCH_SMS`]).
+fn branch_for(id: u64, kind: &str, seq: u64) -> String {
+    ids::mint(&[Part::Str(ids::BRANCH_CALL), Part::Hex(id), Part::Str(kind), Part::Hex(seq), Part::Str("."), Part::Str(ids::instance())])
+}
+
+/// The `branch` parameter of the top Via of `msg` (RFC 3261 8.1.1.7), read from the
+/// Via's parameters without parsing the whole Via again: the worker hands the control
+/// thread only responses whose top Via `Via::parse` accepted (`TxView::new`).
+fn top_branch<'a>(msg: &Message<'a>) -> Option<&'a [u8]> {
+    let via = msg.header_values(HeaderName::Via).next()?;
+    // RFC 3261 20.42: no `;` inside sent-protocol and sent-by, the first one opens the parameters.
+    let params = via.get(memchr::memchr(b';', via)? + 1..)?;
+    crate::sip::scan::find_param(params, b"branch").flatten()
+}
+
+/// `value` is exactly `<uri>`.
+fn is_bracketed(value: Option<&[u8]>, uri: &str) -> bool {
+    value.and_then(|v| v.strip_prefix(b"<")).and_then(|v| v.strip_suffix(b">")).is_some_and(|v| v == uri.as_bytes())
 }
 
 fn tag_of(header_value: &str) -> Option<&str> {
@@ -235,10 +279,10 @@ impl Calls {
     /// An empty table of at most `max_calls` calls; `local_addr` is our `host:port`.
     pub fn new(local_addr: String, max_calls: usize, n_workers: usize) -> Self {
         Calls {
-            calls: HashMap::new(),
-            by_call_id: HashMap::new(),
-            by_branch: HashMap::new(),
-            relayed: HashMap::new(),
+            calls: FastMap::default(),
+            by_call_id: FastMap::default(),
+            relayed: FastMap::default(),
+            contact: ids::mint(&[Part::Str("<sip:ringcore@"), Part::Str(&local_addr), Part::Str(">")]),
             local_addr,
             max_calls,
             n_workers,
@@ -291,7 +335,8 @@ impl Calls {
     /// by its Request-URI; requests from the trunk's address need no known caller.
     #[allow(clippy::too_many_arguments)]
     pub fn on_invite(&mut self, inv: Incoming<'_, '_>, hss: &Hss, bindings: &Bindings, ports: &mut MediaPorts) -> Vec<Out> {
-        let callee = inv.msg.request_uri().map(|u| normalize_impu(&text(u.raw))).unwrap_or_default();
+        // The raw Request-URI (`Uri::raw`): `route_invite` parses it, refusing a bad one.
+        let callee = inv.msg.request_uri_raw().map(|u| normalize_impu(&lossy(u))).unwrap_or_default();
         // seed 000 trunk: "SIP trunk must accept non authenticated requests", and so do we from it.
         let trusted = self.policy.trunk.as_ref().is_some_and(|t| t.addr.ip() == inv.peer.addr.ip());
         self.on_invite_routed(inv, hss, bindings, ports, Route { callee, trusted })
@@ -327,10 +372,12 @@ impl Calls {
     fn route_invite(&mut self, inv: Incoming<'_, '_>, hss: &Hss, bindings: &Bindings, ports: &mut MediaPorts, route: Route) -> Vec<Out> {
         let Incoming { now, worker, tx, peer, msg } = inv;
         let reject = |code: u16, reason: &str, why: &str| vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, code, reason, &Extra::warning(why)) })];
-        let (Ok(ruri), Ok(from), Ok(to), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.to(), msg.call_id()) else {
+        // The To is only needed present: the worker's `Message::validate` refused a
+        // malformed one (400) before the request reached this thread.
+        let (Ok(ruri), Ok(from), Some(_), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.header(HeaderName::To), msg.call_id()) else {
             return reject(400, "Bad Request", "malformed INVITE");
         };
-        let caller = normalize_impu(&text(from.uri.raw));
+        let caller = normalize_impu(&lossy(from.uri.raw));
         let callee = route.callee;
         // TS 24.229 5.2.6.3.1: requests from unknown identities are refused
         // (not those of the trunk, nor allowed emergency calls).
@@ -375,7 +422,7 @@ impl Calls {
             let extra = Extra { headers: vec![("Retry-After", "5".into())], body: None };
             return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 503, "Service Unavailable", &extra) })];
         }
-        let ctype = msg.header(HeaderName::ContentType).map(text);
+        let ctype = msg.header(HeaderName::ContentType).map(lossy);
         let is_sdp = ctype.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"));
         let anchored = match is_sdp && !msg.body().is_empty() {
             true => match anchor::anchor_offer(ports, msg.body()) {
@@ -394,9 +441,11 @@ impl Calls {
                 _ => None,
             })
             .unwrap_or_else(|| text(from.uri.raw));
+        let to_value = lossy(msg.header(HeaderName::To).unwrap_or(b""));
+        let a_tag_at = to_value.len() + ";tag=".len();
         let a = Dialog {
             call_id: text(call_id),
-            local: format!("{};tag=rca{id:x}.{}", String::from_utf8_lossy(msg.header(HeaderName::To).unwrap_or(b"")), ids::instance()),
+            local: ids::mint(&[Part::Str(&to_value), Part::Str(";tag=rca"), Part::Hex(id), Part::Str("."), Part::Str(ids::instance())]),
             remote: text(msg.header(HeaderName::From).unwrap_or(b"")),
             target: a_contact,
             routes: Vec::new(),
@@ -404,18 +453,19 @@ impl Calls {
             worker,
             peer,
         };
-        let _ = to;
+        let seq = self.next();
+        let inst = ids::instance();
         let b = Dialog {
-            call_id: format!("rc{id:x}-{:x}.{}@{}", self.next(), ids::instance(), self.local_addr),
-            local: format!("<{caller}>;tag=rcb{id:x}.{}", ids::instance()),
-            remote: format!("<{b_to}>"),
+            call_id: ids::mint(&[Part::Str("rc"), Part::Hex(id), Part::Str("-"), Part::Hex(seq), Part::Str("."), Part::Str(inst), Part::Str("@"), Part::Str(&self.local_addr)]),
+            local: ids::mint(&[Part::Str("<"), Part::Str(&caller), Part::Str(">;tag=rcb"), Part::Hex(id), Part::Str("."), Part::Str(inst)]),
+            remote: ids::mint(&[Part::Str("<"), Part::Str(&b_to), Part::Str(">")]),
             target,
             routes: target_routes,
             cseq: 1,
             worker: b_worker,
             peer: b_peer,
         };
-        let branch = format!("z9hG4bKrc{id:x}i{:x}.{}", self.next(), ids::instance());
+        let branch = branch_for(id, "i", self.next());
         // RFC 3312: the QoS state of each offered media; without an Rx peer
         // our local resources count as reserved at once.
         let mut qos = Qos { media: Vec::new() };
@@ -434,14 +484,15 @@ impl Calls {
             headers.push(("P-Called-Party-ID", v));
         }
         let invite = build_request_ext(&self.local_addr, &b, "INVITE", 1, &branch, ctype.as_deref(), &body, Some(&caller), &headers);
-        self.by_branch.insert(branch.clone(), id);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
         self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
         let out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: invite })];
         let call = Call {
             state: CallState::Init,
             a,
+            a_tag_at,
             b,
+            b_tagged: false,
             a_invite: std::sync::Arc::new(crate::sip::StoredMessage::new(msg)),
             a_tx: Some(tx),
             b_invite_branch: branch,
@@ -472,36 +523,54 @@ impl Calls {
     /// relayed in-dialog request on either leg).
     /// Set-up latencies as the core sees them go into `lat`.
     pub fn on_response(&mut self, now: Instant, msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
-        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
-        if let Some(out) = self.on_reoffer_response(now, &branch, msg) {
+        let Some(branch) = top_branch(msg) else { return vec![] };
+        self.on_response_to(now, branch, msg, ports, lat)
+    }
+
+    /// [`Calls::on_response`] for a caller that already read `branch`, the top Via's
+    /// branch of `msg` (the control loop reads it to pick the service): no second parse.
+    pub fn on_response_to(&mut self, now: Instant, branch: &[u8], msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
+        let branch = lossy(branch);
+        let branch: &str = &branch;
+        if let Some(out) = self.on_reoffer_response(now, branch, msg) {
             return out;
-        }
-        if self.relayed.contains_key(&branch) {
-            return self.on_relayed_response(now, &branch, msg, ports.ip);
         }
         // Only leg B's INVITE branch is mapped: a BYE's answer finds nothing (the call was
         // forgotten when the BYE left), and a CANCEL shares its INVITE's branch (RFC 3261
-        // 9.1), so the mapping stays for the INVITE's 487.
-        let Some(&id) = self.by_branch.get(&branch) else { return vec![] };
+        // 9.1), so the mapping stays for the INVITE's 487. A relayed request's branch
+        // (`r`, see `branch_for`) is never an INVITE's (`i`).
+        let Some(id) = self.invite_call(branch) else {
+            if self.relayed.contains_key(branch) {
+                return self.on_relayed_response(now, branch, msg, ports.ip);
+            }
+            return vec![];
+        };
         let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else { return vec![] };
         if !matches!(cseq.method, Method::Invite) {
             return vec![];
         }
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         let mut out = Vec::new();
-        // The To value borrowed when it is UTF-8 (as `text` would copy it), the tag
-        // appended in place.
-        if let Some(tag) = msg.header(HeaderName::To).map(String::from_utf8_lossy).as_deref().and_then(tag_of) {
-            if !call.b.remote.contains(";tag=") {
+        // The remote tag, learnt from the first response that has one: the To value
+        // borrowed when it is UTF-8, the tag appended in place.
+        if !call.b_tagged {
+            if let Some(tag) = msg.header(HeaderName::To).map(lossy).as_deref().and_then(tag_of) {
                 call.b.remote.push_str(";tag=");
                 call.b.remote.push_str(tag);
+                call.b_tagged = true;
             }
         }
-        if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
-            call.b.target = text(na.uri.raw);
+        // RFC 3261 12.1.2: the remote target, rewritten when it changed (a Contact that is
+        // exactly `<target>` names the same URI: no parse).
+        if !is_bracketed(msg.header(HeaderName::Contact), &call.b.target) {
+            if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
+                if call.b.target.as_bytes() != na.uri.raw {
+                    call.b.target = text(na.uri.raw);
+                }
+            }
         }
         // seed 000 callflow_modifier on the callee's answer.
-        let (relay, decorate) = match self.modify_response(id, code, &branch, msg, ports) {
+        let (relay, decorate) = match self.modify_response(id, code, branch, msg, ports) {
             modifier::Next::Done(out) => return out,
             modifier::Next::Continue { out: generated, relay, decorate } => {
                 out.extend(generated);
@@ -514,26 +583,26 @@ impl Calls {
         }
         let a_invite = std::sync::Arc::clone(&call.a_invite);
         let Some(req) = a_invite.message() else { return out };
+        // Room for the relays, the response and the ACK; for Contact, Session-Expires, Require.
+        out.reserve(4);
         let body = msg.body();
-        let ctype = msg.header(HeaderName::ContentType).map(text);
-        let reason = text(msg.reason().unwrap_or(b""));
-        let mut extra = Extra::default();
-        extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+        let ctype = msg.header(HeaderName::ContentType).map(lossy);
+        let reason = lossy(msg.reason().unwrap_or(b""));
+        let mut extra = Extra { headers: Vec::with_capacity(3), body: None };
+        extra.headers.push(("Contact", self.contact.clone()));
         if (200..300).contains(&code) {
             // RFC 4028 8.2: the session timer of the answer, or the one we asked
             // for when the callee does not do timers (then the caller refreshes).
             let se = session_timer::of_message(msg).map(|(i, r)| (i, r.or(Some(Refresher::Uac))));
             let se = se.or(call.se.filter(|_| call.a_timer).map(|(i, _)| (i, Some(Refresher::Uac))));
-            let mut require = tokens_except(msg, HeaderName::Require, &[b"timer", b"100rel"]);
             if let Some((interval, refresher)) = se {
                 call.timer = Some(SessionTimer::new(now, interval, false));
                 extra.headers.push(("Session-Expires", session_timer::header_value(interval, refresher)));
-                if call.a_timer {
-                    require.push("timer".into());
-                }
             }
+            let add = se.filter(|_| call.a_timer).map(|_| "timer");
+            let require = tokens_except(msg, HeaderName::Require, &[b"timer", b"100rel"], add);
             if !require.is_empty() {
-                extra.headers.push(("Require", require.join(", ")));
+                extra.headers.push(("Require", require));
             }
         } else {
             // RFC 3262 relayed as is (same RSeq); 420/422 keep their reasons.
@@ -550,9 +619,9 @@ impl Calls {
                 }
                 None => body.to_vec(),
             };
-            extra.body = Some((ct.clone(), body));
+            extra.body = Some((ct.clone().into_owned(), body));
         }
-        let local_tag = tag_of(&call.a.local).unwrap_or("");
+        let local_tag = call.a_tag();
         let resp = super::reply::reply_to_tagged(&req, code, &reason, &extra, local_tag);
         let resp = match &decorate {
             Some(eff) => super::callflow::with_headers(resp, &eff.headers),
@@ -582,8 +651,7 @@ impl Calls {
                 call.state = CallState::Started;
                 call.a_tx = None;
                 // RFC 3261 13.2.2.4: the UAC acknowledges the 2xx itself.
-                let ack_branch = format!("z9hG4bKrc{id:x}a{:x}.{}", self.seq + 1, ids::instance());
-                self.seq += 1;
+                let ack_branch = branch_for(id, "a", self.next());
                 let call = &self.calls[&id];
                 let ack = self.request(&call.b, "ACK", 1, &ack_branch, None, b"", None);
                 out.push((call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack }));
@@ -599,7 +667,7 @@ impl Calls {
                 call.a_tx = None;
                 out.extend(anchor::release(ports, &call.anchors));
                 call.anchors.clear();
-                self.by_branch.remove(&branch);
+                // Forgets the INVITE's branch too (it is `branch`).
                 self.remove(id);
             }
             _ => {} // 100 Trying is hop by hop (RFC 3261 16.7): nothing to relay
@@ -609,8 +677,8 @@ impl Calls {
 
     /// A 2xx retransmission on leg B without a transaction: ACK it again.
     pub fn on_stray_2xx(&mut self, msg: &Message<'_>) -> Vec<Out> {
-        let Some(branch) = msg.via_top().ok().and_then(|v| v.branch()).map(text) else { return vec![] };
-        let Some(call) = self.by_branch.get(&branch).and_then(|id| self.calls.get(id)) else { return vec![] };
+        let Some(branch) = top_branch(msg).map(lossy) else { return vec![] };
+        let Some(call) = self.invite_call(&branch).and_then(|id| self.calls.get(&id)) else { return vec![] };
         let ack = self.request(&call.b, "ACK", 1, &format!("{branch}a"), None, b"", None);
         vec![(call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack })]
     }
@@ -657,13 +725,13 @@ impl Calls {
     /// INFO, MESSAGE, ...) becomes the same request in the other leg's dialog;
     /// its answer comes back through [`Calls::on_relayed_response`].
     fn relay(&mut self, id: u64, from: Leg, worker: u16, tx: TxId, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<Out> {
-        let branch = format!("z9hG4bKrc{id:x}r{:x}.{}", self.next(), ids::instance());
+        let branch = branch_for(id, "r", self.next());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
-        let other = if from == Leg::A { &mut call.b } else { &mut call.a };
-        other.cseq += 1;
-        let d = other.clone();
-        let method = text(msg.method().map(|m| m.as_bytes()).unwrap_or(b"INFO"));
-        let ctype = msg.header(HeaderName::ContentType).map(text);
+        let d = if from == Leg::A { &mut call.b } else { &mut call.a };
+        d.cseq += 1;
+        let d = &*d;
+        let method = lossy(msg.method().map(|m| m.as_bytes()).unwrap_or(b"INFO"));
+        let ctype = msg.header(HeaderName::ContentType).map(lossy);
         let body = sdp_for(ip, &call.anchors, from == Leg::A, ctype.as_deref(), msg.body());
         let mut headers = Headers::new();
         // The peer's User-Agent stays unless force_user_agent replaces it (custom_headers).
@@ -675,9 +743,10 @@ impl Calls {
                 headers.push(("RAck", rack));
             }
         }
-        let req = build_request_ext(&self.local_addr, &d, &method, d.cseq, &branch, ctype.as_deref(), &body, None, &headers);
+        let req = build_request_ext(&self.local_addr, d, &method, d.cseq, &branch, ctype.as_deref(), &body, None, &headers);
+        let out = vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: req })];
         self.relayed.insert(branch, Relayed { call: id, from, tx, worker, req: msg.buffer().to_vec() });
-        vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: req })]
+        out
     }
 
     /// The answer to a relayed request goes back to where the request came
@@ -694,7 +763,7 @@ impl Calls {
         let mut extra = Extra::default();
         let refresh = matches!(req.method(), Some(Method::Invite) | Some(Method::Update));
         if refresh {
-            extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+            extra.headers.push(("Contact", self.contact.clone()));
         }
         let names = [HeaderName::Require, HeaderName::SessionExpires, HeaderName::MinSe, HeaderName::RSeq, HeaderName::Unsupported];
         copy_headers(msg, &names, &mut extra.headers);
@@ -741,13 +810,12 @@ impl Calls {
     /// branch is unknown here, so it is absorbed), and a BYE never answered
     /// leaves nothing behind.
     fn hang_up(&mut self, id: u64, from: Leg, extra: &[(&'static str, String)]) -> Vec<Out> {
-        let branch = format!("z9hG4bKrc{id:x}b{:x}.{}", self.next(), ids::instance());
+        let branch = branch_for(id, "b", self.next());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         call.state = CallState::Stopped;
-        let other = if from == Leg::A { &mut call.b } else { &mut call.a };
-        other.cseq += 1;
-        let d = other.clone();
-        let bye = build_request_ext(&self.local_addr, &d, "BYE", d.cseq, &branch, None, b"", None, extra);
+        let d = if from == Leg::A { &mut call.b } else { &mut call.a };
+        d.cseq += 1;
+        let bye = build_request_ext(&self.local_addr, d, "BYE", d.cseq, &branch, None, b"", None, extra);
         vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: bye })]
     }
 
@@ -765,17 +833,29 @@ impl Calls {
         vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel })]
     }
 
-    fn remove_dialogs(&mut self, id: u64) {
-        if let Some(c) = self.calls.get(&id) {
-            self.by_call_id.remove(&c.a.call_id);
-            self.by_call_id.remove(&c.b.call_id);
+    /// The call whose INVITE on leg B has branch `branch`: its number is written in the
+    /// branch (see [`branch_for`]), so no map is kept; None for any other branch.
+    fn invite_call(&self, branch: &str) -> Option<u64> {
+        let rest = branch.strip_prefix(ids::BRANCH_CALL)?;
+        let mut id: u64 = 0;
+        for (i, b) in rest.bytes().enumerate() {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                // The kind letter ends the number (`i`: an INVITE).
+                b'i' if i > 0 => return self.calls.get(&id).filter(|c| c.b_invite_branch == branch).map(|_| id),
+                _ => return None,
+            };
+            id = id.checked_mul(16)?.checked_add(u64::from(digit))?;
         }
+        None
     }
 
+    /// Forgets call `id`: its entry and the keys naming it.
     pub(super) fn remove(&mut self, id: u64) {
-        self.remove_dialogs(id);
         if let Some(c) = self.calls.remove(&id) {
-            self.by_branch.remove(&c.b_invite_branch);
+            self.by_call_id.remove(&c.a.call_id);
+            self.by_call_id.remove(&c.b.call_id);
         }
     }
 
@@ -798,9 +878,18 @@ fn sdp_for(ip: std::net::IpAddr, anchors: &[Anchor], towards_b: bool, ctype: Opt
 /// Header lines added to a built request or response.
 pub(super) type Headers = Vec<(&'static str, String)>;
 
-/// The option tags of `name` in `msg` except those in `drop`.
-fn tokens_except(msg: &Message<'_>, name: HeaderName, drop: &[&[u8]]) -> Vec<String> {
-    msg.tokens(name).filter(|t| !drop.iter().any(|d| t.eq_ignore_ascii_case(d))).map(text).collect()
+/// The option tags of `name` in `msg` except those in `drop`, then `add`, as one header
+/// value (RFC 3261 7.3.1, comma separated) written straight into its buffer.
+fn tokens_except(msg: &Message<'_>, name: HeaderName, drop: &[&[u8]], add: Option<&str>) -> String {
+    let kept = msg.tokens(name).filter(|t| !drop.iter().any(|d| t.eq_ignore_ascii_case(d))).map(lossy);
+    let mut value = String::new();
+    for (i, t) in kept.chain(add.map(std::borrow::Cow::Borrowed)).enumerate() {
+        if i > 0 {
+            value.push_str(", ");
+        }
+        value.push_str(&t);
+    }
+    value
 }
 
 /// The extension headers of our INVITE on leg B: the caller's Supported and
@@ -809,27 +898,25 @@ fn tokens_except(msg: &Message<'_>, name: HeaderName, drop: &[&[u8]]) -> Vec<Str
 /// Session-Expires and Min-SE, `timer` supported) when `se` = (interval,
 /// refresher, Min-SE) is given.
 fn b_leg_options(msg: &Message<'_>, rel100: bool, precondition: bool, se: Option<(u32, Option<Refresher>, u32)>) -> Headers {
-    let mut drop: Vec<&[u8]> = vec![b"timer"];
-    if !rel100 {
-        drop.push(b"100rel");
-    }
-    if !precondition {
-        drop.push(b"precondition");
-    }
-    let drop = drop.as_slice();
-    let mut supported = tokens_except(msg, HeaderName::Supported, drop);
-    let require = tokens_except(msg, HeaderName::Require, drop);
-    let mut h = Headers::new();
+    let all: [&[u8]; 3] = [b"timer", b"100rel", b"precondition"];
+    let drop: &[&[u8]] = match (rel100, precondition) {
+        (true, true) => &all[..1],
+        (false, true) => &all[..2],
+        (true, false) => &[b"timer", b"precondition"],
+        (false, false) => &all,
+    };
+    let supported = tokens_except(msg, HeaderName::Supported, drop, se.map(|_| "timer"));
+    let require = tokens_except(msg, HeaderName::Require, drop, None);
+    let mut h = Headers::with_capacity(5);
     if let Some((interval, refresher, min_se)) = se {
-        supported.push("timer".into());
         h.push(("Session-Expires", session_timer::header_value(interval, refresher)));
         h.push(("Min-SE", min_se.to_string()));
     }
     if !supported.is_empty() {
-        h.push(("Supported", supported.join(", ")));
+        h.push(("Supported", supported));
     }
     if !require.is_empty() {
-        h.push(("Require", require.join(", ")));
+        h.push(("Require", require));
     }
     // The caller's User-Agent stays unless force_user_agent replaces it (custom_headers).
     copy_headers(msg, &[HeaderName::UserAgent], &mut h);
@@ -856,19 +943,13 @@ pub(super) fn build_request(local_addr: &str, d: &Dialog, method: &str, cseq: u3
     build_request_ext(local_addr, d, method, cseq, branch, ctype, body, asserted, &[])
 }
 
-/// Builds a request in dialog `d` (RFC 3261 12.2.1.1): Request-URI = remote
-/// target, Route set, From/To/Call-ID of the dialog, our Via; a Contact on
-/// INVITEs and UPDATEs (8.1.1.8, RFC 3311 5.1), P-Asserted-Identity when
-/// `asserted` is given, then `extra` header lines. Shared by the call legs,
-/// the echo service and the MT calls.
-#[allow(clippy::too_many_arguments)]
 /// Room for the decimal digits of a `usize`.
-fn itoa_buf() -> [u8; 20] {
+pub(super) fn itoa_buf() -> [u8; 20] {
     [0; 20]
 }
 
 /// `n` in decimal, written at the end of `buf`.
-fn decimal(buf: &mut [u8; 20], mut n: usize) -> &str {
+pub(super) fn decimal(buf: &mut [u8; 20], mut n: usize) -> &str {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -882,6 +963,12 @@ fn decimal(buf: &mut [u8; 20], mut n: usize) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
+/// Builds a request in dialog `d` (RFC 3261 12.2.1.1): Request-URI = remote
+/// target, Route set, From/To/Call-ID of the dialog, our Via; a Contact on
+/// INVITEs and UPDATEs (8.1.1.8, RFC 3311 5.1), P-Asserted-Identity when
+/// `asserted` is given, then `extra` header lines. Shared by the call legs,
+/// the echo service and the MT calls.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn build_request_ext(
     local_addr: &str,
     d: &Dialog,

@@ -11,7 +11,7 @@
 
 use super::super::callflow::{reason, render, Effect};
 use super::super::reply::reply_to_tagged;
-use super::{anchor, tag_of, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
+use super::{anchor, CallState, Calls, Extra, Leg, MediaPorts, Message, Out, ToWorker};
 use crate::config::typed::ModifierMethod;
 use crate::sip::transaction::TxId;
 
@@ -84,9 +84,9 @@ impl Calls {
     fn generated(&mut self, id: u64, eff: &Effect) -> Vec<Out> {
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
         let (Some(code), Some(tx), Some(req)) = (eff.code, call.a_tx, call.a_invite.message()) else { return vec![] };
-        let tag = tag_of(&call.a.local).unwrap_or("").to_owned();
+        let tag = call.a_tag().to_owned();
         let mut extra = Extra::default();
-        extra.headers.push(("Contact", format!("<sip:ringcore@{}>", self.local_addr)));
+        extra.headers.push(("Contact", self.contact.clone()));
         let resp = render(reply_to_tagged(&req, code, reason(code), &extra, &tag), eff);
         if code >= 200 {
             call.a_tx = None;
@@ -116,7 +116,6 @@ impl Calls {
                 out.extend(self.hang_up(id, Leg::A, &[]));
             }
             _ => {
-                self.by_branch.remove(branch);
                 self.remove(id);
             }
         }

@@ -16,7 +16,7 @@ pub(super) fn media_refs(anchors: &[Anchor]) -> impl Iterator<Item = MediaRef> +
 
 /// Branch prefix of every request of the B2BUA; ringcore's own re-INVITEs add
 /// `<call id in hex>o<sequence in hex>` ('o' is no hex digit, so the id parses back).
-const BRANCH_PREFIX: &str = "z9hG4bKrc";
+const BRANCH_PREFIX: &str = super::ids::BRANCH_CALL;
 
 impl Calls {
     /// The relayed call one of whose legs has Call-ID `call_id`.
@@ -59,7 +59,7 @@ impl Calls {
         }
         let mut out = Vec::new();
         for (leg_id, body) in offers {
-            let branch = format!("{BRANCH_PREFIX}{id:x}o{:x}.{}", self.next(), super::ids::instance());
+            let branch = super::branch_for(id, "o", self.next());
             let Some(c) = self.calls.get_mut(&id) else { break };
             let d = if c.a.call_id == leg_id { &mut c.a } else if c.b.call_id == leg_id { &mut c.b } else { continue };
             d.cseq += 1;

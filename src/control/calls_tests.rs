@@ -438,3 +438,22 @@ fn request_numbers_are_written_in_decimal() {
         assert_eq!(decimal(&mut buf, n), text);
     }
 }
+
+#[test]
+fn top_branch_reads_what_via_top_parses() {
+    let vias = [
+        "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKrc1i2.0a0b0c0d",
+        "SIP/2.0/UDP 127.0.0.1:5060;rport=5061;received=10.0.0.1;BRANCH=z9hG4bKx",
+        "SIP/2.0/TCP [2001:db8::1]:5070 ;branch=z9hG4bKv6;rport",
+        "SIP/2.0/UDP host;branch=z9hG4bKfirst, SIP/2.0/UDP other;branch=z9hG4bKsecond",
+        "SIP/2.0/UDP host;rport",
+        "SIP / 2.0 / UDP host ; branch = z9hG4bKspaced",
+    ];
+    for via in vias {
+        let text = format!("SIP/2.0 200 OK\r\nVia: {via}\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+        let msg = Message::parse(text.as_bytes()).expect("response");
+        let parsed = msg.via_top().ok().and_then(|v| v.branch());
+        assert!(msg.via_top().is_ok(), "{via}");
+        assert_eq!(top_branch(&msg), parsed, "{via}");
+    }
+}

@@ -3,7 +3,7 @@
 //! BYE on both legs), and the monitor's listing and `dialog_set ID stop`.
 
 use super::super::dialogs::{self, DialogRow, Reason};
-use super::{anchor, session_timer, tag_of, AckDue, Call, CallState, Calls, Extra, Leg, MediaPorts, Out, ToWorker};
+use super::{anchor, session_timer, AckDue, Call, CallState, Calls, Extra, Leg, MediaPorts, Out, ToWorker};
 use std::cmp::Reverse;
 use std::time::{Duration, Instant};
 
@@ -112,7 +112,7 @@ impl Calls {
         let mut extra = Extra::warning(why);
         extra.headers.extend(Reason::headers(reason));
         if let (Some(tx), Some(req)) = (call.a_tx.take(), call.a_invite.message()) {
-            let local_tag = tag_of(&call.a.local).unwrap_or("").to_owned();
+            let local_tag = call.a_tag().to_owned();
             let resp = super::super::reply::reply_to_tagged(&req, 408, "Request Timeout", &extra, &local_tag);
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }

@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 /// (echo.rs), `rcn` reg-event NOTIFY (regevent.rs). A relayed call's branch is `rc` and
 /// the call number in hex, which may itself start with `e`.
 pub const BRANCH_SMS: &str = "z9hG4bKrcs";
+/// The branch prefix of requests of relayed calls (see [`BRANCH_SMS`]).
+pub const BRANCH_CALL: &str = "z9hG4bKrc";
 /// The branch prefix of requests of MT calls (see [`BRANCH_SMS`]).
 pub const BRANCH_MT: &str = "z9hG4bKrcm";
 /// The branch prefix of requests of the echo service (see [`BRANCH_SMS`]).
@@ -57,9 +59,49 @@ pub fn instance() -> &'static str {
     })
 }
 
+/// One piece of a minted identifier (see [`mint`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    /// Copied as is.
+    Str(&'a str),
+    /// Written in lowercase hex without leading zeros (as `{:x}` does).
+    Hex(u64),
+}
+
+/// The concatenation of `parts`, in one allocation of its exact size and without the
+/// formatting machinery: every call mints several tags, Call-IDs and branches.
+pub fn mint(parts: &[Part<'_>]) -> String {
+    let len: usize = parts.iter().map(|p| match p {
+        Part::Str(s) => s.len(),
+        Part::Hex(n) => hex_len(*n),
+    }).sum();
+    let mut out = String::with_capacity(len);
+    for p in parts {
+        match p {
+            Part::Str(s) => out.push_str(s),
+            Part::Hex(n) => push_hex(&mut out, *n),
+        }
+    }
+    out
+}
+
+/// Number of hex digits of `n` (at least one).
+fn hex_len(n: u64) -> usize {
+    (64 - n.leading_zeros() as usize).div_ceil(4).max(1)
+}
+
+/// Appends `n` in lowercase hex without leading zeros.
+pub fn push_hex(out: &mut String, n: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..hex_len(n)).rev() {
+        // (n >> 4i) & 15 < 16: always a valid index of DIGITS.
+        out.push(char::from(DIGITS[((n >> (4 * i)) & 15) as usize]));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::BranchOwner;
+    use super::{mint, BranchOwner, Part};
 
     #[test]
     fn branch_prefixes_name_their_service() {
@@ -76,5 +118,14 @@ mod tests {
         let a = super::instance();
         assert_eq!(a, super::instance());
         assert!(a.len() == 8 && a.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn mint_writes_hex_as_format_does() {
+        for n in [0u64, 1, 0xf, 0x10, 0xabc, 0x1234_5678_9abc_def0, u64::MAX] {
+            assert_eq!(mint(&[Part::Str("z"), Part::Hex(n), Part::Str(".")]), format!("z{n:x}."));
+        }
+        let s = mint(&[Part::Str("rc"), Part::Hex(0x2a), Part::Str("-"), Part::Hex(7), Part::Str("@h")]);
+        assert_eq!((s.as_str(), s.capacity()), ("rc2a-7@h", 8));
     }
 }

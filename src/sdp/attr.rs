@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::error::ErrorKind;
+use super::parse::digits as num;
 use super::precond::{PrecondFields, Precondition};
 use super::repr::parse_address;
 
@@ -176,12 +177,6 @@ pub(crate) fn split_ascii(s: &str, b: u8) -> Option<(&str, &str)> {
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
-fn num<T: std::str::FromStr>(s: &str) -> Option<T> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
 
 /// The fields of one `a=` line, borrowed from the body: what [`Attribute::parse`]
 /// validates, so a body can be checked without building the representation.
@@ -273,7 +268,7 @@ impl Attribute {
 fn rtpmap_fields(v: &str) -> Option<Fields<'_>> {
     let (pt, rest) = split_ascii(v, b' ')?;
     let pt = num::<u8>(pt).filter(|&p| p < 128)?;
-    let mut parts = rest.trim().split('/');
+    let mut parts = super::parse::split_on(rest.trim(), b'/');
     let encoding = parts.next().filter(|e| is_token(e))?;
     let clock_rate = num::<u32>(parts.next()?).filter(|&r| r > 0)?;
     let channels = match parts.next() {

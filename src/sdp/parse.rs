@@ -133,16 +133,57 @@ fn push_attr(v: &mut Vec<Attribute>, value: &str) -> Result<(), ErrorKind> {
     Ok(())
 }
 
-fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+/// A non-empty run of ASCII digits (leading zeros allowed) whose value fits `T`: what
+/// `str::parse` accepts from such a run, read in one pass without its generic machinery.
+pub(crate) fn digits<T: TryFrom<u64>>(s: &str) -> Option<T> {
+    if s.is_empty() {
         return None;
     }
-    s.parse().ok()
+    let mut n: u64 = 0;
+    for b in s.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    T::try_from(n).ok()
+}
+
+/// The decimal digits `s` (leading zeros allowed) name a value that fits a `u128`:
+/// what `digits::<u128>` accepts, without the 128-bit arithmetic.
+fn fits_u128(s: &str) -> bool {
+    const MAX: &str = "340282366920938463463374607431768211455";
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let significant = s.trim_start_matches('0');
+    // Equal lengths of ASCII digits compare as the numbers do.
+    significant.len() < MAX.len() || (significant.len() == MAX.len() && significant <= MAX)
+}
+
+/// `s.split(sep)` for an ASCII `sep`, by a byte scan (the char searcher of `str::split`
+/// costs more on the short fields of SDP lines).
+pub(crate) fn split_on(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match super::attr::split_ascii(r, sep) {
+            Some((head, tail)) => {
+                rest = Some(tail);
+                Some(head)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// Exactly `N` words separated by single spaces (empty words count, as `split(' ')`).
 fn words<const N: usize>(v: &str) -> Option<[&str; N]> {
-    let mut it = v.split(' ');
+    let mut it = split_on(v, b' ');
     let mut out = [""; N];
     for w in out.iter_mut() {
         *w = it.next()?;
@@ -156,7 +197,7 @@ pub(crate) fn origin_fields(v: &str) -> Option<(&str, &str, u64, super::AddrType
     let [username, session_id, version, "IN", addr_type, address] = words(v)? else {
         return None;
     };
-    digits::<u128>(session_id)?;
+    fits_u128(session_id).then_some(())?;
     let addr_type = match addr_type {
         "IP4" => super::AddrType::Ip4,
         "IP6" => super::AddrType::Ip6,
@@ -184,7 +225,7 @@ pub(crate) fn parse_c(v: &str) -> Option<Connection> {
     let ["IN", addr_type, rest] = words(v)? else {
         return None;
     };
-    let mut parts = rest.split('/');
+    let mut parts = split_on(rest, b'/');
     let (addr, _) = parse_address(addr_type, parts.next()?)?;
     let (first, second) = (parts.next(), parts.next());
     if parts.next().is_some() {
@@ -240,15 +281,19 @@ pub(crate) struct MediaFields<'a> {
 
 /// RFC 8866 5.14: `<media> <port>[/<number of ports>] <proto> <fmt> ...`.
 pub(crate) fn media_fields(v: &str) -> Option<MediaFields<'_>> {
-    let mut w = v.splitn(4, ' ');
-    let kind = MediaKind::parse(w.next()?)?;
-    let (port, count) = match super::attr::split_ascii(w.next()?, b'/') {
+    let split = super::attr::split_ascii;
+    let (kind, rest) = split(v, b' ')?;
+    let kind = MediaKind::parse(kind)?;
+    let (port, rest) = split(rest, b' ')?;
+    let (port, count) = match split(port, b'/') {
         Some((p, n)) => (digits(p)?, Some(digits(n)?)),
-        None => (digits(v.split(' ').nth(1)?)?, None),
+        None => (digits(port)?, None),
     };
-    let proto = w.next().filter(|p| !p.is_empty() && p.split('/').all(super::attr::is_token))?;
-    let formats = w.next()?;
-    for (n, f) in formats.split(' ').enumerate() {
+    let (proto, formats) = split(rest, b' ')?;
+    if proto.is_empty() || !split_on(proto, b'/').all(super::attr::is_token) {
+        return None;
+    }
+    for (n, f) in split_on(formats, b' ').enumerate() {
         if !super::attr::is_token(f) || n >= MAX_FORMATS {
             return None;
         }
@@ -262,4 +307,39 @@ fn parse_m(v: &str) -> Option<MediaDescription> {
     m.port_count = f.count;
     m.formats = f.formats.split(' ').map(str::to_owned).collect();
     Some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{digits, fits_u128, split_on};
+
+    #[test]
+    fn fits_u128_accepts_what_digits_parses() {
+        let max = u128::MAX.to_string();
+        let over = "340282366920938463463374607431768211456";
+        for s in ["", "0", "000", "53655765", "+5", "12a", "0340282366920938463463374607431768211455", over, &max, &format!("{max}0")] {
+            let parses = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && s.parse::<u128>().is_ok();
+            assert_eq!(fits_u128(s), parses, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn digits_accepts_what_parse_accepts_from_digit_runs() {
+        for s in ["", "0", "007", "255", "256", "65535", "65536", "4294967296", "18446744073709551615", "18446744073709551616", "000000000000000000000000001", "1a", "-1", "+1", " 1"] {
+            let oracle = |ok: bool| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && ok;
+            assert_eq!(digits::<u8>(s), s.parse::<u8>().ok().filter(|_| oracle(true)), "{s:?}");
+            assert_eq!(digits::<u16>(s), s.parse::<u16>().ok().filter(|_| oracle(true)), "{s:?}");
+            assert_eq!(digits::<u64>(s), s.parse::<u64>().ok().filter(|_| oracle(true)), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn split_on_splits_as_str_split() {
+        for s in ["", " ", "a", "a b", " a  b ", "IN IP4 10.0.0.1/127/2", "RTP/AVP"] {
+            for sep in [' ', '/'] {
+                let ours: Vec<&str> = split_on(s, sep as u8).collect();
+                assert_eq!(ours, s.split(sep).collect::<Vec<_>>(), "{s:?} {sep:?}");
+            }
+        }
+    }
 }

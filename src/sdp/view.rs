@@ -47,7 +47,7 @@ impl<'a> SdpView<'a> {
         })?;
         let mut count = 0;
         let mut trailing_empty = None;
-        for (number, range) in raw_lines(body) {
+        for (number, range, clean) in raw_lines(body, line_end) {
             let text = body.get(range.clone()).unwrap_or_default();
             if text.is_empty() {
                 trailing_empty.get_or_insert(number);
@@ -56,7 +56,7 @@ impl<'a> SdpView<'a> {
             if let Some(empty) = trailing_empty {
                 return Err(ParseError::new(empty, ErrorKind::EmptyLine));
             }
-            check_line(text).map_err(|kind| ParseError::new(number, kind))?;
+            check_line(text, clean).map_err(|kind| ParseError::new(number, kind))?;
             count += 1;
             if count > MAX_LINES {
                 return Err(ParseError::new(number, ErrorKind::TooManyLines));
@@ -81,7 +81,8 @@ impl<'a> SdpView<'a> {
     /// The lines in order (trailing empty lines skipped).
     pub fn lines(&self) -> impl Iterator<Item = Line<'a>> + 'a {
         let body = self.body;
-        raw_lines(body).filter_map(move |(number, range)| {
+        // Checked already: only the line ends are looked for.
+        raw_lines(body, line_end_checked).filter_map(move |(number, range, _)| {
             let text = body.get(range.clone())?;
             let value = text.get(2..)?;
             Some(Line { number, kind: *text.as_bytes().first()?, value, span: range })
@@ -89,22 +90,46 @@ impl<'a> SdpView<'a> {
     }
 }
 
-/// RFC 8866 5: `<type>=<value>`, type one lowercase letter, value without NUL or CR.
-fn check_line(text: &str) -> Result<(), ErrorKind> {
+/// RFC 8866 5: `<type>=<value>`, type one lowercase letter, value without NUL or CR
+/// (`clean`: the line has neither, see [`raw_lines`]).
+fn check_line(text: &str, clean: bool) -> Result<(), ErrorKind> {
     match text.as_bytes() {
-        [kind, b'=', rest @ ..] if kind.is_ascii_lowercase() => {
-            if rest.iter().any(|&b| b == 0 || b == b'\r') {
-                Err(ErrorKind::LineSyntax)
-            } else {
-                Ok(())
-            }
-        }
+        [kind, b'=', ..] if kind.is_ascii_lowercase() && clean => Ok(()),
         _ => Err(ErrorKind::LineSyntax),
     }
 }
 
-/// Splits on LF, strips one CR before it; yields (1-based number, span without line end).
-fn raw_lines(body: &str) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
+/// The first line of `rest`: (its length without the line end, its length with it, no NUL
+/// nor CR inside it). The line end is LF, one CR before it stripped (and a CR ending the
+/// body). One `memchr3` finds the end of a clean line.
+fn line_end(rest: &[u8]) -> (usize, usize, bool) {
+    let Some(i) = memchr::memchr3(b'\n', b'\r', 0, rest) else { return (rest.len(), rest.len(), true) };
+    match (rest.get(i), rest.get(i + 1)) {
+        (Some(b'\n'), _) => (i, i + 1, true),
+        (Some(b'\r'), Some(b'\n')) => (i, i + 2, true),
+        (Some(b'\r'), None) => (i, i + 1, true),
+        // A NUL, or a CR not ending the line, at i: inside the line, which ends further on.
+        _ => {
+            let (len, next, _) = line_end_checked(rest);
+            (len, next, false)
+        }
+    }
+}
+
+/// [`line_end`] for a body already checked: the LF alone is looked for (the line is
+/// reported clean).
+#[inline]
+fn line_end_checked(rest: &[u8]) -> (usize, usize, bool) {
+    let next = memchr::memchr(b'\n', rest).map_or(rest.len(), |nl| nl + 1);
+    let line = rest.get(..next).unwrap_or(rest);
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    (line.strip_suffix(b"\r").unwrap_or(line).len(), next, true)
+}
+
+/// Splits on LF, strips one CR before it; yields (1-based number, span without line end,
+/// the span has no NUL nor CR).
+/// `end` finds the first line of the rest ([`line_end`] or [`line_end_checked`]).
+fn raw_lines<'b>(body: &'b str, end: impl Fn(&[u8]) -> (usize, usize, bool) + 'b) -> impl Iterator<Item = (usize, Range<usize>, bool)> + 'b {
     let bytes = body.as_bytes();
     let mut start = 0;
     let mut number = 0;
@@ -112,18 +137,49 @@ fn raw_lines(body: &str) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
         if start >= bytes.len() {
             return None;
         }
-        let rest = bytes.get(start..)?;
-        let (len, next) = match rest.iter().position(|&b| b == b'\n') {
-            Some(nl) => (nl, start + nl + 1),
-            None => (rest.len(), bytes.len()),
-        };
-        let mut end = start + len;
-        if end > start && bytes.get(end - 1) == Some(&b'\r') {
-            end -= 1;
-        }
-        let range = start..end;
-        start = next;
+        let (len, with_end, clean) = end(bytes.get(start..)?);
+        let range = start..start + len;
+        start += with_end;
         number += 1;
-        Some((number, range))
+        Some((number, range, clean))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{line_end, line_end_checked, raw_lines};
+
+    /// The plain definition: split on LF, one CR before it (or ending the body) stripped,
+    /// clean when the rest has no NUL or CR.
+    fn oracle(body: &str) -> Vec<(usize, std::ops::Range<usize>, bool)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < body.len() {
+            let rest = &body.as_bytes()[start..];
+            let (len, next) = rest.iter().position(|&b| b == b'\n').map_or((rest.len(), body.len()), |nl| (nl, start + nl + 1));
+            let mut end = start + len;
+            if end > start && body.as_bytes()[end - 1] == b'\r' {
+                end -= 1;
+            }
+            let clean = !body.as_bytes()[start..end].iter().any(|&b| b == 0 || b == b'\r');
+            out.push((out.len() + 1, start..end, clean));
+            start = next;
+        }
+        out
+    }
+
+    #[test]
+    fn lines_split_as_the_plain_definition() {
+        let bodies = [
+            "", "\n", "\r\n", "\r", "v=0", "v=0\r", "v=0\n", "v=0\r\n", "v=0\r\r\n", "v=0\rx\r\n", "v\0=0\r\ns=-",
+            "a=x\r\n\r\n", "a=\r\r", "a=b\n\rc=d\n", "a=b\0\r\n", "\0", "a=1\r\nb=2\nc=3\r", "a=1\r\n\nb=2",
+        ];
+        for body in bodies {
+            let ours: Vec<_> = raw_lines(body, line_end).collect();
+            assert_eq!(ours, oracle(body), "{body:?}");
+            // The spans of the checked walk are the same.
+            let spans = |v: Vec<(usize, std::ops::Range<usize>, bool)>| v.into_iter().map(|(n, r, _)| (n, r)).collect::<Vec<_>>();
+            assert_eq!(spans(raw_lines(body, line_end_checked).collect()), spans(ours), "{body:?}");
+        }
+    }
 }
