@@ -446,7 +446,8 @@ impl Control {
         let now = Instant::now();
         // ids.rs: the branch's prefix names the service whose request this answers; the
         // others are not asked (each lookup costs a Via parse and a hash).
-        let owner = msg.via_top().ok().and_then(|v| v.branch()).map_or(BranchOwner::Call, BranchOwner::of);
+        let branch = super::calls::top_branch(msg);
+        let owner = branch.map_or(BranchOwner::Call, BranchOwner::of);
         let out = match owner {
             BranchOwner::Sms => {
                 self.sms_on_response(now, msg);
@@ -465,7 +466,10 @@ impl Control {
                 let echo = if owner == BranchOwner::EchoOrCall { self.echo.on_response(now, msg, &mut self.media_ports) } else { None };
                 match echo {
                     Some(out) => out,
-                    None if in_transaction => self.calls.on_response(now, msg, &mut self.media_ports, &mut self.latencies),
+                    None if in_transaction => match branch {
+                        Some(b) => self.calls.on_response_to(now, b, msg, &mut self.media_ports, &mut self.latencies),
+                        None => Vec::new(),
+                    },
                     None => self.calls.on_stray_2xx(msg),
                 }
             }

@@ -125,22 +125,6 @@ mod tests {
         }
     }
 
-    /// Instruction counts under callgrind: `cargo test --release --lib
-    /// core::send::tests::read_loop -- --ignored` run by `valgrind --tool=callgrind`.
-    #[test]
-    #[ignore]
-    fn read_loop() {
-        let r = Rewriter::new(Vec::new(), "ringcore", true);
-        let ok = OK.replace("Content-Length: 0", "Contact: <sip:b@127.0.0.1:5090>\r\nSupported: timer\r\nContent-Length: 0");
-        let mut n = 0;
-        for _ in 0..10_000 {
-            for m in [INVITE, ok.as_str()] {
-                n += usize::from(std::hint::black_box(read(std::hint::black_box(m.as_bytes()), &r)).0.empty_line.is_some());
-            }
-        }
-        assert_eq!(n, 20_000);
-    }
-
     #[test]
     fn the_shared_pass_finds_the_facts_key_and_user_agent() {
         let r = Rewriter::new(Vec::new(), "ringcore", true);

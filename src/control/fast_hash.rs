@@ -5,10 +5,11 @@
 //! and on the seed.
 //!
 //! [`hash`] is the one-shot form (the dialog log's slab, which stores it per key);
-//! [`FastState`] the same hash as a `BuildHasher` ([`FastMap`]). Measured by
-//! `perf/benches/control_hash.rs` it is no faster than std's SipHash-1-3 on
-//! Call-ID-length keys inside a `HashMap` (a serial multiply per 8 bytes), so the
-//! per-call maps keep std's hasher.
+//! [`FastState`] the same hash as a `BuildHasher` ([`FastMap`]): the B2BUA's call maps
+//! (`control/calls.rs`, keyed by call number and Call-ID). `perf/benches/control_hash.rs`
+//! finds it about as fast as std's SipHash-1-3 per Call-ID-length key in a timed loop;
+//! under callgrind it takes half the instructions of SipHash per lookup in the call path
+//! (`Calls::dialog_of` 5.6k -> 2.9k instructions per call).
 
 use std::hash::{BuildHasher, Hasher};
 
