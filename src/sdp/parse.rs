@@ -65,6 +65,11 @@ pub(crate) fn parse(body: &[u8]) -> Result<SessionDescription, ParseError> {
         return Err(ParseError::new(m_lines.first().copied().unwrap_or(end), ErrorKind::BadTime));
     }
     check_connections(&sd, &m_lines)?;
+    // RFC 8866 5: u=, e= and p= come before c=, b= and t=, where the emitter writes them.
+    // Input that places one later is accepted; the line moves up among the preserved
+    // lines (a stable partition: each group keeps its order), so that a description
+    // reads back the same after we emit it.
+    sd.extra.sort_by_key(|l| !l.precedes_timing());
     Ok(sd)
 }
 
@@ -331,6 +336,20 @@ mod tests {
             assert_eq!(digits::<u16>(s), s.parse::<u16>().ok().filter(|_| oracle(true)), "{s:?}");
             assert_eq!(digits::<u64>(s), s.parse::<u64>().ok().filter(|_| oracle(true)), "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_late_u_line_reads_back_the_same_after_emit() {
+        // Found by the sdp_parse fuzz target: u= after a second t= (RFC 8866 5 wants it
+        // before t=) was kept in place by the parser and moved up by the emitter.
+        use crate::sdp::SessionDescription;
+        let text = "v=0\r\no=- 0 4 IN IP4 192.0.2.1\r\ns=1\r\nt=0 6\r\nu=first\r\nt=0 7\r\nu=second\r\nk=prompt\r\n";
+        let sd = SessionDescription::parse(text.as_bytes()).expect("lenient order parses");
+        let kinds: String = sd.extra.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, "uutk");
+        assert_eq!(sd.extra[1].value, "second");
+        let again = SessionDescription::parse(sd.to_string().as_bytes()).expect("our emit parses");
+        assert_eq!(again, sd);
     }
 
     #[test]

@@ -115,6 +115,14 @@ pub struct ExtraLine {
     pub value: String,
 }
 
+impl ExtraLine {
+    /// RFC 8866 5: a session-level `u=`, `e=` or `p=` line, which the grammar places
+    /// before `c=`, `b=` and `t=` (the others follow `t=`).
+    pub fn precedes_timing(&self) -> bool {
+        matches!(self.kind, 'u' | 'e' | 'p')
+    }
+}
+
 /// The `<media>` of an `m=` line (RFC 8866 5.14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaKind {
@@ -336,8 +344,7 @@ impl SessionDescription {
         if let Some(i) = &self.info {
             write!(out, "i={i}\r\n")?;
         }
-        let before_c = |l: &&ExtraLine| matches!(l.kind, 'u' | 'e' | 'p');
-        for l in self.extra.iter().filter(before_c) {
+        for l in self.extra.iter().filter(|l| l.precedes_timing()) {
             write!(out, "{}={}\r\n", l.kind, l.value)?;
         }
         if let Some(c) = &self.connection {
@@ -347,7 +354,7 @@ impl SessionDescription {
             write!(out, "b={b}\r\n")?;
         }
         write!(out, "t={} {}\r\n", self.timing.start, self.timing.stop)?;
-        let after_t: Vec<ExtraLine> = self.extra.iter().filter(|l| !before_c(l)).cloned().collect();
+        let after_t: Vec<ExtraLine> = self.extra.iter().filter(|l| !l.precedes_timing()).cloned().collect();
         emit_common(out, &[], &after_t, &self.attributes)?;
         for m in &self.media {
             m.emit(out)?;
