@@ -15,6 +15,8 @@ pub struct WorkerCounters {
     pub tx_bytes: AtomicU64,
     /// Receive stalls because the provided-buffer ring was exhausted.
     pub rx_drops: AtomicU64,
+    /// Events queued for the control thread.
+    pub events: AtomicU64,
     /// Event-queue pushes that found the queue full.
     pub queue_full: AtomicU64,
     /// Outbox operations refused because the buffer pool or op list was full.
@@ -50,6 +52,8 @@ pub struct CounterSnapshot {
     pub tx_bytes: u64,
     /// See [`WorkerCounters::rx_drops`].
     pub rx_drops: u64,
+    /// See [`WorkerCounters::events`].
+    pub events: u64,
     /// See [`WorkerCounters::queue_full`].
     pub queue_full: u64,
     /// See [`WorkerCounters::outbox_full`].
@@ -82,6 +86,7 @@ impl WorkerCounters {
             tx_packets: r(&self.tx_packets),
             tx_bytes: r(&self.tx_bytes),
             rx_drops: r(&self.rx_drops),
+            events: r(&self.events),
             queue_full: r(&self.queue_full),
             outbox_full: r(&self.outbox_full),
             tcp_open: r(&self.tcp_open),

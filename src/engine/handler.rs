@@ -75,9 +75,17 @@ impl<E> EventSender<E> {
     /// batch of datagrams, and a control thread woken by the first event would often
     /// handle it and sleep again before the next one comes.
     pub fn send(&self, ev: E) -> Result<(), E> {
-        self.tx.send_batched(ev).inspect_err(|_| {
-            self.counters.queue_full.fetch_add(1, Ordering::Relaxed);
-        })
+        match self.tx.send_batched(ev) {
+            Ok(()) => {
+                // The turn's end wakes the control thread only when this moved (worker.rs).
+                self.counters.events.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(ev) => {
+                self.counters.queue_full.fetch_add(1, Ordering::Relaxed);
+                Err(ev)
+            }
+        }
     }
 }
 

@@ -434,6 +434,7 @@ where
         gso: cfg.gso.then(gso::GsoBatch::new),
         coalesce: cfg.coalesce.filter(|d| !d.is_zero()),
         control: s.control,
+        events_woken: 0,
     };
     let fail = |e: io::Error| {
         let _ = ready.send(Err((s.index, io::Error::new(e.kind(), e.to_string()))));

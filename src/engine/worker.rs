@@ -111,13 +111,28 @@ pub(crate) struct Core<H: Handler> {
     /// `EngineConfig::coalesce`.
     pub(crate) coalesce: Option<Duration>,
     /// The control thread's waker: the handler's events are queued without waking it
-    /// (`EventSender::send`); the turn's end does, once.
+    /// (`EventSender::send`); the turn's end does, once, if the turn queued any.
     pub(crate) control: Arc<Waker>,
+    /// `counters.events` when the control thread was last woken for them.
+    pub(crate) events_woken: u64,
 }
 
 impl<H: Handler> Core<H> {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Acquire)
+    }
+
+    /// One wake-up of the control thread for all the events this turn queued
+    /// (handler.rs `EventSender::send`), and none for a turn that queued nothing: a turn
+    /// that only carried out the control thread's commands would otherwise wake it from
+    /// the sleep it just started, to find its queues empty (one of the two context
+    /// switches of every round trip at low rates).
+    fn wake_control(&mut self) {
+        let events = self.counters.events.load(Ordering::Relaxed);
+        if events != self.events_woken {
+            self.events_woken = events;
+            self.control.wake();
+        }
     }
 
     fn run_commands(&mut self, now: Instant, io: &mut impl Io) {
@@ -297,8 +312,7 @@ pub(crate) fn run<H: Handler, D: Driver>(core: &mut Core<H>, d: &mut D) -> io::R
         core.run_commands(now, d);
         let deadline = core.run_timers(now);
         core.exec_ops(now, d);
-        // The events this turn queued (handler.rs `EventSender::send`): one wake-up for all.
-        core.control.wake();
+        core.wake_control();
         core.waker.prepare_sleep();
         let busy = !core.cmds.is_empty() || core.stopped();
         if let (Some(interval), false) = (core.coalesce, busy) {
