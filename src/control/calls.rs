@@ -524,16 +524,10 @@ impl Calls {
     }
 
     /// A response to one of our requests (INVITE, BYE or CANCEL on leg B, a
-    /// relayed in-dialog request on either leg).
+    /// relayed in-dialog request on either leg). `branch` is the top Via's branch of
+    /// `msg` ([`top_branch`]: the control loop reads it once to pick the service).
     /// Set-up latencies as the core sees them go into `lat`.
-    pub fn on_response(&mut self, now: Instant, msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
-        let Some(branch) = top_branch(msg) else { return vec![] };
-        self.on_response_to(now, branch, msg, ports, lat)
-    }
-
-    /// [`Calls::on_response`] for a caller that already read `branch`, the top Via's
-    /// branch of `msg` (the control loop reads it to pick the service): no second parse.
-    pub fn on_response_to(&mut self, now: Instant, branch: &[u8], msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
+    pub fn on_response(&mut self, now: Instant, branch: &[u8], msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
         let branch = lossy(branch);
         let branch: &str = &branch;
         if let Some(out) = self.on_reoffer_response(now, branch, msg) {

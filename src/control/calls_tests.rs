@@ -118,7 +118,8 @@ impl World {
             body.len()
         );
         let msg = Message::parse(raw.as_bytes()).expect("test response parses");
-        texts(&self.calls.on_response(self.t0 + at, &msg, &mut self.ports, &mut self.lat))
+        let branch = top_branch(&msg).expect("test response has a Via branch");
+        texts(&self.calls.on_response(self.t0 + at, branch, &msg, &mut self.ports, &mut self.lat))
     }
 
     /// The caller's ACK for the 2xx (outside any transaction, RFC 3261 17.1.1.3).

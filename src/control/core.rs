@@ -307,15 +307,15 @@ impl Control {
         }
         if self.mt.poll_timeout().is_some_and(|t| t <= now) {
             let out = self.mt.handle_timeout(now, &mut self.media_ports);
-            self.send_all(out);
+            self.send_all(now, out);
         }
         if self.echo.poll_timeout().is_some_and(|t| t <= now) {
             let out = self.echo.handle_timeout(now, &mut self.media_ports);
-            self.send_all(out);
+            self.send_all(now, out);
         }
         if self.calls.poll_timeout().is_some_and(|t| t <= now) {
             let out = self.calls.handle_timeout(now, &mut self.media_ports);
-            self.send_all(out);
+            self.send_all(now, out);
         }
         self.drain_binding_changes(now);
         self.sms_on_timeout(now);
@@ -330,8 +330,9 @@ impl Control {
         let caller = caller.map(|c| self.impu_uri(c));
         let asserted = caller.as_deref().is_some_and(|c| self.registrar.hss.impi_of_impu(c).is_some());
         let req = super::mt_call::MtRequest { duration, template: template.as_ref(), caller: caller.as_deref().map(|c| (c, asserted)) };
-        let (id, out) = self.mt.start(Instant::now(), impu, req, &self.registrar.bindings, &mut self.media_ports)?;
-        self.send_all(out);
+        let now = Instant::now();
+        let (id, out) = self.mt.start(now, impu, req, &self.registrar.bindings, &mut self.media_ports)?;
+        self.send_all(now, out);
         Ok(id)
     }
 
@@ -353,12 +354,12 @@ impl Control {
                 let parsed = rebuild(&msg, index.as_ref());
                 self.log_dialog_received(now, &msg, parsed.as_ref());
                 let Some(parsed) = parsed.as_ref() else { return };
-                self.on_response(tx.is_some(), parsed)
+                self.on_response(now, tx.is_some(), parsed)
             }
             ToControl::Cancelled { worker, target } => {
                 let mut out = self.calls.on_cancelled(worker, target);
                 out.extend(self.echo.on_cancelled(worker, target, &mut self.media_ports));
-                self.send_all(out);
+                self.send_all(now, out);
             }
             ToControl::ServerTimeout { .. } | ToControl::TransportError { .. } => {}
         }
@@ -371,17 +372,17 @@ impl Control {
         self.log_sip(Dir::From, peer, raw);
         if self.mt.owns(msg) {
             let out = self.mt.on_in_dialog(now, worker, tx, msg, &mut self.media_ports);
-            self.send_all(out);
+            self.send_all(now, out);
             return;
         }
         if self.echo.owns(msg) {
             let out = self.echo.on_in_dialog(now, worker, tx, msg, &mut self.media_ports);
-            self.send_all(out);
+            self.send_all(now, out);
             return;
         }
         if self.calls.owns(msg) {
             let out = self.calls.on_in_dialog(worker, tx, msg, &mut self.media_ports);
-            self.send_all(out);
+            self.send_all(now, out);
             return;
         }
         let Some(tx) = tx else { return }; // an ACK for a 2xx of no known call
@@ -395,12 +396,12 @@ impl Control {
             Some(Method::Invite) if initial && self.is_echo_call(msg) => {
                 let imei = self.caller_imei(msg);
                 let out = self.echo.on_invite(now, worker, tx, peer, msg, imei, &mut self.media_ports);
-                self.send_all(out);
+                self.send_all(now, out);
                 return;
             }
             Some(Method::Invite) if initial => {
                 let out = self.calls.on_invite(super::calls::Incoming { now, worker, tx, peer, msg }, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports);
-                self.send_all(out);
+                self.send_all(now, out);
                 return;
             }
             Some(Method::Register) if self.on_modified_register(worker, tx, peer, msg) => return,
@@ -411,10 +412,10 @@ impl Control {
                 let (resp, cmds) = super::ipsec::register(now, &mut self.ipsec, &mut self.registrar, worker, peer, msg);
                 self.reg_latency.observe(now, msg, &resp, &self.registrar.hss, &mut self.latencies);
                 self.log_sa_commands(&cmds.before);
-                self.send_all(cmds.before);
+                self.send_all(now, cmds.before);
                 self.respond(worker, tx, peer, resp);
                 self.log_sa_commands(&cmds.after);
-                self.send_all(cmds.after);
+                self.send_all(now, cmds.after);
                 self.log_ipsec();
                 return;
             }
@@ -441,9 +442,8 @@ impl Control {
         self.respond(worker, tx, peer, resp);
     }
 
-    fn on_response(&mut self, in_transaction: bool, msg: &Message<'_>) {
+    fn on_response(&mut self, now: Instant, in_transaction: bool, msg: &Message<'_>) {
         self.sip_methods.count_parsed(Direction::In, msg);
-        let now = Instant::now();
         // ids.rs: the branch's prefix names the service whose request this answers; the
         // others are not asked (each lookup costs a Via parse and a hash).
         let branch = super::calls::top_branch(msg);
@@ -467,14 +467,14 @@ impl Control {
                 match echo {
                     Some(out) => out,
                     None if in_transaction => match branch {
-                        Some(b) => self.calls.on_response_to(now, b, msg, &mut self.media_ports, &mut self.latencies),
+                        Some(b) => self.calls.on_response(now, b, msg, &mut self.media_ports, &mut self.latencies),
                         None => Vec::new(),
                     },
                     None => self.calls.on_stray_2xx(msg),
                 }
             }
         };
-        self.send_all(out);
+        self.send_all(now, out);
         if msg.status() == Some(481) && msg.cseq().is_ok_and(|c| matches!(c.method, Method::Notify)) {
             if let Ok(cid) = msg.call_id() {
                 self.regevents.drop_dialog(&String::from_utf8_lossy(cid));
@@ -537,7 +537,7 @@ impl Control {
                 // TS 33.203 7.4: the SAs live as long as the registration.
                 let cmds = self.ipsec.remove_impi(&change.record.key.impi);
                 self.log_sa_commands(&cmds);
-                self.send_all(cmds);
+                self.send_all(now, cmds);
             }
             for (c, ev) in &change.contacts {
                 self.log_ims(change.record.id, ev, &change.record, &c.uri);

@@ -44,6 +44,7 @@ impl Control {
 
     /// Applies `cmd` to dialog `id` (a Call-ID from [`Control::dialogs`]).
     pub fn dialog_set(&mut self, id: &str, cmd: Command) -> Result<(), String> {
+        let now = Instant::now();
         if self.dialog_log.is_stopped(id) {
             return Err(format!("dialog {id} is stopped"));
         }
@@ -57,14 +58,14 @@ impl Control {
                     Ok(())
                 })?
             }
-            Command::Basic(action) => self.dialog_action(id, &action)?,
+            Command::Basic(action) => self.dialog_action(now, id, &action)?,
             Command::Reinvite(None) => match self.echo.reoffer(id, None).or_else(|| self.mt.reoffer(id, Reoffer::Same, ip)) {
                 Some(r) => r?,
                 None => self.relayed_reoffer(id, false, |_| Ok(()))?,
             },
             Command::Reinvite(Some(file)) => {
                 // seed 000 dialog_set.sdp_file: "applicable on MT call dialogs only", read now.
-                if self.mt.dialog_of(Instant::now(), id).is_none() {
+                if self.mt.dialog_of(now, id).is_none() {
                     return Err(format!("sdp_file applies to MT call dialogs only, not to {id}"));
                 }
                 let sd = super::super::call_files::read_request_sdp(&file)?;
@@ -80,14 +81,13 @@ impl Control {
             }
             Command::Media { rtp, rtcp } => self.media_switch(id, rtp, rtcp)?,
         };
-        self.send_all(out);
+        self.send_all(now, out);
         Ok(())
     }
 
     /// stop, hold, answer as each dialog type implements them.
-    fn dialog_action(&mut self, id: &str, action: &Action) -> Result<Vec<(u16, ToWorker)>, String> {
+    fn dialog_action(&mut self, now: Instant, id: &str, action: &Action) -> Result<Vec<(u16, ToWorker)>, String> {
         let ports = &mut self.media_ports;
-        let now = Instant::now();
         Ok(match self.echo.dialog_set(now, id, action, ports).or_else(|| self.mt.dialog_set(id, action, ports)) {
             Some(r) => r?,
             None => match action {

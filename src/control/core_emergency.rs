@@ -43,7 +43,7 @@ impl Control {
                 self.calls.on_invite_routed(Incoming { now, worker, tx, peer, msg }, &self.registrar.hss, &self.registrar.bindings, &mut self.media_ports, route)
             }
         };
-        self.send_all(out);
+        self.send_all(now, out);
         true
     }
 }

@@ -29,8 +29,7 @@ fn read<'m>(msg: &'m [u8], r: &Rewriter) -> (Scanned<'m>, Option<(MethodName, u1
 impl Control {
     /// Sends the commands of `out` in order, each SIP message handled as the module
     /// doc says.
-    pub(in super::super) fn send_all(&mut self, out: Vec<(u16, ToWorker)>) {
-        let now = Instant::now();
+    pub(in super::super) fn send_all(&mut self, now: Instant, out: Vec<(u16, ToWorker)>) {
         for (worker, mut cmd) in out {
             if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = &mut cmd {
                 self.on_send(now, msg);

@@ -110,15 +110,6 @@ impl Selector {
     }
 }
 
-/// RFC 3261 20.41: User-Agent in requests; 20.35: Server in responses.
-fn ua_name(msg: &[u8]) -> &'static [u8] {
-    if msg.starts_with(b"SIP/2.0 ") {
-        b"Server"
-    } else {
-        b"User-Agent"
-    }
-}
-
 /// The user agent headers of a header section, fed line by line (the start line
 /// first), for the rewrite to tell whether the section holds exactly one and that one
 /// reads our user agent (then the user agent part leaves the message alone).
@@ -136,18 +127,19 @@ pub struct UaLines<'m> {
 /// What [`UaLines`] found, checked against a rewriter's user agent ([`UaLines::seen`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UaSeen {
-    /// [`ua_name`] of the message.
+    /// The user agent header's name in the message: User-Agent or Server.
     name: &'static [u8],
     /// Exactly one such header, reading the rewriter's user agent.
     only_ours: bool,
 }
 
 impl<'m> UaLines<'m> {
-    /// Reads the user agent headers of message `msg` ([`ua_name`]).
+    /// Reads the user agent headers of message `msg`: RFC 3261 20.41 User-Agent in a
+    /// request, 20.35 Server in a response.
     pub fn of(msg: &[u8]) -> Self {
         const SERVER: Folded = Folded::new(b"server");
         const USER_AGENT: Folded = Folded::new(b"user-agent");
-        let (name, lower): (&'static [u8], _) = match ua_name(msg) == b"Server" {
+        let (name, lower): (&'static [u8], _) = match msg.starts_with(b"SIP/2.0 ") {
             true => (b"Server", SERVER),
             false => (b"User-Agent", USER_AGENT),
         };
@@ -200,14 +192,6 @@ impl Rewriter {
         Rewriter { rules, user_agent: user_agent.to_owned(), force_user_agent }
     }
 
-    /// True when `head` holds exactly one `ua_name` header and it reads our
-    /// user agent. Only lines whose first byte can start `ua_name` are compared.
-    fn has_only_our_user_agent(&self, head: &[u8]) -> bool {
-        let mut ua = UaLines::of(head);
-        lines(head).for_each(|l| ua.line(l));
-        ua.seen(self).only_ours
-    }
-
     /// Rewrites the SIP message a worker command carries, if any.
     pub fn apply_cmd(&self, cmd: &mut ToWorker) {
         if let ToWorker::Respond { msg, .. } | ToWorker::SendRequest { msg, .. } | ToWorker::SendStateless { msg, .. } = cmd {
@@ -221,40 +205,44 @@ impl Rewriter {
         self.rewrite(&mut out).then_some(out)
     }
 
+    /// True when a rule or a forced user agent is configured (else nothing is rewritten).
+    fn active(&self) -> bool {
+        !self.rules.is_empty() || (self.force_user_agent && !self.user_agent.is_empty())
+    }
+
     /// [`Self::rewrite`] of a message whose header section a caller's own pass has read
     /// (`seen`: [`UaLines`] fed the header lines up to the empty line, which starts at
-    /// `empty_line`): the same result without a second pass when no rule is configured
-    /// (the default), the full [`Self::rewrite`] otherwise.
+    /// `empty_line`): the same result without a second pass over the header section.
     pub fn rewrite_scanned(&self, msg: &mut Vec<u8>, seen: UaSeen, empty_line: Option<usize>) -> bool {
-        if !self.rules.is_empty() {
-            return self.rewrite(msg);
-        }
-        if !self.force_user_agent || self.user_agent.is_empty() {
+        if !self.active() {
             return false;
         }
         // [`head_end`] is the first CRLF CRLF: the empty line when it is a CRLF after a
         // CRLF (an earlier CRLF CRLF would be an earlier empty line); with no empty line
         // there is none. Another empty line (a bare LF) leaves it unknown here.
-        let end = match empty_line {
-            None => None,
-            Some(at) if at >= 2 && msg.get(at - 2..at + 2) == Some(b"\r\n\r\n") => Some(at).filter(|&e| e <= MAX_HEAD),
-            Some(_) => return self.rewrite(msg),
-        };
-        let Some(end) = end else { return false };
-        if seen.only_ours {
-            // Our own builders already wrote it; nothing to copy.
-            return false;
+        match empty_line {
+            None => false,
+            Some(at) if at >= 2 && msg.get(at - 2..at + 2) == Some(b"\r\n\r\n") => at <= MAX_HEAD && self.rewrite_at(msg, at, seen),
+            Some(_) => self.rewrite(msg),
         }
-        self.rewrite_head(msg, end, seen.name, None)
     }
 
     /// Rewrites `msg` in place; false when it stays as it is (no rule
     /// applies and our user agent is already there once, or it does not parse).
     pub fn rewrite(&self, msg: &mut Vec<u8>) -> bool {
-        if self.rules.is_empty() && !self.force_user_agent {
+        if !self.active() {
             return false;
         }
-        let ua_name = ua_name(msg);
+        let Some(end) = head_end(msg) else { return false };
+        let mut ua = UaLines::of(msg);
+        lines(msg.get(..end).unwrap_or_default()).for_each(|l| ua.line(l));
+        let seen = ua.seen(self);
+        self.rewrite_at(msg, end, seen)
+    }
+
+    /// The rewrite of `msg`, whose header section ends at `end` and holds the user
+    /// agent headers `seen`.
+    fn rewrite_at(&self, msg: &mut Vec<u8>, end: usize, seen: UaSeen) -> bool {
         // Parsing is only needed to select rules; the user agent alone needs
         // the start line (the common case stays cheap).
         let selector = match self.rules.is_empty() {
@@ -264,18 +252,13 @@ impl Rewriter {
                 None => return false,
             },
         };
-        let selected = |r: &CustomHeader| selector.as_ref().is_some_and(|s| s.selects(r));
-        let any_rule = self.rules.iter().any(selected);
+        let any_rule = self.rules.iter().any(|r| selector.as_ref().is_some_and(|s| s.selects(r)));
         let want_ua = self.force_user_agent && !self.user_agent.is_empty();
-        if !any_rule && !want_ua {
+        if !any_rule && (!want_ua || seen.only_ours) {
+            // Nothing selected, and our own builders already wrote the user agent.
             return false;
         }
-        let Some(end) = head_end(msg) else { return false };
-        if !any_rule && msg.get(..end).is_some_and(|h| self.has_only_our_user_agent(h)) {
-            // Our own builders already wrote it; nothing to copy.
-            return false;
-        }
-        self.rewrite_head(msg, end, ua_name, selector.as_ref())
+        self.rewrite_head(msg, end, seen.name, selector.as_ref())
     }
 
     /// Writes the selected rule headers and our user agent into the header section

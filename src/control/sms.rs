@@ -329,7 +329,7 @@ impl Control {
                 let t = self.reply_target(&from.impi, peer).unwrap_or(fallback);
                 let centre = self.sms.centre_uri.clone();
                 let out = self.sms.message(&centre, &from.impu, &t, CONTENT_TYPE_SMS, &buf, Sent::Answer);
-                self.send_all(out.into_iter().collect());
+                self.send_all(now, out.into_iter().collect());
             }
         }
         self.sms_pump(now);
@@ -388,7 +388,7 @@ impl Control {
             let reach = |impi: &str| if impi.starts_with(EXTERNAL) { external } else { reachable(bindings, impi) };
             let Some(t) = self.sms.smsc.poll_transmit(now, &reach) else { break };
             let out = self.sms_transmit(now, &t);
-            self.send_all(out.into_iter().collect());
+            self.send_all(now, out.into_iter().collect());
         }
         self.sms.drain_events();
     }
