@@ -54,7 +54,10 @@ impl MediaPorts {
     }
 }
 
-/// One anchored media section: our port towards each leg and their remote addresses.
+/// One media section of an anchored call, in offer order: our port towards each leg and
+/// their remote addresses. A section that is not relayed (offered with port 0, or with
+/// no address to reach) keeps its place with ports 0, so section `i` of every later
+/// offer or answer is `anchors[i]`.
 #[derive(Clone, Debug)]
 pub struct Anchor {
     /// Worker hosting both ports.
@@ -69,6 +72,18 @@ pub struct Anchor {
     pub remote_b: Option<SocketAddr>,
     /// Relays installed on the worker.
     pub installed: bool,
+}
+
+impl Anchor {
+    /// The place of a section that is not relayed.
+    fn unrelayed(worker: u16) -> Anchor {
+        Anchor { worker, port_a: 0, port_b: 0, remote_a: None, remote_b: None, installed: false }
+    }
+
+    /// True when the section has a relay pair (see [`Anchor`]).
+    pub fn relayed(&self) -> bool {
+        self.port_a != 0
+    }
 }
 
 /// Why an offer was not anchored.
@@ -89,7 +104,10 @@ pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>,
     let mut anchors = Vec::with_capacity(sections.len());
     let mut out_ports = [None; MAX_MEDIA];
     for (m, out) in sections.iter().zip(out_ports.iter_mut()) {
-        if m.remote.is_none() && m.port != 0 {
+        // RFC 3264 5.1: a port 0 offers the stream disabled; it stays 0 towards the
+        // callee and gets no ports. A section with no address has nothing to relay to.
+        if m.port == 0 || m.remote.is_none() {
+            anchors.push(Anchor::unrelayed(w as u16));
             continue;
         }
         let (Some(pa), Some(pb)) = (ports.alloc_on(w), ports.alloc_on(w)) else {
@@ -125,7 +143,7 @@ pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<
     let (view, sections) = SdpView::new_valid(body).ok()?;
     let mut cmds = Vec::with_capacity(2 * anchors.len());
     let mut out_ports = [None; MAX_MEDIA];
-    for (i, a) in anchors.iter_mut().enumerate() {
+    for (i, a) in anchors.iter_mut().enumerate().filter(|(_, a)| a.relayed()) {
         a.remote_b = sections.get(i).and_then(|m| m.remote);
         if let Some(p) = out_ports.get_mut(i) {
             // RFC 3264 6: a section the callee rejected stays rejected (port 0).
@@ -152,14 +170,16 @@ pub fn rewrite_for(ip: IpAddr, anchors: &[Anchor], towards_b: bool, body: &[u8])
     let (view, sections) = SdpView::new_valid(body).ok()?;
     let mut ports = [None; MAX_MEDIA];
     for ((a, m), p) in anchors.iter().zip(sections.iter()).zip(ports.iter_mut()) {
-        *p = (m.port != 0).then_some(if towards_b { a.port_b } else { a.port_a });
+        *p = (m.port != 0 && a.relayed()).then_some(if towards_b { a.port_b } else { a.port_a });
     }
     Some(patch(&view, ip, &ports))
 }
 
 fn release_one(ports: &mut MediaPorts, a: &Anchor) {
-    ports.free(a.port_a);
-    ports.free(a.port_b);
+    if a.relayed() {
+        ports.free(a.port_a);
+        ports.free(a.port_b);
+    }
 }
 
 /// Frees the ports of a call and removes its relays.

@@ -19,12 +19,13 @@ fn oracle_rewrite(sd: &mut SessionDescription, ip: IpAddr, ports: &[Option<u16>]
 fn oracle_offer(ip: IpAddr, body: &[u8], anchors: &[Anchor]) -> Vec<u8> {
     let mut sd = SessionDescription::parse(body).expect("oracle parses what anchor_offer accepted");
     let mut next = anchors.iter();
+    // Each section has its place in `anchors`; one offered with port 0 stays 0.
     let ports: Vec<Option<u16>> = sd
         .media
         .iter()
         .map(|m| {
             let addr = m.connection.or(sd.connection).filter(|_| m.port != 0);
-            (addr.is_some() || m.port == 0).then(|| next.next().map(|a| a.port_b)).flatten()
+            next.next().filter(|_| addr.is_some()).map(|a| a.port_b)
         })
         .collect();
     oracle_rewrite(&mut sd, ip, &ports);
@@ -103,7 +104,7 @@ fn offer_and_answer_equal_the_parse_emit_output() {
                     .media
                     .iter()
                     .enumerate()
-                    .map(|(i, m)| anchors.get(i).filter(|_| m.port != 0).map(|a| if towards_b { a.port_b } else { a.port_a }))
+                    .map(|(i, m)| anchors.get(i).filter(|a| m.port != 0 && a.relayed()).map(|a| if towards_b { a.port_b } else { a.port_a }))
                     .collect();
                 let mut sd = SessionDescription::parse(body.as_bytes()).expect("valid");
                 oracle_rewrite(&mut sd, ip, &ports);
@@ -126,6 +127,35 @@ fn patched_offer_points_every_live_section_at_our_ports() {
     assert_eq!(sd.media[1].port_count, Some(2));
     assert_eq!(anchors[0].remote_a, Some("192.0.2.10:49170".parse().expect("literal")));
     assert_eq!(sections.get(1).map(|s| s.remote), Some(Some("192.0.2.12:51372".parse().expect("literal"))));
+}
+
+#[test]
+fn a_section_offered_with_port_0_stays_disabled_and_takes_no_ports() {
+    // RFC 3264 5.1, 6: the stream is offered disabled; the callee sees port 0, the
+    // caller's answer keeps 0, and no relay is opened for it.
+    let ip = IpAddr::from([10, 0, 0, 2]);
+    let mut p = ports(ip);
+    let (mut anchors, offer, _) = anchor_offer(&mut p, V6_REJECTED.as_bytes()).expect("valid offer");
+    let sd = SessionDescription::parse(&offer).expect("the patched offer is valid SDP");
+    assert_eq!(anchors.len(), 2, "one place per section");
+    assert!(anchors[0].relayed() && !anchors[1].relayed());
+    assert_eq!(sd.media.iter().map(|m| m.port).collect::<Vec<_>>(), [anchors[0].port_b, 0]);
+    let (answer, cmds) = anchor_answer(ip, &mut anchors, answer_of(V6_REJECTED).as_bytes()).expect("valid answer");
+    let sd = SessionDescription::parse(&answer).expect("the patched answer is valid SDP");
+    assert_eq!(sd.media.iter().map(|m| m.port).collect::<Vec<_>>(), [anchors[0].port_a, 0]);
+    let installed: Vec<u16> = cmds
+        .iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::MediaInstall { port, .. } => Some(*port),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(installed, [anchors[0].port_a, anchors[0].port_b]);
+    // Only the relayed pair goes back: two allocations and two frees.
+    let cmds = release(&mut p, &anchors);
+    assert_eq!(cmds.len(), 2);
+    let again = anchor_offer(&mut p, V6_REJECTED.as_bytes()).expect("valid offer").0;
+    assert!(again[0].relayed() && !again[1].relayed());
 }
 
 #[test]

@@ -11,7 +11,8 @@ use std::time::Instant;
 
 /// The relays facing the caller, one per anchored media section.
 pub(super) fn media_refs(anchors: &[Anchor]) -> impl Iterator<Item = MediaRef> + '_ {
-    anchors.iter().enumerate().map(|(section, a)| MediaRef { worker: a.worker, port: a.port_a, section, peer: Some(a.port_b) })
+    let relayed = anchors.iter().enumerate().filter(|(_, a)| a.relayed());
+    relayed.map(|(section, a)| MediaRef { worker: a.worker, port: a.port_a, section, peer: Some(a.port_b) })
 }
 
 /// Branch prefix of every request of the B2BUA; ringcore's own re-INVITEs add
