@@ -411,7 +411,8 @@ impl MtCalls {
                     _ => (Vec::new(), true),
                 };
                 if normal {
-                    let resp = self.answer_refresh(now, &id, msg, ports.ip);
+                    let (resp, loops) = self.answer_refresh(now, &id, msg, ports);
+                    out.extend(loops);
                     out.push((worker, ToWorker::Respond { tx, msg: resp }));
                 }
                 out
@@ -424,31 +425,50 @@ impl MtCalls {
     }
 
     /// UPDATE or re-INVITE from the UE: the offer (if any) is answered on
-    /// our port (RFC 3264 8); the request refreshes the session (RFC 4028 10).
-    fn answer_refresh(&mut self, now: Instant, id: &str, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<u8> {
-        let Some(c) = self.calls.get_mut(id) else { return reply_to(msg, 481, "Call/Transaction Does Not Exist", &Extra::default()) };
+    /// our ports (RFC 3264 8), a stream the UE adds (video to a voice call) on a new
+    /// loop whose install command comes with the response; the request refreshes the
+    /// session (RFC 4028 10).
+    fn answer_refresh(&mut self, now: Instant, id: &str, msg: &Message<'_>, ports: &mut MediaPorts) -> (Vec<u8>, Vec<Out>) {
+        let Some(c) = self.calls.get_mut(id) else { return (reply_to(msg, 481, "Call/Transaction Does Not Exist", &Extra::default()), vec![]) };
+        let mut loops = Vec::new();
         let mut headers: Headers = vec![("Contact", format!("<sip:ringcore@{}>", self.local_addr))];
         let mut body = None;
         if !msg.body().is_empty() {
             let offer = match SessionDescription::parse(msg.body()) {
                 Ok(o) => o,
-                Err(e) => return reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string())),
+                Err(e) => return (reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string())), loops),
             };
+            // Without an SDP file the call offers voice; a UE adding video to it gets
+            // the echo service's H.264 video looped back.
             let caps = match c.answer_caps.as_deref() {
                 Some(file) => file.clone(),
-                None => builtin_caps(),
+                None => builtin_caps().with_h264_video(),
             };
-            let local = LocalSession { addr: ip, session_id: 1, session_version: c.offer.origin.session_version + 1 };
-            // RFC 3264 8: each looped stream keeps its port; other sections are declined (port 0).
-            let mut given = Vec::with_capacity(2);
+            let local = LocalSession { addr: ports.ip, session_id: 1, session_version: c.offer.origin.session_version + 1 };
+            // RFC 3264 8: each looped stream keeps its port, the first audio and video
+            // section new to the call gets one (0 when none is free); others are declined.
+            let (mut given, w) = (Vec::with_capacity(2), c.media_worker);
             let media = &c.media;
-            match sdp::answer(&offer, &caps, &local, &mut |k| Some(media_loops::pick_port(&mut given, k, media, || None).unwrap_or(0))) {
+            let answer = sdp::answer(&offer, &caps, &local, &mut |k| {
+                Some(media_loops::pick_port(&mut given, k, media, || ports.alloc_on(usize::from(w))).unwrap_or(0))
+            });
+            let added: Vec<Stream> = given.into_iter().filter(|g| g.1 != 0 && !c.media.contains(g)).collect();
+            match answer {
                 Ok(mut a) => {
                     a.origin.session_id = c.offer.origin.session_id.clone();
                     c.offer.origin.session_version += 1;
                     body = Some(("application/sdp".to_owned(), a.to_string().into_bytes()));
+                    if !added.is_empty() {
+                        // RFC 3264 8: our next offer starts from this description.
+                        loops = media_loops::install(w, &added);
+                        c.media.extend(added);
+                        c.offer = a;
+                    }
                 }
-                Err(e) => return reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string())),
+                Err(e) => {
+                    added.iter().for_each(|&(_, p)| ports.free(p));
+                    return (reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string())), loops);
+                }
             }
         } else if matches!(msg.method(), Some(Method::Invite)) {
             // RFC 3264 5: an offerless re-INVITE gets our offer in the 2xx.
@@ -465,7 +485,7 @@ impl MtCalls {
         } else if let Some(t) = c.timer.as_mut() {
             t.refreshed(now, None, None);
         }
-        reply_to(msg, 200, "OK", &Extra { headers, body })
+        (reply_to(msg, 200, "OK", &Extra { headers, body }), loops)
     }
 
     /// The next hang-up, refresh or session expiry time.

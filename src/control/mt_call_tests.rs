@@ -384,3 +384,32 @@ fn a_downgraded_video_stream_is_freed_once_the_ue_accepts() {
     assert_eq!(removes(&out), vec![audio]);
     assert_eq!(w.free_ports(), all);
 }
+
+#[test]
+fn video_the_ue_adds_to_a_voice_call_gets_its_own_loop() {
+    let mut w = world();
+    let all = w.free_ports();
+    let (id, invite) = w.call();
+    w.respond(&invite, "200 OK", UE_SDP);
+    let audio = m_port(body(&invite), "audio");
+    assert_eq!(w.free_ports(), all - 1, "one port pair for the voice call");
+    // The UE upgrades to video (RFC 3264 8: a new m= line at the end of its offer).
+    let out = w.ue_request(&invite, "INVITE", 2, &av_answer(6002, ""));
+    let ok = texts(&out).remove(0);
+    assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+    let video = m_port(body(&ok), "video");
+    assert!(video != 0 && video != audio && m_port(body(&ok), "audio") == audio, "{ok}");
+    assert_eq!(installs(&out), vec![(video, None, 90000)], "the video loop latches on the UE's first packet");
+    assert_eq!(w.free_ports(), all - 2);
+    let row = w.mt.dialog_row(w.t0, &id).expect("in progress");
+    let media: Vec<(u16, usize)> = row.media.iter().map(|m| (m.port, m.section)).collect();
+    assert_eq!(media, vec![(audio, 0), (video, 1)], "dialog_get lists the added stream");
+    // A refresh with the same offer keeps both ports and installs nothing new.
+    let out = w.ue_request(&invite, "UPDATE", 3, &av_answer(6002, ""));
+    assert!(installs(&out).is_empty());
+    let ok = texts(&out).remove(0);
+    assert_eq!((m_port(body(&ok), "audio"), m_port(body(&ok), "video")), (audio, video), "{ok}");
+    let out = w.ue_request(&invite, "BYE", 4, "");
+    assert_eq!(removes(&out), vec![audio.min(video), audio.max(video)], "both loops removed");
+    assert_eq!(w.free_ports(), all, "both port pairs freed");
+}
