@@ -103,9 +103,9 @@ fn main() {
     let secs: u64 = args[2].parse().expect("SECS");
     let window: usize = args[3].parse().expect("WINDOW");
     let batch: usize = args[4].parse().expect("BATCH");
-    assert!(secs >= 1 && secs <= 600, "SECS in 1..=600");
-    assert!(window >= 1 && window < RING, "WINDOW in 1..65536");
-    assert!(batch >= 1 && batch <= MAX_BATCH, "BATCH in 1..=256");
+    assert!((1..=600).contains(&secs), "SECS in 1..=600");
+    assert!((1..RING).contains(&window), "WINDOW in 1..65536");
+    assert!((1..=MAX_BATCH).contains(&batch), "BATCH in 1..=256");
 
     let bind = args.get(6).map(String::as_str).unwrap_or(if target.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" });
     let sock = UdpSocket::bind(bind).expect("bind");

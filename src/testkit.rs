@@ -12,7 +12,8 @@ impl XorShift {
         XorShift(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
     }
 
-    /// The next 64 random bits.
+    /// The next 64 random bits (an endless generator, so not an `Iterator`).
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;

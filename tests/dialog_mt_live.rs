@@ -16,8 +16,6 @@ use std::process::Command;
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
 const ANSWER: &str = "v=0\r\no=ue 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n";
 
-/// One remote API request through `ringcore api`; the answer object.
-
 fn tshark_present() -> bool {
     Command::new("tshark").arg("-v").output().is_ok_and(|o| o.status.success())
 }

@@ -124,7 +124,7 @@ fn header<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
 }
 
 fn param<'a>(h: &'a str, name: &str) -> Option<&'a str> {
-    h.split(|c| c == ',' || c == ' ').find_map(|p| p.trim().strip_prefix(name).and_then(|r| r.strip_prefix('='))).map(|v| v.trim_matches('"'))
+    h.split([',', ' ']).find_map(|p| p.trim().strip_prefix(name).and_then(|r| r.strip_prefix('='))).map(|v| v.trim_matches('"'))
 }
 
 fn hex16(s: &str) -> [u8; 16] {
@@ -224,7 +224,7 @@ fn reginfo_notifies_are_decoded_by_tshark() {
     let answer = |n: &str| {
         watcher.sock.send_to(common::respond(n, "200 OK", None, "", "").as_bytes(), core.sip).unwrap();
     };
-    while !(got_200 && !notifies.is_empty()) {
+    while !got_200 || notifies.is_empty() {
         let m = watcher.recv();
         if m.starts_with("SIP/2.0 200") {
             got_200 = true;

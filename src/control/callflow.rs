@@ -119,7 +119,7 @@ impl Modifiers {
         let i = e.rules.iter().zip(&e.left).position(|(r, left)| {
             let dir_ok = matches!((r.dir, dir), (Direction::Both, _) | (_, None) | (Direction::Rx, Some(Dir::Rx)) | (Direction::Tx, Some(Dir::Tx)));
             let step_ok = r.method.map_or(any_covers(step), |m| m == step);
-            let peer_ok = r.impu.as_deref().is_none_or(|p| p == counterpart);
+            let peer_ok = r.impu.as_deref().map_or(true, |p| p == counterpart);
             let rat_ok = r.access_network.is_empty() || r.access_network.iter().any(|&rat| rat_matches(rat, access));
             let imei_ok = r.imei.as_deref().map_or(true, |want| imei.is_some_and(|have| same_imei(want, have)));
             dir_ok && step_ok && peer_ok && rat_ok && imei_ok && *left != Some(0)
@@ -151,7 +151,8 @@ fn same_imei(a: &str, b: &str) -> bool {
     a.get(..14).is_some_and(|x| b.get(..14) == Some(x))
 }
 
-/// RFC 3261 21: the reason phrase of a generated status code.
+/// RFC 3261 21: the reason phrase of a generated status code (its class's for a code
+/// without one of its own here).
 pub fn reason(code: u16) -> &'static str {
     match code {
         100 => "Trying",
@@ -159,8 +160,6 @@ pub fn reason(code: u16) -> &'static str {
         181 => "Call Is Being Forwarded",
         182 => "Queued",
         183 => "Session Progress",
-        200..=299 => "OK",
-        300..=399 => "Redirect",
         400 => "Bad Request",
         403 => "Forbidden",
         404 => "Not Found",
@@ -169,12 +168,16 @@ pub fn reason(code: u16) -> &'static str {
         486 => "Busy Here",
         487 => "Request Terminated",
         488 => "Not Acceptable Here",
-        400..=499 => "Client Error",
         500 => "Server Internal Error",
         503 => "Service Unavailable",
-        500..=599 => "Server Error",
         603 => "Decline",
-        _ => "Global Failure",
+        _ => match code / 100 {
+            2 => "OK",
+            3 => "Redirect",
+            4 => "Client Error",
+            5 => "Server Error",
+            _ => "Global Failure",
+        },
     }
 }
 

@@ -198,7 +198,7 @@ fn rfc3261_13_3_1_4_the_200_is_retransmitted_until_the_ack_then_none_ends_the_ca
     let t0 = w.t0;
     let at = |ms: u64| t0 + Duration::from_millis(ms);
     let t1 = w.echo.poll_timeout().expect("the 200 awaits its ACK");
-    assert_eq!(stateless(&w.echo.handle_timeout(t1, &mut w.ports)), [ok.clone()]);
+    assert_eq!(stateless(&w.echo.handle_timeout(t1, &mut w.ports)), std::slice::from_ref(&ok));
     assert!(w.ack(at(600), 1, 1).is_empty());
     let later: Vec<Out> = (1..=140).flat_map(|s| w.echo.handle_timeout(at(s * 1000), &mut w.ports)).collect();
     assert!(stateless(&later).is_empty(), "the ACK stopped them");
@@ -267,10 +267,10 @@ fn rfc3261_13_3_1_4_the_200_to_a_re_invite_is_retransmitted_until_its_own_ack() 
     let ok = texts(&w.hold(at(10), 1)).into_iter().find(|m| status(m) == "200").expect("the re-INVITE answered");
     assert!(ok.contains("CSeq: 2 INVITE") && ok.contains("a=recvonly"), "{ok}");
     assert!(w.echo.handle_timeout(at(11), &mut w.ports).is_empty(), "not before T1");
-    assert_eq!(stateless(&w.echo.handle_timeout(at(12), &mut w.ports)), [ok.clone()]);
+    assert_eq!(stateless(&w.echo.handle_timeout(at(12), &mut w.ports)), std::slice::from_ref(&ok));
     // A late copy of the first ACK (CSeq 1) acknowledges the first 200 only.
     w.ack(at(13), 1, 1);
-    assert_eq!(stateless(&w.echo.handle_timeout(at(16), &mut w.ports)), [ok.clone()], "doubled: 4 s later");
+    assert_eq!(stateless(&w.echo.handle_timeout(at(16), &mut w.ports)), std::slice::from_ref(&ok), "doubled: 4 s later");
     w.ack(at(17), 1, 2);
     let later: Vec<Out> = (18..=200).flat_map(|s| w.echo.handle_timeout(at(s), &mut w.ports)).collect();
     assert!(stateless(&later).is_empty() && texts(&later).is_empty(), "the ACK stopped them: {:?}", texts(&later));

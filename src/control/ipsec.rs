@@ -103,7 +103,7 @@ impl IpsecCore {
         // mod=trans needs raw ESP sockets of each family we listen on (CAP_NET_RAW);
         // UDP-enc-tun works anywhere.
         let raw_ok = |ip: IpAddr| crate::engine::raw_esp::available(ip);
-        let transport = s.ipsec && raw_ok(local_ip) && other_ip.is_none_or(raw_ok);
+        let transport = s.ipsec && raw_ok(local_ip) && other_ip.map_or(true, raw_ok);
         let policy = SecAgreePolicy::from_lists(&s.ipsec_aalg_list, &s.ipsec_ealg_list).with_modes(transport, true);
         let mut core = IpsecCore::with(s.ipsec, policy, SocketAddr::new(local_ip, port_base), n_workers, per_worker);
         core.other_ip = other_ip;

@@ -174,9 +174,12 @@ fn quit(ctx: &mut dyn MonitorContext, _args: &[&str], _out: &mut dyn Write) -> i
 mod tests {
     use super::*;
 
+    /// One `mt_call` request: callee, duration, SDP file, caller.
+    type MtCallArgs = (String, Option<f64>, Option<String>, Option<String>);
+
     /// Records the `mt_call` requests.
     #[derive(Default)]
-    struct Rec(Vec<(String, Option<f64>, Option<String>, Option<String>)>);
+    struct Rec(Vec<MtCallArgs>);
 
     impl MonitorContext for Rec {
         fn log_options(&self) -> String {

@@ -140,6 +140,8 @@ impl Registrar {
         self.apply_bindings(now, req, impi)
     }
 
+    // The Err is the REGISTER's final outcome, returned early and moved once per request.
+    #[allow(clippy::result_large_err)]
     fn identify(&self, req: &RegisterInput<'_>) -> Result<String, RegisterOutcome> {
         let by_impu = self.hss.impi_of_impu(req.impu).map(str::to_owned);
         let impi = match req.auth.as_ref().map(|a| a.username) {
@@ -157,7 +159,9 @@ impl Registrar {
         Ok(impi)
     }
 
-    /// Ok(()) when the request is authenticated (or needs no authentication).
+    /// Ok(()) when the request is authenticated (or needs no authentication); else the
+    /// outcome to answer with (a challenge or a rejection).
+    #[allow(clippy::result_large_err)]
     fn authenticate(&mut self, now: Instant, req: &RegisterInput<'_>, impi: &str) -> Result<(), RegisterOutcome> {
         let Some(sub) = self.hss.subscriber(impi) else { return Err(forbidden(format!("unknown {impi}"))) };
         if !sub.needs_authentication(req.impu) {

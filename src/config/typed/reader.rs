@@ -78,8 +78,8 @@ impl<'a> Field<'a> {
     pub fn bool(&self, ctx: &mut Ctx) -> Option<bool> {
         match self.v.kind {
             ValueKind::Bool(b) => Some(b),
-            ValueKind::Number(n) if n == 0.0 => Some(false),
-            ValueKind::Number(n) if n == 1.0 => Some(true),
+            ValueKind::Number(0.0) => Some(false),
+            ValueKind::Number(1.0) => Some(true),
             _ => {
                 ctx.type_error(self.v, &self.path, "boolean");
                 None
