@@ -195,6 +195,9 @@ pub fn release(ports: &mut MediaPorts, anchors: &[Anchor]) -> Vec<(u16, ToWorker
     cmds
 }
 
+#[path = "anchor_fuzzing.rs"]
+pub mod fuzzing;
+
 #[cfg(test)]
 #[path = "anchor_tests.rs"]
 mod tests;

@@ -231,3 +231,33 @@ fn malformed_bodies_are_refused_as_the_parser_refuses_them() {
         assert!(rewrite_for(ip, &[], true, body).is_none());
     }
 }
+
+#[test]
+fn seeded_mutations_of_real_offers_keep_the_anchoring_invariants() {
+    // The `sdp_anchor` fuzz target's checks on bodies near real ones: bytes flipped,
+    // inserted (SDP punctuation and digits), removed, or the body cut short.
+    let mut rng = crate::testkit::XorShift::new(0x5eed_a11c);
+    let seeds = bodies();
+    let mut buf = Vec::new();
+    for i in 0..4000 {
+        let seed = seeds[i % seeds.len()].as_bytes();
+        buf.clear();
+        buf.extend_from_slice(seed);
+        for _ in 0..=rng.next() % 4 {
+            let at = (rng.next() as usize) % (buf.len() + 1);
+            match rng.next() % 5 {
+                0 if at < buf.len() => buf[at] = rng.next() as u8,
+                1 if at < buf.len() => buf[at] ^= 1 << (rng.next() % 8),
+                2 => buf.insert(at, b"\n=:/ 0123456789mc\r"[(rng.next() % 18) as usize]),
+                3 if at < buf.len() => {
+                    buf.remove(at);
+                }
+                _ => buf.truncate(at),
+            }
+        }
+        fuzzing::exercise(&buf);
+    }
+    for body in seeds {
+        fuzzing::exercise(body.as_bytes());
+    }
+}
