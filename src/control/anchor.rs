@@ -162,6 +162,52 @@ pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<
     Some((patch(&view, ip, &out_ports), cmds))
 }
 
+/// Gives relay ports to the media sections an in-call offer from one leg (`from_a`:
+/// the caller) adds or re-enables: a section beyond the call's anchors (video added to
+/// a voice call, RFC 3264 8.4) or one offered with port 0 before and a port now (8.3.1).
+/// Returns the relays to install: towards the offerer's address from its SDP, and
+/// towards the other leg's from the answer (see [`learn_answer`]) or from its first
+/// packet (latching). A section without ports left stays unrelayed (port 0 onwards).
+pub fn extend_for_reoffer(ports: &mut MediaPorts, anchors: &mut Vec<Anchor>, from_a: bool, body: &[u8]) -> Commands {
+    let Ok((_, sections)) = SdpView::new_valid(body) else { return Vec::new() };
+    let Some(w) = anchors.first().map(|a| a.worker) else { return Vec::new() };
+    let mut cmds = Vec::new();
+    for (i, m) in sections.iter().enumerate() {
+        if anchors.len() <= i {
+            anchors.push(Anchor::unrelayed(w));
+        }
+        let Some(a) = anchors.get_mut(i) else { break };
+        if a.relayed() || m.port == 0 || m.remote.is_none() {
+            continue;
+        }
+        let Some(pa) = ports.alloc_on(usize::from(w)) else { break };
+        let Some(pb) = ports.alloc_on(usize::from(w)) else {
+            ports.free(pa);
+            break;
+        };
+        let (remote_a, remote_b) = if from_a { (m.remote, None) } else { (None, m.remote) };
+        *a = Anchor { worker: w, port_a: pa, port_b: pb, remote_a, remote_b, installed: true };
+        cmds.push((w, ToWorker::MediaInstall { port: pa, spec: relay_spec(remote_a, pb) }));
+        cmds.push((w, ToWorker::MediaInstall { port: pb, spec: relay_spec(remote_b, pa) }));
+    }
+    cmds
+}
+
+/// Learns, from an SDP answer (or offer) sent by one leg (`from_a`: the caller), that
+/// leg's media addresses the relays do not know yet, and returns the relay updates.
+pub fn learn_answer(anchors: &mut [Anchor], from_a: bool, body: &[u8]) -> Commands {
+    let Ok((_, sections)) = SdpView::new_valid(body) else { return Vec::new() };
+    let mut cmds = Vec::new();
+    for (a, m) in anchors.iter_mut().zip(sections.iter()).filter(|(a, _)| a.relayed() && a.installed) {
+        let (known, port, peer) = if from_a { (&mut a.remote_a, a.port_a, a.port_b) } else { (&mut a.remote_b, a.port_b, a.port_a) };
+        if known.is_none() && m.port != 0 && m.remote.is_some() {
+            *known = m.remote;
+            cmds.push((a.worker, ToWorker::MediaUpdate { port, spec: relay_spec(m.remote, peer) }));
+        }
+    }
+    cmds
+}
+
 /// Rewrites an SDP body sent to `towards` inside an anchored call (a
 /// re-INVITE or UPDATE offer, or its answer) so it keeps pointing at our
 /// ports; the relays keep latching onto the sources they see. None when the

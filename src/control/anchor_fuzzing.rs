@@ -1,8 +1,8 @@
 //! Entry point of the `sdp_anchor` fuzz target and of its seeded mutation test: media
 //! anchoring of an arbitrary body taken as the caller's offer, then as the callee's
-//! answer and as an in-call re-offer, with the invariants every anchored call relies on.
+//! answer and as in-call offers, with the invariants every anchored call relies on.
 
-use super::{anchor_answer, anchor_offer, release, rewrite_for, AnchorError, MediaPorts};
+use super::{anchor_answer, anchor_offer, extend_for_reoffer, learn_answer, release, rewrite_for, AnchorError, MediaPorts};
 use crate::sdp::SessionDescription;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -58,6 +58,13 @@ pub fn exercise(data: &[u8]) {
             assert!(*p == 0 || (a.relayed() && *p == a.port_a), "answer port {p} is not ours");
         }
     }
+    // The same body again as an in-call offer from the callee: every section already has
+    // its place and every live one its relay, so nothing is added; what the caller's
+    // side did not know is learnt, once.
+    assert!(extend_for_reoffer(&mut ports, &mut anchors, false, data).is_empty());
+    learn_answer(&mut anchors, true, data);
+    assert!(learn_answer(&mut anchors, true, data).is_empty(), "an address is learnt once");
+    assert_eq!(anchors.len(), sd.media.len());
     for towards_b in [true, false] {
         if let Some(re) = rewrite_for(ip, &anchors, towards_b, data) {
             m_ports("a re-offer", &re);

@@ -51,7 +51,7 @@ mod reoffer;
 #[path = "calls_build.rs"]
 mod build;
 pub(super) use build::{build_request, build_request_ext, decimal, itoa_buf, Headers};
-use build::{b_leg_options, caller_imei, copy_headers, sdp_for, tokens_except};
+use build::{b_leg_options, caller_imei, copy_headers, is_sdp, sdp_for, tokens_except};
 
 /// Which dialog of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -427,7 +427,7 @@ impl Calls {
             return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 503, "Service Unavailable", &extra) })];
         }
         let ctype = msg.header(HeaderName::ContentType).map(lossy);
-        let is_sdp = ctype.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"));
+        let is_sdp = is_sdp(ctype.as_deref());
         let anchored = match is_sdp && !msg.body().is_empty() {
             true => match anchor::anchor_offer(ports, msg.body()) {
                 // RFC 3261 21.4.26: 488 with a Warning saying what is wrong.
@@ -713,24 +713,31 @@ impl Calls {
             // take the same relay.
             Some(Method::Invite) => match self.modify_reinvite(id, leg, worker, tx, msg, ports) {
                 Some(out) => out,
-                None => self.relay(id, leg, worker, tx, msg, ports.ip),
+                None => self.relay(id, leg, worker, tx, msg, ports),
             },
-            _ => self.relay(id, leg, worker, tx, msg, ports.ip),
+            _ => self.relay(id, leg, worker, tx, msg, ports),
         }
     }
 
     /// RFC 3261 12.2.1.1: an in-dialog request (re-INVITE for hold, UPDATE,
     /// INFO, MESSAGE, ...) becomes the same request in the other leg's dialog;
     /// its answer comes back through [`Calls::on_relayed_response`].
-    fn relay(&mut self, id: u64, from: Leg, worker: u16, tx: TxId, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<Out> {
+    fn relay(&mut self, id: u64, from: Leg, worker: u16, tx: TxId, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let branch = branch_for(id, "r", self.next());
         let Some(call) = self.calls.get_mut(&id) else { return vec![] };
+        let method = lossy(msg.method().map(|m| m.as_bytes()).unwrap_or(b"INFO"));
+        let ctype = msg.header(HeaderName::ContentType).map(lossy);
+        // RFC 3264 8: a re-INVITE or UPDATE offer may add or re-enable streams; an
+        // anchored call relays them too.
+        let offer = matches!(msg.method(), Some(Method::Invite | Method::Update)) && is_sdp(ctype.as_deref()) && !msg.body().is_empty();
+        let mut out = match offer && !call.anchors.is_empty() {
+            true => anchor::extend_for_reoffer(ports, &mut call.anchors, from == Leg::A, msg.body()),
+            false => Vec::new(),
+        };
         let d = if from == Leg::A { &mut call.b } else { &mut call.a };
         d.cseq += 1;
         let d = &*d;
-        let method = lossy(msg.method().map(|m| m.as_bytes()).unwrap_or(b"INFO"));
-        let ctype = msg.header(HeaderName::ContentType).map(lossy);
-        let body = sdp_for(ip, &call.anchors, from == Leg::A, ctype.as_deref(), msg.body());
+        let body = sdp_for(ports.ip, &call.anchors, from == Leg::A, ctype.as_deref(), msg.body());
         let mut headers = Headers::new();
         // The peer's User-Agent stays unless force_user_agent replaces it (custom_headers).
         let names = [HeaderName::Supported, HeaderName::Require, HeaderName::SessionExpires, HeaderName::MinSe, HeaderName::UserAgent];
@@ -742,7 +749,7 @@ impl Calls {
             }
         }
         let req = build_request_ext(&self.local_addr, d, &method, d.cseq, &branch, ctype.as_deref(), &body, None, &headers);
-        let out = vec![(d.worker, ToWorker::SendRequest { peer: d.peer, msg: req })];
+        out.push((d.worker, ToWorker::SendRequest { peer: d.peer, msg: req }));
         self.relayed.insert(branch, Relayed { call: id, from, tx, worker, req: msg.buffer().to_vec() });
         out
     }
@@ -773,9 +780,19 @@ impl Calls {
             }
             self.schedule(call_id);
         }
+        let mut learnt = Vec::new();
         if let (Some(ct), false) = (msg.header(HeaderName::ContentType), msg.body().is_empty()) {
             let ct = text(ct);
-            let anchors = self.calls.get(&call_id).map(|c| c.anchors.as_slice()).unwrap_or(&[]);
+            let anchors = match self.calls.get_mut(&call_id) {
+                Some(c) => {
+                    // Streams added by the offer learn the answerer's address here.
+                    if is_sdp(Some(&ct)) {
+                        learnt = anchor::learn_answer(&mut c.anchors, from == Leg::B, msg.body());
+                    }
+                    c.anchors.as_slice()
+                }
+                None => &[],
+            };
             // The answer travels back towards the leg the request came from.
             let body = sdp_for(ip, anchors, from == Leg::B, Some(&ct), msg.body());
             extra.body = Some((ct, body));
@@ -788,7 +805,8 @@ impl Calls {
             call.unacked = Some((from, AwaitingAck::new(now, self.policy.t1, self.policy.t2, cseq.seq, resp.clone())));
             self.schedule(call_id);
         }
-        let mut out = vec![(worker, ToWorker::Respond { tx, msg: resp })];
+        let mut out = learnt;
+        out.push((worker, ToWorker::Respond { tx, msg: resp }));
         if code >= 200 {
             self.relayed.remove(branch);
             if is_invite && (200..300).contains(&code) {

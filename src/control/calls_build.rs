@@ -13,11 +13,15 @@ use crate::sip::{HeaderName, Message};
 /// The body to forward: SDP rewritten to our anchored ports (towards leg B
 /// when `towards_b`), anything else unchanged.
 pub(super) fn sdp_for(ip: std::net::IpAddr, anchors: &[Anchor], towards_b: bool, ctype: Option<&str>, body: &[u8]) -> Vec<u8> {
-    let is_sdp = ctype.is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"));
-    if !is_sdp || anchors.is_empty() || body.is_empty() {
+    if !is_sdp(ctype) || anchors.is_empty() || body.is_empty() {
         return body.to_vec();
     }
     anchor::rewrite_for(ip, anchors, towards_b, body).unwrap_or_else(|| body.to_vec())
+}
+
+/// True for an SDP body's Content-Type (RFC 3261 7.3.1: case-insensitive).
+pub(super) fn is_sdp(ctype: Option<&str>) -> bool {
+    ctype.is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"))
 }
 
 /// Header lines added to a built request or response.

@@ -105,6 +105,11 @@ impl World {
 
     /// The callee's response to the leg B request `req`.
     fn respond(&mut self, at: Duration, req: &str, status: &str, extra: &str, body: &str) -> Vec<String> {
+        texts(&self.respond_out(at, req, status, extra, body))
+    }
+
+    /// [`World::respond`]: every command it yields.
+    fn respond_out(&mut self, at: Duration, req: &str, status: &str, extra: &str, body: &str) -> Vec<Out> {
         let line = |name: &str| req.lines().find(|l| l.starts_with(name)).unwrap_or("").to_owned();
         let ctype = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
         let raw = format!(
@@ -119,7 +124,7 @@ impl World {
         );
         let msg = Message::parse(raw.as_bytes()).expect("test response parses");
         let branch = top_branch(&msg).expect("test response has a Via branch");
-        texts(&self.calls.on_response(self.t0 + at, branch, &msg, &mut self.ports, &mut self.lat))
+        self.calls.on_response(self.t0 + at, branch, &msg, &mut self.ports, &mut self.lat)
     }
 
     /// The caller's ACK for the 2xx (outside any transaction, RFC 3261 17.1.1.3).
@@ -457,4 +462,65 @@ fn top_branch_reads_what_via_top_parses() {
         assert!(msg.via_top().is_ok(), "{via}");
         assert_eq!(top_branch(&msg), parsed, "{via}");
     }
+}
+
+/// The relay commands of `out`: (port, install or update, remote RTP address).
+fn relays(out: &[Out]) -> Vec<(u16, &'static str, Option<SocketAddr>)> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::MediaInstall { port, spec } => Some((*port, "install", spec.remote_rtp)),
+            ToWorker::MediaUpdate { port, spec } => Some((*port, "update", spec.remote_rtp)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The port of the `m=<kind>` line of message `m`'s SDP.
+fn m_port(m: &str, kind: &str) -> u16 {
+    header(m, &format!("m={kind} ")).split(' ').nth(1).and_then(|p| p.parse().ok()).expect("a port")
+}
+
+#[test]
+fn video_added_by_a_re_invite_is_anchored_on_a_new_relay_pair() {
+    // RFC 3264 8.4: the caller adds a video stream to the voice call; the callee
+    // sees it on our ports, and the caller our answer's ports.
+    let mut w = world();
+    let b = w.invite("");
+    w.respond(Duration::ZERO, &b[0], "200 OK", "", SDP);
+    assert!(w.ack_from_caller().is_empty());
+    let audio_b = m_port(&b[0], "audio");
+    let av = format!("{SDP}m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n");
+    let raw = request("INVITE", 8, ";tag=rca1", "", &av);
+    let tx = w.tx(&raw);
+    let msg = Message::parse(raw.as_bytes()).expect("parses");
+    let out = w.calls.on_in_dialog(0, Some(tx), &msg, &mut w.ports);
+    let to_b = texts(&out).remove(0);
+    let video_b = m_port(&to_b, "video");
+    assert_eq!(m_port(&to_b, "audio"), audio_b, "the audio keeps its relay");
+    assert!(video_b != 0 && video_b != audio_b, "{to_b}");
+    let installed = relays(&out);
+    assert_eq!(installed.len(), 2, "{installed:?}");
+    let video_a = installed.iter().map(|r| r.0).find(|p| *p != video_b).expect("the caller-facing port");
+    assert!(installed.contains(&(video_a, "install", Some("10.0.0.1:4002".parse().expect("literal")))));
+    assert!(installed.contains(&(video_b, "install", None)), "the callee's address is not known yet");
+    // The callee's answer: the caller sees our caller-facing port, and the callee-facing
+    // relay learns the callee's video address.
+    let answer = "v=0\r\no=b 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n\
+                  m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
+    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", answer);
+    let ok = texts(&out).into_iter().find(|m| m.starts_with("SIP/2.0 200")).expect("the 2xx relayed to the caller");
+    assert_eq!(m_port(&ok, "video"), video_a, "{ok}");
+    assert_eq!(relays(&out), [(video_b, "update", Some("10.0.0.2:5002".parse().expect("literal")))]);
+    let row = w.calls.dialog_row(w.t0, "call-1").expect("a relayed call");
+    assert_eq!(row.media.iter().map(|m| m.section).collect::<Vec<_>>(), [0, 1], "dialog_get lists both streams");
+    // The BYE removes all four relays and frees both pairs.
+    assert!(w.ack_from_caller_for(8).is_empty());
+    let raw = request("BYE", 9, ";tag=rca1", "", "");
+    let tx = w.tx(&raw);
+    let msg = Message::parse(raw.as_bytes()).expect("parses");
+    let out = w.calls.on_in_dialog(0, Some(tx), &msg, &mut w.ports);
+    let removed = out.iter().filter(|(_, c)| matches!(c, ToWorker::MediaRemove { .. })).count();
+    assert_eq!(removed, 4);
+    let free = std::iter::from_fn(|| w.ports.alloc_on(0)).count();
+    assert_eq!(free, 50, "every pair of the range is free again");
 }
