@@ -426,8 +426,8 @@ impl MtCalls {
 
     /// UPDATE or re-INVITE from the UE: the offer (if any) is answered on
     /// our ports (RFC 3264 8), a stream the UE adds (video to a voice call) on a new
-    /// loop whose install command comes with the response; the request refreshes the
-    /// session (RFC 4028 10).
+    /// loop whose install command comes with the response, and the loop of a stream it
+    /// disables is removed; the request refreshes the session (RFC 4028 10).
     fn answer_refresh(&mut self, now: Instant, id: &str, msg: &Message<'_>, ports: &mut MediaPorts) -> (Vec<u8>, Vec<Out>) {
         let Some(c) = self.calls.get_mut(id) else { return (reply_to(msg, 481, "Call/Transaction Does Not Exist", &Extra::default()), vec![]) };
         let mut loops = Vec::new();
@@ -452,16 +452,21 @@ impl MtCalls {
             let answer = sdp::answer(&offer, &caps, &local, &mut |k| {
                 Some(media_loops::pick_port(&mut given, k, media, || ports.alloc_on(usize::from(w))).unwrap_or(0))
             });
-            let added: Vec<Stream> = given.into_iter().filter(|g| g.1 != 0 && !c.media.contains(g)).collect();
+            let added: Vec<Stream> = given.iter().filter(|g| g.1 != 0 && !c.media.contains(g)).copied().collect();
             match answer {
                 Ok(mut a) => {
                     a.origin.session_id = c.offer.origin.session_id.clone();
                     c.offer.origin.session_version += 1;
                     body = Some(("application/sdp".to_owned(), a.to_string().into_bytes()));
-                    if !added.is_empty() {
-                        // RFC 3264 8: our next offer starts from this description.
-                        loops = media_loops::install(w, &added);
+                    // A looped stream the offer no longer carries live (port 0, RFC 3264
+                    // 8.2) is stopped and its port pair freed.
+                    let dropped: Vec<Stream> = c.media.iter().filter(|s| !given.contains(s)).copied().collect();
+                    if !added.is_empty() || !dropped.is_empty() {
+                        loops = media_loops::free(w, &dropped, ports);
+                        loops.extend(media_loops::install(w, &added));
+                        c.media.retain(|s| !dropped.contains(s));
                         c.media.extend(added);
+                        // RFC 3264 8: our next offer starts from this description.
                         c.offer = a;
                     }
                 }

@@ -386,7 +386,7 @@ fn a_downgraded_video_stream_is_freed_once_the_ue_accepts() {
 }
 
 #[test]
-fn video_the_ue_adds_to_a_voice_call_gets_its_own_loop() {
+fn video_the_ue_adds_to_a_voice_call_gets_its_own_loop_until_it_drops_it() {
     let mut w = world();
     let all = w.free_ports();
     let (id, invite) = w.call();
@@ -406,10 +406,18 @@ fn video_the_ue_adds_to_a_voice_call_gets_its_own_loop() {
     assert_eq!(media, vec![(audio, 0), (video, 1)], "dialog_get lists the added stream");
     // A refresh with the same offer keeps both ports and installs nothing new.
     let out = w.ue_request(&invite, "UPDATE", 3, &av_answer(6002, ""));
-    assert!(installs(&out).is_empty());
+    assert!(installs(&out).is_empty() && removes(&out).is_empty());
     let ok = texts(&out).remove(0);
     assert_eq!((m_port(body(&ok), "audio"), m_port(body(&ok), "video")), (audio, video), "{ok}");
-    let out = w.ue_request(&invite, "BYE", 4, "");
-    assert_eq!(removes(&out), vec![audio.min(video), audio.max(video)], "both loops removed");
-    assert_eq!(w.free_ports(), all, "both port pairs freed");
+    // The UE goes back to voice (video at port 0): the video loop goes, its pair is freed.
+    let out = w.ue_request(&invite, "INVITE", 4, &av_answer(0, ""));
+    assert_eq!(removes(&out), vec![video]);
+    let ok = texts(&out).remove(0);
+    assert_eq!((m_port(body(&ok), "audio"), m_port(body(&ok), "video")), (audio, 0), "{ok}");
+    assert_eq!(w.free_ports(), all - 1);
+    let row = w.mt.dialog_row(w.t0, &id).expect("in progress");
+    assert_eq!(row.media.iter().map(|m| m.port).collect::<Vec<_>>(), [audio]);
+    let out = w.ue_request(&invite, "BYE", 5, "");
+    assert_eq!(removes(&out), vec![audio], "the audio loop removed");
+    assert_eq!(w.free_ports(), all, "every port pair freed");
 }
