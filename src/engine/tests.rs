@@ -433,7 +433,10 @@ fn runtime_udp_sockets_open_echo_close_and_bound() {
 fn udp_bursts_leave_as_gso_trains_intact() {
     for backend in backends() {
         let listeners = Listeners { udp: vec![addr("127.0.0.1:0")], tcp: vec![] };
-        let mut e = start(small_cfg(backend, 1), listeners, Framing::Raw);
+        // A batching interval, so the burst is read in few turns whatever the scheduling
+        // (a worker woken for each datagram as it comes has nothing to gather).
+        let cfg = EngineConfig { coalesce: Some(Duration::from_millis(20)), ..small_cfg(backend, 1) };
+        let mut e = start(cfg, listeners, Framing::Raw);
         let sip = e.udp_addrs()[0];
         let c = udp_client("127.0.0.1:0");
         for i in 0..20u8 {
