@@ -129,8 +129,9 @@ impl Echo {
         }
     }
 
-    /// UPDATE or re-INVITE: a new offer is answered with the same port (RFC
-    /// 3264 8); the request refreshes the session timer (RFC 4028 10).
+    /// UPDATE or re-INVITE: a new offer is answered with the same ports (RFC
+    /// 3264 8), a stream it adds gets an echo and one it disables loses its own; the
+    /// request refreshes the session timer (RFC 4028 10).
     fn on_offer(&mut self, now: Instant, worker: u16, tx: TxId, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let call_id = String::from_utf8_lossy(msg.call_id().unwrap_or(b"")).into_owned();
         let respond = |m: Vec<u8>| vec![(worker, ToWorker::Respond { tx, msg: m })];
@@ -148,10 +149,14 @@ impl Echo {
                 Ok(a) => a,
                 Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
             };
-            // A section of a kind not echoed yet (video added, RFC 3264 8.1) gets its echo.
-            let added: Vec<(MediaKind, u16)> = now_media.into_iter().filter(|m| !media.contains(m)).collect();
-            installs = super::install(w as u16, &added);
+            // A section of a kind not echoed yet (video added, RFC 3264 8.1) gets its echo;
+            // an echoed stream the offer disables (port 0, 8.2) loses it and frees its pair.
+            let added: Vec<(MediaKind, u16)> = now_media.iter().filter(|m| !media.contains(m)).copied().collect();
+            let dropped: Vec<(MediaKind, u16)> = media.iter().filter(|m| !now_media.contains(m)).copied().collect();
+            installs = super::super::media_loops::free(w as u16, &dropped, ports);
+            installs.extend(super::install(w as u16, &added));
             if let Some(c) = self.calls.get_mut(&call_id) {
+                c.media.retain(|m| !dropped.contains(m));
                 c.media.extend(added);
             }
             met = precondition::offerer_met(&offer);
