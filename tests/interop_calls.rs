@@ -104,7 +104,7 @@ fn hold_re_invite_is_relayed_to_the_other_leg() {
 
 #[test]
 fn video_added_by_a_re_invite_reaches_the_callee_and_comes_back_on_relay_ports() {
-    // RFC 3264 8.4 through the anchored B2BUA: SIPp's UAS checks the relayed offer's video
+    // RFC 3264 8.1 through the anchored B2BUA: SIPp's UAS checks the relayed offer's video
     // port is live, SIPp's UAC that the answer's is live and not the audio's.
     call_through("upgrade", "sipp/upgrade_uac.xml", "sipp/upgrade_uas.xml", "5");
 }

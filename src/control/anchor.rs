@@ -164,7 +164,8 @@ pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<
 
 /// Gives relay ports to the media sections an in-call offer from one leg (`from_a`:
 /// the caller) adds or re-enables: a section beyond the call's anchors (video added to
-/// a voice call, RFC 3264 8.4) or one offered with port 0 before and a port now (8.3.1).
+/// a voice call, RFC 3264 8.1) or one offered with port 0 before and a port now (8.1: a
+/// disabled slot reused).
 /// Returns the relays to install: towards the offerer's address from its SDP, and
 /// towards the other leg's from the answer (see [`learn_answer`]) or from its first
 /// packet (latching). A section without ports left stays unrelayed (port 0 onwards).

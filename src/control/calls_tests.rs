@@ -482,7 +482,7 @@ fn m_port(m: &str, kind: &str) -> u16 {
 
 #[test]
 fn video_added_by_a_re_invite_is_anchored_on_a_new_relay_pair() {
-    // RFC 3264 8.4: the caller adds a video stream to the voice call; the callee
+    // RFC 3264 8.1: the caller adds a video stream to the voice call; the callee
     // sees it on our ports, and the caller our answer's ports.
     let mut w = world();
     let b = w.invite("");
