@@ -169,9 +169,11 @@ pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<
 /// Returns the relays to install: towards the offerer's address from its SDP, and
 /// towards the other leg's from the answer (see [`learn_answer`]) or from its first
 /// packet (latching). A section without ports left stays unrelayed (port 0 onwards).
-pub fn extend_for_reoffer(ports: &mut MediaPorts, anchors: &mut Vec<Anchor>, from_a: bool, body: &[u8]) -> Commands {
-    let Ok((_, sections)) = SdpView::new_valid(body) else { return Vec::new() };
-    let Some(w) = anchors.first().map(|a| a.worker) else { return Vec::new() };
+/// The [`Added`] sections are given back if the offer fails ([`unrelay`]).
+pub fn extend_for_reoffer(ports: &mut MediaPorts, anchors: &mut Vec<Anchor>, from_a: bool, body: &[u8]) -> (Commands, Added) {
+    let mut added = Added::default();
+    let Ok((_, sections)) = SdpView::new_valid(body) else { return (Vec::new(), added) };
+    let Some(w) = anchors.first().map(|a| a.worker) else { return (Vec::new(), added) };
     let mut cmds = Vec::new();
     for (i, m) in sections.iter().enumerate() {
         if anchors.len() <= i {
@@ -188,10 +190,59 @@ pub fn extend_for_reoffer(ports: &mut MediaPorts, anchors: &mut Vec<Anchor>, fro
         };
         let (remote_a, remote_b) = if from_a { (m.remote, None) } else { (None, m.remote) };
         *a = Anchor { worker: w, port_a: pa, port_b: pb, remote_a, remote_b, installed: true };
+        added.insert(i);
         cmds.push((w, ToWorker::MediaInstall { port: pa, spec: relay_spec(remote_a, pb) }));
         cmds.push((w, ToWorker::MediaInstall { port: pb, spec: relay_spec(remote_b, pa) }));
     }
+    (cmds, added)
+}
+
+/// A set of media sections by index (bit `i`: section `i`; an SDP body has at most
+/// [`MAX_MEDIA`] sections): those an in-call offer gave relays, or an answer disabled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Added(pub u16);
+
+const _: () = assert!(MAX_MEDIA <= 16, "Added holds one bit per section");
+
+impl Added {
+    fn insert(&mut self, i: usize) {
+        self.0 |= 1u16.checked_shl(i as u32).unwrap_or(0);
+    }
+
+    fn contains(self, i: usize) -> bool {
+        1u16.checked_shl(i as u32).is_some_and(|b| self.0 & b != 0)
+    }
+
+    /// True when no section is in the set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// Removes the relays of the sections in `which` and frees their ports; they keep their
+/// places, unrelayed (a later offer may enable them again).
+pub fn unrelay(ports: &mut MediaPorts, anchors: &mut [Anchor], which: Added) -> Commands {
+    let mut cmds = Vec::new();
+    for (i, a) in anchors.iter_mut().enumerate() {
+        if which.contains(i) && a.relayed() {
+            cmds.extend(release(ports, std::slice::from_ref(a)));
+            *a = Anchor::unrelayed(a.worker);
+        }
+    }
     cmds
+}
+
+/// The relayed sections a 2xx answer disables (port 0, RFC 3264 6 and 8.2): their relays
+/// are no longer needed.
+pub fn disabled_by_answer(anchors: &[Anchor], body: &[u8]) -> Added {
+    let Ok((_, sections)) = SdpView::new_valid(body) else { return Added::default() };
+    let mut which = Added::default();
+    for (i, (a, m)) in anchors.iter().zip(sections.iter()).enumerate() {
+        if a.relayed() && m.port == 0 {
+            which.insert(i);
+        }
+    }
+    which
 }
 
 /// Learns, from an SDP answer (or offer) sent by one leg (`from_a`: the caller), that

@@ -187,6 +187,8 @@ struct Relayed {
     worker: u16,
     /// The original request, to build the relayed answer.
     req: Vec<u8>,
+    /// Sections its offer gave relays: given back if it fails.
+    added: anchor::Added,
 }
 
 /// The calls in progress.
@@ -539,7 +541,7 @@ impl Calls {
         // (`r`, see `branch_for`) is never an INVITE's (`i`).
         let Some(id) = self.invite_call(branch) else {
             if self.relayed.contains_key(branch) {
-                return self.on_relayed_response(now, branch, msg, ports.ip);
+                return self.on_relayed_response(now, branch, msg, ports);
             }
             return vec![];
         };
@@ -730,9 +732,9 @@ impl Calls {
         // RFC 3264 8: a re-INVITE or UPDATE offer may add or re-enable streams; an
         // anchored call relays them too.
         let offer = matches!(msg.method(), Some(Method::Invite | Method::Update)) && is_sdp(ctype.as_deref()) && !msg.body().is_empty();
-        let mut out = match offer && !call.anchors.is_empty() {
+        let (mut out, added) = match offer && !call.anchors.is_empty() {
             true => anchor::extend_for_reoffer(ports, &mut call.anchors, from == Leg::A, msg.body()),
-            false => Vec::new(),
+            false => (Vec::new(), anchor::Added::default()),
         };
         let d = if from == Leg::A { &mut call.b } else { &mut call.a };
         d.cseq += 1;
@@ -750,19 +752,19 @@ impl Calls {
         }
         let req = build_request_ext(&self.local_addr, d, &method, d.cseq, &branch, ctype.as_deref(), &body, None, &headers);
         out.push((d.worker, ToWorker::SendRequest { peer: d.peer, msg: req }));
-        self.relayed.insert(branch, Relayed { call: id, from, tx, worker, req: msg.buffer().to_vec() });
+        self.relayed.insert(branch, Relayed { call: id, from, tx, worker, req: msg.buffer().to_vec(), added });
         out
     }
 
     /// The answer to a relayed request goes back to where the request came
     /// from; a 2xx to a re-INVITE is acknowledged on our side (13.2.2.4).
-    fn on_relayed_response(&mut self, now: Instant, branch: &str, msg: &Message<'_>, ip: std::net::IpAddr) -> Vec<Out> {
+    fn on_relayed_response(&mut self, now: Instant, branch: &str, msg: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
         let Some(code) = msg.status() else { return vec![] };
         if code == 100 {
             return vec![];
         }
         let Some(r) = self.relayed.get(branch) else { return vec![] };
-        let (call_id, from, tx, worker) = (r.call, r.from, r.tx, r.worker);
+        let (call_id, from, tx, worker, added) = (r.call, r.from, r.tx, r.worker, r.added);
         let raw = r.req.clone();
         let Ok(req) = Message::parse(&raw) else { return vec![] };
         let mut extra = Extra::default();
@@ -785,16 +787,21 @@ impl Calls {
             let ct = text(ct);
             let anchors = match self.calls.get_mut(&call_id) {
                 Some(c) => {
-                    // Streams added by the offer learn the answerer's address here.
+                    // Streams added by the offer learn the answerer's address here; those
+                    // a final answer disables give their relays back.
                     if is_sdp(Some(&ct)) {
                         learnt = anchor::learn_answer(&mut c.anchors, from == Leg::B, msg.body());
+                        if (200..300).contains(&code) {
+                            let off = anchor::disabled_by_answer(&c.anchors, msg.body());
+                            learnt.extend(anchor::unrelay(ports, &mut c.anchors, off));
+                        }
                     }
                     c.anchors.as_slice()
                 }
                 None => &[],
             };
             // The answer travels back towards the leg the request came from.
-            let body = sdp_for(ip, anchors, from == Leg::B, Some(&ct), msg.body());
+            let body = sdp_for(ports.ip, anchors, from == Leg::B, Some(&ct), msg.body());
             extra.body = Some((ct, body));
         }
         let reason = text(msg.reason().unwrap_or(b""));
@@ -809,6 +816,10 @@ impl Calls {
         out.push((worker, ToWorker::Respond { tx, msg: resp }));
         if code >= 200 {
             self.relayed.remove(branch);
+            if let (true, Some(c)) = (code >= 300 && !added.is_empty(), self.calls.get_mut(&call_id)) {
+                // RFC 3261 14.1: a failed re-offer leaves the session as it was.
+                out.extend(anchor::unrelay(ports, &mut c.anchors, added));
+            }
             if is_invite && (200..300).contains(&code) {
                 if let Some(call) = self.calls.get(&call_id) {
                     let other = if from == Leg::A { &call.b } else { &call.a };

@@ -4,7 +4,7 @@
 //! the set-up latencies.
 
 use super::*;
-use crate::control::test_out::stateless;
+use crate::control::test_out::{removes, stateless};
 use crate::endpoint::ToWorker;
 use crate::ims::bindings::{Contact, ContactUpdate, RecordKey};
 use crate::sip::transaction::{Config as TxConfig, Inbound, TransactionLayer};
@@ -523,4 +523,59 @@ fn video_added_by_a_re_invite_is_anchored_on_a_new_relay_pair() {
     assert_eq!(removed, 4);
     let free = std::iter::from_fn(|| w.ports.alloc_on(0)).count();
     assert_eq!(free, 50, "every pair of the range is free again");
+}
+
+/// An answered call, then the caller's re-INVITE adding video: the world, the relayed
+/// re-INVITE and the two ports its video relay took.
+fn call_upgraded_to_video() -> (World, String, [u16; 2]) {
+    let mut w = world();
+    let b = w.invite("");
+    w.respond(Duration::ZERO, &b[0], "200 OK", "", SDP);
+    assert!(w.ack_from_caller().is_empty());
+    let av = format!("{SDP}m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n");
+    let raw = request("INVITE", 8, ";tag=rca1", "", &av);
+    let tx = w.tx(&raw);
+    let msg = Message::parse(raw.as_bytes()).expect("parses");
+    let out = w.calls.on_in_dialog(0, Some(tx), &msg, &mut w.ports);
+    let installed: Vec<u16> = relays(&out).iter().map(|r| r.0).collect();
+    let to_b = texts(&out).remove(0);
+    (w, to_b, [installed[0], installed[1]])
+}
+
+#[test]
+fn a_refused_video_upgrade_gives_its_relay_back() {
+    // RFC 3261 14.1: the failed re-INVITE leaves the session as it was (voice only).
+    let (mut w, to_b, mut video) = call_upgraded_to_video();
+    video.sort_unstable();
+    let before = std::iter::from_fn(|| w.ports.alloc_on(0)).collect::<Vec<_>>();
+    before.iter().for_each(|&p| w.ports.free(p));
+    let out = w.respond_out(Duration::from_secs(1), &to_b, "488 Not Acceptable Here", "", "");
+    assert!(texts(&out).iter().any(|m| m.starts_with("SIP/2.0 488")), "{:?}", texts(&out));
+    assert_eq!(removes(&out), video);
+    let after = std::iter::from_fn(|| w.ports.alloc_on(0)).count();
+    assert_eq!(after, before.len() + 2, "both ports back in the pool");
+    let row = w.calls.dialog_row(w.t0, "call-1").expect("a relayed call");
+    assert_eq!(row.media.len(), 1, "the voice relay stays");
+}
+
+#[test]
+fn a_video_upgrade_answered_at_port_0_gives_its_relay_back() {
+    // RFC 3264 6: the callee declines the added stream; the caller sees port 0 too.
+    let (mut w, to_b, mut video) = call_upgraded_to_video();
+    video.sort_unstable();
+    let answer = "v=0\r\no=b 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n\
+                  m=video 0 RTP/AVP 96\r\n";
+    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", answer);
+    let ok = texts(&out).into_iter().find(|m| m.starts_with("SIP/2.0 200")).expect("relayed");
+    assert_eq!(m_port(&ok, "video"), 0, "{ok}");
+    assert_eq!(removes(&out), video);
+    // A later offer may enable it again, on a new pair.
+    assert!(w.ack_from_caller_for(8).is_empty());
+    let av = format!("{SDP}m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n");
+    let raw = request("INVITE", 9, ";tag=rca1", "", &av);
+    let tx = w.tx(&raw);
+    let msg = Message::parse(raw.as_bytes()).expect("parses");
+    let out = w.calls.on_in_dialog(0, Some(tx), &msg, &mut w.ports);
+    assert_eq!(relays(&out).len(), 2, "relays again");
+    assert_ne!(m_port(&texts(&out)[0], "video"), 0);
 }

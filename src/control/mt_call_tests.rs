@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::control::dialogs::{Action, Reason};
+use crate::control::test_out::removes;
 use crate::ims::bindings::{Contact, ContactUpdate, RecordKey};
 use crate::sip::transaction::{Config as TxConfig, Inbound, TransactionLayer};
 use crate::sip::TxView;
@@ -251,19 +252,6 @@ fn installs(out: &[Out]) -> Vec<(u16, Option<SocketAddr>, u32)> {
             _ => None,
         })
         .collect()
-}
-
-/// The ports whose loops `out` removes.
-fn removes(out: &[Out]) -> Vec<u16> {
-    let mut r: Vec<u16> = out
-        .iter()
-        .filter_map(|(_, c)| match c {
-            ToWorker::MediaRemove { port } => Some(*port),
-            _ => None,
-        })
-        .collect();
-    r.sort_unstable();
-    r
 }
 
 /// The port of the `m=<kind>` line of SDP `sdp`.

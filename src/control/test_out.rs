@@ -11,3 +11,16 @@ pub fn stateless(out: &[(u16, ToWorker)]) -> Vec<String> {
         })
         .collect()
 }
+
+/// The ports whose media `out` removes, sorted.
+pub fn removes(out: &[(u16, ToWorker)]) -> Vec<u16> {
+    let mut r: Vec<u16> = out
+        .iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::MediaRemove { port } => Some(*port),
+            _ => None,
+        })
+        .collect();
+    r.sort_unstable();
+    r
+}
