@@ -39,6 +39,11 @@ impl MediaPorts {
         self.next % self.allocs.len()
     }
 
+    /// RTP ports (port pairs) worker `w` can still hand out.
+    pub fn available_on(&self, w: usize) -> usize {
+        self.allocs.get(w).map_or(0, PortAllocator::available)
+    }
+
     /// An RTP port (even; RTCP is the next one) of worker `w`.
     pub fn alloc_on(&mut self, w: usize) -> Option<u16> {
         self.allocs.get_mut(w)?.alloc()
