@@ -7,7 +7,7 @@ use super::super::reply::{reply_to, Extra};
 use super::{build_request_ext, precondition, session_timer, AwaitingAck, Echo, EchoCall, Headers, MediaPorts, Out, Stage};
 use crate::config::typed::Refresher;
 use crate::endpoint::ToWorker;
-use crate::sdp::{self, MediaKind, SessionDescription};
+use crate::sdp::{self, SessionDescription};
 use crate::sip::transaction::TxId;
 use crate::sip::{Message, Method};
 use std::time::Instant;
@@ -151,13 +151,8 @@ impl Echo {
             };
             // A section of a kind not echoed yet (video added, RFC 3264 8.1) gets its echo;
             // an echoed stream the offer disables (port 0, 8.2) loses it and frees its pair.
-            let added: Vec<(MediaKind, u16)> = now_media.iter().filter(|m| !media.contains(m)).copied().collect();
-            let dropped: Vec<(MediaKind, u16)> = media.iter().filter(|m| !now_media.contains(m)).copied().collect();
-            installs = super::super::media_loops::free(w as u16, &dropped, ports);
-            installs.extend(super::install(w as u16, &added));
             if let Some(c) = self.calls.get_mut(&call_id) {
-                c.media.retain(|m| !dropped.contains(m));
-                c.media.extend(added);
+                installs = super::super::media_loops::reconcile(w as u16, &mut c.media, &now_media, ports);
             }
             met = precondition::offerer_met(&offer);
             if let Some(c) = self.calls.get_mut(&call_id) {

@@ -55,6 +55,20 @@ pub fn install(w: u16, media: &[Stream]) -> Vec<Out> {
     media.iter().map(|&s| install_to(w, s, None)).collect()
 }
 
+/// Brings the loops of a call on worker `w` from `media` to `now`, the streams of the
+/// answer to an in-call offer (RFC 3264 8): a stream no longer in it (disabled, port 0)
+/// loses its loop and its port pair, a new one (added, 8.1) gets a loop. `media` becomes
+/// `now`'s streams, in their order of arrival; the commands come removals first.
+pub fn reconcile(w: u16, media: &mut Vec<Stream>, now: &[Stream], ports: &mut MediaPorts) -> Vec<Out> {
+    let dropped: Vec<Stream> = media.iter().filter(|s| !now.contains(s)).copied().collect();
+    let added: Vec<Stream> = now.iter().filter(|s| !media.contains(s)).copied().collect();
+    let mut out = free(w, &dropped, ports);
+    out.extend(install(w, &added));
+    media.retain(|s| !dropped.contains(s));
+    media.extend(added);
+    out
+}
+
 /// Frees the ports of `media` and removes their loops from worker `w`.
 pub fn free(w: u16, media: &[Stream], ports: &mut MediaPorts) -> Vec<Out> {
     media

@@ -452,26 +452,20 @@ impl MtCalls {
             let answer = sdp::answer(&offer, &caps, &local, &mut |k| {
                 Some(media_loops::pick_port(&mut given, k, media, || ports.alloc_on(usize::from(w))).unwrap_or(0))
             });
-            let added: Vec<Stream> = given.iter().filter(|g| g.1 != 0 && !c.media.contains(g)).copied().collect();
             match answer {
                 Ok(mut a) => {
                     a.origin.session_id = c.offer.origin.session_id.clone();
                     c.offer.origin.session_version += 1;
                     body = Some(("application/sdp".to_owned(), a.to_string().into_bytes()));
-                    // A looped stream the offer no longer carries live (port 0, RFC 3264
-                    // 8.2) is stopped and its port pair freed.
-                    let dropped: Vec<Stream> = c.media.iter().filter(|s| !given.contains(s)).copied().collect();
-                    if !added.is_empty() || !dropped.is_empty() {
-                        loops = media_loops::free(w, &dropped, ports);
-                        loops.extend(media_loops::install(w, &added));
-                        c.media.retain(|s| !dropped.contains(s));
-                        c.media.extend(added);
+                    loops = media_loops::reconcile(w, &mut c.media, &given, ports);
+                    if !loops.is_empty() {
                         // RFC 3264 8: our next offer starts from this description.
                         c.offer = a;
                     }
                 }
                 Err(e) => {
-                    added.iter().for_each(|&(_, p)| ports.free(p));
+                    // The ports this answer took for new streams go back.
+                    given.iter().filter(|g| !c.media.contains(g)).for_each(|&(_, p)| ports.free(p));
                     return (reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string())), loops);
                 }
             }
