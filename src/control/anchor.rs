@@ -203,7 +203,7 @@ pub fn extend_for_reoffer(ports: &mut MediaPorts, anchors: &mut Vec<Anchor>, fro
 }
 
 /// A set of media sections by index (bit `i`: section `i`; an SDP body has at most
-/// [`MAX_MEDIA`] sections): those an in-call offer gave relays, or an answer disabled.
+/// [`MAX_MEDIA`] sections): those an in-call offer gave relays.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Added(pub u16);
 
@@ -224,40 +224,40 @@ impl Added {
     }
 }
 
+/// Removes the relays of section `a` and frees their ports; it keeps its place, unrelayed.
+fn drop_relay(ports: &mut MediaPorts, a: &mut Anchor) -> Commands {
+    let cmds = release(ports, std::slice::from_ref(a));
+    *a = Anchor::unrelayed(a.worker);
+    cmds
+}
+
 /// Removes the relays of the sections in `which` and frees their ports; they keep their
 /// places, unrelayed (a later offer may enable them again).
 pub fn unrelay(ports: &mut MediaPorts, anchors: &mut [Anchor], which: Added) -> Commands {
     let mut cmds = Vec::new();
     for (i, a) in anchors.iter_mut().enumerate() {
         if which.contains(i) && a.relayed() {
-            cmds.extend(release(ports, std::slice::from_ref(a)));
-            *a = Anchor::unrelayed(a.worker);
+            cmds.extend(drop_relay(ports, a));
         }
     }
     cmds
 }
 
-/// The relayed sections a 2xx answer disables (port 0, RFC 3264 6 and 8.2): their relays
-/// are no longer needed.
-pub fn disabled_by_answer(anchors: &[Anchor], body: &[u8]) -> Added {
-    let Ok((_, sections)) = SdpView::new_valid(body) else { return Added::default() };
-    let mut which = Added::default();
-    for (i, (a, m)) in anchors.iter().zip(sections.iter()).enumerate() {
-        if a.relayed() && m.port == 0 {
-            which.insert(i);
-        }
-    }
-    which
-}
-
-/// Learns, from an SDP answer (or offer) sent by one leg (`from_a`: the caller), that
-/// leg's media addresses the relays do not know yet, and returns the relay updates.
-pub fn learn_answer(anchors: &mut [Anchor], from_a: bool, body: &[u8]) -> Commands {
+/// What an SDP answer (or offer) sent by one leg (`from_a`: the caller) tells the
+/// relays, read in one pass: that leg's media addresses they do not know yet (relay
+/// updates), and, in a final 2xx answer (`final_ok`), the relayed sections it disables
+/// (port 0, RFC 3264 6 and 8.2), whose relays are removed and ports freed; those keep
+/// their places, unrelayed (a later offer may enable them again).
+pub fn learn_answer(ports: &mut MediaPorts, anchors: &mut [Anchor], from_a: bool, final_ok: bool, body: &[u8]) -> Commands {
     let Ok((_, sections)) = SdpView::new_valid(body) else { return Vec::new() };
     let mut cmds = Vec::new();
-    for (a, m) in anchors.iter_mut().zip(sections.iter()).filter(|(a, _)| a.relayed() && a.installed) {
+    for (a, m) in anchors.iter_mut().zip(sections.iter()).filter(|(a, _)| a.relayed()) {
+        if final_ok && m.port == 0 {
+            cmds.extend(drop_relay(ports, a));
+            continue;
+        }
         let (known, port, peer) = if from_a { (&mut a.remote_a, a.port_a, a.port_b) } else { (&mut a.remote_b, a.port_b, a.port_a) };
-        if known.is_none() && m.port != 0 && m.remote.is_some() {
+        if a.installed && known.is_none() && m.port != 0 && m.remote.is_some() {
             *known = m.remote;
             cmds.push((a.worker, ToWorker::MediaUpdate { port, spec: relay_spec(m.remote, peer) }));
         }

@@ -2,7 +2,7 @@
 //! anchoring of an arbitrary body taken as the caller's offer, then as the callee's
 //! answer and as in-call offers, with the invariants every anchored call relies on.
 
-use super::{anchor_answer, anchor_offer, disabled_by_answer, extend_for_reoffer, learn_answer, release, rewrite_for, unrelay, AnchorError, MediaPorts};
+use super::{anchor_answer, anchor_offer, extend_for_reoffer, learn_answer, release, rewrite_for, AnchorError, MediaPorts};
 use crate::sdp::SessionDescription;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -57,14 +57,13 @@ pub fn exercise(data: &[u8]) {
     // side did not know is learnt, once.
     let (cmds, added) = extend_for_reoffer(&mut ports, &mut anchors, false, data);
     assert!(cmds.is_empty() && added.is_empty());
-    learn_answer(&mut anchors, true, data);
-    assert!(learn_answer(&mut anchors, true, data).is_empty(), "an address is learnt once");
+    learn_answer(&mut ports, &mut anchors, true, false, data);
+    assert!(learn_answer(&mut ports, &mut anchors, true, false, data).is_empty(), "an address is learnt once");
     assert_eq!(anchors.len(), sd.media.len());
     // The same body as a 2xx answer: the relays of the sections it disables go, and go
     // once; the anchors keep their places.
-    let off = disabled_by_answer(&anchors, data);
-    unrelay(&mut ports, &mut anchors, off);
-    assert!(disabled_by_answer(&anchors, data).is_empty());
+    learn_answer(&mut ports, &mut anchors, false, true, data);
+    assert!(learn_answer(&mut ports, &mut anchors, false, true, data).is_empty(), "a relay is removed once");
     assert_eq!(anchors.len(), sd.media.len());
     for towards_b in [true, false] {
         if let Some(re) = rewrite_for(ip, &anchors, towards_b, data) {

@@ -76,11 +76,8 @@ impl Calls {
                     // Streams added by the offer learn the answerer's address here; those
                     // a final answer disables give their relays back.
                     if is_sdp(Some(&ct)) {
-                        learnt = anchor::learn_answer(&mut c.anchors, from == Leg::B, msg.body());
-                        if (200..300).contains(&code) {
-                            let off = anchor::disabled_by_answer(&c.anchors, msg.body());
-                            learnt.extend(anchor::unrelay(ports, &mut c.anchors, off));
-                        }
+                        let final_ok = (200..300).contains(&code);
+                        learnt = anchor::learn_answer(ports, &mut c.anchors, from == Leg::B, final_ok, msg.body());
                     }
                     c.anchors.as_slice()
                 }
