@@ -207,7 +207,12 @@ impl Rewriter {
 
     /// True when a rule or a forced user agent is configured (else nothing is rewritten).
     fn active(&self) -> bool {
-        !self.rules.is_empty() || (self.force_user_agent && !self.user_agent.is_empty())
+        !self.rules.is_empty() || self.wants_user_agent()
+    }
+
+    /// True when our user agent replaces the message's (`force_user_agent` with a value).
+    fn wants_user_agent(&self) -> bool {
+        self.force_user_agent && !self.user_agent.is_empty()
     }
 
     /// [`Self::rewrite`] of a message whose header section a caller's own pass has read
@@ -253,7 +258,7 @@ impl Rewriter {
             },
         };
         let any_rule = self.rules.iter().any(|r| selector.as_ref().is_some_and(|s| s.selects(r)));
-        let want_ua = self.force_user_agent && !self.user_agent.is_empty();
+        let want_ua = self.wants_user_agent();
         if !any_rule && (!want_ua || seen.only_ours) {
             // Nothing selected, and our own builders already wrote the user agent.
             return false;
@@ -265,7 +270,7 @@ impl Rewriter {
     /// `msg[..end]`, dropping those they replace; true (the message changed).
     fn rewrite_head(&self, msg: &mut Vec<u8>, end: usize, ua_name: &[u8], selector: Option<&Selector>) -> bool {
         let selected = |r: &CustomHeader| selector.is_some_and(|s| s.selects(r));
-        let want_ua = self.force_user_agent && !self.user_agent.is_empty();
+        let want_ua = self.wants_user_agent();
         let drops = |line: &[u8]| (want_ua && line_is(line, ua_name)) || self.rules.iter().any(|r| r.replace && selected(r) && line_is(line, r.name.as_bytes()));
         let kept = squeeze(msg, end, drops);
         let added: usize = self.rules.iter().filter(|r| selected(r)).map(|r| r.name.len() + r.value.len() + 4).sum::<usize>()
