@@ -15,7 +15,6 @@ use super::counters::{bump, WorkerCounters};
 use super::handler::Handler;
 use super::gso::{GsoBatch, GsoMsg};
 use super::outbox::{BufId, BufPool};
-use super::queue::EventFd;
 use super::sys;
 use super::worker::{Core, Driver, Io, Token};
 
@@ -214,10 +213,6 @@ impl Io for EpollDriver {
 
     fn deregister_udp(&mut self, fd: RawFd) {
         let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
-    }
-
-    fn notify(&mut self, efd: &EventFd) {
-        efd.notify();
     }
 
     fn flush_udp(&mut self, pool: &mut BufPool) {

@@ -19,10 +19,6 @@ use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
 
-/// What every eventfd write adds. A static, so an asynchronous write request's buffer
-/// outlives the request (`Io::notify`).
-pub(crate) static EVENTFD_ONE: u64 = 1;
-
 /// A non-blocking, close-on-exec eventfd.
 #[derive(Debug)]
 pub struct EventFd {
@@ -43,15 +39,10 @@ impl EventFd {
 
     /// Adds 1 to the counter, making the fd readable.
     pub fn notify(&self) {
-        Self::notify_fd(self.fd.as_raw_fd());
-    }
-
-    /// [`EventFd::notify`] on the raw fd of an eventfd that a backend's failed write
-    /// request names (`Io::notify`); the waker that owns it outlives the worker.
-    pub(crate) fn notify_fd(fd: RawFd) {
-        // Safety: writes 8 bytes from a valid local u64 to an fd. EAGAIN (counter at its
-        // maximum) still leaves the fd readable, so the result can be ignored.
-        unsafe { libc::write(fd, (&EVENTFD_ONE as *const u64).cast(), 8) };
+        let one: u64 = 1;
+        // Safety: writes 8 bytes from a valid local u64 to our own fd. EAGAIN (counter at
+        // its maximum) still leaves the fd readable, so the result can be ignored.
+        unsafe { libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
     }
 
     /// Resets the counter to 0 (the fd stops being readable).
@@ -61,16 +52,15 @@ impl EventFd {
         unsafe { libc::read(self.fd.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
     }
 
-    /// Blocks until the fd is readable or `timeout` passes (`None`: forever); true when
-    /// it is readable.
-    pub fn wait(&self, timeout: Option<Duration>) -> bool {
+    /// Blocks until the fd is readable or `timeout` passes (`None`: forever).
+    pub fn wait(&self, timeout: Option<Duration>) {
         let ms = match timeout {
             None => -1,
             Some(d) => d.as_millis().min(i32::MAX as u128) as i32,
         };
         let mut pfd = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
         // Safety: one valid pollfd on the stack, count 1.
-        unsafe { libc::poll(&mut pfd, 1, ms) == 1 }
+        unsafe { libc::poll(&mut pfd, 1, ms) };
     }
 }
 
@@ -86,17 +76,20 @@ impl AsFd for EventFd {
     }
 }
 
-/// The consumer side's wake-up: an eventfd and a flag saying the consumer may sleep.
+/// The consumer side's wake-up: an eventfd, a flag saying the consumer may sleep and a
+/// flag saying the eventfd was written since the consumer last drained it (so a turn
+/// that nobody woke costs no read).
 #[derive(Debug)]
 pub struct Waker {
     efd: EventFd,
     sleeping: AtomicBool,
+    written: AtomicBool,
 }
 
 impl Waker {
     /// Creates a waker with a fresh eventfd.
     pub fn new() -> io::Result<Waker> {
-        Ok(Waker { efd: EventFd::new()?, sleeping: AtomicBool::new(false) })
+        Ok(Waker { efd: EventFd::new()?, sleeping: AtomicBool::new(false), written: AtomicBool::new(false) })
     }
 
     /// The eventfd the consumer polls.
@@ -106,21 +99,22 @@ impl Waker {
 
     /// Producer side: wakes the consumer if it announced it may sleep.
     pub fn wake(&self) {
-        self.wake_via(EventFd::notify);
-    }
-
-    /// [`Waker::wake`] with the eventfd write left to `write`: a worker hands it to its
-    /// backend, which may carry it out with its next submission (`Io::notify`).
-    pub(crate) fn wake_via(&self, write: impl FnOnce(&EventFd)) {
         if self.sleeping.swap(false, Ordering::SeqCst) {
-            write(&self.efd);
+            self.notify();
         }
     }
 
     /// Wakes the consumer unconditionally (shutdown).
     pub fn force_wake(&self) {
         self.sleeping.store(false, Ordering::SeqCst);
+        self.notify();
+    }
+
+    /// Writes the eventfd, then records it: a consumer that sees `written` drains a
+    /// counter that already holds this write (one that misses it drains next turn).
+    fn notify(&self) {
         self.efd.notify();
+        self.written.store(true, Ordering::SeqCst);
     }
 
     /// Consumer side: announce sleep. The caller must re-check its queues after this and
@@ -139,12 +133,11 @@ impl Waker {
     }
 
     /// [`Waker::finish_sleep`] for a consumer that waits with a level-triggered poll
-    /// ([`EventReceiver::recv_timeout`]) and found the eventfd `readable`: the counter is
-    /// reset, or the next poll would return at once. A write that lands after a skipped
-    /// wait is drained by the next wait, which it ends at once (one spare turn).
-    pub fn finish_sleep_level(&self, readable: bool) {
+    /// ([`EventReceiver::recv_timeout`]): the counter is reset when it was written, or the
+    /// next poll would return at once.
+    pub fn finish_sleep_level(&self) {
         self.sleeping.store(false, Ordering::SeqCst);
-        if readable {
+        if self.written.swap(false, Ordering::SeqCst) {
             self.efd.drain();
         }
     }
@@ -282,8 +275,10 @@ impl<E> EventReceiver<E> {
             if now >= deadline {
                 return None;
             }
-            let readable = self.prepare_wait() && self.waker.eventfd().wait(Some(deadline - now));
-            self.waker.finish_sleep_level(readable);
+            if self.prepare_wait() {
+                self.waker.eventfd().wait(Some(deadline - now));
+            }
+            self.waker.finish_sleep_level();
         }
     }
 

@@ -369,9 +369,6 @@ mod tests {
             Ok(())
         }
         fn deregister_udp(&mut self, _: RawFd) {}
-        fn notify(&mut self, efd: &crate::engine::queue::EventFd) {
-            efd.notify();
-        }
     }
 
     fn pair() -> (OwnedFd, OwnedFd) {

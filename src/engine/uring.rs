@@ -18,7 +18,6 @@ use super::counters::{bump, WorkerCounters};
 use super::handler::Handler;
 use super::gso::{GsoBatch, GsoMsg};
 use super::outbox::{BufId, BufPool};
-use super::queue::{EventFd, EVENTFD_ONE};
 use super::sys;
 use super::worker::{Core, Driver, Io, Token};
 
@@ -328,10 +327,6 @@ impl UringDriver {
             Token::ConnWrite { slot, generation } if res >= 0 => core.conn_writable(slot, generation, now, self),
             Token::UdpSend(slot) => self.on_send_done(slot, res, core.out.pool()),
             Token::UdpTrain(idx) => self.on_train_done(idx, res, core.out.pool()),
-            Token::Notify(fd) => {
-                bump(&self.counters.send_errors, 1);
-                EventFd::notify_fd(fd as RawFd);
-            }
             _ => {}
         }
     }
@@ -408,24 +403,6 @@ impl Io for UringDriver {
 
     fn deregister_udp(&mut self, fd: RawFd) {
         self.cancel_fd(fd);
-    }
-
-    /// The write goes out in the io_uring_enter that ends the turn and then sleeps: one
-    /// system call instead of a write(2) and the enter, and the woken thread's preemption
-    /// of this one falls into the sleep that follows instead of the return from write(2)
-    /// (a switch away and back just to go to sleep). An eventfd write never blocks, so it
-    /// completes inline. Success posts no completion (CQE_SKIP_SUCCESS), which would end
-    /// the wait at once; a failure posts one and is retried directly (`Token::Notify`).
-    fn notify(&mut self, efd: &EventFd) {
-        let fd = efd.as_raw_fd();
-        let e = opcode::Write::new(Fd(fd), (&EVENTFD_ONE as *const u64).cast(), 8)
-            .offset(u64::MAX)
-            .build()
-            .flags(squeue::Flags::SKIP_SUCCESS)
-            .user_data(Token::Notify(fd as u32).encode());
-        if self.push(e).is_err() {
-            efd.notify();
-        }
     }
 }
 

@@ -13,7 +13,7 @@ use super::counters::{bump, WorkerCounters};
 use super::gso::GsoBatch;
 use super::handler::{Handler, SocketId};
 use super::outbox::{BufId, BufPool, Op, Outbox};
-use super::queue::{EventFd, Receiver, Waker};
+use super::queue::{Receiver, Waker};
 use super::sockets::MEDIA_BIT;
 use super::tcp::Tcp;
 
@@ -27,8 +27,6 @@ pub(crate) enum Token {
     ConnWrite { slot: u32, generation: u32 },
     UdpSend(u32),
     UdpTrain(u32),
-    /// An eventfd write (`Io::notify`) whose request failed; the fd is retried directly.
-    Notify(u32),
     Ignore,
 }
 
@@ -43,7 +41,6 @@ impl Token {
             Token::UdpSend(i) => (6, 0, i),
             Token::Ignore => (7, 0, 0),
             Token::UdpTrain(i) => (8, 0, i),
-            Token::Notify(fd) => (9, 0, fd),
         };
         (kind << 56) | ((g as u64 & 0xffff) << 32) | i as u64
     }
@@ -58,7 +55,6 @@ impl Token {
             5 => Token::ConnWrite { slot: i, generation: g },
             6 => Token::UdpSend(i),
             8 => Token::UdpTrain(i),
-            9 => Token::Notify(i),
             _ => Token::Ignore,
         }
     }
@@ -84,9 +80,6 @@ pub(crate) trait Io {
     fn register_udp(&mut self, fd: RawFd, token: Token) -> io::Result<()>;
     /// Stops receiving on a run-time UDP socket (called before its fd is closed).
     fn deregister_udp(&mut self, fd: RawFd);
-    /// Writes `efd` to wake the thread that waits on it. The backend may carry the write
-    /// with its next submission, which it makes before it sleeps.
-    fn notify(&mut self, efd: &EventFd);
 }
 
 /// A backend: arms the worker's sources, then waits and dispatches.
@@ -134,16 +127,11 @@ impl<H: Handler> Core<H> {
     /// that only carried out the control thread's commands would otherwise wake it from
     /// the sleep it just started, to find its queues empty (one of the two context
     /// switches of every round trip at low rates).
-    /// The write goes through the backend (`Io::notify`) unless the turn ends in a
-    /// batching sleep (`EngineConfig::coalesce`), which must not hold the wake-up back.
-    fn wake_control(&mut self, io: &mut impl Io) {
+    fn wake_control(&mut self) {
         let events = self.counters.events.load(Ordering::Relaxed);
         if events != self.events_woken {
             self.events_woken = events;
-            match self.coalesce {
-                Some(_) => self.control.wake(),
-                None => self.control.wake_via(|efd| io.notify(efd)),
-            }
+            self.control.wake();
         }
     }
 
@@ -324,7 +312,7 @@ pub(crate) fn run<H: Handler, D: Driver>(core: &mut Core<H>, d: &mut D) -> io::R
         core.run_commands(now, d);
         let deadline = core.run_timers(now);
         core.exec_ops(now, d);
-        core.wake_control(d);
+        core.wake_control();
         core.waker.prepare_sleep();
         let busy = !core.cmds.is_empty() || core.stopped();
         if let (Some(interval), false) = (core.coalesce, busy) {
