@@ -109,6 +109,14 @@ fn video_added_by_a_re_invite_reaches_the_callee_and_comes_back_on_relay_ports()
     call_through("upgrade", "sipp/upgrade_uac.xml", "sipp/upgrade_uas.xml", "5");
 }
 
+#[test]
+fn a_late_offer_in_the_callees_200_is_answered_in_the_callers_ack_through_the_relays() {
+    // RFC 3264 4: SIPp's UAC sends an INVITE without SDP and checks the 200's offer points
+    // at ringcore's relay; SIPp's UAS checks that ringcore's ACK carries the answer, on a
+    // relay port too.
+    call_through("late_offer", "sipp/late_offer_uac.xml", "sipp/late_offer_uas.xml", "5");
+}
+
 fn invite(to: &str, sock: &UdpSocket, core: &Core) -> String {
     let l = sock.local_addr().unwrap();
     let msg = format!(

@@ -67,7 +67,7 @@ fn bench(c: &mut Criterion) {
         });
         let (mut anchors, _, _) = anchor_offer(&mut p, sdp.as_bytes()).expect("valid offer");
         c.bench_function(&format!("answer/{name}"), |b| {
-            b.iter(|| black_box(anchor_answer(p.ip, &mut anchors, black_box(sdp.as_bytes()))))
+            b.iter(|| black_box(anchor_answer(&mut p, &mut anchors, black_box(sdp.as_bytes()))))
         });
     }
 }

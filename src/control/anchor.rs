@@ -104,13 +104,20 @@ pub enum AnchorError {
 /// them with the offer for the callee (bytes) and the offer's media sections.
 /// The body is checked as the SDP parser would (RFC 8866) and patched in place.
 pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>, Vec<u8>, Sections), AnchorError> {
+    anchor_offer_from(ports, true, body)
+}
+
+/// [`anchor_offer`] for an offer from either leg (`from_a`: the caller): the callee's
+/// offer in the 2xx to an INVITE without one (RFC 3264 4, "late offer") is anchored
+/// the other way round, its addresses the callee's and the patched offer for the caller.
+pub fn anchor_offer_from(ports: &mut MediaPorts, from_a: bool, body: &[u8]) -> Result<(Vec<Anchor>, Vec<u8>, Sections), AnchorError> {
     let (view, sections) = SdpView::new_valid(body).map_err(|e| AnchorError::Sdp(e.to_string()))?;
     let w = ports.pick_worker();
     let mut anchors = Vec::with_capacity(sections.len());
     let mut out_ports = [None; MAX_MEDIA];
     for (m, out) in sections.iter().zip(out_ports.iter_mut()) {
         // RFC 3264 5.1: a port 0 offers the stream disabled; it stays 0 towards the
-        // callee and gets no ports. A section with no address has nothing to relay to.
+        // answerer and gets no ports. A section with no address has nothing to relay to.
         if m.port == 0 || m.remote.is_none() {
             anchors.push(Anchor::unrelayed(w as u16));
             continue;
@@ -121,8 +128,9 @@ pub fn anchor_offer(ports: &mut MediaPorts, body: &[u8]) -> Result<(Vec<Anchor>,
             }
             return Err(AnchorError::NoPorts);
         };
-        anchors.push(Anchor { worker: w as u16, port_a: pa, port_b: pb, remote_a: m.remote, remote_b: None, installed: false });
-        *out = Some(pb);
+        let (remote_a, remote_b) = if from_a { (m.remote, None) } else { (None, m.remote) };
+        anchors.push(Anchor { worker: w as u16, port_a: pa, port_b: pb, remote_a, remote_b, installed: false });
+        *out = Some(if from_a { pb } else { pa });
     }
     let bytes = patch(&view, ports.ip, &out_ports);
     Ok((anchors, bytes, sections))
@@ -143,16 +151,29 @@ fn relay_spec(remote: Option<SocketAddr>, peer_port: u16) -> MediaSpec {
 }
 
 /// Anchors the callee's answer: learns the callee's addresses, returns the
-/// answer for the caller and the relays to install (or update).
-pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<(Vec<u8>, Commands)> {
+/// answer for the caller and the relays to install (or update). The relays of the
+/// sections the answer rejects are removed and their ports freed (RFC 3264 6: the stream
+/// is off); the sections keep their places.
+pub fn anchor_answer(ports: &mut MediaPorts, anchors: &mut [Anchor], body: &[u8]) -> Option<(Vec<u8>, Commands)> {
+    anchor_answer_from(ports, anchors, false, body)
+}
+
+/// [`anchor_answer`] for an answer from either leg (`from_a`: the caller's answer in its
+/// ACK to a 2xx that carried the callee's offer, RFC 3264 4).
+pub fn anchor_answer_from(ports: &mut MediaPorts, anchors: &mut [Anchor], from_a: bool, body: &[u8]) -> Option<(Vec<u8>, Commands)> {
     let (view, sections) = SdpView::new_valid(body).ok()?;
     let mut cmds = Vec::with_capacity(2 * anchors.len());
     let mut out_ports = [None; MAX_MEDIA];
     for (i, a) in anchors.iter_mut().enumerate().filter(|(_, a)| a.relayed()) {
-        a.remote_b = sections.get(i).and_then(|m| m.remote);
+        let Some(remote) = sections.get(i).and_then(|m| m.remote) else {
+            // RFC 3264 6: rejected (port 0, or nothing to send to): it stays 0 onwards.
+            cmds.extend(drop_relay(ports, a));
+            continue;
+        };
+        let towards_offerer = if from_a { a.port_b } else { a.port_a };
+        *(if from_a { &mut a.remote_a } else { &mut a.remote_b }) = Some(remote);
         if let Some(p) = out_ports.get_mut(i) {
-            // RFC 3264 6: a section the callee rejected stays rejected (port 0).
-            *p = a.remote_b.map(|_| a.port_a);
+            *p = Some(towards_offerer);
         }
         let (sa, sb) = (relay_spec(a.remote_a, a.port_b), relay_spec(a.remote_b, a.port_a));
         if a.installed {
@@ -164,7 +185,7 @@ pub fn anchor_answer(ip: IpAddr, anchors: &mut [Anchor], body: &[u8]) -> Option<
             a.installed = true;
         }
     }
-    Some((patch(&view, ip, &out_ports), cmds))
+    Some((patch(&view, ports.ip, &out_ports), cmds))
 }
 
 /// Gives relay ports to the media sections an in-call offer from one leg (`from_a`:

@@ -46,7 +46,7 @@ pub fn exercise(data: &[u8]) {
         assert!(!a.relayed() || (PORT_MIN..=PORT_MAX).contains(&a.port_a) && (PORT_MIN..=PORT_MAX).contains(&a.port_b));
     }
     // The same body as the callee's answer: the caller sees our ports where relayed.
-    if let Some((answer, _cmds)) = anchor_answer(ip, &mut anchors, data) {
+    if let Some((answer, _cmds)) = anchor_answer(&mut ports, &mut anchors, data) {
         let back = m_ports("the answer to the caller", &answer);
         for (a, p) in anchors.iter().zip(&back) {
             assert!(*p == 0 || (a.relayed() && *p == a.port_a), "answer port {p} is not ours");

@@ -96,7 +96,7 @@ fn offer_and_answer_equal_the_parse_emit_output() {
             assert_eq!(String::from_utf8_lossy(&offer), String::from_utf8_lossy(&oracle_offer(ip, body.as_bytes(), &anchors)));
             let answer = answer_of(body);
             assert_ne!(offer, body.as_bytes(), "ports and addresses change");
-            let (out, _) = anchor_answer(ip, &mut anchors, answer.as_bytes()).expect("valid answer");
+            let (out, _) = anchor_answer(&mut p, &mut anchors, answer.as_bytes()).expect("valid answer");
             assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&oracle_answer(ip, answer.as_bytes(), &anchors)));
             for towards_b in [true, false] {
                 let ports: Vec<Option<u16>> = SessionDescription::parse(body.as_bytes())
@@ -140,17 +140,10 @@ fn a_section_offered_with_port_0_stays_disabled_and_takes_no_ports() {
     assert_eq!(anchors.len(), 2, "one place per section");
     assert!(anchors[0].relayed() && !anchors[1].relayed());
     assert_eq!(sd.media.iter().map(|m| m.port).collect::<Vec<_>>(), [anchors[0].port_b, 0]);
-    let (answer, cmds) = anchor_answer(ip, &mut anchors, answer_of(V6_REJECTED).as_bytes()).expect("valid answer");
+    let (answer, cmds) = anchor_answer(&mut p, &mut anchors, answer_of(V6_REJECTED).as_bytes()).expect("valid answer");
     let sd = SessionDescription::parse(&answer).expect("the patched answer is valid SDP");
     assert_eq!(sd.media.iter().map(|m| m.port).collect::<Vec<_>>(), [anchors[0].port_a, 0]);
-    let installed: Vec<u16> = cmds
-        .iter()
-        .filter_map(|(_, c)| match c {
-            ToWorker::MediaInstall { port, .. } => Some(*port),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(installed, [anchors[0].port_a, anchors[0].port_b]);
+    assert_eq!(installs(&cmds), [anchors[0].port_a, anchors[0].port_b]);
     // Only the relayed pair goes back: two allocations and two frees.
     let cmds = release(&mut p, &anchors);
     assert_eq!(cmds.len(), 2);
@@ -227,7 +220,7 @@ fn malformed_bodies_are_refused_as_the_parser_refuses_them() {
             Err(AnchorError::Sdp(e)) => assert_eq!(e, want, "{}", String::from_utf8_lossy(body)),
             other => panic!("{} not refused: {:?}", String::from_utf8_lossy(body), other.map(|r| r.1)),
         }
-        assert!(anchor_answer(ip, &mut [], body).is_none());
+        assert!(anchor_answer(&mut p, &mut [], body).is_none());
         assert!(rewrite_for(ip, &[], true, body).is_none());
     }
 }
@@ -260,4 +253,65 @@ fn seeded_mutations_of_real_offers_keep_the_anchoring_invariants() {
     for body in seeds {
         fuzzing::exercise(body.as_bytes());
     }
+}
+
+/// The worker's free ports (the tests' `ports` has two workers; a call uses one).
+fn free(p: &MediaPorts) -> usize {
+    p.available_on(0) + p.available_on(1)
+}
+
+/// The ports of the MediaInstall commands in `cmds`, in order.
+fn installs(cmds: &Commands) -> Vec<u16> {
+    cmds.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::MediaInstall { port, .. } => Some(*port),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_answer_rejecting_a_relayed_section_frees_its_relay() {
+    // RFC 3264 6: the callee answers the video with port 0. The caller sees 0, no relay
+    // is installed for it and its two ports go back at once, not at the call's end.
+    let ip = IpAddr::from([10, 0, 0, 2]);
+    let mut p = ports(ip);
+    let before = free(&p);
+    let (mut anchors, _, _) = anchor_offer(&mut p, TWO_MEDIA.as_bytes()).expect("valid offer");
+    assert!(anchors.iter().all(Anchor::relayed));
+    assert_eq!(free(&p), before - 4);
+    let answer = answer_of(TWO_MEDIA).replace("m=video 51372/2", "m=video 0");
+    let (out, cmds) = anchor_answer(&mut p, &mut anchors, answer.as_bytes()).expect("valid answer");
+    let sd = SessionDescription::parse(&out).expect("the patched answer is valid SDP");
+    assert_eq!(sd.media.iter().map(|m| m.port).collect::<Vec<_>>(), [anchors[0].port_a, 0]);
+    assert_eq!(installs(&cmds), [anchors[0].port_a, anchors[0].port_b]);
+    assert!(!anchors[1].relayed(), "the rejected section keeps its place, unrelayed");
+    assert_eq!(free(&p), before - 2);
+    assert_eq!(release(&mut p, &anchors).len(), 2);
+    assert_eq!(free(&p), before);
+}
+
+#[test]
+fn a_late_offer_from_the_callee_is_anchored_the_other_way_round() {
+    // RFC 3264 4: the INVITE had no offer; the callee's 2xx has it and the caller's ACK
+    // the answer. The caller sees our leg-A ports, the callee our leg-B ports, and each
+    // relay sends to the address of the leg it faces.
+    let ip = IpAddr::from([10, 0, 0, 2]);
+    let mut p = ports(ip);
+    let (mut anchors, offer, _) = anchor_offer_from(&mut p, false, TWO_MEDIA.as_bytes()).expect("valid offer");
+    let sd = SessionDescription::parse(&offer).expect("the patched offer is valid SDP");
+    assert_eq!(sd.media.iter().map(|m| m.port).collect::<Vec<_>>(), anchors.iter().map(|a| a.port_a).collect::<Vec<_>>());
+    assert_eq!(anchors[0].remote_b, Some("192.0.2.10:49170".parse().expect("literal")));
+    assert_eq!(anchors[0].remote_a, None);
+    let answer = answer_of(TWO_MEDIA);
+    let (out, cmds) = anchor_answer_from(&mut p, &mut anchors, true, answer.as_bytes()).expect("valid answer");
+    let sd = SessionDescription::parse(&out).expect("the patched answer is valid SDP");
+    assert_eq!(sd.media.iter().map(|m| m.port).collect::<Vec<_>>(), anchors.iter().map(|a| a.port_b).collect::<Vec<_>>());
+    assert_eq!(anchors[0].remote_a, Some("198.51.100.10:49170".parse().expect("literal")));
+    let to_caller = cmds.iter().find_map(|(_, c)| match c {
+        ToWorker::MediaInstall { port, spec } if *port == anchors[0].port_a => Some(spec.remote_rtp),
+        _ => None,
+    });
+    assert_eq!(to_caller, Some(anchors[0].remote_a), "leg A's relay sends to the caller");
+    assert_eq!(installs(&cmds).len(), 4);
 }

@@ -8,7 +8,9 @@
 //! is sent by the B2BUA on leg B (13.2.2.4), BYE from either side (15.1),
 //! CANCEL (9.1/9.2), in-dialog requests (re-INVITE, UPDATE in early and
 //! confirmed dialogs, PRACK with its RAck mapped, INFO, ...) are relayed to
-//! the other leg, media is anchored (see `anchor`). Reliable provisional
+//! the other leg, media is anchored (see `anchor`); an offer in a 2xx is
+//! answered in our ACK once the requester's ACK brings the answer
+//! (`calls_late_offer`, RFC 3264 4). Reliable provisional
 //! responses travel end to end with their RSeq (RFC 3262). Session timers
 //! (RFC 4028): 422 below Min-SE, Session-Expires/Min-SE asked on leg B, the
 //! negotiated interval watched, BYE to both legs when no refresh came.
@@ -52,6 +54,9 @@ mod reoffer;
 mod relay;
 #[path = "calls_build.rs"]
 mod build;
+#[path = "calls_late_offer.rs"]
+mod late_offer;
+use late_offer::HeldAck;
 pub(super) use build::{build_request, build_request_ext, decimal, itoa_buf, Headers};
 use build::{b_leg_options, caller_imei, copy_headers, is_sdp, sdp_for, tokens_except};
 
@@ -130,6 +135,11 @@ struct Call {
     /// The 2xx relayed to the leg that sent the (re-)INVITE, retransmitted until its ACK
     /// (RFC 3261 13.3.1.4).
     unacked: Option<(Leg, AwaitingAck)>,
+    /// Our ACK for a 2xx that carried an offer, waiting for the answer ([`HeldAck`]).
+    held_ack: Option<HeldAck>,
+    /// The ACK sent on leg B when it carried an answer (repeated for a retransmitted
+    /// 2xx); None: the ACK is built again.
+    b_ack: Option<Vec<u8>>,
 }
 
 impl Call {
@@ -513,6 +523,8 @@ impl Calls {
             qos,
             caller_imei: self.policy.modifiers.uses_imei().then(|| caller_imei(bindings, &caller)).flatten(),
             unacked: None,
+            held_ack: None,
+            b_ack: None,
             caller,
             callee,
         };
@@ -611,9 +623,14 @@ impl Calls {
             copy_headers(msg, &[HeaderName::Require, HeaderName::RSeq, HeaderName::MinSe, HeaderName::Unsupported], &mut extra.headers);
         }
         let mut media_cmds = Vec::new();
+        let late_offer = late_offer::offer_in_2xx(&req, msg);
         if let (Some(ct), false) = (&ctype, body.is_empty()) {
-            // The callee's SDP answer goes to the caller pointing at our ports.
-            let anchored = if call.anchors.is_empty() { None } else { anchor::anchor_answer(ports.ip, &mut call.anchors, body) };
+            // The callee's SDP answer (or late offer) goes to the caller pointing at our ports.
+            let anchored = match (late_offer, call.anchors.is_empty()) {
+                (true, true) => late_offer::anchor_late_offer(ports, &mut call.anchors, body).map(|offer| (offer, Vec::new())),
+                (false, false) => anchor::anchor_answer(ports, &mut call.anchors, body),
+                _ => None,
+            };
             let body = match anchored {
                 Some((answer, cmds)) => {
                     media_cmds = cmds;
@@ -652,11 +669,18 @@ impl Calls {
                 }
                 call.state = CallState::Started;
                 call.a_tx = None;
-                // RFC 3261 13.2.2.4: the UAC acknowledges the 2xx itself.
+                // RFC 3261 13.2.2.4: the UAC acknowledges the 2xx itself; an ACK to a
+                // late offer waits for the caller's answer.
                 let ack_branch = branch_for(id, "a", self.next());
-                let call = &self.calls[&id];
-                let ack = self.request(&call.b, "ACK", 1, &ack_branch, None, b"", None);
-                out.push((call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack }));
+                if late_offer {
+                    if let Some(call) = self.calls.get_mut(&id) {
+                        call.held_ack = Some(HeldAck { to: Leg::B, cseq: 1, branch: ack_branch });
+                    }
+                } else {
+                    let call = &self.calls[&id];
+                    let ack = self.request(&call.b, "ACK", 1, &ack_branch, None, b"", None);
+                    out.push((call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack }));
+                }
                 self.schedule(id);
                 if first {
                     self.count_outcome(code);
@@ -677,11 +701,18 @@ impl Calls {
         out
     }
 
-    /// A 2xx retransmission on leg B without a transaction: ACK it again.
+    /// A 2xx retransmission on leg B without a transaction: ACK it again (the ACK
+    /// with the answer to a late offer, or none while the caller's answer is awaited).
     pub fn on_stray_2xx(&mut self, msg: &Message<'_>) -> Vec<Out> {
         let Some(branch) = top_branch(msg).map(lossy) else { return vec![] };
         let Some(call) = self.invite_call(&branch).and_then(|id| self.calls.get(&id)) else { return vec![] };
-        let ack = self.request(&call.b, "ACK", 1, &format!("{branch}a"), None, b"", None);
+        if call.held_ack.as_ref().is_some_and(|h| h.to == Leg::B) {
+            return vec![];
+        }
+        let ack = match &call.b_ack {
+            Some(ack) => ack.clone(),
+            None => self.request(&call.b, "ACK", 1, &format!("{branch}a"), None, b"", None),
+        };
         vec![(call.b.worker, ToWorker::SendStateless { peer: call.b.peer, msg: ack })]
     }
 
@@ -696,6 +727,7 @@ impl Calls {
             if msg.method() == Some(Method::Ack) {
                 if let Some(call) = self.calls.get_mut(&id).filter(acked) {
                     call.unacked = None;
+                    return self.release_held_ack(id, leg, msg, ports);
                 }
             }
             return vec![];

@@ -2,7 +2,8 @@
 //! UPDATE, PRACK, INFO, MESSAGE, ...) and their answers: the SDP kept pointing at the
 //! call's relays, streams an offer adds given relays of their own and given back when
 //! the offer fails or the answer disables them (RFC 3264 8), the 2xx to a re-INVITE
-//! acknowledged on our side and retransmitted to its sender until its ACK.
+//! acknowledged on our side and retransmitted to its sender until its ACK (which carries
+//! the answer when the 2xx carried the offer, see `calls_late_offer`).
 
 use super::*;
 
@@ -69,6 +70,8 @@ impl Calls {
             self.schedule(call_id);
         }
         let mut learnt = Vec::new();
+        // RFC 3264 4: a re-INVITE without a body gets the other leg's offer here.
+        let late_offer = late_offer::offer_in_2xx(&req, msg);
         if let (Some(ct), false) = (msg.header(HeaderName::ContentType), msg.body().is_empty()) {
             let ct = text(ct);
             let anchors = match self.calls.get_mut(&call_id) {
@@ -77,7 +80,11 @@ impl Calls {
                     // a final answer disables give their relays back.
                     if is_sdp(Some(&ct)) {
                         let final_ok = (200..300).contains(&code);
-                        learnt = anchor::learn_answer(ports, &mut c.anchors, from == Leg::B, final_ok, msg.body());
+                        if late_offer && !c.anchors.is_empty() {
+                            // The offer may add streams: they get relays as a re-offer's do.
+                            learnt = anchor::extend_for_reoffer(ports, &mut c.anchors, from == Leg::B, msg.body()).0;
+                        }
+                        learnt.extend(anchor::learn_answer(ports, &mut c.anchors, from == Leg::B, final_ok, msg.body()));
                     }
                     c.anchors.as_slice()
                 }
@@ -105,10 +112,18 @@ impl Calls {
             }
             if is_invite && (200..300).contains(&code) {
                 if let Some(call) = self.calls.get(&call_id) {
-                    let other = if from == Leg::A { &call.b } else { &call.a };
+                    let (to, other) = if from == Leg::A { (Leg::B, &call.b) } else { (Leg::A, &call.a) };
                     let cseq = msg.cseq().map(|c| c.seq).unwrap_or(other.cseq);
-                    let ack = self.request(other, "ACK", cseq, &format!("{branch}a"), None, b"", None);
-                    out.push((other.worker, ToWorker::SendStateless { peer: other.peer, msg: ack }));
+                    let branch = format!("{branch}a");
+                    if late_offer {
+                        // Our ACK carries the answer that the requester's ACK brings.
+                        if let Some(call) = self.calls.get_mut(&call_id) {
+                            call.held_ack = Some(HeldAck { to, cseq, branch });
+                        }
+                    } else {
+                        let ack = self.request(other, "ACK", cseq, &branch, None, b"", None);
+                        out.push((other.worker, ToWorker::SendStateless { peer: other.peer, msg: ack }));
+                    }
                 }
             }
         }

@@ -96,11 +96,29 @@ impl World {
 
     /// The caller's INVITE; returns the INVITE sent on leg B.
     fn invite(&mut self, extra: &str) -> Vec<String> {
-        let raw = request("INVITE", 7, "", extra, SDP);
+        texts(&self.invite_with(extra, SDP))
+    }
+
+    /// The caller's INVITE with `body` (empty: no offer); every command it yields.
+    fn invite_with(&mut self, extra: &str, body: &str) -> Vec<Out> {
+        let raw = request("INVITE", 7, "", extra, body);
         let tx = self.tx(&raw);
         let msg = Message::parse(raw.as_bytes()).expect("parses");
-        let out = self.calls.on_invite(Incoming { now: self.t0, worker: 0, tx, peer: caller_peer(), msg: &msg }, &self.hss, &self.bindings, &mut self.ports);
-        texts(&out)
+        self.calls.on_invite(Incoming { now: self.t0, worker: 0, tx, peer: caller_peer(), msg: &msg }, &self.hss, &self.bindings, &mut self.ports)
+    }
+
+    /// A call answered (200 with [`SDP`]) and acknowledged: the INVITE sent on leg B.
+    fn answered(&mut self) -> Vec<String> {
+        let b = self.invite("");
+        self.respond(Duration::ZERO, &b[0], "200 OK", "", SDP);
+        assert!(self.ack_from_caller().is_empty());
+        b
+    }
+
+    /// The callee's 2xx to the INVITE `to_b` again, outside its transaction; what we send.
+    fn stray_2xx(&mut self, to_b: &str) -> Vec<String> {
+        let raw = format!("SIP/2.0 200 OK\r\n{}", to_b.split_once("\r\n").map_or("", |r| r.1));
+        texts(&self.calls.on_stray_2xx(&Message::parse(raw.as_bytes()).expect("parses")))
     }
 
     /// The callee's response to the leg B request `req`.
@@ -134,9 +152,14 @@ impl World {
 
     /// The caller's ACK for the 2xx to its (re-)INVITE with CSeq number `cseq`.
     fn ack_from_caller_for(&mut self, cseq: u32) -> Vec<String> {
-        let raw = request("ACK", cseq, ";tag=rca1", "", "");
+        texts(&self.ack_from_caller_with(cseq, ""))
+    }
+
+    /// The caller's ACK with `body` (an answer to an offer in the 2xx); every command.
+    fn ack_from_caller_with(&mut self, cseq: u32, body: &str) -> Vec<Out> {
+        let raw = request("ACK", cseq, ";tag=rca1", "", body);
         let msg = Message::parse(raw.as_bytes()).expect("parses");
-        texts(&self.calls.on_in_dialog(0, None, &msg, &mut self.ports))
+        self.calls.on_in_dialog(0, None, &msg, &mut self.ports)
     }
 
     /// An in-dialog request from the caller.
@@ -390,9 +413,7 @@ fn stateless_peers(out: &[Out]) -> Vec<SocketAddr> {
 #[test]
 fn rfc3261_13_3_1_4_the_2xx_of_a_relayed_re_invite_is_retransmitted_to_its_sender() {
     let mut w = world_with("timer_t1: 0.5, timer_t2: 4,", "");
-    let b = w.invite("");
-    w.respond(Duration::ZERO, &b[0], "200 OK", "", SDP);
-    assert!(w.ack_from_caller().is_empty());
+    let b = w.answered();
     let at = |w: &World, ms: u64| w.t0 + Duration::from_millis(ms);
 
     // The caller's re-INVITE (CSeq 8): its 2xx goes to the caller until the ACK with CSeq 8.
@@ -404,7 +425,10 @@ fn rfc3261_13_3_1_4_the_2xx_of_a_relayed_re_invite_is_retransmitted_to_its_sende
     assert_eq!((stateless(&due), stateless_peers(&due)), (vec![ok.clone()], vec![caller_peer().addr]));
     assert!(w.ack_from_caller_for(7).is_empty(), "a late ACK of the INVITE");
     assert_eq!(stateless(&w.calls.handle_timeout(at(&w, 2500), &mut w.ports)), std::slice::from_ref(&ok), "still due, 1 s later");
-    assert!(w.ack_from_caller_for(8).is_empty());
+    // The re-INVITE had no offer, so the 2xx's SDP was one: our ACK on leg B waited for
+    // the caller's (RFC 3264 4), which has no answer here, and goes out as it came.
+    let acks = w.ack_from_caller_for(8);
+    assert!(acks.len() == 1 && acks[0].starts_with(&format!("ACK sip:b@{}", callee_addr())), "{acks:?}");
     assert!(stateless(&w.calls.handle_timeout(at(&w, 4500), &mut w.ports)).is_empty(), "the ACK stopped them");
 
     // The callee's re-INVITE on leg B, never ACKed: its 2xx goes to the callee, then BYEs.
@@ -485,9 +509,7 @@ fn video_added_by_a_re_invite_is_anchored_on_a_new_relay_pair() {
     // RFC 3264 8.1: the caller adds a video stream to the voice call; the callee
     // sees it on our ports, and the caller our answer's ports.
     let mut w = world();
-    let b = w.invite("");
-    w.respond(Duration::ZERO, &b[0], "200 OK", "", SDP);
-    assert!(w.ack_from_caller().is_empty());
+    let b = w.answered();
     let audio_b = m_port(&b[0], "audio");
     let av = format!("{SDP}m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n");
     let raw = request("INVITE", 8, ";tag=rca1", "", &av);
@@ -528,9 +550,7 @@ fn video_added_by_a_re_invite_is_anchored_on_a_new_relay_pair() {
 /// re-INVITE and the two ports its video relay took.
 fn call_upgraded_to_video() -> (World, String, [u16; 2]) {
     let mut w = world();
-    let b = w.invite("");
-    w.respond(Duration::ZERO, &b[0], "200 OK", "", SDP);
-    assert!(w.ack_from_caller().is_empty());
+    w.answered();
     let av = format!("{SDP}m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n");
     let raw = request("INVITE", 8, ";tag=rca1", "", &av);
     let tx = w.tx(&raw);
@@ -575,4 +595,76 @@ fn a_video_upgrade_answered_at_port_0_gives_its_relay_back() {
     let out = w.calls.on_in_dialog(0, Some(tx), &msg, &mut w.ports);
     assert_eq!(relays(&out).len(), 2, "relays again");
     assert_ne!(m_port(&texts(&out)[0], "video"), 0);
+}
+
+/// The callee's offer in a 2xx: audio and video from 10.0.0.2.
+const B_OFFER: &str = "v=0\r\no=b 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n\
+                       m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
+
+/// The caller's answer to [`B_OFFER`] from 10.0.0.1, accepting both streams.
+const A_ANSWER: &str = "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n\
+                        m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
+
+/// The ACK requests (RFC 3261 17.1.1.3: sent without a transaction) in `out`.
+fn acks(out: &[Out]) -> Vec<String> {
+    texts(out).into_iter().filter(|m| m.starts_with("ACK ")).collect()
+}
+
+#[test]
+fn a_late_offer_in_the_callees_2xx_is_answered_by_the_callers_ack() {
+    // RFC 3264 4, RFC 3261 13.2.1: the INVITE has no offer, the callee's 2xx carries it
+    // and the caller's ACK the answer. Our ACK on leg B waits for that answer and carries
+    // it; both sides see our ports, and the relays learn both sides' addresses.
+    let mut w = world();
+    let out = w.invite_with("", "");
+    let to_b = texts(&out).remove(0);
+    assert!(to_b.starts_with("INVITE ") && to_b.ends_with("\r\n\r\n"), "no offer onwards: {to_b}");
+    let before = w.ports.available_on(0);
+    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", B_OFFER);
+    assert!(acks(&out).is_empty(), "no ACK before the caller's answer");
+    let ok = texts(&out).into_iter().find(|m| m.starts_with("SIP/2.0 200")).expect("the 2xx relayed to the caller");
+    assert!(ok.contains("c=IN IP4 10.0.0.9\r\n") && !ok.contains("c=IN IP4 10.0.0.2"), "the offer points at us: {ok}");
+    let (audio_a, video_a) = (m_port(&ok, "audio"), m_port(&ok, "video"));
+    assert!(audio_a != 0 && video_a != 0 && audio_a != video_a, "{ok}");
+    assert_eq!(w.ports.available_on(0), before - 4, "two relay pairs");
+    // A retransmitted 2xx meanwhile is not acknowledged without the answer.
+    assert!(w.stray_2xx(&to_b).is_empty());
+
+    let out = w.ack_from_caller_with(7, A_ANSWER);
+    let ack = acks(&out);
+    assert_eq!(ack.len(), 1, "{:?}", texts(&out));
+    assert!(ack[0].starts_with(&format!("ACK sip:b@{}", callee_addr())) && ack[0].contains("Content-Type: application/sdp\r\n"), "{}", ack[0]);
+    assert!(ack[0].contains("c=IN IP4 10.0.0.9\r\n") && !ack[0].contains("c=IN IP4 10.0.0.1"), "the answer points at us: {}", ack[0]);
+    let (audio_b, video_b) = (m_port(&ack[0], "audio"), m_port(&ack[0], "video"));
+    let installed = relays(&out);
+    assert_eq!(installed.len(), 4, "{installed:?}");
+    let sent_to = |port: u16| installed.iter().find(|r| r.0 == port).and_then(|r| r.2);
+    assert_eq!(sent_to(audio_a), Some("10.0.0.1:4000".parse().expect("literal")), "the caller-facing relay sends to the caller");
+    assert_eq!(sent_to(video_b), Some("10.0.0.2:5002".parse().expect("literal")), "the callee-facing relay sends to the callee");
+    assert!(audio_b != 0 && installed.iter().all(|r| r.1 == "install"));
+    // The ACK again for a 2xx retransmitted after it: the same answer.
+    assert_eq!(w.stray_2xx(&to_b), ack);
+}
+
+#[test]
+fn a_late_offer_in_a_re_invites_2xx_may_add_video() {
+    // A re-INVITE without an offer: the callee's 2xx offers voice and video; the new
+    // video gets a relay pair, and the caller's answer travels in our ACK on leg B.
+    let mut w = world();
+    w.answered();
+    let to_b = w.in_dialog_from_caller("INVITE", 8, "").remove(0);
+    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", B_OFFER);
+    assert!(acks(&out).is_empty(), "no ACK before the caller's answer");
+    let ok = texts(&out).into_iter().find(|m| m.starts_with("SIP/2.0 200")).expect("the 2xx relayed to the caller");
+    let video_a = m_port(&ok, "video");
+    assert_ne!(video_a, 0, "the added stream is relayed: {ok}");
+    assert_eq!(relays(&out).len(), 2, "one new pair");
+    let out = w.ack_from_caller_with(8, A_ANSWER);
+    let ack = acks(&out);
+    assert_eq!(ack.len(), 1, "{:?}", texts(&out));
+    assert_eq!(header(&ack[0], "CSeq:"), "CSeq: 2 ACK", "{}", ack[0]);
+    let video_b = m_port(&ack[0], "video");
+    assert!(video_b != 0 && video_b != video_a, "{}", ack[0]);
+    let row = w.calls.dialog_row(w.t0, "call-1").expect("a relayed call");
+    assert_eq!(row.media.len(), 2, "dialog_get lists both streams");
 }
