@@ -140,18 +140,30 @@ fn echo_answers_with_its_sdp_file_and_a_ringing_modifier_changes_its_180() {
 /// 200's SDP with regular expressions (the call fails otherwise), 3 calls.
 #[test]
 fn sipp_calls_the_echo_and_gets_the_sdp_file_answer() {
-    let dir = files("cfg-sipp");
+    sipp_calls_the_file_echo("cfg-sipp", "sipp/echo_sdp_file_uac.xml");
+}
+
+/// An INVITE without an offer to the same echo: SIPp checks the 200 offers the file's
+/// PCMA on a live port and answers in its ACK (RFC 3264 4), 3 calls.
+#[test]
+fn sipp_calls_the_echo_without_an_offer_and_answers_its_offer_in_the_ack() {
+    sipp_calls_the_file_echo("cfg-sipp-late", "sipp/echo_late_offer_uac.xml");
+}
+
+/// Three calls of SIPp `scenario` to an echo IMPU answering with `echo.sdp`.
+fn sipp_calls_the_file_echo(name: &str, scenario: &str) {
+    let dir = files(name);
     let cfg = format!(
         "echo: [ {{ impu: \"sip:echo\", sdp_file: \"{}\" }} ],\n\
          ue_db: [ {{ imsi: \"001010000000881\", impi: \"uac@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:uac\"] }} ],",
         dir.join("echo.sdp").display()
     );
-    let core = Core::start("cfg-sipp", &cfg);
-    let sf = test_file("sipp/echo_sdp_file_uac.xml");
+    let core = Core::start(name, &cfg);
+    let sf = test_file(scenario);
     let target = core.sip.to_string();
     let args = ["-sf", sf.to_str().unwrap_or(""), "-key", "caller", "uac", "-key", "callee", "echo", "-m", "3", "-r", "10", "-i", "127.0.0.1"];
     let (ok, out) = sipp(&[&args[..], &["-timeout", "20", "-recv_timeout", "5000", "-nostdin", "-trace_err", &target]].concat(), &core.dir);
-    assert!(ok, "SIPp calls to the echo failed:\n{out}");
+    assert!(ok, "SIPp calls ({scenario}) to the echo failed:\n{out}");
 }
 
 /// seed 000 `p_called_party_id` (global) and `ue_db.impu.p_called_party_id`

@@ -3,7 +3,9 @@
 //! rule of RFC 4867 8.3.1) whose media port is served by a data-plane worker
 //! that returns every RTP and RTCP packet to its sender (RFC 4961 symmetric
 //! RTP, latching the first source). The media never reaches the control
-//! thread; BYE frees the port.
+//! thread; BYE frees the port. An INVITE without an offer gets ours, voice
+//! only, in the 200 (RFC 3264 4), and the answer in the UE's ACK drops the
+//! loops of the streams it declines.
 //!
 //! The call flow follows the settings: with QoS preconditions (RFC 3312)
 //! unmet in the offer, the answer goes in a reliable 183 and alerting waits
@@ -94,6 +96,8 @@ struct EchoCall {
     se: Option<(u32, Refresher)>,
     method: RefreshMethod,
     ue_timer: bool,
+    /// The INVITE had no offer: `sdp` is ours, answered in the UE's ACK (RFC 3264 4).
+    late_offer: bool,
 }
 
 /// Echo IMPUs and the echo calls in progress.
@@ -193,17 +197,27 @@ impl Echo {
             Check::Use { interval, refresher, .. } => Some((interval, refresher)),
             Check::Off => None,
         };
-        let offer = match SessionDescription::parse(msg.body()) {
-            Ok(o) => o,
-            // RFC 3261 21.4.26: 488 with a Warning saying what is wrong.
-            Err(e) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string()))),
+        // RFC 3264 4, RFC 3261 13.2.1: an INVITE without a body asks us for the offer;
+        // the UE answers in its ACK (or PRACK), and the loops latch onto its packets.
+        let late_offer = msg.body().is_empty();
+        let offer = match late_offer {
+            true => None,
+            false => match SessionDescription::parse(msg.body()) {
+                Ok(o) => Some(o),
+                // RFC 3261 21.4.26: 488 with a Warning saying what is wrong.
+                Err(e) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&e.to_string()))),
+            },
         };
-        let mut qos = Qos::from_offer(own.precondition, &offer);
+        let mut qos = offer.as_ref().map_or(Qos { media: Vec::new() }, |o| Qos::from_offer(own.precondition, o));
         qos.reserve_local();
         // RFC 3312 5.1: our curr local status is what the bearers say.
         self.caps.preconditions.local_reserved = qos.local_reserved();
         let w = ports.pick_worker();
-        let (answer, media) = match self.answer(&offer, ports, w, &[], &callee) {
+        let ours = match &offer {
+            None => self.offer(ports, w, &callee),
+            Some(o) => self.answer(o, ports, w, &[], &callee),
+        };
+        let (answer, media) = match ours {
             Ok(a) => a,
             Err(why) => return respond(reply_to(msg, 488, "Not Acceptable Here", &Extra::warning(&why))),
         };
@@ -229,8 +243,10 @@ impl Echo {
             worker,
             peer,
         };
-        let met = precondition::offerer_met(&offer);
-        let rel100 = pol.rel100 && prack::peer_supports_100rel(msg);
+        let met = offer.as_ref().map_or(true, precondition::offerer_met);
+        // RFC 3262 5: without an offer in the INVITE, a reliable 18x would have to carry
+        // ours; it goes in the 200 instead, with 18x unreliable unless the UE requires them.
+        let rel100 = pol.rel100 && if late_offer { prack::peer_requires_100rel(msg) } else { prack::peer_supports_100rel(msg) };
         let stage = if qos.in_use() && !met && rel100 { Stage::Preconditions } else { Stage::Alerting };
         let first_port = media.first().map_or(0, |m| u64::from(m.1));
         let mut out = install(w as u16, &media);
@@ -261,6 +277,7 @@ impl Echo {
             se,
             method: pol.session.method,
             ue_timer,
+            late_offer,
         };
         self.calls.insert(call_id.clone(), call);
         // seed 000 callflow_modifier INVITE.TRYING (the 100 already left from the worker).
@@ -312,6 +329,30 @@ impl Echo {
         }
     }
 
+    /// Our offer for an INVITE that had none (RFC 3264 5), on media worker `w`: the audio
+    /// of `callee`'s `sdp_file` or of the echo's capabilities, without preconditions (met
+    /// before a 2xx offer could carry them). Returns the offer and its (kind, port)s.
+    fn offer(&mut self, ports: &mut MediaPorts, w: usize, callee: &str) -> Result<(SessionDescription, Vec<(MediaKind, u16)>), String> {
+        let mut given: Vec<(MediaKind, u16)> = Vec::with_capacity(2);
+        self.version += 1;
+        let local = LocalSession { addr: ports.ip, session_id: self.version, session_version: 1 };
+        let mut caps = self.templates.get(callee).unwrap_or(&self.caps).clone();
+        caps.preconditions.offer = false;
+        // Voice, as MT calls offer without a file; the UE may add video later (8.1).
+        caps.media.retain(|m| m.kind == MediaKind::Audio);
+        let mut alloc = |kind: MediaKind| media_loops::pick_port(&mut given, kind, &[], || ports.alloc_on(w));
+        let offer = sdp::build_offer(&caps, &local, &mut alloc);
+        match offer {
+            Ok(o) if !given.is_empty() => Ok((o, given)),
+            _ => {
+                for (_, p) in given {
+                    ports.free(p);
+                }
+                Err("no audio or video to offer".into())
+            }
+        }
+    }
+
     /// A response to the INVITE of `id` with our Contact and tag.
     fn response(&self, c: &EchoCall, code: u16, reason: &str, mut headers: Headers, sdp: bool) -> Vec<u8> {
         let Some(req) = c.invite.message() else { return Vec::new() };
@@ -357,7 +398,9 @@ impl Echo {
             c.stage = Stage::Ringing;
             c.answer_at = if ring_only { None } else { Some(now + delay.unwrap_or_default()) };
             if ring_only || delay.is_some() || c.rel100 {
-                out.extend(self.provisional(now, id, 180, "Ringing", false));
+                // RFC 3262 5: the first reliable 18x to an INVITE without an offer has ours.
+                let sdp = c.late_offer && c.rel100;
+                out.extend(self.provisional(now, id, 180, "Ringing", sdp));
             }
         }
         let Some(c) = self.calls.get_mut(id) else { return out };

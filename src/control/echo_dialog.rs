@@ -91,6 +91,9 @@ impl Echo {
             let acked = |c: &&mut EchoCall| msg.method() == Some(Method::Ack) && c.unacked.as_ref().is_some_and(|u| u.acked_by(msg));
             if let Some(c) = self.calls.get_mut(&call_id).filter(acked) {
                 c.unacked = None;
+                if std::mem::take(&mut c.late_offer) {
+                    return answer_in_ack(c, msg, ports);
+                }
             }
             return vec![];
         };
@@ -266,4 +269,15 @@ impl Echo {
             (Action::Answer(_), true) => Err("the call is answered already".into()),
         })
     }
+}
+
+/// The UE's answer in its ACK to our late offer (RFC 3264 4, 6): the streams it rejects
+/// (port 0) lose their loops and port pairs. An ACK without a readable answer leaves
+/// the loops as offered (they latch onto whatever the UE sends).
+fn answer_in_ack(c: &mut EchoCall, ack: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+    let Ok(answer) = SessionDescription::parse(ack.body()) else { return Vec::new() };
+    let offered = c.sdp.media.iter().map(|m| m.port);
+    let rejected: Vec<u16> = offered.zip(&answer.media).filter(|(ours, theirs)| *ours != 0 && theirs.port == 0).map(|(ours, _)| ours).collect();
+    let kept: Vec<super::super::media_loops::Stream> = c.media.iter().filter(|(_, p)| !rejected.contains(p)).copied().collect();
+    super::super::media_loops::reconcile(c.worker, &mut c.media, &kept, ports)
 }

@@ -56,16 +56,22 @@ fn texts(out: &[Out]) -> Vec<String> {
 impl World {
     /// The UE's INVITE; returns what the echo sends at once.
     fn invite(&mut self, n: u32) -> Vec<String> {
+        texts(&self.invite_with(n, OFFER))
+    }
+
+    /// The UE's INVITE with `body` (empty: no offer); every command the echo yields.
+    fn invite_with(&mut self, n: u32, body: &str) -> Vec<Out> {
+        let ctype = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
         let raw = format!(
             "INVITE sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKe{n}\r\nMax-Forwards: 70\r\n\
              From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>\r\nCall-ID: echo-{n}\r\nCSeq: 1 INVITE\r\n\
-             Contact: <sip:a@10.0.0.1:5060>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{OFFER}",
-            OFFER.len()
+             Contact: <sip:a@10.0.0.1:5060>\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
+            body.len()
         );
         let msg = Message::parse(raw.as_bytes()).expect("test INVITE parses");
         let view = TxView::new(&msg).expect("transaction headers");
         let Ok(Inbound::New(tx)) = self.txl.handle_request(self.t0, &view, 1, false) else { panic!("new transaction") };
-        texts(&self.echo.on_invite(self.t0, 0, tx, peer(), &msg, None, &mut self.ports))
+        self.echo.on_invite(self.t0, 0, tx, peer(), &msg, None, &mut self.ports)
     }
 
     fn timeout(&mut self, after: Duration) -> Vec<String> {
@@ -74,9 +80,16 @@ impl World {
 
     /// The UE's ACK with CSeq number `cseq` in the dialog of call `echo-{n}`.
     fn ack(&mut self, at: Instant, n: u32, cseq: u32) -> Vec<Out> {
+        self.ack_with(at, n, cseq, "")
+    }
+
+    /// [`World::ack`] with `body` (the answer to an offer in our 2xx).
+    fn ack_with(&mut self, at: Instant, n: u32, cseq: u32, body: &str) -> Vec<Out> {
+        let ctype = if body.is_empty() { "" } else { "Content-Type: application/sdp\r\n" };
         let raw = format!(
             "ACK sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKack{n}.{cseq}\r\nMax-Forwards: 70\r\n\
-             From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>;tag=x\r\nCall-ID: echo-{n}\r\nCSeq: {cseq} ACK\r\nContent-Length: 0\r\n\r\n"
+             From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>;tag=x\r\nCall-ID: echo-{n}\r\nCSeq: {cseq} ACK\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
+            body.len()
         );
         let msg = Message::parse(raw.as_bytes()).expect("test ACK parses");
         self.echo.on_in_dialog(at, 0, None, &msg, &mut self.ports)
@@ -329,4 +342,42 @@ fn dialog_set_answer_sends_200_or_the_forced_code() {
     w.invite(3);
     let out = texts(&w.echo.dialog_set(w.t0, "echo-3", &Action::Answer(Some(202)), &mut w.ports).expect("an echo call").expect("answered"));
     assert_eq!(out.iter().map(|m| status(m)).collect::<Vec<_>>(), ["202"]);
+}
+
+/// The ports of the MediaInstall and MediaRemove commands in `out`.
+fn loop_ports(out: &[Out]) -> (Vec<u16>, Vec<u16>) {
+    let pick = |f: fn(&ToWorker) -> Option<u16>| out.iter().filter_map(|(_, c)| f(c)).collect::<Vec<u16>>();
+    (
+        pick(|c| if let ToWorker::MediaInstall { port, .. } = c { Some(*port) } else { None }),
+        pick(|c| if let ToWorker::MediaRemove { port } = c { Some(*port) } else { None }),
+    )
+}
+
+#[test]
+fn an_invite_without_an_offer_gets_ours_in_the_200_and_the_acks_answer_settles_the_loops() {
+    // RFC 3264 4: the echo offers its voice in the 200 (the sdp_file's PCMA here) with a
+    // loop on it; the UE's answer in the ACK declines it (port 0), so the loop and its
+    // port pair go.
+    let file = "v=0\no=lab 1 1 IN IP4 1.2.3.4\ns=-\nc=IN IP4 1.2.3.4\nt=0 0\nm=audio 4000 RTP/AVP 8\na=rtpmap:8 PCMA/8000\n";
+    let mut w = world(", sdp_file: \"pcma.sdp\"", &[("pcma.sdp", file)]);
+    let out = w.invite_with(1, "");
+    let ok = texts(&out).into_iter().find(|m| status(m) == "200").expect("answered at once");
+    assert!(ok.contains("Content-Type: application/sdp\r\n") && ok.contains("c=IN IP4 10.0.0.9\r\n"), "{ok}");
+    let audio = ok.lines().find_map(|l| l.strip_prefix("m=audio ")).and_then(|r| r.split(' ').next()).and_then(|p| p.parse::<u16>().ok());
+    let audio = audio.expect("audio offered");
+    assert!(audio != 0 && ok.contains("a=rtpmap:8 PCMA/8000\r\n"), "the file's codec: {ok}");
+    assert!(!ok.contains("a=curr:") && !ok.contains("a=des:"), "no preconditions in a 2xx offer: {ok}");
+    assert_eq!(loop_ports(&out).0, [audio], "a loop on the offered stream");
+    let before = w.ports.available_on(0);
+    let answer = "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 0 RTP/AVP 8\r\n";
+    let out = w.ack_with(w.t0 + Duration::from_millis(100), 1, 1, answer);
+    assert_eq!(loop_ports(&out), (vec![], vec![audio]), "{:?}", texts(&out));
+    assert_eq!(w.ports.available_on(0), before + 1, "its pair is free again");
+    // Without an sdp_file the echo offers its built-in voice (no video: the UE adds it).
+    let mut w = world("", &[]);
+    let out = w.invite_with(2, "");
+    let ok = texts(&out).into_iter().find(|m| status(m) == "200").expect("answered at once");
+    assert!(ok.contains("m=audio ") && ok.contains("AMR-WB/16000") && !ok.contains("m=video "), "{ok}");
+    // An ACK with the answer accepting it keeps the loop.
+    assert!(loop_ports(&w.ack_with(w.t0, 2, 1, OFFER)).1.is_empty());
 }
