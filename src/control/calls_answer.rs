@@ -14,7 +14,7 @@ impl Calls {
     pub fn on_response(&mut self, now: Instant, branch: &[u8], msg: &Message<'_>, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
         let branch = lossy(branch);
         let branch: &str = &branch;
-        if let Some(out) = self.on_reoffer_response(now, branch, msg) {
+        if let Some(out) = self.on_reoffer_response(now, branch, msg, ports) {
             return out;
         }
         // Only leg B's INVITE branch is mapped: a BYE's answer finds nothing (the call was

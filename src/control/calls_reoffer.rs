@@ -5,7 +5,7 @@
 //! acknowledged by ringcore (13.2.2.4) and the session timer refreshed (RFC 4028 10).
 
 use super::super::dialogs::{DialogRef, DialogRow, MediaRef};
-use super::{session_timer, Anchor, CallState, Calls, Leg, Message, Out, ToWorker};
+use super::{anchor, is_sdp, lossy, session_timer, Anchor, CallState, Calls, HeaderName, Leg, MediaPorts, Message, Out, ToWorker};
 use crate::sip::Method;
 use std::time::Instant;
 
@@ -72,8 +72,10 @@ impl Calls {
     }
 
     /// A response to one of ringcore's own re-INVITEs (by its branch): the 2xx is
-    /// acknowledged on its leg and refreshes the session. None for other branches.
-    pub(super) fn on_reoffer_response(&mut self, now: Instant, branch: &str, msg: &Message<'_>) -> Option<Vec<Out>> {
+    /// acknowledged on its leg and refreshes the session, and the relays of the sections
+    /// its answer disables (a `downgrade`, RFC 3264 8.2) are removed. None for other
+    /// branches.
+    pub(super) fn on_reoffer_response(&mut self, now: Instant, branch: &str, msg: &Message<'_>, ports: &mut MediaPorts) -> Option<Vec<Out>> {
         let (id_hex, _) = branch.strip_prefix(BRANCH_PREFIX)?.split_once('o')?;
         let id = u64::from_str_radix(id_hex, 16).ok()?;
         let code = msg.status()?;
@@ -84,12 +86,19 @@ impl Calls {
         }
         let call_id = std::str::from_utf8(msg.call_id().ok()?).ok()?;
         let c = self.calls.get_mut(&id)?;
-        let d = if c.a.call_id == call_id { c.a.clone() } else { c.b.clone() };
+        let from_a = c.a.call_id == call_id;
+        let d = if from_a { c.a.clone() } else { c.b.clone() };
+        let sdp = is_sdp(msg.header(HeaderName::ContentType).map(lossy).as_deref());
+        let mut out = match sdp && !c.anchors.is_empty() {
+            true => anchor::learn_answer(ports, &mut c.anchors, from_a, true, msg.body()),
+            false => Vec::new(),
+        };
         if let Some(t) = c.timer.as_mut() {
             t.refreshed(now, session_timer::of_message(msg).map(|(i, _)| i), None);
         }
         self.schedule(id);
         let ack = self.request(&d, "ACK", cseq.seq, &format!("{branch}a"), None, b"", None);
-        Some(vec![(d.worker, ToWorker::SendStateless { peer: d.peer, msg: ack })])
+        out.push((d.worker, ToWorker::SendStateless { peer: d.peer, msg: ack }));
+        Some(out)
     }
 }

@@ -668,3 +668,28 @@ fn a_late_offer_in_a_re_invites_2xx_may_add_video() {
     let row = w.calls.dialog_row(w.t0, "call-1").expect("a relayed call");
     assert_eq!(row.media.len(), 2, "dialog_get lists both streams");
 }
+
+#[test]
+fn a_downgrade_by_ringcore_frees_the_video_relay_once_answered() {
+    // dialog_set downgrade: ringcore's re-INVITEs offer the video at port 0 on each leg
+    // (RFC 3264 8.2); the first 2xx answering it so removes the video relay and frees its
+    // pair, the second finds nothing more to remove.
+    let (mut w, to_b, mut video) = call_upgraded_to_video();
+    video.sort_unstable();
+    let answer = "v=0\r\no=b 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n\
+                  m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
+    w.respond(Duration::from_secs(1), &to_b, "200 OK", "", answer);
+    assert!(w.ack_from_caller_for(8).is_empty());
+    let before = w.ports.available_on(0);
+    let voice_only = format!("{SDP}m=video 0 RTP/AVP 96\r\n");
+    let (a_leg, b_leg) = w.calls.legs("call-1").expect("a relayed call");
+    let out = w.calls.reoffer("call-1", vec![(a_leg, voice_only.clone().into()), (b_leg, voice_only.clone().into())]).expect("a call").expect("answered");
+    let reinvites = texts(&out);
+    let out = w.respond_out(Duration::from_secs(2), &reinvites[0], "200 OK", "", &voice_only);
+    assert_eq!(removes(&out), video);
+    assert_eq!(w.ports.available_on(0), before + 2, "both ports back in the pool");
+    let out = w.respond_out(Duration::from_secs(2), &reinvites[1], "200 OK", "", &voice_only);
+    assert!(removes(&out).is_empty() && acks(&out).len() == 1, "{:?}", texts(&out));
+    let row = w.calls.dialog_row(w.t0, "call-1").expect("a relayed call");
+    assert_eq!(row.media.len(), 1, "the voice relay stays");
+}
