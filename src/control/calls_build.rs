@@ -19,9 +19,9 @@ pub(super) fn sdp_for(ip: std::net::IpAddr, anchors: &[Anchor], towards_b: bool,
     anchor::rewrite_for(ip, anchors, towards_b, body).unwrap_or_else(|| body.to_vec())
 }
 
-/// True for an SDP body's Content-Type (RFC 3261 7.3.1: case-insensitive).
+/// True for an SDP body's Content-Type ([`crate::sdp::is_media_type`]).
 pub(super) fn is_sdp(ctype: Option<&str>) -> bool {
-    ctype.is_some_and(|c| c.eq_ignore_ascii_case("application/sdp"))
+    ctype.is_some_and(|c| crate::sdp::is_media_type(c.as_bytes()))
 }
 
 /// Header lines added to a built request or response.

@@ -82,7 +82,7 @@ pub fn scan_lines<'a>(msg: &'a [u8], mut each: impl FnMut(&'a [u8])) -> Scanned<
                         cseq = cseq_method(value);
                         each(raw);
                     }
-                    Some((Field::ContentType, value)) => sdp = is_sdp(value),
+                    Some((Field::ContentType, value)) => sdp = crate::sdp::is_media_type(value),
                     None => {}
                 }
             }
@@ -116,7 +116,7 @@ pub fn facts<'a>(msg: &Message<'a>) -> Option<Facts<'a>> {
         (None, Some(code)) => Label::Response(code, last(HeaderName::CSeq).and_then(cseq_method).unwrap_or("OTHER")),
         (None, None) => return None,
     };
-    let sdp = last(HeaderName::ContentType).is_some_and(is_sdp);
+    let sdp = last(HeaderName::ContentType).is_some_and(crate::sdp::is_media_type);
     let body = msg.body();
     Some((label, call_id, (sdp && !body.is_empty()).then_some(body)))
 }
@@ -136,12 +136,6 @@ fn line(msg: &[u8], start: usize, end: Option<usize>) -> &[u8] {
 /// The method of CSeq value `value` (its second word).
 fn cseq_method(value: &[u8]) -> Option<&'static str> {
     value.split(|&b| b == b' ').filter(|t| !t.is_empty()).nth(1).map(method_name)
-}
-
-/// True when Content-Type value `value` names SDP (RFC 3264 5).
-fn is_sdp(value: &[u8]) -> bool {
-    const SDP: Folded = Folded::new(b"application/sdp");
-    SDP.starts(value)
 }
 
 /// The header fields [`scan`] reads.

@@ -46,6 +46,18 @@ pub use repr::{
 pub use sections::{Section, Sections};
 pub use view::{Line, SdpView};
 
+/// The media type of SDP bodies.
+pub const MEDIA_TYPE: &str = "application/sdp";
+
+/// True when a Content-Type value names SDP: `application/sdp`, case-insensitive (RFC 2045
+/// 5.1), with or without parameters after a `;` (RFC 3261 20.15), linear white space
+/// allowed around it. `application/sdpx` and multipart bodies are not SDP.
+pub fn is_media_type(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    let Some((head, rest)) = value.split_at_checked(MEDIA_TYPE.len()) else { return false };
+    head.eq_ignore_ascii_case(MEDIA_TYPE.as_bytes()) && matches!(rest.trim_ascii_start().first(), None | Some(b';'))
+}
+
 /// Largest SDP body accepted (bytes).
 pub const MAX_BODY_SIZE: usize = 16 * 1024;
 /// Most lines in one body.

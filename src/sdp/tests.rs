@@ -176,3 +176,14 @@ fn amr_params_parse_and_emit() {
     assert_eq!(AmrParams::parse("octet-align=2", false), Err(AmrMismatch::Malformed));
     assert!(AmrParams::parse("crc=1", false).unwrap().octet_aligned());
 }
+
+#[test]
+fn the_sdp_media_type_is_read_with_its_parameters_and_case() {
+    // RFC 2045 5.1: type and subtype are case-insensitive; RFC 3261 20.15: parameters follow.
+    for yes in ["application/sdp", "Application/SDP", " application/sdp ", "application/sdp;charset=utf-8", "application/sdp ; x=y"] {
+        assert!(super::is_media_type(yes.as_bytes()), "{yes:?}");
+    }
+    for no in ["application/sdpx", "application/sd", "multipart/mixed;boundary=x", "text/plain", "", "application/sdp-x;a=b"] {
+        assert!(!super::is_media_type(no.as_bytes()), "{no:?}");
+    }
+}
