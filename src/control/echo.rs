@@ -404,8 +404,9 @@ impl Echo {
             }
         }
         let Some(c) = self.calls.get_mut(id) else { return out };
-        // RFC 3262 3: a 2xx may follow an unacknowledged reliable 18x without SDP only.
-        let sdp_unacked = c.reliable.is_some() && c.stage != Stage::Ringing;
+        // RFC 3262 3: a 2xx may follow an unacknowledged reliable 18x without SDP only (the
+        // 180 carries our offer when the INVITE had none, RFC 3262 5).
+        let sdp_unacked = c.reliable.is_some() && (c.stage != Stage::Ringing || c.late_offer);
         if c.stage == Stage::Ringing && c.answer_at.is_some_and(|t| t <= now) && !sdp_unacked {
             out.extend(self.answer_now(now, id));
         }

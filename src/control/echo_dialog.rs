@@ -92,7 +92,7 @@ impl Echo {
             if let Some(c) = self.calls.get_mut(&call_id).filter(acked) {
                 c.unacked = None;
                 if std::mem::take(&mut c.late_offer) {
-                    return answer_in_ack(c, msg, ports);
+                    return late_answer(c, msg, ports);
                 }
             }
             return vec![];
@@ -112,10 +112,16 @@ impl Echo {
                     // RFC 3262 3: a PRACK matching no unacknowledged reliable 18x.
                     return respond(reply_to(msg, 481, "Call/Transaction Does Not Exist", &Extra::warning("no such reliable provisional response")));
                 }
+                let mut out = Vec::new();
                 if let Some(c) = self.calls.get_mut(&call_id) {
                     c.reliable = None;
+                    // RFC 3262 5: the answer to the offer our reliable 18x carried.
+                    if c.late_offer && !msg.body().is_empty() {
+                        c.late_offer = false;
+                        out = late_answer(c, msg, ports);
+                    }
                 }
-                let mut out = respond(reply_to(msg, 200, "OK", &Extra::default()));
+                out.extend(respond(reply_to(msg, 200, "OK", &Extra::default())));
                 out.extend(self.call_timeout(now, &call_id, ports));
                 out
             }
@@ -271,11 +277,12 @@ impl Echo {
     }
 }
 
-/// The UE's answer in its ACK to our late offer (RFC 3264 4, 6): the streams it rejects
-/// (port 0) lose their loops and port pairs. An ACK without a readable answer leaves
-/// the loops as offered (they latch onto whatever the UE sends).
-fn answer_in_ack(c: &mut EchoCall, ack: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
-    let Ok(answer) = SessionDescription::parse(ack.body()) else { return Vec::new() };
+/// The UE's answer to our late offer, in its ACK or, after a reliable 18x, its PRACK
+/// (RFC 3264 4, 6; RFC 3262 5): the streams it rejects (port 0) lose their loops and port
+/// pairs. A request without a readable answer leaves the loops as offered (they latch
+/// onto whatever the UE sends).
+fn late_answer(c: &mut EchoCall, req: &Message<'_>, ports: &mut MediaPorts) -> Vec<Out> {
+    let Ok(answer) = SessionDescription::parse(req.body()) else { return Vec::new() };
     let offered = c.sdp.media.iter().map(|m| m.port);
     let rejected: Vec<u16> = offered.zip(&answer.media).filter(|(ours, theirs)| *ours != 0 && theirs.port == 0).map(|(ours, _)| ours).collect();
     let kept: Vec<super::super::media_loops::Stream> = c.media.iter().filter(|(_, p)| !rejected.contains(p)).copied().collect();

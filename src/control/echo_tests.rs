@@ -381,3 +381,40 @@ fn an_invite_without_an_offer_gets_ours_in_the_200_and_the_acks_answer_settles_t
     // An ACK with the answer accepting it keeps the loop.
     assert!(loop_ports(&w.ack_with(w.t0, 2, 1, OFFER)).1.is_empty());
 }
+
+#[test]
+fn a_ue_requiring_100rel_without_an_offer_gets_ours_in_the_reliable_180_and_answers_in_prack() {
+    // RFC 3262 5: the first reliable 18x to an INVITE without an offer carries ours; the
+    // UE's PRACK answers it (declining the voice here), and the 200 follows the PRACK.
+    let mut w = world("", &[]);
+    let raw = format!(
+        "INVITE sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKe9\r\nMax-Forwards: 70\r\n\
+         From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>\r\nCall-ID: echo-9\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:a@10.0.0.1:5060>\r\nRequire: 100rel\r\nContent-Length: 0\r\n\r\n"
+    );
+    let msg = Message::parse(raw.as_bytes()).expect("test INVITE parses");
+    let view = TxView::new(&msg).expect("transaction headers");
+    let Ok(Inbound::New(tx)) = w.txl.handle_request(w.t0, &view, 1, false) else { panic!("new transaction") };
+    let out = w.echo.on_invite(w.t0, 0, tx, peer(), &msg, None, &mut w.ports);
+    let sent = texts(&out);
+    assert_eq!(sent.iter().map(|m| status(m)).collect::<Vec<_>>(), ["180"], "no 200 before the PRACK: {sent:?}");
+    let ringing = &sent[0];
+    assert!(ringing.contains("Require: 100rel\r\n") && ringing.contains("m=audio "), "{ringing}");
+    let audio = loop_ports(&out).0;
+    assert_eq!(audio.len(), 1);
+    let rseq = ringing.lines().find_map(|l| l.strip_prefix("RSeq: ")).expect("an RSeq");
+    let answer = "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 0 RTP/AVP 104\r\n";
+    let raw = format!(
+        "PRACK sip:echo@{D} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKp9\r\nMax-Forwards: 70\r\n\
+         From: <sip:a@{D}>;tag=fa\r\nTo: <sip:echo@{D}>;tag=x\r\nCall-ID: echo-9\r\nCSeq: 2 PRACK\r\nRAck: {rseq} 1 INVITE\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{answer}",
+        answer.len()
+    );
+    let msg = Message::parse(raw.as_bytes()).expect("test PRACK parses");
+    let view = TxView::new(&msg).expect("transaction headers");
+    let Ok(Inbound::New(tx)) = w.txl.handle_request(w.t0, &view, 1, false) else { panic!("new transaction") };
+    let out = w.echo.on_in_dialog(w.t0, 0, Some(tx), &msg, &mut w.ports);
+    assert_eq!(loop_ports(&out).1, audio, "the declined stream's loop goes: {:?}", texts(&out));
+    let statuses: Vec<String> = texts(&out).iter().map(|m| status(m).to_owned()).collect();
+    assert!(statuses.contains(&"200".to_owned()), "{statuses:?}");
+}
