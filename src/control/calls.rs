@@ -60,7 +60,7 @@ mod late_offer;
 mod answer;
 use late_offer::HeldAck;
 pub(super) use build::{build_request, build_request_ext, decimal, itoa_buf, Headers};
-use build::{b_leg_options, caller_imei, copy_headers, is_sdp, sdp_for, tokens_except};
+use build::{b_leg_options, caller_imei, copy_headers, has_sdp, is_sdp, sdp_for, tokens_except};
 
 /// Which dialog of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -443,8 +443,7 @@ impl Calls {
             return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 503, "Service Unavailable", &extra) })];
         }
         let ctype = msg.header(HeaderName::ContentType).map(lossy);
-        let is_sdp = is_sdp(ctype.as_deref());
-        let anchored = match is_sdp && !msg.body().is_empty() {
+        let anchored = match has_sdp(msg) {
             true => match anchor::anchor_offer(ports, msg.body()) {
                 // RFC 3261 21.4.26: 488 with a Warning saying what is wrong.
                 Err(anchor::AnchorError::Sdp(e)) => return reject(488, "Not Acceptable Here", &format!("malformed SDP: {e}")),

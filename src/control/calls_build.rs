@@ -19,6 +19,12 @@ pub(super) fn sdp_for(ip: std::net::IpAddr, anchors: &[Anchor], towards_b: bool,
     anchor::rewrite_for(ip, anchors, towards_b, body).unwrap_or_else(|| body.to_vec())
 }
 
+/// True when `msg` carries SDP: a non-empty body of an SDP Content-Type (an offer or an
+/// answer, RFC 3264 4).
+pub(super) fn has_sdp(msg: &Message<'_>) -> bool {
+    !msg.body().is_empty() && msg.header(HeaderName::ContentType).is_some_and(crate::sdp::is_media_type)
+}
+
 /// True for an SDP body's Content-Type ([`crate::sdp::is_media_type`]).
 pub(super) fn is_sdp(ctype: Option<&str>) -> bool {
     ctype.is_some_and(|c| crate::sdp::is_media_type(c.as_bytes()))

@@ -23,8 +23,7 @@ pub(super) struct HeldAck {
 /// True when `req` (a relayed INVITE) carried no offer and `resp`, its 2xx, carries SDP:
 /// the offer (RFC 3264 4).
 pub(super) fn offer_in_2xx(req: &Message<'_>, resp: &Message<'_>) -> bool {
-    let sdp = |m: &Message<'_>| !m.body().is_empty() && is_sdp(m.header(HeaderName::ContentType).map(lossy).as_deref());
-    resp.status().is_some_and(|c| (200..300).contains(&c)) && !sdp(req) && sdp(resp)
+    resp.status().is_some_and(|c| (200..300).contains(&c)) && !has_sdp(req) && has_sdp(resp)
 }
 
 /// The callee's offer in the 2xx to an INVITE without one, anchored (ports allocated,
@@ -48,7 +47,7 @@ impl Calls {
         let ctype = ack.header(HeaderName::ContentType).map(lossy);
         let mut out = Vec::new();
         let mut body = ack.body().to_vec();
-        if is_sdp(ctype.as_deref()) && !body.is_empty() && !call.anchors.is_empty() {
+        if has_sdp(ack) && !call.anchors.is_empty() {
             if let Some((answer, cmds)) = anchor::anchor_answer_from(ports, &mut call.anchors, leg == Leg::A, &body) {
                 body = answer;
                 out = cmds;

@@ -18,7 +18,7 @@ impl Calls {
         let ctype = msg.header(HeaderName::ContentType).map(lossy);
         // RFC 3264 8: a re-INVITE or UPDATE offer may add or re-enable streams; an
         // anchored call relays them too.
-        let offer = matches!(msg.method(), Some(Method::Invite | Method::Update)) && is_sdp(ctype.as_deref()) && !msg.body().is_empty();
+        let offer = matches!(msg.method(), Some(Method::Invite | Method::Update)) && has_sdp(msg);
         let (mut out, added) = match offer && !call.anchors.is_empty() {
             true => anchor::extend_for_reoffer(ports, &mut call.anchors, from == Leg::A, msg.body()),
             false => (Vec::new(), anchor::Added::default()),

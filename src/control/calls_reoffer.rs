@@ -5,7 +5,7 @@
 //! acknowledged by ringcore (13.2.2.4) and the session timer refreshed (RFC 4028 10).
 
 use super::super::dialogs::{DialogRef, DialogRow, MediaRef};
-use super::{anchor, is_sdp, lossy, session_timer, Anchor, CallState, Calls, HeaderName, Leg, MediaPorts, Message, Out, ToWorker};
+use super::{anchor, has_sdp, session_timer, Anchor, CallState, Calls, Leg, MediaPorts, Message, Out, ToWorker};
 use crate::sip::Method;
 use std::time::Instant;
 
@@ -88,8 +88,7 @@ impl Calls {
         let c = self.calls.get_mut(&id)?;
         let from_a = c.a.call_id == call_id;
         let d = if from_a { c.a.clone() } else { c.b.clone() };
-        let sdp = is_sdp(msg.header(HeaderName::ContentType).map(lossy).as_deref());
-        let mut out = match sdp && !c.anchors.is_empty() {
+        let mut out = match has_sdp(msg) && !c.anchors.is_empty() {
             true => anchor::learn_answer(ports, &mut c.anchors, from_a, true, msg.body()),
             false => Vec::new(),
         };
