@@ -504,6 +504,11 @@ fn m_port(m: &str, kind: &str) -> u16 {
     header(m, &format!("m={kind} ")).split(' ').nth(1).and_then(|p| p.parse().ok()).expect("a port")
 }
 
+/// The callee's voice and video from 10.0.0.2: its answer to a video upgrade, or its
+/// offer in a 2xx.
+const B_AV: &str = "v=0\r\no=b 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n\
+                    m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
+
 #[test]
 fn video_added_by_a_re_invite_is_anchored_on_a_new_relay_pair() {
     // RFC 3264 8.1: the caller adds a video stream to the voice call; the callee
@@ -527,9 +532,7 @@ fn video_added_by_a_re_invite_is_anchored_on_a_new_relay_pair() {
     assert!(installed.contains(&(video_b, "install", None)), "the callee's address is not known yet");
     // The callee's answer: the caller sees our caller-facing port, and the callee-facing
     // relay learns the callee's video address.
-    let answer = "v=0\r\no=b 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n\
-                  m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
-    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", answer);
+    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", B_AV);
     let ok = texts(&out).into_iter().find(|m| m.starts_with("SIP/2.0 200")).expect("the 2xx relayed to the caller");
     assert_eq!(m_port(&ok, "video"), video_a, "{ok}");
     assert_eq!(relays(&out), [(video_b, "update", Some("10.0.0.2:5002".parse().expect("literal")))]);
@@ -547,7 +550,7 @@ fn video_added_by_a_re_invite_is_anchored_on_a_new_relay_pair() {
 }
 
 /// An answered call, then the caller's re-INVITE adding video: the world, the relayed
-/// re-INVITE and the two ports its video relay took.
+/// re-INVITE and the two ports its video relay took (in ascending order).
 fn call_upgraded_to_video() -> (World, String, [u16; 2]) {
     let mut w = world();
     w.answered();
@@ -558,14 +561,15 @@ fn call_upgraded_to_video() -> (World, String, [u16; 2]) {
     let out = w.calls.on_in_dialog(0, Some(tx), &msg, &mut w.ports);
     let installed: Vec<u16> = relays(&out).iter().map(|r| r.0).collect();
     let to_b = texts(&out).remove(0);
-    (w, to_b, [installed[0], installed[1]])
+    let mut video = [installed[0], installed[1]];
+    video.sort_unstable();
+    (w, to_b, video)
 }
 
 #[test]
 fn a_refused_video_upgrade_gives_its_relay_back() {
     // RFC 3261 14.1: the failed re-INVITE leaves the session as it was (voice only).
-    let (mut w, to_b, mut video) = call_upgraded_to_video();
-    video.sort_unstable();
+    let (mut w, to_b, video) = call_upgraded_to_video();
     let before = w.ports.available_on(0);
     let out = w.respond_out(Duration::from_secs(1), &to_b, "488 Not Acceptable Here", "", "");
     assert!(texts(&out).iter().any(|m| m.starts_with("SIP/2.0 488")), "{:?}", texts(&out));
@@ -578,8 +582,7 @@ fn a_refused_video_upgrade_gives_its_relay_back() {
 #[test]
 fn a_video_upgrade_answered_at_port_0_gives_its_relay_back() {
     // RFC 3264 6: the callee declines the added stream; the caller sees port 0 too.
-    let (mut w, to_b, mut video) = call_upgraded_to_video();
-    video.sort_unstable();
+    let (mut w, to_b, video) = call_upgraded_to_video();
     let answer = "v=0\r\no=b 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n\
                   m=video 0 RTP/AVP 96\r\n";
     let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", answer);
@@ -597,11 +600,7 @@ fn a_video_upgrade_answered_at_port_0_gives_its_relay_back() {
     assert_ne!(m_port(&texts(&out)[0], "video"), 0);
 }
 
-/// The callee's offer in a 2xx: audio and video from 10.0.0.2.
-const B_OFFER: &str = "v=0\r\no=b 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n\
-                       m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
-
-/// The caller's answer to [`B_OFFER`] from 10.0.0.1, accepting both streams.
+/// The caller's answer to [`B_AV`] from 10.0.0.1, accepting both streams.
 const A_ANSWER: &str = "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n\
                         m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
 
@@ -620,7 +619,7 @@ fn a_late_offer_in_the_callees_2xx_is_answered_by_the_callers_ack() {
     let to_b = texts(&out).remove(0);
     assert!(to_b.starts_with("INVITE ") && to_b.ends_with("\r\n\r\n"), "no offer onwards: {to_b}");
     let before = w.ports.available_on(0);
-    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", B_OFFER);
+    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", B_AV);
     assert!(acks(&out).is_empty(), "no ACK before the caller's answer");
     let ok = texts(&out).into_iter().find(|m| m.starts_with("SIP/2.0 200")).expect("the 2xx relayed to the caller");
     assert!(ok.contains("c=IN IP4 10.0.0.9\r\n") && !ok.contains("c=IN IP4 10.0.0.2"), "the offer points at us: {ok}");
@@ -653,7 +652,7 @@ fn a_late_offer_in_a_re_invites_2xx_may_add_video() {
     let mut w = world();
     w.answered();
     let to_b = w.in_dialog_from_caller("INVITE", 8, "").remove(0);
-    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", B_OFFER);
+    let out = w.respond_out(Duration::from_secs(1), &to_b, "200 OK", "", B_AV);
     assert!(acks(&out).is_empty(), "no ACK before the caller's answer");
     let ok = texts(&out).into_iter().find(|m| m.starts_with("SIP/2.0 200")).expect("the 2xx relayed to the caller");
     let video_a = m_port(&ok, "video");
@@ -674,11 +673,8 @@ fn a_downgrade_by_ringcore_frees_the_video_relay_once_answered() {
     // dialog_set downgrade: ringcore's re-INVITEs offer the video at port 0 on each leg
     // (RFC 3264 8.2); the first 2xx answering it so removes the video relay and frees its
     // pair, the second finds nothing more to remove.
-    let (mut w, to_b, mut video) = call_upgraded_to_video();
-    video.sort_unstable();
-    let answer = "v=0\r\no=b 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n\
-                  m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
-    w.respond(Duration::from_secs(1), &to_b, "200 OK", "", answer);
+    let (mut w, to_b, video) = call_upgraded_to_video();
+    w.respond(Duration::from_secs(1), &to_b, "200 OK", "", B_AV);
     assert!(w.ack_from_caller_for(8).is_empty());
     let before = w.ports.available_on(0);
     let voice_only = format!("{SDP}m=video 0 RTP/AVP 96\r\n");
