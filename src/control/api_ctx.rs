@@ -184,7 +184,7 @@ impl ApiContext for Control {
             self.echo_mut().add_impu(&uri);
             return Ok(Map::new());
         }
-        let mut id = PublicId { uri, authentication: true, associated: true, preferred: false };
+        let mut id = PublicId { uri, authentication: true, associated: true, preferred: false, imei: None };
         apply_flags(&mut id, &params);
         self.registrar.hss.add_impu(&req.impi, id).map_err(|e| e.0)?;
         self.mark_dirty();
@@ -213,7 +213,7 @@ impl ApiContext for Control {
     fn mt_call(&mut self, req: &MtCall) -> Reply {
         let impu = self.mt_target(req)?;
         let d = req.duration.map(Duration::from_secs_f64);
-        let id = Control::mt_call(self, &impu, d, req.sdp_file.as_deref(), req.caller.as_deref())?;
+        let id = Control::mt_call(self, &impu, d, req.sdp_file.as_deref(), req.caller.as_deref(), req.sos)?;
         Ok(map(json!({"session_id": id})))
     }
 

@@ -9,6 +9,7 @@
 
 use crate::config::typed::{CallflowModifier, Config, Direction, ModifierMethod, Rat};
 use crate::ims::hss::normalize_impu;
+use crate::ims::terminating::same_imei;
 use crate::sip::{HeaderName, Message};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -147,10 +148,6 @@ fn any_covers(step: ModifierMethod) -> bool {
 
 /// IMEIs compare on TAC and serial number (the first 14 digits, TS 23.003
 /// 6.2): the configuration may write the check digit or the software version.
-fn same_imei(a: &str, b: &str) -> bool {
-    a.get(..14).is_some_and(|x| b.get(..14) == Some(x))
-}
-
 /// RFC 3261 21: the reason phrase of a generated status code (its class's for a code
 /// without one of its own here).
 pub fn reason(code: u16) -> &'static str {

@@ -32,6 +32,7 @@ use crate::endpoint::{Peer, ToWorker, Transport};
 use crate::engine::{ConnId, SocketId};
 use crate::ims::bindings::{Bindings, Flow};
 use crate::ims::hss::{normalize_impu, Hss};
+use crate::ims::terminating;
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message, Method};
 use std::cmp::Reverse;
@@ -430,8 +431,10 @@ impl Calls {
                 None => return reject(404, "Not Found", &format!("no subscriber {callee}")),
             }
         } else {
-            let Some(contact) = bindings.lookup(&callee).flat_map(|r| r.contacts.iter()).max_by_key(|c| c.q) else {
-                return reject(480, "Temporarily Unavailable", &format!("{callee} is not registered"));
+            let imei = hss.imei_filter(&callee);
+            let Some(contact) = terminating::contact(bindings, &callee, imei) else {
+                let ue = imei.map(|i| format!(" from the UE of IMEI {i}")).unwrap_or_default();
+                return reject(480, "Temporarily Unavailable", &format!("{callee} is not registered{ue}"));
             };
             (contact.uri.clone(), contact.path.clone(), route_to(&contact.uri, &contact.flow, self.n_workers), false)
         };

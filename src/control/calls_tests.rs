@@ -39,25 +39,34 @@ fn world_with(global: &str, b_props: &str) -> World {
         "{{ domain: \"{D}\", {global} ue_db: [ {{ imsi: \"001010000000001\", impi: \"a@{D}\", authent_type: \"none\", impu: [\"sip:a\"] }},\n\
          {{ imsi: \"001010000000002\", impi: \"b@{D}\", authent_type: \"none\", impu: [ {{ impu: \"sip:b\" {b_props} }} ] }} ] }}"
     );
-    let loaded = crate::config::load_str("test", &cfg, std::path::Path::new(".")).expect("test config loads");
+    let mut w = world_of(&cfg);
+    register_b(&mut w, "", callee_addr());
+    w
+}
+
+/// The calls of configuration `cfg`, nobody registered.
+fn world_of(cfg: &str) -> World {
+    let loaded = crate::config::load_str("test", cfg, std::path::Path::new(".")).expect("test config loads");
     let hss = Hss::from_config(&loaded.config).expect("test HSS");
-    let t0 = Instant::now();
-    let mut bindings = Bindings::new(16);
-    let key = RecordKey { impi: format!("b@{D}"), imei: String::new(), emergency: false };
-    let contact = Contact::udp_for_test(&format!("sip:b@{}", callee_addr()), t0 + Duration::from_secs(3600), callee_addr(), "reg-b");
-    let update = ContactUpdate { contact, remove: false };
-    bindings.update(t0, &key, &[format!("sip:b@{D}")], vec![update]).expect("binding stored");
     let mut calls = Calls::new("10.0.0.9:5060".into(), 4, 1);
     calls.set_policy(CallPolicy::from_config(&loaded.config));
     World {
         calls,
         hss,
-        bindings,
+        bindings: Bindings::new(16),
         ports: MediaPorts::new(20000, 20099, 1, "10.0.0.9".parse().expect("literal address")),
         txl: TransactionLayer::new(TxConfig::with_capacity(16)),
         lat: Latencies::new(),
-        t0,
+        t0: Instant::now(),
     }
+}
+
+/// Registers callee `b` from `addr` for an hour, as the UE of `imei` (multi_sim; "": none).
+fn register_b(w: &mut World, imei: &str, addr: SocketAddr) {
+    let key = RecordKey { impi: format!("b@{D}"), imei: imei.into(), emergency: false };
+    let contact = Contact::udp_for_test(&format!("sip:b@{addr}"), w.t0 + Duration::from_secs(3600), addr, &format!("reg-b{imei}"));
+    let update = ContactUpdate { contact, remove: false };
+    w.bindings.update(w.t0, &key, &[format!("sip:b@{D}")], vec![update]).expect("binding stored");
 }
 
 fn caller_peer() -> Peer {
@@ -689,3 +698,6 @@ fn a_downgrade_by_ringcore_frees_the_video_relay_once_answered() {
     let row = w.calls.dialog_row(w.t0, "call-1").expect("a relayed call");
     assert_eq!(row.media.len(), 1, "the voice relay stays");
 }
+
+#[path = "calls_callee_tests.rs"]
+mod callee;

@@ -22,6 +22,7 @@ use super::reply::{reply_to, Extra};
 use crate::endpoint::ToWorker;
 use crate::ims::bindings::Bindings;
 use crate::ims::hss::normalize_impu;
+use crate::ims::terminating;
 use crate::sdp::{self, CodecCap, LocalCaps, LocalSession, MediaKind, SessionDescription};
 use crate::sip::transaction::TxId;
 use crate::sip::{HeaderName, Message, Method};
@@ -97,6 +98,10 @@ pub struct MtRequest<'a> {
     /// Forced caller IMPU (normalised), and whether it is a subscriber
     /// (then asserted in P-Asserted-Identity).
     pub caller: Option<(&'a str, bool)>,
+    /// The callee IMPU's `ue_db.impu.imei` ([`terminating`]).
+    pub imei: Option<&'a str>,
+    /// seed 000 `mt_call.sos`: reach emergency registered UEs only.
+    pub sos: bool,
 }
 
 /// The MT calls in progress.
@@ -143,11 +148,12 @@ impl MtCalls {
             return Err("too many MT calls in progress".into());
         }
         let impu = normalize_impu(impu);
-        let contact = bindings
-            .lookup(&impu)
-            .flat_map(|r| r.contacts.iter())
-            .max_by_key(|c| c.q)
-            .ok_or_else(|| format!("{impu} is not registered"))?;
+        let pick = if req.sos { terminating::emergency_contact } else { terminating::contact };
+        let contact = pick(bindings, &impu, req.imei).ok_or_else(|| match (req.sos, req.imei) {
+            (true, _) => format!("{impu} has no emergency registration"),
+            (false, Some(imei)) => format!("{impu} is not registered from the UE of IMEI {imei}"),
+            (false, None) => format!("{impu} is not registered"),
+        })?;
         let w = ports.pick_worker();
         // seed 000: for MT calls the callee's settings apply.
         let pol = *self.policy.for_impu(&impu);

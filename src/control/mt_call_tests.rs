@@ -407,3 +407,44 @@ fn video_the_ue_adds_to_a_voice_call_gets_its_own_loop_until_it_drops_it() {
     assert_eq!(removes(&out), vec![audio], "the audio loop removed");
     assert_eq!(w.free_ports(), all, "every port pair freed");
 }
+
+/// Registers b's UE `imei` ("": not multi_sim) from `peer`, for emergency or not.
+fn register(w: &mut World, imei: &str, emergency: bool, peer: SocketAddr) {
+    let contact = Contact::udp_for_test(&format!("sip:b@{peer}"), w.t0 + Duration::from_secs(3600), peer, &format!("reg-{peer}"));
+    let key = RecordKey { impi: format!("b@{D}"), imei: imei.into(), emergency };
+    w.bindings.update(w.t0, &key, &[format!("sip:b@{D}")], vec![ContactUpdate { contact, remove: false }]).expect("binding stored");
+}
+
+/// Where an MT call to b with `imei` and `sos` sends its INVITE, or why it cannot start.
+fn mt_target(w: &mut World, imei: Option<&str>, sos: bool) -> Result<SocketAddr, String> {
+    let req = MtRequest { imei, sos, ..MtRequest::default() };
+    let (_, out) = w.mt.start(w.t0, &format!("sip:b@{D}"), req, &w.bindings, &mut w.ports)?;
+    out.iter()
+        .find_map(|(_, c)| match c {
+            ToWorker::SendRequest { peer, .. } => Some(peer.addr),
+            _ => None,
+        })
+        .ok_or_else(|| "no INVITE".into())
+}
+
+#[test]
+fn sos_reaches_the_emergency_registration_only() {
+    let mut w = world();
+    assert_eq!(mt_target(&mut w, None, true), Err(format!("sip:b@{D} has no emergency registration")));
+    let sos: SocketAddr = "10.0.0.3:5062".parse().expect("literal address");
+    register(&mut w, "", true, sos);
+    assert_eq!(mt_target(&mut w, None, true), Ok(sos), "seed 000 mt_call.sos");
+    assert_eq!(mt_target(&mut w, None, false), Ok("10.0.0.2:5060".parse().expect("literal address")), "a normal call: the normal registration");
+}
+
+#[test]
+fn the_impu_imei_picks_the_ue_of_a_multi_sim_callee() {
+    let mut w = World { bindings: Bindings::new(4), ..world() };
+    let (ue1, ue2): (SocketAddr, SocketAddr) = ("10.0.0.21:5060".parse().expect("literal"), "10.0.0.22:5060".parse().expect("literal"));
+    register(&mut w, "35209900176148", false, ue1);
+    register(&mut w, "35209900176149", false, ue2);
+    assert_eq!(mt_target(&mut w, Some("352099001761480"), false), Ok(ue1));
+    assert_eq!(mt_target(&mut w, Some("35209900176149"), false), Ok(ue2));
+    let err = mt_target(&mut w, Some("35209900176140"), false);
+    assert_eq!(err, Err(format!("sip:b@{D} is not registered from the UE of IMEI 35209900176140")));
+}

@@ -243,7 +243,7 @@ mod tests {
         let sub = Subscriber {
             impi: "u@ims".into(),
             imsi: None,
-            impus: vec![PublicId { uri: "sip:u@ims".into(), authentication: false, associated: true, preferred: true }],
+            impus: vec![PublicId { uri: "sip:u@ims".into(), authentication: false, associated: true, preferred: true, imei: None }],
             multi_sim: false,
             authent_type: crate::config::typed::AuthentType::None,
             qop: crate::ims::challenge::Qop::None,

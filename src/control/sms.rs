@@ -16,6 +16,7 @@ use super::sms_text::{delivers_of_text, text_of_tpdu};
 use crate::endpoint::{Peer, ToWorker};
 use crate::ims::bindings::{Bindings, ContactEvent};
 use crate::ims::hss::{normalize_impu, Hss};
+use crate::ims::terminating;
 use crate::log::{Head, Layer, Level, Logger};
 use crate::sip::transaction::TxId;
 use crate::sip::Message;
@@ -252,12 +253,13 @@ fn api_event(sender: &str, destination: &str, tpdu: &Tpdu, date: u64) -> Value {
     Value::Object(m)
 }
 
-/// The best contact of `impi`: one that registered `+g.3gpp.smsip`, else any (plain text).
-fn target_of(bindings: &Bindings, impi: &str, n_workers: usize) -> Option<Target> {
+/// The best contact of `impi`: one that registered `+g.3gpp.smsip`, else any (plain text);
+/// with `imei` (the recipient IMPU's `ue_db.impu.imei`) only that UE's.
+fn target_of(bindings: &Bindings, impi: &str, imei: Option<&str>, n_workers: usize) -> Option<Target> {
     let c = bindings
         .records()
         .filter(|r| r.key.impi == impi && !r.key.emergency)
-        .flat_map(|r| r.contacts.iter())
+        .flat_map(|r| r.contacts.iter().filter(move |c| terminating::from_ue(r, c, imei)))
         .max_by_key(|c| (c.sms, c.q))?;
     let (worker, peer) = route_to(&c.uri, &c.flow, n_workers);
     Some(Target { uri: c.uri.clone(), routes: c.path.clone(), worker, peer, sms: c.sms })
@@ -343,7 +345,7 @@ impl Control {
                 let (worker, peer) = route_to(&c.uri, &c.flow, self.sms.n_workers);
                 Some(Target { uri: c.uri.clone(), routes: c.path.clone(), worker, peer, sms: c.sms })
             }
-            None => target_of(b, impi, self.sms.n_workers),
+            None => target_of(b, impi, None, self.sms.n_workers),
         }
     }
 
@@ -406,7 +408,8 @@ impl Control {
             }
             return None;
         }
-        let Some(target) = target_of(&self.registrar.bindings, &t.to.impi, self.sms.n_workers) else {
+        let imei = self.registrar.hss.imei_filter(&t.to.impu);
+        let Some(target) = target_of(&self.registrar.bindings, &t.to.impi, imei, self.sms.n_workers) else {
             self.sms.smsc.handle_transport_failure(now, t.id);
             return None;
         };
@@ -547,5 +550,21 @@ mod tests {
         assert_eq!(v["destination"], "tel:+2");
         assert_eq!(v["text"], "hello");
         assert_eq!((v["dcs"].as_u64(), v["date"].as_u64()), (Some(0), Some(5)));
+    }
+
+    #[test]
+    fn an_sms_to_an_impu_with_an_imei_goes_to_that_ue_only() {
+        use crate::ims::bindings::{Contact, ContactUpdate, RecordKey};
+        let (t0, mut b) = (Instant::now(), Bindings::new(4));
+        for (imei, port, sms) in [("35209900176148", 5061, false), ("35209900176149", 5062, true)] {
+            let peer = std::net::SocketAddr::from(([10, 0, 0, 2], port));
+            let c = Contact { sms, ..Contact::udp_for_test(&format!("sip:b@{peer}"), t0 + std::time::Duration::from_secs(60), peer, imei) };
+            let key = RecordKey { impi: "b@ims".into(), imei: imei.into(), emergency: false };
+            b.update(t0, &key, &["sip:b@ims".to_string()], vec![ContactUpdate { contact: c, remove: false }]).expect("room");
+        }
+        let uri = |imei: Option<&str>| target_of(&b, "b@ims", imei, 1).map(|t| t.uri);
+        assert_eq!(uri(None).as_deref(), Some("sip:b@10.0.0.2:5062"), "no filter: the UE that announced SMS over IP");
+        assert_eq!(uri(Some("352099001761480")).as_deref(), Some("sip:b@10.0.0.2:5061"));
+        assert_eq!(uri(Some("35209900176140")), None, "that UE is not registered: delivery waits");
     }
 }

@@ -23,6 +23,9 @@ pub struct PublicId {
     pub associated: bool,
     /// The preferred identity (impu.preferred).
     pub preferred: bool,
+    /// seed 000 `ue_db.impu.imei`: the one UE (of a multi_sim subscriber) that calls and
+    /// SMS to this identity reach.
+    pub imei: Option<String>,
 }
 
 /// One subscriber.
@@ -188,6 +191,15 @@ impl Hss {
         self.by_imsi.get(imsi).map(String::as_str)
     }
 
+    /// The IMEI that terminating calls and SMS to `impu` (normalised) are filtered by
+    /// ([`super::terminating`]): its `ue_db.impu.imei`, which seed 000 makes relevant only
+    /// for a multi_sim subscriber.
+    pub fn imei_filter(&self, impu: &str) -> Option<&str> {
+        let sub = self.subscriber(self.by_impu.get(impu)?)?;
+        let id = sub.impus.iter().find(|p| p.uri == impu)?;
+        id.imei.as_deref().filter(|_| sub.multi_sim)
+    }
+
     /// The MD5 password of `impi`.
     pub fn password(&self, impi: &str) -> Option<&str> {
         self.subscriber(impi)?.pwd.as_deref()
@@ -304,6 +316,7 @@ fn subscriber_of(e: &UeEntry, domain: &str) -> Result<Subscriber, HssError> {
             authentication: i.authentication,
             associated: i.associated,
             preferred: i.preferred,
+            imei: i.imei.clone(),
         })
         .collect();
     let sqn = HeSqn::new(Sqn::from_bytes(e.sqn.0), SqnParams::DEFAULT).map_err(|err| HssError(format!("{}: sqn: {err}", e.impi)))?;

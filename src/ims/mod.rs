@@ -8,6 +8,7 @@ pub mod persist;
 pub mod register_input;
 pub mod reginfo;
 pub mod registrar;
+pub mod terminating;
 
 #[cfg(test)]
 mod registrar_tests;

@@ -25,8 +25,8 @@ fn subscriber(impi: &str, authent: AuthentType, pwd: Option<&str>) -> Subscriber
         impi: impi.into(),
         imsi: Some("001010123456789".into()),
         impus: vec![
-            PublicId { uri: IMPU.into(), authentication: true, associated: true, preferred: true },
-            PublicId { uri: "tel:+33612345678".into(), authentication: true, associated: true, preferred: false },
+            PublicId { uri: IMPU.into(), authentication: true, associated: true, preferred: true, imei: None },
+            PublicId { uri: "tel:+33612345678".into(), authentication: true, associated: true, preferred: false, imei: None },
         ],
         multi_sim: false,
         authent_type: authent,
