@@ -211,9 +211,15 @@ impl ApiContext for Control {
     }
 
     fn mt_call(&mut self, req: &MtCall) -> Reply {
-        let impu = self.mt_target(req)?;
-        let d = req.duration.map(Duration::from_secs_f64);
-        let id = Control::mt_call(self, &impu, d, req.sdp_file.as_deref(), req.caller.as_deref(), req.sos)?;
+        let (impu, contact) = self.mt_target(req)?;
+        let args = super::mt_call::MtCallArgs {
+            duration: req.duration.map(Duration::from_secs_f64),
+            sdp_file: req.sdp_file.as_deref(),
+            caller: req.caller.as_deref(),
+            sos: req.sos,
+            contact: contact.as_deref(),
+        };
+        let id = Control::mt_call(self, &impu, &args)?;
         Ok(map(json!({"session_id": id})))
     }
 

@@ -305,17 +305,20 @@ impl Control {
         }
     }
 
-    /// The registered contact's IMPU for an mt_call naming impi or contact.
-    pub(super) fn mt_target(&self, req: &MtCall) -> Result<String, String> {
+    /// The callee of an mt_call: the IMPU, and the exact registered contact when the
+    /// request names one (seed 000 `mt_call.contact`; an IMPI names the subscriber, whose
+    /// IMPU then picks the UE).
+    pub(super) fn mt_target(&self, req: &MtCall) -> Result<(String, Option<String>), String> {
         if let Some(i) = &req.impu {
-            return Ok(self.impu_uri(i));
+            return Ok((self.impu_uri(i), None));
         }
         let b = &self.registrar.bindings;
-        let rec = match (&req.impi, &req.contact) {
-            (Some(impi), _) => b.records().find(|r| &r.key.impi == impi && r.key.emergency == req.sos),
-            (None, Some(c)) => b.records().find(|r| r.contacts.iter().any(|x| x.uri == *c || x.uri.trim_matches(['<', '>']) == c.as_str())),
+        let named = |x: &str, c: &str| x == c || x.trim_matches(['<', '>']) == c;
+        let found = match (&req.impi, &req.contact) {
+            (Some(impi), _) => b.records().find(|r| &r.key.impi == impi && r.key.emergency == req.sos).map(|r| (r, None)),
+            (None, Some(c)) => b.records().find_map(|r| Some((r, Some(r.contacts.iter().find(|x| named(&x.uri, c))?.uri.clone())))),
             (None, None) => None,
         };
-        rec.and_then(|r| r.impus.first().cloned()).ok_or_else(|| "User not registered".to_owned())
+        found.and_then(|(r, contact)| Some((r.impus.first()?.clone(), contact))).ok_or_else(|| "User not registered".to_owned())
     }
 }

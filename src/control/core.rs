@@ -322,16 +322,21 @@ impl Control {
         self.save_state(now, false);
     }
 
-    /// Starts a network-initiated call (the monitor's and the remote API's `mt_call`).
-    /// `sdp_file`: the request's SDP file (seed 000 `sip_file`), overriding
-    /// `mt_call_sdp_file`; `caller`: the forced caller IMPU; `sos`: reach emergency
-    /// registered UEs only.
-    pub fn mt_call(&mut self, impu: &str, duration: Option<Duration>, sdp_file: Option<&str>, caller: Option<&str>, sos: bool) -> Result<String, String> {
-        let template = sdp_file.map(super::call_files::read_request_sdp).transpose()?;
-        let caller = caller.map(|c| self.impu_uri(c));
+    /// Starts a network-initiated call to `impu` (the monitor's and the remote API's
+    /// `mt_call`) as `args` asks.
+    pub fn mt_call(&mut self, impu: &str, args: &super::mt_call::MtCallArgs<'_>) -> Result<String, String> {
+        let template = args.sdp_file.map(super::call_files::read_request_sdp).transpose()?;
+        let caller = args.caller.map(|c| self.impu_uri(c));
         let asserted = caller.as_deref().is_some_and(|c| self.registrar.hss.impi_of_impu(c).is_some());
         let imei = self.registrar.hss.imei_filter(&crate::ims::hss::normalize_impu(impu));
-        let req = super::mt_call::MtRequest { duration, template: template.as_ref(), caller: caller.as_deref().map(|c| (c, asserted)), imei, sos };
+        let req = super::mt_call::MtRequest {
+            duration: args.duration,
+            template: template.as_ref(),
+            caller: caller.as_deref().map(|c| (c, asserted)),
+            imei,
+            sos: args.sos,
+            contact: args.contact,
+        };
         let now = Instant::now();
         let (id, out) = self.mt.start(now, impu, req, &self.registrar.bindings, &mut self.media_ports)?;
         self.send_all(now, out);

@@ -80,7 +80,8 @@ impl MonitorContext for Ctx<'_> {
 
     fn mt_call(&mut self, impu: &str, duration: Option<f64>, sdp_file: Option<&str>, caller: Option<&str>) -> Result<String, String> {
         let d = duration.map(std::time::Duration::from_secs_f64);
-        self.control.mt_call(impu, d, sdp_file, caller, false).map(|id| format!("MT call {id} to {impu} started"))
+        let args = super::mt_call::MtCallArgs { duration: d, sdp_file, caller, ..Default::default() };
+        self.control.mt_call(impu, &args).map(|id| format!("MT call {id} to {impu} started"))
     }
 
     fn sms(&mut self, user: &str, text: &str) -> Result<String, String> {

@@ -88,7 +88,23 @@ fn builtin_caps() -> LocalCaps {
     caps
 }
 
-/// What an `mt_call` request asks besides the callee (seed 000 `mt_call`).
+/// What the monitor's or the remote API's `mt_call` asks besides the callee IMPU
+/// (seed 000 `mt_call`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MtCallArgs<'a> {
+    /// Call duration, after which ringcore hangs up.
+    pub duration: Option<Duration>,
+    /// The request's SDP file (`sip_file`), overriding `mt_call_sdp_file`.
+    pub sdp_file: Option<&'a str>,
+    /// The forced caller IMPU.
+    pub caller: Option<&'a str>,
+    /// Reach emergency registered UEs only (`sos`).
+    pub sos: bool,
+    /// The registered contact URI the call goes to (`contact`), as stored.
+    pub contact: Option<&'a str>,
+}
+
+/// What an `mt_call` request asks besides the callee, as [`MtCalls::start`] takes it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MtRequest<'a> {
     /// Call duration, after which ringcore hangs up.
@@ -102,6 +118,8 @@ pub struct MtRequest<'a> {
     pub imei: Option<&'a str>,
     /// seed 000 `mt_call.sos`: reach emergency registered UEs only.
     pub sos: bool,
+    /// seed 000 `mt_call.contact`: this registered contact URI (as stored) and no other.
+    pub contact: Option<&'a str>,
 }
 
 /// The MT calls in progress.
@@ -149,10 +167,15 @@ impl MtCalls {
         }
         let impu = normalize_impu(impu);
         let pick = if req.sos { terminating::emergency_contact } else { terminating::contact };
-        let contact = pick(bindings, &impu, req.imei).ok_or_else(|| match (req.sos, req.imei) {
-            (true, _) => format!("{impu} has no emergency registration"),
-            (false, Some(imei)) => format!("{impu} is not registered from the UE of IMEI {imei}"),
-            (false, None) => format!("{impu} is not registered"),
+        let found = match req.contact {
+            Some(uri) => bindings.lookup(&impu).flat_map(|r| r.contacts.iter()).find(|c| c.uri == uri),
+            None => pick(bindings, &impu, req.imei),
+        };
+        let contact = found.ok_or_else(|| match (req.contact, req.sos, req.imei) {
+            (Some(uri), _, _) => format!("{uri} is not a registered contact of {impu}"),
+            (None, true, _) => format!("{impu} has no emergency registration"),
+            (None, false, Some(imei)) => format!("{impu} is not registered from the UE of IMEI {imei}"),
+            (None, false, None) => format!("{impu} is not registered"),
         })?;
         let w = ports.pick_worker();
         // seed 000: for MT calls the callee's settings apply.

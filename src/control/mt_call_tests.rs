@@ -417,7 +417,11 @@ fn register(w: &mut World, imei: &str, emergency: bool, peer: SocketAddr) {
 
 /// Where an MT call to b with `imei` and `sos` sends its INVITE, or why it cannot start.
 fn mt_target(w: &mut World, imei: Option<&str>, sos: bool) -> Result<SocketAddr, String> {
-    let req = MtRequest { imei, sos, ..MtRequest::default() };
+    mt_sent(w, MtRequest { imei, sos, ..MtRequest::default() })
+}
+
+/// Where MT call `req` to b sends its INVITE, or why it cannot start.
+fn mt_sent(w: &mut World, req: MtRequest<'_>) -> Result<SocketAddr, String> {
     let (_, out) = w.mt.start(w.t0, &format!("sip:b@{D}"), req, &w.bindings, &mut w.ports)?;
     out.iter()
         .find_map(|(_, c)| match c {
@@ -447,4 +451,17 @@ fn the_impu_imei_picks_the_ue_of_a_multi_sim_callee() {
     assert_eq!(mt_target(&mut w, Some("35209900176149"), false), Ok(ue2));
     let err = mt_target(&mut w, Some("35209900176140"), false);
     assert_eq!(err, Err(format!("sip:b@{D} is not registered from the UE of IMEI 35209900176140")));
+}
+
+#[test]
+fn a_named_contact_is_called_and_no_other() {
+    let mut w = world();
+    let second: SocketAddr = "10.0.0.4:5070".parse().expect("literal address");
+    register(&mut w, "", false, second);
+    let uri = format!("sip:b@{second}");
+    assert_eq!(mt_sent(&mut w, MtRequest { contact: Some(&uri), ..MtRequest::default() }), Ok(second), "seed 000 mt_call.contact");
+    let first = mt_sent(&mut w, MtRequest { contact: Some("sip:b@10.0.0.2:5060"), ..MtRequest::default() });
+    assert_eq!(first, Ok("10.0.0.2:5060".parse().expect("literal address")));
+    let gone = mt_sent(&mut w, MtRequest { contact: Some("sip:b@10.0.0.5:5060"), ..MtRequest::default() });
+    assert_eq!(gone, Err(format!("sip:b@10.0.0.5:5060 is not a registered contact of sip:b@{D}")));
 }
