@@ -3,7 +3,7 @@
 //! error mapping for unknown and unregistered callees.
 
 mod common;
-use common::{free_port, sipp, test_file, Core};
+use common::{free_port, sipp, spawn_sipp, test_file, Core};
 use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -43,14 +43,7 @@ fn call_through_timed(name: &str, uac_sf: &str, uas_sf: &str, calls: &str, pcap:
     });
     let uas_port = free_port();
     let uas_sf = test_file(uas_sf);
-    let mut uas = Command::new("timeout")
-        .args([&(secs + 30).to_string(), "sipp", "-sf", uas_sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &uas_port.to_string(), "-t", "u1", "-m", calls, "-nostdin", "-trace_err"])
-        .current_dir(&core.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sipp uas");
+    let mut uas = spawn_sipp(secs + 30, &["-sf", uas_sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &uas_port.to_string(), "-t", "u1", "-m", calls, "-nostdin", "-trace_err"], &core.dir);
     let target = core.sip.to_string();
     let reg = test_file("sipp/reg_uas.xml");
     let (ok, out) = sipp(&["-sf", reg.to_str().unwrap(), "-key", "uas_port", &uas_port.to_string(), "-m", "1", "-i", "127.0.0.1", "-nostdin", &target], &core.dir);

@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::{api, free_port, sipp, test_file, Core};
+use common::{api, free_port, sipp, spawn_sipp, test_file, Core};
 use serde_json::json;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
@@ -28,15 +27,8 @@ fn mt_call_to_a_registered_sipp_uas_is_answered_and_ended_by_the_core() {
     assert!(ok, "registration failed:\n{out}");
 
     let log = core.dir.join("uas_messages.log");
-    let mut uas = Command::new("timeout")
-        .args(["30", "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", &uas_port, "-m", "1", "-timeout", "20", "-nostdin"])
-        .args(["-trace_msg", "-message_file", log.to_str().unwrap()])
-        .current_dir(&core.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run sipp");
+    let args = ["-sn", "uas", "-i", "127.0.0.1", "-p", &uas_port, "-m", "1", "-timeout", "20", "-nostdin", "-trace_msg", "-message_file", log.to_str().unwrap()];
+    let mut uas = spawn_sipp(30, &args, &core.dir);
     std::thread::sleep(Duration::from_millis(500));
     let r = api(&format!("127.0.0.1:{api_port}"), json!({"message": "mt_call", "impu": "sip:mue", "duration": 1}));
     assert!(r["session_id"].is_string(), "mt_call: {r}");

@@ -7,9 +7,8 @@
 //! any more.
 
 mod common;
-use common::{api, free_port, sipp, test_file, Core};
+use common::{api, free_port, sipp, spawn_sipp, test_file, Core};
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
@@ -93,15 +92,9 @@ fn sipp_video_call_to_the_echo_loops_audio_and_video_back_on_their_own_ports() {
     assert!(ok, "registration failed:\n{out}");
     let log = core.dir.join("video_echo.log");
     let sf = test_file("sipp/video_echo_uac.xml");
-    let mut uac = Command::new("timeout")
-        .args(["60", "sipp", "-sf", sf.to_str().unwrap(), "-key", "user", "vue", "-key", "callee", "echo", "-key", "aport", &aport, "-key", "vport", &vport])
-        .args(["-m", "1", "-i", "127.0.0.1", "-p", &sipp_port, "-nostdin", "-trace_err", "-trace_logs", "-log_file", log.to_str().unwrap(), &target])
-        .current_dir(&core.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sipp (apt-get install sip-tester)");
+    let keys = ["-sf", sf.to_str().unwrap(), "-key", "user", "vue", "-key", "callee", "echo", "-key", "aport", &aport, "-key", "vport", &vport];
+    let rest = ["-m", "1", "-i", "127.0.0.1", "-p", &sipp_port, "-nostdin", "-trace_err", "-trace_logs", "-log_file", log.to_str().unwrap(), &target];
+    let mut uac = spawn_sipp(60, &[&keys[..], &rest[..]].concat(), &core.dir);
     let (a_echo, v_echo, call_id) = logged_ports(&log, &mut uac);
     assert_ne!(a_echo, v_echo, "each stream has its own port pair");
     let a_dst = SocketAddr::from(([127, 0, 0, 1], a_echo));

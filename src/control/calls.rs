@@ -57,6 +57,8 @@ mod relay;
 mod build;
 #[path = "calls_late_offer.rs"]
 mod late_offer;
+#[path = "calls_fork.rs"]
+mod fork;
 #[path = "calls_answer.rs"]
 mod answer;
 use late_offer::HeldAck;
@@ -115,8 +117,11 @@ struct Call {
     /// relayed response re-reads it while the call is borrowed, without a copy or a parse.
     a_invite: std::sync::Arc<crate::sip::StoredMessage>,
     a_tx: Option<TxId>,
-    /// Branch, Via and CSeq of our INVITE on leg B (for CANCEL, RFC 3261 9.1).
+    /// Branch, Via and CSeq of our INVITE on leg B (for CANCEL, RFC 3261 9.1); the
+    /// current fork's when forked.
     b_invite_branch: String,
+    /// The INVITEs to each of the callee's UEs when there are several ([`fork`]).
+    forks: fork::Forks,
     started: Instant,
     /// Anchored media sections (empty: SDP passed through).
     anchors: Vec<Anchor>,
@@ -423,6 +428,9 @@ impl Calls {
             let extra = Extra { headers: vec![("Min-SE", min.to_string())], body: None };
             return vec![(worker, ToWorker::Respond { tx, msg: reply_to(msg, 422, "Session Interval Too Small", &extra) })];
         }
+        // The callee's UEs when it is a subscriber: the first is called, and the others too
+        // when there are several (calls_fork.rs).
+        let mut ues = Vec::new();
         let (target, target_routes, (b_worker, b_peer), to_trunk) = if hss.impi_of_impu(&callee).is_none() {
             // seed 000 trunk: calls to unknown users are forwarded to the trunk
             // (not back to it: a loop would answer 404 there).
@@ -432,7 +440,8 @@ impl Calls {
             }
         } else {
             let imei = hss.imei_filter(&callee);
-            let Some(contact) = terminating::contact(bindings, &callee, imei) else {
+            ues = terminating::contacts(bindings, &callee, imei);
+            let Some(contact) = ues.first() else {
                 let ue = imei.map(|i| format!(" from the UE of IMEI {i}")).unwrap_or_default();
                 return reject(480, "Temporarily Unavailable", &format!("{callee} is not registered{ue}"));
             };
@@ -505,10 +514,13 @@ impl Calls {
         if let Some(v) = self.policy.called_party.header(&callee, &text(ruri.raw)).filter(|_| !to_trunk) {
             headers.push(("P-Called-Party-ID", v));
         }
-        let invite = build_request_ext(&self.local_addr, &b, "INVITE", 1, &branch, ctype.as_deref(), &body, Some(&caller), &headers);
+        let local_addr = self.local_addr.clone();
+        let build = |d: &Dialog, branch: &str| build_request_ext(&local_addr, d, "INVITE", 1, branch, ctype.as_deref(), &body, Some(&caller), &headers);
+        let mut out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: build(&b, &branch) })];
+        let (forks, more) = self.fork(id, &b, &branch, ues.get(1..).unwrap_or_default(), build);
+        out.extend(more);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
         self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
-        let out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: invite })];
         let call = Call {
             state: CallState::Init,
             a,
@@ -518,6 +530,7 @@ impl Calls {
             a_invite: std::sync::Arc::new(crate::sip::StoredMessage::new(msg)),
             a_tx: Some(tx),
             b_invite_branch: branch,
+            forks,
             started: now,
             anchors,
             a_timer: session_timer::supports(msg, b"timer"),
@@ -600,14 +613,11 @@ impl Calls {
     /// Via branch, Request-URI, Call-ID, From, To and CSeq number.
     /// `target` is a transaction of `worker` (ids are per worker).
     pub fn on_cancelled(&mut self, worker: u16, target: TxId) -> Vec<Out> {
-        let Some((_, call)) = self.calls.iter().find(|(_, c)| c.a_tx == Some(target) && c.a.worker == worker) else { return vec![] };
+        let Some((&id, call)) = self.calls.iter().find(|(_, c)| c.a_tx == Some(target) && c.a.worker == worker) else { return vec![] };
         if call.state == CallState::Started {
             return vec![];
         }
-        let mut b = call.b.clone();
-        b.remote = b.remote.split(";tag=").next().unwrap_or("").to_owned();
-        let cancel = self.request(&b, "CANCEL", 1, &call.b_invite_branch, None, b"", None);
-        vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel })]
+        self.cancel_leg_b(id, &[])
     }
 
     /// The call whose INVITE on leg B has branch `branch`: its number is written in the
@@ -620,7 +630,7 @@ impl Calls {
                 b'0'..=b'9' => b - b'0',
                 b'a'..=b'f' => b - b'a' + 10,
                 // The kind letter ends the number (`i`: an INVITE).
-                b'i' if i > 0 => return self.calls.get(&id).filter(|c| c.b_invite_branch == branch).map(|_| id),
+                b'i' if i > 0 => return self.calls.get(&id).filter(|c| c.b_invite_branch == branch || c.forks.has_branch(branch)).map(|_| id),
                 _ => return None,
             };
             id = id.checked_mul(16)?.checked_add(u64::from(digit))?;

@@ -5,6 +5,15 @@
 //! `calls_relay`.
 
 use super::*;
+use fork::ForkStep;
+
+/// A response to our INVITE on leg B: the call, the branch it answers, its status and text.
+struct Answer<'a, 'm> {
+    id: u64,
+    branch: &'a str,
+    code: u16,
+    msg: &'a Message<'m>,
+}
 
 impl Calls {
     /// A response to one of our requests (INVITE, BYE or CANCEL on leg B, a
@@ -31,8 +40,24 @@ impl Calls {
         if !matches!(cseq.method, Method::Invite) {
             return vec![];
         }
-        let Some(call) = self.calls.get_mut(&id) else { return vec![] };
-        let mut out = Vec::new();
+        if self.calls.get(&id).is_some_and(|c| c.forks.is_forked()) {
+            return match self.on_fork_response(id, branch, code, msg) {
+                ForkStep::Done(out) => out,
+                ForkStep::Relay(first) => self.relay_invite_response(now, Answer { id, branch, code, msg }, ports, lat, first),
+                ForkStep::RelayBest { branch, raw } => match Message::parse(&raw) {
+                    Ok(best) => self.relay_invite_response(now, Answer { id, branch: &branch, code: best.status().unwrap_or(code), msg: &best }, ports, lat, Vec::new()),
+                    Err(_) => Vec::new(),
+                },
+            };
+        }
+        self.relay_invite_response(now, Answer { id, branch, code, msg }, ports, lat, Vec::new())
+    }
+
+    /// Response `a.code` of the callee to our INVITE on leg B (the current fork's when
+    /// forked), relayed to the caller after `out`.
+    fn relay_invite_response(&mut self, now: Instant, a: Answer<'_, '_>, ports: &mut MediaPorts, lat: &mut Latencies, mut out: Vec<Out>) -> Vec<Out> {
+        let Answer { id, branch, code, msg } = a;
+        let Some(call) = self.calls.get_mut(&id) else { return out };
         // The remote tag, learnt from the first response that has one: the To value
         // borrowed when it is UTF-8, the tag appended in place.
         if !call.b_tagged {
@@ -53,7 +78,10 @@ impl Calls {
         }
         // seed 000 callflow_modifier on the callee's answer.
         let (relay, decorate) = match self.modify_response(id, code, branch, msg, ports) {
-            modifier::Next::Done(out) => return out,
+            modifier::Next::Done(done) => {
+                out.extend(done);
+                return out;
+            }
             modifier::Next::Continue { out: generated, relay, decorate } => {
                 out.extend(generated);
                 (relay, decorate)
@@ -174,6 +202,9 @@ impl Calls {
     pub fn on_stray_2xx(&mut self, msg: &Message<'_>) -> Vec<Out> {
         let Some(branch) = top_branch(msg).map(lossy) else { return vec![] };
         let Some(call) = self.invite_call(&branch).and_then(|id| self.calls.get(&id)) else { return vec![] };
+        if call.b_invite_branch != branch {
+            return vec![]; // a fork that lost: acknowledged once, then hung up (calls_fork.rs)
+        }
         if call.held_ack.as_ref().is_some_and(|h| h.to == Leg::B) {
             return vec![];
         }

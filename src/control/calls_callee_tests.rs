@@ -64,3 +64,93 @@ fn the_imei_filters_only_multi_sim_subscribers() {
     let mut w = world_with("", &format!(", imei: \"{IMEI_1}\""));
     assert_eq!(invited(&mut w), [(0, Some(callee_addr()))]);
 }
+
+/// The requests of `out` starting with `method`, by where they go.
+fn sent(out: &[Out], method: &str) -> Vec<(SocketAddr, String)> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::SendRequest { peer, msg } | ToWorker::SendStateless { peer, msg } if msg.starts_with(method.as_bytes()) => {
+                Some((peer.addr, String::from_utf8_lossy(msg).into_owned()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The statuses of the responses of `out` to the caller.
+fn to_caller(out: &[Out]) -> Vec<u16> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::Respond { msg, .. } => std::str::from_utf8(msg).ok()?.get(8..11)?.parse().ok(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A multi_sim callee with two UEs and no IMEI filter, called: our INVITE to each.
+fn forked() -> (World, String, String) {
+    let mut w = multi_sim("", &[(IMEI_1, ue(1)), (IMEI_2, ue(2))]);
+    let out = w.invite_with("", SDP);
+    let mut invites = sent(&out, "INVITE ");
+    invites.sort();
+    assert_eq!(invites.iter().map(|(to, _)| *to).collect::<Vec<_>>(), [ue(1), ue(2)], "RFC 3261 16.6: one INVITE per UE");
+    let [(_, one), (_, two)] = <[_; 2]>::try_from(invites).expect("two INVITEs");
+    assert_ne!(header(&one, "Via:"), header(&two, "Via:"), "a branch each");
+    assert!(one.starts_with(&format!("INVITE sip:b@{}", ue(1))) && two.starts_with(&format!("INVITE sip:b@{}", ue(2))));
+    (w, one, two)
+}
+
+#[test]
+fn a_forked_call_relays_each_ues_ringing_and_the_first_2xx_wins() {
+    let (mut w, one, two) = forked();
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &two, "180 Ringing", "", "")), [180]);
+    let won = w.respond_out(Duration::from_millis(5), &one, "200 OK", "", SDP);
+    assert_eq!(to_caller(&won), [200]);
+    assert_eq!(sent(&won, "ACK ").iter().map(|(to, _)| *to).collect::<Vec<_>>(), [ue(1)]);
+    // RFC 3261 9.1: the CANCEL to the other UE repeats its INVITE's branch, without a To tag.
+    let cancels = sent(&won, "CANCEL ");
+    assert_eq!(cancels.iter().map(|(to, _)| *to).collect::<Vec<_>>(), [ue(2)]);
+    assert_eq!(header(&cancels[0].1, "Via:"), header(&two, "Via:"));
+    assert!(!header(&cancels[0].1, "To:").contains("tag="));
+    // Its 2xx crossing the CANCEL: acknowledged and hung up (RFC 3261 13.2.2.4), not relayed.
+    let late = w.respond_out(Duration::from_millis(6), &two, "200 OK", "", SDP);
+    assert_eq!((to_caller(&late), sent(&late, "ACK ").len(), sent(&late, "BYE ").len()), (vec![], 1, 1));
+    assert!(sent(&late, "BYE ").iter().all(|(to, _)| *to == ue(2)));
+    // The call goes on with the first UE: the caller's BYE reaches it only.
+    assert!(w.ack_from_caller().is_empty());
+    let raw = request("BYE", 8, ";tag=rca1", "", "");
+    let tx = w.tx(&raw);
+    let out = w.calls.on_in_dialog(0, Some(tx), &Message::parse(raw.as_bytes()).expect("parses"), &mut w.ports);
+    assert_eq!(sent(&out, "BYE ").iter().map(|(to, _)| *to).collect::<Vec<_>>(), [ue(1)]);
+}
+
+#[test]
+fn when_every_fork_fails_the_best_error_is_relayed_once() {
+    let (mut w, one, two) = forked();
+    assert!(w.respond(Duration::ZERO, &one, "486 Busy Here", "", "").is_empty(), "the other UE may still answer");
+    // RFC 3261 16.7 step 6: 4xx before 5xx, though the 503 came last.
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &two, "503 Service Unavailable", "", "")), [486]);
+    assert_eq!(w.calls.len(), 0);
+}
+
+#[test]
+fn a_6xx_cancels_the_other_forks_and_is_relayed_when_they_end() {
+    let (mut w, one, two) = forked();
+    let out = w.respond_out(Duration::ZERO, &one, "603 Decline", "", "");
+    assert_eq!((to_caller(&out), sent(&out, "CANCEL ").iter().map(|(to, _)| *to).collect::<Vec<_>>()), (vec![], vec![ue(2)]));
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &two, "487 Request Terminated", "", "")), [603]);
+}
+
+#[test]
+fn the_callers_cancel_reaches_every_fork() {
+    let (mut w, one, two) = forked();
+    let tx = w.calls.calls.values().find_map(|c| c.a_tx).expect("the caller's INVITE is pending");
+    let cancels = sent(&w.calls.on_cancelled(0, tx), "CANCEL ");
+    let mut branches: Vec<&str> = cancels.iter().map(|(_, m)| header(m, "Via:")).collect();
+    branches.sort();
+    let mut invited = [header(&one, "Via:"), header(&two, "Via:")];
+    invited.sort();
+    assert_eq!(branches, invited);
+    assert!(w.respond(Duration::ZERO, &one, "487 Request Terminated", "", "").is_empty());
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &two, "487 Request Terminated", "", "")), [487]);
+}

@@ -103,13 +103,9 @@ impl Calls {
         call.state = CallState::Stopped;
         out.extend(anchor::release(ports, &call.anchors));
         call.anchors.clear();
-        let (mut b, invite_branch) = (call.b.clone(), call.b_invite_branch.clone());
+        let b = call.b.clone();
         match code {
-            100..=199 => {
-                b.remote = b.remote.split(";tag=").next().unwrap_or("").to_owned();
-                let cancel = self.request(&b, "CANCEL", 1, &invite_branch, None, b"", None);
-                out.push((b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel }));
-            }
+            100..=199 => out.extend(self.cancel_leg_b(id, &[])),
             200..=299 => {
                 let ack = self.request(&b, "ACK", 1, &format!("{branch}a"), None, b"", None);
                 out.push((b.worker, ToWorker::SendStateless { peer: b.peer, msg: ack }));

@@ -116,11 +116,7 @@ impl Calls {
             let resp = super::super::reply::reply_to_tagged(&req, 408, "Request Timeout", &extra, &local_tag);
             out.push((call.a.worker, ToWorker::Respond { tx, msg: resp }));
         }
-        let mut b = call.b.clone();
-        b.remote = b.remote.split(";tag=").next().unwrap_or("").to_owned();
-        let branch = call.b_invite_branch.clone();
-        let cancel = super::build_request_ext(&self.local_addr, &b, "CANCEL", 1, &branch, None, b"", None, &Reason::headers(reason));
-        out.push((b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel }));
+        out.extend(self.cancel_leg_b(id, &Reason::headers(reason)));
         out
     }
 

@@ -37,25 +37,36 @@ pub fn from_ue(record: &Record, contact: &Contact, imei: Option<&str>) -> bool {
 /// says; `imei` is the IMPU's configured IMEI (None: no filter). None when no UE of
 /// `impu` (or none with that IMEI) is registered.
 pub fn contact<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Option<&'a Contact> {
-    best(bindings, impu, imei, |_| true)
+    contacts(bindings, impu, imei).into_iter().next()
+}
+
+/// Every contact of the best kind and q for `impu` (normal registrations, else emergency
+/// ones; the highest q among them), the binding refreshed last first: the targets a
+/// forking B2BUA calls in parallel (RFC 3261 16.6: targets of equal q may be tried at
+/// once). Empty when none is registered.
+pub fn contacts<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Vec<&'a Contact> {
+    pick(bindings, impu, imei, |_| true)
 }
 
 /// [`contact`] among emergency registrations only (seed 000 `mt_call.sos`: "will only
 /// try to reach emergency registered UEs").
 pub fn emergency_contact<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Option<&'a Contact> {
-    best(bindings, impu, imei, |r| r.key.emergency)
+    pick(bindings, impu, imei, |r| r.key.emergency).into_iter().next()
 }
 
-/// The best contact of `impu`'s records that `records` accepts and that passes the `imei`
-/// filter: normal registrations before emergency ones, then by q, then by expiry.
-fn best<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>, records: impl Fn(&Record) -> bool) -> Option<&'a Contact> {
-    let passes = |r: &Record, c: &Contact| records(r) && from_ue(r, c, imei);
-    bindings
+/// The best group of the contacts of `impu`'s records that `records` accepts and that
+/// pass the `imei` filter: normal registrations before emergency ones, the highest q,
+/// sorted by expiry, latest first.
+fn pick<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>, records: impl Fn(&Record) -> bool) -> Vec<&'a Contact> {
+    let mut all: Vec<(bool, &'a Contact)> = bindings
         .lookup(impu)
-        .flat_map(|r| r.contacts.iter().map(move |c| (r, c)))
-        .filter(|(r, c)| passes(r, c))
-        .max_by_key(|(r, c)| (!r.key.emergency, c.q, c.expires_at))
-        .map(|(_, c)| c)
+        .filter(|r| records(r))
+        .flat_map(|r| r.contacts.iter().filter(move |c| from_ue(r, c, imei)).map(move |c| (!r.key.emergency, c)))
+        .collect();
+    let Some(best) = all.iter().map(|(normal, c)| (*normal, c.q)).max() else { return Vec::new() };
+    all.retain(|(normal, c)| (*normal, c.q) == best);
+    all.sort_by_key(|(_, c)| std::cmp::Reverse(c.expires_at));
+    all.into_iter().map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]
@@ -108,6 +119,8 @@ mod tests {
         r.add(key("", false), "sip:low@10.0.0.3", 500, 7200);
         r.add(key("", false), "sip:old@10.0.0.1", 1000, 9000);
         assert_eq!(r.chosen(None).as_deref(), Some("sip:old@10.0.0.1"), "q before expiry");
+        let group: Vec<&str> = contacts(&r.b, IMPU, None).iter().map(|c| c.uri.as_str()).collect();
+        assert_eq!(group, ["sip:old@10.0.0.1", "sip:new@10.0.0.2"], "the contacts of the best q, latest expiry first");
         assert_eq!(contact(&r.b, "sip:nobody@ims.test", None), None);
     }
 

@@ -206,6 +206,21 @@ pub fn sipp(args: &[&str], dir: &std::path::Path) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// Starts SIPp with `args` in the background, killed after `secs` seconds, its output
+/// discarded (scenarios that must succeed are checked by their exit status).
+pub fn spawn_sipp(secs: u32, args: &[&str], dir: &std::path::Path) -> std::process::Child {
+    Command::new("timeout")
+        .arg(secs.to_string())
+        .arg("sipp")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run sipp (apt-get install sip-tester)")
+}
+
 /// The path of a file under tests/.
 pub fn test_file(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join(rel)

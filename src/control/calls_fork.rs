@@ -1,0 +1,228 @@
+//! Parallel forking on leg B, as RFC 3261 16.6 has a proxy do it and a B2BUA may: when
+//! the callee has several registered UEs of the best q (phones sharing an IMPU, a
+//! multi_sim subscriber without an IMEI filter, the stale binding of a UE that came back
+//! on a new address), our INVITE goes to each of them at once ([`MAX_FORKS`] at most).
+//!
+//! The caller sees one dialog. The call's leg B dialog (`Call::b`) is the fork that
+//! answered last: a provisional response of another fork makes that fork current, and
+//! its 18x is relayed. The first 2xx wins and the forks still pending get a CANCEL
+//! (16.7 step 10); a 2xx of another fork after that is acknowledged and hung up at once
+//! (13.2.2.4). A final error waits for the other forks; once none is pending, the best
+//! of them is relayed (16.7 step 6: a 6xx, else the lowest class, the first received in
+//! it); a 6xx cancels the others at once (16.7 step 5).
+//!
+//! Left out: targets of a lower q are not tried after the best ones fail (16.6 serial
+//! search); reliable provisional responses of two forks share the caller's dialog, so
+//! their RSeq spaces can collide.
+
+use super::*;
+use crate::ims::bindings::Contact;
+
+/// At most this many INVITEs for one call (the contacts beyond are not called).
+pub(super) const MAX_FORKS: usize = 8;
+
+/// One INVITE of a forked call.
+#[derive(Debug)]
+pub(super) struct Fork {
+    /// Leg B's dialog with this UE; the current fork's state lives in `Call::b`.
+    b: Dialog,
+    /// The UE's tag was added to `b.remote`.
+    tagged: bool,
+    /// The Via branch of our INVITE to it.
+    branch: String,
+    /// A CANCEL went out for it.
+    cancelled: bool,
+    /// Its final status, once it sent one.
+    done: Option<u16>,
+}
+
+/// The forks of a call; empty when its INVITE went to one UE.
+#[derive(Debug, Default)]
+pub(super) struct Forks {
+    list: Vec<Fork>,
+    /// The fork whose dialog is `Call::b`.
+    current: usize,
+    /// The best final error so far (16.7 step 6): status, branch and the response bytes.
+    best: Option<(u16, String, Vec<u8>)>,
+}
+
+/// What to do with a response of a forked INVITE.
+pub(super) enum ForkStep {
+    /// Relay it as for an unforked call (its fork is now current); `out` goes first.
+    Relay(Vec<Out>),
+    /// Relay this stored final error instead (the last fork ended and it was the best).
+    RelayBest { branch: String, raw: Vec<u8> },
+    /// Nothing to relay; send `out`.
+    Done(Vec<Out>),
+}
+
+impl Forks {
+    /// True when the INVITE was forked.
+    pub(super) fn is_forked(&self) -> bool {
+        !self.list.is_empty()
+    }
+
+    /// True when `branch` is one of the forks' INVITE branches.
+    pub(super) fn has_branch(&self, branch: &str) -> bool {
+        self.list.iter().any(|f| f.branch == branch)
+    }
+}
+
+/// The class rank of final status `code` for 16.7 step 6 (lower is better; 6xx first).
+fn rank(code: u16) -> u16 {
+    if code >= 600 {
+        0
+    } else {
+        code / 100
+    }
+}
+
+impl Call {
+    /// Makes fork `idx` the current one: `b` and its tag move in, the previous current
+    /// fork's state is kept in its entry.
+    fn switch_fork(&mut self, idx: usize) {
+        let f = &mut self.forks;
+        if idx == f.current || idx >= f.list.len() {
+            return;
+        }
+        if let Some(prev) = f.list.get_mut(f.current) {
+            prev.b = self.b.clone();
+            prev.tagged = self.b_tagged;
+        }
+        let next = &f.list[idx]; // idx < len, checked above
+        self.b = next.b.clone();
+        self.b_tagged = next.tagged;
+        self.b_invite_branch = next.branch.clone();
+        f.current = idx;
+    }
+}
+
+impl Calls {
+    /// The forks of a new call: leg B dialog `b` with INVITE branch `branch` goes to the
+    /// first target, and a copy of it (own branch, Request-URI, Path and flow) to each
+    /// other one, with the same INVITE text otherwise. Returns the forks and the
+    /// INVITEs for the other targets.
+    pub(super) fn fork(&mut self, id: u64, b: &Dialog, branch: &str, others: &[&Contact], build: impl Fn(&Dialog, &str) -> Vec<u8>) -> (Forks, Vec<Out>) {
+        if others.is_empty() {
+            return (Forks::default(), Vec::new());
+        }
+        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), cancelled: false, done: None };
+        let mut forks = Forks { list: vec![first], current: 0, best: None };
+        let mut out = Vec::with_capacity(others.len());
+        for c in others.iter().take(MAX_FORKS - 1) {
+            let (worker, peer) = route_to(&c.uri, &c.flow, self.n_workers);
+            let d = Dialog { target: c.uri.clone(), routes: c.path.clone(), worker, peer, ..b.clone() };
+            let branch = branch_for(id, "i", self.next());
+            out.push((worker, ToWorker::SendRequest { peer, msg: build(&d, &branch) }));
+            forks.list.push(Fork { b: d, tagged: false, branch, cancelled: false, done: None });
+        }
+        (forks, out)
+    }
+
+    /// RFC 3261 9.1: CANCEL for our INVITE on leg B (with `extra` header lines): to each
+    /// fork still pending when the INVITE was forked, else to the one callee.
+    pub(super) fn cancel_leg_b(&mut self, id: u64, extra: &[(&'static str, String)]) -> Vec<Out> {
+        let Some(call) = self.calls.get_mut(&id) else { return Vec::new() };
+        let mut targets = Vec::new();
+        if call.forks.is_forked() {
+            let current = call.forks.current;
+            for (i, f) in call.forks.list.iter_mut().enumerate().filter(|(_, f)| f.done.is_none() && !f.cancelled) {
+                f.cancelled = true;
+                targets.push((if i == current { call.b.clone() } else { f.b.clone() }, f.branch.clone()));
+            }
+        } else {
+            targets.push((call.b.clone(), call.b_invite_branch.clone()));
+        }
+        let mut out = Vec::with_capacity(targets.len());
+        for (mut b, branch) in targets {
+            // RFC 3261 9.1: the CANCEL's To is the INVITE's (no tag).
+            b.remote = b.remote.split(";tag=").next().unwrap_or("").to_owned();
+            let cancel = build_request_ext(&self.local_addr, &b, "CANCEL", 1, &branch, None, b"", None, extra);
+            out.push((b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel }));
+        }
+        out
+    }
+
+    /// Response `code` to the forked INVITE of call `id` with branch `branch`: what
+    /// [`Calls::on_response`] does with it (module doc).
+    pub(super) fn on_fork_response(&mut self, id: u64, branch: &str, code: u16, msg: &Message<'_>) -> ForkStep {
+        let Some(call) = self.calls.get_mut(&id) else { return ForkStep::Done(Vec::new()) };
+        let Some(idx) = call.forks.list.iter().position(|f| f.branch == branch) else { return ForkStep::Done(Vec::new()) };
+        // A final response repeated, or one after the call ended for this fork.
+        if call.forks.list[idx].done.is_some() {
+            return ForkStep::Done(Vec::new());
+        }
+        let answered = matches!(call.state, CallState::Started | CallState::Stopped);
+        match code {
+            100 => ForkStep::Done(Vec::new()),
+            101..=199 if answered || call.forks.list[idx].cancelled => ForkStep::Done(Vec::new()),
+            101..=199 => {
+                call.switch_fork(idx);
+                ForkStep::Relay(Vec::new())
+            }
+            200..=299 if answered => {
+                call.forks.list[idx].done = Some(code);
+                ForkStep::Done(self.hang_up_fork(id, idx, msg))
+            }
+            200..=299 => {
+                call.forks.list[idx].done = Some(code);
+                call.switch_fork(idx);
+                ForkStep::Relay(self.cancel_leg_b(id, &[]))
+            }
+            // 16.7 step 5: a 6xx is the best answer, relayed once the others ended
+            // (cancelled now; a 2xx may still come first and win).
+            600..=699 => match self.fork_failed(id, idx, code, msg) {
+                ForkStep::Done(mut out) => {
+                    out.extend(self.cancel_leg_b(id, &[]));
+                    ForkStep::Done(out)
+                }
+                step => step,
+            },
+            _ => self.fork_failed(id, idx, code, msg),
+        }
+    }
+
+    /// Fork `idx` of call `id` ended with error `code` (3xx-6xx): kept if the best so
+    /// far; the best is relayed once no fork is pending.
+    fn fork_failed(&mut self, id: u64, idx: usize, code: u16, msg: &Message<'_>) -> ForkStep {
+        let Some(call) = self.calls.get_mut(&id) else { return ForkStep::Done(Vec::new()) };
+        let forks = &mut call.forks;
+        let Some(fork) = forks.list.get_mut(idx) else { return ForkStep::Done(Vec::new()) };
+        fork.done = Some(code);
+        if forks.best.as_ref().map_or(true, |(best, _, _)| rank(code) < rank(*best)) {
+            forks.best = Some((code, fork.branch.clone(), msg.buffer().to_vec()));
+        }
+        if forks.list.iter().any(|f| f.done.is_none()) || call.state == CallState::Started {
+            return ForkStep::Done(Vec::new());
+        }
+        let Some((_, branch, raw)) = forks.best.take() else { return ForkStep::Done(Vec::new()) };
+        match forks.list.iter().position(|f| f.branch == branch) {
+            Some(i) if i == idx => {
+                call.switch_fork(idx);
+                ForkStep::Relay(Vec::new())
+            }
+            Some(i) => {
+                call.switch_fork(i);
+                ForkStep::RelayBest { branch, raw }
+            }
+            None => ForkStep::Done(Vec::new()),
+        }
+    }
+
+    /// RFC 3261 13.2.2.4: a 2xx of fork `idx` after another fork won: ACK it, then BYE
+    /// (on its own dialog: its To tag and Contact).
+    fn hang_up_fork(&mut self, id: u64, idx: usize, msg: &Message<'_>) -> Vec<Out> {
+        let (ack_branch, bye_branch) = (branch_for(id, "a", self.next()), branch_for(id, "b", self.next()));
+        let Some(f) = self.calls.get(&id).and_then(|c| c.forks.list.get(idx)) else { return Vec::new() };
+        let mut d = f.b.clone();
+        if let Some(to) = msg.header(HeaderName::To) {
+            d.remote = lossy(to).into_owned();
+        }
+        if let Some(Ok(crate::sip::Contact::Addr(na))) = msg.contacts().next() {
+            d.target = text(na.uri.raw);
+        }
+        let ack = self.request(&d, "ACK", 1, &ack_branch, None, b"", None);
+        let bye = self.request(&d, "BYE", 2, &bye_branch, None, b"", None);
+        vec![(d.worker, ToWorker::SendStateless { peer: d.peer, msg: ack }), (d.worker, ToWorker::SendRequest { peer: d.peer, msg: bye })]
+    }
+}

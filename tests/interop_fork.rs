@@ -1,0 +1,40 @@
+//! Forking through ringcore (RFC 3261 16.6): a callee registered from two SIPp UASes
+//! (two contacts of one IMPU) is called by a SIPp UAC. Both UASes get the INVITE; one
+//! answers, and the other, ringing, gets a CANCEL and ends its INVITE with 487 (its
+//! scenario fails without that CANCEL). The caller sees one call set up.
+
+mod common;
+use common::{free_port, sipp, spawn_sipp, test_file, Core};
+use std::process::Child;
+
+const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
+
+fn users() -> String {
+    let u = |name: &str, imsi: &str| format!("{{ imsi: \"{imsi}\", impi: \"{name}@{DOMAIN}\", authent_type: \"none\", impu: [\"sip:{name}\"] }},\n");
+    format!("ue_db: [\n{}{}]\n", u("uac", "001010000000711"), u("uas", "001010000000712"))
+}
+
+/// A SIPp UAS running scenario `sf` for one call on a free port, registered as `uas`.
+fn uas(core: &Core, sf: &str) -> Child {
+    let port = free_port();
+    let sf = test_file(sf);
+    let child = spawn_sipp(60, &["-sf", sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &port.to_string(), "-t", "u1", "-m", "1", "-nostdin", "-trace_err"], &core.dir);
+    let reg = test_file("sipp/reg_uas.xml");
+    let target = core.sip.to_string();
+    let (ok, out) = sipp(&["-sf", reg.to_str().unwrap(), "-key", "uas_port", &port.to_string(), "-m", "1", "-i", "127.0.0.1", "-nostdin", &target], &core.dir);
+    assert!(ok, "UAS registration failed:\n{out}");
+    child
+}
+
+#[test]
+fn a_callee_with_two_contacts_rings_both_and_the_other_is_cancelled_when_one_answers() {
+    let core = Core::start("fork", &users());
+    let mut ringing = uas(&core, "sipp/cancel_uas.xml");
+    let mut answering = uas(&core, "sipp/call_uas.xml");
+    let uac = test_file("sipp/fork_uac.xml");
+    let target = core.sip.to_string();
+    let (ok, out) = sipp(&["-sf", uac.to_str().unwrap(), "-m", "1", "-i", "127.0.0.1", "-timeout", "30", "-recv_timeout", "20000", "-nostdin", "-trace_err", &target], &core.dir);
+    assert!(ok, "the call through ringcore failed:\n{out}");
+    assert!(answering.wait().expect("uas exit").success(), "the answering UAS did not complete its call");
+    assert!(ringing.wait().expect("uas exit").success(), "the other UAS got no CANCEL (or no ACK for its 487)");
+}
