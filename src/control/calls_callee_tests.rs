@@ -93,7 +93,7 @@ fn forked() -> (World, String, String) {
     let out = w.invite_with("", SDP);
     let mut invites = sent(&out, "INVITE ");
     invites.sort();
-    assert_eq!(invites.iter().map(|(to, _)| *to).collect::<Vec<_>>(), [ue(1), ue(2)], "RFC 3261 16.6: one INVITE per UE");
+    assert_eq!(peers(&invites), [ue(1), ue(2)], "RFC 3261 16.6: one INVITE per UE");
     let [(_, one), (_, two)] = <[_; 2]>::try_from(invites).expect("two INVITEs");
     assert_ne!(header(&one, "Via:"), header(&two, "Via:"), "a branch each");
     assert!(one.starts_with(&format!("INVITE sip:b@{}", ue(1))) && two.starts_with(&format!("INVITE sip:b@{}", ue(2))));
@@ -106,10 +106,10 @@ fn a_forked_call_relays_each_ues_ringing_and_the_first_2xx_wins() {
     assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &two, "180 Ringing", "", "")), [180]);
     let won = w.respond_out(Duration::from_millis(5), &one, "200 OK", "", SDP);
     assert_eq!(to_caller(&won), [200]);
-    assert_eq!(sent(&won, "ACK ").iter().map(|(to, _)| *to).collect::<Vec<_>>(), [ue(1)]);
+    assert_eq!(peers(&sent(&won, "ACK ")), [ue(1)]);
     // RFC 3261 9.1: the CANCEL to the other UE repeats its INVITE's branch, without a To tag.
     let cancels = sent(&won, "CANCEL ");
-    assert_eq!(cancels.iter().map(|(to, _)| *to).collect::<Vec<_>>(), [ue(2)]);
+    assert_eq!(peers(&cancels), [ue(2)]);
     assert_eq!(header(&cancels[0].1, "Via:"), header(&two, "Via:"));
     assert!(!header(&cancels[0].1, "To:").contains("tag="));
     // Its 2xx crossing the CANCEL: acknowledged and hung up (RFC 3261 13.2.2.4), not relayed.
@@ -118,10 +118,7 @@ fn a_forked_call_relays_each_ues_ringing_and_the_first_2xx_wins() {
     assert!(sent(&late, "BYE ").iter().all(|(to, _)| *to == ue(2)));
     // The call goes on with the first UE: the caller's BYE reaches it only.
     assert!(w.ack_from_caller().is_empty());
-    let raw = request("BYE", 8, ";tag=rca1", "", "");
-    let tx = w.tx(&raw);
-    let out = w.calls.on_in_dialog(0, Some(tx), &Message::parse(raw.as_bytes()).expect("parses"), &mut w.ports);
-    assert_eq!(sent(&out, "BYE ").iter().map(|(to, _)| *to).collect::<Vec<_>>(), [ue(1)]);
+    assert_eq!(peers(&sent(&from_caller(&mut w, "BYE", 8, ""), "BYE ")), [ue(1)]);
 }
 
 #[test]
@@ -137,7 +134,7 @@ fn when_every_fork_fails_the_best_error_is_relayed_once() {
 fn a_6xx_cancels_the_other_forks_and_is_relayed_when_they_end() {
     let (mut w, one, two) = forked();
     let out = w.respond_out(Duration::ZERO, &one, "603 Decline", "", "");
-    assert_eq!((to_caller(&out), sent(&out, "CANCEL ").iter().map(|(to, _)| *to).collect::<Vec<_>>()), (vec![], vec![ue(2)]));
+    assert_eq!((to_caller(&out), peers(&sent(&out, "CANCEL "))), (vec![], vec![ue(2)]));
     assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &two, "487 Request Terminated", "", "")), [603]);
 }
 
@@ -153,4 +150,27 @@ fn the_callers_cancel_reaches_every_fork() {
     assert_eq!(branches, invited);
     assert!(w.respond(Duration::ZERO, &one, "487 Request Terminated", "", "").is_empty());
     assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &two, "487 Request Terminated", "", "")), [487]);
+}
+
+/// What the caller's in-dialog request `method` yields.
+fn from_caller(w: &mut World, method: &str, cseq: u32, extra: &str) -> Vec<Out> {
+    let raw = request(method, cseq, ";tag=rca1", extra, "");
+    let tx = w.tx(&raw);
+    w.calls.on_in_dialog(0, Some(tx), &Message::parse(raw.as_bytes()).expect("parses"), &mut w.ports)
+}
+
+fn peers(sent: &[(SocketAddr, String)]) -> Vec<SocketAddr> {
+    sent.iter().map(|(to, _)| *to).collect()
+}
+
+#[test]
+fn each_prack_goes_to_the_fork_whose_reliable_18x_it_acknowledges() {
+    let (mut w, one, two) = forked();
+    let reliable = |rseq: u32| format!("Require: 100rel\r\nRSeq: {rseq}\r\n");
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &one, "183 Session Progress", &reliable(10), SDP)), [183]);
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &two, "180 Ringing", &reliable(500), "")), [180]);
+    // RFC 3262 7.2: RAck names the RSeq; the fork that sent it gets the PRACK.
+    assert_eq!(peers(&sent(&from_caller(&mut w, "PRACK", 8, "RAck: 10 7 INVITE\r\n"), "PRACK ")), [ue(1)]);
+    assert_eq!(peers(&sent(&from_caller(&mut w, "PRACK", 9, "RAck: 500 7 INVITE\r\n"), "PRACK ")), [ue(2)]);
+    assert_eq!(peers(&sent(&from_caller(&mut w, "PRACK", 10, "RAck: 11 7 INVITE\r\n"), "PRACK ")), [ue(2)], "unknown RSeq: the current fork");
 }

@@ -11,9 +11,14 @@
 //! of them is relayed (16.7 step 6: a 6xx, else the lowest class, the first received in
 //! it); a 6xx cancels the others at once (16.7 step 5).
 //!
+//! The caller's PRACK goes to the fork whose reliable provisional response carried the
+//! RSeq it acknowledges (RFC 3262 7.2), and other early-dialog requests (UPDATE) to the
+//! current fork.
+//!
 //! Left out: targets of a lower q are not tried after the best ones fail (16.6 serial
-//! search); reliable provisional responses of two forks share the caller's dialog, so
-//! their RSeq spaces can collide.
+//! search); two forks' reliable provisional responses share the caller's dialog, so
+//! should their RSeqs coincide (each starts at random, RFC 3262 7.1) a PRACK goes to
+//! the first of them.
 
 use super::*;
 use crate::ims::bindings::Contact;
@@ -32,6 +37,9 @@ pub(super) struct Fork {
     branch: String,
     /// A CANCEL went out for it.
     cancelled: bool,
+    /// The RSeqs of its reliable provisional responses relayed to the caller (first,
+    /// last; RFC 3262 7.1: one more each time), to which the caller's PRACKs are sent.
+    rseqs: Option<(u32, u32)>,
     /// Its final status, once it sent one.
     done: Option<u16>,
 }
@@ -97,6 +105,17 @@ impl Call {
     }
 }
 
+impl Call {
+    /// RFC 3262 7.2: the caller's PRACK with RAck `rseq` goes to the fork whose reliable
+    /// provisional response carried that RSeq (made current); none matching: the current.
+    pub(super) fn prack_to_fork(&mut self, rseq: u32) {
+        let found = self.forks.list.iter().position(|f| f.rseqs.is_some_and(|(first, last)| (first..=last).contains(&rseq)));
+        if let Some(i) = found {
+            self.switch_fork(i);
+        }
+    }
+}
+
 impl Calls {
     /// The forks of a new call: leg B dialog `b` with INVITE branch `branch` goes to the
     /// first target, and a copy of it (own branch, Request-URI, Path and flow) to each
@@ -106,7 +125,7 @@ impl Calls {
         if others.is_empty() {
             return (Forks::default(), Vec::new());
         }
-        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), cancelled: false, done: None };
+        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), cancelled: false, rseqs: None, done: None };
         let mut forks = Forks { list: vec![first], current: 0, best: None };
         let mut out = Vec::with_capacity(others.len());
         for c in others.iter().take(MAX_FORKS - 1) {
@@ -114,7 +133,7 @@ impl Calls {
             let d = Dialog { target: c.uri.clone(), routes: c.path.clone(), worker, peer, ..b.clone() };
             let branch = branch_for(id, "i", self.next());
             out.push((worker, ToWorker::SendRequest { peer, msg: build(&d, &branch) }));
-            forks.list.push(Fork { b: d, tagged: false, branch, cancelled: false, done: None });
+            forks.list.push(Fork { b: d, tagged: false, branch, cancelled: false, rseqs: None, done: None });
         }
         (forks, out)
     }
@@ -157,6 +176,10 @@ impl Calls {
             100 => ForkStep::Done(Vec::new()),
             101..=199 if answered || call.forks.list[idx].cancelled => ForkStep::Done(Vec::new()),
             101..=199 => {
+                if let Ok(Some(n)) = msg.rseq() {
+                    let f = &mut call.forks.list[idx]; // idx found above
+                    f.rseqs = Some(f.rseqs.map_or((n, n), |(first, last)| (first.min(n), last.max(n))));
+                }
                 call.switch_fork(idx);
                 ForkStep::Relay(Vec::new())
             }

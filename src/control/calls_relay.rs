@@ -23,6 +23,9 @@ impl Calls {
             true => anchor::extend_for_reoffer(ports, &mut call.anchors, from == Leg::A, msg.body()),
             false => (Vec::new(), anchor::Added::default()),
         };
+        if let (Leg::A, Some(Method::Prack), Ok(Some(rack))) = (from, msg.method(), msg.rack()) {
+            call.prack_to_fork(rack.rseq);
+        }
         let d = if from == Leg::A { &mut call.b } else { &mut call.a };
         d.cseq += 1;
         let d = &*d;
