@@ -173,7 +173,7 @@ impl ApiContext for Control {
     fn impu_set(&mut self, req: &ImpuSet) -> Reply {
         let uri = self.impu_uri(&req.impu);
         let id = self.registrar.hss.public_id_mut(&uri).ok_or_else(|| format!("Unknown impu: {}", req.impu))?;
-        apply_flags(id, &req.params);
+        apply_flags(id, &req.params)?;
         Ok(Map::new())
     }
 
@@ -185,7 +185,7 @@ impl ApiContext for Control {
             return Ok(Map::new());
         }
         let mut id = PublicId { uri, authentication: true, associated: true, preferred: false, imei: None };
-        apply_flags(&mut id, &params);
+        apply_flags(&mut id, &params)?;
         self.registrar.hss.add_impu(&req.impi, id).map_err(|e| e.0)?;
         self.mark_dirty();
         Ok(Map::new())
@@ -282,8 +282,15 @@ fn impu_parts(i: &Impu) -> (String, Map<String, Value>) {
     }
 }
 
-/// Applies the boolean impu-object members this HSS keeps (seed 000 5.2.1 ue_db.impu).
-fn apply_flags(id: &mut PublicId, params: &Map<String, Value>) {
+/// Applies the impu-object members this HSS keeps (seed 000 5.2.1 ue_db.impu): the
+/// booleans, and `imei` (14 to 16 digits, as in the configuration; null removes it).
+fn apply_flags(id: &mut PublicId, params: &Map<String, Value>) -> Result<(), String> {
+    match params.get("imei") {
+        None => {}
+        Some(Value::Null) => id.imei = None,
+        Some(Value::String(s)) if (14..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) => id.imei = Some(s.clone()),
+        Some(other) => return Err(format!("imei: expected a string of 14 to 16 digits, got {other}")),
+    }
     let flag = |k: &str| params.get(k).and_then(Value::as_bool);
     if let Some(v) = flag("authentication") {
         id.authentication = v;
@@ -294,6 +301,7 @@ fn apply_flags(id: &mut PublicId, params: &Map<String, Value>) {
     if let Some(v) = flag("preferred") {
         id.preferred = v;
     }
+    Ok(())
 }
 
 impl super::net::NetContext for Control {
