@@ -403,8 +403,13 @@ impl Calls {
         let (Ok(ruri), Ok(from), Some(_), Ok(call_id)) = (msg.request_uri(), msg.from(), msg.header(HeaderName::To), msg.call_id()) else {
             return reject(400, "Bad Request", "malformed INVITE");
         };
-        let caller = normalize_impu(&lossy(from.uri.raw));
-        let callee = route.callee;
+        // E.164: another form of a configured number is the configured identity (impu.rs).
+        let canonical = |impu: String| match hss.canonical_impu(&impu) {
+            Some(c) if c != impu => c.to_owned(),
+            _ => impu,
+        };
+        let caller = canonical(normalize_impu(&lossy(from.uri.raw)));
+        let callee = canonical(route.callee);
         // TS 24.229 5.2.6.3.1: requests from unknown identities are refused
         // (not those of the trunk, nor allowed emergency calls).
         if !route.trusted && hss.impi_of_impu(&caller).is_none() {

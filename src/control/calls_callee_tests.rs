@@ -174,3 +174,26 @@ fn each_prack_goes_to_the_fork_whose_reliable_18x_it_acknowledges() {
     assert_eq!(peers(&sent(&from_caller(&mut w, "PRACK", 9, "RAck: 500 7 INVITE\r\n"), "PRACK ")), [ue(2)]);
     assert_eq!(peers(&sent(&from_caller(&mut w, "PRACK", 10, "RAck: 11 7 INVITE\r\n"), "PRACK ")), [ue(2)], "unknown RSeq: the current fork");
 }
+
+#[test]
+fn a_number_dialled_in_another_form_reaches_the_subscriber_of_that_number() {
+    let cfg = format!(
+        "{{ domain: \"{D}\", ue_db: [ {{ imsi: \"001010000000001\", impi: \"a@{D}\", authent_type: \"none\", impu: [\"sip:a\"] }},\n\
+         {{ imsi: \"001010000000002\", impi: \"b@{D}\", authent_type: \"none\", impu: [\"sip:b\", \"tel:+15550100\"] }} ] }}"
+    );
+    let mut w = world_of(&cfg);
+    let key = RecordKey { impi: format!("b@{D}"), imei: String::new(), emergency: false };
+    let contact = Contact::udp_for_test(&format!("sip:b@{}", ue(1)), w.t0 + Duration::from_secs(3600), ue(1), "reg-b");
+    let set = [format!("sip:b@{D}"), "tel:+15550100".to_string()];
+    w.bindings.update(w.t0, &key, &set, vec![ContactUpdate { contact, remove: false }]).expect("binding stored");
+    // RFC 3261 19.1.6: sip:+N;user=phone names the number of tel:+N (E.164).
+    for (i, dialled) in [format!("sip:+1-555-0100@{D};user=phone"), "tel:+15550100".to_string(), format!("sip:+15550100@{D}")].iter().enumerate() {
+        // A new call each time: its own Call-ID and branch.
+        let raw = request("INVITE", 7, "", "", SDP).replacen(&format!("INVITE sip:b@{D}"), &format!("INVITE {dialled}"), 1);
+        let raw = raw.replace("call-1", &format!("call-n{i}")).replace("z9hG4bKINVITE7", &format!("z9hG4bKn{i}"));
+        let tx = w.tx(&raw);
+        let msg = Message::parse(raw.as_bytes()).expect("parses");
+        let out = w.calls.on_invite(Incoming { now: w.t0, worker: 0, tx, peer: caller_peer(), msg: &msg }, &w.hss, &w.bindings, &mut w.ports);
+        assert_eq!(peers(&sent(&out, "INVITE ")), [ue(1)], "{dialled}");
+    }
+}

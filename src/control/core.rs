@@ -328,7 +328,9 @@ impl Control {
         let template = args.sdp_file.map(super::call_files::read_request_sdp).transpose()?;
         let caller = args.caller.map(|c| self.impu_uri(c));
         let asserted = caller.as_deref().is_some_and(|c| self.registrar.hss.impi_of_impu(c).is_some());
-        let imei = self.registrar.hss.imei_filter(&crate::ims::hss::normalize_impu(impu));
+        let impu = crate::ims::hss::normalize_impu(impu);
+        let impu = self.registrar.hss.canonical_impu(&impu).unwrap_or(&impu).to_owned();
+        let imei = self.registrar.hss.imei_filter(&impu);
         let req = super::mt_call::MtRequest {
             duration: args.duration,
             template: template.as_ref(),
@@ -338,7 +340,7 @@ impl Control {
             contact: args.contact,
         };
         let now = Instant::now();
-        let (id, out) = self.mt.start(now, impu, req, &self.registrar.bindings, &mut self.media_ports)?;
+        let (id, out) = self.mt.start(now, &impu, req, &self.registrar.bindings, &mut self.media_ports)?;
         self.send_all(now, out);
         Ok(id)
     }

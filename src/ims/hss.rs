@@ -11,6 +11,8 @@ use super::challenge::{Challenge, DigestAlgo, Qop};
 use crate::auth::{self, digest, HeSqn, Sqn, SqnParams};
 use crate::config::typed::{AuthentQop, AuthentType, Config, MilenageOp, Sim as SimCfg, TuakKey, TuakOp, UeEntry};
 use std::collections::HashMap;
+pub use super::impu::normalize_impu;
+use super::impu::telephone_number;
 
 /// One public identity of a subscriber.
 #[derive(Clone, Debug)]
@@ -123,6 +125,9 @@ pub struct Hss {
     subs: HashMap<String, Subscriber>,
     by_impu: HashMap<String, String>,
     by_imsi: HashMap<String, String>,
+    /// Global number (`+` and digits) → the identity (as configured) that names it:
+    /// `tel:+N`, or `sip:+N@domain` ([`Hss::canonical_impu`]).
+    by_number: HashMap<String, String>,
 }
 
 impl Hss {
@@ -143,6 +148,7 @@ impl Hss {
         }
         for p in &sub.impus {
             self.by_impu.insert(p.uri.clone(), sub.impi.clone());
+            self.index_number(&p.uri);
         }
         if let Some(imsi) = &sub.imsi {
             self.by_imsi.entry(imsi.clone()).or_insert_with(|| sub.impi.clone());
@@ -181,14 +187,40 @@ impl Hss {
         self.subs.values()
     }
 
-    /// The private identity owning the public identity `impu`, also for
-    /// IMSI-derived temporary identities (TS 23.003 13.4B).
+    /// The private identity owning the public identity `impu` (normalised), also for
+    /// IMSI-derived temporary identities (TS 23.003 13.4B) and for another form of the
+    /// same telephone number ([`Hss::canonical_impu`]).
     pub fn impi_of_impu(&self, impu: &str) -> Option<&str> {
         if let Some(i) = self.by_impu.get(impu) {
             return Some(i);
         }
+        if let Some(i) = self.by_number(impu).and_then(|uri| self.by_impu.get(uri)) {
+            return Some(i);
+        }
         let imsi = imsi_of_identity(impu.strip_prefix("sip:")?)?;
         self.by_imsi.get(imsi).map(String::as_str)
+    }
+
+    /// The identity `impu` (normalised) as the subscriber's configuration writes it, the
+    /// key of its settings and registrations: itself when configured, else the one naming
+    /// the same global number (E.164: `tel:+N` dialled for a user configured as
+    /// `sip:+N`, or the reverse). None for an unknown identity.
+    pub fn canonical_impu<'a>(&'a self, impu: &'a str) -> Option<&'a str> {
+        match self.by_impu.get_key_value(impu) {
+            Some((k, _)) => Some(k),
+            None => self.by_number(impu),
+        }
+    }
+
+    fn by_number(&self, impu: &str) -> Option<&str> {
+        self.by_number.get(&telephone_number(impu)?).map(String::as_str)
+    }
+
+    /// Indexes `uri` by the global number it names (the first identity of a number wins).
+    fn index_number(&mut self, uri: &str) {
+        if let Some(n) = telephone_number(uri) {
+            self.by_number.entry(n).or_insert_with(|| uri.to_owned());
+        }
     }
 
     /// The IMEI that terminating calls and SMS to `impu` (normalised) are filtered by
@@ -273,36 +305,6 @@ fn imsi_of_identity(id: &str) -> Option<&str> {
     (user.len() >= 6 && user.len() <= 15 && user.bytes().all(|b| b.is_ascii_digit())).then_some(user)
 }
 
-/// Normalises a public identity for look-ups: `sip:`/`sips:` URIs as
-/// `sip:user@host` with the host lower-cased and no port, parameters or
-/// headers (RFC 3261 19.1.4 compares hosts case-insensitively); `tel:` URIs
-/// as `tel:` plus the number without visual separators (RFC 3966 5.1.1).
-pub fn normalize_impu(uri: &str) -> String {
-    let s = uri.trim().trim_start_matches('<').trim_end_matches('>');
-    let lower_scheme = s.get(..4).map(|p| p.to_ascii_lowercase());
-    if lower_scheme.as_deref() == Some("tel:") {
-        let number: String = s[4..].split(';').next().unwrap_or("").chars().filter(|c| !"-.() ".contains(*c)).collect();
-        return format!("tel:{number}");
-    }
-    let rest = s
-        .strip_prefix("sips:")
-        .or_else(|| s.strip_prefix("sip:"))
-        .or_else(|| s.get(..4).filter(|p| p.eq_ignore_ascii_case("sip:")).map(|_| &s[4..]))
-        .unwrap_or(s);
-    let rest = rest.split([';', '?']).next().unwrap_or(rest);
-    match rest.rsplit_once('@') {
-        Some((user, host)) => format!("sip:{user}@{}", strip_port(host).to_ascii_lowercase()),
-        None => format!("sip:{}", strip_port(rest).to_ascii_lowercase()),
-    }
-}
-
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host.split_inclusive(']').next().unwrap_or(host);
-    }
-    host.split(':').next().unwrap_or(host)
-}
-
 fn subscriber_of(e: &UeEntry, domain: &str) -> Result<Subscriber, HssError> {
     let sim = match &e.sim {
         Some(s) => Some(sim_of(s, e.res_len).map_err(|err| HssError(format!("{}: {err}", e.impi)))?),
@@ -385,6 +387,7 @@ impl Hss {
         let sub = self.subscriber_mut(impi).ok_or_else(|| HssError(format!("Unknown impi: {impi}")))?;
         let (owner, uri) = (sub.impi.clone(), id.uri.clone());
         sub.impus.push(id);
+        self.index_number(&uri);
         self.by_impu.insert(uri, owner);
         Ok(())
     }
@@ -398,6 +401,9 @@ impl Hss {
             return Err(HssError(format!("{uri} is not an IMPU of {impi}")));
         }
         self.by_impu.remove(uri);
+        if let Some(n) = telephone_number(uri).filter(|n| self.by_number.get(n).is_some_and(|u| u == uri)) {
+            self.by_number.remove(&n);
+        }
         Ok(())
     }
 
@@ -413,11 +419,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn impu_normalisation() {
-        assert_eq!(normalize_impu("<sip:Alice@IMS.Example.ORG:5060;transport=udp>"), "sip:Alice@ims.example.org");
-        assert_eq!(normalize_impu("sips:bob@host"), "sip:bob@host");
-        assert_eq!(normalize_impu("tel:+1-555-123.4567;phone-context=x"), "tel:+15551234567");
-        assert_eq!(normalize_impu("sip:[2001:db8::1]:5060"), "sip:[2001:db8::1]");
+    fn another_form_of_a_configured_number_is_that_identity() {
+        let cfg = "{ domain: \"ims.test\", ue_db: [ { impi: \"a@ims.test\", imsi: \"001010000000001\", authent_type: \"none\", impu: [\"sip:a\", \"tel:+1-555-0100\"] },\n\
+                   { impi: \"b@ims.test\", imsi: \"001010000000002\", authent_type: \"none\", impu: [\"sip:+15550199\"] } ] }";
+        let loaded = crate::config::load_str("test", cfg, std::path::Path::new(".")).expect("test config loads");
+        let hss = Hss::from_config(&loaded.config).expect("test HSS");
+        let canonical = |dialled: &str| hss.canonical_impu(&normalize_impu(dialled)).map(str::to_owned);
+        // RFC 3261 19.1.6: a SIP URI with user=phone names the tel URI's number.
+        assert_eq!(canonical("<sip:+15550100@ims.test;user=phone>").as_deref(), Some("tel:+15550100"));
+        assert_eq!(canonical("tel:+1 555 0199").as_deref(), Some("sip:+15550199@ims.test"));
+        assert_eq!(canonical("sip:a@IMS.test").as_deref(), Some("sip:a@ims.test"), "configured as dialled");
+        assert_eq!(canonical("tel:+15550101"), None);
+        assert_eq!(hss.impi_of_impu("sip:+15550100@elsewhere"), Some("a@ims.test"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod bindings;
 pub mod challenge;
 pub mod hss;
+pub mod impu;
 pub mod persist;
 pub mod register_input;
 pub mod reginfo;
