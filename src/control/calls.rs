@@ -120,6 +120,9 @@ struct Call {
     /// Branch, Via and CSeq of our INVITE on leg B (for CANCEL, RFC 3261 9.1); the
     /// current fork's when forked.
     b_invite_branch: String,
+    /// That INVITE's Request-URI: a CANCEL repeats it (RFC 3261 9.1), while a target
+    /// refresh by an 18x (12.1.2) changes `b.target`.
+    b_invite_target: String,
     /// The INVITEs to each of the callee's UEs when there are several ([`fork`]).
     forks: fork::Forks,
     started: Instant,
@@ -526,6 +529,7 @@ impl Calls {
         out.extend(more);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
         self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
+        let b_invite_target = b.target.clone();
         let call = Call {
             state: CallState::Init,
             a,
@@ -535,6 +539,7 @@ impl Calls {
             a_invite: std::sync::Arc::new(crate::sip::StoredMessage::new(msg)),
             a_tx: Some(tx),
             b_invite_branch: branch,
+            b_invite_target,
             forks,
             started: now,
             anchors,

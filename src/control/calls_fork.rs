@@ -35,6 +35,8 @@ pub(super) struct Fork {
     tagged: bool,
     /// The Via branch of our INVITE to it.
     branch: String,
+    /// That INVITE's Request-URI (for its CANCEL).
+    target: String,
     /// A CANCEL went out for it.
     cancelled: bool,
     /// The RSeqs of its reliable provisional responses relayed to the caller (first,
@@ -101,6 +103,7 @@ impl Call {
         self.b = next.b.clone();
         self.b_tagged = next.tagged;
         self.b_invite_branch = next.branch.clone();
+        self.b_invite_target = next.target.clone();
         f.current = idx;
     }
 }
@@ -125,7 +128,7 @@ impl Calls {
         if others.is_empty() {
             return (Forks::default(), Vec::new());
         }
-        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), cancelled: false, rseqs: None, done: None };
+        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), target: b.target.clone(), cancelled: false, rseqs: None, done: None };
         let mut forks = Forks { list: vec![first], current: 0, best: None };
         let mut out = Vec::with_capacity(others.len());
         for c in others.iter().take(MAX_FORKS - 1) {
@@ -133,7 +136,7 @@ impl Calls {
             let d = Dialog { target: c.uri.clone(), routes: c.path.clone(), worker, peer, ..b.clone() };
             let branch = branch_for(id, "i", self.next());
             out.push((worker, ToWorker::SendRequest { peer, msg: build(&d, &branch) }));
-            forks.list.push(Fork { b: d, tagged: false, branch, cancelled: false, rseqs: None, done: None });
+            forks.list.push(Fork { target: d.target.clone(), b: d, tagged: false, branch, cancelled: false, rseqs: None, done: None });
         }
         (forks, out)
     }
@@ -147,15 +150,16 @@ impl Calls {
             let current = call.forks.current;
             for (i, f) in call.forks.list.iter_mut().enumerate().filter(|(_, f)| f.done.is_none() && !f.cancelled) {
                 f.cancelled = true;
-                targets.push((if i == current { call.b.clone() } else { f.b.clone() }, f.branch.clone()));
+                targets.push((if i == current { call.b.clone() } else { f.b.clone() }, f.branch.clone(), f.target.clone()));
             }
         } else {
-            targets.push((call.b.clone(), call.b_invite_branch.clone()));
+            targets.push((call.b.clone(), call.b_invite_branch.clone(), call.b_invite_target.clone()));
         }
         let mut out = Vec::with_capacity(targets.len());
-        for (mut b, branch) in targets {
-            // RFC 3261 9.1: the CANCEL's To is the INVITE's (no tag).
+        for (mut b, branch, target) in targets {
+            // RFC 3261 9.1: the CANCEL's Request-URI and To are the INVITE's (no tag).
             b.remote = b.remote.split(";tag=").next().unwrap_or("").to_owned();
+            b.target = target;
             let cancel = build_request_ext(&self.local_addr, &b, "CANCEL", 1, &branch, None, b"", None, extra);
             out.push((b.worker, ToWorker::SendRequest { peer: b.peer, msg: cancel }));
         }
