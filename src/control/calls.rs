@@ -285,14 +285,10 @@ fn branch_for(id: u64, kind: &str, seq: u64) -> String {
     ids::mint(&[Part::Str(ids::BRANCH_CALL), Part::Hex(id), Part::Str(kind), Part::Hex(seq), Part::Str("."), Part::Str(ids::instance())])
 }
 
-/// The `branch` parameter of the top Via of `msg` (RFC 3261 8.1.1.7), read from the
-/// Via's parameters without parsing the whole Via again: the worker hands the control
-/// thread only responses whose top Via `Via::parse` accepted (`TxView::new`).
+/// The `branch` parameter of the top Via of `msg` (RFC 3261 8.1.1.7), read as the
+/// worker's transaction views read it ([`crate::sip::via_branch`]).
 pub(super) fn top_branch<'a>(msg: &Message<'a>) -> Option<&'a [u8]> {
-    let via = msg.header_values(HeaderName::Via).next()?;
-    // RFC 3261 20.42: no `;` inside sent-protocol and sent-by, the first one opens the parameters.
-    let params = via.get(memchr::memchr(b';', via)? + 1..)?;
-    crate::sip::scan::find_param(params, b"branch").flatten()
+    msg.header_values(HeaderName::Via).next().and_then(crate::sip::via_branch)
 }
 
 /// `value` is exactly `<uri>`.

@@ -487,6 +487,7 @@ fn top_branch_reads_what_via_top_parses() {
         "SIP/2.0/UDP host;branch=z9hG4bKfirst, SIP/2.0/UDP other;branch=z9hG4bKsecond",
         "SIP/2.0/UDP host;rport",
         "SIP / 2.0 / UDP host ; branch = z9hG4bKspaced",
+        "SIP/2.0/UDP host;x=\"a;branch=z9hG4bKquoted\";branch=z9hG4bKreal",
     ];
     for via in vias {
         let text = format!("SIP/2.0 200 OK\r\nVia: {via}\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");

@@ -40,7 +40,7 @@ pub use nameaddr::{parse_qvalue, Contact, NameAddr};
 pub use security::SecMechanism;
 pub use uri::{Scheme, Uri};
 pub use values::{CSeq, ParamValue, RAck, Reason, SessionExpires};
-pub use txview::TxView;
+pub use txview::{via_branch, TxView};
 pub use validate::Validated;
 pub use via::{Via, MAGIC_COOKIE};
 

@@ -87,6 +87,17 @@ fn start_of<'a>(start: StartLine<'a>) -> (&'a [u8], u16, &'a [u8]) {
     }
 }
 
+/// The `branch` parameter of top Via value `v` (one element of the list, RFC 3261 20.42),
+/// exactly as [`super::Via::parse`] reads it: by the light scan when `v` is in its plain
+/// form, else by the full parser. For readers without a transaction view (the control
+/// thread picks the service a response belongs to by it).
+pub fn via_branch(v: &[u8]) -> Option<&[u8]> {
+    match fields::via(v) {
+        Some((_, branch)) => branch,
+        None => super::Via::parse(v).ok()?.branch(),
+    }
+}
+
 impl<'m, 'a> TxView<'m, 'a> {
     /// Reads the fields; fails when Via, CSeq, Call-ID, From or To is unusable.
     pub fn new(msg: &'m Message<'a>) -> Result<Self, Error> {
