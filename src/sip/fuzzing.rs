@@ -21,6 +21,8 @@ pub fn exercise(data: &[u8]) -> usize {
     n += usize::from(m.validate().is_ok());
     n += usize::from(m.request_uri().is_ok()) + usize::from(m.via_top().is_ok());
     n += m.vias().filter_map(Result::ok).map(|v| v.branch().map_or(0, <[u8]>::len) + usize::from(v.rport().is_some())).sum::<usize>();
+    // The control thread's read of a response's branch (light scan, else the full parse).
+    n += m.header_values(HeaderName::Via).next().and_then(super::via_branch).map_or(0, <[u8]>::len);
     n += usize::from(m.cseq().is_ok()) + m.call_id().map_or(0, <[u8]>::len);
     n += m.from().map_or(0, |f| f.tag().map_or(1, <[u8]>::len));
     n += m.to().map_or(0, |t| t.display_name().map_or(1, <[u8]>::len));
