@@ -402,7 +402,13 @@ impl Hss {
         }
         self.by_impu.remove(uri);
         if let Some(n) = telephone_number(uri).filter(|n| self.by_number.get(n).is_some_and(|u| u == uri)) {
-            self.by_number.remove(&n);
+            // Another identity naming the same number takes its place (the least, so the
+            // choice does not depend on the map's order); none: the number is unknown.
+            let next = self.by_impu.keys().filter(|k| telephone_number(k).as_ref() == Some(&n)).min().cloned();
+            match next {
+                Some(other) => self.by_number.insert(n, other),
+                None => self.by_number.remove(&n),
+            };
         }
         Ok(())
     }
@@ -431,6 +437,24 @@ mod tests {
         assert_eq!(canonical("sip:a@IMS.test").as_deref(), Some("sip:a@ims.test"), "configured as dialled");
         assert_eq!(canonical("tel:+15550101"), None);
         assert_eq!(hss.impi_of_impu("sip:+15550100@elsewhere"), Some("a@ims.test"));
+    }
+
+    #[test]
+    fn a_number_named_twice_stays_known_when_one_identity_goes() {
+        // Two identities of one subscriber name +15550100; impu_del of the one indexed
+        // leaves the number to the other, and deleting both makes it unknown.
+        let cfg = "{ domain: \"ims.test\", ue_db: [ { impi: \"a@ims.test\", imsi: \"001010000000001\", authent_type: \"none\", impu: [\"tel:+15550100\", \"sip:+15550100\"] } ] }";
+        let loaded = crate::config::load_str("test", cfg, std::path::Path::new(".")).expect("test config loads");
+        let mut hss = Hss::from_config(&loaded.config).expect("test HSS");
+        let dialled = normalize_impu("sip:+1-555-0100@ims.test;user=phone");
+        let first = hss.canonical_impu(&dialled).map(str::to_owned).expect("the number is known");
+        hss.remove_impu("a@ims.test", &first).expect("impu_del");
+        let other = if first == "tel:+15550100" { "sip:+15550100@ims.test" } else { "tel:+15550100" };
+        assert_eq!(hss.canonical_impu(&dialled), Some(other));
+        assert_eq!(hss.impi_of_impu("tel:+15550100"), Some("a@ims.test"));
+        hss.remove_impu("a@ims.test", other).expect("impu_del");
+        assert_eq!(hss.canonical_impu(&dialled), None);
+        assert_eq!(hss.impi_of_impu("tel:+15550100"), None);
     }
 
     #[test]
