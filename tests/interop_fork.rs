@@ -2,6 +2,9 @@
 //! (two contacts of one IMPU) is called by a SIPp UAC. Both UASes get the INVITE; one
 //! answers, and the other, ringing, gets a CANCEL and ends its INVITE with 487 (its
 //! scenario fails without that CANCEL). The caller sees one call set up.
+//!
+//! Serial search (16.6 step 1): a UAS registered with q=1.0 answers 486 Busy Here; the
+//! UAS registered with q=0.5 is called next and answers, and the caller's call is set up.
 
 mod common;
 use common::{free_port, sipp, spawn_sipp, test_file, Core};
@@ -16,12 +19,22 @@ fn users() -> String {
 
 /// A SIPp UAS running scenario `sf` for one call on a free port, registered as `uas`.
 fn uas(core: &Core, sf: &str) -> Child {
+    uas_q(core, sf, None)
+}
+
+/// [`uas`] with its contact registered with q value `q` when given.
+fn uas_q(core: &Core, sf: &str, q: Option<&str>) -> Child {
     let port = free_port();
     let sf = test_file(sf);
     let child = spawn_sipp(60, &["-sf", sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &port.to_string(), "-t", "u1", "-m", "1", "-nostdin", "-trace_err"], &core.dir);
-    let reg = test_file("sipp/reg_uas.xml");
+    let reg = test_file(if q.is_some() { "sipp/reg_uas_q.xml" } else { "sipp/reg_uas.xml" });
     let target = core.sip.to_string();
-    let (ok, out) = sipp(&["-sf", reg.to_str().unwrap(), "-key", "uas_port", &port.to_string(), "-m", "1", "-i", "127.0.0.1", "-nostdin", &target], &core.dir);
+    let port = port.to_string();
+    let mut args = vec!["-sf", reg.to_str().unwrap(), "-key", "uas_port", &port, "-m", "1", "-i", "127.0.0.1", "-nostdin", &target];
+    if let Some(q) = q {
+        args.extend(["-key", "q", q]);
+    }
+    let (ok, out) = sipp(&args, &core.dir);
     assert!(ok, "UAS registration failed:\n{out}");
     child
 }
@@ -37,4 +50,17 @@ fn a_callee_with_two_contacts_rings_both_and_the_other_is_cancelled_when_one_ans
     assert!(ok, "the call through ringcore failed:\n{out}");
     assert!(answering.wait().expect("uas exit").success(), "the answering UAS did not complete its call");
     assert!(ringing.wait().expect("uas exit").success(), "the other UAS got no CANCEL (or no ACK for its 487)");
+}
+
+#[test]
+fn when_the_callee_ue_of_best_q_is_busy_the_one_of_lower_q_is_called() {
+    let core = Core::start("serial", &users());
+    let mut busy = uas_q(&core, "sipp/busy_uas.xml", Some("1.0"));
+    let mut answering = uas_q(&core, "sipp/call_uas.xml", Some("0.5"));
+    let uac = test_file("sipp/call_uac.xml");
+    let target = core.sip.to_string();
+    let (ok, out) = sipp(&["-sf", uac.to_str().unwrap(), "-m", "1", "-i", "127.0.0.1", "-timeout", "30", "-recv_timeout", "20000", "-nostdin", "-trace_err", &target], &core.dir);
+    assert!(ok, "the call through ringcore failed (a 486 relayed instead of the next UE called?):\n{out}");
+    assert!(busy.wait().expect("uas exit").success(), "the busy UAS got no INVITE or no ACK for its 486");
+    assert!(answering.wait().expect("uas exit").success(), "the UAS of lower q did not complete its call");
 }

@@ -61,6 +61,8 @@ mod late_offer;
 mod fork;
 #[path = "calls_answer.rs"]
 mod answer;
+#[path = "calls_serial.rs"]
+mod serial;
 use late_offer::HeldAck;
 pub(super) use build::{build_request, build_request_ext, decimal, itoa_buf, Headers};
 use build::{b_leg_options, caller_imei, copy_headers, has_sdp, is_sdp, sdp_for, tokens_except};
@@ -125,6 +127,8 @@ struct Call {
     b_invite_target: String,
     /// The INVITEs to each of the callee's UEs when there are several ([`fork`]).
     forks: fork::Forks,
+    /// The callee's UEs of lower q, tried if those called fail ([`serial`]).
+    serial: Option<Box<serial::Serial>>,
     started: Instant,
     /// Anchored media sections (empty: SDP passed through).
     anchors: Vec<Anchor>,
@@ -434,7 +438,7 @@ impl Calls {
         }
         // The callee's UEs when it is a subscriber: the first is called, and the others too
         // when there are several (calls_fork.rs).
-        let mut ues = Vec::new();
+        let mut groups = Vec::new();
         let (target, target_routes, (b_worker, b_peer), to_trunk) = if hss.impi_of_impu(&callee).is_none() {
             // seed 000 trunk: calls to unknown users are forwarded to the trunk
             // (not back to it: a loop would answer 404 there).
@@ -444,8 +448,8 @@ impl Calls {
             }
         } else {
             let imei = hss.imei_filter(&callee);
-            ues = terminating::contacts(bindings, &callee, imei);
-            let Some(contact) = ues.first() else {
+            groups = terminating::groups(bindings, &callee, imei);
+            let Some(contact) = groups.first().and_then(|g| g.first()) else {
                 let ue = imei.map(|i| format!(" from the UE of IMEI {i}")).unwrap_or_default();
                 return reject(480, "Temporarily Unavailable", &format!("{callee} is not registered{ue}"));
             };
@@ -488,10 +492,9 @@ impl Calls {
             worker,
             peer,
         };
-        let seq = self.next();
         let inst = ids::instance();
         let b = Dialog {
-            call_id: ids::mint(&[Part::Str("rc"), Part::Hex(id), Part::Str("-"), Part::Hex(seq), Part::Str("."), Part::Str(inst), Part::Str("@"), Part::Str(&self.local_addr)]),
+            call_id: self.b_call_id(id),
             local: ids::mint(&[Part::Str("<"), Part::Str(&caller), Part::Str(">;tag=rcb"), Part::Hex(id), Part::Str("."), Part::Str(inst)]),
             remote: ids::mint(&[Part::Str("<"), Part::Str(&b_to), Part::Str(">")]),
             target,
@@ -520,8 +523,13 @@ impl Calls {
         }
         let local_addr = self.local_addr.clone();
         let build = |d: &Dialog, branch: &str| build_request_ext(&local_addr, d, "INVITE", 1, branch, ctype.as_deref(), &body, Some(&caller), &headers);
+        // RFC 3261 16.6: the best q's UEs now (forked), those of lower q if they all fail.
+        let targets = |g: &Vec<&crate::ims::bindings::Contact>, skip: usize| -> Vec<fork::Target> { g.iter().skip(skip).take(fork::MAX_FORKS - skip).map(|c| fork::Target::from(*c)).collect() };
+        let others = groups.first().map(|g| targets(g, 1)).unwrap_or_default();
+        let later: Vec<_> = groups.iter().skip(1).take(serial::MAX_LATER_GROUPS).map(|g| targets(g, 0)).collect();
+        let serial = serial::Serial::new(later, ctype.as_deref(), &body, &headers);
         let mut out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: build(&b, &branch) })];
-        let (forks, more) = self.fork(id, &b, &branch, ues.get(1..).unwrap_or_default(), build);
+        let (forks, more) = self.fork(id, &b, &branch, &others, build);
         out.extend(more);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
         self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
@@ -537,6 +545,7 @@ impl Calls {
             b_invite_branch: branch,
             b_invite_target,
             forks,
+            serial,
             started: now,
             anchors,
             a_timer: session_timer::supports(msg, b"timer"),
@@ -554,6 +563,12 @@ impl Calls {
         self.calls.insert(id, call);
         self.schedule(id);
         out
+    }
+
+    /// A new Call-ID for leg B of call `id`.
+    fn b_call_id(&mut self, id: u64) -> String {
+        let seq = self.next();
+        ids::mint(&[Part::Str("rc"), Part::Hex(id), Part::Str("-"), Part::Hex(seq), Part::Str("."), Part::Str(ids::instance()), Part::Str("@"), Part::Str(&self.local_addr)])
     }
 
     /// Builds a request in dialog `d` (see [`build_request`]).

@@ -43,14 +43,34 @@ impl Calls {
         if self.calls.get(&id).is_some_and(|c| c.forks.is_forked()) {
             return match self.on_fork_response(id, branch, code, msg) {
                 ForkStep::Done(out) => out,
+                ForkStep::Relay(first) if code >= 300 => self.final_error(now, Answer { id, branch, code, msg }, ports, lat, first),
                 ForkStep::Relay(first) => self.relay_invite_response(now, Answer { id, branch, code, msg }, ports, lat, first),
                 ForkStep::RelayBest { branch, raw } => match Message::parse(&raw) {
-                    Ok(best) => self.relay_invite_response(now, Answer { id, branch: &branch, code: best.status().unwrap_or(code), msg: &best }, ports, lat, Vec::new()),
+                    Ok(best) => self.final_error(now, Answer { id, branch: &branch, code: best.status().unwrap_or(code), msg: &best }, ports, lat, Vec::new()),
                     Err(_) => Vec::new(),
                 },
             };
         }
+        if code >= 300 {
+            return self.final_error(now, Answer { id, branch, code, msg }, ports, lat, Vec::new());
+        }
         self.relay_invite_response(now, Answer { id, branch, code, msg }, ports, lat, Vec::new())
+    }
+
+    /// The best final error `a` of our INVITE(s) to the callee's UEs of one q: the UEs of
+    /// the next q are tried (calls_serial.rs), or the best error of all is relayed.
+    fn final_error(&mut self, now: Instant, a: Answer<'_, '_>, ports: &mut MediaPorts, lat: &mut Latencies, mut out: Vec<Out>) -> Vec<Out> {
+        match self.after_failure(a.id, a.code, a.msg.buffer()) {
+            serial::AfterFailure::Next(next) => {
+                out.extend(next);
+                out
+            }
+            serial::AfterFailure::Relay(None) => self.relay_invite_response(now, a, ports, lat, out),
+            serial::AfterFailure::Relay(Some(raw)) => match Message::parse(&raw) {
+                Ok(best) => self.relay_invite_response(now, Answer { code: best.status().unwrap_or(a.code), msg: &best, ..a }, ports, lat, out),
+                Err(_) => out,
+            },
+        }
     }
 
     /// Response `a.code` of the callee to our INVITE on leg B (the current fork's when

@@ -1,5 +1,6 @@
 //! Which UE the B2BUA's INVITE goes to when the callee has several: seed 000
-//! `ue_db.impu.imei` on a multi_sim subscriber ([`crate::ims::terminating`]).
+//! `ue_db.impu.imei` on a multi_sim subscriber ([`crate::ims::terminating`]), forking to
+//! the UEs of the best q and the serial search through lower q.
 
 use super::*;
 
@@ -200,4 +201,62 @@ fn a_number_dialled_in_another_form_reaches_the_subscriber_of_that_number() {
         let out = w.calls.on_invite(Incoming { now: w.t0, worker: 0, tx, peer: caller_peer(), msg: &msg }, &w.hss, &w.bindings, &mut w.ports);
         assert_eq!(peers(&sent(&out, "INVITE ")), [ue(1)], "{dialled}");
     }
+}
+
+/// A multi_sim callee whose UE 1 registered with q 1.0 and UE 2 with q 0.5, called: our
+/// INVITE goes to UE 1 only (RFC 3261 16.6: the best q first).
+fn serial() -> (World, String) {
+    let mut w = multi_sim("", &[]);
+    for (imei, addr, q) in [(IMEI_1, ue(1), 1000), (IMEI_2, ue(2), 500)] {
+        let key = RecordKey { impi: format!("b@{D}"), imei: imei.into(), emergency: false };
+        let contact = Contact { q, ..Contact::udp_for_test(&format!("sip:b@{addr}"), w.t0 + Duration::from_secs(3600), addr, imei) };
+        w.bindings.update(w.t0, &key, &[format!("sip:b@{D}")], vec![ContactUpdate { contact, remove: false }]).expect("binding stored");
+    }
+    let out = w.invite_with("", SDP);
+    let invites = sent(&out, "INVITE ");
+    assert_eq!(peers(&invites), [ue(1)], "the lower q waits");
+    let first = invites.into_iter().next().map(|(_, m)| m).unwrap_or_default();
+    (w, first)
+}
+
+#[test]
+fn the_ue_of_lower_q_is_called_when_the_best_fails() {
+    let (mut w, first) = serial();
+    let out = w.respond_out(Duration::ZERO, &first, "486 Busy Here", "", "");
+    assert_eq!(to_caller(&out), Vec::<u16>::new(), "not relayed while a UE is left");
+    let next = sent(&out, "INVITE ");
+    assert_eq!(peers(&next), [ue(2)]);
+    let second = &next[0].1;
+    // A new INVITE: its own Call-ID and branch, CSeq 1, no To tag; the same offer.
+    assert_ne!(header(second, "Call-ID:"), header(&first, "Call-ID:"));
+    assert_ne!(header(second, "Via:"), header(&first, "Via:"));
+    assert_eq!((header(second, "CSeq:"), header(second, "To:").contains("tag=")), ("CSeq: 1 INVITE", false));
+    assert_eq!(second.split("\r\n\r\n").nth(1), first.split("\r\n\r\n").nth(1));
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, second, "180 Ringing", "", "")), [180]);
+    let answered = w.respond_out(Duration::from_millis(5), second, "200 OK", "", SDP);
+    assert_eq!((to_caller(&answered), peers(&sent(&answered, "ACK "))), (vec![200], vec![ue(2)]));
+    assert!(w.ack_from_caller().is_empty());
+    assert_eq!(peers(&sent(&from_caller(&mut w, "BYE", 8, ""), "BYE ")), [ue(2)]);
+}
+
+#[test]
+fn the_best_error_of_every_q_is_relayed() {
+    let (mut w, first) = serial();
+    let out = w.respond_out(Duration::ZERO, &first, "486 Busy Here", "", "");
+    let second = sent(&out, "INVITE ").into_iter().next().map(|(_, m)| m).unwrap_or_default();
+    // RFC 3261 16.7 step 6: the 4xx of the first UE before the 5xx of the second.
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &second, "503 Service Unavailable", "", "")), [486]);
+    assert_eq!(w.calls.len(), 0);
+}
+
+#[test]
+fn a_6xx_or_the_callers_cancel_ends_the_search() {
+    let (mut w, first) = serial();
+    let out = w.respond_out(Duration::ZERO, &first, "603 Decline", "", "");
+    assert_eq!((to_caller(&out), sent(&out, "INVITE ").len()), (vec![603], 0), "RFC 3261 16.7 step 5");
+    let (mut w, first) = serial();
+    let tx = w.calls.calls.values().find_map(|c| c.a_tx).expect("the caller's INVITE is pending");
+    assert_eq!(peers(&sent(&w.calls.on_cancelled(0, tx), "CANCEL ")), [ue(1)]);
+    let out = w.respond_out(Duration::ZERO, &first, "487 Request Terminated", "", "");
+    assert_eq!((to_caller(&out), sent(&out, "INVITE ").len()), (vec![487], 0));
 }

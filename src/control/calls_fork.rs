@@ -15,16 +15,33 @@
 //! RSeq it acknowledges (RFC 3262 7.2), and other early-dialog requests (UPDATE) to the
 //! current fork.
 //!
-//! Left out: targets of a lower q are not tried after the best ones fail (16.6 serial
-//! search); two forks' reliable provisional responses share the caller's dialog, so
+//! Targets of a lower q are tried once every fork failed (16.6 serial search,
+//! `calls_serial.rs`).
+//!
+//! Left out: two forks' reliable provisional responses share the caller's dialog, so
 //! should their RSeqs coincide (each starts at random, RFC 3262 7.1) a PRACK goes to
 //! the first of them.
 
 use super::*;
-use crate::ims::bindings::Contact;
+use crate::ims::bindings::{Contact, Flow};
 
 /// At most this many INVITEs for one call (the contacts beyond are not called).
 pub(super) const MAX_FORKS: usize = 8;
+
+/// A registered contact our INVITE can go to: its URI, the Path of its registration and
+/// the flow it registered on.
+#[derive(Clone, Debug)]
+pub(super) struct Target {
+    pub(super) uri: String,
+    pub(super) path: Vec<String>,
+    pub(super) flow: Flow,
+}
+
+impl From<&Contact> for Target {
+    fn from(c: &Contact) -> Target {
+        Target { uri: c.uri.clone(), path: c.path.clone(), flow: c.flow }
+    }
+}
 
 /// One INVITE of a forked call.
 #[derive(Debug)]
@@ -79,7 +96,7 @@ impl Forks {
 }
 
 /// The class rank of final status `code` for 16.7 step 6 (lower is better; 6xx first).
-fn rank(code: u16) -> u16 {
+pub(super) fn rank(code: u16) -> u16 {
     if code >= 600 {
         0
     } else {
@@ -124,7 +141,7 @@ impl Calls {
     /// first target, and a copy of it (own branch, Request-URI, Path and flow) to each
     /// other one, with the same INVITE text otherwise. Returns the forks and the
     /// INVITEs for the other targets.
-    pub(super) fn fork(&mut self, id: u64, b: &Dialog, branch: &str, others: &[&Contact], build: impl Fn(&Dialog, &str) -> Vec<u8>) -> (Forks, Vec<Out>) {
+    pub(super) fn fork(&mut self, id: u64, b: &Dialog, branch: &str, others: &[Target], build: impl Fn(&Dialog, &str) -> Vec<u8>) -> (Forks, Vec<Out>) {
         if others.is_empty() {
             return (Forks::default(), Vec::new());
         }
@@ -145,6 +162,9 @@ impl Calls {
     /// fork still pending when the INVITE was forked, else to the one callee.
     pub(super) fn cancel_leg_b(&mut self, id: u64, extra: &[(&'static str, String)]) -> Vec<Out> {
         let Some(call) = self.calls.get_mut(&id) else { return Vec::new() };
+        if let Some(s) = call.serial.as_mut() {
+            s.stop();
+        }
         let mut targets = Vec::new();
         if call.forks.is_forked() {
             let current = call.forks.current;

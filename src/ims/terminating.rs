@@ -45,27 +45,44 @@ pub fn contact<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Op
 /// forking B2BUA calls in parallel (RFC 3261 16.6: targets of equal q may be tried at
 /// once). Empty when none is registered.
 pub fn contacts<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Vec<&'a Contact> {
-    pick(bindings, impu, imei, |_| true)
+    groups(bindings, impu, imei).into_iter().next().unwrap_or_default()
+}
+
+/// The contacts of the best kind for `impu` (normal registrations, else emergency ones)
+/// in groups of equal q, the highest q first, each group the binding refreshed last
+/// first: the order in which a B2BUA tries them (RFC 3261 16.6 step 1: a group once
+/// every target of the one before failed). Empty when none is registered.
+pub fn groups<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Vec<Vec<&'a Contact>> {
+    let mut all = candidates(bindings, impu, imei, |_| true);
+    let mut out: Vec<Vec<&'a Contact>> = Vec::new();
+    // Sorted by q, highest first: a new q starts a new group.
+    for c in all.drain(..) {
+        match out.last_mut() {
+            Some(g) if g.first().is_some_and(|f| f.q == c.q) => g.push(c),
+            _ => out.push(vec![c]),
+        }
+    }
+    out
 }
 
 /// [`contact`] among emergency registrations only (seed 000 `mt_call.sos`: "will only
 /// try to reach emergency registered UEs").
 pub fn emergency_contact<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Option<&'a Contact> {
-    pick(bindings, impu, imei, |r| r.key.emergency).into_iter().next()
+    candidates(bindings, impu, imei, |r| r.key.emergency).into_iter().next()
 }
 
-/// The best group of the contacts of `impu`'s records that `records` accepts and that
-/// pass the `imei` filter: normal registrations before emergency ones, the highest q,
-/// sorted by expiry, latest first.
-fn pick<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>, records: impl Fn(&Record) -> bool) -> Vec<&'a Contact> {
+/// The contacts of `impu`'s records that `records` accepts and that pass the `imei`
+/// filter, of the best kind (normal registrations before emergency ones), sorted by q,
+/// highest first, then by expiry, latest first.
+fn candidates<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>, records: impl Fn(&Record) -> bool) -> Vec<&'a Contact> {
     let mut all: Vec<(bool, &'a Contact)> = bindings
         .lookup(impu)
         .filter(|r| records(r))
         .flat_map(|r| r.contacts.iter().filter(move |c| from_ue(r, c, imei)).map(move |c| (!r.key.emergency, c)))
         .collect();
-    let Some(best) = all.iter().map(|(normal, c)| (*normal, c.q)).max() else { return Vec::new() };
-    all.retain(|(normal, c)| (*normal, c.q) == best);
-    all.sort_by_key(|(_, c)| std::cmp::Reverse(c.expires_at));
+    let Some(kind) = all.iter().map(|(normal, _)| *normal).max() else { return Vec::new() };
+    all.retain(|(normal, _)| *normal == kind);
+    all.sort_by_key(|(_, c)| std::cmp::Reverse((c.q, c.expires_at)));
     all.into_iter().map(|(_, c)| c).collect()
 }
 
@@ -121,6 +138,8 @@ mod tests {
         assert_eq!(r.chosen(None).as_deref(), Some("sip:old@10.0.0.1"), "q before expiry");
         let group: Vec<&str> = contacts(&r.b, IMPU, None).iter().map(|c| c.uri.as_str()).collect();
         assert_eq!(group, ["sip:old@10.0.0.1", "sip:new@10.0.0.2"], "the contacts of the best q, latest expiry first");
+        let order: Vec<Vec<&str>> = groups(&r.b, IMPU, None).iter().map(|g| g.iter().map(|c| c.uri.as_str()).collect()).collect();
+        assert_eq!(order, [vec!["sip:old@10.0.0.1", "sip:new@10.0.0.2"], vec!["sip:low@10.0.0.3"]], "then the lower q (serial search)");
         assert_eq!(contact(&r.b, "sip:nobody@ims.test", None), None);
     }
 
@@ -155,6 +174,7 @@ mod tests {
         assert_eq!(r.chosen(None).as_deref(), Some("sip:sos@10.0.0.9"), "PSAP call-back: the only registration");
         r.add(key("", false), "sip:normal@10.0.0.1", 100, 60);
         assert_eq!(r.chosen(None).as_deref(), Some("sip:normal@10.0.0.1"), "a normal registration wins whatever its q");
+        assert_eq!(groups(&r.b, IMPU, None).len(), 1, "the emergency registration is no later target either");
         let sos = emergency_contact(&r.b, IMPU, None).map(|c| c.uri.as_str());
         assert_eq!(sos, Some("sip:sos@10.0.0.9"), "mt_call sos: the emergency registration only");
         assert_eq!(emergency_contact(&r.b, IMPU, Some("35209900176148")), None, "the IMEI filter applies to it too");
