@@ -39,15 +39,21 @@ fn uas_q(core: &Core, sf: &str, q: Option<&str>) -> Child {
     child
 }
 
+/// One call of the SIPp UAC scenario `sf` to `uas` through the core, which must succeed
+/// (`why` adds to the failure message).
+fn call(core: &Core, sf: &str, why: &str) {
+    let uac = test_file(sf);
+    let target = core.sip.to_string();
+    let (ok, out) = sipp(&["-sf", uac.to_str().unwrap(), "-m", "1", "-i", "127.0.0.1", "-timeout", "30", "-recv_timeout", "20000", "-nostdin", "-trace_err", &target], &core.dir);
+    assert!(ok, "the call through ringcore failed{why}:\n{out}");
+}
+
 #[test]
 fn a_callee_with_two_contacts_rings_both_and_the_other_is_cancelled_when_one_answers() {
     let core = Core::start("fork", &users());
     let mut ringing = uas(&core, "sipp/cancel_uas.xml");
     let mut answering = uas(&core, "sipp/call_uas.xml");
-    let uac = test_file("sipp/fork_uac.xml");
-    let target = core.sip.to_string();
-    let (ok, out) = sipp(&["-sf", uac.to_str().unwrap(), "-m", "1", "-i", "127.0.0.1", "-timeout", "30", "-recv_timeout", "20000", "-nostdin", "-trace_err", &target], &core.dir);
-    assert!(ok, "the call through ringcore failed:\n{out}");
+    call(&core, "sipp/fork_uac.xml", "");
     assert!(answering.wait().expect("uas exit").success(), "the answering UAS did not complete its call");
     assert!(ringing.wait().expect("uas exit").success(), "the other UAS got no CANCEL (or no ACK for its 487)");
 }
@@ -57,10 +63,7 @@ fn when_the_callee_ue_of_best_q_is_busy_the_one_of_lower_q_is_called() {
     let core = Core::start("serial", &users());
     let mut busy = uas_q(&core, "sipp/busy_uas.xml", Some("1.0"));
     let mut answering = uas_q(&core, "sipp/call_uas.xml", Some("0.5"));
-    let uac = test_file("sipp/call_uac.xml");
-    let target = core.sip.to_string();
-    let (ok, out) = sipp(&["-sf", uac.to_str().unwrap(), "-m", "1", "-i", "127.0.0.1", "-timeout", "30", "-recv_timeout", "20000", "-nostdin", "-trace_err", &target], &core.dir);
-    assert!(ok, "the call through ringcore failed (a 486 relayed instead of the next UE called?):\n{out}");
+    call(&core, "sipp/call_uac.xml", " (a 486 relayed instead of the next UE called?)");
     assert!(busy.wait().expect("uas exit").success(), "the busy UAS got no INVITE or no ACK for its 486");
     assert!(answering.wait().expect("uas exit").success(), "the UAS of lower q did not complete its call");
 }
