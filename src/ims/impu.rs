@@ -10,10 +10,14 @@
 /// as `tel:` plus the number without visual separators (RFC 3966 5.1.1). The telephone
 /// number of `sip:+N@host;user=phone` is matched to `tel:+N` by [`telephone_number`].
 pub fn normalize_impu(uri: &str) -> String {
+    // Built in one buffer without the formatting machinery: this runs several times for
+    // every INVITE (caller and callee, each in both forms).
     let s = uri.trim().trim_start_matches('<').trim_end_matches('>');
-    let lower_scheme = s.get(..4).map(|p| p.to_ascii_lowercase());
-    if lower_scheme.as_deref() == Some("tel:") {
-        return format!("tel:{}", digits_of(s.get(4..).unwrap_or("")));
+    let mut out = String::with_capacity(s.len() + 4);
+    if s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("tel:")) {
+        out.push_str("tel:");
+        push_digits(&mut out, s.get(4..).unwrap_or(""));
+        return out;
     }
     let rest = s
         .strip_prefix("sips:")
@@ -21,15 +25,30 @@ pub fn normalize_impu(uri: &str) -> String {
         .or_else(|| s.get(..4).filter(|p| p.eq_ignore_ascii_case("sip:")).map(|_| &s[4..]))
         .unwrap_or(s);
     let rest = rest.split([';', '?']).next().unwrap_or(rest);
-    match rest.rsplit_once('@') {
-        Some((user, host)) => format!("sip:{user}@{}", strip_port(host).to_ascii_lowercase()),
-        None => format!("sip:{}", strip_port(rest).to_ascii_lowercase()),
-    }
+    out.push_str("sip:");
+    let host = match rest.rsplit_once('@') {
+        Some((user, host)) => {
+            out.push_str(user);
+            out.push('@');
+            host
+        }
+        None => rest,
+    };
+    out.extend(strip_port(host).chars().map(|c| c.to_ascii_lowercase()));
+    out
 }
 
-/// A telephone-subscriber without its parameters and visual separators (RFC 3966 5.1.1).
+/// Appends a telephone-subscriber without its parameters and visual separators (RFC
+/// 3966 5.1.1).
+fn push_digits(out: &mut String, number: &str) {
+    out.extend(number.split(';').next().unwrap_or("").chars().filter(|c| !"-.() ".contains(*c)));
+}
+
+/// A telephone-subscriber without its parameters and visual separators.
 fn digits_of(number: &str) -> String {
-    number.split(';').next().unwrap_or("").chars().filter(|c| !"-.() ".contains(*c)).collect()
+    let mut out = String::with_capacity(number.len());
+    push_digits(&mut out, number);
+    out
 }
 
 /// The global number (`+` and digits) that normalised identity `impu` names: a
