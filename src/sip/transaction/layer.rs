@@ -19,6 +19,7 @@ mod table;
 #[cfg(test)]
 mod tests_deadlines;
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -112,8 +113,15 @@ pub struct TransactionLayer<P> {
     linger: Linger,
     /// The retransmit timers armed with interval T1, one FIFO per timer, earliest first.
     t1_retransmits: Linger,
+    /// The last `queue_head` and the queue versions it was computed at: the worker asks
+    /// for the next deadline every turn, the queues change far less often.
+    head_cache: Cell<HeadCache>,
     reclaimed: u64,
 }
+
+/// The versions of `linger` and `t1_retransmits` and the earliest queued timer then (the
+/// entry, and whether it is a retransmit timer).
+type HeadCache = (u64, u64, Option<(Entry, bool)>);
 
 impl<P: Copy> TransactionLayer<P> {
     /// Allocates every table, queue and buffer for `config`.
@@ -140,6 +148,7 @@ impl<P: Copy> TransactionLayer<P> {
             dropped_events: 0,
             linger: Linger::new(capacity),
             t1_retransmits: Linger::new(capacity),
+            head_cache: Cell::new((u64::MAX, u64::MAX, None)),
             reclaimed: 0,
         }
     }
@@ -378,6 +387,18 @@ impl<P: Copy> TransactionLayer<P> {
     /// heads (at most 21). A queued slot always has that timer armed (`set_timer` keeps both
     /// in step; `finish` and `reclaim` take the slot out).
     fn queue_head(&self) -> Option<(Entry, bool)> {
+        let versions = (self.linger.version(), self.t1_retransmits.version());
+        let (linger, t1, head) = self.head_cache.get();
+        if (linger, t1) == versions {
+            return head;
+        }
+        let head = self.compute_queue_head();
+        self.head_cache.set((versions.0, versions.1, head));
+        head
+    }
+
+    /// [`Self::queue_head`] without the cache.
+    fn compute_queue_head(&self) -> Option<(Entry, bool)> {
         let slots = &self.slots;
         let entry = move |retransmit: bool| {
             move |slot: u32| {

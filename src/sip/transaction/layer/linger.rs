@@ -55,6 +55,9 @@ pub(super) struct Linger {
     links: Vec<Link>,
     heads: [u32; QUEUED.len()],
     tails: [u32; QUEUED.len()],
+    /// Bumped by every `armed` and every `remove` that took a slot out: what the layer's
+    /// cached earliest head is checked against.
+    version: u64,
 }
 
 /// The queue of a timer (each instance only ever sees deadline or retransmit timers).
@@ -77,12 +80,19 @@ impl Linger {
             links: vec![free; capacity],
             heads: [NIL; QUEUED.len()],
             tails: [NIL; QUEUED.len()],
+            version: 0,
         }
+    }
+
+    /// Changes whenever a queue changed (see `version`).
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// Records that `slot` armed `timer`: appends it to the timer's queue (leaving any other
     /// first); `None` takes it out.
     pub fn armed(&mut self, slot: u32, timer: Option<Timer>) {
+        self.version = self.version.wrapping_add(1);
         self.remove(slot);
         let Some(q) = timer.and_then(queue_of) else {
             return;
@@ -115,6 +125,7 @@ impl Linger {
             return;
         }
         link.queue = NONE;
+        self.version = self.version.wrapping_add(1);
         match self.links.get_mut(prev as usize) {
             Some(p) => p.next = next,
             None => self.set_head(queue, next),
