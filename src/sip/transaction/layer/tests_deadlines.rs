@@ -3,9 +3,9 @@
 //! the earliest of the heap (backed-off retransmits) and the queues, and a reclaimed
 //! transaction leaves its queue.
 
-use crate::sip::transaction::tests::{ms, new_id, Driver};
-use crate::sip::transaction::tests_reclaim::{numbered, ok};
-use crate::sip::transaction::{State, TxId};
+use crate::sip::transaction::tests::{ms, new_id, response, Driver};
+use crate::sip::transaction::tests_reclaim::{numbered, ok, via};
+use crate::sip::transaction::{Inbound, State, TxId};
 
 /// Server transaction `n` of `method` answered 200 over UDP at `t` ms.
 fn answered(d: &mut Driver, t: u64, n: u32, method: &str) -> TxId {
@@ -87,4 +87,47 @@ fn a_reclaimed_lingering_transaction_leaves_its_queue() {
     // No stale fire at 32 s for the slot's new occupant.
     assert_eq!(terminated_at(&d), [(1_000, first), (32_100, second)]);
     assert_eq!(d.l.state(third), Some(State::Trying));
+}
+
+#[test]
+fn the_cached_earliest_queued_timer_is_always_the_one_computed_afresh() {
+    // A seeded random mix of client and server transactions over UDP and TCP, responses,
+    // answers and time passing (virtual clock, transactions reclaimed when the table is
+    // full): after every step the cached head of the queues is the one computed anew.
+    let mut d = Driver::new(16);
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut pick = |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let methods = ["INVITE", "REGISTER", "OPTIONS"];
+    let (mut servers, mut t) = (Vec::new(), 0u64);
+    for step in 0..4000 {
+        t += pick(400);
+        let n = pick(24) as u32;
+        let method = methods[pick(3) as usize];
+        let status = [100, 180, 200, 486][pick(4) as usize];
+        match pick(5) {
+            0 => {
+                let _ = d.send(ms(t), &numbered(method, n), pick(4) == 0);
+            }
+            1 => {
+                d.recv_resp(ms(t), &response(status, &via(n), ";tag=r", method));
+            }
+            2 => {
+                if let Ok(Inbound::New(id)) = d.recv_req(ms(t), &numbered(method, 100 + n), pick(4) == 0) {
+                    servers.push((id, 100 + n, method));
+                }
+            }
+            3 if !servers.is_empty() => {
+                let (id, n, method) = servers[pick(servers.len() as u64) as usize];
+                let _ = d.respond(ms(t), id, &response(status.max(180), &via(n), ";tag=s", method));
+            }
+            _ => d.run_until(ms(t)),
+        }
+        assert_eq!(d.l.queue_head(), d.l.compute_queue_head(), "step {step} at {t} ms");
+    }
+    assert!(d.l.reclaimed() > 0 || d.l.len() > 0, "the mix exercised the table");
 }
