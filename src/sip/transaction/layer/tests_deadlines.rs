@@ -1,7 +1,7 @@
 //! The timer queues as the scheduler of Timers B, D, F, H, I, J, K, L, M and of A, E, G at
 //! T1, on a virtual clock: deadlines fire on time without any heap entry, `poll_timeout` is
 //! the earliest of the heap (backed-off retransmits) and the queues, and a reclaimed
-//! transaction leaves its queue.
+//! transaction leaves its queue; the cached earliest queued timer never goes stale.
 
 use crate::sip::transaction::tests::{ms, new_id, response, Driver};
 use crate::sip::transaction::tests_reclaim::{numbered, ok, via};
@@ -129,5 +129,5 @@ fn the_cached_earliest_queued_timer_is_always_the_one_computed_afresh() {
         }
         assert_eq!(d.l.queue_head(), d.l.compute_queue_head(), "step {step} at {t} ms");
     }
-    assert!(d.l.reclaimed() > 0 || d.l.len() > 0, "the mix exercised the table");
+    assert!(d.l.reclaimed() > 0, "the mix filled the table (reclaims happened)");
 }
