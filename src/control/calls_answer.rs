@@ -41,7 +41,7 @@ impl Calls {
             return vec![];
         }
         if self.calls.get(&id).is_some_and(|c| c.forks.is_forked()) {
-            return match self.on_fork_response(id, branch, code, msg) {
+            return match self.on_fork_response(id, branch, code, msg, ports) {
                 ForkStep::Done(out) => out,
                 ForkStep::Relay(first) if code >= 300 => self.final_error(now, Answer { id, branch, code, msg }, ports, lat, first),
                 ForkStep::Relay(first) => self.relay_invite_response(now, Answer { id, branch, code, msg }, ports, lat, first),

@@ -260,3 +260,34 @@ fn a_6xx_or_the_callers_cancel_ends_the_search() {
     let out = w.respond_out(Duration::ZERO, &first, "487 Request Terminated", "", "");
     assert_eq!((to_caller(&out), sent(&out, "INVITE ").len()), (vec![487], 0));
 }
+
+/// An SDP answer from media address `ip`:`port`.
+fn sdp_from(ip: &str, port: u16) -> String {
+    format!("v=0\r\no=b 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+}
+
+/// The remote RTP addresses the relay commands of `out` set.
+fn relay_remotes(out: &[Out]) -> Vec<SocketAddr> {
+    out.iter()
+        .filter_map(|(_, c)| match c {
+            ToWorker::MediaInstall { spec, .. } | ToWorker::MediaUpdate { spec, .. } => spec.remote_rtp,
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_relays_go_back_to_the_winners_early_answer_when_its_2xx_has_no_sdp() {
+    let (mut w, one, two) = forked();
+    let (media_1, media_2): (SocketAddr, SocketAddr) = ("10.0.0.21:5000".parse().expect("literal"), "10.0.0.22:6000".parse().expect("literal"));
+    let early = w.respond_out(Duration::ZERO, &one, "183 Session Progress", "", &sdp_from("10.0.0.21", 5000));
+    assert!(relay_remotes(&early).contains(&media_1));
+    // The other UE's early media SDP comes last: the relays follow it.
+    let early = w.respond_out(Duration::ZERO, &two, "183 Session Progress", "", &sdp_from("10.0.0.22", 6000));
+    assert!(relay_remotes(&early).contains(&media_2));
+    // The first UE answers with a 2xx without SDP (its answer was in its 183).
+    let won = w.respond_out(Duration::from_millis(5), &one, "200 OK", "", "");
+    assert_eq!(to_caller(&won), [200]);
+    assert!(relay_remotes(&won).contains(&media_1), "the relays must send to the UE that answered: {:?}", relay_remotes(&won));
+    assert!(!relay_remotes(&won).contains(&media_2));
+}

@@ -11,6 +11,9 @@
 //! of them is relayed (16.7 step 6: a 6xx, else the lowest class, the first received in
 //! it); a 6xx cancels the others at once (16.7 step 5).
 //!
+//! The relays follow the early SDP of whichever fork sent one last; when the winner's 2xx
+//! carries no SDP, they go back to the addresses of the winner's own early answer.
+//!
 //! The caller's PRACK goes to the fork whose reliable provisional response carried the
 //! RSeq it acknowledges (RFC 3262 7.2), and other early-dialog requests (UPDATE) to the
 //! current fork.
@@ -61,6 +64,8 @@ pub(super) struct Fork {
     rseqs: Option<(u32, u32)>,
     /// Its final status, once it sent one.
     done: Option<u16>,
+    /// The SDP of its last provisional response that carried one: its early answer.
+    sdp: Option<Vec<u8>>,
 }
 
 /// The forks of a call; empty when its INVITE went to one UE.
@@ -145,7 +150,7 @@ impl Calls {
         if others.is_empty() {
             return (Forks::default(), Vec::new());
         }
-        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), target: b.target.clone(), cancelled: false, rseqs: None, done: None };
+        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), target: b.target.clone(), cancelled: false, rseqs: None, done: None, sdp: None };
         let mut forks = Forks { list: vec![first], current: 0, best: None };
         let mut out = Vec::with_capacity(others.len());
         for c in others.iter().take(MAX_FORKS - 1) {
@@ -153,7 +158,7 @@ impl Calls {
             let d = Dialog { target: c.uri.clone(), routes: c.path.clone(), worker, peer, ..b.clone() };
             let branch = branch_for(id, "i", self.next());
             out.push((worker, ToWorker::SendRequest { peer, msg: build(&d, &branch) }));
-            forks.list.push(Fork { target: d.target.clone(), b: d, tagged: false, branch, cancelled: false, rseqs: None, done: None });
+            forks.list.push(Fork { target: d.target.clone(), b: d, tagged: false, branch, cancelled: false, rseqs: None, done: None, sdp: None });
         }
         (forks, out)
     }
@@ -188,7 +193,7 @@ impl Calls {
 
     /// Response `code` to the forked INVITE of call `id` with branch `branch`: what
     /// [`Calls::on_response`] does with it (module doc).
-    pub(super) fn on_fork_response(&mut self, id: u64, branch: &str, code: u16, msg: &Message<'_>) -> ForkStep {
+    pub(super) fn on_fork_response(&mut self, id: u64, branch: &str, code: u16, msg: &Message<'_>, ports: &mut MediaPorts) -> ForkStep {
         let Some(call) = self.calls.get_mut(&id) else { return ForkStep::Done(Vec::new()) };
         let Some(idx) = call.forks.list.iter().position(|f| f.branch == branch) else { return ForkStep::Done(Vec::new()) };
         // A final response repeated, or one after the call ended for this fork.
@@ -200,9 +205,12 @@ impl Calls {
             100 => ForkStep::Done(Vec::new()),
             101..=199 if answered || call.forks.list[idx].cancelled => ForkStep::Done(Vec::new()),
             101..=199 => {
+                let f = &mut call.forks.list[idx]; // idx found above
                 if let Ok(Some(n)) = msg.rseq() {
-                    let f = &mut call.forks.list[idx]; // idx found above
                     f.rseqs = Some(f.rseqs.map_or((n, n), |(first, last)| (first.min(n), last.max(n))));
+                }
+                if has_sdp(msg) {
+                    f.sdp = Some(msg.body().to_vec());
                 }
                 call.switch_fork(idx);
                 ForkStep::Relay(Vec::new())
@@ -214,7 +222,13 @@ impl Calls {
             200..=299 => {
                 call.forks.list[idx].done = Some(code);
                 call.switch_fork(idx);
-                ForkStep::Relay(self.cancel_leg_b(id, &[]))
+                // The relays follow the last early SDP of any fork; a 2xx without SDP
+                // keeps the early answer of its own fork (RFC 3264, RFC 3261 13.2.1), so
+                // the relays go back to that UE's addresses (and latch anew).
+                let sdp = call.forks.list[idx].sdp.take().filter(|_| msg.body().is_empty());
+                let mut out = sdp.and_then(|sdp| anchor::anchor_answer(ports, &mut call.anchors, &sdp)).map(|(_, cmds)| cmds).unwrap_or_default();
+                out.extend(self.cancel_leg_b(id, &[]));
+                ForkStep::Relay(out)
             }
             // 16.7 step 5: a 6xx is the best answer, relayed once the others ended
             // (cancelled now; a 2xx may still come first and win).
