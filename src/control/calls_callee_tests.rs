@@ -291,3 +291,23 @@ fn the_relays_go_back_to_the_winners_early_answer_when_its_2xx_has_no_sdp() {
     assert!(relay_remotes(&won).contains(&media_1), "the relays must send to the UE that answered: {:?}", relay_remotes(&won));
     assert!(!relay_remotes(&won).contains(&media_2));
 }
+
+#[test]
+fn the_callers_early_update_reaches_every_ringing_ue_and_one_answer_is_relayed() {
+    let (mut w, one, two) = forked();
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &one, "183 Session Progress", "", &sdp_from("10.0.0.21", 5000))), [183]);
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, &two, "183 Session Progress", "", &sdp_from("10.0.0.22", 6000))), [183]);
+    // RFC 3311 5.1 / RFC 3312: the caller's UPDATE (preconditions met) before the answer.
+    let raw = request("UPDATE", 8, ";tag=rca1", "", SDP);
+    let tx = w.tx(&raw);
+    let out = w.calls.on_in_dialog(0, Some(tx), &Message::parse(raw.as_bytes()).expect("parses"), &mut w.ports);
+    let mut updates = sent(&out, "UPDATE ");
+    updates.sort();
+    assert_eq!(peers(&updates), [ue(1), ue(2)], "each UE with an early dialog gets it");
+    assert_ne!(header(&updates[0].1, "Via:"), header(&updates[1].1, "Via:"), "a branch each");
+    assert!(updates.iter().all(|(_, m)| header(m, "CSeq:") == "CSeq: 2 UPDATE"), "each in its own dialog, after its INVITE");
+    // The current fork's (the one that sent the last 183) answer is relayed, the other's absorbed.
+    let (current, other) = (&updates[1].1, &updates[0].1);
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, other, "200 OK", "", &sdp_from("10.0.0.21", 5000))), Vec::<u16>::new());
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, current, "200 OK", "", &sdp_from("10.0.0.22", 6000))), [200]);
+}

@@ -15,8 +15,10 @@
 //! carries no SDP, they go back to the addresses of the winner's own early answer.
 //!
 //! The caller's PRACK goes to the fork whose reliable provisional response carried the
-//! RSeq it acknowledges (RFC 3262 7.2), and other early-dialog requests (UPDATE) to the
-//! current fork.
+//! RSeq it acknowledges (RFC 3262 7.2). Its UPDATE before the answer goes to every fork
+//! with an early dialog (RFC 3311 5.1: e.g. preconditions met, which each ringing UE
+//! waits for before alerting, RFC 3312): the current fork's answer is relayed, the
+//! others' are absorbed. Other early-dialog requests go to the current fork.
 //!
 //! Targets of a lower q are tried once every fork failed (16.6 serial search,
 //! `calls_serial.rs`).
@@ -142,6 +144,26 @@ impl Call {
 }
 
 impl Calls {
+    /// The caller's UPDATE before the answer, for each fork other than the current one
+    /// that has an early dialog and is still pending, built by `build` in that fork's
+    /// dialog (its CSeq advanced) with a branch of its own; their answers match no relayed
+    /// request and are dropped (the current fork's is relayed, `calls_relay.rs`).
+    pub(super) fn update_other_forks(&mut self, id: u64, build: impl Fn(&Dialog, &str) -> Vec<u8>) -> Vec<Out> {
+        let eligible = |i: usize, f: &Fork, current: usize| i != current && f.tagged && f.done.is_none() && !f.cancelled;
+        let Some(call) = self.calls.get(&id).filter(|c| matches!(c.state, CallState::Init | CallState::Ringing)) else { return Vec::new() };
+        let current = call.forks.current;
+        let n = call.forks.list.iter().enumerate().filter(|(i, f)| eligible(*i, f, current)).count();
+        let branches: Vec<String> = (0..n).map(|_| branch_for(id, "r", self.next())).collect();
+        let Some(call) = self.calls.get_mut(&id) else { return Vec::new() };
+        let forks = call.forks.list.iter_mut().enumerate().filter(|(i, f)| eligible(*i, f, current));
+        let mut out = Vec::with_capacity(n);
+        for ((_, f), branch) in forks.zip(&branches) {
+            f.b.cseq += 1;
+            out.push((f.b.worker, ToWorker::SendRequest { peer: f.b.peer, msg: build(&f.b, branch) }));
+        }
+        out
+    }
+
     /// The forks of a new call: leg B dialog `b` with INVITE branch `branch` goes to the
     /// first target, and a copy of it (own branch, Request-URI, Path and flow) to each
     /// other one, with the same INVITE text otherwise. Returns the forks and the

@@ -43,6 +43,12 @@ impl Calls {
         let req = build_request_ext(&self.local_addr, d, &method, d.cseq, &branch, ctype.as_deref(), &body, None, &headers);
         out.push((d.worker, ToWorker::SendRequest { peer: d.peer, msg: req }));
         self.relayed.insert(branch, Relayed { call: id, from, tx, worker, req: msg.buffer().to_vec(), added });
+        if from == Leg::A && matches!(msg.method(), Some(Method::Update)) {
+            // The caller's early UPDATE (RFC 3311 5.1, e.g. its preconditions met, RFC
+            // 3312) reaches every ringing UE of a forked call, not only the current one.
+            let local_addr = self.local_addr.clone();
+            out.extend(self.update_other_forks(id, |d, branch| build_request_ext(&local_addr, d, &method, d.cseq, branch, ctype.as_deref(), &body, None, &headers)));
+        }
         out
     }
 
