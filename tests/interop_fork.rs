@@ -5,6 +5,9 @@
 //!
 //! Serial search (16.6 step 1): a UAS registered with q=1.0 answers 486 Busy Here; the
 //! UAS registered with q=0.5 is called next and answers, and the caller's call is set up.
+//!
+//! Early UPDATE (RFC 3311 5.1): both UASes send a 183 with SDP; the caller's UPDATE must
+//! reach both; one answers with a 2xx without SDP, the other gets a CANCEL.
 
 mod common;
 use common::{free_port, sipp, spawn_sipp, test_file, Core};
@@ -66,4 +69,17 @@ fn when_the_callee_ue_of_best_q_is_busy_the_one_of_lower_q_is_called() {
     call(&core, "sipp/call_uac.xml", " (a 486 relayed instead of the next UE called?)");
     assert!(busy.wait().expect("uas exit").success(), "the busy UAS got no INVITE or no ACK for its 486");
     assert!(answering.wait().expect("uas exit").success(), "the UAS of lower q did not complete its call");
+}
+
+#[test]
+fn the_callers_early_update_reaches_both_ringing_uas() {
+    // RFC 3311 5.1: both UASes send a 183 (an early dialog each); the caller's UPDATE must
+    // reach both (the other UAS's scenario fails without it), and the call set up by the
+    // one that answers with a 2xx without SDP.
+    let core = Core::start("fork_update", &users());
+    let mut ringing = uas(&core, "sipp/update_cancel_uas.xml");
+    let mut answering = uas(&core, "sipp/update_uas.xml");
+    call(&core, "sipp/fork_update_uac.xml", " (UPDATE or the SDP-less 2xx)");
+    assert!(answering.wait().expect("uas exit").success(), "the answering UAS did not complete its call");
+    assert!(ringing.wait().expect("uas exit").success(), "the other UAS got no UPDATE, or no CANCEL");
 }
