@@ -20,12 +20,8 @@ fn users() -> String {
     format!("ue_db: [\n{}{}]\n", u("uac", "001010000000711"), u("uas", "001010000000712"))
 }
 
-/// A SIPp UAS running scenario `sf` for one call on a free port, registered as `uas`.
-fn uas(core: &Core, sf: &str) -> Child {
-    uas_q(core, sf, None)
-}
-
-/// [`uas`] with its contact registered with q value `q` when given.
+/// A SIPp UAS running scenario `sf` for one call on a free port, registered as `uas`,
+/// its contact with q value `q` when given.
 fn uas_q(core: &Core, sf: &str, q: Option<&str>) -> Child {
     let port = free_port();
     let sf = test_file(sf);
@@ -42,44 +38,45 @@ fn uas_q(core: &Core, sf: &str, q: Option<&str>) -> Child {
     child
 }
 
-/// One call of the SIPp UAC scenario `sf` to `uas` through the core, which must succeed
-/// (`why` adds to the failure message).
-fn call(core: &Core, sf: &str, why: &str) {
-    let uac = test_file(sf);
+/// One UAS of a test: its scenario, the q of its registration (None: none given) and what
+/// its failure means.
+type Uas<'a> = (&'a str, Option<&'a str>, &'a str);
+
+/// A core named `name` with two SIPp UASes registered as `uas` (in this order), then one
+/// call of the SIPp UAC scenario `uac` to `uas`, which must succeed (`why` adds to its
+/// failure message), and each UAS must complete its scenario.
+fn call_two(name: &str, uases: [Uas<'_>; 2], uac: &str, why: &str) {
+    let core = Core::start(name, &users());
+    let children: Vec<(Child, &str)> = uases.iter().map(|(sf, q, fails)| (uas_q(&core, sf, *q), *fails)).collect();
+    let sf = test_file(uac);
     let target = core.sip.to_string();
-    let (ok, out) = sipp(&["-sf", uac.to_str().unwrap(), "-m", "1", "-i", "127.0.0.1", "-timeout", "30", "-recv_timeout", "20000", "-nostdin", "-trace_err", &target], &core.dir);
+    let (ok, out) = sipp(&["-sf", sf.to_str().unwrap(), "-m", "1", "-i", "127.0.0.1", "-timeout", "30", "-recv_timeout", "20000", "-nostdin", "-trace_err", &target], &core.dir);
     assert!(ok, "the call through ringcore failed{why}:\n{out}");
+    for (mut child, fails) in children {
+        assert!(child.wait().expect("uas exit").success(), "{fails}");
+    }
 }
 
 #[test]
 fn a_callee_with_two_contacts_rings_both_and_the_other_is_cancelled_when_one_answers() {
-    let core = Core::start("fork", &users());
-    let mut ringing = uas(&core, "sipp/cancel_uas.xml");
-    let mut answering = uas(&core, "sipp/call_uas.xml");
-    call(&core, "sipp/fork_uac.xml", "");
-    assert!(answering.wait().expect("uas exit").success(), "the answering UAS did not complete its call");
-    assert!(ringing.wait().expect("uas exit").success(), "the other UAS got no CANCEL (or no ACK for its 487)");
+    let ringing = ("sipp/cancel_uas.xml", None, "the other UAS got no CANCEL (or no ACK for its 487)");
+    let answering = ("sipp/call_uas.xml", None, "the answering UAS did not complete its call");
+    call_two("fork", [ringing, answering], "sipp/fork_uac.xml", "");
 }
 
 #[test]
 fn when_the_callee_ue_of_best_q_is_busy_the_one_of_lower_q_is_called() {
-    let core = Core::start("serial", &users());
-    let mut busy = uas_q(&core, "sipp/busy_uas.xml", Some("1.0"));
-    let mut answering = uas_q(&core, "sipp/call_uas.xml", Some("0.5"));
-    call(&core, "sipp/call_uac.xml", " (a 486 relayed instead of the next UE called?)");
-    assert!(busy.wait().expect("uas exit").success(), "the busy UAS got no INVITE or no ACK for its 486");
-    assert!(answering.wait().expect("uas exit").success(), "the UAS of lower q did not complete its call");
+    let busy = ("sipp/busy_uas.xml", Some("1.0"), "the busy UAS got no INVITE or no ACK for its 486");
+    let answering = ("sipp/call_uas.xml", Some("0.5"), "the UAS of lower q did not complete its call");
+    call_two("serial", [busy, answering], "sipp/call_uac.xml", " (a 486 relayed instead of the next UE called?)");
 }
 
 #[test]
 fn the_callers_early_update_reaches_both_ringing_uas() {
     // RFC 3311 5.1: both UASes send a 183 (an early dialog each); the caller's UPDATE must
-    // reach both (the other UAS's scenario fails without it), and the call set up by the
+    // reach both (the other UAS's scenario fails without it), and the call is set up by the
     // one that answers with a 2xx without SDP.
-    let core = Core::start("fork_update", &users());
-    let mut ringing = uas(&core, "sipp/update_cancel_uas.xml");
-    let mut answering = uas(&core, "sipp/update_uas.xml");
-    call(&core, "sipp/fork_update_uac.xml", " (UPDATE or the SDP-less 2xx)");
-    assert!(answering.wait().expect("uas exit").success(), "the answering UAS did not complete its call");
-    assert!(ringing.wait().expect("uas exit").success(), "the other UAS got no UPDATE, or no CANCEL");
+    let ringing = ("sipp/update_cancel_uas.xml", None, "the other UAS got no UPDATE, or no CANCEL");
+    let answering = ("sipp/update_uas.xml", None, "the answering UAS did not complete its call");
+    call_two("fork_update", [ringing, answering], "sipp/fork_update_uac.xml", " (UPDATE or the SDP-less 2xx)");
 }
