@@ -289,6 +289,24 @@ fn branch_for(id: u64, kind: &str, seq: u64) -> String {
     ids::mint(&[Part::Str(ids::BRANCH_CALL), Part::Hex(id), Part::Str(kind), Part::Hex(seq), Part::Str("."), Part::Str(ids::instance())])
 }
 
+/// The call number written in `branch` by [`branch_for`] for a request of `kind` (a letter
+/// that is no hex digit: `i`, `r`, `o`); None for any other branch.
+fn call_of_branch(branch: &str, kind: u8) -> Option<u64> {
+    let rest = branch.strip_prefix(ids::BRANCH_CALL)?;
+    let mut id: u64 = 0;
+    for (i, b) in rest.bytes().enumerate() {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            // The kind letter ends the number.
+            k if k == kind && i > 0 => return Some(id),
+            _ => return None,
+        };
+        id = id.checked_mul(16)?.checked_add(u64::from(digit))?;
+    }
+    None
+}
+
 /// The `branch` parameter of the top Via of `msg` (RFC 3261 8.1.1.7), read as the
 /// worker's transaction views read it ([`crate::sip::via_branch`]).
 pub(super) fn top_branch<'a>(msg: &Message<'a>) -> Option<&'a [u8]> {
@@ -644,19 +662,8 @@ impl Calls {
     /// The call whose INVITE on leg B has branch `branch`: its number is written in the
     /// branch (see [`branch_for`]), so no map is kept; None for any other branch.
     fn invite_call(&self, branch: &str) -> Option<u64> {
-        let rest = branch.strip_prefix(ids::BRANCH_CALL)?;
-        let mut id: u64 = 0;
-        for (i, b) in rest.bytes().enumerate() {
-            let digit = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                // The kind letter ends the number (`i`: an INVITE).
-                b'i' if i > 0 => return self.calls.get(&id).filter(|c| c.b_invite_branch == branch || c.forks.has_branch(branch)).map(|_| id),
-                _ => return None,
-            };
-            id = id.checked_mul(16)?.checked_add(u64::from(digit))?;
-        }
-        None
+        let id = call_of_branch(branch, b'i')?;
+        self.calls.get(&id).filter(|c| c.b_invite_branch == branch || c.forks.has_branch(branch)).map(|_| id)
     }
 
     /// Forgets call `id`: its entry and the keys naming it.

@@ -34,6 +34,7 @@ impl Calls {
             if self.relayed.contains_key(branch) {
                 return self.on_relayed_response(now, branch, msg, ports);
             }
+            self.on_fork_update_answer(branch, msg);
             return vec![];
         };
         let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else { return vec![] };

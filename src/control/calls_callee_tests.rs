@@ -308,6 +308,11 @@ fn the_callers_early_update_reaches_every_ringing_ue_and_one_answer_is_relayed()
     assert!(updates.iter().all(|(_, m)| header(m, "CSeq:") == "CSeq: 2 UPDATE"), "each in its own dialog, after its INVITE");
     // The current fork's (the one that sent the last 183) answer is relayed, the other's absorbed.
     let (current, other) = (&updates[1].1, &updates[0].1);
-    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, other, "200 OK", "", &sdp_from("10.0.0.21", 5000))), Vec::<u16>::new());
+    // The other UE's answer moves its media port: kept as its early answer.
+    assert_eq!(to_caller(&w.respond_out(Duration::ZERO, other, "200 OK", "", &sdp_from("10.0.0.21", 5002))), Vec::<u16>::new());
     assert_eq!(to_caller(&w.respond_out(Duration::ZERO, current, "200 OK", "", &sdp_from("10.0.0.22", 6000))), [200]);
+    // That UE answers the INVITE without SDP: the relays go to its address from the UPDATE.
+    let won = w.respond_out(Duration::from_millis(5), &one, "200 OK", "", "");
+    assert_eq!(to_caller(&won), [200]);
+    assert!(relay_remotes(&won).contains(&"10.0.0.21:5002".parse().expect("literal")), "{:?}", relay_remotes(&won));
 }

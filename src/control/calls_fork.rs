@@ -18,7 +18,8 @@
 //! RSeq it acknowledges (RFC 3262 7.2). Its UPDATE before the answer goes to every fork
 //! with an early dialog (RFC 3311 5.1: e.g. preconditions met, which each ringing UE
 //! waits for before alerting, RFC 3312): the current fork's answer is relayed, the
-//! others' are absorbed. Other early-dialog requests go to the current fork.
+//! others' are absorbed (their SDP kept as the fork's early answer). Other early-dialog
+//! requests go to the current fork.
 //!
 //! Targets of a lower q are tried once every fork failed (16.6 serial search,
 //! `calls_serial.rs`).
@@ -66,8 +67,11 @@ pub(super) struct Fork {
     rseqs: Option<(u32, u32)>,
     /// Its final status, once it sent one.
     done: Option<u16>,
-    /// The SDP of its last provisional response that carried one: its early answer.
+    /// The SDP of its last provisional response that carried one, or of its 2xx to the
+    /// caller's early UPDATE: its early answer.
     sdp: Option<Vec<u8>>,
+    /// The branch of the caller's early UPDATE sent to it while it was not current.
+    update_branch: Option<String>,
 }
 
 /// The forks of a call; empty when its INVITE went to one UE.
@@ -157,11 +161,23 @@ impl Calls {
         let Some(call) = self.calls.get_mut(&id) else { return Vec::new() };
         let forks = call.forks.list.iter_mut().enumerate().filter(|(i, f)| eligible(*i, f, current));
         let mut out = Vec::with_capacity(n);
-        for ((_, f), branch) in forks.zip(&branches) {
+        for ((_, f), branch) in forks.zip(branches) {
             f.b.cseq += 1;
-            out.push((f.b.worker, ToWorker::SendRequest { peer: f.b.peer, msg: build(&f.b, branch) }));
+            out.push((f.b.worker, ToWorker::SendRequest { peer: f.b.peer, msg: build(&f.b, &branch) }));
+            f.update_branch = Some(branch);
         }
         out
+    }
+
+    /// The answer to the caller's early UPDATE from a fork that was not current (the
+    /// current one's is relayed): not relayed; the SDP of a 2xx becomes the fork's early
+    /// answer, which its SDP-less 2xx to the INVITE keeps. Other responses are dropped.
+    pub(super) fn on_fork_update_answer(&mut self, branch: &str, msg: &Message<'_>) {
+        let Some(call) = call_of_branch(branch, b'r').and_then(|id| self.calls.get_mut(&id)) else { return };
+        let Some(f) = call.forks.list.iter_mut().find(|f| f.update_branch.as_deref() == Some(branch)) else { return };
+        if msg.status().is_some_and(|c| (200..300).contains(&c)) && has_sdp(msg) {
+            f.sdp = Some(msg.body().to_vec());
+        }
     }
 
     /// The forks of a new call: leg B dialog `b` with INVITE branch `branch` goes to the
@@ -172,7 +188,7 @@ impl Calls {
         if others.is_empty() {
             return (Forks::default(), Vec::new());
         }
-        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), target: b.target.clone(), cancelled: false, rseqs: None, done: None, sdp: None };
+        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), target: b.target.clone(), cancelled: false, rseqs: None, done: None, sdp: None, update_branch: None };
         let mut forks = Forks { list: vec![first], current: 0, best: None };
         let mut out = Vec::with_capacity(others.len());
         for c in others.iter().take(MAX_FORKS - 1) {
@@ -180,7 +196,7 @@ impl Calls {
             let d = Dialog { target: c.uri.clone(), routes: c.path.clone(), worker, peer, ..b.clone() };
             let branch = branch_for(id, "i", self.next());
             out.push((worker, ToWorker::SendRequest { peer, msg: build(&d, &branch) }));
-            forks.list.push(Fork { target: d.target.clone(), b: d, tagged: false, branch, cancelled: false, rseqs: None, done: None, sdp: None });
+            forks.list.push(Fork { target: d.target.clone(), b: d, tagged: false, branch, cancelled: false, rseqs: None, done: None, sdp: None, update_branch: None });
         }
         (forks, out)
     }
