@@ -74,6 +74,13 @@ pub(super) struct Fork {
     update_branch: Option<String>,
 }
 
+impl Fork {
+    /// A fork just sent: our INVITE on dialog `b` (to `b.target`) with branch `branch`.
+    fn new(b: Dialog, branch: String) -> Fork {
+        Fork { target: b.target.clone(), b, tagged: false, branch, cancelled: false, rseqs: None, done: None, sdp: None, update_branch: None }
+    }
+}
+
 /// The forks of a call; empty when its INVITE went to one UE.
 #[derive(Debug, Default)]
 pub(super) struct Forks {
@@ -150,8 +157,8 @@ impl Call {
 impl Calls {
     /// The caller's UPDATE before the answer, for each fork other than the current one
     /// that has an early dialog and is still pending, built by `build` in that fork's
-    /// dialog (its CSeq advanced) with a branch of its own; their answers match no relayed
-    /// request and are dropped (the current fork's is relayed, `calls_relay.rs`).
+    /// dialog (its CSeq advanced) with a branch of its own; their answers are not relayed
+    /// ([`Calls::on_fork_update_answer`]; the current fork's is, `calls_relay.rs`).
     pub(super) fn update_other_forks(&mut self, id: u64, build: impl Fn(&Dialog, &str) -> Vec<u8>) -> Vec<Out> {
         let eligible = |i: usize, f: &Fork, current: usize| i != current && f.tagged && f.done.is_none() && !f.cancelled;
         let Some(call) = self.calls.get(&id).filter(|c| matches!(c.state, CallState::Init | CallState::Ringing)) else { return Vec::new() };
@@ -188,7 +195,7 @@ impl Calls {
         if others.is_empty() {
             return (Forks::default(), Vec::new());
         }
-        let first = Fork { b: b.clone(), tagged: false, branch: branch.to_owned(), target: b.target.clone(), cancelled: false, rseqs: None, done: None, sdp: None, update_branch: None };
+        let first = Fork::new(b.clone(), branch.to_owned());
         let mut forks = Forks { list: vec![first], current: 0, best: None };
         let mut out = Vec::with_capacity(others.len());
         for c in others.iter().take(MAX_FORKS - 1) {
@@ -196,7 +203,7 @@ impl Calls {
             let d = Dialog { target: c.uri.clone(), routes: c.path.clone(), worker, peer, ..b.clone() };
             let branch = branch_for(id, "i", self.next());
             out.push((worker, ToWorker::SendRequest { peer, msg: build(&d, &branch) }));
-            forks.list.push(Fork { target: d.target.clone(), b: d, tagged: false, branch, cancelled: false, rseqs: None, done: None, sdp: None, update_branch: None });
+            forks.list.push(Fork::new(d, branch));
         }
         (forks, out)
     }
