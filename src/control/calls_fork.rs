@@ -113,13 +113,12 @@ impl Forks {
     }
 }
 
-/// The class rank of final status `code` for 16.7 step 6 (lower is better; 6xx first).
-pub(super) fn rank(code: u16) -> u16 {
-    if code >= 600 {
-        0
-    } else {
-        code / 100
-    }
+/// RFC 3261 16.7 step 6: final error `code` is a better answer than `best`, the best kept
+/// so far (none: any is): a 6xx before any other, else the lower class; among equals the
+/// first received stays.
+pub(super) fn beats(code: u16, best: Option<u16>) -> bool {
+    let rank = |c: u16| if c >= 600 { 0 } else { c / 100 };
+    best.map_or(true, |b| rank(code) < rank(b))
 }
 
 impl Call {
@@ -295,7 +294,7 @@ impl Calls {
         let forks = &mut call.forks;
         let Some(fork) = forks.list.get_mut(idx) else { return ForkStep::Done(Vec::new()) };
         fork.done = Some(code);
-        if forks.best.as_ref().map_or(true, |(best, _, _)| rank(code) < rank(*best)) {
+        if beats(code, forks.best.as_ref().map(|(best, _, _)| *best)) {
             forks.best = Some((code, fork.branch.clone(), msg.buffer().to_vec()));
         }
         if forks.list.iter().any(|f| f.done.is_none()) || call.state == CallState::Started {

@@ -11,7 +11,7 @@
 //! drops the groups left), and an answer of course.
 
 use super::*;
-use fork::{rank, Target};
+use fork::{beats, Target};
 
 /// Groups of lower q tried after the first, at most (each of at most `MAX_FORKS` UEs).
 pub(super) const MAX_LATER_GROUPS: usize = 4;
@@ -59,8 +59,7 @@ impl Calls {
         let Some(call) = self.calls.get_mut(&id) else { return AfterFailure::Relay(None) };
         let ringing = matches!(call.state, CallState::Init | CallState::Ringing);
         let Some(serial) = call.serial.as_mut() else { return AfterFailure::Relay(None) };
-        // 16.7 step 6: the lowest class; of equal ones the first received.
-        let earlier_wins = serial.best.as_ref().is_some_and(|(best, _)| rank(*best) <= rank(code));
+        let earlier_wins = !beats(code, serial.best.as_ref().map(|(best, _)| *best));
         if code >= 600 || serial.later.is_empty() || !ringing {
             return AfterFailure::Relay(serial.best.take().filter(|_| earlier_wins).map(|(_, r)| r));
         }
