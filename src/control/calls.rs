@@ -546,9 +546,7 @@ impl Calls {
         let others = groups.first().map(|g| targets(g, 1)).unwrap_or_default();
         let later: Vec<_> = groups.iter().skip(1).take(serial::MAX_LATER_GROUPS).map(|g| targets(g, 0)).collect();
         let serial = serial::Serial::new(later, ctype.as_deref(), &body, &headers);
-        let mut out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: build(&b, &branch) })];
-        let (forks, more) = self.fork(id, &b, &branch, &others, build);
-        out.extend(more);
+        let (forks, out) = self.invite(id, &b, &branch, &others, build);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
         self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
         let b_invite_target = b.target.clone();

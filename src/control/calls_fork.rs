@@ -186,17 +186,18 @@ impl Calls {
         }
     }
 
-    /// The forks of a new call: leg B dialog `b` with INVITE branch `branch` goes to the
-    /// first target, and a copy of it (own branch, Request-URI, Path and flow) to each
-    /// other one, with the same INVITE text otherwise. Returns the forks and the
-    /// INVITEs for the other targets.
-    pub(super) fn fork(&mut self, id: u64, b: &Dialog, branch: &str, others: &[Target], build: impl Fn(&Dialog, &str) -> Vec<u8>) -> (Forks, Vec<Out>) {
+    /// Our INVITE (made by `build`) on leg B dialog `b` with branch `branch`, to the first
+    /// target, and when `others` is not empty a copy of it (own branch, Request-URI, Path
+    /// and flow) to each other one, the same INVITE text otherwise. Returns the forks
+    /// (none for one target) and the INVITEs, the first target's first.
+    pub(super) fn invite(&mut self, id: u64, b: &Dialog, branch: &str, others: &[Target], build: impl Fn(&Dialog, &str) -> Vec<u8>) -> (Forks, Vec<Out>) {
+        let mut out = Vec::with_capacity(1 + others.len().min(MAX_FORKS - 1));
+        out.push((b.worker, ToWorker::SendRequest { peer: b.peer, msg: build(b, branch) }));
         if others.is_empty() {
-            return (Forks::default(), Vec::new());
+            return (Forks::default(), out);
         }
         let first = Fork::new(b.clone(), branch.to_owned());
         let mut forks = Forks { list: vec![first], current: 0, best: None };
-        let mut out = Vec::with_capacity(others.len());
         for c in others.iter().take(MAX_FORKS - 1) {
             let (worker, peer) = route_to(&c.uri, &c.flow, self.n_workers);
             let d = Dialog { target: c.uri.clone(), routes: c.path.clone(), worker, peer, ..b.clone() };

@@ -76,23 +76,22 @@ impl Calls {
         let (worker, peer) = route_to(&first.uri, &first.flow, self.n_workers);
         let (call_id, branch) = (self.b_call_id(id), branch_for(id, "i", self.next()));
         let Some(call) = self.calls.get_mut(&id) else { return Vec::new() };
-        let Some(serial) = call.serial.as_ref() else { return Vec::new() };
+        // Taken out while `invite` borrows the calls, put back below.
+        let Some(serial) = call.serial.take() else { return Vec::new() };
         let remote = call.b.remote.split(";tag=").next().unwrap_or("").to_owned();
         let b = Dialog { call_id, local: call.b.local.clone(), remote, target: first.uri.clone(), routes: first.path.clone(), cseq: 1, worker, peer };
-        let (ctype, body, headers, caller) = (serial.ctype.clone(), serial.body.clone(), serial.headers.clone(), call.caller.clone());
-        let old_call_id = std::mem::replace(&mut call.b, b.clone()).call_id;
+        let old = std::mem::replace(&mut call.b, b.clone());
         call.b_tagged = false;
         call.b_invite_branch = branch.clone();
         call.b_invite_target = b.target.clone();
-        let local_addr = self.local_addr.clone();
-        let build = |d: &Dialog, branch: &str| build_request_ext(&local_addr, d, "INVITE", 1, branch, ctype.as_deref(), &body, Some(&caller), &headers);
-        let mut out = vec![(b.worker, ToWorker::SendRequest { peer: b.peer, msg: build(&b, &branch) })];
-        let (forks, more) = self.fork(id, &b, &branch, group.get(1..).unwrap_or_default(), build);
-        out.extend(more);
+        let (local_addr, caller) = (self.local_addr.clone(), call.caller.clone());
+        let build = |d: &Dialog, branch: &str| build_request_ext(&local_addr, d, "INVITE", 1, branch, serial.ctype.as_deref(), &serial.body, Some(&caller), &serial.headers);
+        let (forks, out) = self.invite(id, &b, &branch, group.get(1..).unwrap_or_default(), build);
         if let Some(call) = self.calls.get_mut(&id) {
             call.forks = forks;
+            call.serial = Some(serial);
         }
-        self.by_call_id.remove(&old_call_id);
+        self.by_call_id.remove(&old.call_id);
         self.by_call_id.insert(b.call_id, (id, Leg::B));
         out
     }
