@@ -425,12 +425,8 @@ impl Calls {
             return reject(400, "Bad Request", "malformed INVITE");
         };
         // E.164: another form of a configured number is the configured identity (impu.rs).
-        let canonical = |impu: String| match hss.canonical_impu(&impu) {
-            Some(c) if c != impu => c.to_owned(),
-            _ => impu,
-        };
-        let caller = canonical(normalize_impu(&lossy(from.uri.raw)));
-        let callee = canonical(route.callee);
+        let caller = hss.canonical(normalize_impu(&lossy(from.uri.raw)));
+        let callee = hss.canonical(route.callee);
         // TS 24.229 5.2.6.3.1: requests from unknown identities are refused
         // (not those of the trunk, nor allowed emergency calls).
         if !route.trusted && hss.impi_of_impu(&caller).is_none() {

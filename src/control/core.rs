@@ -328,8 +328,7 @@ impl Control {
         let template = args.sdp_file.map(super::call_files::read_request_sdp).transpose()?;
         let caller = args.caller.map(|c| self.impu_uri(c));
         let asserted = caller.as_deref().is_some_and(|c| self.registrar.hss.impi_of_impu(c).is_some());
-        let impu = crate::ims::hss::normalize_impu(impu);
-        let impu = self.registrar.hss.canonical_impu(&impu).unwrap_or(&impu).to_owned();
+        let impu = self.registrar.hss.canonical(crate::ims::hss::normalize_impu(impu));
         let imei = self.registrar.hss.imei_filter(&impu);
         let req = super::mt_call::MtRequest {
             duration: args.duration,

@@ -212,6 +212,15 @@ impl Hss {
         }
     }
 
+    /// [`Hss::canonical_impu`] of `impu` (normalised), owned; `impu` itself when it is
+    /// configured as it is, or unknown.
+    pub fn canonical(&self, impu: String) -> String {
+        match self.canonical_impu(&impu) {
+            Some(c) if c != impu => c.to_owned(),
+            _ => impu,
+        }
+    }
+
     fn by_number(&self, impu: &str) -> Option<&str> {
         self.by_number.get(&telephone_number(impu)?).map(String::as_str)
     }
