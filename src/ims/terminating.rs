@@ -37,26 +37,18 @@ pub fn from_ue(record: &Record, contact: &Contact, imei: Option<&str>) -> bool {
 /// says; `imei` is the IMPU's configured IMEI (None: no filter). None when no UE of
 /// `impu` (or none with that IMEI) is registered.
 pub fn contact<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Option<&'a Contact> {
-    contacts(bindings, impu, imei).into_iter().next()
-}
-
-/// Every contact of the best kind and q for `impu` (normal registrations, else emergency
-/// ones; the highest q among them), the binding refreshed last first: the targets a
-/// forking B2BUA calls in parallel (RFC 3261 16.6: targets of equal q may be tried at
-/// once). Empty when none is registered.
-pub fn contacts<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Vec<&'a Contact> {
-    groups(bindings, impu, imei).into_iter().next().unwrap_or_default()
+    candidates(bindings, impu, imei, |_| true).into_iter().next()
 }
 
 /// The contacts of the best kind for `impu` (normal registrations, else emergency ones)
 /// in groups of equal q, the highest q first, each group the binding refreshed last
-/// first: the order in which a B2BUA tries them (RFC 3261 16.6 step 1: a group once
-/// every target of the one before failed). Empty when none is registered.
+/// first: the order in which a B2BUA tries them (RFC 3261 16.6 step 1: the targets of one
+/// group at once, a group once every target of the one before failed). Empty when none
+/// is registered.
 pub fn groups<'a>(bindings: &'a Bindings, impu: &str, imei: Option<&str>) -> Vec<Vec<&'a Contact>> {
-    let mut all = candidates(bindings, impu, imei, |_| true);
     let mut out: Vec<Vec<&'a Contact>> = Vec::new();
     // Sorted by q, highest first: a new q starts a new group.
-    for c in all.drain(..) {
+    for c in candidates(bindings, impu, imei, |_| true) {
         match out.last_mut() {
             Some(g) if g.first().is_some_and(|f| f.q == c.q) => g.push(c),
             _ => out.push(vec![c]),
@@ -136,9 +128,8 @@ mod tests {
         r.add(key("", false), "sip:low@10.0.0.3", 500, 7200);
         r.add(key("", false), "sip:old@10.0.0.1", 1000, 9000);
         assert_eq!(r.chosen(None).as_deref(), Some("sip:old@10.0.0.1"), "q before expiry");
-        let group: Vec<&str> = contacts(&r.b, IMPU, None).iter().map(|c| c.uri.as_str()).collect();
-        assert_eq!(group, ["sip:old@10.0.0.1", "sip:new@10.0.0.2"], "the contacts of the best q, latest expiry first");
         let order: Vec<Vec<&str>> = groups(&r.b, IMPU, None).iter().map(|g| g.iter().map(|c| c.uri.as_str()).collect()).collect();
+        assert_eq!(order.first().map(Vec::as_slice), Some(&["sip:old@10.0.0.1", "sip:new@10.0.0.2"][..]), "the contacts of the best q, latest expiry first");
         assert_eq!(order, [vec!["sip:old@10.0.0.1", "sip:new@10.0.0.2"], vec!["sip:low@10.0.0.3"]], "then the lower q (serial search)");
         assert_eq!(contact(&r.b, "sip:nobody@ims.test", None), None);
     }
