@@ -157,7 +157,9 @@ impl MtCalls {
         msg.call_id().is_ok_and(|c| self.calls.contains_key(std::str::from_utf8(c).unwrap_or("")))
     }
 
-    /// Calls `impu`'s registered contact; the call ends after `req.duration` (None: when the UE hangs up).
+    /// Calls the registered contact of `impu` (normalised, as [`normalize_impu`] gives it:
+    /// the caller normalises and canonicalises it); the call ends after `req.duration`
+    /// (None: when the UE hangs up).
     /// The offer is `req.template` (the request's SDP file), else the callee's or
     /// the global `mt_call_sdp_file`, else built from our capabilities.
     pub fn start(&mut self, now: Instant, impu: &str, req: MtRequest<'_>, bindings: &Bindings, ports: &mut MediaPorts) -> Result<(String, Vec<Out>), String> {
@@ -165,11 +167,10 @@ impl MtCalls {
         if self.calls.len() >= self.max_calls {
             return Err("too many MT calls in progress".into());
         }
-        let impu = normalize_impu(impu);
         let pick = if req.sos { terminating::emergency_contact } else { terminating::contact };
         let found = match req.contact {
-            Some(uri) => bindings.lookup(&impu).flat_map(|r| r.contacts.iter()).find(|c| c.uri == uri),
-            None => pick(bindings, &impu, req.imei),
+            Some(uri) => bindings.lookup(impu).flat_map(|r| r.contacts.iter()).find(|c| c.uri == uri),
+            None => pick(bindings, impu, req.imei),
         };
         let contact = found.ok_or_else(|| match (req.contact, req.sos, req.imei) {
             (Some(uri), _, _) => format!("{uri} is not a registered contact of {impu}"),
@@ -179,12 +180,12 @@ impl MtCalls {
         })?;
         let w = ports.pick_worker();
         // seed 000: for MT calls the callee's settings apply.
-        let pol = *self.policy.for_impu(&impu);
+        let pol = *self.policy.for_impu(impu);
         let mut caps = builtin_caps();
         caps.preconditions.offer = pol.precondition != Precondition::Off;
         self.seq += 1;
         let local = LocalSession { addr: ports.ip, session_id: self.seq, session_version: 1 };
-        let template = template.or_else(|| self.sdp.for_impu(&impu));
+        let template = template.or_else(|| self.sdp.for_impu(impu));
         let answer_caps = template.map(|t| Box::new(media_loops::echoed_caps(t)));
         let mut media: Vec<Stream> = Vec::with_capacity(2);
         let mut alloc = |k| media_loops::pick_port(&mut media, k, &[], || ports.alloc_on(w));
@@ -242,7 +243,7 @@ impl MtCalls {
             headers.push(("P-Asserted-Identity", format!("<{caller}>")));
         }
         // seed 000 p_called_party_id: the called IMPU (TS 24.229 5.4.3.2, RFC 3455 4.2).
-        if let Some(v) = self.policy.called_party.header(&impu, &impu) {
+        if let Some(v) = self.policy.called_party.header(impu, impu) {
             headers.push(("P-Called-Party-ID", v));
         }
         let invite = self.request(&call, "INVITE", &branch, true, &headers);
