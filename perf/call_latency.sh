@@ -4,7 +4,10 @@
 # scenarios perf/call_load.sh prepared in DIR. "setup" is the caller's INVITE arriving at the
 # server -> the 200 leaving it towards the caller (so it includes the SIPp UAS's answer time,
 # the same for both); ringcore's B leg has its own Call-ID, so only the caller-side pairs count.
-# usage: perf/call_latency.sh DIR [RATE=1000] [SECS=10]
+# WARM=S first places S seconds of calls at RATE, not captured, on the same server process:
+# without it the capture includes a fresh process's first calls (first touches of its tables
+# and heaps), which make ringcore's p99.9 and maximum.
+# usage: [WARM=0] perf/call_latency.sh DIR [RATE=1000] [SECS=10]
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
 cd "$(dirname "$0")/.."
 D=$(cd "$1" && pwd); R=${2:-1000}; SECS=${3:-10}; N=$((R * SECS)); ROOT=$(pwd)
@@ -29,6 +32,10 @@ serve() {  # label start-cmd...
     "$@" > "$D/$label-lat.log" 2>&1 < /dev/null &
     SP=$!; sleep 1.5
     timeout 20 sipp 127.0.0.1:5070 -sf "$D/anchors/2-proxy/reg_uas.xml" -i 127.0.0.1 -p 5062 -m 1 -nostdin -timeout 10 > /dev/null 2>&1
+    if [ "${WARM:-0}" -gt 0 ]; then  # unmeasured calls first: the capture sees the steady state
+        timeout $((WARM + 60)) sipp "${SIPP_ARGS[@]}" -r "$R" -m $((R * WARM)) -timeout $((WARM + 40)) > "$D/$label.warm.log" 2>&1 || true
+        sleep 2
+    fi
     capture "$label"
     stop_pid $SP; sleep 1
 }
