@@ -7,6 +7,10 @@
 # WARM=S first places S seconds of calls at RATE, not captured, on the same server process:
 # without it the capture includes a fresh process's first calls (first touches of its tables
 # and heaps), which make ringcore's p99.9 and maximum.
+# Each server gets its own fresh SIPp UAS, as it gets its own UAC: "setup" includes the UAS's
+# answer time, and a UAS that has already served earlier servers answers the first INVITEs
+# after an idle gap later (measured: 3.6, 6.6 and 17 ms for its 1st, 2nd and 3rd server), which
+# made the p99.9 depend on a server's place in the run.
 # usage: [WARM=0] perf/call_latency.sh DIR [RATE=1000] [SECS=10]
 set -uo pipefail  # not -e: the anchor helpers (common.sh) are not written for it
 cd "$(dirname "$0")/.."
@@ -15,10 +19,8 @@ source "$D/anchors/common.sh"
 ANALYZE="$D/anchors/5-latency-pcap/analyze.py"
 SIPP_ARGS=(127.0.0.1:5070 -sf "$D/anchors/2-proxy/uac_call_rr.xml" -i 127.0.0.1 -p 5061 -t u1 -buff_size 4194304
            -l 20000 -recv_timeout 5000 -nostdin)
-timeout $((4 * SECS + 120)) sipp -sf "$D/anchors/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5090 -t u1 -buff_size 4194304 \
-    -nostdin -timeout $((4 * SECS + 100)) > "$D/uas-lat.log" 2>&1 < /dev/null &
-UP=$!
-trap 'stop_pid $UP' EXIT
+UP=""
+trap '[ -n "$UP" ] && stop_pid $UP' EXIT
 
 capture() {  # label
     dumpcap -q -P -i lo -f "udp port 5070" -w "$D/$1.pcap" > /dev/null 2>&1 &
@@ -29,6 +31,9 @@ capture() {  # label
 }
 serve() {  # label start-cmd...
     local label=$1; shift
+    timeout $((SECS + ${WARM:-0} + 120)) sipp -sf "$D/anchors/2-proxy/uas_rr.xml" -i 127.0.0.1 -p 5090 -t u1 \
+        -buff_size 4194304 -nostdin -timeout $((SECS + ${WARM:-0} + 100)) > "$D/uas-$label.log" 2>&1 < /dev/null &
+    UP=$!
     "$@" > "$D/$label-lat.log" 2>&1 < /dev/null &
     SP=$!; sleep 1.5
     timeout 20 sipp 127.0.0.1:5070 -sf "$D/anchors/2-proxy/reg_uas.xml" -i 127.0.0.1 -p 5062 -m 1 -nostdin -timeout 10 > /dev/null 2>&1
@@ -37,7 +42,7 @@ serve() {  # label start-cmd...
         sleep 2
     fi
     capture "$label"
-    stop_pid $SP; sleep 1
+    stop_pid $SP; stop_pid $UP; UP=""; sleep 1
 }
 serve kamailio-proxy kamailio -f "$D/anchors/2-proxy/kamailio-proxy.cfg" -DD -E -P "$D/kam-lat.pid"
 pkill -f kamailio-proxy.cfg || true
