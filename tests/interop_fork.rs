@@ -8,9 +8,15 @@
 //!
 //! Early UPDATE (RFC 3311 5.1): both UASes send a 183 with SDP; the caller's UPDATE must
 //! reach both; one answers with a 2xx without SDP, the other gets a CANCEL.
+//!
+//! A stale binding: the callee's second contact is a socket that never answers (the
+//! address a UE had before it came back on a new one). The live UAS answers 486 Busy
+//! Here, and the caller must hear that 486 once the silent fork is given up (2 T1), not
+//! when `dialog_timeout` ends the call.
 
 mod common;
 use common::{free_port, sipp, spawn_sipp, test_file, Core};
+use std::net::UdpSocket;
 use std::process::Child;
 
 const DOMAIN: &str = "ims.mnc001.mcc001.3gppnetwork.org";
@@ -79,4 +85,26 @@ fn the_callers_early_update_reaches_both_ringing_uas() {
     let ringing = ("sipp/update_cancel_uas.xml", None, "the other UAS got no UPDATE, or no CANCEL");
     let answering = ("sipp/update_uas.xml", None, "the answering UAS did not complete its call");
     call_two("fork_update", [ringing, answering], "sipp/fork_update_uac.xml", " (UPDATE or the SDP-less 2xx)");
+}
+
+#[test]
+fn a_stale_binding_does_not_hold_the_callers_486_until_dialog_timeout() {
+    let core = Core::start("fork_stale", &users());
+    // The stale contact: bound (no ICMP error comes back), never read.
+    let stale = UdpSocket::bind("127.0.0.1:0").expect("bind the stale contact");
+    let port = stale.local_addr().expect("local address").port().to_string();
+    let reg = test_file("sipp/reg_uas.xml");
+    let target = core.sip.to_string();
+    let (ok, out) = sipp(&["-sf", reg.to_str().unwrap(), "-key", "uas_port", &port, "-m", "1", "-i", "127.0.0.1", "-nostdin", &target], &core.dir);
+    assert!(ok, "registration of the stale contact failed:\n{out}");
+    let mut busy = uas_q(&core, "sipp/busy_uas.xml", None);
+    let sf = test_file("sipp/busy_uac.xml");
+    let (ok, out) = sipp(&["-sf", sf.to_str().unwrap(), "-m", "1", "-i", "127.0.0.1", "-timeout", "30", "-nostdin", "-trace_err", &target], &core.dir);
+    assert!(ok, "the caller got no 486 within 15 s (held by the stale fork?):\n{out}");
+    assert!(busy.wait().expect("uas exit").success(), "the busy UAS got no INVITE or no ACK for its 486");
+    // The stale contact got our INVITE (and its retransmissions): it was called.
+    let mut buf = [0u8; 4096];
+    stale.set_nonblocking(true).expect("nonblocking");
+    let n = stale.recv(&mut buf).expect("the stale contact was sent an INVITE");
+    assert!(buf[..n].starts_with(b"INVITE "), "{}", String::from_utf8_lossy(&buf[..n]));
 }

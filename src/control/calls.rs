@@ -164,10 +164,14 @@ impl Call {
     }
 
     /// The next instant this call needs attention: the session timer once
-    /// answered, `dialog_timeout` after the INVITE while unanswered.
-    fn deadline(&self, dialog_timeout: std::time::Duration) -> Option<Instant> {
+    /// answered, `dialog_timeout` after the INVITE while unanswered, or sooner the
+    /// instant its silent forks are given up (`calls_fork.rs`, T1 the SIP timer).
+    fn deadline(&self, dialog_timeout: std::time::Duration, t1: std::time::Duration) -> Option<Instant> {
         match self.state {
-            CallState::Init | CallState::Ringing => Some(self.started + dialog_timeout),
+            CallState::Init | CallState::Ringing => {
+                let timeout = self.started + dialog_timeout;
+                Some(self.forks.silent_deadline(t1).map_or(timeout, |t| t.min(timeout)))
+            }
             CallState::Started => {
                 let ack = self.unacked.as_ref().map(|(_, u)| u.poll_timeout());
                 [self.timer.map(|t| t.poll_timeout()), ack].into_iter().flatten().min()
@@ -353,7 +357,7 @@ impl Calls {
     }
 
     fn schedule(&mut self, id: u64) {
-        if let Some(t) = self.calls.get(&id).and_then(|c| c.deadline(self.policy.dialog_timeout)) {
+        if let Some(t) = self.calls.get(&id).and_then(|c| c.deadline(self.policy.dialog_timeout, self.policy.t1)) {
             self.deadlines.push(Reverse((t, id)));
         }
     }
@@ -542,7 +546,7 @@ impl Calls {
         let others = groups.first().map(|g| targets(g, 1)).unwrap_or_default();
         let later: Vec<_> = groups.iter().skip(1).take(serial::MAX_LATER_GROUPS).map(|g| targets(g, 0)).collect();
         let serial = serial::Serial::new(later, ctype.as_deref(), &body, &headers);
-        let (forks, out) = self.invite(id, &b, &branch, &others, build);
+        let (forks, out) = self.invite(now, id, &b, &branch, &others, build);
         self.by_call_id.insert(a.call_id.clone(), (id, Leg::A));
         self.by_call_id.insert(b.call_id.clone(), (id, Leg::B));
         let b_invite_target = b.target.clone();

@@ -46,10 +46,7 @@ impl Calls {
                 ForkStep::Done(out) => out,
                 ForkStep::Relay(first) if code >= 300 => self.final_error(now, Answer { id, branch, code, msg }, ports, lat, first),
                 ForkStep::Relay(first) => self.relay_invite_response(now, Answer { id, branch, code, msg }, ports, lat, first),
-                ForkStep::RelayBest { branch, raw } => match Message::parse(&raw) {
-                    Ok(best) => self.final_error(now, Answer { id, branch: &branch, code: best.status().unwrap_or(code), msg: &best }, ports, lat, Vec::new()),
-                    Err(_) => Vec::new(),
-                },
+                ForkStep::RelayBest { branch, raw } => self.relay_stored_error(now, id, &branch, &raw, ports, lat),
             };
         }
         if code >= 300 {
@@ -58,10 +55,28 @@ impl Calls {
         self.relay_invite_response(now, Answer { id, branch, code, msg }, ports, lat, Vec::new())
     }
 
+    /// Call `id`'s silent forks are given up (`calls_fork.rs`): the best error of the
+    /// others is relayed, or the next q tried.
+    pub(super) fn give_up_silent_forks(&mut self, now: Instant, id: u64, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
+        match self.silent_forks_given_up(id) {
+            ForkStep::RelayBest { branch, raw } => self.relay_stored_error(now, id, &branch, &raw, ports, lat),
+            ForkStep::Done(out) | ForkStep::Relay(out) => out,
+        }
+    }
+
+    /// A fork's final error kept as the best (`raw`, fork `branch`), relayed as
+    /// [`Self::final_error`] does.
+    fn relay_stored_error(&mut self, now: Instant, id: u64, branch: &str, raw: &[u8], ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
+        match Message::parse(raw) {
+            Ok(best) => self.final_error(now, Answer { id, branch, code: best.status().unwrap_or(500), msg: &best }, ports, lat, Vec::new()),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// The best final error `a` of our INVITE(s) to the callee's UEs of one q: the UEs of
     /// the next q are tried (calls_serial.rs), or the best error of all is relayed.
     fn final_error(&mut self, now: Instant, a: Answer<'_, '_>, ports: &mut MediaPorts, lat: &mut Latencies, mut out: Vec<Out>) -> Vec<Out> {
-        match self.after_failure(a.id, a.code, a.msg.buffer()) {
+        match self.after_failure(now, a.id, a.code, a.msg.buffer()) {
             serial::AfterFailure::Next(next) => {
                 out.extend(next);
                 out

@@ -203,15 +203,21 @@ fn a_number_dialled_in_another_form_reaches_the_subscriber_of_that_number() {
     }
 }
 
-/// A multi_sim callee whose UE 1 registered with q 1.0 and UE 2 with q 0.5, called: our
-/// INVITE goes to UE 1 only (RFC 3261 16.6: the best q first).
-fn serial() -> (World, String) {
+/// A multi_sim callee whose UEs registered as `ues` (IMEI, address, q in thousandths).
+fn with_q(ues: &[(&str, SocketAddr, u16)]) -> World {
     let mut w = multi_sim("", &[]);
-    for (imei, addr, q) in [(IMEI_1, ue(1), 1000), (IMEI_2, ue(2), 500)] {
+    for &(imei, addr, q) in ues {
         let key = RecordKey { impi: format!("b@{D}"), imei: imei.into(), emergency: false };
         let contact = Contact { q, ..Contact::udp_for_test(&format!("sip:b@{addr}"), w.t0 + Duration::from_secs(3600), addr, imei) };
         w.bindings.update(w.t0, &key, &[format!("sip:b@{D}")], vec![ContactUpdate { contact, remove: false }]).expect("binding stored");
     }
+    w
+}
+
+/// A multi_sim callee whose UE 1 registered with q 1.0 and UE 2 with q 0.5, called: our
+/// INVITE goes to UE 1 only (RFC 3261 16.6: the best q first).
+fn serial() -> (World, String) {
+    let mut w = with_q(&[(IMEI_1, ue(1), 1000), (IMEI_2, ue(2), 500)]);
     let out = w.invite_with("", SDP);
     let invites = sent(&out, "INVITE ");
     assert_eq!(peers(&invites), [ue(1)], "the lower q waits");
@@ -315,4 +321,55 @@ fn the_callers_early_update_reaches_every_ringing_ue_and_one_answer_is_relayed()
     let won = w.respond_out(Duration::from_millis(5), &one, "200 OK", "", "");
     assert_eq!(to_caller(&won), [200]);
     assert!(relay_remotes(&won).contains(&"10.0.0.21:5002".parse().expect("literal")), "{:?}", relay_remotes(&won));
+}
+
+/// When the silent forks of a call placed at `w.t0` are given up: 2 T1 later.
+fn silent_at(w: &World) -> Instant {
+    w.t0 + w.calls.policy().t1 * fork::SILENT_T1S
+}
+
+#[test]
+fn a_fork_that_never_answers_is_given_up_two_t1_after_the_invite_once_another_failed() {
+    // The stale binding of a UE that came back on a new address, and that UE refusing.
+    let (mut w, one, two) = forked();
+    assert!(w.respond(Duration::ZERO, &one, "486 Busy Here", "", "").is_empty(), "the other UE may still answer");
+    let due = silent_at(&w);
+    assert_eq!(w.calls.poll_timeout(), Some(due), "sooner than dialog_timeout");
+    assert!(w.calls.handle_timeout(due - Duration::from_millis(1), &mut w.ports, &mut w.lat).is_empty());
+    let out = w.calls.handle_timeout(due, &mut w.ports, &mut w.lat);
+    assert_eq!(to_caller(&out), [486], "what the UE said, not a timeout of ours");
+    assert!(sent(&out, "CANCEL ").is_empty(), "RFC 3261 9.1: no CANCEL before a provisional response");
+    assert_eq!(w.calls.len(), 0);
+    // The stale UE waking up later finds no call.
+    assert!(w.respond(Duration::from_secs(5), &two, "180 Ringing", "", "").is_empty());
+}
+
+#[test]
+fn a_fork_that_sent_anything_is_waited_for_until_dialog_timeout() {
+    let (mut w, one, two) = forked();
+    assert!(w.respond(Duration::ZERO, &two, "100 Trying", "", "").is_empty());
+    assert!(w.respond(Duration::ZERO, &one, "486 Busy Here", "", "").is_empty());
+    let due = w.t0 + w.calls.policy().dialog_timeout;
+    assert_eq!(w.calls.poll_timeout(), Some(due));
+    assert!(w.calls.handle_timeout(silent_at(&w), &mut w.ports, &mut w.lat).is_empty(), "a live UE");
+    assert_eq!(to_caller(&w.calls.handle_timeout(due, &mut w.ports, &mut w.lat)), [408]);
+}
+
+#[test]
+fn silent_forks_are_not_given_up_before_another_fork_failed() {
+    let (mut w, _, _) = forked();
+    assert_eq!(w.calls.poll_timeout(), Some(w.t0 + w.calls.policy().dialog_timeout));
+    assert!(w.calls.handle_timeout(silent_at(&w), &mut w.ports, &mut w.lat).is_empty());
+    assert_eq!(w.calls.len(), 1);
+}
+
+#[test]
+fn after_silent_forks_are_given_up_the_ues_of_lower_q_are_called() {
+    let mut w = with_q(&[(IMEI_1, ue(1), 1000), (IMEI_2, ue(2), 1000), ("35209900176150", ue(3), 500)]);
+    let mut invites = sent(&w.invite_with("", SDP), "INVITE ");
+    invites.sort();
+    assert_eq!(peers(&invites), [ue(1), ue(2)]);
+    assert!(w.respond(Duration::ZERO, &invites[0].1, "486 Busy Here", "", "").is_empty());
+    let out = w.calls.handle_timeout(silent_at(&w), &mut w.ports, &mut w.lat);
+    assert_eq!((to_caller(&out), peers(&sent(&out, "INVITE "))), (vec![], vec![ue(3)]));
 }

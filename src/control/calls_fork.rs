@@ -24,15 +24,30 @@
 //! Targets of a lower q are tried once every fork failed (16.6 serial search,
 //! `calls_serial.rs`).
 //!
+//! Silent forks: once a fork failed and every fork still pending has sent nothing at all,
+//! not even a 100, for [`SILENT_T1S`] times T1 since our INVITEs left, those forks are
+//! taken for stale bindings (a UE that came back on a new address without
+//! deregistering the old one) and given up: the best error of the forks that answered
+//! is relayed, or the next q tried, instead of holding the caller until
+//! `dialog_timeout`. A UE answers an INVITE within 200 ms (RFC 3261 17.2.1: 100 Trying
+//! otherwise) and our first retransmission leaves at T1 (17.1.1.2), so a live UE that
+//! lost our first INVITE has answered by then. A given-up fork gets no CANCEL (9.1: not
+//! before a provisional response) and does not compete for the best answer (16.8 would
+//! count it as a 408 at Timer C): the caller hears what a UE said.
+//!
 //! Left out: two forks' reliable provisional responses share the caller's dialog, so
 //! should their RSeqs coincide (each starts at random, RFC 3262 7.1) a PRACK goes to
 //! the first of them.
 
 use super::*;
 use crate::ims::bindings::{Contact, Flow};
+use std::time::Duration;
 
 /// At most this many INVITEs for one call (the contacts beyond are not called).
 pub(super) const MAX_FORKS: usize = 8;
+
+/// Silent forks are given up this many T1 after our INVITEs left (module doc).
+pub(super) const SILENT_T1S: u32 = 2;
 
 /// A registered contact our INVITE can go to: its URI, the Path of its registration and
 /// the flow it registered on.
@@ -65,8 +80,10 @@ pub(super) struct Fork {
     /// The RSeqs of its reliable provisional responses relayed to the caller (first,
     /// last; RFC 3262 7.1: one more each time), to which the caller's PRACKs are sent.
     rseqs: Option<(u32, u32)>,
-    /// Its final status, once it sent one.
+    /// Its final status, once it sent one (408 when given up as silent).
     done: Option<u16>,
+    /// It sent a response, any (a 100 too): it is not a stale binding.
+    heard: bool,
     /// The SDP of its last provisional response that carried one, or of its 2xx to the
     /// caller's early UPDATE: its early answer.
     sdp: Option<Vec<u8>>,
@@ -77,7 +94,7 @@ pub(super) struct Fork {
 impl Fork {
     /// A fork just sent: our INVITE on dialog `b` (to `b.target`) with branch `branch`.
     fn new(b: Dialog, branch: String) -> Fork {
-        Fork { target: b.target.clone(), b, tagged: false, branch, cancelled: false, rseqs: None, done: None, sdp: None, update_branch: None }
+        Fork { target: b.target.clone(), b, tagged: false, branch, cancelled: false, rseqs: None, done: None, heard: false, sdp: None, update_branch: None }
     }
 }
 
@@ -89,6 +106,8 @@ pub(super) struct Forks {
     current: usize,
     /// The best final error so far (16.7 step 6): status, branch and the response bytes.
     best: Option<(u16, String, Vec<u8>)>,
+    /// When our INVITEs to these forks left.
+    sent: Option<Instant>,
 }
 
 /// What to do with a response of a forked INVITE.
@@ -110,6 +129,17 @@ impl Forks {
     /// True when `branch` is one of the forks' INVITE branches.
     pub(super) fn has_branch(&self, branch: &str) -> bool {
         self.list.iter().any(|f| f.branch == branch)
+    }
+
+    /// When the forks still pending are given up as silent (module doc; `t1`: SIP
+    /// Timer T1): None unless a fork failed and each one pending has sent nothing.
+    pub(super) fn silent_deadline(&self, t1: Duration) -> Option<Instant> {
+        let mut pending = self.list.iter().filter(|f| f.done.is_none()).peekable();
+        pending.peek()?;
+        if self.best.is_none() || pending.any(|f| f.heard) {
+            return None;
+        }
+        self.sent.map(|sent| sent + t1 * SILENT_T1S)
     }
 }
 
@@ -190,14 +220,14 @@ impl Calls {
     /// target, and when `others` is not empty a copy of it (own branch, Request-URI, Path
     /// and flow) to each other one, the same INVITE text otherwise. Returns the forks
     /// (none for one target) and the INVITEs, the first target's first.
-    pub(super) fn invite(&mut self, id: u64, b: &Dialog, branch: &str, others: &[Target], build: impl Fn(&Dialog, &str) -> Vec<u8>) -> (Forks, Vec<Out>) {
+    pub(super) fn invite(&mut self, now: Instant, id: u64, b: &Dialog, branch: &str, others: &[Target], build: impl Fn(&Dialog, &str) -> Vec<u8>) -> (Forks, Vec<Out>) {
         let mut out = Vec::with_capacity(1 + others.len().min(MAX_FORKS - 1));
         out.push((b.worker, ToWorker::SendRequest { peer: b.peer, msg: build(b, branch) }));
         if others.is_empty() {
             return (Forks::default(), out);
         }
         let first = Fork::new(b.clone(), branch.to_owned());
-        let mut forks = Forks { list: vec![first], current: 0, best: None };
+        let mut forks = Forks { list: vec![first], current: 0, best: None, sent: Some(now) };
         for c in others.iter().take(MAX_FORKS - 1) {
             let (worker, peer) = route_to(&c.uri, &c.flow, self.n_workers);
             let d = Dialog { target: c.uri.clone(), routes: c.path.clone(), worker, peer, ..b.clone() };
@@ -245,6 +275,7 @@ impl Calls {
         if call.forks.list[idx].done.is_some() {
             return ForkStep::Done(Vec::new());
         }
+        call.forks.list[idx].heard = true;
         let answered = matches!(call.state, CallState::Started | CallState::Stopped);
         match code {
             100 => ForkStep::Done(Vec::new()),
@@ -298,13 +329,24 @@ impl Calls {
         if beats(code, forks.best.as_ref().map(|(best, _, _)| *best)) {
             forks.best = Some((code, fork.branch.clone(), msg.buffer().to_vec()));
         }
+        if forks.silent_deadline(self.policy.t1).is_some() {
+            self.schedule(id);
+        }
+        self.relay_best(id, Some(idx))
+    }
+
+    /// The best error of call `id`'s forks once none is pending (16.7 step 6); `idx`: the
+    /// fork whose response is at hand (relayed as it is when it is the best).
+    fn relay_best(&mut self, id: u64, idx: Option<usize>) -> ForkStep {
+        let Some(call) = self.calls.get_mut(&id) else { return ForkStep::Done(Vec::new()) };
+        let forks = &mut call.forks;
         if forks.list.iter().any(|f| f.done.is_none()) || call.state == CallState::Started {
             return ForkStep::Done(Vec::new());
         }
         let Some((_, branch, raw)) = forks.best.take() else { return ForkStep::Done(Vec::new()) };
         match forks.list.iter().position(|f| f.branch == branch) {
-            Some(i) if i == idx => {
-                call.switch_fork(idx);
+            Some(i) if Some(i) == idx => {
+                call.switch_fork(i);
                 ForkStep::Relay(Vec::new())
             }
             Some(i) => {
@@ -313,6 +355,15 @@ impl Calls {
             }
             None => ForkStep::Done(Vec::new()),
         }
+    }
+
+    /// Call `id`'s silent forks are given up (module doc): what is left to relay.
+    pub(super) fn silent_forks_given_up(&mut self, id: u64) -> ForkStep {
+        let Some(call) = self.calls.get_mut(&id) else { return ForkStep::Done(Vec::new()) };
+        for f in call.forks.list.iter_mut().filter(|f| f.done.is_none() && !f.heard) {
+            f.done = Some(408);
+        }
+        self.relay_best(id, None)
     }
 
     /// RFC 3261 13.2.2.4: a 2xx of fork `idx` after another fork won: ACK it, then BYE

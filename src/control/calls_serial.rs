@@ -55,7 +55,7 @@ pub(super) enum AfterFailure {
 impl Calls {
     /// Every INVITE of call `id` to the current group ended, the best with error `code`
     /// (response `raw`): the next group is tried, or the best error of all is relayed.
-    pub(super) fn after_failure(&mut self, id: u64, code: u16, raw: &[u8]) -> AfterFailure {
+    pub(super) fn after_failure(&mut self, now: Instant, id: u64, code: u16, raw: &[u8]) -> AfterFailure {
         let Some(call) = self.calls.get_mut(&id) else { return AfterFailure::Relay(None) };
         let ringing = matches!(call.state, CallState::Init | CallState::Ringing);
         let Some(serial) = call.serial.as_mut() else { return AfterFailure::Relay(None) };
@@ -67,11 +67,11 @@ impl Calls {
             serial.best = Some((code, raw.to_vec()));
         }
         let group = serial.later.remove(0);
-        AfterFailure::Next(self.try_group(id, &group))
+        AfterFailure::Next(self.try_group(now, id, &group))
     }
 
     /// Our INVITE to each UE of `group` (the first in `Call::b`, the others as forks).
-    fn try_group(&mut self, id: u64, group: &[Target]) -> Vec<Out> {
+    fn try_group(&mut self, now: Instant, id: u64, group: &[Target]) -> Vec<Out> {
         let Some(first) = group.first() else { return Vec::new() };
         let (worker, peer) = route_to(&first.uri, &first.flow, self.n_workers);
         let (call_id, branch) = (self.b_call_id(id), branch_for(id, "i", self.next()));
@@ -86,7 +86,7 @@ impl Calls {
         call.b_invite_target = b.target.clone();
         let (local_addr, caller) = (self.local_addr.clone(), call.caller.clone());
         let build = |d: &Dialog, branch: &str| build_request_ext(&local_addr, d, "INVITE", 1, branch, serial.ctype.as_deref(), &serial.body, Some(&caller), &serial.headers);
-        let (forks, out) = self.invite(id, &b, &branch, group.get(1..).unwrap_or_default(), build);
+        let (forks, out) = self.invite(now, id, &b, &branch, group.get(1..).unwrap_or_default(), build);
         if let Some(call) = self.calls.get_mut(&id) {
             call.forks = forks;
             call.serial = Some(serial);

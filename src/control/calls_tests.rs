@@ -211,9 +211,9 @@ fn session_expires_is_asked_on_leg_b_and_expiry_ends_both_legs() {
     let due = w.t0 + answered + Duration::from_secs(88);
     // Deadlines are invalidated lazily: a stale earlier one only wakes us up.
     assert!(w.calls.poll_timeout().is_some_and(|t| t <= due));
-    assert!(w.calls.handle_timeout(due - Duration::from_millis(1), &mut w.ports).is_empty());
+    assert!(w.calls.handle_timeout(due - Duration::from_millis(1), &mut w.ports, &mut w.lat).is_empty());
     assert_eq!(w.calls.poll_timeout(), Some(due));
-    let byes = texts(&w.calls.handle_timeout(due, &mut w.ports));
+    let byes = texts(&w.calls.handle_timeout(due, &mut w.ports, &mut w.lat));
     let byes: Vec<&String> = byes.iter().filter(|m| m.starts_with("BYE ")).collect();
     assert_eq!(byes.len(), 2, "BYE on both legs: {byes:?}");
     assert!(byes.iter().any(|m| m.starts_with("BYE sip:a@10.0.0.1:5060")) && byes.iter().any(|m| m.starts_with(&format!("BYE sip:b@{}", callee_addr()))));
@@ -233,10 +233,10 @@ fn unanswered_call_is_given_up_after_dialog_timeout() {
     w.respond(Duration::from_millis(10), &b[0], "180 Ringing", "", "");
     let due = w.t0 + Duration::from_secs(30);
     assert_eq!(w.calls.poll_timeout(), Some(due));
-    let out = texts(&w.calls.handle_timeout(due, &mut w.ports));
+    let out = texts(&w.calls.handle_timeout(due, &mut w.ports, &mut w.lat));
     assert!(out.iter().any(|m| m.starts_with("SIP/2.0 408")), "{out:?}");
     assert!(out.iter().any(|m| m.starts_with("CANCEL ")), "{out:?}");
-    assert!(w.calls.handle_timeout(due + Duration::from_secs(60), &mut w.ports).is_empty(), "given up once");
+    assert!(w.calls.handle_timeout(due + Duration::from_secs(60), &mut w.ports, &mut w.lat).is_empty(), "given up once");
 }
 
 #[test]
@@ -273,7 +273,7 @@ fn finished_calls_leave_no_state_behind() {
     let b = w.invite("Supported: timer\r\nSession-Expires: 120;refresher=uac\r\n");
     w.respond(Duration::from_secs(1), &b[0], "200 OK", "", SDP);
     let due = w.calls.poll_timeout().unwrap_or(w.t0) + Duration::from_secs(200);
-    let _ = w.calls.handle_timeout(due, &mut w.ports);
+    let _ = w.calls.handle_timeout(due, &mut w.ports, &mut w.lat);
     assert!(w.calls.is_empty(), "an expired session is forgotten");
 }
 
@@ -363,13 +363,13 @@ fn rfc3261_13_3_1_4_the_relayed_2xx_is_retransmitted_until_the_ack() {
     let ok = to_a.iter().find(|m| m.starts_with("SIP/2.0 200")).expect("2xx relayed").clone();
     let t1 = w.t0 + Duration::from_millis(510);
     // Not yet due, then due at T1: the same 2xx again, outside the transaction.
-    assert!(stateless(&w.calls.handle_timeout(t1 - Duration::from_millis(1), &mut w.ports)).is_empty());
+    assert!(stateless(&w.calls.handle_timeout(t1 - Duration::from_millis(1), &mut w.ports, &mut w.lat)).is_empty());
     assert_eq!(w.calls.poll_timeout(), Some(t1));
-    assert_eq!(stateless(&w.calls.handle_timeout(t1, &mut w.ports)), std::slice::from_ref(&ok));
+    assert_eq!(stateless(&w.calls.handle_timeout(t1, &mut w.ports, &mut w.lat)), std::slice::from_ref(&ok));
     // Doubled: the next one 1 s later.
     assert_eq!(w.calls.poll_timeout(), Some(t1 + Duration::from_secs(1)));
     assert!(w.ack_from_caller().is_empty());
-    assert!(w.calls.handle_timeout(t1 + Duration::from_secs(1), &mut w.ports).is_empty(), "the ACK stopped them");
+    assert!(w.calls.handle_timeout(t1 + Duration::from_secs(1), &mut w.ports, &mut w.lat).is_empty(), "the ACK stopped them");
     assert_eq!(w.calls.len(), 1, "the call goes on");
 }
 
@@ -380,7 +380,7 @@ fn rfc3261_13_3_1_4_no_ack_for_64_t1_ends_the_session_with_bye() {
     w.respond(Duration::ZERO, &b[0], "200 OK", "", SDP);
     let (mut resent, mut byes) = (0, Vec::new());
     while let Some(at) = w.calls.poll_timeout().filter(|t| *t <= w.t0 + Duration::from_secs(40)) {
-        let out = texts(&w.calls.handle_timeout(at, &mut w.ports));
+        let out = texts(&w.calls.handle_timeout(at, &mut w.ports, &mut w.lat));
         resent += out.iter().filter(|m| m.starts_with("SIP/2.0 200")).count();
         byes.extend(out.into_iter().filter(|m| m.starts_with("BYE ")));
     }
@@ -430,15 +430,15 @@ fn rfc3261_13_3_1_4_the_2xx_of_a_relayed_re_invite_is_retransmitted_to_its_sende
     let out = w.respond(Duration::from_secs(1), &to_b[0], "200 OK", "", SDP);
     let ok = out.iter().find(|m| m.starts_with("SIP/2.0 200")).expect("the 2xx relayed to the caller").clone();
     assert_eq!(header(&ok, "CSeq:"), "CSeq: 8 INVITE");
-    let due = w.calls.handle_timeout(at(&w, 1500), &mut w.ports);
+    let due = w.calls.handle_timeout(at(&w, 1500), &mut w.ports, &mut w.lat);
     assert_eq!((stateless(&due), stateless_peers(&due)), (vec![ok.clone()], vec![caller_peer().addr]));
     assert!(w.ack_from_caller_for(7).is_empty(), "a late ACK of the INVITE");
-    assert_eq!(stateless(&w.calls.handle_timeout(at(&w, 2500), &mut w.ports)), std::slice::from_ref(&ok), "still due, 1 s later");
+    assert_eq!(stateless(&w.calls.handle_timeout(at(&w, 2500), &mut w.ports, &mut w.lat)), std::slice::from_ref(&ok), "still due, 1 s later");
     // The re-INVITE had no offer, so the 2xx's SDP was one: our ACK on leg B waited for
     // the caller's (RFC 3264 4), which has no answer here, and goes out as it came.
     let acks = w.ack_from_caller_for(8);
     assert!(acks.len() == 1 && acks[0].starts_with(&format!("ACK sip:b@{}", callee_addr())), "{acks:?}");
-    assert!(stateless(&w.calls.handle_timeout(at(&w, 4500), &mut w.ports)).is_empty(), "the ACK stopped them");
+    assert!(stateless(&w.calls.handle_timeout(at(&w, 4500), &mut w.ports, &mut w.lat)).is_empty(), "the ACK stopped them");
 
     // The callee's re-INVITE on leg B, never ACKed: its 2xx goes to the callee, then BYEs.
     let (_, b_leg) = w.calls.legs("call-1").expect("a relayed call");
@@ -458,7 +458,7 @@ fn rfc3261_13_3_1_4_the_2xx_of_a_relayed_re_invite_is_retransmitted_to_its_sende
     assert_eq!(header(&ok, "CSeq:"), "CSeq: 2 INVITE");
     let (mut resent, mut peers, mut byes) = (0, Vec::new(), Vec::new());
     while let Some(t) = w.calls.poll_timeout().filter(|t| *t <= at(&w, 50_000)) {
-        let out = w.calls.handle_timeout(t, &mut w.ports);
+        let out = w.calls.handle_timeout(t, &mut w.ports, &mut w.lat);
         resent += stateless(&out).iter().filter(|m| **m == ok).count();
         peers.extend(stateless_peers(&out));
         byes.extend(texts(&out).into_iter().filter(|m| m.starts_with("BYE ")));

@@ -4,6 +4,7 @@
 
 use super::super::dialogs::{self, DialogRow, Reason};
 use super::{anchor, session_timer, AckDue, Call, CallState, Calls, Extra, Leg, MediaPorts, Out, ToWorker};
+use crate::stats::latency::Latencies;
 use std::cmp::Reverse;
 use std::time::{Duration, Instant};
 
@@ -59,8 +60,9 @@ impl Calls {
 
     /// Ends the calls whose session expired without a refresh (RFC 4028 10:
     /// BYE on both legs) and those left unanswered for `dialog_timeout`
-    /// (408 to the caller, CANCEL to the callee).
-    pub fn handle_timeout(&mut self, now: Instant, ports: &mut MediaPorts) -> Vec<Out> {
+    /// (408 to the caller, CANCEL to the callee); gives up silent forks
+    /// (`calls_fork.rs`). `lat` as for [`Calls::on_response`].
+    pub fn handle_timeout(&mut self, now: Instant, ports: &mut MediaPorts, lat: &mut Latencies) -> Vec<Out> {
         let mut out = Vec::new();
         while let Some(&Reverse((t, id))) = self.deadlines.peek() {
             if t > now {
@@ -71,9 +73,9 @@ impl Calls {
             while self.deadlines.peek().is_some_and(|&Reverse(e)| e == (t, id)) {
                 self.deadlines.pop();
             }
-            let dialog_timeout = self.policy.dialog_timeout;
+            let (dialog_timeout, t1) = (self.policy.dialog_timeout, self.policy.t1);
             let Some(call) = self.calls.get_mut(&id) else { continue };
-            match call.deadline(dialog_timeout) {
+            match call.deadline(dialog_timeout, t1) {
                 None => continue,
                 Some(actual) if actual > now => {
                     self.deadlines.push(Reverse((actual, id)));
@@ -85,7 +87,9 @@ impl Calls {
                 out.extend(self.awaiting_ack(now, id, ports));
                 continue;
             }
+            let silent = call.forks.silent_deadline(t1).is_some_and(|t| t <= now);
             match call.state {
+                CallState::Init | CallState::Ringing if silent => out.extend(self.give_up_silent_forks(now, id, ports, lat)),
                 CallState::Init | CallState::Ringing => out.extend(self.give_up(id, None)),
                 CallState::Started => match call.timer.as_mut().and_then(|t| t.handle_timeout(now)) {
                     Some(session_timer::Due::Expire) => out.extend(self.end_both(id, &[], ports)),

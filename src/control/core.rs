@@ -314,7 +314,7 @@ impl Control {
             self.send_all(now, out);
         }
         if self.calls.poll_timeout().is_some_and(|t| t <= now) {
-            let out = self.calls.handle_timeout(now, &mut self.media_ports);
+            let out = self.calls.handle_timeout(now, &mut self.media_ports, &mut self.latencies);
             self.send_all(now, out);
         }
         self.drain_binding_changes(now);
