@@ -8,6 +8,9 @@
 //! `transparent` it is sent besides the normal flow. The generated response
 //! carries the modifier's headers and `content` body; a modifier without
 //! `code` that lets the flow go on puts its headers on the relayed response.
+//! With forks or a serial search (`calls_fork.rs`, `calls_serial.rs`) a modifier acts on
+//! what would reach the caller: each relayed 18x and the one final answer (the first 2xx,
+//! or the best error of all), not the errors of forks or groups passed over.
 
 use super::super::callflow::{reason, render, Effect};
 use super::super::reply::reply_to_tagged;
