@@ -32,6 +32,12 @@ fn uas_q(core: &Core, sf: &str, q: Option<&str>) -> Child {
     let port = free_port();
     let sf = test_file(sf);
     let child = spawn_sipp(60, &["-sf", sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &port.to_string(), "-t", "u1", "-m", "1", "-nostdin", "-trace_err"], &core.dir);
+    register_uas(core, port, q);
+    child
+}
+
+/// Registers `uas` with the contact 127.0.0.1:`port`, its q value `q` when given.
+fn register_uas(core: &Core, port: u16, q: Option<&str>) {
     let reg = test_file(if q.is_some() { "sipp/reg_uas_q.xml" } else { "sipp/reg_uas.xml" });
     let target = core.sip.to_string();
     let port = port.to_string();
@@ -40,8 +46,7 @@ fn uas_q(core: &Core, sf: &str, q: Option<&str>) -> Child {
         args.extend(["-key", "q", q]);
     }
     let (ok, out) = sipp(&args, &core.dir);
-    assert!(ok, "UAS registration failed:\n{out}");
-    child
+    assert!(ok, "UAS registration failed (contact port {port}):\n{out}");
 }
 
 /// One UAS of a test: its scenario, the q of its registration (None: none given) and what
@@ -92,13 +97,10 @@ fn a_stale_binding_does_not_hold_the_callers_486_until_dialog_timeout() {
     let core = Core::start("fork_stale", &users());
     // The stale contact: bound (no ICMP error comes back), never read.
     let stale = UdpSocket::bind("127.0.0.1:0").expect("bind the stale contact");
-    let port = stale.local_addr().expect("local address").port().to_string();
-    let reg = test_file("sipp/reg_uas.xml");
-    let target = core.sip.to_string();
-    let (ok, out) = sipp(&["-sf", reg.to_str().unwrap(), "-key", "uas_port", &port, "-m", "1", "-i", "127.0.0.1", "-nostdin", &target], &core.dir);
-    assert!(ok, "registration of the stale contact failed:\n{out}");
+    register_uas(&core, stale.local_addr().expect("local address").port(), None);
     let mut busy = uas_q(&core, "sipp/busy_uas.xml", None);
     let sf = test_file("sipp/busy_uac.xml");
+    let target = core.sip.to_string();
     let (ok, out) = sipp(&["-sf", sf.to_str().unwrap(), "-m", "1", "-i", "127.0.0.1", "-timeout", "30", "-nostdin", "-trace_err", &target], &core.dir);
     assert!(ok, "the caller got no 486 within 15 s (held by the stale fork?):\n{out}");
     assert!(busy.wait().expect("uas exit").success(), "the busy UAS got no INVITE or no ACK for its 486");
